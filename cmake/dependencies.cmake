@@ -1,0 +1,14 @@
+# Everything comes from Debian 12 packages (scripts/install-deps.sh installs them).
+find_package(Threads REQUIRED)
+find_package(Boost 1.81 REQUIRED COMPONENTS json)
+find_package(fmt REQUIRED)
+find_package(range-v3 REQUIRED)
+find_package(CLI11 REQUIRED)
+find_package(SPNG REQUIRED)
+find_package(LibUring REQUIRED)
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(LIBDEFLATE REQUIRED IMPORTED_TARGET libdeflate)
+if(MASKSCAN_BUILD_TESTS)
+  find_package(Catch2 2.13 REQUIRED)
+  find_package(ZLIB REQUIRED)  # the tests' independent PNG decoder
+endif()

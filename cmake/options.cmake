@@ -1,0 +1,16 @@
+option(MASKSCAN_BUILD_TESTS "Build the Catch2 test suite" ON)
+option(MASKSCAN_BUILD_BENCH "Build the benchmark programs" ON)
+option(MASKSCAN_SANITIZE "Comma-separated -fsanitize= list for our targets (e.g. address,undefined)" "")
+
+set(CMAKE_CXX_STANDARD 20)
+set(CMAKE_CXX_STANDARD_REQUIRED ON)
+set(CMAKE_CXX_EXTENSIONS OFF)
+set(CMAKE_EXPORT_COMPILE_COMMANDS ON)
+if(NOT CMAKE_BUILD_TYPE AND NOT CMAKE_CONFIGURATION_TYPES)
+  set(CMAKE_BUILD_TYPE Release CACHE STRING "Build type" FORCE)
+endif()
+
+if(MASKSCAN_SANITIZE)
+  add_compile_options(-fsanitize=${MASKSCAN_SANITIZE} -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=${MASKSCAN_SANITIZE})
+endif()

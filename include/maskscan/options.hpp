@@ -1,0 +1,58 @@
+#pragma once
+// Every option of a scan is a field here with its documented default, mirrored 1:1 by a CLI flag
+// of the same name (`workers` <-> `--workers`, ...).
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <maskscan/class_map.hpp>
+
+namespace maskscan {
+
+/// How file bytes are read.
+enum class io_backend {
+  automatic,  ///< io_uring when the kernel allows it, otherwise threads
+  uring,      ///< asio::random_access_file over io_uring
+  threads,    ///< blocking pread() on a small thread pool
+};
+
+/// Progress of a running scan, reported from the coordinator (one thread at a time).
+struct scan_progress {
+  std::uint64_t frames_done = 0;     ///< frames finished so far (scanned + skipped)
+  std::uint64_t frames_skipped = 0;  ///< of which could not be scanned
+  std::uint64_t frames_total = 0;    ///< frames in the source
+  double elapsed_seconds = 0;
+};
+
+struct scan_options {
+  /// Compute threads, each a strand owning its accumulator. 0 = one per hardware thread.
+  unsigned workers = 0;
+  /// Maximum file reads in flight.
+  unsigned io_depth = 32;
+  /// Maximum frames in flight in total (read, queued or being decoded); each holds one recycled
+  /// read buffer, so memory is bounded by this, not by the number of frames.
+  unsigned queue_depth = 64;
+  io_backend io = io_backend::automatic;
+  /// Run the same decode and statistics in one plain loop on one thread (the baseline).
+  bool serial = false;
+  /// Accumulate per-class heatmaps (one set per frame resolution).
+  bool heatmaps = false;
+  /// Class names; class id k is names[k]. Values >= names.size() are "out of range".
+  std::vector<std::string> class_names = woodscape_class_names();
+  /// Values that are deliberately unlabelled: counted separately, excluded from class fractions.
+  std::vector<std::uint32_t> ignore;
+  /// Frames larger than this many pixels are rejected before any allocation of that size.
+  std::uint64_t max_pixels = std::uint64_t{1} << 28;
+  /// Files larger than this are rejected before they are read.
+  std::uint64_t max_file_bytes = std::uint64_t{256} << 20;
+  /// Called from the coordinator after each frame (throttle in the callback if needed).
+  std::function<void(const scan_progress&)> on_progress;
+};
+
+/// Resolved defaults: workers = hardware threads, io_depth/queue_depth at least 1.
+scan_options resolve_defaults(scan_options options);
+
+const char* to_string(io_backend b) noexcept;
+
+}  // namespace maskscan

@@ -1,0 +1,24 @@
+#pragma once
+// Writers for a scan's results. Every file is written atomically (temp file + rename), so a
+// reader never sees half a file. Failures to write throw std::runtime_error naming the file.
+#include <filesystem>
+#include <iosfwd>
+
+#include <maskscan/scan.hpp>
+
+namespace maskscan {
+
+inline constexpr int summary_schema_version = 1;
+
+/// summary.json, frames.csv and (if present) heatmaps_<W>x<H>.npy into `dir` (created if needed).
+void write_outputs(const scan_result& result, const std::filesystem::path& dir);
+
+void write_summary_json(const scan_result& result, const std::filesystem::path& file);
+void write_frames_csv(const dataset_stats& stats, const std::filesystem::path& file);
+/// C x H x W uint32 little-endian .npy (NumPy format 1.0).
+void write_heatmap_npy(const heatmap_set& heat, std::size_t classes, const std::filesystem::path& file);
+
+/// The short human summary table.
+void print_summary(const scan_result& result, std::ostream& out);
+
+}  // namespace maskscan

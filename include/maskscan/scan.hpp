@@ -1,0 +1,83 @@
+#pragma once
+// The scan operation: async_scan (callback, future, co_await, cancellable) and the blocking scan().
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/async_result.hpp>
+
+#include <maskscan/options.hpp>
+#include <maskscan/stats.hpp>
+
+namespace maskscan {
+
+/// The frames of a scan: absolute paths plus the root they are reported relative to.
+class frame_source {
+ public:
+  /// Every *.png (any letter case) below `root`, recursively, sorted by relative path. A regular
+  /// file `root` is a one-frame source. Throws std::runtime_error naming the path if it does not
+  /// exist or cannot be listed.
+  static frame_source from_directory(const std::filesystem::path& root);
+  /// Explicit files; reported relative to `root` when they lie below it, else as given.
+  static frame_source from_paths(std::vector<std::filesystem::path> files,
+                                 const std::filesystem::path& root = {});
+
+  std::size_t size() const noexcept { return files_.size(); }
+  const std::filesystem::path& root() const noexcept { return root_; }
+  const std::filesystem::path& file(std::size_t i) const { return files_[i]; }
+  /// The name a frame is reported under (relative to the root, '/' separators).
+  const std::string& name(std::size_t i) const { return names_[i]; }
+
+ private:
+  std::filesystem::path root_;
+  std::vector<std::filesystem::path> files_;
+  std::vector<std::string> names_;
+};
+
+struct scan_result {
+  dataset_stats stats;
+  scan_options options;            ///< the options after defaults were resolved
+  io_backend io_used = io_backend::threads;  ///< the backend that did the reads
+  std::uint64_t frames_total = 0;  ///< frames in the source
+  bool partial = false;            ///< cancelled: only the frames done so far are counted
+  double wall_seconds = 0;
+};
+
+namespace detail {
+using scan_handler = boost::asio::any_completion_handler<void(std::error_code, scan_result)>;
+void launch_scan(boost::asio::any_io_executor ex, frame_source source, scan_options options,
+                 scan_handler handler);
+}  // namespace detail
+
+/// Scans every frame of `source` and completes with the statistics.
+///
+/// - Handler: `void(std::error_code, scan_result)`. The error is empty when the scan finished
+///   (files that could not be scanned are listed in `result.stats.errors`, not reported here),
+///   `errc::cancelled` when it was cancelled (the result then holds the frames done, with
+///   `partial == true`), or an environment failure (e.g. out of memory). With
+///   `boost::asio::use_awaitable` the `co_await` yields `std::tuple<std::error_code, scan_result>`.
+/// - Executor: file reads and the coordinator run on `ex`; decoding runs on an internal pool of
+///   `options.workers` threads that lives as long as the operation. The handler is invoked
+///   through its associated executor (default: `ex`).
+/// - Lifetimes: `source` and `options` are moved into the operation; nothing else is referenced.
+/// - Cancellation: any type (terminal, partial, total) stops issuing reads; frames in flight are
+///   finished and counted; then the operation completes with `errc::cancelled`.
+template <class CompletionToken>
+auto async_scan(boost::asio::any_io_executor ex, frame_source source, scan_options options,
+                CompletionToken&& token) {
+  return boost::asio::async_initiate<CompletionToken, void(std::error_code, scan_result)>(
+      [](auto handler, boost::asio::any_io_executor e, frame_source s, scan_options o) {
+        detail::launch_scan(std::move(e), std::move(s), std::move(o), detail::scan_handler(std::move(handler)));
+      },
+      token, std::move(ex), std::move(source), std::move(options));
+}
+
+/// Blocking form: runs the scan on an io_context of its own on the calling thread.
+/// Throws std::system_error for environment failures; bad files are in result.stats.errors.
+scan_result scan(frame_source source, scan_options options);
+
+}  // namespace maskscan

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The one list of Debian 12 packages maskscan needs to build, test and benchmark.
+# Used by the README's commands and by .ci/run, so a missing package shows up everywhere at once.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build pkg-config
+  libboost1.81-dev libboost-json1.81-dev   # Asio (C++20 coroutines, random_access_file), Boost.JSON
+  liburing-dev                             # io_uring backend for asio::random_access_file
+  libspng-dev zlib1g-dev                   # reference PNG decoder (and its zlib)
+  libdeflate-dev                           # fast inflate / crc32 / adler32
+  librange-v3-dev libfmt-dev libcli11-dev
+  catch2                                   # v2.13 test framework
+  python3 python3-numpy python3-pil        # test oracles (numpy.load of .npy) and Python peers
+  time                                     # /usr/bin/time for peak RSS in benchmarks
+)
+
+sudo=""
+if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if ((${#missing[@]})); then
+  echo "install-deps: installing ${missing[*]}" >&2
+  $sudo apt-get update
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends "${missing[@]}"
+else
+  echo "install-deps: all packages present" >&2
+fi

@@ -1,0 +1,184 @@
+// The maskscan executable: parses flags into the library's option structs, calls the public API,
+// prints. Nothing here computes a statistic.
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <thread>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <maskscan/output.hpp>
+#include <maskscan/scan.hpp>
+#include <maskscan/synth.hpp>
+
+namespace {
+
+/// Exit statuses (documented in the README).
+enum exit_status : int {
+  exit_ok = 0,            // every file scanned
+  exit_failure = 1,       // nothing useful done: bad arguments, unreadable input, cannot write output
+  exit_some_skipped = 3,  // the scan finished, but some files could not be scanned (listed in the summary)
+};
+
+struct scan_command {
+  std::string input;
+  std::string out;
+  std::string save_state;
+  std::string class_names_file;
+  std::uint32_t num_classes = 0;
+  std::optional<bool> progress;
+  maskscan::scan_options options;
+};
+
+struct synth_command {
+  std::string dir;
+  maskscan::synth_options options;
+};
+
+struct merge_command {
+  std::vector<std::string> states;
+  std::string out;
+  std::string save_state;
+};
+
+void add_scan_flags(CLI::App& app, scan_command& cmd) {
+  auto& o = cmd.options;
+  app.add_option("input", cmd.input, "Directory of label PNGs (searched recursively for *.png) or one PNG file")
+      ->required();
+  app.add_option("--out", cmd.out,
+                 "Directory for summary.json, frames.csv and heatmaps_<W>x<H>.npy (created if needed); "
+                 "without it only the summary table is printed");
+  app.add_flag("--heatmaps", o.heatmaps,
+               "Accumulate per-class heatmaps (frames in which each pixel holds each class), one set per resolution");
+  app.add_option("--workers", o.workers, "Decode/compute threads, each owning its accumulator (0 = one per core)")
+      ->capture_default_str();
+  app.add_option("--io-depth", o.io_depth, "Maximum file reads in flight")->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--queue-depth", o.queue_depth,
+                 "Maximum frames in flight in total (each holds one recycled read buffer); bounds memory")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  const std::map<std::string, maskscan::io_backend> backends{{"auto", maskscan::io_backend::automatic},
+                                                             {"uring", maskscan::io_backend::uring},
+                                                             {"threads", maskscan::io_backend::threads}};
+  app.add_option("--io", o.io, "How files are read: uring (io_uring), threads (pread on a thread pool), auto (uring if available)")
+      ->transform(CLI::CheckedTransformer(backends, CLI::ignore_case))
+      ->default_str("auto");
+  app.add_flag("--serial", o.serial, "Decode and count in one plain loop on one thread (the benchmark baseline)");
+  auto* num = app.add_option("--num-classes", cmd.num_classes, "Use N classes named class_0 .. class_{N-1}")
+                  ->check(CLI::PositiveNumber);
+  app.add_option("--class-names", cmd.class_names_file,
+                 "File naming the classes: one name per line, or a JSON array (default: WoodScape's 10 classes)")
+      ->excludes(num)
+      ->check(CLI::ExistingFile);
+  app.add_option("--ignore", o.ignore,
+                 "A value that is deliberately unlabelled (e.g. 255): counted separately, excluded from class "
+                 "fractions; repeatable")
+      ->take_all();
+  app.add_option("--max-pixels", o.max_pixels, "Reject frames with more pixels than this (before allocating)")
+      ->capture_default_str();
+  app.add_option("--max-file-bytes", o.max_file_bytes, "Reject files larger than this many bytes (before reading)")
+      ->capture_default_str();
+  app.add_option("--save-state", cmd.save_state,
+                 "Also write the mergeable binary statistics to this file (see `maskscan merge`)");
+  app.add_flag("--progress,!--no-progress", cmd.progress,
+               "Show a progress line on stderr (default: only when stderr is a terminal)");
+}
+
+int run_scan(scan_command& cmd) {
+  auto options = cmd.options;
+  if (cmd.num_classes) options.class_names = maskscan::numbered_class_names(cmd.num_classes);
+  if (!cmd.class_names_file.empty()) options.class_names = maskscan::load_class_names(cmd.class_names_file);
+
+  const bool show_progress = cmd.progress.value_or(::isatty(STDERR_FILENO) == 1);
+  auto last = std::chrono::steady_clock::now() - std::chrono::seconds(1);
+  if (show_progress) {
+    options.on_progress = [last](const maskscan::scan_progress& p) mutable {
+      const auto now = std::chrono::steady_clock::now();
+      if (p.frames_done != p.frames_total && now - last < std::chrono::milliseconds(100)) return;
+      last = now;
+      const double fps = p.elapsed_seconds > 0 ? static_cast<double>(p.frames_done) / p.elapsed_seconds : 0;
+      fmt::print(stderr, "\r{}/{} frames ({} skipped), {:.0f} frames/s{}", p.frames_done, p.frames_total,
+                 p.frames_skipped, fps, p.frames_done == p.frames_total ? "\n" : "");
+    };
+  }
+
+  auto source = maskscan::frame_source::from_directory(cmd.input);
+  const auto result = maskscan::scan(std::move(source), std::move(options));
+  if (!cmd.out.empty()) maskscan::write_outputs(result, cmd.out);
+  if (!cmd.save_state.empty()) maskscan::save_state(result.stats, cmd.save_state);
+  maskscan::print_summary(result, std::cout);
+  if (!cmd.out.empty()) fmt::print("results written to {}\n", cmd.out);
+  return result.stats.errors.empty() ? exit_ok : exit_some_skipped;
+}
+
+int run_synth(const synth_command& cmd) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto bytes = maskscan::synthesize_dataset(cmd.dir, cmd.options);
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  fmt::print("wrote {} frames of {}x{} ({:.1f} MB) to {} in {:.1f} s\n", cmd.options.frames, cmd.options.width,
+             cmd.options.height, static_cast<double>(bytes) / 1e6, cmd.dir, s);
+  return exit_ok;
+}
+
+int run_merge(const merge_command& cmd) {
+  auto merged = maskscan::load_state(cmd.states.front());
+  for (std::size_t i = 1; i < cmd.states.size(); ++i) maskscan::merge(merged, maskscan::load_state(cmd.states[i]));
+  maskscan::scan_result result;
+  result.options.class_names = merged.class_names;
+  result.options.ignore = merged.ignore;
+  result.options.heatmaps = merged.has_heatmaps;
+  result.frames_total = merged.frames.size() + merged.errors.size();
+  result.stats = std::move(merged);
+  if (!cmd.out.empty()) maskscan::write_outputs(result, cmd.out);
+  if (!cmd.save_state.empty()) maskscan::save_state(result.stats, cmd.save_state);
+  maskscan::print_summary(result, std::cout);
+  return exit_ok;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"maskscan: exact class statistics (pixel counts, frames present, heatmaps) for "
+               "segmentation label masks"};
+  app.require_subcommand(1);
+
+  scan_command scan_cmd;
+  auto* scan = app.add_subcommand("scan", "Scan a directory of label PNGs and report per-class statistics");
+  add_scan_flags(*scan, scan_cmd);
+
+  synth_command synth_cmd;
+  auto* synth = app.add_subcommand("synth", "Write a reproducible WoodScape-like dataset of label PNGs");
+  synth->add_option("dir", synth_cmd.dir, "Output directory")->required();
+  synth->add_option("--frames", synth_cmd.options.frames, "Number of frames")->capture_default_str();
+  synth->add_option("--width", synth_cmd.options.width, "Frame width")->capture_default_str()->check(CLI::PositiveNumber);
+  synth->add_option("--height", synth_cmd.options.height, "Frame height")->capture_default_str()->check(CLI::PositiveNumber);
+  synth->add_option("--seed", synth_cmd.options.seed, "Random seed (same seed, same files)")->capture_default_str();
+  const std::map<std::string, maskscan::png_filter> filters{{"adaptive", maskscan::png_filter::adaptive},
+                                                             {"sub", maskscan::png_filter::sub}};
+  synth->add_option("--filter", synth_cmd.options.filter,
+                    "PNG row filters: adaptive (as libpng/PIL write) or sub (every row Sub, as OpenCV writes)")
+      ->transform(CLI::CheckedTransformer(filters, CLI::ignore_case))
+      ->default_str("adaptive");
+  synth->add_option("--threads", synth_cmd.options.threads, "Encoder threads (0 = one per core)")->capture_default_str();
+
+  merge_command merge_cmd;
+  auto* merge = app.add_subcommand("merge", "Merge state files written by `scan --save-state` and write the results");
+  merge->add_option("states", merge_cmd.states, "State files")->required()->check(CLI::ExistingFile);
+  merge->add_option("--out", merge_cmd.out, "Directory for summary.json, frames.csv and heatmaps");
+  merge->add_option("--save-state", merge_cmd.save_state, "Also write the merged state to this file");
+
+  CLI11_PARSE(app, argc, argv);
+  try {
+    if (scan->parsed()) return run_scan(scan_cmd);
+    if (synth->parsed()) return run_synth(synth_cmd);
+    if (merge->parsed()) return run_merge(merge_cmd);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "maskscan: {}\n", e.what());
+    return exit_failure;
+  }
+  return exit_failure;
+}

@@ -1,0 +1,45 @@
+#include <maskscan/errors.hpp>
+
+namespace maskscan {
+namespace {
+class category_impl final : public std::error_category {
+ public:
+  const char* name() const noexcept override { return "maskscan"; }
+  std::string message(int ev) const override {
+    switch (static_cast<errc>(ev)) {
+      case errc::ok: return "ok";
+      case errc::io_error: return "the file could not be read";
+      case errc::file_too_large: return "the file is larger than the limit";
+      case errc::not_png: return "not a PNG file";
+      case errc::corrupt_png: return "corrupt PNG";
+      case errc::image_too_large: return "the image has more pixels than the limit";
+      case errc::unsupported_color_type: return "colour masks need a colour table";
+      case errc::cancelled: return "the scan was cancelled";
+    }
+    return "unknown maskscan error";
+  }
+};
+}  // namespace
+
+const std::error_category& error_category() noexcept {
+  static const category_impl instance;
+  return instance;
+}
+
+std::error_code make_error_code(errc e) noexcept { return {static_cast<int>(e), error_category()}; }
+
+const char* to_string(errc e) noexcept {
+  switch (e) {
+    case errc::ok: return "ok";
+    case errc::io_error: return "io_error";
+    case errc::file_too_large: return "file_too_large";
+    case errc::not_png: return "not_png";
+    case errc::corrupt_png: return "corrupt_png";
+    case errc::image_too_large: return "image_too_large";
+    case errc::unsupported_color_type: return "unsupported_color_type";
+    case errc::cancelled: return "cancelled";
+  }
+  return "unknown";
+}
+
+}  // namespace maskscan

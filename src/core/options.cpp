@@ -1,0 +1,27 @@
+#include <maskscan/options.hpp>
+
+#include <algorithm>
+#include <thread>
+
+namespace maskscan {
+
+scan_options resolve_defaults(scan_options options) {
+  if (options.workers == 0) options.workers = std::max(1u, std::thread::hardware_concurrency());
+  options.io_depth = std::max(1u, options.io_depth);
+  options.queue_depth = std::max(1u, options.queue_depth);
+  std::ranges::sort(options.ignore);
+  const auto dup = std::ranges::unique(options.ignore);
+  options.ignore.erase(dup.begin(), dup.end());
+  return options;
+}
+
+const char* to_string(io_backend b) noexcept {
+  switch (b) {
+    case io_backend::automatic: return "auto";
+    case io_backend::uring: return "uring";
+    case io_backend::threads: return "threads";
+  }
+  return "unknown";
+}
+
+}  // namespace maskscan

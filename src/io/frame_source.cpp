@@ -1,0 +1,62 @@
+#include <maskscan/scan.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+namespace maskscan {
+namespace fs = std::filesystem;
+
+namespace {
+bool has_png_extension(const fs::path& p) {
+  auto ext = p.extension().string();
+  std::ranges::transform(ext, ext.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return ext == ".png";
+}
+
+std::string report_name(const fs::path& file, const fs::path& root) {
+  if (!root.empty()) {
+    const auto rel = file.lexically_relative(root);
+    if (!rel.empty() && *rel.begin() != "..") return rel.generic_string();
+  }
+  return file.generic_string();
+}
+}  // namespace
+
+frame_source frame_source::from_directory(const fs::path& root) {
+  std::error_code ec;
+  const auto status = fs::status(root, ec);
+  if (ec || !fs::exists(status))
+    throw std::runtime_error(fmt::format("{}: no such file or directory", root.string()));
+  if (!fs::is_directory(status)) return from_paths({root}, root.parent_path());
+
+  std::vector<fs::path> files;
+  // Directory symlinks are not followed: a link loop cannot make the walk endless.
+  fs::recursive_directory_iterator it(root, fs::directory_options::none, ec);
+  if (ec) throw std::runtime_error(fmt::format("{}: cannot list the directory ({})", root.string(), ec.message()));
+  for (const fs::recursive_directory_iterator end; it != end; it.increment(ec)) {
+    if (ec) throw std::runtime_error(fmt::format("{}: cannot list the directory ({})", root.string(), ec.message()));
+    // Directories named *.png are not frames; anything else with the name is listed, so that a
+    // broken file shows up as a per-file error instead of being skipped silently.
+    if (!it->is_directory(ec) && has_png_extension(it->path())) files.push_back(it->path());
+  }
+  return from_paths(std::move(files), root);
+}
+
+frame_source frame_source::from_paths(std::vector<fs::path> files, const fs::path& root) {
+  frame_source source;
+  source.root_ = root;
+  std::vector<std::pair<std::string, fs::path>> named;
+  named.reserve(files.size());
+  for (auto& f : files) named.emplace_back(report_name(f, root), std::move(f));
+  std::ranges::sort(named);
+  for (auto& [name, file] : named) {
+    source.names_.push_back(std::move(name));
+    source.files_.push_back(std::move(file));
+  }
+  return source;
+}
+
+}  // namespace maskscan

@@ -1,0 +1,161 @@
+#include <maskscan/output.hpp>
+
+#include <bit>
+#include <ostream>
+#include <stdexcept>
+
+#include <boost/json.hpp>
+#include <fmt/format.h>
+#include <fmt/ostream.h>
+
+#include "core/atomic_file.hpp"
+
+namespace maskscan {
+namespace json = boost::json;
+
+namespace {
+
+json::array value_totals_json(const std::vector<value_total>& values) {
+  json::array out;
+  for (const auto& v : values) out.push_back({{"value", v.value}, {"pixels", v.pixels}, {"frames", v.frames}});
+  return out;
+}
+
+json::object options_json(const scan_options& o) {
+  json::array ignore(o.ignore.begin(), o.ignore.end());
+  return {{"workers", o.workers},     {"io_depth", o.io_depth},       {"queue_depth", o.queue_depth},
+          {"io", to_string(o.io)},    {"serial", o.serial},           {"heatmaps", o.heatmaps},
+          {"ignore", ignore},         {"max_pixels", o.max_pixels},   {"max_file_bytes", o.max_file_bytes}};
+}
+
+std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
+  std::string quoted = "\"";
+  for (char c : s) {
+    if (c == '"') quoted += '"';
+    quoted += c;
+  }
+  return quoted + '"';
+}
+
+}  // namespace
+
+void write_summary_json(const scan_result& result, const std::filesystem::path& file) {
+  const auto& stats = result.stats;
+  const auto totals = compute_totals(stats);
+
+  json::array classes;
+  for (const auto& c : totals.classes)
+    classes.push_back({{"id", c.id}, {"name", c.name}, {"pixels", c.pixels},
+                       {"fraction", c.fraction}, {"frames_present", c.frames_present}});
+  json::array errors;
+  for (const auto& e : stats.errors)
+    errors.push_back({{"path", e.path}, {"error", to_string(e.code)}, {"message", e.message}});
+  json::array files_out_of_range;
+  for (const auto& row : stats.frames) {
+    if (row.out_of_range.empty()) continue;
+    json::object values;
+    for (const auto& v : row.out_of_range) values[std::to_string(v.value)] = v.pixels;
+    files_out_of_range.push_back({{"path", row.path}, {"values", std::move(values)}});
+  }
+  json::array heatmaps;
+  for (const auto& [key, heat] : stats.heatmaps)
+    heatmaps.push_back({{"file", fmt::format("heatmaps_{}x{}.npy", heat.width, heat.height)},
+                        {"width", heat.width}, {"height", heat.height}, {"frames", heat.frames},
+                        {"shape", json::array{stats.class_names.size(), heat.height, heat.width}}});
+
+  const double fps = result.wall_seconds > 0 ? static_cast<double>(totals.frames + totals.skipped) / result.wall_seconds : 0.0;
+  json::object doc{
+      {"schema_version", summary_schema_version},
+      {"tool", "maskscan"},
+      {"options", options_json(result.options)},
+      {"io_backend", to_string(result.io_used)},
+      {"timing", {{"wall_seconds", result.wall_seconds}, {"frames_per_second", fps}}},
+      {"partial", result.partial},
+      {"frames_total", result.frames_total},
+      {"frames_scanned", totals.frames},
+      {"frames_skipped", totals.skipped},
+      {"pixels", totals.pixels},
+      {"labelled_pixels", totals.labelled_pixels},
+      {"ignored_pixels", totals.ignored_pixels},
+      {"out_of_range_pixels", totals.out_of_range_pixels},
+      {"classes", std::move(classes)},
+      {"ignored", value_totals_json(totals.ignored)},
+      {"out_of_range", value_totals_json(totals.out_of_range)},
+      {"files_with_out_of_range", std::move(files_out_of_range)},
+      {"heatmaps", std::move(heatmaps)},
+      {"errors", std::move(errors)},
+  };
+  detail::write_file_atomically(file, [&](std::ostream& out) { out << json::serialize(doc) << '\n'; });
+}
+
+void write_frames_csv(const dataset_stats& stats, const std::filesystem::path& file) {
+  detail::write_file_atomically(file, [&](std::ostream& out) {
+    out << "path,width,height";
+    for (const auto& name : stats.class_names) out << ',' << csv_field(name);
+    out << ",ignored,out_of_range\n";
+    for (const auto& row : stats.frames) {
+      fmt::print(out, "{},{},{}", csv_field(row.path), row.width, row.height);
+      for (auto p : row.class_pixels) fmt::print(out, ",{}", p);
+      std::uint64_t ignored = 0, out_of_range = 0;
+      for (const auto& v : row.ignored) ignored += v.pixels;
+      for (const auto& v : row.out_of_range) out_of_range += v.pixels;
+      fmt::print(out, ",{},{}\n", ignored, out_of_range);
+    }
+  });
+}
+
+void write_heatmap_npy(const heatmap_set& heat, std::size_t classes, const std::filesystem::path& file) {
+  static_assert(std::endian::native == std::endian::little, ".npy writer assumes a little-endian host");
+  if (heat.counts.size() != classes * heat.width * heat.height)
+    throw std::logic_error("heatmap size does not match its shape");
+  // NumPy format 1.0: magic, version, u16 header length, a dict padded with spaces to a multiple
+  // of 64 bytes and ended by '\n'.
+  std::string header = fmt::format("{{'descr': '<u4', 'fortran_order': False, 'shape': ({}, {}, {}), }}",
+                                   classes, heat.height, heat.width);
+  const std::size_t unpadded = 10 + header.size() + 1;
+  header.append((64 - unpadded % 64) % 64, ' ');
+  header += '\n';
+  detail::write_file_atomically(file, [&](std::ostream& out) {
+    out.write("\x93NUMPY\x01\x00", 8);
+    const auto len = static_cast<std::uint16_t>(header.size());
+    out.put(static_cast<char>(len & 0xff));
+    out.put(static_cast<char>(len >> 8));
+    out << header;
+    out.write(reinterpret_cast<const char*>(heat.counts.data()),
+              static_cast<std::streamsize>(heat.counts.size() * sizeof(std::uint32_t)));
+  });
+}
+
+void write_outputs(const scan_result& result, const std::filesystem::path& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) throw std::runtime_error(fmt::format("{}: cannot create the output directory ({})", dir.string(), ec.message()));
+  write_frames_csv(result.stats, dir / "frames.csv");
+  for (const auto& [key, heat] : result.stats.heatmaps)
+    write_heatmap_npy(heat, result.stats.class_names.size(),
+                      dir / fmt::format("heatmaps_{}x{}.npy", heat.width, heat.height));
+  // Last, so that a summary.json on disk means every file it names is complete.
+  write_summary_json(result, dir / "summary.json");
+}
+
+void print_summary(const scan_result& result, std::ostream& out) {
+  const auto totals = compute_totals(result.stats);
+  std::size_t width = 5;
+  for (const auto& c : totals.classes) width = std::max(width, c.name.size());
+  fmt::print(out, "{:>4}  {:<{}}  {:>15}  {:>8}  {:>8}\n", "id", "class", width, "pixels", "fraction", "frames");
+  for (const auto& c : totals.classes)
+    fmt::print(out, "{:>4}  {:<{}}  {:>15}  {:>7.3f}%  {:>8}\n", c.id, c.name, width, c.pixels, 100.0 * c.fraction,
+               c.frames_present);
+  if (totals.ignored_pixels) fmt::print(out, "ignored pixels: {}\n", totals.ignored_pixels);
+  if (totals.out_of_range_pixels)
+    fmt::print(out, "out-of-range pixels: {} (values not in the class list; see summary.json)\n",
+               totals.out_of_range_pixels);
+  fmt::print(out, "{} frames scanned, {} skipped{} in {:.2f} s ({:.0f} frames/s, io={}, workers={})\n", totals.frames,
+             totals.skipped, result.partial ? " (PARTIAL: cancelled)" : "", result.wall_seconds,
+             result.wall_seconds > 0 ? static_cast<double>(totals.frames + totals.skipped) / result.wall_seconds : 0.0,
+             result.options.serial ? "serial" : to_string(result.io_used), result.options.workers);
+  for (const auto& e : result.stats.errors) fmt::print(out, "skipped {}: {}\n", e.path, e.message);
+}
+
+}  // namespace maskscan

@@ -1,0 +1,55 @@
+#pragma once
+// Decode + per-frame statistics for one frame at a time. One instance per worker (or one for the
+// serial loop): it owns the reused label plane, the histogram scratch and the worker's heatmaps,
+// so nothing in it is shared between threads.
+#include <cstddef>
+#include <map>
+#include <span>
+#include <string>
+#include <variant>
+
+#include <maskscan/options.hpp>
+#include <maskscan/stats.hpp>
+
+#include "decode/png_decoder.hpp"
+
+namespace maskscan::detail {
+
+using frame_outcome = std::variant<frame_row, file_error>;
+
+class frame_processor {
+ public:
+  explicit frame_processor(const scan_options& options);
+
+  frame_outcome process(std::span<const std::byte> bytes, const std::string& name);
+  std::map<resolution, heatmap_set> take_heatmaps() { return std::move(heatmaps_); }
+
+ private:
+  std::size_t classes_;
+  std::vector<std::uint32_t> ignore_;
+  bool heatmaps_enabled_;
+  decode_limits limits_;
+  label_plane plane_;
+  std::vector<std::uint64_t> histogram_;
+  std::map<resolution, heatmap_set> heatmaps_;
+};
+
+/// Turns frame outcomes, in whatever order they arrive, into the scan's dataset_stats, and
+/// reports progress. Used by the coordinator coroutine and by the serial loop alike.
+class result_builder {
+ public:
+  result_builder(const scan_options& options, std::uint64_t frames_total);
+  void add(frame_outcome outcome);
+  std::uint64_t frames_done() const noexcept { return done_; }
+  /// Adds the workers' heatmaps and returns the normalized statistics.
+  dataset_stats finish(std::vector<std::map<resolution, heatmap_set>> worker_heatmaps);
+
+ private:
+  const scan_options& options_;
+  dataset_stats stats_;
+  scan_progress progress_;
+  std::uint64_t done_ = 0;
+  double start_;
+};
+
+}  // namespace maskscan::detail

@@ -1,0 +1,243 @@
+// The scan pipeline:
+//   lanes (queue_depth coroutines, each with one recycled read buffer) take the next path, read it
+//   (at most io_depth reads in flight), hand the bytes to the least-busy worker strand, and send
+//   the small per-frame outcome to the coordinator, which merges outcomes in arrival order.
+// All coroutines run on one strand over the caller's executor; decoding runs on the worker pool.
+#include <maskscan/scan.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <exception>
+#include <new>
+#include <optional>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/associated_cancellation_slot.hpp>
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/experimental/channel.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "core/run_on.hpp"
+#include "io/file_reader.hpp"
+#include "pipeline/frame_processor.hpp"
+
+namespace maskscan {
+namespace asio = boost::asio;
+using asio::awaitable;
+using asio::use_awaitable;
+
+namespace detail {
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+/// The serial baseline: the same decode and statistics in one plain loop on the calling thread.
+scan_result run_serial(const frame_source& source, const scan_options& options, const std::atomic<bool>& stop) {
+  const auto t0 = std::chrono::steady_clock::now();
+  scan_result result;
+  result.options = options;
+  result.io_used = io_backend::threads;
+  result.frames_total = source.size();
+  frame_processor processor(options);
+  result_builder builder(result.options, source.size());
+  std::vector<std::byte> buffer;
+  for (std::size_t i = 0; i < source.size() && !stop.load(std::memory_order_relaxed); ++i) {
+    diagnostics diag;
+    if (const auto ec = read_file_blocking(source.file(i), buffer, options.max_file_bytes, diag))
+      builder.add(file_error{source.name(i), static_cast<errc>(ec.value()), std::move(diag.message)});
+    else
+      builder.add(processor.process(buffer, source.name(i)));
+  }
+  result.partial = builder.frames_done() < source.size();
+  std::vector<std::map<resolution, heatmap_set>> heatmaps;
+  heatmaps.push_back(processor.take_heatmaps());
+  result.stats = builder.finish(std::move(heatmaps));
+  result.wall_seconds = seconds_since(t0);
+  return result;
+}
+
+/// A counting semaphore for coroutines on one strand: a channel whose buffer holds the permits.
+class async_semaphore {
+ public:
+  async_semaphore(const asio::any_io_executor& ex, unsigned permits) : slots_(ex, permits) {}
+  awaitable<void> acquire() { co_await slots_.async_send(boost::system::error_code{}, use_awaitable); }
+  void release() { slots_.try_receive([](boost::system::error_code) {}); }
+
+ private:
+  asio::experimental::channel<void(boost::system::error_code)> slots_;
+};
+
+class scan_operation : public std::enable_shared_from_this<scan_operation> {
+ public:
+  scan_operation(asio::any_io_executor ex, frame_source source, scan_options options)
+      : strand_(asio::make_strand(ex)), source_(std::move(source)), options_(std::move(options)) {}
+
+  std::atomic<bool> stop{false};
+  const asio::strand<asio::any_io_executor>& strand() const noexcept { return strand_; }
+
+  awaitable<scan_result> run() {
+    const auto t0 = std::chrono::steady_clock::now();
+    scan_result result;
+    result.options = options_;
+    result.frames_total = source_.size();
+
+    if (options_.serial) {
+      asio::thread_pool loop_thread(1);
+      result = co_await async_run_on(
+          loop_thread.get_executor(), [&] { return run_serial(source_, options_, stop); }, use_awaitable);
+      co_return result;
+    }
+
+    reader_ = make_file_reader(options_.io, options_.io_depth);
+    result.io_used = reader_->backend();
+    pool_.emplace(options_.workers);
+    for (unsigned i = 0; i < options_.workers; ++i)
+      workers_.push_back(std::make_unique<worker>(asio::make_strand(pool_->get_executor()), options_));
+    io_slots_.emplace(strand_, options_.io_depth);
+    outcomes_.emplace(strand_, options_.queue_depth);
+    result_builder builder(result.options, source_.size());
+
+    const std::size_t lanes = std::min<std::size_t>(options_.queue_depth, source_.size());
+    std::size_t active = lanes;
+    std::exception_ptr lane_failure;
+    for (std::size_t i = 0; i < lanes; ++i) {
+      asio::co_spawn(strand_, lane(), [&, self = shared_from_this()](std::exception_ptr e) {
+        if (e && !lane_failure) {
+          lane_failure = e;
+          stop = true;
+        }
+        if (--active == 0) outcomes_->close();
+      });
+    }
+    if (lanes == 0) outcomes_->close();
+
+    // The coordinator: outcomes in arrival order, until every lane has finished.
+    for (;;) {
+      auto [ec, outcome] = co_await outcomes_->async_receive(asio::as_tuple(use_awaitable));
+      if (ec) break;
+      builder.add(std::move(outcome));
+    }
+    if (lane_failure) std::rethrow_exception(lane_failure);
+
+    pool_->join();  // every frame is done, so the workers are idle: this only ends the threads
+    std::vector<std::map<resolution, heatmap_set>> heatmaps;
+    for (auto& w : workers_) heatmaps.push_back(w->processor.take_heatmaps());
+    workers_.clear();
+    result.partial = builder.frames_done() < source_.size();
+    result.stats = builder.finish(std::move(heatmaps));
+    result.wall_seconds = seconds_since(t0);
+    co_return result;
+  }
+
+ private:
+  struct worker {
+    worker(asio::strand<asio::thread_pool::executor_type> s, const scan_options& options)
+        : strand(std::move(s)), processor(options) {}
+    asio::strand<asio::thread_pool::executor_type> strand;
+    frame_processor processor;
+    unsigned pending = 0;  // touched only on the scan strand
+  };
+
+  worker& least_busy_worker() {
+    return **std::ranges::min_element(workers_, {}, [](const auto& w) { return w->pending; });
+  }
+
+  awaitable<void> lane() {
+    std::vector<std::byte> buffer;  // this lane's recycled read buffer
+    while (!stop.load(std::memory_order_relaxed) && next_ < source_.size()) {
+      const std::size_t i = next_++;
+      const std::string& name = source_.name(i);
+      diagnostics diag;
+      co_await io_slots_->acquire();
+      const auto read_ec = co_await reader_->read(source_.file(i), buffer, options_.max_file_bytes, diag);
+      io_slots_->release();
+
+      frame_outcome outcome;
+      if (read_ec) {
+        outcome = file_error{name, static_cast<errc>(read_ec.value()), std::move(diag.message)};
+      } else {
+        worker& w = least_busy_worker();
+        ++w.pending;
+        outcome = co_await async_run_on(
+            w.strand, [&] { return w.processor.process(buffer, name); }, use_awaitable);
+        --w.pending;
+      }
+      co_await outcomes_->async_send(boost::system::error_code{}, std::move(outcome), use_awaitable);
+    }
+  }
+
+  asio::strand<asio::any_io_executor> strand_;
+  frame_source source_;
+  scan_options options_;
+  std::unique_ptr<file_reader> reader_;
+  std::optional<asio::thread_pool> pool_;  // declared before workers_: their strands die first
+  std::vector<std::unique_ptr<worker>> workers_;
+  std::optional<async_semaphore> io_slots_;
+  std::optional<asio::experimental::channel<void(boost::system::error_code, frame_outcome)>> outcomes_;
+  std::size_t next_ = 0;
+};
+
+std::error_code to_error_code(std::exception_ptr e) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::system_error& s) {
+    return s.code();
+  } catch (const std::bad_alloc&) {
+    return std::make_error_code(std::errc::not_enough_memory);
+  } catch (...) {
+    return std::make_error_code(std::errc::state_not_recoverable);
+  }
+}
+
+}  // namespace
+
+void launch_scan(asio::any_io_executor ex, frame_source source, scan_options options, scan_handler handler) {
+  auto op = std::make_shared<scan_operation>(ex, std::move(source), resolve_defaults(std::move(options)));
+  auto slot = asio::get_associated_cancellation_slot(handler);
+  if (slot.is_connected())
+    slot.assign([weak = std::weak_ptr<scan_operation>(op)](asio::cancellation_type) {
+      if (auto alive = weak.lock()) alive->stop = true;
+    });
+  asio::co_spawn(op->strand(), op->run(),
+                 [op, ex, handler = std::move(handler)](std::exception_ptr e, scan_result result) mutable {
+                   if (auto s = asio::get_associated_cancellation_slot(handler); s.is_connected()) s.clear();
+                   std::error_code ec;
+                   if (e) ec = to_error_code(e);
+                   else if (op->stop && result.partial) ec = make_error_code(errc::cancelled);
+                   // Never call the handler from inside our own call stack: post it, on its own executor.
+                   auto handler_ex = asio::get_associated_executor(handler, ex);
+                   asio::post(ex, asio::bind_executor(handler_ex, [handler = std::move(handler), ec,
+                                                                   result = std::move(result)]() mutable {
+                     std::move(handler)(ec, std::move(result));
+                   }));
+                 });
+}
+
+}  // namespace detail
+
+scan_result scan(frame_source source, scan_options options) {
+  options = resolve_defaults(std::move(options));
+  if (options.serial) {
+    const std::atomic<bool> never{false};
+    return detail::run_serial(source, options, never);
+  }
+  asio::io_context io;
+  std::error_code ec;
+  scan_result result;
+  async_scan(io.get_executor(), std::move(source), std::move(options), [&](std::error_code e, scan_result r) {
+    ec = e;
+    result = std::move(r);
+  });
+  io.run();
+  if (ec) throw std::system_error(ec, "scan failed");
+  return result;
+}
+
+}  // namespace maskscan

@@ -1,0 +1,193 @@
+// The versioned binary form of dataset_stats (`--save-state`, `maskscan merge`).
+//
+// Layout, all integers little-endian:
+//   "MSKSTATE" u32 version
+//   u32 classes, classes x string            (string = u32 length + bytes)
+//   u32 ignores, ignores x u32
+//   u8 has_heatmaps
+//   u64 frames, frames x {string path, u32 width, u32 height, classes x u64,
+//                         u32 n, n x {u32 value, u64 pixels} (ignored), same for out of range}
+//   u64 errors, errors x {string path, u32 code, string message}
+//   u32 heatmap sets, sets x {u32 width, u32 height, u64 frames, classes*height*width x u32}
+//   u32 CRC-32 of everything before it
+#include <maskscan/stats.hpp>
+
+#include <bit>
+#include <cstring>
+#include <fstream>
+#include <stdexcept>
+
+#include <fmt/format.h>
+#include <libdeflate.h>
+
+#include "core/atomic_file.hpp"
+
+static_assert(std::endian::native == std::endian::little, "state files assume a little-endian host");
+
+namespace maskscan {
+namespace {
+
+constexpr char magic[8] = {'M', 'S', 'K', 'S', 'T', 'A', 'T', 'E'};
+
+class writer {
+ public:
+  explicit writer(std::ostream& out) : out_(out) {}
+  void bytes(const void* data, std::size_t n) {
+    crc_ = libdeflate_crc32(crc_, data, n);
+    out_.write(static_cast<const char*>(data), static_cast<std::streamsize>(n));
+  }
+  template <class T>
+  void put(T v) { bytes(&v, sizeof v); }
+  void str(const std::string& s) {
+    put(static_cast<std::uint32_t>(s.size()));
+    bytes(s.data(), s.size());
+  }
+  void values(const std::vector<value_pixels>& vs) {
+    put(static_cast<std::uint32_t>(vs.size()));
+    for (const auto& v : vs) { put(v.value); put(v.pixels); }
+  }
+  void finish() { const std::uint32_t crc = crc_; out_.write(reinterpret_cast<const char*>(&crc), sizeof crc); }
+
+ private:
+  std::ostream& out_;
+  std::uint32_t crc_ = 0;
+};
+
+class reader {
+ public:
+  reader(const std::vector<char>& data, std::size_t end, std::string file)
+      : data_(data), end_(end), file_(std::move(file)) {}
+  [[noreturn]] void fail(const std::string& what) const {
+    throw std::runtime_error(fmt::format("{}: not a valid maskscan state file ({} at byte {})", file_, what, pos_));
+  }
+  void need(std::uint64_t n) const { if (n > end_ - pos_) fail("truncated"); }
+  void bytes(void* out, std::size_t n) { need(n); std::memcpy(out, data_.data() + pos_, n); pos_ += n; }
+  template <class T>
+  T get() { T v; bytes(&v, sizeof v); return v; }
+  /// A count of items that each take at least `min_size` bytes: bounded by what is left, so a
+  /// corrupt count cannot make us allocate more than the file could describe.
+  std::uint64_t count(std::uint64_t n, std::uint64_t min_size) const {
+    if (min_size && n > (end_ - pos_) / min_size) fail("count larger than the file");
+    return n;
+  }
+  std::string str() {
+    const auto n = get<std::uint32_t>();
+    need(n);
+    std::string s(data_.data() + pos_, n);
+    pos_ += n;
+    return s;
+  }
+  std::vector<value_pixels> values() {
+    const auto n = count(get<std::uint32_t>(), 12);
+    std::vector<value_pixels> vs(n);
+    for (auto& v : vs) { v.value = get<std::uint32_t>(); v.pixels = get<std::uint64_t>(); }
+    return vs;
+  }
+  bool done() const { return pos_ == end_; }
+
+ private:
+  const std::vector<char>& data_;
+  std::size_t end_;
+  std::size_t pos_ = 0;
+  std::string file_;
+};
+
+}  // namespace
+
+void save_state(const dataset_stats& stats, const std::filesystem::path& file) {
+  detail::write_file_atomically(file, [&](std::ostream& out) {
+    writer w(out);
+    w.bytes(magic, sizeof magic);
+    w.put(state_format_version);
+    w.put(static_cast<std::uint32_t>(stats.class_names.size()));
+    for (const auto& name : stats.class_names) w.str(name);
+    w.put(static_cast<std::uint32_t>(stats.ignore.size()));
+    for (auto v : stats.ignore) w.put(v);
+    w.put(static_cast<std::uint8_t>(stats.has_heatmaps));
+    w.put(static_cast<std::uint64_t>(stats.frames.size()));
+    for (const auto& row : stats.frames) {
+      w.str(row.path);
+      w.put(row.width);
+      w.put(row.height);
+      if (row.class_pixels.size() != stats.class_names.size())
+        throw std::logic_error("frame row with a different class count");
+      for (auto p : row.class_pixels) w.put(p);
+      w.values(row.ignored);
+      w.values(row.out_of_range);
+    }
+    w.put(static_cast<std::uint64_t>(stats.errors.size()));
+    for (const auto& e : stats.errors) {
+      w.str(e.path);
+      w.put(static_cast<std::uint32_t>(e.code));
+      w.str(e.message);
+    }
+    w.put(static_cast<std::uint32_t>(stats.heatmaps.size()));
+    for (const auto& [key, heat] : stats.heatmaps) {
+      w.put(heat.width);
+      w.put(heat.height);
+      w.put(heat.frames);
+      w.bytes(heat.counts.data(), heat.counts.size() * sizeof(std::uint32_t));
+    }
+    w.finish();
+  });
+}
+
+dataset_stats load_state(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw std::runtime_error(fmt::format("{}: cannot open the state file", file.string()));
+  std::vector<char> data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string name = file.string();
+  if (data.size() < sizeof magic + 8 || std::memcmp(data.data(), magic, sizeof magic) != 0)
+    throw std::runtime_error(fmt::format("{}: not a maskscan state file (no MSKSTATE header)", name));
+  const std::size_t body = data.size() - 4;
+  std::uint32_t stored_crc;
+  std::memcpy(&stored_crc, data.data() + body, 4);
+  if (libdeflate_crc32(0, data.data(), body) != stored_crc)
+    throw std::runtime_error(fmt::format("{}: the state file is corrupt (CRC mismatch)", name));
+
+  reader r(data, body, name);
+  char header[sizeof magic];
+  r.bytes(header, sizeof header);
+  if (const auto version = r.get<std::uint32_t>(); version != state_format_version)
+    throw std::runtime_error(fmt::format("{}: state format version {} is not supported (this build reads {})",
+                                         name, version, state_format_version));
+  dataset_stats stats;
+  stats.class_names.resize(r.count(r.get<std::uint32_t>(), 4));
+  for (auto& n : stats.class_names) n = r.str();
+  const auto classes = stats.class_names.size();
+  stats.ignore.resize(r.count(r.get<std::uint32_t>(), 4));
+  for (auto& v : stats.ignore) v = r.get<std::uint32_t>();
+  stats.has_heatmaps = r.get<std::uint8_t>() != 0;
+  stats.frames.resize(r.count(r.get<std::uint64_t>(), 20 + 8 * classes));
+  for (auto& row : stats.frames) {
+    row.path = r.str();
+    row.width = r.get<std::uint32_t>();
+    row.height = r.get<std::uint32_t>();
+    row.class_pixels.resize(classes);
+    for (auto& p : row.class_pixels) p = r.get<std::uint64_t>();
+    row.ignored = r.values();
+    row.out_of_range = r.values();
+  }
+  stats.errors.resize(r.count(r.get<std::uint64_t>(), 12));
+  for (auto& e : stats.errors) {
+    e.path = r.str();
+    e.code = static_cast<errc>(r.get<std::uint32_t>());
+    e.message = r.str();
+  }
+  const auto sets = r.count(r.get<std::uint32_t>(), 16);
+  for (std::uint64_t i = 0; i < sets; ++i) {
+    heatmap_set heat;
+    heat.width = r.get<std::uint32_t>();
+    heat.height = r.get<std::uint32_t>();
+    heat.frames = r.get<std::uint64_t>();
+    const std::uint64_t cells = std::uint64_t{heat.width} * heat.height * classes;
+    heat.counts.resize(r.count(cells, 4));
+    r.bytes(heat.counts.data(), heat.counts.size() * sizeof(std::uint32_t));
+    stats.heatmaps.emplace(resolution{heat.width, heat.height}, std::move(heat));
+  }
+  if (!r.done()) r.fail("trailing bytes");
+  normalize(stats);
+  return stats;
+}
+
+}  // namespace maskscan
