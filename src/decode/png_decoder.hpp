@@ -29,8 +29,10 @@ struct decode_limits {
 };
 
 /// Decodes a PNG that can hold ids (grayscale 1/2/4/8/16-bit, palette 1/2/4/8-bit; interlaced or
-/// not). RGB/RGBA/gray+alpha give errc::unsupported_color_type. Every CRC and the zlib Adler-32
-/// are checked. On error `out` is unspecified and `diag.message` says what was wrong.
+/// not). RGB/RGBA/gray+alpha give errc::unsupported_color_type. Every chunk CRC is checked (also
+/// of ancillary chunks and of those after the image). libspng 0.7.3 checks the zlib Adler-32 only
+/// when its inflate reaches it, so damage behind a recomputed chunk CRC can go unnoticed here.
+/// On error `out` is unspecified and `diag.message` says what was wrong.
 std::error_code decode_png(std::span<const std::byte> bytes, const decode_limits& limits,
                            label_plane& out, diagnostics& diag);
 
