@@ -13,6 +13,7 @@
 #include <maskscan/stats.hpp>
 
 #include <bit>
+#include <cstdint>
 #include <cstring>
 #include <fstream>
 #include <stdexcept>
@@ -180,10 +181,13 @@ dataset_stats load_state(const std::filesystem::path& file) {
     heat.width = r.get<std::uint32_t>();
     heat.height = r.get<std::uint32_t>();
     heat.frames = r.get<std::uint64_t>();
-    const std::uint64_t cells = std::uint64_t{heat.width} * heat.height * classes;
+    std::uint64_t cells = std::uint64_t{heat.width} * heat.height;  // < 2^64: both are 32-bit
+    if (classes && cells > UINT64_MAX / classes) r.fail("heatmap size overflows");
+    cells *= classes;
     heat.counts.resize(r.count(cells, 4));
     r.bytes(heat.counts.data(), heat.counts.size() * sizeof(std::uint32_t));
-    stats.heatmaps.emplace(resolution{heat.width, heat.height}, std::move(heat));
+    if (!stats.heatmaps.emplace(resolution{heat.width, heat.height}, std::move(heat)).second)
+      r.fail("two heatmap sets of one resolution");
   }
   if (!r.done()) r.fail("trailing bytes");
   normalize(stats);

@@ -1,0 +1,159 @@
+// async_scan embedded in a caller's own io_context: co_await, callback, future, cancellation.
+#include <catch2/catch.hpp>
+
+#include <maskscan/scan.hpp>
+
+#include <future>
+#include <thread>
+
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/use_future.hpp>
+
+#include "support/mixed_dataset.hpp"
+
+namespace asio = boost::asio;
+using namespace maskscan;
+
+namespace {
+const test::mixed_dataset& dataset() {
+  static const test::mixed_dataset data;
+  return data;
+}
+const scan_result& serial_reference() {
+  static const scan_result r = [] {
+    scan_options o;
+    o.serial = true;
+    o.heatmaps = true;
+    return scan(dataset().source(), o);
+  }();
+  return r;
+}
+scan_options heatmap_options() {
+  scan_options o;
+  o.heatmaps = true;
+  return o;
+}
+}  // namespace
+
+TEST_CASE("async_scan can be co_awaited from the caller's coroutine", "[pipeline][api]") {
+  asio::io_context io;
+  std::optional<std::tuple<std::error_code, scan_result>> outcome;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        outcome = co_await async_scan(co_await asio::this_coro::executor, dataset().source(), heatmap_options(),
+                                      asio::use_awaitable);
+      },
+      [](std::exception_ptr e) {
+        if (e) std::rethrow_exception(e);
+      });
+  io.run();
+  REQUIRE(outcome);
+  const auto& [ec, result] = *outcome;
+  CHECK_FALSE(ec);
+  CHECK_FALSE(result.partial);
+  CHECK(result.stats == serial_reference().stats);
+}
+
+TEST_CASE("async_scan calls a plain callback once on the caller's io_context thread", "[pipeline][api]") {
+  asio::io_context io;
+  int calls = 0;
+  std::thread::id called_on;
+  async_scan(io.get_executor(), dataset().source(), heatmap_options(), [&](std::error_code ec, scan_result r) {
+    ++calls;
+    called_on = std::this_thread::get_id();
+    CHECK_FALSE(ec);
+    CHECK(r.stats == serial_reference().stats);
+  });
+  io.run();
+  CHECK(calls == 1);
+  CHECK(called_on == std::this_thread::get_id());
+}
+
+TEST_CASE("async_scan returns a future with use_future", "[pipeline][api]") {
+  asio::io_context io;
+  auto guard = asio::make_work_guard(io);
+  std::thread runner([&] { io.run(); });
+  auto future = async_scan(io.get_executor(), dataset().source(), heatmap_options(), asio::use_future);
+  const auto [ec, result] = future.get();
+  guard.reset();
+  runner.join();
+  CHECK_FALSE(ec);
+  CHECK(result.stats == serial_reference().stats);
+}
+
+TEST_CASE("cancelling half-way stops issuing reads and completes with an exact, flagged partial result",
+          "[pipeline][api][cancel]") {
+  const auto source = dataset().source();
+  const auto total = source.size();
+  const unsigned queue_depth = GENERATE(1u, 4u);
+  CAPTURE(queue_depth);
+
+  asio::io_context io;
+  asio::cancellation_signal cancel;
+  auto options = heatmap_options();
+  options.workers = 2;
+  options.queue_depth = queue_depth;
+  std::uint64_t emitted_at = 0;
+  options.on_progress = [&](const scan_progress& p) {
+    if (p.frames_done == total / 2 && !emitted_at) {
+      emitted_at = p.frames_done;
+      cancel.emit(asio::cancellation_type::terminal);
+    }
+  };
+  std::optional<std::pair<std::error_code, scan_result>> outcome;
+  async_scan(io.get_executor(), source, options,
+             asio::bind_cancellation_slot(cancel.slot(), [&](std::error_code ec, scan_result r) {
+               outcome.emplace(ec, std::move(r));
+             }));
+  io.run();  // returns only when nothing of the scan is left: no stray work, no hang
+
+  REQUIRE(outcome);
+  const auto& [ec, result] = *outcome;
+  CHECK(ec == errc::cancelled);
+  CHECK(result.partial);
+  const auto done = result.stats.frames.size() + result.stats.errors.size();
+  CHECK(done >= total / 2);
+  CHECK(done < total);
+  // In flight at cancellation: at most queue_depth frames beyond the one that triggered it.
+  CHECK(done <= total / 2 + queue_depth);
+  // What the partial result does count, it counts exactly.
+  const auto& full = serial_reference().stats.frames;
+  std::uint64_t heat_frames = 0;
+  for (const auto& row : result.stats.frames) {
+    const auto it = std::ranges::find(full, row.path, &frame_row::path);
+    REQUIRE(it != full.end());
+    CHECK(*it == row);
+  }
+  for (const auto& [key, heat] : result.stats.heatmaps) heat_frames += heat.frames;
+  CHECK(heat_frames == result.stats.frames.size());
+}
+
+TEST_CASE("a cancellation after the scan finished changes nothing", "[pipeline][api][cancel]") {
+  asio::io_context io;
+  asio::cancellation_signal cancel;
+  std::optional<std::pair<std::error_code, scan_result>> outcome;
+  async_scan(io.get_executor(), dataset().source(), heatmap_options(),
+             asio::bind_cancellation_slot(cancel.slot(), [&](std::error_code ec, scan_result r) {
+               outcome.emplace(ec, std::move(r));
+             }));
+  io.run();
+  cancel.emit(asio::cancellation_type::terminal);  // the slot was cleared: must be a no-op
+  REQUIRE(outcome);
+  CHECK_FALSE(outcome->first);
+  CHECK_FALSE(outcome->second.partial);
+  CHECK(outcome->second.stats == serial_reference().stats);
+}
+
+TEST_CASE("scanning an empty source completes at once with an empty result", "[pipeline][api]") {
+  test::temp_dir empty;
+  const auto result = scan(frame_source::from_directory(empty.path()), scan_options{});
+  CHECK(result.stats.frames.empty());
+  CHECK(result.stats.errors.empty());
+  CHECK_FALSE(result.partial);
+}

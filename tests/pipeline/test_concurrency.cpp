@@ -1,0 +1,78 @@
+// Every statistic is an exact integer sum merged in arrival order, so every concurrency setting
+// must give byte-identical results. The reference is the serial loop.
+#include <catch2/catch.hpp>
+
+#include <maskscan/output.hpp>
+#include <maskscan/scan.hpp>
+
+#include <boost/json.hpp>
+
+#include "io/file_reader.hpp"
+#include "support/mixed_dataset.hpp"
+
+namespace {
+using namespace maskscan;
+
+/// The outputs a user compares: frames.csv, every heatmap .npy, and summary.json without the
+/// fields that describe the run itself (timing, options, backend).
+std::map<std::string, std::string> output_files(const scan_result& result, const test::temp_dir& dir) {
+  const auto out = dir.path() / "out";
+  std::filesystem::remove_all(out);
+  write_outputs(result, out);
+  std::map<std::string, std::string> files;
+  for (const auto& entry : std::filesystem::directory_iterator(out)) {
+    auto bytes = test::read_file(entry.path());
+    if (entry.path().filename() == "summary.json") {
+      auto doc = boost::json::parse(bytes).as_object();
+      doc.erase("timing");
+      doc.erase("options");
+      doc.erase("io_backend");
+      bytes = boost::json::serialize(doc);
+    }
+    files[entry.path().filename().string()] = std::move(bytes);
+  }
+  return files;
+}
+}  // namespace
+
+TEST_CASE("results are byte-identical for every workers, io-depth, queue-depth and I/O backend setting",
+          "[pipeline][concurrency]") {
+  static const test::mixed_dataset data;
+  static const test::temp_dir out;
+
+  scan_options base;
+  base.heatmaps = true;
+  base.class_names = numbered_class_names(11);
+  base.ignore = {11};
+  static const auto reference = [&] {
+    auto o = base;
+    o.serial = true;
+    return scan(data.source(), o);
+  }();
+  static const auto reference_files = output_files(reference, out);
+  REQUIRE(reference.stats.errors.size() == data.bad_files);
+  REQUIRE(reference.stats.frames.size() == 24 + 12 + 26);
+  REQUIRE(reference.stats.heatmaps.size() == 3);  // 64x48, 33x17, 480x360
+  REQUIRE(reference_files.size() == 5);
+
+  const unsigned workers = GENERATE(1u, 2u, 4u, 8u);
+  const unsigned io_depth = GENERATE(1u, 4u, 64u);
+  const unsigned queue_depth = GENERATE(1u, 2u, 16u);
+  const io_backend io = GENERATE(io_backend::threads, io_backend::uring);
+  if (io == io_backend::uring && !detail::io_uring_available()) {
+    WARN("io_uring is not available here: only the threads backend is compared");
+    return;
+  }
+  CAPTURE(workers, io_depth, queue_depth, to_string(io));
+
+  auto o = base;
+  o.workers = workers;
+  o.io_depth = io_depth;
+  o.queue_depth = queue_depth;
+  o.io = io;
+  const auto result = scan(data.source(), o);
+  CHECK(result.io_used == io);
+  CHECK_FALSE(result.partial);
+  REQUIRE(result.stats == reference.stats);
+  REQUIRE(output_files(result, out) == reference_files);
+}

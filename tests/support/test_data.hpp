@@ -1,0 +1,66 @@
+#pragma once
+// Test fixtures: where the shared data lives, temporary directories, the expected-counts oracle.
+#include <atomic>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+
+#include <boost/json.hpp>
+#include <unistd.h>
+
+namespace maskscan::test {
+
+inline std::filesystem::path data_root() { return MASKSCAN_TEST_DATA; }
+
+/// A fresh directory under the system temp dir, removed with everything in it at scope exit.
+class temp_dir {
+ public:
+  temp_dir() {
+    static std::atomic<unsigned> counter{0};
+    path_ = std::filesystem::temp_directory_path() /
+            ("maskscan-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+    std::filesystem::remove_all(path_);
+    std::filesystem::create_directories(path_);
+  }
+  ~temp_dir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  temp_dir(const temp_dir&) = delete;
+  temp_dir& operator=(const temp_dir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+inline std::string read_file(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+inline void write_file(const std::filesystem::path& file, const std::string& bytes) {
+  std::ofstream(file, std::ios::binary) << bytes;
+}
+
+/// expected_counts.json of a ../shared/data/real family: relative path -> value -> pixels.
+/// Values are gray levels / palette indices (colour-keyed families are not handled here).
+using value_counts = std::map<std::uint32_t, std::uint64_t>;
+inline std::map<std::string, value_counts> load_expected_counts(const std::filesystem::path& json_file) {
+  const auto doc = boost::json::parse(read_file(json_file)).as_object();
+  std::map<std::string, value_counts> out;
+  for (const auto& [file, counts] : doc) {
+    auto& per_value = out[std::string(file)];
+    for (const auto& [value, n] : counts.as_object())
+      per_value[static_cast<std::uint32_t>(std::stoul(std::string(value)))] = n.to_number<std::uint64_t>();
+  }
+  return out;
+}
+
+}  // namespace maskscan::test
