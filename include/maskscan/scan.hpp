@@ -40,6 +40,7 @@ class frame_source {
 
 struct scan_result {
   dataset_stats stats;
+  std::string input;               ///< the source's root, as given
   scan_options options;            ///< the options after defaults were resolved
   io_backend io_used = io_backend::threads;  ///< the backend that did the reads
   std::uint64_t frames_total = 0;  ///< frames in the source

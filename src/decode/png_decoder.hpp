@@ -19,6 +19,7 @@ struct label_plane {
   unsigned depth = 8;               ///< 8 -> u8 holds the ids, 16 -> u16 holds them
   std::vector<std::uint8_t> u8;
   std::vector<std::uint16_t> u16;
+  std::vector<std::uint8_t> scratch;  ///< the decoder's own working space (IDAT, inflated rows)
   std::uint64_t pixels() const noexcept { return std::uint64_t{width} * height; }
 };
 
@@ -30,9 +31,8 @@ struct decode_limits {
 
 /// Decodes a PNG that can hold ids (grayscale 1/2/4/8/16-bit, palette 1/2/4/8-bit; interlaced or
 /// not). RGB/RGBA/gray+alpha give errc::unsupported_color_type. Every chunk CRC is checked (also
-/// of ancillary chunks and of those after the image). libspng 0.7.3 checks the zlib Adler-32 only
-/// when its inflate reaches it, so damage behind a recomputed chunk CRC can go unnoticed here.
-/// On error `out` is unspecified and `diag.message` says what was wrong.
+/// of ancillary chunks and of those after the image), and so is the zlib stream as a whole: its
+/// Adler-32 and its exact length. On error `out` is unspecified and `diag.message` says what was wrong.
 std::error_code decode_png(std::span<const std::byte> bytes, const decode_limits& limits,
                            label_plane& out, diagnostics& diag);
 

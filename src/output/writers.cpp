@@ -1,5 +1,6 @@
 #include <maskscan/output.hpp>
 
+#include <algorithm>
 #include <bit>
 #include <ostream>
 #include <stdexcept>
@@ -26,6 +27,37 @@ json::object options_json(const scan_options& o) {
   return {{"workers", o.workers},     {"io_depth", o.io_depth},       {"queue_depth", o.queue_depth},
           {"io", to_string(o.io)},    {"serial", o.serial},           {"heatmaps", o.heatmaps},
           {"ignore", ignore},         {"max_pixels", o.max_pixels},   {"max_file_bytes", o.max_file_bytes}};
+}
+
+/// Indented JSON (Boost.JSON 1.81 only serializes to one line): summary.json is read by people too.
+void pretty_print(std::ostream& out, const json::value& v, int indent = 0) {
+  const std::string pad(static_cast<std::size_t>(indent) + 2, ' ');
+  const std::string close_pad(static_cast<std::size_t>(indent), ' ');
+  if (v.is_object() && !v.get_object().empty()) {
+    out << "{\n";
+    bool first = true;
+    for (const auto& [key, value] : v.get_object()) {
+      out << (first ? "" : ",\n") << pad << json::serialize(json::string(key)) << ": ";
+      pretty_print(out, value, indent + 2);
+      first = false;
+    }
+    out << '\n' << close_pad << '}';
+  } else if (v.is_array() && !v.get_array().empty()) {
+    const auto& array = v.get_array();
+    const bool scalars = std::ranges::none_of(array, [](const json::value& e) { return e.is_structured(); });
+    if (scalars) {  // short lists of numbers stay on one line
+      out << json::serialize(v);
+      return;
+    }
+    out << "[\n";
+    for (std::size_t i = 0; i < array.size(); ++i) {
+      out << (i ? ",\n" : "") << pad;
+      pretty_print(out, array[i], indent + 2);
+    }
+    out << '\n' << close_pad << ']';
+  } else {
+    out << json::serialize(v);
+  }
 }
 
 std::string csv_field(const std::string& s) {
@@ -68,6 +100,7 @@ void write_summary_json(const scan_result& result, const std::filesystem::path& 
   json::object doc{
       {"schema_version", summary_schema_version},
       {"tool", "maskscan"},
+      {"input", result.input},
       {"options", options_json(result.options)},
       {"io_backend", to_string(result.io_used)},
       {"timing", {{"wall_seconds", result.wall_seconds}, {"frames_per_second", fps}}},
@@ -86,7 +119,10 @@ void write_summary_json(const scan_result& result, const std::filesystem::path& 
       {"heatmaps", std::move(heatmaps)},
       {"errors", std::move(errors)},
   };
-  detail::write_file_atomically(file, [&](std::ostream& out) { out << json::serialize(doc) << '\n'; });
+  detail::write_file_atomically(file, [&](std::ostream& out) {
+    pretty_print(out, doc);
+    out << '\n';
+  });
 }
 
 void write_frames_csv(const dataset_stats& stats, const std::filesystem::path& file) {
@@ -155,7 +191,11 @@ void print_summary(const scan_result& result, std::ostream& out) {
              totals.skipped, result.partial ? " (PARTIAL: cancelled)" : "", result.wall_seconds,
              result.wall_seconds > 0 ? static_cast<double>(totals.frames + totals.skipped) / result.wall_seconds : 0.0,
              result.options.serial ? "serial" : to_string(result.io_used), result.options.workers);
-  for (const auto& e : result.stats.errors) fmt::print(out, "skipped {}: {}\n", e.path, e.message);
+  constexpr std::size_t listed = 20;
+  for (std::size_t i = 0; i < result.stats.errors.size() && i < listed; ++i)
+    fmt::print(out, "skipped {}: {}\n", result.stats.errors[i].path, result.stats.errors[i].message);
+  if (result.stats.errors.size() > listed)
+    fmt::print(out, "... and {} more skipped files, all listed in summary.json\n", result.stats.errors.size() - listed);
 }
 
 }  // namespace maskscan

@@ -45,6 +45,7 @@ scan_result run_serial(const frame_source& source, const scan_options& options, 
   result.options = options;
   result.io_used = io_backend::threads;
   result.frames_total = source.size();
+  result.input = source.root().string();
   frame_processor processor(options);
   result_builder builder(result.options, source.size());
   std::vector<std::byte> buffer;
@@ -87,6 +88,7 @@ class scan_operation : public std::enable_shared_from_this<scan_operation> {
     scan_result result;
     result.options = options_;
     result.frames_total = source_.size();
+    result.input = source_.root().string();
 
     if (options_.serial) {
       asio::thread_pool loop_thread(1);
@@ -101,30 +103,26 @@ class scan_operation : public std::enable_shared_from_this<scan_operation> {
     for (unsigned i = 0; i < options_.workers; ++i)
       workers_.push_back(std::make_unique<worker>(asio::make_strand(pool_->get_executor()), options_));
     io_slots_.emplace(strand_, options_.io_depth);
-    outcomes_.emplace(strand_, options_.queue_depth);
+    // Unbuffered: a lane holds its outcome until the coordinator has taken it, so a frame counts
+    // against queue_depth until it is merged.
+    outcomes_.emplace(strand_, 0);
     result_builder builder(result.options, source_.size());
 
+    // Each lane ends by sending an empty message, so the coordinator knows when all are done
+    // (closing the channel instead would drop outcomes still in its buffer).
     const std::size_t lanes = std::min<std::size_t>(options_.queue_depth, source_.size());
-    std::size_t active = lanes;
-    std::exception_ptr lane_failure;
-    for (std::size_t i = 0; i < lanes; ++i) {
-      asio::co_spawn(strand_, lane(), [&, self = shared_from_this()](std::exception_ptr e) {
-        if (e && !lane_failure) {
-          lane_failure = e;
-          stop = true;
-        }
-        if (--active == 0) outcomes_->close();
+    for (std::size_t i = 0; i < lanes; ++i)
+      asio::co_spawn(strand_, lane(), [self = shared_from_this()](std::exception_ptr e) {
+        if (e) std::rethrow_exception(e);  // lane() catches its own failures; this is a bug guard
       });
-    }
-    if (lanes == 0) outcomes_->close();
 
     // The coordinator: outcomes in arrival order, until every lane has finished.
-    for (;;) {
-      auto [ec, outcome] = co_await outcomes_->async_receive(asio::as_tuple(use_awaitable));
-      if (ec) break;
-      builder.add(std::move(outcome));
+    for (std::size_t finished = 0; finished < lanes;) {
+      auto message = co_await outcomes_->async_receive(use_awaitable);
+      if (message) builder.add(std::move(*message));
+      else ++finished;
     }
-    if (lane_failure) std::rethrow_exception(lane_failure);
+    if (lane_failure_) std::rethrow_exception(lane_failure_);
 
     pool_->join();  // every frame is done, so the workers are idle: this only ends the threads
     std::vector<std::map<resolution, heatmap_set>> heatmaps;
@@ -151,26 +149,33 @@ class scan_operation : public std::enable_shared_from_this<scan_operation> {
 
   awaitable<void> lane() {
     std::vector<std::byte> buffer;  // this lane's recycled read buffer
-    while (!stop.load(std::memory_order_relaxed) && next_ < source_.size()) {
-      const std::size_t i = next_++;
-      const std::string& name = source_.name(i);
-      diagnostics diag;
-      co_await io_slots_->acquire();
-      const auto read_ec = co_await reader_->read(source_.file(i), buffer, options_.max_file_bytes, diag);
-      io_slots_->release();
+    try {
+      while (!stop.load(std::memory_order_relaxed) && next_ < source_.size()) {
+        const std::size_t i = next_++;
+        const std::string& name = source_.name(i);
+        diagnostics diag;
+        co_await io_slots_->acquire();
+        const auto read_ec = co_await reader_->read(source_.file(i), buffer, options_.max_file_bytes, diag);
+        io_slots_->release();
 
-      frame_outcome outcome;
-      if (read_ec) {
-        outcome = file_error{name, static_cast<errc>(read_ec.value()), std::move(diag.message)};
-      } else {
-        worker& w = least_busy_worker();
-        ++w.pending;
-        outcome = co_await async_run_on(
-            w.strand, [&] { return w.processor.process(buffer, name); }, use_awaitable);
-        --w.pending;
+        frame_outcome outcome;
+        if (read_ec) {
+          outcome = file_error{name, static_cast<errc>(read_ec.value()), std::move(diag.message)};
+        } else {
+          worker& w = least_busy_worker();
+          ++w.pending;
+          outcome = co_await async_run_on(
+              w.strand, [&] { return w.processor.process(buffer, name); }, use_awaitable);
+          --w.pending;
+        }
+        co_await outcomes_->async_send(boost::system::error_code{}, std::move(outcome), use_awaitable);
       }
-      co_await outcomes_->async_send(boost::system::error_code{}, std::move(outcome), use_awaitable);
+    } catch (...) {
+      // An environment failure (out of memory, ...): stop the scan and report it from run().
+      if (!lane_failure_) lane_failure_ = std::current_exception();
+      stop = true;
     }
+    co_await outcomes_->async_send(boost::system::error_code{}, std::nullopt, use_awaitable);
   }
 
   asio::strand<asio::any_io_executor> strand_;
@@ -180,7 +185,9 @@ class scan_operation : public std::enable_shared_from_this<scan_operation> {
   std::optional<asio::thread_pool> pool_;  // declared before workers_: their strands die first
   std::vector<std::unique_ptr<worker>> workers_;
   std::optional<async_semaphore> io_slots_;
-  std::optional<asio::experimental::channel<void(boost::system::error_code, frame_outcome)>> outcomes_;
+  /// A frame's outcome, or nullopt when a lane has finished.
+  std::optional<asio::experimental::channel<void(boost::system::error_code, std::optional<frame_outcome>)>> outcomes_;
+  std::exception_ptr lane_failure_;
   std::size_t next_ = 0;
 };
 

@@ -27,6 +27,11 @@ void normalize(dataset_stats& stats) {
 }
 
 void merge(dataset_stats& into, const dataset_stats& other) {
+  if (&into == &other) {  // inserting a vector's own range into itself is undefined
+    const dataset_stats copy = other;
+    merge(into, copy);
+    return;
+  }
   if (into.class_names != other.class_names)
     throw std::invalid_argument("cannot merge statistics with different class lists");
   if (into.ignore != other.ignore)
@@ -34,6 +39,10 @@ void merge(dataset_stats& into, const dataset_stats& other) {
   if (into.has_heatmaps != other.has_heatmaps)
     throw std::invalid_argument("cannot merge statistics with and without heatmaps");
 
+  // Every check before the first change: a merge that throws leaves `into` as it was.
+  for (const auto& [key, heat] : other.heatmaps)
+    if (const auto it = into.heatmaps.find(key); it != into.heatmaps.end() && it->second.counts.size() != heat.counts.size())
+      throw std::invalid_argument(fmt::format("heatmaps of {}x{} differ in class count", key.first, key.second));
   into.frames.insert(into.frames.end(), other.frames.begin(), other.frames.end());
   into.errors.insert(into.errors.end(), other.errors.begin(), other.errors.end());
   detail::add_heatmaps(into.heatmaps, other.heatmaps);

@@ -296,23 +296,19 @@ TEST_CASE("A flipped byte anywhere in the IDAT chunk is rejected by its CRC", "[
   }
 }
 
-TEST_CASE("A corrupted zlib stream under a matching CRC is rejected, within libspng's reach",
+TEST_CASE("A corrupted zlib stream under a matching CRC is rejected or decodes to the same ids",
           "[decode]") {
   // The chunk CRC is recomputed after the flip, so only zlib (a bad code, a wrong Adler-32) can
-  // notice. libspng 0.7.3 stops inflating as soon as it has every scanline: where the changed
-  // stream still yields a whole image before its end, the rest of the stream and its Adler-32
-  // are never read, and the file decodes -- with wrong ids for some of these positions (e.g.
-  // basn0g08 byte 37: 284 of 1024 pixels differ). The positions below are those known gaps (60,
-  // 169 and 428 only touch the padding bits after the final code, which no decoder can see).
-  // A position not listed must be rejected; if libspng closes a gap, the test still passes.
-  using known_gaps = std::set<std::size_t>;
-  const auto [name, tolerated] = GENERATE(table<std::string, known_gaps>({
-      {"basn0g08.png", known_gaps{37, 48, 56, 59, 60}},
-      {"basi0g04.png", known_gaps{161, 169}},
-      {"basn3p08.png", known_gaps{404, 423, 424, 427, 428}},
-  }));
+  // notice. libspng 0.7.3 alone stops inflating once it has every scanline and so misses some of
+  // these (e.g. basn0g08 byte 37: 284 of 1024 pixels differ); the decoder's second inflate with
+  // libdeflate checks the whole stream. A flip that only touches the padding bits after the final
+  // code changes neither the data nor the Adler-32: such a file may decode, but only to exactly
+  // the original ids -- never to different ones.
+  const std::string name = GENERATE("basn0g08.png", "basi0g04.png", "basn3p08.png");
   CAPTURE(name);
   const std::vector<std::byte> whole = ref::read_file_bytes(pngsuite_dir / name);
+  const result original = decode(whole);
+  REQUIRE_FALSE(original.ec);
   const auto chunks = ref::png_chunks(whole);
   REQUIRE(std::count_if(chunks.begin(), chunks.end(),
                         [](const auto& c) { return c.type == "IDAT"; }) == 1);
@@ -321,7 +317,7 @@ TEST_CASE("A corrupted zlib stream under a matching CRC is rejected, within libs
   const auto before = whole.begin() + static_cast<std::ptrdiff_t>(idat.offset);
   const auto after = whole.begin() + static_cast<std::ptrdiff_t>(idat.offset + 12 + idat.length);
 
-  std::size_t rejected = 0;
+  std::size_t harmless = 0;
   for (std::size_t i = 0; i < idat.length; ++i) {
     std::vector<std::uint8_t> zdata(data, data + idat.length);
     zdata[i] ^= 0x10;
@@ -331,15 +327,15 @@ TEST_CASE("A corrupted zlib stream under a matching CRC is rejected, within libs
     CAPTURE(i);
     const result r = decode(bytes);
     if (!r.ec) {
-      REQUIRE(tolerated.count(i) == 1);
+      REQUIRE(r.plane.u8 == original.plane.u8);
+      ++harmless;
       continue;
     }
     REQUIRE(r.ec == errc::corrupt_png);
-    REQUIRE_THAT(r.diag.message, Catch::StartsWith("libspng: "));
-    ++rejected;
+    REQUIRE_FALSE(r.diag.message.empty());
   }
-  // No list holds the last 4 positions: a wrong Adler-32 right after the last data is caught.
-  REQUIRE(rejected == idat.length - tolerated.size());
+  // At most the one padding byte before the Adler-32 can be harmless.
+  CHECK(harmless <= 1);
 }
 
 TEST_CASE("A bad CRC in an ancillary chunk is an error, not silently skipped", "[decode]") {

@@ -1,0 +1,545 @@
+// The result writers: .npy parsed by hand (and by NumPy when it is installed), frames.csv compared
+// with hand-written text and re-parsed as CSV, summary.json parsed with Boost.JSON, write_outputs'
+// files and the absence of temporaries.
+#include <catch2/catch.hpp>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <random>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <boost/json.hpp>
+
+#include <maskscan/output.hpp>
+#include <maskscan/scan.hpp>
+#include <maskscan/stats.hpp>
+
+namespace {
+
+namespace fs = std::filesystem;
+namespace json = boost::json;
+using maskscan::dataset_stats;
+using maskscan::errc;
+using maskscan::heatmap_set;
+using maskscan::make_stats;
+using maskscan::scan_result;
+
+/// A fresh directory under the system temp directory, removed with everything in it at the end.
+struct temp_dir {
+  fs::path path;
+  temp_dir() {
+    std::random_device rd;
+    for (int attempt = 0;; ++attempt) {
+      path = fs::temp_directory_path() /
+             ("maskscan-test-writers-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
+      if (fs::create_directory(path)) break;
+      REQUIRE(attempt < 100);
+    }
+  }
+  ~temp_dir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+  temp_dir(const temp_dir&) = delete;
+  temp_dir& operator=(const temp_dir&) = delete;
+};
+
+std::string read_bytes(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  REQUIRE(in);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+std::set<std::string> file_names(const fs::path& dir) {
+  std::set<std::string> names;
+  for (const auto& e : fs::recursive_directory_iterator(dir))
+    names.insert(fs::relative(e.path(), dir).generic_string());
+  return names;
+}
+
+heatmap_set make_heat(std::uint32_t classes, std::uint32_t h, std::uint32_t w, std::uint32_t salt) {
+  heatmap_set heat;
+  heat.width = w;
+  heat.height = h;
+  heat.frames = 1 + salt;
+  heat.counts.resize(std::size_t{classes} * h * w);
+  // Values with all four bytes in use, so that a byte-order mistake shows.
+  for (std::size_t i = 0; i < heat.counts.size(); ++i)
+    heat.counts[i] = static_cast<std::uint32_t>((i + salt) * 2654435761U + 0x01020304U);
+  return heat;
+}
+
+struct npy_file {
+  std::string header;
+  std::size_t header_length = 0;
+  std::size_t classes = 0, height = 0, width = 0;
+  std::vector<std::uint32_t> values;
+};
+
+/// Parses a NumPy 1.0 file from the format description, requiring a C-order '<u4' 3-D array.
+npy_file parse_npy(const std::string& bytes) {
+  npy_file f;
+  REQUIRE(bytes.size() >= 10);
+  REQUIRE(bytes.substr(0, 6) == std::string("\x93NUMPY", 6));
+  REQUIRE(static_cast<unsigned char>(bytes[6]) == 1);  // major
+  REQUIRE(static_cast<unsigned char>(bytes[7]) == 0);  // minor
+  f.header_length = static_cast<unsigned char>(bytes[8]) | (std::size_t{static_cast<unsigned char>(bytes[9])} << 8);
+  REQUIRE(bytes.size() >= 10 + f.header_length);
+  CHECK((10 + f.header_length) % 64 == 0);  // the data starts at a multiple of 64
+  f.header = bytes.substr(10, f.header_length);
+  REQUIRE(!f.header.empty());
+  CHECK(f.header.back() == '\n');
+  static const std::regex dict(
+      R"(^\{\s*'descr':\s*'<u4',\s*'fortran_order':\s*False,\s*'shape':\s*\((\d+),\s*(\d+),\s*(\d+)\),?\s*\}\s*$)");
+  std::smatch m;
+  INFO("header: " << f.header);
+  REQUIRE(std::regex_match(f.header, m, dict));
+  f.classes = std::stoull(m[1].str());
+  f.height = std::stoull(m[2].str());
+  f.width = std::stoull(m[3].str());
+  const std::string payload = bytes.substr(10 + f.header_length);
+  REQUIRE(payload.size() == f.classes * f.height * f.width * 4);
+  for (std::size_t i = 0; i < payload.size(); i += 4) {
+    std::uint32_t v = 0;
+    for (std::size_t k = 0; k < 4; ++k) v |= std::uint32_t{static_cast<unsigned char>(payload[i + k])} << (8 * k);
+    f.values.push_back(v);
+  }
+  return f;
+}
+
+std::string quoted(const fs::path& p) {
+  std::string q = "'";
+  q += p.string();
+  q += '\'';
+  return q;
+}
+
+/// A python3 that can import numpy ("" if none): the one on PATH first, then the system one
+/// (PATH may lead to a python without numpy, e.g. a pyenv shim).
+std::string python_with_numpy() {
+  for (const std::string python : {"python3", "/usr/bin/python3"}) {
+    const std::string probe = python + " -c 'import numpy' >/dev/null 2>&1";
+    if (std::system(probe.c_str()) == 0) return python;
+  }
+  return {};
+}
+
+}  // namespace
+
+TEST_CASE("write_heatmap_npy writes a C x H x W little-endian uint32 NumPy 1.0 file", "[output]") {
+  struct shape {
+    std::uint32_t c, h, w;
+  };
+  const auto s = GENERATE(values<shape>({{1, 1, 1}, {3, 2, 5}, {2, 100, 37}, {12, 3, 1000}, {255, 2, 3}}));
+  CAPTURE(s.c, s.h, s.w);
+  temp_dir dir;
+  const auto file = dir.path / "heat.npy";
+  const auto heat = make_heat(s.c, s.h, s.w, s.c + s.h);
+  maskscan::write_heatmap_npy(heat, s.c, file);
+
+  const auto npy = parse_npy(read_bytes(file));
+  CHECK(npy.classes == s.c);
+  CHECK(npy.height == s.h);
+  CHECK(npy.width == s.w);
+  // Element [c][y][x] of the C-order array is counts[(c * H + y) * W + x].
+  CHECK(npy.values == heat.counts);
+
+  const std::string python = python_with_numpy();
+  if (python.empty()) {
+    WARN("python3 with numpy is not available: the NumPy cross-check is skipped");
+    return;
+  }
+  const auto script = dir.path / "load.py";
+  const auto out = dir.path / "numpy-out.txt";
+  {
+    std::ofstream py(script);
+    py << "import sys\n"
+          "import numpy as np\n"
+          "a = np.load(sys.argv[1])\n"
+          "print(a.dtype.str)\n"
+          "print(' '.join(str(d) for d in a.shape))\n"
+          "print(int(a.sum(dtype=np.uint64)))\n"
+          "print(' '.join(str(int(v)) for v in a.ravel(order='C')))\n";
+  }
+  const std::string command = python + " " + quoted(script) + " " + quoted(file) + " > " + quoted(out) + " 2>&1";
+  const int status = std::system(command.c_str());
+  INFO("python output: " << read_bytes(out));
+  REQUIRE(status == 0);
+  std::istringstream lines(read_bytes(out));
+  std::string dtype;
+  std::size_t c = 0, h = 0, w = 0;
+  std::uint64_t sum = 0;
+  lines >> dtype >> c >> h >> w >> sum;
+  std::vector<std::uint32_t> values;
+  for (std::uint64_t v; lines >> v;) values.push_back(static_cast<std::uint32_t>(v));
+  CHECK(dtype == "<u4");
+  CHECK(c == s.c);
+  CHECK(h == s.h);
+  CHECK(w == s.w);
+  std::uint64_t want_sum = 0;
+  for (auto v : heat.counts) want_sum += v;
+  CHECK(sum == want_sum);
+  CHECK(values == heat.counts);
+}
+
+namespace {
+
+/// Rows whose CSV lines are written out by hand in the tests below.
+dataset_stats csv_stats() {
+  auto s = make_stats({"road", "car,truck", "sky"}, {255}, false);
+  s.frames.push_back({"dir/c.png", 3, 1, {0, 0, 3}, {}, {}});
+  s.frames.push_back({"b.png", 4, 3, {5, 3, 0}, {{255, 2}}, {{7, 1}, {9, 1}}});
+  s.frames.push_back({"quote\"d.png", 1, 1, {0, 0, 0}, {}, {{300, 1}}});
+  s.frames.push_back({"a,comma.png", 2, 2, {1, 2, 0}, {{255, 1}}, {}});
+  s.errors.push_back({"bad.png", errc::not_png, "no signature"});
+  normalize(s);  // as every dataset_stats a scan or a merge hands out
+  return s;
+}
+
+/// A small RFC 4180 reader: records of fields.
+std::vector<std::vector<std::string>> parse_csv(const std::string& text) {
+  std::vector<std::vector<std::string>> records;
+  std::vector<std::string> record;
+  std::string field;
+  bool in_quotes = false, field_started = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char ch = text[i];
+    if (in_quotes) {
+      if (ch == '"' && i + 1 < text.size() && text[i + 1] == '"') { field += '"'; ++i; }
+      else if (ch == '"') in_quotes = false;
+      else field += ch;
+    } else if (ch == '"' && field.empty()) { in_quotes = true; field_started = true; }
+    else if (ch == ',') { record.push_back(field); field.clear(); field_started = true; }
+    else if (ch == '\n') { record.push_back(field); records.push_back(record); record.clear(); field.clear(); field_started = false; }
+    else { field += ch; field_started = true; }
+  }
+  REQUIRE_FALSE(in_quotes);
+  if (field_started || !field.empty()) { record.push_back(field); records.push_back(record); }
+  return records;
+}
+
+}  // namespace
+
+TEST_CASE("write_frames_csv writes a header and one row per frame in path order, quoting where needed",
+          "[output]") {
+  temp_dir dir;
+  const auto file = dir.path / "frames.csv";
+  maskscan::write_frames_csv(csv_stats(), file);
+  const std::string want =
+      "path,width,height,road,\"car,truck\",sky,ignored,out_of_range\n"
+      "\"a,comma.png\",2,2,1,2,0,1,0\n"
+      "b.png,4,3,5,3,0,2,2\n"
+      "dir/c.png,3,1,0,0,3,0,0\n"
+      "\"quote\"\"d.png\",1,1,0,0,0,0,1\n";
+  CHECK(read_bytes(file) == want);
+
+  // Read back as CSV: every record has the header's field count and the paths come back intact.
+  const auto records = parse_csv(read_bytes(file));
+  REQUIRE(records.size() == 5);
+  for (const auto& r : records) CHECK(r.size() == 8);
+  CHECK(records[0][4] == "car,truck");
+  CHECK(records[1][0] == "a,comma.png");
+  CHECK(records[4][0] == "quote\"d.png");
+}
+
+TEST_CASE("write_frames_csv header lists the class names between height and ignored", "[output]") {
+  struct header_case {
+    std::vector<std::string> names;
+    std::string header;
+  };
+  const auto c = GENERATE(values<header_case>({
+      {{}, "path,width,height,ignored,out_of_range"},
+      {{"a"}, "path,width,height,a,ignored,out_of_range"},
+      {{"void", "road", "lane marking"}, "path,width,height,void,road,lane marking,ignored,out_of_range"},
+      {{"say \"hi\"", "x\ny"}, "path,width,height,\"say \"\"hi\"\"\",\"x\ny\",ignored,out_of_range"},
+  }));
+  CAPTURE(c.header);
+  temp_dir dir;
+  const auto file = dir.path / "frames.csv";
+  maskscan::write_frames_csv(make_stats(c.names, {}, false), file);
+  CHECK(read_bytes(file) == c.header + "\n");
+  const auto records = parse_csv(read_bytes(file));
+  REQUIRE(records.size() == 1);
+  CHECK(records[0].size() == c.names.size() + 5);
+}
+
+TEST_CASE("write_frames_csv quotes a path with a newline so that the row stays one record", "[output]") {
+  temp_dir dir;
+  const auto file = dir.path / "frames.csv";
+  auto s = make_stats({"a"}, {}, false);
+  s.frames.push_back({"line\nbreak.png", 1, 1, {1}, {}, {}});
+  maskscan::write_frames_csv(s, file);
+  CHECK(read_bytes(file) == "path,width,height,a,ignored,out_of_range\n\"line\nbreak.png\",1,1,1,0,0\n");
+}
+
+namespace {
+
+/// The statistics of the compute_totals test plus heatmaps; every number checked below is from
+/// these rows by hand.
+scan_result summary_result() {
+  scan_result r;
+  r.stats = make_stats({"road", "car", "sky"}, {255}, true);
+  r.stats.frames.push_back({"a.png", 4, 3, {5, 3, 0}, {{255, 2}}, {{7, 2}}});
+  r.stats.frames.push_back({"b.png", 2, 2, {0, 1, 2}, {}, {{9, 1}}});
+  r.stats.frames.push_back({"c.png", 3, 1, {1, 0, 0}, {{255, 1}}, {{7, 1}}});
+  r.stats.errors.push_back({"d.png", errc::corrupt_png, "bad CRC in IDAT"});
+  r.stats.errors.push_back({"e.png", errc::not_png, "no PNG signature"});
+  r.stats.heatmaps[{4, 3}] = make_heat(3, 3, 4, 0);
+  r.stats.heatmaps[{2, 2}] = make_heat(3, 2, 2, 1);
+  r.stats.heatmaps[{3, 1}] = make_heat(3, 1, 3, 2);
+  normalize(r.stats);
+  r.options.class_names = r.stats.class_names;
+  r.options.ignore = {255};
+  r.options.heatmaps = true;
+  r.options.workers = 2;
+  r.frames_total = 5;
+  r.wall_seconds = 2.0;
+  return r;
+}
+
+std::uint64_t as_u64(const json::value& v) {
+  REQUIRE((v.is_int64() || v.is_uint64()));
+  return v.to_number<std::uint64_t>();
+}
+
+double as_double(const json::value& v) {
+  REQUIRE(v.is_number());
+  return v.to_number<double>();
+}
+
+std::string as_string(const json::value& v) {
+  REQUIRE(v.is_string());
+  return std::string(v.as_string());
+}
+
+}  // namespace
+
+TEST_CASE("write_summary_json writes the documented schema with the totals of the scan", "[output]") {
+  temp_dir dir;
+  const auto file = dir.path / "summary.json";
+  maskscan::write_summary_json(summary_result(), file);
+
+  json::error_code ec;
+  const json::value doc = json::parse(read_bytes(file), ec);
+  REQUIRE_FALSE(ec);
+  REQUIRE(doc.is_object());
+  const auto& o = doc.as_object();
+
+  CHECK(as_u64(o.at("schema_version")) == 1);
+  CHECK(as_string(o.at("tool")) == "maskscan");
+  CHECK(o.at("partial") == json::value(false));
+  CHECK(as_u64(o.at("frames_total")) == 5);
+  CHECK(as_u64(o.at("frames_scanned")) == 3);
+  CHECK(as_u64(o.at("frames_skipped")) == 2);
+  CHECK(as_u64(o.at("pixels")) == 19);
+  CHECK(as_u64(o.at("labelled_pixels")) == 12);
+  CHECK(as_u64(o.at("ignored_pixels")) == 3);
+  CHECK(as_u64(o.at("out_of_range_pixels")) == 4);
+  CHECK(as_double(o.at("timing").at("wall_seconds")) == 2.0);
+  CHECK(as_double(o.at("timing").at("frames_per_second")) == Approx(2.5));  // (3 + 2) / 2 s
+
+  struct want_class {
+    const char* name;
+    std::uint64_t pixels, frames_present;
+    double fraction;
+  };
+  const std::vector<want_class> want_classes{{"road", 6, 2, 0.5}, {"car", 4, 2, 1.0 / 3.0}, {"sky", 2, 1, 1.0 / 6.0}};
+  const auto& classes = o.at("classes").as_array();
+  REQUIRE(classes.size() == want_classes.size());
+  for (std::size_t c = 0; c < classes.size(); ++c) {
+    CAPTURE(c);
+    CHECK(as_u64(classes[c].at("id")) == c);
+    CHECK(as_string(classes[c].at("name")) == want_classes[c].name);
+    CHECK(as_u64(classes[c].at("pixels")) == want_classes[c].pixels);
+    CHECK(as_u64(classes[c].at("frames_present")) == want_classes[c].frames_present);
+    CHECK(as_double(classes[c].at("fraction")) == Approx(want_classes[c].fraction).epsilon(1e-12));
+  }
+
+  const auto& ignored = o.at("ignored").as_array();
+  REQUIRE(ignored.size() == 1);
+  CHECK(as_u64(ignored[0].at("value")) == 255);
+  CHECK(as_u64(ignored[0].at("pixels")) == 3);
+  CHECK(as_u64(ignored[0].at("frames")) == 2);
+
+  const auto& oor = o.at("out_of_range").as_array();
+  REQUIRE(oor.size() == 2);
+  CHECK(as_u64(oor[0].at("value")) == 7);
+  CHECK(as_u64(oor[0].at("pixels")) == 3);
+  CHECK(as_u64(oor[0].at("frames")) == 2);
+  CHECK(as_u64(oor[1].at("value")) == 9);
+  CHECK(as_u64(oor[1].at("pixels")) == 1);
+  CHECK(as_u64(oor[1].at("frames")) == 1);
+
+  const auto& files_oor = o.at("files_with_out_of_range").as_array();
+  REQUIRE(files_oor.size() == 3);
+  CHECK(as_string(files_oor[0].at("path")) == "a.png");
+  CHECK(files_oor[0].at("values").as_object().size() == 1);
+  CHECK(as_u64(files_oor[0].at("values").at("7")) == 2);
+  CHECK(as_string(files_oor[1].at("path")) == "b.png");
+  CHECK(as_u64(files_oor[1].at("values").at("9")) == 1);
+  CHECK(as_string(files_oor[2].at("path")) == "c.png");
+  CHECK(as_u64(files_oor[2].at("values").at("7")) == 1);
+
+  const auto& errors = o.at("errors").as_array();
+  REQUIRE(errors.size() == 2);
+  CHECK(as_string(errors[0].at("path")) == "d.png");
+  CHECK(as_string(errors[0].at("error")) == "corrupt_png");
+  CHECK(as_string(errors[0].at("message")) == "bad CRC in IDAT");
+  CHECK(as_string(errors[1].at("path")) == "e.png");
+  CHECK(as_string(errors[1].at("error")) == "not_png");
+  CHECK(as_string(errors[1].at("message")) == "no PNG signature");
+
+  const auto& heat = o.at("heatmaps").as_array();
+  REQUIRE(heat.size() == 3);
+  struct want_heat {
+    const char* file;
+    std::uint64_t w, h, frames;
+  };
+  const std::vector<want_heat> want_heats{{"heatmaps_2x2.npy", 2, 2, 2}, {"heatmaps_3x1.npy", 3, 1, 3},
+                                          {"heatmaps_4x3.npy", 4, 3, 1}};
+  for (std::size_t i = 0; i < heat.size(); ++i) {
+    CAPTURE(i);
+    CHECK(as_string(heat[i].at("file")) == want_heats[i].file);
+    CHECK(as_u64(heat[i].at("width")) == want_heats[i].w);
+    CHECK(as_u64(heat[i].at("height")) == want_heats[i].h);
+    CHECK(as_u64(heat[i].at("frames")) == want_heats[i].frames);
+    const auto& shape = heat[i].at("shape").as_array();
+    REQUIRE(shape.size() == 3);
+    CHECK(as_u64(shape[0]) == 3);
+    CHECK(as_u64(shape[1]) == want_heats[i].h);
+    CHECK(as_u64(shape[2]) == want_heats[i].w);
+  }
+
+  const auto& options = o.at("options").as_object();
+  CHECK(as_u64(options.at("workers")) == 2);
+  CHECK(options.at("heatmaps") == json::value(true));
+  REQUIRE(options.at("ignore").as_array().size() == 1);
+  CHECK(as_u64(options.at("ignore").as_array()[0]) == 255);
+}
+
+TEST_CASE("write_summary_json escapes paths and messages so that the file stays valid JSON", "[output]") {
+  temp_dir dir;
+  const auto file = dir.path / "summary.json";
+  scan_result r;
+  r.stats = make_stats({"a \"quoted\" class"}, {}, false);
+  const std::string path = "dir/with \"quotes\", \\backslash\\ and\nnewline.png";
+  const std::string message = "tab\there, control \x01 and UTF-8 \xc3\xa9";
+  r.stats.errors.push_back({path, errc::io_error, message});
+  r.stats.frames.push_back({path, 1, 1, {0}, {}, {{70000, 1}}});
+  r.options.class_names = r.stats.class_names;
+  maskscan::write_summary_json(r, file);
+
+  json::error_code ec;
+  const json::value doc = json::parse(read_bytes(file), ec);
+  REQUIRE_FALSE(ec);
+  CHECK(as_string(doc.at("classes").as_array()[0].at("name")) == "a \"quoted\" class");
+  CHECK(as_string(doc.at("errors").as_array()[0].at("path")) == path);
+  CHECK(as_string(doc.at("errors").as_array()[0].at("error")) == "io_error");
+  CHECK(as_string(doc.at("errors").as_array()[0].at("message")) == message);
+  CHECK(as_string(doc.at("files_with_out_of_range").as_array()[0].at("path")) == path);
+  CHECK(as_u64(doc.at("files_with_out_of_range").as_array()[0].at("values").at("70000")) == 1);
+  CHECK(as_u64(doc.at("frames_scanned")) == 1);
+  CHECK(as_u64(doc.at("frames_skipped")) == 1);
+  CHECK(doc.at("heatmaps").as_array().empty());
+}
+
+TEST_CASE("write_outputs writes summary.json, frames.csv and one .npy per resolution, and no temporary file",
+          "[output]") {
+  temp_dir dir;
+  const auto out = dir.path / "not" / "yet" / "there";
+  const auto result = summary_result();
+  const std::set<std::string> want{"frames.csv", "heatmaps_2x2.npy", "heatmaps_3x1.npy", "heatmaps_4x3.npy",
+                                   "summary.json"};
+
+  const int runs = GENERATE(1, 2);  // the second run replaces every file
+  CAPTURE(runs);
+  for (int i = 0; i < runs; ++i) maskscan::write_outputs(result, out);
+
+  const auto names = file_names(out);
+  CHECK(names == want);
+  for (const auto& n : names) {
+    CAPTURE(n);
+    CHECK(n.find(".tmp.") == std::string::npos);
+  }
+  for (const auto& e : fs::directory_iterator(out)) CHECK(e.is_regular_file());
+
+  // Each file has the content of its own writer's format.
+  const auto csv = read_bytes(out / "frames.csv");
+  CHECK(csv.substr(0, csv.find('\n')) == "path,width,height,road,car,sky,ignored,out_of_range");
+  CHECK(std::count(csv.begin(), csv.end(), '\n') == 4);  // header + 3 rows
+  for (const auto& [res, heat] : result.stats.heatmaps) {
+    const auto name = "heatmaps_" + std::to_string(res.first) + "x" + std::to_string(res.second) + ".npy";
+    CAPTURE(name);
+    const auto npy = parse_npy(read_bytes(out / name));
+    CHECK(npy.classes == 3);
+    CHECK(npy.width == res.first);
+    CHECK(npy.height == res.second);
+    CHECK(npy.values == heat.counts);
+  }
+  json::error_code ec;
+  const auto doc = json::parse(read_bytes(out / "summary.json"), ec);
+  REQUIRE_FALSE(ec);
+  CHECK(as_u64(doc.at("frames_scanned")) == 3);
+  for (const auto& h : doc.at("heatmaps").as_array()) CHECK(fs::exists(out / as_string(h.at("file"))));
+}
+
+TEST_CASE("write_outputs without heatmaps writes no .npy file", "[output]") {
+  temp_dir dir;
+  scan_result r;
+  r.stats = csv_stats();
+  r.options.class_names = r.stats.class_names;
+  maskscan::write_outputs(r, dir.path);
+  CHECK(file_names(dir.path) == std::set<std::string>{"frames.csv", "summary.json"});
+}
+
+TEST_CASE("the writers throw std::runtime_error naming the file when it cannot be written", "[output]") {
+  temp_dir dir;
+  const auto missing = dir.path / "missing";
+  const int which = GENERATE(0, 1, 2);
+  CAPTURE(which);
+  fs::path file;
+  try {
+    switch (which) {
+      case 0:
+        file = missing / "frames.csv";
+        maskscan::write_frames_csv(csv_stats(), file);
+        break;
+      case 1:
+        file = missing / "summary.json";
+        maskscan::write_summary_json(summary_result(), file);
+        break;
+      default:
+        file = missing / "heat.npy";
+        maskscan::write_heatmap_npy(make_heat(2, 2, 2, 0), 2, file);
+        break;
+    }
+    FAIL("the writer did not throw");
+  } catch (const std::runtime_error& e) {
+    CHECK_THAT(e.what(), Catch::Matchers::Contains(file.string()));
+  }
+  CHECK_FALSE(fs::exists(missing));
+}
+
+TEST_CASE("write_outputs throws std::runtime_error naming the directory when it cannot be created", "[output]") {
+  temp_dir dir;
+  const auto blocker = dir.path / "a-file";
+  { std::ofstream(blocker) << "x"; }
+  const auto out = blocker / "sub";
+  try {
+    maskscan::write_outputs(summary_result(), out);
+    FAIL("write_outputs did not throw");
+  } catch (const std::runtime_error& e) {
+    CHECK_THAT(e.what(), Catch::Matchers::Contains(out.string()));
+  }
+}

@@ -1,0 +1,340 @@
+// count_frame, add_to_heatmaps and add_heatmaps against hand-computed planes and naive loops.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cstdint>
+#include <map>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "decode/png_decoder.hpp"
+#include "stats/frame_stats.hpp"
+
+namespace {
+
+using maskscan::frame_row;
+using maskscan::heatmap_set;
+using maskscan::resolution;
+using maskscan::value_pixels;
+using maskscan::detail::add_heatmaps;
+using maskscan::detail::add_to_heatmaps;
+using maskscan::detail::count_frame;
+using maskscan::detail::label_plane;
+
+label_plane plane8(std::uint32_t w, std::uint32_t h, std::vector<std::uint8_t> ids) {
+  REQUIRE(ids.size() == std::size_t{w} * h);
+  label_plane p;
+  p.width = w;
+  p.height = h;
+  p.depth = 8;
+  p.u8 = std::move(ids);
+  return p;
+}
+
+label_plane plane16(std::uint32_t w, std::uint32_t h, std::vector<std::uint16_t> ids) {
+  REQUIRE(ids.size() == std::size_t{w} * h);
+  label_plane p;
+  p.width = w;
+  p.height = h;
+  p.depth = 16;
+  p.u16 = std::move(ids);
+  return p;
+}
+
+std::uint32_t id_at(const label_plane& p, std::size_t i) { return p.depth == 16 ? p.u16[i] : p.u8[i]; }
+
+struct count_case {
+  const char* name;
+  label_plane plane;
+  std::size_t classes;
+  std::vector<std::uint32_t> ignore;  // sorted, as the library receives it
+  std::vector<std::uint64_t> class_pixels;
+  std::vector<value_pixels> ignored;
+  std::vector<value_pixels> out_of_range;
+};
+
+// Every expected number below was counted by hand from the 4x3 planes.
+std::vector<count_case> count_cases() {
+  std::vector<count_case> cases;
+  cases.push_back({"8-bit, ignore inside and outside the class range",
+                   plane8(4, 3, {0, 1, 2, 3,  //
+                                 5, 0, 200, 1,  //
+                                 7, 5, 0, 0}),
+                   4,
+                   {2, 200},
+                   {4, 2, 0, 1},
+                   {{2, 1}, {200, 1}},
+                   {{5, 2}, {7, 1}}});
+  cases.push_back({"8-bit, no ignore list, 255 out of range",
+                   plane8(4, 3, {255, 1, 1, 0,  //
+                                 2, 2, 2, 255,  //
+                                 9, 1, 0, 3}),
+                   3,
+                   {},
+                   {2, 3, 3},
+                   {},
+                   {{3, 1}, {9, 1}, {255, 2}}});
+  cases.push_back({"8-bit, ignore values that do not occur are not listed",
+                   plane8(4, 3, {0, 0, 0, 0,  //
+                                 1, 1, 1, 1,  //
+                                 0, 1, 0, 1}),
+                   2,
+                   {7, 250},
+                   {6, 6},
+                   {},
+                   {}});
+  cases.push_back({"8-bit, every value ignored or out of range",
+                   plane8(4, 3, {3, 3, 4, 4,  //
+                                 5, 5, 5, 5,  //
+                                 3, 4, 5, 6}),
+                   3,
+                   {0, 3},
+                   {0, 0, 0},
+                   {{3, 3}},
+                   {{4, 3}, {5, 5}, {6, 1}}});
+  cases.push_back({"16-bit, values above 255 and 65535",
+                   plane16(4, 3, {0, 0, 1, 2,  //
+                                  300, 65535, 2, 2,  //
+                                  1000, 300, 300, 0}),
+                   3,
+                   {1, 65535},
+                   {3, 0, 3},
+                   {{1, 1}, {65535, 1}},
+                   {{300, 3}, {1000, 1}}});
+  cases.push_back({"16-bit, more than 256 classes",
+                   plane16(4, 3, {256, 257, 299, 300,  //
+                                  0, 256, 256, 512,  //
+                                  299, 40000, 258, 0}),
+                   300,
+                   {258},
+                   [] {
+                     std::vector<std::uint64_t> v(300, 0);
+                     v[0] = 2;
+                     v[256] = 3;
+                     v[257] = 1;
+                     v[299] = 2;
+                     return v;
+                   }(),
+                   {{258, 1}},
+                   {{300, 1}, {512, 1}, {40000, 1}}});
+  return cases;
+}
+
+}  // namespace
+
+TEST_CASE("count_frame splits a plane into class pixels, ignored values and out-of-range values",
+          "[stats]") {
+  const auto cases = count_cases();
+  const auto i = GENERATE_COPY(range(std::size_t{0}, cases.size()));
+  const count_case& c = cases[i];
+  CAPTURE(c.name);
+
+  std::vector<std::uint64_t> histogram;
+  const frame_row row = count_frame(c.plane, "dir/frame.png", c.classes, c.ignore, histogram);
+
+  CHECK(row.path == "dir/frame.png");
+  CHECK(row.width == 4);
+  CHECK(row.height == 3);
+  CHECK(row.class_pixels == c.class_pixels);
+  CHECK(row.ignored == c.ignored);
+  CHECK(row.out_of_range == c.out_of_range);
+}
+
+TEST_CASE("count_frame gives the same row when its scratch histogram was used by a plane of another depth",
+          "[stats]") {
+  const std::vector<std::uint32_t> ignore{9};
+  std::vector<std::uint64_t> histogram;
+  // A 16-bit plane first leaves 65536 counters behind, then an 8-bit plane, then 16-bit again.
+  const auto a = plane16(2, 2, {1, 9, 700, 700});
+  const auto b = plane8(3, 1, {0, 2, 2});
+  const auto row_a1 = count_frame(a, "a", 3, ignore, histogram);
+  const auto row_b = count_frame(b, "b", 3, ignore, histogram);
+  const auto row_a2 = count_frame(a, "a", 3, ignore, histogram);
+
+  CHECK(row_a1.class_pixels == std::vector<std::uint64_t>{0, 1, 0});
+  CHECK(row_a1.ignored == std::vector<value_pixels>{{9, 1}});
+  CHECK(row_a1.out_of_range == std::vector<value_pixels>{{700, 2}});
+  CHECK(row_b.class_pixels == std::vector<std::uint64_t>{1, 0, 2});
+  CHECK(row_b.ignored.empty());
+  CHECK(row_b.out_of_range.empty());
+  CHECK(row_a2 == row_a1);
+}
+
+TEST_CASE("count_frame agrees with a naive per-pixel count on random planes", "[stats]") {
+  const int depth = GENERATE(8, 16);
+  const std::uint32_t seed = GENERATE(1u, 2u, 3u);
+  CAPTURE(depth, seed);
+  std::mt19937 rng(seed);
+  const std::uint32_t w = 1 + rng() % 61, h = 1 + rng() % 47;
+  const std::size_t classes = 1 + rng() % 12;
+  const std::uint32_t max_value = depth == 16 ? 65535 : 255;
+  // Values mostly small (so classes occur often) with some large ones.
+  auto draw = [&] { return rng() % 4 == 0 ? rng() % (max_value + 1) : rng() % 16; };
+  std::vector<std::uint32_t> ignore{static_cast<std::uint32_t>(rng() % 16), 13, max_value};
+  std::sort(ignore.begin(), ignore.end());
+  ignore.erase(std::unique(ignore.begin(), ignore.end()), ignore.end());
+
+  label_plane plane;
+  plane.width = w;
+  plane.height = h;
+  plane.depth = static_cast<unsigned>(depth);
+  for (std::size_t p = 0; p < std::size_t{w} * h; ++p) {
+    if (depth == 16) plane.u16.push_back(static_cast<std::uint16_t>(draw()));
+    else plane.u8.push_back(static_cast<std::uint8_t>(draw()));
+  }
+
+  // Naive truth: one map per category, filled pixel by pixel.
+  std::vector<std::uint64_t> want_class(classes, 0);
+  std::map<std::uint32_t, std::uint64_t> want_ignored, want_oor;
+  for (std::size_t p = 0; p < plane.pixels(); ++p) {
+    const std::uint32_t v = id_at(plane, p);
+    bool ignored = false;
+    for (auto g : ignore) ignored = ignored || g == v;
+    if (ignored) ++want_ignored[v];
+    else if (v < classes) ++want_class[v];
+    else ++want_oor[v];
+  }
+  auto as_list = [](const std::map<std::uint32_t, std::uint64_t>& m) {
+    std::vector<value_pixels> out;
+    for (const auto& [v, n] : m) out.push_back({v, n});
+    return out;
+  };
+
+  std::vector<std::uint64_t> histogram;
+  const auto row = count_frame(plane, "r.png", classes, ignore, histogram);
+  CHECK(row.width == w);
+  CHECK(row.height == h);
+  CHECK(row.class_pixels == want_class);
+  CHECK(row.ignored == as_list(want_ignored));
+  CHECK(row.out_of_range == as_list(want_oor));
+}
+
+TEST_CASE("add_to_heatmaps counts, per class and pixel, the frames holding that class, one set per resolution",
+          "[stats]") {
+  // 3 classes, class 1 ignored. Three 3x2 frames (one of them 16-bit) and one 2x2 frame.
+  const std::vector<std::uint32_t> ignore{1};
+  std::map<resolution, heatmap_set> heat;
+  add_to_heatmaps(plane8(3, 2, {0, 1, 2,  //
+                                2, 2, 9}),
+                  3, ignore, heat);
+  add_to_heatmaps(plane8(2, 2, {1, 2,  //
+                                0, 5}),
+                  3, ignore, heat);
+  add_to_heatmaps(plane8(3, 2, {0, 0, 2,  //
+                                1, 2, 0}),
+                  3, ignore, heat);
+  add_to_heatmaps(plane16(3, 2, {2, 0, 2,  //
+                                 0, 300, 0}),
+                  3, ignore, heat);
+
+  REQUIRE(heat.size() == 2);
+  REQUIRE(heat.count(resolution{3, 2}) == 1);
+  REQUIRE(heat.count(resolution{2, 2}) == 1);
+
+  const heatmap_set& big = heat.at(resolution{3, 2});
+  CHECK(big.width == 3);
+  CHECK(big.height == 2);
+  CHECK(big.frames == 3);
+  // counts[(c * H + y) * W + x], counted by hand.
+  const std::vector<std::uint32_t> want_big{
+      2, 2, 0, 1, 0, 2,  // class 0
+      0, 0, 0, 0, 0, 0,  // class 1 (ignored)
+      1, 0, 3, 1, 2, 0,  // class 2
+  };
+  CHECK(big.counts == want_big);
+
+  const heatmap_set& small = heat.at(resolution{2, 2});
+  CHECK(small.width == 2);
+  CHECK(small.height == 2);
+  CHECK(small.frames == 1);
+  const std::vector<std::uint32_t> want_small{
+      0, 0, 1, 0,  // class 0
+      0, 0, 0, 0,  // class 1 (ignored)
+      0, 1, 0, 0,  // class 2
+  };
+  CHECK(small.counts == want_small);
+}
+
+TEST_CASE("add_to_heatmaps keys a set by (width, height), so WxH and HxW are different sets", "[stats]") {
+  std::map<resolution, heatmap_set> heat;
+  add_to_heatmaps(plane8(3, 1, {0, 1, 1}), 2, {}, heat);
+  add_to_heatmaps(plane8(1, 3, {1, 1, 0}), 2, {}, heat);
+  REQUIRE(heat.size() == 2);
+  CHECK(heat.at(resolution{3, 1}).counts == std::vector<std::uint32_t>{1, 0, 0, 0, 1, 1});
+  CHECK(heat.at(resolution{1, 3}).counts == std::vector<std::uint32_t>{0, 0, 1, 1, 1, 0});
+  CHECK(heat.at(resolution{3, 1}).frames == 1);
+  CHECK(heat.at(resolution{1, 3}).frames == 1);
+}
+
+TEST_CASE("a heatmap summed over its pixels equals the class pixel counts of its frames", "[stats]") {
+  const int depth = GENERATE(8, 16);
+  const std::size_t classes = GENERATE(std::size_t{5}, std::size_t{300});
+  CAPTURE(depth, classes);
+  std::mt19937 rng(static_cast<std::uint32_t>(depth * 1000 + classes));
+  const std::uint32_t w = 13, h = 7, frames = 4;
+  const std::vector<std::uint32_t> ignore{2, 260};
+  const std::uint32_t value_limit = depth == 16 ? 400 : 256;
+
+  std::map<resolution, heatmap_set> heat;
+  std::vector<std::uint32_t> naive_cells(classes * w * h, 0);  // naive heatmap
+  std::vector<std::uint64_t> naive_pixels(classes, 0);         // naive class pixel totals
+  std::vector<std::uint64_t> histogram;
+  std::vector<std::uint64_t> counted_pixels(classes, 0);  // from count_frame
+  for (std::uint32_t f = 0; f < frames; ++f) {
+    label_plane plane;
+    plane.width = w;
+    plane.height = h;
+    plane.depth = static_cast<unsigned>(depth);
+    for (std::uint32_t p = 0; p < w * h; ++p) {
+      const std::uint32_t v = rng() % 3 == 0 ? rng() % value_limit : rng() % 6;
+      if (depth == 16) plane.u16.push_back(static_cast<std::uint16_t>(v));
+      else plane.u8.push_back(static_cast<std::uint8_t>(v));
+      if (v < classes && v != 2 && v != 260) {
+        ++naive_cells[v * w * h + p];
+        ++naive_pixels[v];
+      }
+    }
+    add_to_heatmaps(plane, classes, ignore, heat);
+    const auto row = count_frame(plane, "f", classes, ignore, histogram);
+    for (std::size_t c = 0; c < classes; ++c) counted_pixels[c] += row.class_pixels[c];
+  }
+
+  REQUIRE(heat.size() == 1);
+  const auto& set = heat.at(resolution{w, h});
+  CHECK(set.frames == frames);
+  REQUIRE(set.counts.size() == classes * w * h);
+  CHECK(set.counts == naive_cells);
+  for (std::size_t c = 0; c < classes; ++c) {
+    std::uint64_t sum = 0;
+    for (std::size_t p = 0; p < std::size_t{w} * h; ++p) sum += set.counts[c * w * h + p];
+    CAPTURE(c);
+    REQUIRE(sum == naive_pixels[c]);
+    REQUIRE(sum == counted_pixels[c]);
+  }
+}
+
+TEST_CASE("add_heatmaps sums sets of one resolution and moves over sets of a new one", "[stats]") {
+  auto set = [](std::uint32_t w, std::uint32_t h, std::uint64_t frames, std::vector<std::uint32_t> counts) {
+    return heatmap_set{w, h, frames, std::move(counts)};
+  };
+  std::map<resolution, heatmap_set> into;
+  into[{2, 1}] = set(2, 1, 3, {1, 2, 3, 0});
+  std::map<resolution, heatmap_set> from;
+  from[{2, 1}] = set(2, 1, 2, {1, 0, 2, 2});
+  from[{1, 1}] = set(1, 1, 5, {4, 1});
+  add_heatmaps(into, from);
+
+  REQUIRE(into.size() == 2);
+  CHECK(into.at({2, 1}) == set(2, 1, 5, {2, 2, 5, 2}));
+  CHECK(into.at({1, 1}) == set(1, 1, 5, {4, 1}));
+}
+
+TEST_CASE("add_heatmaps refuses sets of one resolution with different class counts", "[stats]") {
+  std::map<resolution, heatmap_set> into;
+  into[{2, 1}] = heatmap_set{2, 1, 1, {1, 0, 0, 1}};  // 2 classes
+  std::map<resolution, heatmap_set> from;
+  from[{2, 1}] = heatmap_set{2, 1, 1, {1, 0, 0, 1, 1, 1}};  // 3 classes
+  CHECK_THROWS_AS(add_heatmaps(into, from), std::invalid_argument);
+}
