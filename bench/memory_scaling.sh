@@ -28,9 +28,11 @@ if [[ -z $workdir ]]; then
 fi
 
 # The small set is the first $small frames of the large one: the same content, 10x fewer frames.
-"$maskscan" synth "$workdir/large" --frames "$large" --width "$width" --height "$height" --seed 3 >/dev/null
+# Sub-filtered encoding is 3x faster to write than adaptive; the masks are the same.
+"$maskscan" synth "$workdir/large" --frames "$large" --width "$width" --height "$height" --seed 3 --filter sub >/dev/null
 mkdir -p "$workdir/small"
-find "$workdir/large" -name '*.png' | sort | head -n "$small" | xargs -I{} ln -sf {} "$workdir/small/"
+mapfile -t frames < <(find "$workdir/large" -name '*.png' | sort)
+ln -s "${frames[@]:0:$small}" "$workdir/small/"
 
 peak_kb() {  # $1 = dataset dir
   /usr/bin/time -f %M -o "$workdir/time.out" "$maskscan" scan "$1" --no-progress "${flags[@]}" >/dev/null

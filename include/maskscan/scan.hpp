@@ -26,16 +26,16 @@ class frame_source {
   static frame_source from_paths(std::vector<std::filesystem::path> files,
                                  const std::filesystem::path& root = {});
 
-  std::size_t size() const noexcept { return files_.size(); }
+  std::size_t size() const noexcept { return names_.size(); }
   const std::filesystem::path& root() const noexcept { return root_; }
-  const std::filesystem::path& file(std::size_t i) const { return files_[i]; }
+  /// The path to open: root / name (a name outside the root is absolute or as given).
+  std::filesystem::path file(std::size_t i) const { return root_ / names_[i]; }
   /// The name a frame is reported under (relative to the root, '/' separators).
   const std::string& name(std::size_t i) const { return names_[i]; }
 
  private:
   std::filesystem::path root_;
-  std::vector<std::filesystem::path> files_;
-  std::vector<std::string> names_;
+  std::vector<std::string> names_;  // only names are kept: memory per frame stays small
 };
 
 struct scan_result {

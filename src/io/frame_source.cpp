@@ -20,6 +20,7 @@ std::string report_name(const fs::path& file, const fs::path& root) {
   if (!root.empty()) {
     const auto rel = file.lexically_relative(root);
     if (!rel.empty() && *rel.begin() != "..") return rel.generic_string();
+    return fs::absolute(file).generic_string();  // outside the root: root / name must still find it
   }
   return file.generic_string();
 }
@@ -48,14 +49,9 @@ frame_source frame_source::from_directory(const fs::path& root) {
 frame_source frame_source::from_paths(std::vector<fs::path> files, const fs::path& root) {
   frame_source source;
   source.root_ = root;
-  std::vector<std::pair<std::string, fs::path>> named;
-  named.reserve(files.size());
-  for (auto& f : files) named.emplace_back(report_name(f, root), std::move(f));
-  std::ranges::sort(named);
-  for (auto& [name, file] : named) {
-    source.names_.push_back(std::move(name));
-    source.files_.push_back(std::move(file));
-  }
+  source.names_.reserve(files.size());
+  for (const auto& f : files) source.names_.push_back(report_name(f, root));
+  std::ranges::sort(source.names_);
   return source;
 }
 
