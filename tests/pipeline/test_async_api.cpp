@@ -46,7 +46,10 @@ TEST_CASE("async_scan can be co_awaited from the caller's coroutine", "[pipeline
   asio::co_spawn(
       io,
       [&]() -> asio::awaitable<void> {
-        outcome = co_await async_scan(co_await asio::this_coro::executor, dataset().source(), heatmap_options(),
+        // Named arguments: GCC 12 may destroy temporaries of a co_await full-expression twice.
+        auto source = dataset().source();
+        auto options = heatmap_options();
+        outcome = co_await async_scan(co_await asio::this_coro::executor, std::move(source), std::move(options),
                                       asio::use_awaitable);
       },
       [](std::exception_ptr e) {
