@@ -25,6 +25,8 @@
 #include <maskscan/scan.hpp>
 #include <maskscan/stats.hpp>
 
+#include "support/test_data.hpp"
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -35,30 +37,12 @@ using maskscan::heatmap_set;
 using maskscan::make_stats;
 using maskscan::scan_result;
 
-/// A fresh directory under the system temp directory, removed with everything in it at the end.
-struct temp_dir {
-  fs::path path;
-  temp_dir() {
-    std::random_device rd;
-    for (int attempt = 0;; ++attempt) {
-      path = fs::temp_directory_path() /
-             ("maskscan-test-writers-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
-      if (fs::create_directory(path)) break;
-      REQUIRE(attempt < 100);
-    }
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
-};
+using maskscan::test::temp_dir;
 
+/// The whole file; REQUIREs that it exists (read_file alone would give an empty string).
 std::string read_bytes(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  REQUIRE(in);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  REQUIRE(fs::exists(file));
+  return maskscan::test::read_file(file);
 }
 
 std::set<std::string> file_names(const fs::path& dir) {
@@ -144,7 +128,7 @@ TEST_CASE("write_heatmap_npy writes a C x H x W little-endian uint32 NumPy 1.0 f
   const auto s = GENERATE(values<shape>({{1, 1, 1}, {3, 2, 5}, {2, 100, 37}, {12, 3, 1000}, {255, 2, 3}}));
   CAPTURE(s.c, s.h, s.w);
   temp_dir dir;
-  const auto file = dir.path / "heat.npy";
+  const auto file = dir.path() / "heat.npy";
   const auto heat = make_heat(s.c, s.h, s.w, s.c + s.h);
   maskscan::write_heatmap_npy(heat, s.c, file);
 
@@ -160,8 +144,8 @@ TEST_CASE("write_heatmap_npy writes a C x H x W little-endian uint32 NumPy 1.0 f
     WARN("python3 with numpy is not available: the NumPy cross-check is skipped");
     return;
   }
-  const auto script = dir.path / "load.py";
-  const auto out = dir.path / "numpy-out.txt";
+  const auto script = dir.path() / "load.py";
+  const auto out = dir.path() / "numpy-out.txt";
   {
     std::ofstream py(script);
     py << "import sys\n"
@@ -234,7 +218,7 @@ std::vector<std::vector<std::string>> parse_csv(const std::string& text) {
 TEST_CASE("write_frames_csv writes a header and one row per frame in path order, quoting where needed",
           "[output]") {
   temp_dir dir;
-  const auto file = dir.path / "frames.csv";
+  const auto file = dir.path() / "frames.csv";
   maskscan::write_frames_csv(csv_stats(), file);
   const std::string want =
       "path,width,height,road,\"car,truck\",sky,ignored,out_of_range\n"
@@ -266,7 +250,7 @@ TEST_CASE("write_frames_csv header lists the class names between height and igno
   }));
   CAPTURE(c.header);
   temp_dir dir;
-  const auto file = dir.path / "frames.csv";
+  const auto file = dir.path() / "frames.csv";
   maskscan::write_frames_csv(make_stats(c.names, {}, false), file);
   CHECK(read_bytes(file) == c.header + "\n");
   const auto records = parse_csv(read_bytes(file));
@@ -276,7 +260,7 @@ TEST_CASE("write_frames_csv header lists the class names between height and igno
 
 TEST_CASE("write_frames_csv quotes a path with a newline so that the row stays one record", "[output]") {
   temp_dir dir;
-  const auto file = dir.path / "frames.csv";
+  const auto file = dir.path() / "frames.csv";
   auto s = make_stats({"a"}, {}, false);
   s.frames.push_back({"line\nbreak.png", 1, 1, {1}, {}, {}});
   maskscan::write_frames_csv(s, file);
@@ -327,7 +311,7 @@ std::string as_string(const json::value& v) {
 
 TEST_CASE("write_summary_json writes the documented schema with the totals of the scan", "[output]") {
   temp_dir dir;
-  const auto file = dir.path / "summary.json";
+  const auto file = dir.path() / "summary.json";
   maskscan::write_summary_json(summary_result(), file);
 
   json::error_code ec;
@@ -430,7 +414,7 @@ TEST_CASE("write_summary_json writes the documented schema with the totals of th
 
 TEST_CASE("write_summary_json escapes paths and messages so that the file stays valid JSON", "[output]") {
   temp_dir dir;
-  const auto file = dir.path / "summary.json";
+  const auto file = dir.path() / "summary.json";
   scan_result r;
   r.stats = make_stats({"a \"quoted\" class"}, {}, false);
   const std::string path = "dir/with \"quotes\", \\backslash\\ and\nnewline.png";
@@ -457,7 +441,7 @@ TEST_CASE("write_summary_json escapes paths and messages so that the file stays 
 TEST_CASE("write_outputs writes summary.json, frames.csv and one .npy per resolution, and no temporary file",
           "[output]") {
   temp_dir dir;
-  const auto out = dir.path / "not" / "yet" / "there";
+  const auto out = dir.path() / "not" / "yet" / "there";
   const auto result = summary_result();
   const std::set<std::string> want{"frames.csv", "heatmaps_2x2.npy", "heatmaps_3x1.npy", "heatmaps_4x3.npy",
                                    "summary.json"};
@@ -499,13 +483,13 @@ TEST_CASE("write_outputs without heatmaps writes no .npy file", "[output]") {
   scan_result r;
   r.stats = csv_stats();
   r.options.class_names = r.stats.class_names;
-  maskscan::write_outputs(r, dir.path);
-  CHECK(file_names(dir.path) == std::set<std::string>{"frames.csv", "summary.json"});
+  maskscan::write_outputs(r, dir.path());
+  CHECK(file_names(dir.path()) == std::set<std::string>{"frames.csv", "summary.json"});
 }
 
 TEST_CASE("the writers throw std::runtime_error naming the file when it cannot be written", "[output]") {
   temp_dir dir;
-  const auto missing = dir.path / "missing";
+  const auto missing = dir.path() / "missing";
   const int which = GENERATE(0, 1, 2);
   CAPTURE(which);
   fs::path file;
@@ -533,7 +517,7 @@ TEST_CASE("the writers throw std::runtime_error naming the file when it cannot b
 
 TEST_CASE("write_outputs throws std::runtime_error naming the directory when it cannot be created", "[output]") {
   temp_dir dir;
-  const auto blocker = dir.path / "a-file";
+  const auto blocker = dir.path() / "a-file";
   { std::ofstream(blocker) << "x"; }
   const auto out = blocker / "sub";
   try {

@@ -19,6 +19,8 @@
 
 #include <maskscan/stats.hpp>
 
+#include "support/test_data.hpp"
+
 #include "decode/png_decoder.hpp"
 #include "stats/frame_stats.hpp"
 
@@ -33,30 +35,12 @@ using maskscan::make_stats;
 using maskscan::resolution;
 using maskscan::save_state;
 
-/// A fresh directory under the system temp directory, removed with everything in it at the end.
-struct temp_dir {
-  fs::path path;
-  temp_dir() {
-    std::random_device rd;
-    for (int attempt = 0;; ++attempt) {
-      path = fs::temp_directory_path() /
-             ("maskscan-test-state-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
-      if (fs::create_directory(path)) break;
-      REQUIRE(attempt < 100);
-    }
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
-};
+using maskscan::test::temp_dir;
 
+/// The whole file; REQUIREs that it exists (read_file alone would give an empty string).
 std::string read_bytes(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  REQUIRE(in);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  REQUIRE(fs::exists(file));
+  return maskscan::test::read_file(file);
 }
 
 void write_bytes(const fs::path& file, const std::string& bytes) {
@@ -195,7 +179,7 @@ dataset_stats sample_stats(std::uint32_t seed) {
 
 TEST_CASE("save_state then load_state gives back the same statistics", "[stats]") {
   temp_dir dir;
-  const auto file = dir.path / "state.bin";
+  const auto file = dir.path() / "state.bin";
   const auto original = sample_stats(GENERATE(1u, 2u));
 
   REQUIRE(original.heatmaps.size() == 2);  // the sample really has what the test is about
@@ -214,7 +198,7 @@ TEST_CASE("save_state then load_state gives back the same statistics", "[stats]"
 
 TEST_CASE("save_state writes the documented little-endian layout ending in a CRC-32", "[stats]") {
   temp_dir dir;
-  const auto file = dir.path / "state.bin";
+  const auto file = dir.path() / "state.bin";
   const auto stats = sample_stats(3);
   save_state(stats, file);
   const auto bytes = read_bytes(file);
@@ -231,7 +215,7 @@ TEST_CASE("save_state writes the documented little-endian layout ending in a CRC
 
 TEST_CASE("load_state reads a file written from the documented layout", "[stats]") {
   temp_dir dir;
-  const auto file = dir.path / "hand.bin";
+  const auto file = dir.path() / "hand.bin";
   auto want = make_stats({"a", "b"}, {9}, true);
   want.frames.push_back({"x.png", 2, 1, {1, 0}, {{9, 1}}, {}});
   want.frames.push_back({"y.png", 1, 2, {0, 1}, {}, {{300, 1}}});
@@ -244,7 +228,7 @@ TEST_CASE("load_state reads a file written from the documented layout", "[stats]
 
 TEST_CASE("state files of empty and unusual statistics round-trip", "[stats]") {
   temp_dir dir;
-  const auto file = dir.path / "edge.bin";
+  const auto file = dir.path() / "edge.bin";
   struct edge {
     const char* what;
     dataset_stats stats;
@@ -268,20 +252,20 @@ TEST_CASE("state files of empty and unusual statistics round-trip", "[stats]") {
 
 TEST_CASE("save_state replaces an existing file and leaves no temporary file", "[stats]") {
   temp_dir dir;
-  const auto file = dir.path / "state.bin";
+  const auto file = dir.path() / "state.bin";
   write_bytes(file, "old contents");
   const auto stats = sample_stats(4);
   save_state(stats, file);
   save_state(stats, file);
   CHECK(load_state(file) == stats);
   std::vector<std::string> names;
-  for (const auto& e : fs::directory_iterator(dir.path)) names.push_back(e.path().filename().string());
+  for (const auto& e : fs::directory_iterator(dir.path())) names.push_back(e.path().filename().string());
   CHECK(names == std::vector<std::string>{"state.bin"});
 }
 
 TEST_CASE("save_state into a missing directory throws std::runtime_error naming the file", "[stats]") {
   temp_dir dir;
-  const auto file = dir.path / "no" / "such" / "dir" / "state.bin";
+  const auto file = dir.path() / "no" / "such" / "dir" / "state.bin";
   try {
     save_state(make_stats({"a"}, {}, false), file);
     FAIL("save_state did not throw");
@@ -293,7 +277,7 @@ TEST_CASE("save_state into a missing directory throws std::runtime_error naming 
 TEST_CASE("load_state throws std::runtime_error naming the file for a damaged state file", "[stats]") {
   temp_dir dir;
   const auto good = encode(sample_stats(5));
-  const auto file = dir.path / "damaged-state.bin";
+  const auto file = dir.path() / "damaged-state.bin";
 
   struct damage {
     std::string what;
@@ -341,7 +325,7 @@ TEST_CASE("load_state throws std::runtime_error naming the file for a damaged st
 
 TEST_CASE("load_state of a missing file throws std::runtime_error naming the file", "[stats]") {
   temp_dir dir;
-  const auto file = dir.path / "missing-state.bin";
+  const auto file = dir.path() / "missing-state.bin";
   const auto outcome = try_load(file);
   INFO(outcome.message);
   REQUIRE(outcome.runtime_error);
@@ -350,7 +334,7 @@ TEST_CASE("load_state of a missing file throws std::runtime_error naming the fil
 
 TEST_CASE("load_state rejects every truncation and every single-byte change of a state file", "[stats]") {
   temp_dir dir;
-  const auto file = dir.path / "every.bin";
+  const auto file = dir.path() / "every.bin";
   auto small = make_stats({"a", "b"}, {200}, true);
   small.frames.push_back({"f.png", 2, 1, {1, 0}, {{200, 1}}, {}});
   small.frames.push_back({"g.png", 1, 1, {0, 0}, {}, {{7, 1}}});
@@ -386,7 +370,7 @@ TEST_CASE("load_state rejects every truncation and every single-byte change of a
 
 TEST_CASE("load_state bounds counts in a state file with a valid CRC by the file's size", "[stats]") {
   temp_dir dir;
-  const auto file = dir.path / "counts.bin";
+  const auto file = dir.path() / "counts.bin";
   auto s = make_stats({"a", "b"}, {}, true);
   s.frames.push_back({"f.png", 1, 1, {1, 0}, {}, {}});
   const auto good = encode(s);
@@ -419,7 +403,7 @@ TEST_CASE("load_state rejects a heatmap set whose cell count overflows 64 bits",
   // 2^31 x 2^31 set it is 2^64 == 0, so the set was read with no cells at all and the file loaded
   // with heat.counts.size() != classes * width * height.
   temp_dir dir;
-  const auto file = dir.path / "overflow.bin";
+  const auto file = dir.path() / "overflow.bin";
   const auto s = make_stats({"a", "b", "c", "d"}, {}, true);
   auto e = encode_head(s);
   encode_sets(e, {heatmap_set{0x80000000U, 0x80000000U, 1, {}}});
@@ -434,7 +418,7 @@ TEST_CASE("load_state rejects a state file with two heatmap sets of one resoluti
   // Regression: the second set of a resolution already read used to be dropped silently
   // (emplace does not insert over an existing key), losing its counts instead of rejecting the file.
   temp_dir dir;
-  const auto file = dir.path / "duplicate.bin";
+  const auto file = dir.path() / "duplicate.bin";
   const auto s = make_stats({"a"}, {}, true);
   auto e = encode_head(s);
   encode_sets(e, {heatmap_set{1, 1, 1, {1}}, heatmap_set{1, 1, 2, {2}}});
