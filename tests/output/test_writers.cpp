@@ -39,11 +39,7 @@ using maskscan::scan_result;
 
 using maskscan::test::temp_dir;
 
-/// The whole file; REQUIREs that it exists (read_file alone would give an empty string).
-std::string read_bytes(const fs::path& file) {
-  REQUIRE(fs::exists(file));
-  return maskscan::test::read_file(file);
-}
+using maskscan::test::read_file;
 
 std::set<std::string> file_names(const fs::path& dir) {
   std::set<std::string> names;
@@ -132,7 +128,7 @@ TEST_CASE("write_heatmap_npy writes a C x H x W little-endian uint32 NumPy 1.0 f
   const auto heat = make_heat(s.c, s.h, s.w, s.c + s.h);
   maskscan::write_heatmap_npy(heat, s.c, file);
 
-  const auto npy = parse_npy(read_bytes(file));
+  const auto npy = parse_npy(read_file(file));
   CHECK(npy.classes == s.c);
   CHECK(npy.height == s.h);
   CHECK(npy.width == s.w);
@@ -158,9 +154,9 @@ TEST_CASE("write_heatmap_npy writes a C x H x W little-endian uint32 NumPy 1.0 f
   }
   const std::string command = python + " " + quoted(script) + " " + quoted(file) + " > " + quoted(out) + " 2>&1";
   const int status = std::system(command.c_str());
-  INFO("python output: " << read_bytes(out));
+  INFO("python output: " << read_file(out));
   REQUIRE(status == 0);
-  std::istringstream lines(read_bytes(out));
+  std::istringstream lines(read_file(out));
   std::string dtype;
   std::size_t c = 0, h = 0, w = 0;
   std::uint64_t sum = 0;
@@ -226,10 +222,10 @@ TEST_CASE("write_frames_csv writes a header and one row per frame in path order,
       "b.png,4,3,5,3,0,2,2\n"
       "dir/c.png,3,1,0,0,3,0,0\n"
       "\"quote\"\"d.png\",1,1,0,0,0,0,1\n";
-  CHECK(read_bytes(file) == want);
+  CHECK(read_file(file) == want);
 
   // Read back as CSV: every record has the header's field count and the paths come back intact.
-  const auto records = parse_csv(read_bytes(file));
+  const auto records = parse_csv(read_file(file));
   REQUIRE(records.size() == 5);
   for (const auto& r : records) CHECK(r.size() == 8);
   CHECK(records[0][4] == "car,truck");
@@ -252,8 +248,8 @@ TEST_CASE("write_frames_csv header lists the class names between height and igno
   temp_dir dir;
   const auto file = dir.path() / "frames.csv";
   maskscan::write_frames_csv(make_stats(c.names, {}, false), file);
-  CHECK(read_bytes(file) == c.header + "\n");
-  const auto records = parse_csv(read_bytes(file));
+  CHECK(read_file(file) == c.header + "\n");
+  const auto records = parse_csv(read_file(file));
   REQUIRE(records.size() == 1);
   CHECK(records[0].size() == c.names.size() + 5);
 }
@@ -264,7 +260,7 @@ TEST_CASE("write_frames_csv quotes a path with a newline so that the row stays o
   auto s = make_stats({"a"}, {}, false);
   s.frames.push_back({"line\nbreak.png", 1, 1, {1}, {}, {}});
   maskscan::write_frames_csv(s, file);
-  CHECK(read_bytes(file) == "path,width,height,a,ignored,out_of_range\n\"line\nbreak.png\",1,1,1,0,0\n");
+  CHECK(read_file(file) == "path,width,height,a,ignored,out_of_range\n\"line\nbreak.png\",1,1,1,0,0\n");
 }
 
 namespace {
@@ -315,7 +311,7 @@ TEST_CASE("write_summary_json writes the documented schema with the totals of th
   maskscan::write_summary_json(summary_result(), file);
 
   json::error_code ec;
-  const json::value doc = json::parse(read_bytes(file), ec);
+  const json::value doc = json::parse(read_file(file), ec);
   REQUIRE_FALSE(ec);
   REQUIRE(doc.is_object());
   const auto& o = doc.as_object();
@@ -425,7 +421,7 @@ TEST_CASE("write_summary_json escapes paths and messages so that the file stays 
   maskscan::write_summary_json(r, file);
 
   json::error_code ec;
-  const json::value doc = json::parse(read_bytes(file), ec);
+  const json::value doc = json::parse(read_file(file), ec);
   REQUIRE_FALSE(ec);
   CHECK(as_string(doc.at("classes").as_array()[0].at("name")) == "a \"quoted\" class");
   CHECK(as_string(doc.at("errors").as_array()[0].at("path")) == path);
@@ -459,20 +455,20 @@ TEST_CASE("write_outputs writes summary.json, frames.csv and one .npy per resolu
   for (const auto& e : fs::directory_iterator(out)) CHECK(e.is_regular_file());
 
   // Each file has the content of its own writer's format.
-  const auto csv = read_bytes(out / "frames.csv");
+  const auto csv = read_file(out / "frames.csv");
   CHECK(csv.substr(0, csv.find('\n')) == "path,width,height,road,car,sky,ignored,out_of_range");
   CHECK(std::count(csv.begin(), csv.end(), '\n') == 4);  // header + 3 rows
   for (const auto& [res, heat] : result.stats.heatmaps) {
     const auto name = "heatmaps_" + std::to_string(res.first) + "x" + std::to_string(res.second) + ".npy";
     CAPTURE(name);
-    const auto npy = parse_npy(read_bytes(out / name));
+    const auto npy = parse_npy(read_file(out / name));
     CHECK(npy.classes == 3);
     CHECK(npy.width == res.first);
     CHECK(npy.height == res.second);
     CHECK(npy.values == heat.counts);
   }
   json::error_code ec;
-  const auto doc = json::parse(read_bytes(out / "summary.json"), ec);
+  const auto doc = json::parse(read_file(out / "summary.json"), ec);
   REQUIRE_FALSE(ec);
   CHECK(as_u64(doc.at("frames_scanned")) == 3);
   for (const auto& h : doc.at("heatmaps").as_array()) CHECK(fs::exists(out / as_string(h.at("file"))));

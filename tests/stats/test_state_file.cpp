@@ -37,11 +37,7 @@ using maskscan::save_state;
 
 using maskscan::test::temp_dir;
 
-/// The whole file; REQUIREs that it exists (read_file alone would give an empty string).
-std::string read_bytes(const fs::path& file) {
-  REQUIRE(fs::exists(file));
-  return maskscan::test::read_file(file);
-}
+using maskscan::test::read_file;
 
 void write_bytes(const fs::path& file, const std::string& bytes) {
   std::ofstream out(file, std::ios::binary | std::ios::trunc);
@@ -201,7 +197,7 @@ TEST_CASE("save_state writes the documented little-endian layout ending in a CRC
   const auto file = dir.path() / "state.bin";
   const auto stats = sample_stats(3);
   save_state(stats, file);
-  const auto bytes = read_bytes(file);
+  const auto bytes = read_file(file);
 
   REQUIRE(bytes.size() > 16);
   CHECK(bytes.substr(0, 8) == "MSKSTATE");
@@ -247,7 +243,7 @@ TEST_CASE("state files of empty and unusual statistics round-trip", "[stats]") {
   CAPTURE(edges[i].what);
   save_state(edges[i].stats, file);
   CHECK(load_state(file) == edges[i].stats);
-  CHECK(read_bytes(file) == encode(edges[i].stats));
+  CHECK(read_file(file) == encode(edges[i].stats));
 }
 
 TEST_CASE("save_state replaces an existing file and leaves no temporary file", "[stats]") {

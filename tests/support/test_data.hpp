@@ -6,6 +6,7 @@
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 
 #include <boost/json.hpp>
@@ -38,8 +39,10 @@ class temp_dir {
   std::filesystem::path path_;
 };
 
+/// The whole file; throws (failing the test) if it cannot be opened.
 inline std::string read_file(const std::filesystem::path& file) {
   std::ifstream in(file, std::ios::binary);
+  if (!in) throw std::runtime_error(file.string() + ": cannot open");
   std::stringstream s;
   s << in.rdbuf();
   return s.str();
