@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Builds and runs the test suite under AddressSanitizer+UndefinedBehaviorSanitizer (with leak
+# checks) and under ThreadSanitizer (CMake presets asan and tsan). Benchmarks and the installed-
+# package test are left out there: they measure or link an uninstrumented world.
+#   scripts/sanitize.sh [asan] [tsan]      (default: both)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=$(nproc 2>/dev/null || echo 2)
+presets=("$@")
+((${#presets[@]})) || presets=(asan tsan)
+for preset in "${presets[@]}"; do
+  echo "== $preset"
+  cmake --preset "$preset" >/dev/null
+  cmake --build --preset "$preset" -j "$jobs"
+  ctest --preset "$preset" -j "$jobs"
+done
