@@ -2,14 +2,13 @@
 
 #include <chrono>
 
-#include "stats/frame_stats.hpp"
 
 namespace maskscan::detail {
 
 frame_processor::frame_processor(const scan_options& options)
-    : classes_(options.class_names.size()),
-      ignore_(options.ignore),
-      heatmaps_enabled_(options.heatmaps) {
+    : heatmaps_enabled_(options.heatmaps),
+      counter_(options.class_names.size(), options.ignore),
+      heatmaps_(options.class_names.size(), options.ignore) {
   limits_.max_pixels = options.max_pixels;
 }
 
@@ -17,9 +16,8 @@ frame_outcome frame_processor::process(std::span<const std::byte> bytes, const s
   diagnostics diag;
   if (const auto ec = decode_png(bytes, limits_, plane_, diag))
     return file_error{name, static_cast<errc>(ec.value()), std::move(diag.message)};
-  auto row = count_frame(plane_, name, classes_, ignore_, histogram_);
-  if (heatmaps_enabled_) add_to_heatmaps(plane_, classes_, ignore_, heatmaps_);
-  return row;
+  accumulate_plane(plane_, counter_, heatmaps_enabled_ ? &heatmaps_ : nullptr);
+  return counter_.finish(name);
 }
 
 namespace {

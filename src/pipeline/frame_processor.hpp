@@ -12,6 +12,7 @@
 #include <maskscan/stats.hpp>
 
 #include "decode/png_decoder.hpp"
+#include "stats/frame_stats.hpp"
 
 namespace maskscan::detail {
 
@@ -22,16 +23,14 @@ class frame_processor {
   explicit frame_processor(const scan_options& options);
 
   frame_outcome process(std::span<const std::byte> bytes, const std::string& name);
-  std::map<resolution, heatmap_set> take_heatmaps() { return std::move(heatmaps_); }
+  std::map<resolution, heatmap_set> take_heatmaps() { return heatmaps_.take(); }
 
  private:
-  std::size_t classes_;
-  std::vector<std::uint32_t> ignore_;
   bool heatmaps_enabled_;
   decode_limits limits_;
   label_plane plane_;
-  std::vector<std::uint64_t> histogram_;
-  std::map<resolution, heatmap_set> heatmaps_;
+  frame_counter counter_;
+  heatmap_accumulator heatmaps_;
 };
 
 /// Turns frame outcomes, in whatever order they arrive, into the scan's dataset_stats, and

@@ -3,76 +3,94 @@
 #include <algorithm>
 
 namespace maskscan::detail {
-namespace {
 
-template <class T>
-void histogram_of(std::span<const T> ids, std::vector<std::uint64_t>& histogram) {
-  histogram.assign(std::size_t{1} << (8 * sizeof(T)), 0);
-  for (const T v : ids) ++histogram[v];
+frame_counter::frame_counter(std::size_t classes, std::vector<std::uint32_t> ignore)
+    : classes_(classes), ignore_(std::move(ignore)), histogram_(std::size_t{1} << 16, 0) {
+  std::ranges::sort(ignore_);
 }
 
-template <class T>
-std::span<const T> ids_of(const label_plane& plane) {
-  if constexpr (sizeof(T) == 1) return {plane.u8.data(), plane.pixels()};
-  else return {plane.u16.data(), plane.pixels()};
+void frame_counter::begin(std::uint32_t width, std::uint32_t height) {
+  width_ = width;
+  height_ = height;
 }
 
-bool is_ignored(std::span<const std::uint32_t> ignore, std::uint32_t v) {
-  return std::ranges::binary_search(ignore, v);
-}
-
-template <class T>
-void add_heat(const label_plane& plane, std::size_t classes, std::span<const std::uint32_t> ignore,
-              heatmap_set& heat) {
-  // A lookup table turns "is this value a counted class" into one load per pixel.
-  const std::size_t values = std::size_t{1} << (8 * sizeof(T));
-  std::vector<bool> counted(values);
-  for (std::size_t v = 0; v < values && v < classes; ++v)
-    counted[v] = !is_ignored(ignore, static_cast<std::uint32_t>(v));
-  const std::size_t plane_size = plane.pixels();
-  std::uint32_t* counts = heat.counts.data();
-  const auto ids = ids_of<T>(plane);
-  for (std::size_t p = 0; p < plane_size; ++p) {
-    const T v = ids[p];
-    if (counted[v]) ++counts[v * plane_size + p];
-  }
-}
-
-}  // namespace
-
-frame_row count_frame(const label_plane& plane, std::string path, std::size_t classes,
-                      std::span<const std::uint32_t> ignore, std::vector<std::uint64_t>& histogram) {
-  if (plane.depth == 16) histogram_of(ids_of<std::uint16_t>(plane), histogram);
-  else histogram_of(ids_of<std::uint8_t>(plane), histogram);
-
+frame_row frame_counter::finish(std::string path) {
   frame_row row;
   row.path = std::move(path);
-  row.width = plane.width;
-  row.height = plane.height;
-  row.class_pixels.assign(classes, 0);
-  for (std::size_t v = 0; v < histogram.size(); ++v) {
-    const auto n = histogram[v];
-    if (n == 0) continue;
-    const auto value = static_cast<std::uint32_t>(v);
-    if (is_ignored(ignore, value)) row.ignored.push_back({value, n});
-    else if (v < classes) row.class_pixels[v] = n;
+  row.width = width_;
+  row.height = height_;
+  row.class_pixels.assign(classes_, 0);
+  std::ranges::sort(touched_);
+  for (const auto value : touched_) {
+    const auto n = std::exchange(histogram_[value], 0);
+    if (std::ranges::binary_search(ignore_, value)) row.ignored.push_back({value, n});
+    else if (value < classes_) row.class_pixels[value] = n;
     else row.out_of_range.push_back({value, n});
   }
+  touched_.clear();
   return row;
 }
 
-void add_to_heatmaps(const label_plane& plane, std::size_t classes, std::span<const std::uint32_t> ignore,
-                     std::map<resolution, heatmap_set>& heatmaps) {
-  auto [it, inserted] = heatmaps.try_emplace(resolution{plane.width, plane.height});
-  auto& heat = it->second;
+heatmap_accumulator::heatmap_accumulator(std::size_t classes, const std::vector<std::uint32_t>& ignore)
+    : classes_(classes), counted_(classes, true) {
+  for (const auto v : ignore)
+    if (v < classes) counted_[v] = false;
+}
+
+void heatmap_accumulator::begin(std::uint32_t width, std::uint32_t height) {
+  auto [it, inserted] = sets_.try_emplace(resolution{width, height});
+  current_ = &it->second;
   if (inserted) {
-    heat.width = plane.width;
-    heat.height = plane.height;
-    heat.counts.assign(classes * plane.pixels(), 0);
+    current_->width = width;
+    current_->height = height;
+    current_->diff.assign(classes_ * height * (std::size_t{width} + 1), 0);
   }
-  ++heat.frames;
-  if (plane.depth == 16) add_heat<std::uint16_t>(plane, classes, ignore, heat);
-  else add_heat<std::uint8_t>(plane, classes, ignore, heat);
+  ++current_->frames;
+}
+
+std::map<resolution, heatmap_set> heatmap_accumulator::take() {
+  std::map<resolution, heatmap_set> out;
+  for (auto& [key, set] : sets_) {
+    // Prefix sums in place: count (c, y, x) lands at index (c*H + y)*W + x, never after the
+    // difference it is computed from at (c*H + y)*(W + 1) + x, which is read first.
+    const std::size_t w = set.width, rows = classes_ * set.height;
+    std::uint32_t* data = set.diff.data();
+    for (std::size_t r = 0; r < rows; ++r) {
+      const std::uint32_t* d = data + r * (w + 1);
+      std::uint32_t* counts = data + r * w;
+      std::uint32_t sum = 0;
+      for (std::size_t x = 0; x < w; ++x) counts[x] = sum += d[x];
+    }
+    set.diff.resize(rows * w);
+    heatmap_set heat;
+    heat.width = set.width;
+    heat.height = set.height;
+    heat.frames = set.frames;
+    heat.counts = std::move(set.diff);
+    out.emplace(key, std::move(heat));
+  }
+  sets_.clear();
+  current_ = nullptr;
+  return out;
+}
+
+namespace {
+template <class T>
+void accumulate_rows(const T* ids, const label_plane& plane, frame_counter& counter, heatmap_accumulator* heat) {
+  for (std::uint32_t y = 0; y < plane.height; ++y) {
+    for_each_run(ids + std::size_t{y} * plane.width, plane.width, [&](std::uint32_t x0, std::uint32_t x1, std::uint32_t v) {
+      counter.add_run(v, x1 - x0);
+      if (heat) heat->add_run(y, x0, x1, v);
+    });
+  }
+}
+}  // namespace
+
+void accumulate_plane(const label_plane& plane, frame_counter& counter, heatmap_accumulator* heat) {
+  counter.begin(plane.width, plane.height);
+  if (heat) heat->begin(plane.width, plane.height);
+  if (plane.depth == 16) accumulate_rows(plane.u16.data(), plane, counter, heat);
+  else accumulate_rows(plane.u8.data(), plane, counter, heat);
 }
 
 }  // namespace maskscan::detail

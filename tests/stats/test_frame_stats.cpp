@@ -1,4 +1,5 @@
-// count_frame, add_to_heatmaps and add_heatmaps against hand-computed planes and naive loops.
+// frame_counter, heatmap_accumulator, for_each_run and add_heatmaps against hand-computed planes and
+// naive loops (through the plane-level wrappers in support/plane_stats.hpp).
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -11,6 +12,7 @@
 
 #include "decode/png_decoder.hpp"
 #include "stats/frame_stats.hpp"
+#include "support/plane_stats.hpp"
 
 namespace {
 
@@ -19,8 +21,8 @@ using maskscan::heatmap_set;
 using maskscan::resolution;
 using maskscan::value_pixels;
 using maskscan::detail::add_heatmaps;
-using maskscan::detail::add_to_heatmaps;
-using maskscan::detail::count_frame;
+using maskscan::test::add_to_heatmaps;
+using maskscan::test::count_frame;
 using maskscan::detail::label_plane;
 
 label_plane plane8(std::uint32_t w, std::uint32_t h, std::vector<std::uint8_t> ids) {
@@ -131,7 +133,7 @@ TEST_CASE("count_frame splits a plane into class pixels, ignored values and out-
   const count_case& c = cases[i];
   CAPTURE(c.name);
 
-  std::vector<std::uint64_t> histogram;
+  maskscan::test::reused_counter histogram;
   const frame_row row = count_frame(c.plane, "dir/frame.png", c.classes, c.ignore, histogram);
 
   CHECK(row.path == "dir/frame.png");
@@ -142,11 +144,11 @@ TEST_CASE("count_frame splits a plane into class pixels, ignored values and out-
   CHECK(row.out_of_range == c.out_of_range);
 }
 
-TEST_CASE("count_frame gives the same row when its scratch histogram was used by a plane of another depth",
+TEST_CASE("a reused frame counter gives the same row after a plane of another depth",
           "[stats]") {
   const std::vector<std::uint32_t> ignore{9};
-  std::vector<std::uint64_t> histogram;
-  // A 16-bit plane first leaves 65536 counters behind, then an 8-bit plane, then 16-bit again.
+  maskscan::test::reused_counter histogram;
+  // A 16-bit plane first leaves values above 255 behind, then an 8-bit plane, then 16-bit again.
   const auto a = plane16(2, 2, {1, 9, 700, 700});
   const auto b = plane8(3, 1, {0, 2, 2});
   const auto row_a1 = count_frame(a, "a", 3, ignore, histogram);
@@ -202,7 +204,7 @@ TEST_CASE("count_frame agrees with a naive per-pixel count on random planes", "[
     return out;
   };
 
-  std::vector<std::uint64_t> histogram;
+  maskscan::test::reused_counter histogram;
   const auto row = count_frame(plane, "r.png", classes, ignore, histogram);
   CHECK(row.width == w);
   CHECK(row.height == h);
@@ -280,7 +282,7 @@ TEST_CASE("a heatmap summed over its pixels equals the class pixel counts of its
   std::map<resolution, heatmap_set> heat;
   std::vector<std::uint32_t> naive_cells(classes * w * h, 0);  // naive heatmap
   std::vector<std::uint64_t> naive_pixels(classes, 0);         // naive class pixel totals
-  std::vector<std::uint64_t> histogram;
+  maskscan::test::reused_counter histogram;
   std::vector<std::uint64_t> counted_pixels(classes, 0);  // from count_frame
   for (std::uint32_t f = 0; f < frames; ++f) {
     label_plane plane;
@@ -337,4 +339,29 @@ TEST_CASE("add_heatmaps refuses sets of one resolution with different class coun
   std::map<resolution, heatmap_set> from;
   from[{2, 1}] = heatmap_set{2, 1, 1, {1, 0, 0, 1, 1, 1}};  // 3 classes
   CHECK_THROWS_AS(add_heatmaps(into, from), std::invalid_argument);
+}
+
+TEST_CASE("for_each_run splits rows of long and short runs exactly, across the 8-byte blocks", "[stats]") {
+  std::mt19937 rng(GENERATE(1u, 2u, 3u));
+  for (int trial = 0; trial < 300; ++trial) {
+    const std::uint32_t width = 1 + rng() % 70;
+    std::vector<std::uint8_t> row;
+    while (row.size() < width) {
+      const auto value = static_cast<std::uint8_t>(rng() % 4 == 0 ? rng() % 256 : rng() % 3);
+      row.insert(row.end(), std::min<std::size_t>(1 + rng() % 25, width - row.size()), value);
+    }
+    std::vector<std::uint8_t> rebuilt;
+    std::uint32_t expected_start = 0;
+    int previous = -1;
+    maskscan::detail::for_each_run(row.data(), width, [&](std::uint32_t x0, std::uint32_t x1, std::uint32_t v) {
+      CHECK(x0 == expected_start);
+      CHECK(x1 > x0);
+      CHECK(static_cast<int>(v) != previous);  // runs are maximal
+      previous = static_cast<int>(v);
+      expected_start = x1;
+      rebuilt.insert(rebuilt.end(), x1 - x0, static_cast<std::uint8_t>(v));
+    });
+    CHECK(expected_start == width);
+    REQUIRE(rebuilt == row);
+  }
 }

@@ -19,6 +19,7 @@
 
 #include <maskscan/stats.hpp>
 
+#include "support/plane_stats.hpp"
 #include "support/test_data.hpp"
 
 #include "decode/png_decoder.hpp"
@@ -149,7 +150,7 @@ load_outcome try_load(const fs::path& file) {
 dataset_stats sample_stats(std::uint32_t seed) {
   std::mt19937 rng(seed);
   auto s = make_stats({"void", "road", "lane marking", "curb", "person", "rider"}, {255, 250}, true);
-  std::vector<std::uint64_t> histogram;
+  maskscan::test::reused_counter histogram;
   const std::vector<std::pair<std::uint32_t, std::uint32_t>> sizes{{8, 6}, {8, 6}, {5, 9}, {8, 6}, {5, 9}};
   for (std::size_t f = 0; f < sizes.size(); ++f) {
     maskscan::detail::label_plane plane;
@@ -160,9 +161,9 @@ dataset_stats sample_stats(std::uint32_t seed) {
       const auto r = rng() % 20;
       plane.u8.push_back(static_cast<std::uint8_t>(r < 14 ? r % 6 : r < 16 ? 255 : r < 17 ? 250 : 6 + r % 3));
     }
-    s.frames.push_back(maskscan::detail::count_frame(plane, "seq" + std::to_string(f % 2) + "/frame_" + std::to_string(f) + ".png",
+    s.frames.push_back(maskscan::test::count_frame(plane, "seq" + std::to_string(f % 2) + "/frame_" + std::to_string(f) + ".png",
                                                      s.class_names.size(), s.ignore, histogram));
-    maskscan::detail::add_to_heatmaps(plane, s.class_names.size(), s.ignore, s.heatmaps);
+    maskscan::test::add_to_heatmaps(plane, s.class_names.size(), s.ignore, s.heatmaps);
   }
   s.errors.push_back({"seq1/broken.png", errc::corrupt_png, "IDAT: bad CRC (stored 0x1234, computed 0x5678)"});
   s.errors.push_back({"seq0/a, b\n\"c\".png", errc::not_png, "no PNG signature"});
