@@ -16,6 +16,7 @@ enum class errc {
   image_too_large = 5,         ///< width*height exceeds scan_options::max_pixels
   unsupported_color_type = 6,  ///< an RGB/RGBA/gray-alpha PNG: colour masks need a colour table
   cancelled = 7,               ///< the scan was cancelled before this work finished
+  not_fast_decodable = 8,      ///< --decoder fast: a valid PNG the fast path does not handle
 };
 
 const std::error_category& error_category() noexcept;

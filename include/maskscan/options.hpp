@@ -17,6 +17,14 @@ enum class io_backend {
   threads,    ///< blocking pread() on a small thread pool
 };
 
+/// Which PNG decoder turns bytes into ids.
+enum class decoder_kind {
+  automatic,  ///< the fast path (libdeflate + own unfilter, fused with counting) for non-interlaced
+              ///< 8-bit gray/palette PNGs without other ancillary chunks; libspng for the rest
+  spng,       ///< libspng (the reference decoder) for every file
+  fast,       ///< the fast path only: files it does not handle are skipped with an error
+};
+
 /// Progress of a running scan, reported from the coordinator (one thread at a time).
 struct scan_progress {
   std::uint64_t frames_done = 0;     ///< frames finished so far (scanned + skipped)
@@ -34,6 +42,7 @@ struct scan_options {
   /// read buffer, so memory is bounded by this, not by the number of frames.
   unsigned queue_depth = 64;
   io_backend io = io_backend::automatic;
+  decoder_kind decoder = decoder_kind::automatic;
   /// Run the same decode and statistics in one plain loop on one thread (the baseline).
   bool serial = false;
   /// Accumulate per-class heatmaps (one set per frame resolution).
@@ -54,5 +63,6 @@ struct scan_options {
 scan_options resolve_defaults(scan_options options);
 
 const char* to_string(io_backend b) noexcept;
+const char* to_string(decoder_kind d) noexcept;
 
 }  // namespace maskscan

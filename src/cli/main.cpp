@@ -67,6 +67,15 @@ void add_scan_flags(CLI::App& app, scan_command& cmd) {
   app.add_option("--io", o.io, "How files are read: uring (io_uring), threads (pread on a thread pool), auto (uring if available)")
       ->transform(CLI::CheckedTransformer(backends, CLI::ignore_case))
       ->default_str("auto");
+  const std::map<std::string, maskscan::decoder_kind> decoders{{"auto", maskscan::decoder_kind::automatic},
+                                                                {"spng", maskscan::decoder_kind::spng},
+                                                                {"fast", maskscan::decoder_kind::fast}};
+  app.add_option("--decoder", o.decoder,
+                 "PNG decoder: auto (the fast libdeflate path for plain 8-bit gray/palette PNGs, libspng for the "
+                 "rest), spng (libspng, the reference, for everything), fast (the fast path only; other files "
+                 "are skipped with an error)")
+      ->transform(CLI::CheckedTransformer(decoders, CLI::ignore_case))
+      ->default_str("auto");
   app.add_flag("--serial", o.serial, "Decode and count in one plain loop on one thread (the benchmark baseline)");
   auto* num = app.add_option("--num-classes", cmd.num_classes, "Use N classes named class_0 .. class_{N-1}")
                   ->check(CLI::PositiveNumber);

@@ -15,6 +15,7 @@ class category_impl final : public std::error_category {
       case errc::image_too_large: return "the image has more pixels than the limit";
       case errc::unsupported_color_type: return "colour masks need a colour table";
       case errc::cancelled: return "the scan was cancelled";
+      case errc::not_fast_decodable: return "the fast decoder does not handle this PNG";
     }
     return "unknown maskscan error";
   }
@@ -38,6 +39,7 @@ const char* to_string(errc e) noexcept {
     case errc::image_too_large: return "image_too_large";
     case errc::unsupported_color_type: return "unsupported_color_type";
     case errc::cancelled: return "cancelled";
+    case errc::not_fast_decodable: return "not_fast_decodable";
   }
   return "unknown";
 }

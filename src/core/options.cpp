@@ -24,4 +24,13 @@ const char* to_string(io_backend b) noexcept {
   return "unknown";
 }
 
+const char* to_string(decoder_kind d) noexcept {
+  switch (d) {
+    case decoder_kind::automatic: return "auto";
+    case decoder_kind::spng: return "spng";
+    case decoder_kind::fast: return "fast";
+  }
+  return "unknown";
+}
+
 }  // namespace maskscan

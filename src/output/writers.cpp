@@ -25,7 +25,7 @@ json::array value_totals_json(const std::vector<value_total>& values) {
 json::object options_json(const scan_options& o) {
   json::array ignore(o.ignore.begin(), o.ignore.end());
   return {{"workers", o.workers},     {"io_depth", o.io_depth},       {"queue_depth", o.queue_depth},
-          {"io", to_string(o.io)},    {"serial", o.serial},           {"heatmaps", o.heatmaps},
+          {"io", to_string(o.io)},    {"decoder", to_string(o.decoder)}, {"serial", o.serial},           {"heatmaps", o.heatmaps},
           {"ignore", ignore},         {"max_pixels", o.max_pixels},   {"max_file_bytes", o.max_file_bytes}};
 }
 

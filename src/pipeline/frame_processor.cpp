@@ -7,15 +7,43 @@ namespace maskscan::detail {
 
 frame_processor::frame_processor(const scan_options& options)
     : heatmaps_enabled_(options.heatmaps),
+      decoder_(options.decoder),
       counter_(options.class_names.size(), options.ignore),
       heatmaps_(options.class_names.size(), options.ignore) {
   limits_.max_pixels = options.max_pixels;
 }
 
+bool frame_processor::process_fast(std::span<const std::byte> bytes) {
+  heatmap_accumulator* heat = heatmaps_enabled_ ? &heatmaps_ : nullptr;
+  std::uint32_t width = 0, height = 0;
+  const auto status = decode_png_fast(
+      bytes, fast_scratch_,
+      [&](std::uint32_t w, std::uint32_t h) {
+        width = w;
+        height = h;
+        return std::uint64_t{w} * h <= limits_.max_pixels;  // over the limit: the reference reports it
+      },
+      [&](std::uint32_t y, std::span<const std::uint8_t> ids) {
+        if (y == 0) {  // the fast path validated the whole file before this first row
+          counter_.begin(width, height);
+          if (heat) heat->begin(width, height);
+        }
+        accumulate_row(y, ids.data(), width, counter_, heat);
+      });
+  return status == fast_status::decoded;
+}
+
 frame_outcome frame_processor::process(std::span<const std::byte> bytes, const std::string& name) {
+  if (decoder_ != decoder_kind::spng && process_fast(bytes)) return counter_.finish(name);
+  // Not handled by the fast path (not eligible, or anything wrong with it): the reference decoder
+  // gives the authoritative result, or the error with its cause.
   diagnostics diag;
   if (const auto ec = decode_png(bytes, limits_, plane_, diag))
     return file_error{name, static_cast<errc>(ec.value()), std::move(diag.message)};
+  if (decoder_ == decoder_kind::fast)
+    return file_error{name, errc::not_fast_decodable,
+                      "a valid PNG the fast decoder does not handle (it takes non-interlaced 8-bit gray or "
+                      "palette PNGs without ancillary chunks but tRNS); use --decoder auto"};
   accumulate_plane(plane_, counter_, heatmaps_enabled_ ? &heatmaps_ : nullptr);
   return counter_.finish(name);
 }

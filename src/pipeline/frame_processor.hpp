@@ -11,6 +11,7 @@
 #include <maskscan/options.hpp>
 #include <maskscan/stats.hpp>
 
+#include "decode/fast_png.hpp"
 #include "decode/png_decoder.hpp"
 #include "stats/frame_stats.hpp"
 
@@ -26,8 +27,13 @@ class frame_processor {
   std::map<resolution, heatmap_set> take_heatmaps() { return heatmaps_.take(); }
 
  private:
+  /// The fast path, fused: rows go to the counter while hot in cache. false: not handled.
+  bool process_fast(std::span<const std::byte> bytes);
+
   bool heatmaps_enabled_;
+  decoder_kind decoder_;
   decode_limits limits_;
+  fast_png_scratch fast_scratch_;
   label_plane plane_;
   frame_counter counter_;
   heatmap_accumulator heatmaps_;

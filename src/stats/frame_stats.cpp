@@ -1,8 +1,67 @@
 #include "stats/frame_stats.hpp"
 
 #include <algorithm>
+#include <bit>
+#include <cstring>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 namespace maskscan::detail {
+namespace {
+
+std::uint32_t run_end_scalar(const std::uint8_t* row, std::uint32_t x, std::uint32_t width, std::uint8_t value) {
+  // Eight ids at a time: XOR with the value broadcast; the lowest non-zero byte ends the run.
+  const std::uint64_t pattern = 0x0101010101010101ULL * value;
+  for (; x + 8 <= width; x += 8) {
+    std::uint64_t word;
+    std::memcpy(&word, row + x, 8);
+    if (const std::uint64_t diff = word ^ pattern) return x + static_cast<std::uint32_t>(std::countr_zero(diff)) / 8;
+  }
+  while (x < width && row[x] == value) ++x;
+  return x;
+}
+
+#if defined(__x86_64__)
+std::uint32_t run_end_sse2(const std::uint8_t* row, std::uint32_t start, std::uint32_t width) noexcept {
+  const std::uint8_t value = row[start];
+  const __m128i pattern = _mm_set1_epi8(static_cast<char>(value));
+  std::uint32_t x = start + 1;
+  for (; x + 16 <= width; x += 16) {
+    const __m128i block = _mm_loadu_si128(reinterpret_cast<const __m128i*>(row + x));
+    const auto equal = static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(block, pattern)));
+    if (equal != 0xFFFFu) return x + static_cast<std::uint32_t>(std::countr_zero(~equal));
+  }
+  return run_end_scalar(row, x, width, value);
+}
+
+__attribute__((target("avx2"))) std::uint32_t run_end_avx2(const std::uint8_t* row, std::uint32_t start,
+                                                           std::uint32_t width) noexcept {
+  const std::uint8_t value = row[start];
+  const __m256i pattern = _mm256_set1_epi8(static_cast<char>(value));
+  std::uint32_t x = start + 1;
+  for (; x + 32 <= width; x += 32) {
+    const __m256i block = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + x));
+    const auto equal = static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(block, pattern)));
+    if (equal != 0xFFFFFFFFu) return x + static_cast<std::uint32_t>(std::countr_zero(~equal));
+  }
+  return run_end_scalar(row, x, width, value);
+}
+
+using run_end_fn = std::uint32_t (*)(const std::uint8_t*, std::uint32_t, std::uint32_t) noexcept;
+const run_end_fn best_run_end = __builtin_cpu_supports("avx2") ? run_end_avx2 : run_end_sse2;
+#endif
+
+}  // namespace
+
+std::uint32_t run_end(const std::uint8_t* row, std::uint32_t start, std::uint32_t width) noexcept {
+#if defined(__x86_64__)
+  return best_run_end(row, start, width);
+#else
+  return run_end_scalar(row, start + 1, width, row[start]);
+#endif
+}
 
 frame_counter::frame_counter(std::size_t classes, std::vector<std::uint32_t> ignore)
     : classes_(classes), ignore_(std::move(ignore)), histogram_(std::size_t{1} << 16, 0) {
@@ -38,35 +97,59 @@ heatmap_accumulator::heatmap_accumulator(std::size_t classes, const std::vector<
 }
 
 void heatmap_accumulator::begin(std::uint32_t width, std::uint32_t height) {
-  auto [it, inserted] = sets_.try_emplace(resolution{width, height});
-  current_ = &it->second;
-  if (inserted) {
-    current_->width = width;
-    current_->height = height;
-    current_->diff.assign(classes_ * height * (std::size_t{width} + 1), 0);
+  const bool same = current_ && current_->width == width && current_->height == height;
+  if (!same || frame_start_.size() == batch_frames) flush();
+  if (!same) {
+    auto [it, inserted] = sets_.try_emplace(resolution{width, height});
+    current_ = &it->second;
+    if (inserted) {
+      current_->width = width;
+      current_->height = height;
+      current_->diff.assign(classes_ * height * (std::size_t{width} + 1), 0);
+    }
   }
   ++current_->frames;
+  frame_start_.push_back(runs_.size());
+}
+
+void heatmap_accumulator::flush() {
+  if (!current_ || frame_start_.empty()) return;
+  const std::size_t stride = current_->width + 1, frames = frame_start_.size();
+  std::vector<std::size_t> next(frame_start_);  // each frame's cursor into runs_
+  frame_start_.push_back(runs_.size());
+  for (std::uint32_t y = 0; y < current_->height; ++y) {
+    std::uint32_t* row = current_->diff.data() + std::size_t{y} * classes_ * stride;
+    for (std::size_t f = 0; f < frames; ++f) {
+      for (std::size_t& i = next[f]; i < frame_start_[f + 1] && runs_[i].y == y; ++i) {
+        std::uint32_t* d = row + runs_[i].value * stride;
+        ++d[runs_[i].x0];
+        --d[runs_[i].x1];
+      }
+    }
+  }
+  runs_.clear();
+  frame_start_.clear();
 }
 
 std::map<resolution, heatmap_set> heatmap_accumulator::take() {
+  flush();
   std::map<resolution, heatmap_set> out;
   for (auto& [key, set] : sets_) {
-    // Prefix sums in place: count (c, y, x) lands at index (c*H + y)*W + x, never after the
-    // difference it is computed from at (c*H + y)*(W + 1) + x, which is read first.
-    const std::size_t w = set.width, rows = classes_ * set.height;
-    std::uint32_t* data = set.diff.data();
-    for (std::size_t r = 0; r < rows; ++r) {
-      const std::uint32_t* d = data + r * (w + 1);
-      std::uint32_t* counts = data + r * w;
-      std::uint32_t sum = 0;
-      for (std::size_t x = 0; x < w; ++x) counts[x] = sum += d[x];
-    }
-    set.diff.resize(rows * w);
+    const std::size_t w = set.width, h = set.height;
     heatmap_set heat;
     heat.width = set.width;
     heat.height = set.height;
     heat.frames = set.frames;
-    heat.counts = std::move(set.diff);
+    heat.counts.resize(classes_ * h * w);
+    for (std::size_t y = 0; y < h; ++y) {
+      for (std::size_t c = 0; c < classes_; ++c) {
+        const std::uint32_t* d = set.diff.data() + (y * classes_ + c) * (w + 1);
+        std::uint32_t* counts = heat.counts.data() + (c * h + y) * w;
+        std::uint32_t sum = 0;
+        for (std::size_t x = 0; x < w; ++x) counts[x] = sum += d[x];
+      }
+    }
+    set.diff = {};  // free the differences before the next set's counts are made
     out.emplace(key, std::move(heat));
   }
   sets_.clear();
@@ -74,23 +157,14 @@ std::map<resolution, heatmap_set> heatmap_accumulator::take() {
   return out;
 }
 
-namespace {
-template <class T>
-void accumulate_rows(const T* ids, const label_plane& plane, frame_counter& counter, heatmap_accumulator* heat) {
-  for (std::uint32_t y = 0; y < plane.height; ++y) {
-    for_each_run(ids + std::size_t{y} * plane.width, plane.width, [&](std::uint32_t x0, std::uint32_t x1, std::uint32_t v) {
-      counter.add_run(v, x1 - x0);
-      if (heat) heat->add_run(y, x0, x1, v);
-    });
-  }
-}
-}  // namespace
-
 void accumulate_plane(const label_plane& plane, frame_counter& counter, heatmap_accumulator* heat) {
   counter.begin(plane.width, plane.height);
   if (heat) heat->begin(plane.width, plane.height);
-  if (plane.depth == 16) accumulate_rows(plane.u16.data(), plane, counter, heat);
-  else accumulate_rows(plane.u8.data(), plane, counter, heat);
+  for (std::uint32_t y = 0; y < plane.height; ++y) {
+    const std::size_t offset = std::size_t{y} * plane.width;
+    if (plane.depth == 16) accumulate_row(y, plane.u16.data() + offset, plane.width, counter, heat);
+    else accumulate_row(y, plane.u8.data() + offset, plane.width, counter, heat);
+  }
 }
 
 }  // namespace maskscan::detail

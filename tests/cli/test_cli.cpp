@@ -40,7 +40,7 @@ TEST_CASE("--help explains every flag of every subcommand", "[cli]") {
   const auto scan_help = run_cli("scan --help");
   CHECK(scan_help.status == 0);
   for (const char* flag : {"--out", "--heatmaps", "--workers", "--io-depth", "--queue-depth", "--io", "--serial",
-                           "--num-classes", "--class-names", "--ignore", "--max-pixels", "--max-file-bytes",
+                           "--decoder", "--num-classes", "--class-names", "--ignore", "--max-pixels", "--max-file-bytes",
                            "--save-state", "--progress", "--no-progress"}) {
     CAPTURE(flag);
     CHECK(scan_help.out.find(flag) != std::string::npos);
@@ -58,7 +58,7 @@ TEST_CASE("scan of the real CamVid folder reproduces expected_counts.json with e
   const std::string flags = GENERATE(as<std::string>{}, "--serial", "--workers 1", "--workers 2", "--workers 4",
                                      "--workers 8", "--io-depth 1", "--io-depth 4", "--io-depth 64",
                                      "--queue-depth 1", "--queue-depth 2", "--queue-depth 16", "--io threads",
-                                     "--io auto");
+                                     "--io auto", "--decoder spng", "--decoder fast", "--serial --decoder spng");
   CAPTURE(flags);
   test::temp_dir out;
   const auto r = run_cli("scan " + quote(camvid) + " --num-classes 11 --ignore 11 --heatmaps --no-progress " +

@@ -35,7 +35,7 @@ std::map<std::string, std::string> output_files(const scan_result& result, const
 }
 }  // namespace
 
-TEST_CASE("results are byte-identical for every workers, io-depth, queue-depth and I/O backend setting",
+TEST_CASE("results are byte-identical for every workers, io-depth, queue-depth, I/O backend and decoder setting",
           "[pipeline][concurrency]") {
   static const test::mixed_dataset data;
   static const test::temp_dir out;
@@ -47,6 +47,7 @@ TEST_CASE("results are byte-identical for every workers, io-depth, queue-depth a
   static const auto reference = [&] {
     auto o = base;
     o.serial = true;
+    o.decoder = decoder_kind::spng;  // the reference decoder in the plain loop
     return scan(data.source(), o);
   }();
   static const auto reference_files = output_files(reference, out);
@@ -59,20 +60,44 @@ TEST_CASE("results are byte-identical for every workers, io-depth, queue-depth a
   const unsigned io_depth = GENERATE(1u, 4u, 64u);
   const unsigned queue_depth = GENERATE(1u, 2u, 16u);
   const io_backend io = GENERATE(io_backend::threads, io_backend::uring);
+  const decoder_kind decoder = GENERATE(decoder_kind::automatic, decoder_kind::spng);
   if (io == io_backend::uring && !detail::io_uring_available()) {
     WARN("io_uring is not available here: only the threads backend is compared");
     return;
   }
-  CAPTURE(workers, io_depth, queue_depth, to_string(io));
+  CAPTURE(workers, io_depth, queue_depth, to_string(io), to_string(decoder));
 
   auto o = base;
   o.workers = workers;
   o.io_depth = io_depth;
   o.queue_depth = queue_depth;
   o.io = io;
+  o.decoder = decoder;
   const auto result = scan(data.source(), o);
   CHECK(result.io_used == io);
   CHECK_FALSE(result.partial);
   REQUIRE(result.stats == reference.stats);
   REQUIRE(output_files(result, out) == reference_files);
+}
+
+TEST_CASE("the fast decoder alone skips what it does not handle and counts the rest exactly", "[pipeline][decode]") {
+  static const test::mixed_dataset data;
+  scan_options o;
+  o.serial = true;
+  o.decoder = decoder_kind::spng;
+  const auto reference = scan(data.source(), o);
+  o.decoder = decoder_kind::fast;
+  const auto fast = scan(data.source(), o);
+  // Every frame of the mixed set is a plain 8-bit gray PNG: all are handled, identically.
+  CHECK(fast.stats.frames == reference.stats.frames);
+  CHECK(fast.stats.errors == reference.stats.errors);
+
+  // A valid interlaced PNG is not handled by the fast path: skipped with its own error.
+  test::temp_dir dir;
+  std::filesystem::copy_file(test::data_root() / "pngsuite/basi0g08.png", dir / "interlaced.png");
+  const auto r = scan(frame_source::from_directory(dir.path()), o);
+  REQUIRE(r.stats.errors.size() == 1);
+  CHECK(r.stats.errors[0].code == errc::not_fast_decodable);
+  o.decoder = decoder_kind::automatic;
+  CHECK(scan(frame_source::from_directory(dir.path()), o).stats.frames.size() == 1);
 }

@@ -1,0 +1,96 @@
+// The single-core floor per frame: read-only (warm page cache), decode-only with libspng and with
+// the fast path, and decode + statistics as a worker does them. Prints JSON.
+//   maskscan_floor DATASET_DIR [--limit N] [--repeat R]
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+#include <maskscan/scan.hpp>
+
+#include "decode/fast_png.hpp"
+#include "decode/png_decoder.hpp"
+#include "io/file_reader.hpp"
+#include "pipeline/frame_processor.hpp"
+
+namespace {
+using namespace maskscan;
+using clock_type = std::chrono::steady_clock;
+
+/// Median over `repeat` passes of the per-frame milliseconds of `pass` (which runs all frames).
+template <class F>
+double ms_per_frame(std::size_t frames, int repeat, F&& pass) {
+  std::vector<double> times;
+  for (int r = 0; r < repeat; ++r) {
+    const auto t0 = clock_type::now();
+    pass();
+    times.push_back(std::chrono::duration<double, std::milli>(clock_type::now() - t0).count() / frames);
+  }
+  std::ranges::sort(times);
+  return times[times.size() / 2];
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: maskscan_floor DATASET_DIR [--limit N] [--repeat R]\n");
+    return 2;
+  }
+  std::size_t limit = 824;
+  int repeat = 5;
+  for (int i = 2; i + 1 < argc; i += 2) {
+    if (std::string(argv[i]) == "--limit") limit = std::stoul(argv[i + 1]);
+    if (std::string(argv[i]) == "--repeat") repeat = std::stoi(argv[i + 1]);
+  }
+  const auto source = frame_source::from_directory(argv[1]);
+  const std::size_t n = std::min(limit, source.size());
+
+  std::vector<std::vector<std::byte>> files(n);
+  diagnostics diag;
+  for (std::size_t i = 0; i < n; ++i)
+    if (detail::read_file_blocking(source.file(i), files[i], UINT64_MAX, diag)) {
+      std::fprintf(stderr, "%s: %s\n", source.name(i).c_str(), diag.message.c_str());
+      return 1;
+    }
+
+  std::vector<std::byte> buffer;
+  const double read = ms_per_frame(n, repeat, [&] {
+    for (std::size_t i = 0; i < n; ++i) detail::read_file_blocking(source.file(i), buffer, UINT64_MAX, diag);
+  });
+  detail::label_plane plane;
+  const double spng = ms_per_frame(n, repeat, [&] {
+    for (const auto& f : files) detail::decode_png(f, {}, plane, diag);
+  });
+  detail::fast_png_scratch scratch;
+  std::size_t not_handled = 0;
+  volatile std::uint8_t sink = 0;
+  const double fast = ms_per_frame(n, repeat, [&] {
+    not_handled = 0;
+    for (const auto& f : files) {
+      const auto status = detail::decode_png_fast(
+          f, scratch, [](std::uint32_t, std::uint32_t) { return true; },
+          [&](std::uint32_t, std::span<const std::uint8_t> row) { sink = row[0]; });
+      not_handled += status != detail::fast_status::decoded;
+    }
+  });
+  auto processor_pass = [&](bool heatmaps, decoder_kind decoder) {
+    scan_options o;
+    o.heatmaps = heatmaps;
+    o.decoder = decoder;
+    return ms_per_frame(n, repeat, [&] {
+      detail::frame_processor p(o);  // fresh heatmaps each pass, as a worker of one scan
+      for (std::size_t i = 0; i < n; ++i) p.process(files[i], source.name(i));
+    });
+  };
+  fmt::print(R"({{"frames": {}, "fast_not_handled": {}, "ms_per_frame": {{)"
+             R"("read": {:.4f}, "decode spng": {:.4f}, "decode fast": {:.4f}, )"
+             R"("decode+count spng": {:.4f}, "decode+count fast": {:.4f}, )"
+             R"("decode+count+heatmaps spng": {:.4f}, "decode+count+heatmaps fast": {:.4f}}}}})"
+             "\n",
+             n, not_handled, read, spng, fast, processor_pass(false, decoder_kind::spng),
+             processor_pass(false, decoder_kind::automatic), processor_pass(true, decoder_kind::spng),
+             processor_pass(true, decoder_kind::automatic));
+}
