@@ -128,13 +128,15 @@ def main():
         print(f"{label:40s} {dataset:10s} {row['frames_per_s']:8.0f} frames/s", file=sys.stderr, flush=True)
         return row
 
-    for dataset in ("woodscape", "opencv"):
-        for heat in ([], ["--heatmaps"]):
-            tag = "counts+heatmaps" if heat else "counts"
-            ms(f"maskscan --serial ({tag})", dataset, ["--serial", *heat], 1)
-            ms(f"maskscan --serial --decoder spng ({tag})", dataset, ["--serial", "--decoder", "spng", *heat], 1)
-            ms(f"maskscan default ({tag})", dataset, heat)
-            ms(f"maskscan --decoder spng ({tag})", dataset, ["--decoder", "spng", *heat])
+    for heat in ([], ["--heatmaps"]):
+        tag = "counts+heatmaps" if heat else "counts"
+        ms(f"maskscan --serial ({tag})", "woodscape", ["--serial", *heat], 1)
+        ms(f"maskscan --serial --decoder spng ({tag})", "woodscape", ["--serial", "--decoder", "spng", *heat], 1)
+        ms(f"maskscan default ({tag})", "woodscape", heat)
+        ms(f"maskscan --decoder spng ({tag})", "woodscape", ["--decoder", "spng", *heat])
+    ms("maskscan --serial (counts+heatmaps)", "opencv", ["--serial", "--heatmaps"], 1)
+    ms("maskscan default (counts+heatmaps)", "opencv", ["--heatmaps"])
+    ms("maskscan --decoder spng (counts+heatmaps)", "opencv", ["--decoder", "spng", "--heatmaps"])
     for w in (1, 2, 4):
         ms(f"maskscan --workers {w} (counts+heatmaps)", "woodscape", ["--workers", str(w), "--heatmaps"], min(w, cores))
     for d in (1, 8, 64):
@@ -170,7 +172,16 @@ def main():
             summary["ratios"][f"maskscan vs {peer}"] = mine / p
     w1, w2 = fps("maskscan --workers 1 (counts+heatmaps)"), fps("maskscan --workers 2 (counts+heatmaps)")
     if w1 and w2:
-        summary["ratios"]["2 workers vs 1 worker"] = w2 / w1
+        summary["ratios"]["2 workers vs 1 worker (counts+heatmaps)"] = w2 / w1
+    for dataset in ("woodscape", "opencv"):
+        floor = next((r for r in rows if r["name"] == "floor: decode fast" and r.get("dataset") == dataset), None)
+        mine = next((r for r in rows if r["name"] == "maskscan default (counts+heatmaps)" and r.get("dataset") == dataset), None)
+        if floor and mine:
+            summary["ratios"][f"{dataset}: ms/frame/core of default (counts+heatmaps) vs decode floor"] = \
+                mine["ms_per_frame_per_core"] / floor["ms_per_frame_per_core"]
+    spng = fps("maskscan --decoder spng (counts+heatmaps)")
+    if spng and best_heat:
+        summary["ratios"]["fast decoder vs libspng (counts+heatmaps, default)"] = best_heat / spng
     Path(args.out + ".json").write_text(json.dumps(summary, indent=2) + "\n")
 
     lines = [f"Machine: {cores} cores, {summary['machine']['cpu']}, Linux {summary['machine']['kernel']}; "
