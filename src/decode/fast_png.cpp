@@ -1,5 +1,6 @@
 // The fast path for 8-bit gray/palette PNGs. See fast_png.hpp for the contract.
 #include "decode/fast_png.hpp"
+#include "decode/png_bytes.hpp"
 
 #include <libdeflate.h>
 
@@ -23,10 +24,6 @@ namespace {
 constexpr std::array<unsigned char, 8> png_signature{137, 80, 78, 71, 13, 10, 26, 10};
 constexpr std::uint32_t png_max_u31 = 0x7fffffffU;  // the spec's bound on lengths and dimensions
 
-std::uint32_t load_be32(const std::uint8_t* p) {
-  return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) |
-         std::uint32_t{p[3]};
-}
 
 bool is_type(const std::uint8_t* type, const char (&name)[5]) {
   return std::memcmp(type, name, 4) == 0;
@@ -272,14 +269,6 @@ bool follows_zlib_rules(std::span<const std::uint8_t> zlib) {
   }
 }
 
-libdeflate_decompressor& inflater() {
-  struct deleter {
-    void operator()(libdeflate_decompressor* d) const noexcept { libdeflate_free_decompressor(d); }
-  };
-  thread_local std::unique_ptr<libdeflate_decompressor, deleter> d{libdeflate_alloc_decompressor()};
-  if (!d) throw std::bad_alloc();
-  return *d;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Unfiltering, one byte per pixel (a = left, b = up, c = up-left)
@@ -481,7 +470,7 @@ bool fast_png_inflate(const fast_png_image& image, fast_png_scratch& scratch) {
   scratch.inflated.resize(static_cast<std::size_t>(expected));
   std::size_t consumed = 0;
   const libdeflate_result result = libdeflate_zlib_decompress_ex(
-      &inflater(), image.zlib.data(), image.zlib.size(), scratch.inflated.data(),
+      &thread_inflater(), image.zlib.data(), image.zlib.size(), scratch.inflated.data(),
       scratch.inflated.size(), &consumed, nullptr);
   // The reference ignores bytes after the zlib stream; the fast path refuses them (being
   // stricter than the reference is always safe).

@@ -1,5 +1,6 @@
 // PNG bytes -> label plane with libspng 0.7.3. See png_decoder.hpp for the contract.
 #include "decode/png_decoder.hpp"
+#include "decode/png_bytes.hpp"
 
 #include <libdeflate.h>
 #include <spng.h>
@@ -62,10 +63,6 @@ void unpack_in_place(std::uint8_t* data, std::uint32_t width, std::uint32_t heig
   }
 }
 
-std::uint32_t load_be32(const std::byte* p) {
-  return (std::to_integer<std::uint32_t>(p[0]) << 24) | (std::to_integer<std::uint32_t>(p[1]) << 16) |
-         (std::to_integer<std::uint32_t>(p[2]) << 8) | std::to_integer<std::uint32_t>(p[3]);
-}
 
 /// Bytes of the filtered scanlines (a filter byte per row) that the zlib stream must inflate to.
 std::size_t filtered_size(const spng_ihdr& ihdr) {
@@ -102,13 +99,8 @@ std::error_code verify_zlib_stream(std::span<const std::byte> bytes, const spng_
     }
     at += 12 + length;
   }
-  struct deleter {
-    void operator()(libdeflate_decompressor* d) const noexcept { libdeflate_free_decompressor(d); }
-  };
-  thread_local std::unique_ptr<libdeflate_decompressor, deleter> inflater{libdeflate_alloc_decompressor()};
-  if (!inflater) throw std::bad_alloc();
   const auto result =
-      libdeflate_zlib_decompress(inflater.get(), scratch.data() + expected, idat, scratch.data(), expected, nullptr);
+      libdeflate_zlib_decompress(&thread_inflater(), scratch.data() + expected, idat, scratch.data(), expected, nullptr);
   switch (result) {
     case LIBDEFLATE_SUCCESS: return {};
     case LIBDEFLATE_SHORT_OUTPUT:
