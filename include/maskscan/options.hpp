@@ -37,10 +37,11 @@ struct scan_options {
   /// Compute threads, each a strand owning its accumulator. 0 = one per hardware thread.
   unsigned workers = 0;
   /// Maximum file reads in flight.
-  unsigned io_depth = 32;
+  unsigned io_depth = 16;
   /// Maximum frames in flight in total (read, queued or being decoded); each holds one recycled
-  /// read buffer, so memory is bounded by this, not by the number of frames.
-  unsigned queue_depth = 64;
+  /// read buffer, so memory is bounded by this, not by the number of frames. Frames go to the
+  /// workers in batches of min(8, queue_depth / io_depth), one cross-thread hop per batch.
+  unsigned queue_depth = 128;
   io_backend io = io_backend::automatic;
   decoder_kind decoder = decoder_kind::automatic;
   /// Run the same decode and statistics in one plain loop on one thread (the baseline).

@@ -110,9 +110,14 @@ class scan_operation : public std::enable_shared_from_this<scan_operation> {
 
     // Each lane ends by sending an empty message, so the coordinator knows when all are done
     // (closing the channel instead would drop outcomes still in its buffer).
-    const std::size_t lanes = std::min<std::size_t>(options_.queue_depth, source_.size());
+    // A lane takes `batch` frames at a time and hands them to a worker in one hop, so the two
+    // cross-thread wake-ups per hop are shared by the batch. lanes x batch <= queue_depth, and
+    // lanes >= io_depth where queue_depth allows, so batching never starves the reads.
+    const std::size_t batch = std::clamp<std::size_t>(options_.queue_depth / options_.io_depth, 1, 8);
+    const std::size_t lanes =
+        std::min<std::size_t>(options_.queue_depth / batch, (source_.size() + batch - 1) / batch);
     for (std::size_t i = 0; i < lanes; ++i)
-      asio::co_spawn(strand_, lane(), [self = shared_from_this()](std::exception_ptr e) {
+      asio::co_spawn(strand_, lane(batch), [self = shared_from_this()](std::exception_ptr e) {
         if (e) std::rethrow_exception(e);  // lane() catches its own failures; this is a bug guard
       });
 
@@ -147,28 +152,43 @@ class scan_operation : public std::enable_shared_from_this<scan_operation> {
     return **std::ranges::min_element(workers_, {}, [](const auto& w) { return w->pending; });
   }
 
-  awaitable<void> lane() {
-    std::vector<std::byte> buffer;  // this lane's recycled read buffer
+  awaitable<void> lane(std::size_t batch) {
+    std::vector<std::vector<std::byte>> buffers(batch);  // this lane's recycled read buffers
+    std::vector<std::size_t> frames;
+    std::vector<std::optional<file_error>> read_errors(batch);
+    std::vector<frame_outcome> outcomes(batch);
     try {
       while (!stop.load(std::memory_order_relaxed) && next_ < source_.size()) {
-        const std::size_t i = next_++;
-        const std::string& name = source_.name(i);
-        diagnostics diag;
-        co_await io_slots_->acquire();
-        const auto read_ec = co_await reader_->read(source_.file(i), buffer, options_.max_file_bytes, diag);
-        io_slots_->release();
+        frames.clear();
+        while (frames.size() < batch && next_ < source_.size()) frames.push_back(next_++);
 
-        frame_outcome outcome;
-        if (read_ec) {
-          outcome = file_error{name, static_cast<errc>(read_ec.value()), std::move(diag.message)};
-        } else {
-          worker& w = least_busy_worker();
-          ++w.pending;
-          outcome = co_await async_run_on(
-              w.strand, [&] { return w.processor.process(buffer, name); }, use_awaitable);
-          --w.pending;
+        std::size_t readable = 0;
+        for (std::size_t k = 0; k < frames.size(); ++k) {
+          diagnostics diag;
+          co_await io_slots_->acquire();
+          const auto ec = co_await reader_->read(source_.file(frames[k]), buffers[k], options_.max_file_bytes, diag);
+          io_slots_->release();
+          read_errors[k].reset();
+          if (ec) read_errors[k] = file_error{source_.name(frames[k]), static_cast<errc>(ec.value()), std::move(diag.message)};
+          else ++readable;
         }
-        co_await outcomes_->async_send(boost::system::error_code{}, std::move(outcome), use_awaitable);
+        if (readable) {
+          worker& w = least_busy_worker();
+          w.pending += readable;
+          co_await async_run_on(
+              w.strand,
+              [&] {
+                for (std::size_t k = 0; k < frames.size(); ++k)
+                  if (!read_errors[k]) outcomes[k] = w.processor.process(buffers[k], source_.name(frames[k]));
+                return readable;
+              },
+              use_awaitable);
+          w.pending -= readable;
+        }
+        for (std::size_t k = 0; k < frames.size(); ++k) {
+          frame_outcome outcome = read_errors[k] ? frame_outcome{std::move(*read_errors[k])} : std::move(outcomes[k]);
+          co_await outcomes_->async_send(boost::system::error_code{}, std::move(outcome), use_awaitable);
+        }
       }
     } catch (...) {
       // An environment failure (out of memory, ...): stop the scan and report it from run().
