@@ -14,7 +14,7 @@ namespace {
 using namespace maskscan;
 
 /// The outputs a user compares: frames.csv, every heatmap .npy, and summary.json without the
-/// fields that describe the run itself (timing, options, backend).
+/// fields that describe the run itself (test::summary_data).
 std::map<std::string, std::string> output_files(const scan_result& result, const test::temp_dir& dir) {
   const auto out = dir.path() / "out";
   std::filesystem::remove_all(out);
@@ -22,13 +22,7 @@ std::map<std::string, std::string> output_files(const scan_result& result, const
   std::map<std::string, std::string> files;
   for (const auto& entry : std::filesystem::directory_iterator(out)) {
     auto bytes = test::read_file(entry.path());
-    if (entry.path().filename() == "summary.json") {
-      auto doc = boost::json::parse(bytes).as_object();
-      doc.erase("timing");
-      doc.erase("options");
-      doc.erase("io_backend");
-      bytes = boost::json::serialize(doc);
-    }
+    if (entry.path().filename() == "summary.json") bytes = boost::json::serialize(test::summary_data(bytes));
     files[entry.path().filename().string()] = std::move(bytes);
   }
   return files;
@@ -77,6 +71,7 @@ TEST_CASE("results are byte-identical for every workers, io-depth, queue-depth, 
   CHECK(result.io_used == io);
   CHECK_FALSE(result.partial);
   REQUIRE(result.stats == reference.stats);
+  CHECK(result.input == reference.input);
   REQUIRE(output_files(result, out) == reference_files);
 }
 

@@ -52,6 +52,14 @@ inline void write_file(const std::filesystem::path& file, const std::string& byt
   std::ofstream(file, std::ios::binary) << bytes;
 }
 
+/// summary.json without the keys that describe the run rather than the data (timing, options,
+/// backend, input path): what must be identical between runs over the same frames.
+inline boost::json::object summary_data(const std::string& summary_json) {
+  auto doc = boost::json::parse(summary_json).as_object();
+  for (const char* key : {"timing", "options", "io_backend", "input"}) doc.erase(key);
+  return doc;
+}
+
 /// expected_counts.json of a ../shared/data/real family: relative path -> value -> pixels.
 /// Values are gray levels / palette indices (colour-keyed families are not handled here).
 using value_counts = std::map<std::uint32_t, std::uint64_t>;
