@@ -38,14 +38,28 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-/// The serial baseline: the same decode and statistics in one plain loop on the calling thread.
-scan_result run_serial(const frame_source& source, const scan_options& options, const std::atomic<bool>& stop) {
-  const auto t0 = std::chrono::steady_clock::now();
+/// A result describing the scan before any frame is done (the serial loop reads with threads' pread).
+scan_result new_result(const frame_source& source, const scan_options& options) {
   scan_result result;
   result.options = options;
   result.io_used = io_backend::threads;
   result.frames_total = source.size();
   result.input = source.root().string();
+  return result;
+}
+
+/// The end of every scan: statistics with the workers' heatmaps, the partial flag, the time taken.
+void complete(scan_result& result, result_builder& builder, std::vector<std::map<resolution, heatmap_set>> heatmaps,
+              std::chrono::steady_clock::time_point t0) {
+  result.partial = builder.frames_done() < result.frames_total;
+  result.stats = builder.finish(std::move(heatmaps));
+  result.wall_seconds = seconds_since(t0);
+}
+
+/// The serial baseline: the same decode and statistics in one plain loop on the calling thread.
+scan_result run_serial(const frame_source& source, const scan_options& options, const std::atomic<bool>& stop) {
+  const auto t0 = std::chrono::steady_clock::now();
+  scan_result result = new_result(source, options);
   frame_processor processor(options);
   result_builder builder(result.options, source.size());
   std::vector<std::byte> buffer;
@@ -56,11 +70,9 @@ scan_result run_serial(const frame_source& source, const scan_options& options, 
     else
       builder.add(processor.process(buffer, source.name(i)));
   }
-  result.partial = builder.frames_done() < source.size();
   std::vector<std::map<resolution, heatmap_set>> heatmaps;
   heatmaps.push_back(processor.take_heatmaps());
-  result.stats = builder.finish(std::move(heatmaps));
-  result.wall_seconds = seconds_since(t0);
+  complete(result, builder, std::move(heatmaps), t0);
   return result;
 }
 
@@ -84,19 +96,14 @@ class scan_operation : public std::enable_shared_from_this<scan_operation> {
   const asio::strand<asio::any_io_executor>& strand() const noexcept { return strand_; }
 
   awaitable<scan_result> run() {
-    const auto t0 = std::chrono::steady_clock::now();
-    scan_result result;
-    result.options = options_;
-    result.frames_total = source_.size();
-    result.input = source_.root().string();
-
     if (options_.serial) {
       asio::thread_pool loop_thread(1);
-      result = co_await async_run_on(
+      co_return co_await async_run_on(
           loop_thread.get_executor(), [&] { return run_serial(source_, options_, stop); }, use_awaitable);
-      co_return result;
     }
 
+    const auto t0 = std::chrono::steady_clock::now();
+    scan_result result = new_result(source_, options_);
     reader_ = make_file_reader(options_.io, options_.io_depth);
     result.io_used = reader_->backend();
     pool_.emplace(options_.workers);
@@ -133,9 +140,7 @@ class scan_operation : public std::enable_shared_from_this<scan_operation> {
     std::vector<std::map<resolution, heatmap_set>> heatmaps;
     for (auto& w : workers_) heatmaps.push_back(w->processor.take_heatmaps());
     workers_.clear();
-    result.partial = builder.frames_done() < source_.size();
-    result.stats = builder.finish(std::move(heatmaps));
-    result.wall_seconds = seconds_since(t0);
+    complete(result, builder, std::move(heatmaps), t0);
     co_return result;
   }
 
