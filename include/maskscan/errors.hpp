@@ -17,6 +17,7 @@ enum class errc {
   unsupported_color_type = 6,  ///< an RGB/RGBA/gray-alpha PNG: colour masks need a colour table
   cancelled = 7,               ///< the scan was cancelled before this work finished
   not_fast_decodable = 8,      ///< --decoder fast: a valid PNG the fast path does not handle
+  stopped_on_error = 9,        ///< scan_options::stop_on_error: the scan stopped at a bad file
 };
 
 const std::error_category& error_category() noexcept;

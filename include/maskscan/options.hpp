@@ -36,7 +36,8 @@ struct scan_progress {
 struct scan_options {
   /// Compute threads, each a strand owning its accumulator. 0 = one per hardware thread.
   unsigned workers = 0;
-  /// Maximum file reads in flight.
+  /// Maximum file reads in flight (each holds one open file). A scan lowers it to what the
+  /// process's open-file limit (RLIMIT_NOFILE) leaves free, so a low `ulimit -n` never fails reads.
   unsigned io_depth = 16;
   /// Maximum frames in flight in total (read, queued or being decoded); each holds one recycled
   /// read buffer, so memory is bounded by this, not by the number of frames. Frames go to the
@@ -56,6 +57,13 @@ struct scan_options {
   std::uint64_t max_pixels = std::uint64_t{1} << 28;
   /// Files larger than this are rejected before they are read.
   std::uint64_t max_file_bytes = std::uint64_t{256} << 20;
+  /// With heatmaps: frames whose resolution needs a heatmap set larger than this (classes x width x
+  /// height x 4 bytes, kept once per worker) are rejected before it is allocated. 1 GiB holds e.g.
+  /// 34 classes at 2048x1024 or 10 classes at 8192x3276.
+  std::uint64_t max_heatmap_bytes = std::uint64_t{1} << 30;
+  /// Stop at the first file that cannot be scanned: no further reads are issued, frames in flight
+  /// are finished, and the scan completes with errc::stopped_on_error and a partial result.
+  bool stop_on_error = false;
   /// Called from the coordinator after each frame (throttle in the callback if needed).
   std::function<void(const scan_progress&)> on_progress;
 };

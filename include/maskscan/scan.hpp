@@ -26,6 +26,12 @@ class frame_source {
   static frame_source from_paths(std::vector<std::filesystem::path> files,
                                  const std::filesystem::path& root = {});
 
+  /// The frames still to scan to complete `done` (statistics saved by an interrupted scan of this
+  /// source): every frame without a row in `done`. Files `done` lists as errors are scanned again.
+  /// Throws std::invalid_argument naming a frame of `done` that is not in this source (the state
+  /// belongs to another dataset or root), since merging it would count a frame twice or a stranger.
+  frame_source remaining(const dataset_stats& done) const;
+
   std::size_t size() const noexcept { return names_.size(); }
   const std::filesystem::path& root() const noexcept { return root_; }
   /// The path to open: root / name (a name outside the root is absolute or as given).
@@ -44,7 +50,8 @@ struct scan_result {
   scan_options options;            ///< the options after defaults were resolved
   io_backend io_used = io_backend::threads;  ///< the backend that did the reads
   std::uint64_t frames_total = 0;  ///< frames in the source
-  bool partial = false;            ///< cancelled: only the frames done so far are counted
+  bool partial = false;            ///< cancelled or stopped: only the frames done so far are counted
+  std::string stopped_at;          ///< stop_on_error: the bad file the scan stopped at (relative path)
   double wall_seconds = 0;
 };
 
@@ -59,7 +66,9 @@ void launch_scan(boost::asio::any_io_executor ex, frame_source source, scan_opti
 /// - Handler: `void(std::error_code, scan_result)`. The error is empty when the scan finished
 ///   (files that could not be scanned are listed in `result.stats.errors`, not reported here),
 ///   `errc::cancelled` when it was cancelled (the result then holds the frames done, with
-///   `partial == true`), or an environment failure (e.g. out of memory). With
+///   `partial == true`), `errc::stopped_on_error` when `options.stop_on_error` stopped it at a bad
+///   file (`result.stopped_at` names it; the result is partial likewise), or an environment
+///   failure (e.g. out of memory). With
 ///   `boost::asio::use_awaitable` the `co_await` yields `std::tuple<std::error_code, scan_result>`.
 /// - Executor: file reads and the coordinator run on `ex`; decoding runs on an internal pool of
 ///   `options.workers` threads that lives as long as the operation. The handler is invoked

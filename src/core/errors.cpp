@@ -16,6 +16,7 @@ class category_impl final : public std::error_category {
       case errc::unsupported_color_type: return "colour masks need a colour table";
       case errc::cancelled: return "the scan was cancelled";
       case errc::not_fast_decodable: return "the fast decoder does not handle this PNG";
+      case errc::stopped_on_error: return "the scan stopped at the first file that could not be scanned";
     }
     return "unknown maskscan error";
   }
@@ -40,6 +41,7 @@ const char* to_string(errc e) noexcept {
     case errc::unsupported_color_type: return "unsupported_color_type";
     case errc::cancelled: return "cancelled";
     case errc::not_fast_decodable: return "not_fast_decodable";
+    case errc::stopped_on_error: return "stopped_on_error";
   }
   return "unknown";
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <cstring>
 #include <stdexcept>
 
@@ -14,6 +15,7 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <liburing.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -64,6 +66,19 @@ std::error_code read_file_blocking(const std::filesystem::path& file, std::vecto
     done += static_cast<std::size_t>(n);
   }
   return {};
+}
+
+unsigned open_file_headroom() {
+  constexpr std::uint64_t reserve = 16;
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return UINT_MAX;
+  std::uint64_t open_now = 0;
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it("/proc/self/fd", ec), end; !ec && it != end; it.increment(ec))
+    ++open_now;
+  if (ec) open_now = 64;  // no /proc: assume a typical number in use
+  const std::uint64_t used = open_now + reserve;
+  return limit.rlim_cur > used ? static_cast<unsigned>(std::min<std::uint64_t>(limit.rlim_cur - used, UINT_MAX)) : 1u;
 }
 
 bool io_uring_available() {

@@ -22,6 +22,11 @@ namespace maskscan::detail {
 std::error_code read_file_blocking(const std::filesystem::path& file, std::vector<std::byte>& buffer,
                                    std::uint64_t max_bytes, diagnostics& diag);
 
+/// How many more files this process can open at once: the soft RLIMIT_NOFILE minus the
+/// descriptors open now (counted in /proc/self/fd) minus a reserve for the I/O machinery
+/// (io_uring, eventfds, threads' needs). At least 1.
+unsigned open_file_headroom();
+
 /// True if this process may create an io_uring (the kernel has it and no seccomp policy forbids it).
 bool io_uring_available();
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <stdexcept>
+#include <string_view>
 
 #include <fmt/format.h>
 
@@ -53,6 +54,31 @@ frame_source frame_source::from_paths(std::vector<fs::path> files, const fs::pat
   for (const auto& f : files) source.names_.push_back(report_name(f, root));
   std::ranges::sort(source.names_);
   return source;
+}
+
+frame_source frame_source::remaining(const dataset_stats& done) const {
+  std::vector<std::string_view> rows;
+  rows.reserve(done.frames.size());
+  for (const auto& row : done.frames) rows.push_back(row.path);
+  std::ranges::sort(rows);
+  const auto stranger = [&](std::string_view path) {
+    return std::invalid_argument(fmt::format(
+        "the saved statistics hold frame '{}', which is not among the {} frames under {}: they were saved "
+        "from another dataset or root",
+        path, names_.size(), root_.string()));
+  };
+  // Both lists are sorted by name, so one merge walk keeps the frames without a row and finds any
+  // row that is not a frame of this source.
+  frame_source rest;
+  rest.root_ = root_;
+  std::size_t r = 0;
+  for (const auto& name : names_) {
+    if (r < rows.size() && rows[r] < name) throw stranger(rows[r]);
+    if (r < rows.size() && rows[r] == name) ++r;
+    else rest.names_.push_back(name);
+  }
+  if (r < rows.size()) throw stranger(rows[r]);
+  return rest;
 }
 
 }  // namespace maskscan

@@ -105,6 +105,7 @@ void write_summary_json(const scan_result& result, const std::filesystem::path& 
       {"io_backend", to_string(result.io_used)},
       {"timing", {{"wall_seconds", result.wall_seconds}, {"frames_per_second", fps}}},
       {"partial", result.partial},
+      {"stopped_at", result.stopped_at.empty() ? json::value(nullptr) : json::value(result.stopped_at)},
       {"frames_total", result.frames_total},
       {"frames_scanned", totals.frames},
       {"frames_skipped", totals.skipped},
@@ -188,7 +189,9 @@ void print_summary(const scan_result& result, std::ostream& out) {
     fmt::print(out, "out-of-range pixels: {} (values not in the class list; see summary.json)\n",
                totals.out_of_range_pixels);
   fmt::print(out, "{} frames scanned, {} skipped{} in {:.2f} s ({:.0f} frames/s, io={}, workers={})\n", totals.frames,
-             totals.skipped, result.partial ? " (PARTIAL: cancelled)" : "", result.wall_seconds,
+             totals.skipped, !result.partial                ? ""
+             : result.stopped_at.empty() ? " (PARTIAL: interrupted)"
+                                         : " (PARTIAL: stopped at the first bad file)", result.wall_seconds,
              result.wall_seconds > 0 ? static_cast<double>(totals.frames + totals.skipped) / result.wall_seconds : 0.0,
              result.options.serial ? "serial" : to_string(result.io_used), result.options.workers);
   constexpr std::size_t listed = 20;

@@ -2,15 +2,29 @@
 
 #include <chrono>
 
+#include <fmt/format.h>
+
 
 namespace maskscan::detail {
 
 frame_processor::frame_processor(const scan_options& options)
     : heatmaps_enabled_(options.heatmaps),
+      classes_(options.class_names.size()),
+      max_heatmap_bytes_(options.max_heatmap_bytes),
       decoder_(options.decoder),
       counter_(options.class_names.size(), options.ignore),
       heatmaps_(options.class_names.size(), options.ignore) {
   limits_.max_pixels = options.max_pixels;
+}
+
+namespace {
+std::uint64_t heatmap_bytes(std::size_t classes, std::uint32_t width, std::uint32_t height) noexcept {
+  return std::uint64_t{classes} * width * height * sizeof(std::uint32_t);  // < 2^64: w, h < 2^32, classes small
+}
+}  // namespace
+
+bool frame_processor::heatmap_too_large(std::uint32_t width, std::uint32_t height) const noexcept {
+  return heatmaps_enabled_ && heatmap_bytes(classes_, width, height) > max_heatmap_bytes_;
 }
 
 bool frame_processor::process_fast(std::span<const std::byte> bytes) {
@@ -21,7 +35,8 @@ bool frame_processor::process_fast(std::span<const std::byte> bytes) {
       [&](std::uint32_t w, std::uint32_t h) {
         width = w;
         height = h;
-        return std::uint64_t{w} * h <= limits_.max_pixels;  // over the limit: the reference reports it
+        // Over a limit: the reference path below reports it.
+        return std::uint64_t{w} * h <= limits_.max_pixels && !heatmap_too_large(w, h);
       },
       [&](std::uint32_t y, std::span<const std::uint8_t> ids) {
         if (y == 0) {  // the fast path validated the whole file before this first row
@@ -44,6 +59,12 @@ frame_outcome frame_processor::process(std::span<const std::byte> bytes, const s
     return file_error{name, errc::not_fast_decodable,
                       "a valid PNG the fast decoder does not handle (it takes non-interlaced 8-bit gray or "
                       "palette PNGs without ancillary chunks but tRNS); use --decoder auto"};
+  if (heatmap_too_large(plane_.width, plane_.height))
+    return file_error{name, errc::image_too_large,
+                      fmt::format("its {}x{} heatmaps for {} classes would need {} bytes, more than the limit of "
+                                  "{} (--max-heatmap-bytes); raise it or scan without --heatmaps",
+                                  plane_.width, plane_.height, classes_,
+                                  heatmap_bytes(classes_, plane_.width, plane_.height), max_heatmap_bytes_)};
   accumulate_plane(plane_, counter_, heatmaps_enabled_ ? &heatmaps_ : nullptr);
   return counter_.finish(name);
 }
@@ -66,7 +87,9 @@ void result_builder::add(frame_outcome outcome) {
   if (auto* row = std::get_if<frame_row>(&outcome)) {
     stats_.frames.push_back(std::move(*row));
   } else {
-    stats_.errors.push_back(std::move(std::get<file_error>(outcome)));
+    auto& error = std::get<file_error>(outcome);
+    if (options_.stop_on_error && stopped_at_.empty()) stopped_at_ = error.path;
+    stats_.errors.push_back(std::move(error));
     ++progress_.frames_skipped;
   }
   if (options_.on_progress) {

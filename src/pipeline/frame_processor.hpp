@@ -29,8 +29,12 @@ class frame_processor {
  private:
   /// The fast path, fused: rows go to the counter while hot in cache. false: not handled.
   bool process_fast(std::span<const std::byte> bytes);
+  /// With heatmaps: the bytes one set of width x height needs, if over max_heatmap_bytes.
+  bool heatmap_too_large(std::uint32_t width, std::uint32_t height) const noexcept;
 
   bool heatmaps_enabled_;
+  std::size_t classes_;
+  std::uint64_t max_heatmap_bytes_;
   decoder_kind decoder_;
   decode_limits limits_;
   fast_png_scratch fast_scratch_;
@@ -46,6 +50,8 @@ class result_builder {
   result_builder(const scan_options& options, std::uint64_t frames_total);
   void add(frame_outcome outcome);
   std::uint64_t frames_done() const noexcept { return done_; }
+  /// With stop_on_error: the first file that could not be scanned, in arrival order (else empty).
+  const std::string& stopped_at() const noexcept { return stopped_at_; }
   /// Adds the workers' heatmaps and returns the normalized statistics.
   dataset_stats finish(std::vector<std::map<resolution, heatmap_set>> worker_heatmaps);
 
@@ -54,6 +60,7 @@ class result_builder {
   dataset_stats stats_;
   scan_progress progress_;
   std::uint64_t done_ = 0;
+  std::string stopped_at_;
   double start_;
 };
 

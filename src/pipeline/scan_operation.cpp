@@ -52,6 +52,7 @@ scan_result new_result(const frame_source& source, const scan_options& options) 
 void complete(scan_result& result, result_builder& builder, std::vector<std::map<resolution, heatmap_set>> heatmaps,
               std::chrono::steady_clock::time_point t0) {
   result.partial = builder.frames_done() < result.frames_total;
+  result.stopped_at = builder.stopped_at();
   result.stats = builder.finish(std::move(heatmaps));
   result.wall_seconds = seconds_since(t0);
 }
@@ -63,7 +64,8 @@ scan_result run_serial(const frame_source& source, const scan_options& options, 
   frame_processor processor(options);
   result_builder builder(result.options, source.size());
   std::vector<std::byte> buffer;
-  for (std::size_t i = 0; i < source.size() && !stop.load(std::memory_order_relaxed); ++i) {
+  for (std::size_t i = 0; i < source.size() && !stop.load(std::memory_order_relaxed) && builder.stopped_at().empty();
+       ++i) {
     diagnostics diag;
     if (const auto ec = read_file_blocking(source.file(i), buffer, options.max_file_bytes, diag))
       builder.add(file_error{source.name(i), static_cast<errc>(ec.value()), std::move(diag.message)});
@@ -103,6 +105,7 @@ class scan_operation : public std::enable_shared_from_this<scan_operation> {
     }
 
     const auto t0 = std::chrono::steady_clock::now();
+    options_.io_depth = std::min(options_.io_depth, open_file_headroom());  // each read holds a file open
     scan_result result = new_result(source_, options_);
     reader_ = make_file_reader(options_.io, options_.io_depth);
     result.io_used = reader_->backend();
@@ -131,8 +134,12 @@ class scan_operation : public std::enable_shared_from_this<scan_operation> {
     // The coordinator: outcomes in arrival order, until every lane has finished.
     for (std::size_t finished = 0; finished < lanes;) {
       auto message = co_await outcomes_->async_receive(use_awaitable);
-      if (message) builder.add(std::move(*message));
-      else ++finished;
+      if (!message) {
+        ++finished;
+        continue;
+      }
+      builder.add(std::move(*message));
+      if (!builder.stopped_at().empty()) stop = true;  // stop_on_error: no further reads
     }
     if (lane_failure_) std::rethrow_exception(lane_failure_);
 
@@ -242,6 +249,7 @@ void launch_scan(asio::any_io_executor ex, frame_source source, scan_options opt
                    if (auto s = asio::get_associated_cancellation_slot(handler); s.is_connected()) s.clear();
                    std::error_code ec;
                    if (e) ec = to_error_code(e);
+                   else if (!result.stopped_at.empty()) ec = make_error_code(errc::stopped_on_error);
                    else if (op->stop && result.partial) ec = make_error_code(errc::cancelled);
                    // Never call the handler from inside our own call stack: post it, on its own executor.
                    auto handler_ex = asio::get_associated_executor(handler, ex);
@@ -268,7 +276,7 @@ scan_result scan(frame_source source, scan_options options) {
     result = std::move(r);
   });
   io.run();
-  if (ec) throw std::system_error(ec, "scan failed");
+  if (ec && ec != make_error_code(errc::stopped_on_error)) throw std::system_error(ec, "scan failed");
   return result;
 }
 

@@ -160,3 +160,81 @@ TEST_CASE("scanning an empty source completes at once with an empty result", "[p
   CHECK(result.stats.errors.empty());
   CHECK_FALSE(result.partial);
 }
+
+TEST_CASE("stop_on_error stops at the first bad file, names it, and what it counts is exact",
+          "[pipeline][api][strict]") {
+  const auto source = dataset().source();
+  const bool serial = GENERATE(false, true);
+  const unsigned workers = GENERATE(1u, 2u);
+  const unsigned queue_depth = GENERATE(1u, 16u);
+  CAPTURE(serial, workers, queue_depth);
+  auto options = heatmap_options();
+  options.stop_on_error = true;
+  options.serial = serial;
+  options.workers = workers;
+  options.queue_depth = queue_depth;
+
+  asio::io_context io;
+  std::optional<std::pair<std::error_code, scan_result>> outcome;
+  async_scan(io.get_executor(), source, options, [&](std::error_code ec, scan_result r) { outcome.emplace(ec, std::move(r)); });
+  io.run();
+  REQUIRE(outcome);
+  const auto& [ec, result] = *outcome;
+  CHECK(ec == errc::stopped_on_error);
+  REQUIRE(!result.stopped_at.empty());
+  const auto& errors = result.stats.errors;
+  const auto bad = std::ranges::find(errors, result.stopped_at, &file_error::path);
+  REQUIRE(bad != errors.end());
+  CHECK(bad->path.starts_with("bad/"));
+  CHECK(result.partial);
+  const auto& full = serial_reference().stats;
+  for (const auto& row : result.stats.frames) CHECK(std::ranges::find(full.frames, row) != full.frames.end());
+  for (const auto& error : errors) CHECK(std::ranges::find(full.errors, error) != full.errors.end());
+  if (serial || queue_depth == 1) {
+    // One frame at a time, in name order: bad/ sorts first, so the scan stopped at its first file.
+    CHECK(result.stopped_at == "bad/empty.png");
+    CHECK(result.stats.frames.empty());
+    CHECK(errors.size() == 1);
+  }
+
+  // The blocking form reports the stop in the result rather than throwing.
+  const auto blocking = scan(source, options);
+  CHECK(!blocking.stopped_at.empty());
+}
+
+TEST_CASE("an interrupted scan resumed with frame_source::remaining gives exactly the full result",
+          "[pipeline][api][resume]") {
+  const auto source = dataset().source();
+  const auto total = source.size();
+  const std::uint64_t stop_after = GENERATE(1u, 10u, 40u);
+  CAPTURE(stop_after);
+
+  asio::io_context io;
+  asio::cancellation_signal cancel;
+  auto options = heatmap_options();
+  options.workers = 2;
+  options.queue_depth = 4;
+  options.on_progress = [&](const scan_progress& p) {
+    if (p.frames_done == stop_after) cancel.emit(asio::cancellation_type::terminal);
+  };
+  std::optional<scan_result> first;
+  async_scan(io.get_executor(), source, options,
+             asio::bind_cancellation_slot(cancel.slot(), [&](std::error_code ec, scan_result r) {
+               CHECK(ec == errc::cancelled);
+               first = std::move(r);
+             }));
+  io.run();
+  REQUIRE(first);
+  REQUIRE(first->partial);
+
+  // What an interrupted run saves, a resumed one loads: through the state file, errors dropped.
+  test::temp_dir dir;
+  save_state(first->stats, dir / "s.state");
+  auto done = load_state(dir / "s.state");
+  done.errors.clear();
+  const auto rest = source.remaining(done);
+  CHECK(rest.size() == total - done.frames.size());
+  options.on_progress = nullptr;
+  merge(done, scan(rest, options).stats);
+  CHECK(done == serial_reference().stats);
+}
