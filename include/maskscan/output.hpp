@@ -18,6 +18,11 @@ void write_frames_csv(const dataset_stats& stats, const std::filesystem::path& f
 /// C x H x W uint32 little-endian .npy (NumPy format 1.0).
 void write_heatmap_npy(const heatmap_set& heat, std::size_t classes, const std::filesystem::path& file);
 
+/// Removes the temporary files of outputs being written right now (by this library, in any
+/// thread), so that a process about to die leaves no half-written file behind: the outputs stay
+/// as they were. Async-signal-safe (only unlink()), for a signal handler that then calls _exit().
+void remove_unfinished_outputs() noexcept;
+
 /// The short human summary table.
 void print_summary(const scan_result& result, std::ostream& out);
 
