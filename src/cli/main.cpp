@@ -1,11 +1,18 @@
 // The maskscan executable: parses flags into the library's option structs, calls the public API,
 // prints. Nothing here computes a statistic.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
+#include <stdexcept>
+#include <system_error>
 #include <iostream>
 #include <map>
 #include <optional>
 #include <thread>
+
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/io_context.hpp>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -15,19 +22,26 @@
 #include <maskscan/scan.hpp>
 #include <maskscan/synth.hpp>
 
+#include "cli/interrupt.hpp"
+
 namespace {
 
 /// Exit statuses (documented in the README).
 enum exit_status : int {
-  exit_ok = 0,            // every file scanned
-  exit_failure = 1,       // nothing useful done: bad arguments, unreadable input, cannot write output
-  exit_some_skipped = 3,  // the scan finished, but some files could not be scanned (listed in the summary)
+  exit_ok = 0,             // every file scanned
+  exit_failure = 1,        // nothing useful done: no input, unreadable state, cannot write output, ...
+  exit_usage = 2,          // the command line is wrong (unknown flag, bad value)
+  exit_some_skipped = 3,   // the scan finished, but some files could not be scanned (listed in the summary)
+  exit_strict_stop = 4,    // --strict: stopped at the first file that could not be scanned
+  exit_interrupted = maskscan::cli::exit_interrupted,  // 130: SIGINT/SIGTERM; results so far written, partial
 };
 
 struct scan_command {
   std::string input;
   std::string out;
   std::string save_state;
+  std::string resume;
+  bool force = false;
   std::string class_names_file;
   std::uint32_t num_classes = 0;
   std::optional<bool> progress;
@@ -43,7 +57,28 @@ struct merge_command {
   std::vector<std::string> states;
   std::string out;
   std::string save_state;
+  bool force = false;
 };
+
+namespace fs = std::filesystem;
+
+/// Refuses, before any work is done, to overwrite earlier results without --force: a non-empty
+/// --out directory, or an existing --save-state file (unless it is the state being resumed).
+void check_output_targets(const std::string& out, const std::string& state, bool force,
+                          const std::string& resumed_state = {}) {
+  std::error_code ec;
+  if (!out.empty() && fs::exists(out, ec)) {
+    if (!fs::is_directory(out, ec)) throw std::runtime_error(fmt::format("--out {}: exists and is not a directory", out));
+    if (!force && !fs::is_empty(out, ec))
+      throw std::runtime_error(fmt::format(
+          "--out {}: the directory exists and is not empty; pass --force to overwrite the results in it "
+          "(other files are kept), or choose another directory",
+          out));
+  }
+  if (!state.empty() && fs::exists(state, ec) && !force &&
+      !(!resumed_state.empty() && fs::equivalent(state, resumed_state, ec)))
+    throw std::runtime_error(fmt::format("--save-state {}: the file exists; pass --force to overwrite it", state));
+}
 
 void add_scan_flags(CLI::App& app, scan_command& cmd) {
   auto& o = cmd.options;
@@ -91,8 +126,23 @@ void add_scan_flags(CLI::App& app, scan_command& cmd) {
       ->capture_default_str();
   app.add_option("--max-file-bytes", o.max_file_bytes, "Reject files larger than this many bytes (before reading)")
       ->capture_default_str();
+  app.add_option("--max-heatmap-bytes", o.max_heatmap_bytes,
+                 "With --heatmaps: reject frames whose size needs a heatmap set larger than this (classes x width x "
+                 "height x 4 bytes, kept per worker), before allocating it")
+      ->capture_default_str();
   app.add_option("--save-state", cmd.save_state,
-                 "Also write the mergeable binary statistics to this file (see `maskscan merge`)");
+                 "Also write the mergeable binary statistics to this file (see `maskscan merge`); after an "
+                 "interruption it holds the frames done, for --resume");
+  app.add_option("--resume", cmd.resume,
+                 "Continue the scan saved in this state file (by --save-state, e.g. of an interrupted run): only "
+                 "frames without results in it are scanned (files it lists as skipped are tried again), and the "
+                 "outputs are those of one full run. The input and class options must be the same")
+      ->check(CLI::ExistingFile);
+  app.add_flag("--strict", o.stop_on_error,
+               "Stop at the first file that cannot be scanned and name it (exit status 4); the results so far are "
+               "written, marked partial");
+  app.add_flag("--force", cmd.force, "Overwrite results in an existing, non-empty --out directory and an existing "
+                                     "--save-state file");
   app.add_flag("--progress,!--no-progress", cmd.progress,
                "Show a progress line on stderr (default: only when stderr is a terminal)");
 }
@@ -115,12 +165,67 @@ int run_scan(scan_command& cmd) {
     };
   }
 
+  options = maskscan::resolve_defaults(std::move(options));
+  check_output_targets(cmd.out, cmd.save_state, cmd.force, cmd.resume);
   auto source = maskscan::frame_source::from_directory(cmd.input);
-  const auto result = maskscan::scan(std::move(source), std::move(options));
+  if (source.size() == 0)
+    throw std::runtime_error(fmt::format("{}: no *.png files found (the directory is searched recursively)", cmd.input));
+  const std::uint64_t frames_total = source.size();
+
+  std::optional<maskscan::dataset_stats> resumed;
+  if (!cmd.resume.empty()) {
+    resumed = maskscan::load_state(cmd.resume);
+    try {
+      auto probe = maskscan::make_stats(options.class_names, options.ignore, options.heatmaps);
+      maskscan::merge(probe, *resumed);  // throws if the classes, ignore values or heatmaps differ
+      source = source.remaining(*resumed);
+    } catch (const std::invalid_argument& e) {
+      throw std::runtime_error(fmt::format("--resume {}: cannot continue that scan: {}", cmd.resume, e.what()));
+    }
+    resumed->errors.clear();  // skipped files are tried again
+    fmt::print(stderr, "resuming {}: {} frames done, {} to scan\n", cmd.resume, resumed->frames.size(), source.size());
+  }
+
+  boost::asio::io_context io;
+  maskscan::cli::interrupt_signals signals(io);  // alive until the outputs are written
+  std::error_code ec;
+  maskscan::scan_result result;
+  maskscan::async_scan(io.get_executor(), std::move(source), std::move(options),
+                       boost::asio::bind_cancellation_slot(signals.slot(), [&](std::error_code e, maskscan::scan_result r) {
+                         ec = e;
+                         result = std::move(r);
+                         signals.stop_listening();
+                       }));
+  io.run();
+  if (ec && ec != maskscan::errc::cancelled && ec != maskscan::errc::stopped_on_error)
+    throw std::system_error(ec, "the scan failed");
+  if (resumed) {
+    maskscan::merge(*resumed, result.stats);
+    result.stats = std::move(*resumed);
+    result.frames_total = frames_total;
+    result.partial = result.stats.frames.size() + result.stats.errors.size() < frames_total;
+  }
+
   if (!cmd.out.empty()) maskscan::write_outputs(result, cmd.out);
   if (!cmd.save_state.empty()) maskscan::save_state(result.stats, cmd.save_state);
   maskscan::print_summary(result, std::cout);
   if (!cmd.out.empty()) fmt::print("results written to {}\n", cmd.out);
+  std::cout.flush();
+
+  if (ec == maskscan::errc::stopped_on_error) {
+    const auto& errors = result.stats.errors;
+    const auto bad = std::ranges::find(errors, result.stopped_at, &maskscan::file_error::path);
+    fmt::print(stderr, "maskscan: stopped at the first file that could not be scanned (--strict): {}: {}\n",
+               result.stopped_at, bad != errors.end() ? bad->message : "");
+    return exit_strict_stop;
+  }
+  if (ec == maskscan::errc::cancelled) {
+    fmt::print(stderr, "maskscan: interrupted after {} of {} frames; the results so far are marked partial.{}\n",
+               result.stats.frames.size() + result.stats.errors.size(), result.frames_total,
+               cmd.save_state.empty() ? " (With --save-state, a later --resume run could finish the scan.)"
+                                      : fmt::format(" To finish: rerun with --resume {}", cmd.save_state));
+    return exit_interrupted;
+  }
   return result.stats.errors.empty() ? exit_ok : exit_some_skipped;
 }
 
@@ -134,6 +239,7 @@ int run_synth(const synth_command& cmd) {
 }
 
 int run_merge(const merge_command& cmd) {
+  check_output_targets(cmd.out, cmd.save_state, cmd.force);
   auto merged = maskscan::load_state(cmd.states.front());
   for (std::size_t i = 1; i < cmd.states.size(); ++i) maskscan::merge(merged, maskscan::load_state(cmd.states[i]));
   maskscan::scan_result result;
@@ -179,8 +285,15 @@ int main(int argc, char** argv) {
   merge->add_option("states", merge_cmd.states, "State files")->required()->check(CLI::ExistingFile);
   merge->add_option("--out", merge_cmd.out, "Directory for summary.json, frames.csv and heatmaps");
   merge->add_option("--save-state", merge_cmd.save_state, "Also write the merged state to this file");
+  merge->add_flag("--force", merge_cmd.force, "Overwrite results in an existing, non-empty --out directory and an "
+                                              "existing --save-state file");
 
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int status = app.exit(e);  // prints the help, or the error with a hint
+    return status == 0 ? exit_ok : exit_usage;
+  }
   try {
     if (scan->parsed()) return run_scan(scan_cmd);
     if (synth->parsed()) return run_synth(synth_cmd);

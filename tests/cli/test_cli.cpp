@@ -8,32 +8,12 @@
 #include <sys/wait.h>
 
 #include "support/mixed_dataset.hpp"
+#include "support/run_cli.hpp"
 
 namespace {
 using namespace maskscan;
-
-struct run_result {
-  int status = -1;
-  std::string out;
-  std::string err;
-};
-
-run_result run_cli(const std::string& args) {
-  static test::temp_dir capture;
-  const auto out = capture / "stdout", err = capture / "stderr";
-  const std::string command = std::string(MASKSCAN_CLI) + " " + args + " >" + out.string() + " 2>" + err.string();
-  const int raw = std::system(command.c_str());
-  return {WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, test::read_file(out), test::read_file(err)};
-}
-
-std::string quote(const std::filesystem::path& p) {
-  // Appending (not "'" + p.string() + "'") avoids a GCC 12 -Wrestrict false positive.
-  std::string quoted = "'";
-  quoted += p.string();
-  quoted += '\'';
-  return quoted;
-}
-
+using test::quote;
+using test::run_cli;
 }  // namespace
 
 TEST_CASE("--help explains every flag of every subcommand", "[cli]") {
@@ -41,14 +21,16 @@ TEST_CASE("--help explains every flag of every subcommand", "[cli]") {
   CHECK(scan_help.status == 0);
   for (const char* flag : {"--out", "--heatmaps", "--workers", "--io-depth", "--queue-depth", "--io", "--serial",
                            "--decoder", "--num-classes", "--class-names", "--ignore", "--max-pixels", "--max-file-bytes",
-                           "--save-state", "--progress", "--no-progress"}) {
+                           "--save-state", "--progress", "--no-progress", "--max-heatmap-bytes", "--resume",
+                           "--strict", "--force"}) {
     CAPTURE(flag);
     CHECK(scan_help.out.find(flag) != std::string::npos);
   }
   const auto synth_help = run_cli("synth --help");
   for (const char* flag : {"--frames", "--width", "--height", "--seed", "--filter", "--threads"})
     CHECK(synth_help.out.find(flag) != std::string::npos);
-  CHECK(run_cli("merge --help").out.find("--out") != std::string::npos);
+  const auto merge_help = run_cli("merge --help");
+  for (const char* flag : {"--out", "--save-state", "--force"}) CHECK(merge_help.out.find(flag) != std::string::npos);
 }
 
 TEST_CASE("scan of the real CamVid folder reproduces expected_counts.json with every concurrency flag",
@@ -140,9 +122,9 @@ TEST_CASE("bad input gives clear errors and distinct exit statuses", "[cli]") {
                                                        {"bad/truncated.png", "corrupt_png"}});
     CHECK(r.out.find("bad/truncated.png") != std::string::npos);
   }
-  SECTION("an unknown flag value: exit non-zero with CLI11's message") {
+  SECTION("an unknown flag value: exit 2 (usage) with CLI11's message") {
     const auto r = run_cli("scan . --io nonsense");
-    CHECK(r.status != 0);
+    CHECK(r.status == 2);
     CHECK(r.err.find("--io") != std::string::npos);
   }
 }

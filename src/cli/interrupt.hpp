@@ -1,0 +1,40 @@
+#pragma once
+// SIGINT/SIGTERM during a scan, the way a user expects Ctrl-C to behave:
+//  - the first signal cancels the scan through an Asio cancellation slot: no further reads, the
+//    frames in flight are finished, and the results so far are written, marked partial;
+//  - a second signal quits at once (exit 130), first removing the temporary file of any output
+//    being written, so no half-written file is left behind (finished outputs stay whole).
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+
+namespace maskscan::cli {
+
+inline constexpr int exit_interrupted = 130;
+
+class interrupt_signals {
+ public:
+  /// Installs the handlers and starts listening on `io`.
+  explicit interrupt_signals(boost::asio::io_context& io);
+  /// Restores the previous handlers.
+  ~interrupt_signals();
+  interrupt_signals(const interrupt_signals&) = delete;
+  interrupt_signals& operator=(const interrupt_signals&) = delete;
+
+  /// The slot the first signal emits a terminal cancellation on (bind it to the scan's token).
+  boost::asio::cancellation_slot slot() { return cancel_.slot(); }
+  /// Stops listening (call when the scan has completed, so io.run() can return). The handlers stay
+  /// installed: a signal from now on is remembered, and a second one still quits at once.
+  void stop_listening();
+  /// True if a signal has arrived.
+  static bool interrupted() noexcept;
+
+ private:
+  void listen();
+
+  boost::asio::posix::stream_descriptor wakeup_;
+  boost::asio::cancellation_signal cancel_;
+  char buffer_[8]{};
+};
+
+}  // namespace maskscan::cli
