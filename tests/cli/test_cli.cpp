@@ -16,7 +16,7 @@ using test::quote;
 using test::run_cli;
 }  // namespace
 
-TEST_CASE("--help explains every flag of every subcommand", "[cli]") {
+TEST_CASE("help (--help) explains every flag of every subcommand", "[cli]") {
   const auto scan_help = run_cli("scan --help");
   CHECK(scan_help.status == 0);
   for (const char* flag : {"--out", "--heatmaps", "--workers", "--io-depth", "--queue-depth", "--io", "--serial",

@@ -121,7 +121,7 @@ TEST_CASE("a second signal quits at once, exit 130, leaving no half-written file
   if (fs::exists(out / "summary.json")) CHECK_NOTHROW(summary(out));
 }
 
-TEST_CASE("--resume refuses a state from another dataset or other class options", "[cli][resume]") {
+TEST_CASE("scan --resume refuses a state from another dataset or other class options", "[cli][resume]") {
   const test::mixed_dataset data;
   test::temp_dir work;
   const auto state = work / "s.state";
@@ -149,7 +149,7 @@ TEST_CASE("--resume refuses a state from another dataset or other class options"
   }
 }
 
-TEST_CASE("--strict stops at the first bad file, names it, exit 4; without it the scan goes on, exit 3",
+TEST_CASE("scan --strict stops at the first bad file, names it, exit 4; without it the scan goes on, exit 3",
           "[cli][strict]") {
   const test::mixed_dataset data;
   test::temp_dir work;
