@@ -120,9 +120,10 @@ std::vector<corrupt_variant> truncations(std::span<const std::byte> png) {
   const auto chunks = png_chunks(png);
   const auto idats = idat_chunks(png);
   std::vector<corrupt_variant> out;
-  auto cut = [&](std::string name, std::size_t size, errc expected = errc::corrupt_png, std::string part = {}) {
+  auto cut = [&](std::string name, std::size_t size, errc expected = errc::corrupt_png,
+                 std::string part = "end of stream", std::string known_issue = {}) {
     out.push_back({std::move(name), bytes(png.begin(), png.begin() + static_cast<std::ptrdiff_t>(size)),
-                   expected, std::move(part)});
+                   expected, std::move(part), std::move(known_issue)});
   };
   cut("truncated_0_bytes", 0, errc::not_png, "the file is empty");
   cut("truncated_7_bytes", 7, errc::not_png, "shorter than the 8-byte PNG signature");
@@ -136,19 +137,29 @@ std::vector<corrupt_variant> truncations(std::span<const std::byte> png) {
   }
   cut("truncated_mid_first_IDAT", idats.front().offset + 8 + idats.front().length / 2);
   if (idats.size() > 1) cut("truncated_mid_last_IDAT", idats.back().offset + 8 + idats.back().length / 2);
-  cut("truncated_in_IEND_CRC", png.size() - 2);
+  // KNOWN ISSUE: libspng 0.7.3 does not read IEND's CRC when it is missing, so a file cut inside
+  // it is scanned as whole although src/decode/png_decoder.cpp reads up to IEND to catch cuts.
+  cut("truncated_in_IEND_CRC", png.size() - 2, errc::corrupt_png, "end of stream",
+      "a file cut inside IEND's CRC is counted as whole");
   return out;
 }
 
 std::vector<corrupt_variant> stale_crcs(std::span<const std::byte> png) {
   const auto idats = idat_chunks(png);
   const auto& iend = png_chunks(png).back();
+  // KNOWN ISSUE: libspng inflates an IDAT's data before it checks the chunk's CRC, so damaged
+  // image data is reported as a zlib error ("IDAT stream error"), not as the CRC mismatch it is.
+  const std::string zlib_first = "reported as 'IDAT stream error', not as the chunk's CRC mismatch";
+  const errc corrupt = errc::corrupt_png;
   return {
-      {"stale_crc_IHDR_width", flipped(png, 8 + 8 + 2)},
-      {"stale_crc_first_IDAT_data", flipped(png, idats.front().offset + 8 + idats.front().length / 2)},
-      {"stale_crc_last_IDAT_data", flipped(png, idats.back().offset + 8 + idats.back().length - 1)},
-      {"stale_crc_IDAT_crc_itself", flipped(png, idats.front().offset + 8 + idats.front().length)},
-      {"stale_crc_IEND_crc", flipped(png, iend.offset + 8)},
+      {"stale_crc_IHDR_width", flipped(png, 8 + 8 + 2), corrupt, "checksum"},
+      {"stale_crc_first_IDAT_data", flipped(png, idats.front().offset + 8 + idats.front().length / 2), corrupt,
+       "checksum", zlib_first},
+      {"stale_crc_last_IDAT_data", flipped(png, idats.back().offset + 8 + idats.back().length - 1), corrupt,
+       "checksum", zlib_first},
+      {"stale_crc_IDAT_crc_itself", flipped(png, idats.front().offset + 8 + idats.front().length), corrupt,
+       "checksum"},
+      {"stale_crc_IEND_crc", flipped(png, iend.offset + 8), corrupt, "checksum"},
   };
 }
 
@@ -167,11 +178,15 @@ std::vector<corrupt_variant> zlib_damage(std::span<const std::byte> png) {
   auto filter = raw;
   filter[stride * (h.height > 1 ? 1 : 0)] = 5;  // filter types are 0..4
   const auto short_raw = std::span(raw).first(raw.size() - stride);
+  const errc corrupt = errc::corrupt_png;
   return {
-      {"zlib_bad_adler32", with_stream(png, adler)},
-      {"zlib_bad_header", with_stream(png, header)},
-      {"zlib_bad_filter_type", with_stream(png, deflate_all(filter))},
-      {"zlib_one_row_missing", with_stream(png, deflate_all(short_raw))},
+      // KNOWN ISSUE: libspng's own zlib error comes first, so the decoder's message naming the
+      // Adler-32 (src/decode/png_decoder.cpp, verify_zlib_stream) is never reached.
+      {"zlib_bad_adler32", with_stream(png, adler), corrupt, "Adler-32",
+       "reported as 'IDAT stream error', which does not name the Adler-32 mismatch"},
+      {"zlib_bad_header", with_stream(png, header), corrupt, "IDAT stream error"},
+      {"zlib_bad_filter_type", with_stream(png, deflate_all(filter)), corrupt, "invalid scanline filter"},
+      {"zlib_one_row_missing", with_stream(png, deflate_all(short_raw)), corrupt, "IDAT stream too short"},
   };
 }
 
@@ -201,7 +216,10 @@ std::vector<corrupt_variant> not_pngs() {
 std::vector<corrupt_variant> absurd_headers(std::span<const std::byte> png) {
   return {
       {"header_100000x100000", with_size(png, 100000, 100000), errc::image_too_large, "100000x100000"},
-      {"header_16384x16384_tiny_IDAT", with_size(png, 16384, 16384)},
+      // libspng finds the image data too short only after the 256 MiB plane is allocated; a rule
+      // refusing such a header before any allocation is being added, in its own words.
+      {"header_16384x16384_tiny_IDAT", with_size(png, 16384, 16384), errc::corrupt_png,
+       "cannot hold that much image data|IDAT stream too short"},
   };
 }
 
