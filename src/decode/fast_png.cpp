@@ -461,10 +461,10 @@ bool fast_png_parse(std::span<const std::byte> bytes, fast_png_scratch& scratch,
 
 bool fast_png_inflate(const fast_png_image& image, fast_png_scratch& scratch) {
   const std::uint64_t stride = std::uint64_t{image.width} + 1;
-  const std::uint64_t expected = stride * image.height;
-  // Deflate expands at most 1032:1 (258 bytes for a 2-bit length/distance pair): a stream too
-  // short for the image is refused before its buffer is allocated.
-  if (expected / 1032 > image.zlib.size()) return false;
+  const std::uint64_t expected = filtered_image_bytes(image.width, image.height, 8, false);
+  // A stream too short for the image is refused before its buffer is allocated. The rule is
+  // decode_png's, given the zlib stream itself: never looser than decode_png's file size.
+  if (!image_data_can_fit(expected, image.zlib.size())) return false;
   if (expected > std::numeric_limits<std::size_t>::max()) return false;
 
   scratch.inflated.resize(static_cast<std::size_t>(expected));

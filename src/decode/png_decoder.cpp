@@ -64,29 +64,14 @@ void unpack_in_place(std::uint8_t* data, std::uint32_t width, std::uint32_t heig
 }
 
 
-/// Bytes of the filtered scanlines (a filter byte per row) that the zlib stream must inflate to.
-std::size_t filtered_size(const spng_ihdr& ihdr) {
-  const auto rows = [&](std::uint64_t w, std::uint64_t h) -> std::uint64_t {
-    return w && h ? h * (1 + (w * ihdr.bit_depth + 7) / 8) : 0;
-  };
-  if (!ihdr.interlace_method) return rows(ihdr.width, ihdr.height);
-  static constexpr unsigned x0[] = {0, 4, 0, 2, 0, 1, 0}, y0[] = {0, 0, 4, 0, 2, 0, 1};
-  static constexpr unsigned dx[] = {8, 8, 4, 4, 2, 2, 1}, dy[] = {8, 8, 8, 4, 4, 2, 2};
-  std::uint64_t total = 0;
-  for (int pass = 0; pass < 7; ++pass) {
-    const std::uint64_t w = ihdr.width > x0[pass] ? (ihdr.width - x0[pass] + dx[pass] - 1) / dx[pass] : 0;
-    const std::uint64_t h = ihdr.height > y0[pass] ? (ihdr.height - y0[pass] + dy[pass] - 1) / dy[pass] : 0;
-    total += rows(w, h);
-  }
-  return total;
-}
-
 /// libspng 0.7.3 stops inflating once it has every scanline, so it checks the Adler-32 (and the
 /// stream's end) only if inflate happens to reach it. Inflating the IDAT stream once more with
 /// libdeflate (~20x faster than zlib, so a few percent of the decode) checks both.
 std::error_code verify_zlib_stream(std::span<const std::byte> bytes, const spng_ihdr& ihdr,
                                    std::vector<std::uint8_t>& scratch, diagnostics& diag) {
-  const std::size_t expected = filtered_size(ihdr);
+  // decode_png has checked image_data_can_fit, and libspng has inflated this much already.
+  const auto expected = static_cast<std::size_t>(
+      filtered_image_bytes(ihdr.width, ihdr.height, ihdr.bit_depth, ihdr.interlace_method != 0));
   std::size_t idat = 0;
   scratch.resize(expected);
   for (std::size_t at = 8; at + 12 <= bytes.size();) {  // libspng has validated the chunk layout
@@ -165,6 +150,17 @@ std::error_code decode_png(std::span<const std::byte> bytes, const decode_limits
     // libspng rejects every other colour type in spng_get_ihdr; this is a guard only.
     return fail(diag, errc::corrupt_png,
                 "invalid PNG colour type " + std::to_string(ihdr.color_type));
+  }
+  // A header claiming more image data than the whole file could inflate to is a lie: refused
+  // before the plane (or anything else of the claimed size) is allocated.
+  if (!image_data_can_fit(filtered_image_bytes(ihdr.width, ihdr.height, ihdr.bit_depth,
+                                               ihdr.interlace_method != 0),
+                          bytes.size())) {
+    return fail(diag, errc::corrupt_png,
+                "the header claims " + std::to_string(ihdr.width) + "x" + std::to_string(ihdr.height) +
+                    " but a " + std::to_string(bytes.size()) +
+                    "-byte file cannot hold that much image data (deflate compresses at most " +
+                    std::to_string(max_deflate_ratio) + ":1)");
   }
 
   // 4. Decode in the PNG's own sample format (SPNG_FMT_PNG: no scaling, no tRNS, no gamma;
