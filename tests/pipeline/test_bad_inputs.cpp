@@ -540,3 +540,15 @@ TEST_CASE("The .png extension matches in any letter case, and byte-identical fil
   }
   CHECK(compute_totals(result.stats).pixels == 4u * 64u * 48u);
 }
+
+TEST_CASE("Write the bad-inputs folder to $MASKSCAN_BAD_INPUTS_OUT, for docs/robustness.md", "[.][write-bad-inputs]") {
+  const char* out = std::getenv("MASKSCAN_BAD_INPUTS_OUT");
+  if (out == nullptr) {
+    WARN("set MASKSCAN_BAD_INPUTS_OUT to a path that does not exist yet");
+    return;
+  }
+  REQUIRE_FALSE(fs::exists(out));
+  // vanishing.png is gone already: it exists only between listing and reading.
+  fs::copy(folder().dir.path(), out, fs::copy_options::recursive | fs::copy_options::copy_symlinks);
+  CHECK(frame_source::from_directory(out).size() == folder().good.size() + folder().bad.size() - 1);
+}
