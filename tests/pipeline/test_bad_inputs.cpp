@@ -499,7 +499,7 @@ TEST_CASE("A file the scanning user may not read is an io_error saying 'Permissi
   CHECK_THAT(std::string(e.at("message").as_string()), Catch::Contains("Permission denied"));
 }
 
-TEST_CASE("A folder without PNGs is an empty source; a path that does not exist is an error naming it",
+TEST_CASE("A folder without PNGs is an empty source, and a path that does not exist is an error naming it",
           "[pipeline][bad-inputs]") {
   test::temp_dir dir;
   CHECK(frame_source::from_directory(dir.path()).size() == 0);
