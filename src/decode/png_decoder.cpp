@@ -4,9 +4,13 @@
 
 #include <libdeflate.h>
 #include <spng.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <array>
+#include <cctype>
+#include <climits>
+#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <new>
@@ -64,37 +68,126 @@ void unpack_in_place(std::uint8_t* data, std::uint32_t width, std::uint32_t heig
 }
 
 
-/// libspng 0.7.3 stops inflating once it has every scanline, so it checks the Adler-32 (and the
-/// stream's end) only if inflate happens to reach it. Inflating the IDAT stream once more with
-/// libdeflate (~20x faster than zlib, so a few percent of the decode) checks both.
-std::error_code verify_zlib_stream(std::span<const std::byte> bytes, const spng_ihdr& ihdr,
-                                   std::vector<std::uint8_t>& scratch, diagnostics& diag) {
-  // decode_png has checked image_data_can_fit, and libspng has inflated this much already.
-  const auto expected = static_cast<std::size_t>(
-      filtered_image_bytes(ihdr.width, ihdr.height, ihdr.bit_depth, ihdr.interlace_method != 0));
+std::string hex32(std::uint32_t v) {
+  char text[9];
+  std::snprintf(text, sizeof text, "%08x", v);
+  return text;
+}
+
+std::string chunk_name(const std::byte* type) {
+  std::string name(reinterpret_cast<const char*>(type), 4);
+  for (char& ch : name)
+    if (!std::isalpha(static_cast<unsigned char>(ch))) ch = '?';
+  return name;
+}
+
+/// The file's structure, walked once before libspng reads it, so that the commonest damage is
+/// named for what it is: a cut (libspng says "end of stream"), a damaged chunk (libspng inflates
+/// an IDAT before it checks the CRC, so it reports a zlib error), no image data. Every chunk must
+/// be complete with a correct CRC, and IDAT must come before a complete IEND; bytes after IEND
+/// are ignored, as every PNG reader does. Chunk order and contents stay libspng's to judge.
+std::error_code check_chunk_layout(std::span<const std::byte> bytes, diagnostics& diag) {
+  bool has_idat = false;
+  std::string last = "the signature";
+  for (std::size_t at = 8;;) {
+    const std::size_t left = bytes.size() - at;
+    if (left < 8) {
+      return fail(diag, errc::corrupt_png,
+                  "truncated: the file ends " + std::string(left ? "inside the header of the chunk" : "after") +
+                      (left ? " at offset " + std::to_string(at) : " " + last) + ", before IEND");
+    }
+    const std::uint32_t length = load_be32(bytes.data() + at);
+    const std::string type = chunk_name(bytes.data() + at + 4);
+    const std::string where = "the " + type + " chunk at offset " + std::to_string(at);
+    if (length > 0x7fffffffU)
+      return fail(diag, errc::corrupt_png, where + " claims " + std::to_string(length) + " bytes, more than PNG allows");
+    if (length + std::size_t{12} > left) {
+      return fail(diag, errc::corrupt_png,
+                  "truncated: the file ends inside " + where + " (" + std::to_string(length + std::size_t{12} - left) +
+                      " of its " + std::to_string(length + 12) + " bytes are missing)");
+    }
+    const auto* chunk = reinterpret_cast<const std::uint8_t*>(bytes.data() + at + 4);
+    const std::uint32_t stored = load_be32(chunk + 4 + length);
+    const std::uint32_t computed = libdeflate_crc32(0, chunk, 4 + std::size_t{length});
+    if (stored != computed) {
+      return fail(diag, errc::corrupt_png,
+                  where + " fails its CRC checksum (stored " + hex32(stored) + ", computed " + hex32(computed) +
+                      "): the chunk is damaged");
+    }
+    if (type == "IDAT") has_idat = true;
+    if (type == "IEND") {
+      if (!has_idat) return fail(diag, errc::corrupt_png, "no image data: the file has no IDAT chunk before IEND");
+      return {};
+    }
+    last = where;
+    at += 12 + std::size_t{length};
+  }
+}
+
+/// The image's zlib stream: every IDAT's data, concatenated into scratch after its first
+/// `offset` bytes. decode_png has checked the chunk layout.
+std::span<const std::uint8_t> gather_idat(std::span<const std::byte> bytes, std::size_t offset,
+                                          std::vector<std::uint8_t>& scratch) {
   std::size_t idat = 0;
-  scratch.resize(expected);
-  for (std::size_t at = 8; at + 12 <= bytes.size();) {  // libspng has validated the chunk layout
+  scratch.resize(offset);
+  for (std::size_t at = 8; at + 12 <= bytes.size();) {
     const std::size_t length = load_be32(bytes.data() + at);
-    if (length > bytes.size() - at - 12) break;
+    if (length > bytes.size() - at - 12 || std::memcmp(bytes.data() + at + 4, "IEND", 4) == 0) break;
     if (std::memcmp(bytes.data() + at + 4, "IDAT", 4) == 0) {
-      scratch.resize(expected + idat + length);
-      std::memcpy(scratch.data() + expected + idat, bytes.data() + at + 8, length);
+      scratch.resize(offset + idat + length);
+      std::memcpy(scratch.data() + offset + idat, bytes.data() + at + 8, length);
       idat += length;
     }
     at += 12 + length;
   }
+  return {scratch.data() + offset, idat};
+}
+
+/// What is wrong with a zlib stream that failed, in zlib's own words (zlib is what libspng
+/// inflates with, so its verdict is the reference's): the stream is inflated once more with zlib
+/// into `expected` bytes of scratch.
+std::error_code diagnose_zlib_stream(std::span<const std::byte> bytes, std::size_t expected,
+                                     std::vector<std::uint8_t>& scratch, diagnostics& diag) {
+  const auto stream = gather_idat(bytes, expected, scratch);
+  z_stream z{};
+  if (inflateInit(&z) != Z_OK) throw std::bad_alloc();
+  z.next_in = const_cast<Bytef*>(stream.data());
+  z.avail_in = static_cast<uInt>(std::min<std::size_t>(stream.size(), UINT_MAX));
+  z.next_out = scratch.data();
+  z.avail_out = static_cast<uInt>(std::min<std::size_t>(expected, UINT_MAX));
+  const int ret = inflate(&z, Z_FINISH);
+  const std::string what = z.msg ? z.msg : "";
+  const bool room_left = z.avail_out > 0;
+  const bool input_left = z.avail_in > 0;
+  inflateEnd(&z);
+  if (ret == Z_STREAM_END && room_left)
+    return fail(diag, errc::corrupt_png, "the image data inflates to fewer bytes than the image needs");
+  if (ret == Z_STREAM_END) return {};
+  if (ret == Z_DATA_ERROR && what == "incorrect data check")
+    return fail(diag, errc::corrupt_png, "the image data fails its Adler-32 checksum: it is damaged");
+  if (ret == Z_DATA_ERROR && (what == "incorrect header check" || what == "unknown compression method" ||
+                              what == "invalid window size"))
+    return fail(diag, errc::corrupt_png, "the zlib header of the image data is invalid (zlib: " + what + ")");
+  if (ret == Z_DATA_ERROR)
+    return fail(diag, errc::corrupt_png, "the deflate stream of the image data is corrupt (zlib: " + what + ")");
+  if (!room_left && input_left)
+    return fail(diag, errc::corrupt_png, "the image data inflates to more bytes than the image holds");
+  return fail(diag, errc::corrupt_png, "the zlib stream of the image data ends early (the image data is cut short)");
+}
+
+/// libspng 0.7.3 stops inflating once it has every scanline, so it checks the Adler-32 (and the
+/// stream's end) only if inflate happens to reach it. Inflating the IDAT stream once more with
+/// libdeflate (~20x faster than zlib, so a few percent of the decode) checks both; a failure is
+/// then described by zlib.
+std::error_code verify_zlib_stream(std::span<const std::byte> bytes, std::size_t expected,
+                                   std::vector<std::uint8_t>& scratch, diagnostics& diag) {
+  const auto stream = gather_idat(bytes, expected, scratch);
   const auto result =
-      libdeflate_zlib_decompress(&thread_inflater(), scratch.data() + expected, idat, scratch.data(), expected, nullptr);
-  switch (result) {
-    case LIBDEFLATE_SUCCESS: return {};
-    case LIBDEFLATE_SHORT_OUTPUT:
-      return fail(diag, errc::corrupt_png, "the image data inflates to fewer bytes than the image needs");
-    case LIBDEFLATE_INSUFFICIENT_SPACE:
-      return fail(diag, errc::corrupt_png, "the image data inflates to more bytes than the image holds");
-    default:
-      return fail(diag, errc::corrupt_png, "the zlib stream of the image data is corrupt (bad data or Adler-32)");
-  }
+      libdeflate_zlib_decompress(&thread_inflater(), stream.data(), stream.size(), scratch.data(), expected, nullptr);
+  if (result == LIBDEFLATE_SUCCESS) return {};
+  if (const auto ec = diagnose_zlib_stream(bytes, expected, scratch, diag)) return ec;
+  // zlib accepts what libdeflate does not (never seen; libdeflate is the stricter of the two).
+  return fail(diag, errc::corrupt_png, "the zlib stream of the image data is corrupt (libdeflate refuses it)");
 }
 
 }  // namespace
@@ -132,7 +225,10 @@ std::error_code decode_png(std::span<const std::byte> bytes, const decode_limits
   // 3. The header: size and colour type are judged before anything is allocated.
   spng_ihdr ihdr{};
   ret = spng_get_ihdr(c, &ihdr);
-  if (ret != 0) return fail_spng(diag, ret, "reading the IHDR header");
+  if (ret != 0) {
+    if (const auto ec = check_chunk_layout(bytes, diag)) return ec;  // a cut or a damaged chunk, named
+    return fail_spng(diag, ret, "reading the IHDR header");
+  }
 
   const std::uint64_t pixels = std::uint64_t{ihdr.width} * ihdr.height;
   if (pixels > limits.max_pixels) {
@@ -153,9 +249,9 @@ std::error_code decode_png(std::span<const std::byte> bytes, const decode_limits
   }
   // A header claiming more image data than the whole file could inflate to is a lie: refused
   // before the plane (or anything else of the claimed size) is allocated.
-  if (!image_data_can_fit(filtered_image_bytes(ihdr.width, ihdr.height, ihdr.bit_depth,
-                                               ihdr.interlace_method != 0),
-                          bytes.size())) {
+  const auto filtered = static_cast<std::size_t>(
+      filtered_image_bytes(ihdr.width, ihdr.height, ihdr.bit_depth, ihdr.interlace_method != 0));
+  if (!image_data_can_fit(filtered, bytes.size())) {
     return fail(diag, errc::corrupt_png,
                 "the header claims " + std::to_string(ihdr.width) + "x" + std::to_string(ihdr.height) +
                     " but a " + std::to_string(bytes.size()) +
@@ -163,7 +259,10 @@ std::error_code decode_png(std::span<const std::byte> bytes, const decode_limits
                     std::to_string(max_deflate_ratio) + ":1)");
   }
 
-  // 4. Decode in the PNG's own sample format (SPNG_FMT_PNG: no scaling, no tRNS, no gamma;
+  // 4. The chunk layout (cuts, CRCs, missing image data), named before libspng's coarser words.
+  if (const auto ec = check_chunk_layout(bytes, diag)) return ec;
+
+  // 5. Decode in the PNG's own sample format (SPNG_FMT_PNG: no scaling, no tRNS, no gamma;
   //    1/2/4-bit samples packed MSB first, 16-bit samples in host order -- only SPNG_FMT_RAW is
   //    big-endian), deinterlaced by libspng.
   const unsigned bit_depth = ihdr.bit_depth;
@@ -197,14 +296,20 @@ std::error_code decode_png(std::span<const std::byte> bytes, const decode_limits
   }
 
   ret = spng_decode_image(c, target, size, SPNG_FMT_PNG, 0);
-  if (ret != 0) return fail_spng(diag, ret, "reading the chunks and the image data");
+  if (ret != 0) {
+    // libspng names a broken zlib stream only as "IDAT stream error"; say what is wrong with it
+    // if that is the cause, else keep libspng's words.
+    if (ret == SPNG_EIDAT_STREAM || ret == SPNG_EIDAT_TOO_SHORT || ret == SPNG_EZLIB)
+      if (const auto ec = diagnose_zlib_stream(bytes, filtered, out.scratch, diag)) return ec;
+    return fail_spng(diag, ret, "reading the chunks and the image data");
+  }
 
-  // 5. Read the rest of the file up to IEND, so that trailing chunks (and their CRCs) are checked
+  // 6. Read the rest of the file up to IEND, so that trailing chunks (and their CRCs) are checked
   //    and a file cut after its image data is not taken as whole.
   ret = spng_decode_chunks(c);
   if (ret != 0) return fail_spng(diag, ret, "reading the chunks after the image data");
 
-  if (const auto ec = verify_zlib_stream(bytes, ihdr, out.scratch, diag)) return ec;
+  if (const auto ec = verify_zlib_stream(bytes, filtered, out.scratch, diag)) return ec;
 
   if (bit_depth < 8) unpack_in_place(out.u8.data(), ihdr.width, ihdr.height, stride, bit_depth);
   return {};

@@ -639,7 +639,7 @@ TEST_CASE("Streams that zlib refuses but libdeflate inflates are not handled", "
     const bytes refused = png_around_deflate(c.refused, c.size);
     const reference_result expected = run_reference(refused);
     REQUIRE(expected.ec);
-    REQUIRE_THAT(expected.diag.message, Catch::Contains("libspng"));
+    REQUIRE_THAT(expected.diag.message, Catch::Contains("(zlib: "));  // zlib's verdict, as libspng inflates with it
     const fast_result fast = run_fast(refused);
     REQUIRE_FALSE(fast.decoded);
     REQUIRE(fast.rows == 0);
@@ -778,7 +778,7 @@ TEST_CASE("Files outside the fast path's scope are left to the reference", "[dec
       {"a byte after IEND", join({base, {0}}), true},
       {"a chunk after IEND", join({base, chunk("tEXt", {'k', 0, 'v'})}), true},
       {"a second IEND", join({base, iend}), true},
-      {"no IEND CRC", bytes(base.begin(), base.end() - 4), true},
+      {"no IEND CRC", bytes(base.begin(), base.end() - 4), false},  // truncated
       {"IEND with data", join({head, idat, chunk("IEND", {0})}), false},
       {"no IEND", join({head, idat}), false},
       {"PLTE in a gray file", join({head, chunk("PLTE", {1, 2, 3}), idat, iend}), true},

@@ -269,15 +269,14 @@ TEST_CASE("A PNG cut short anywhere before its final IEND CRC is rejected", "[de
   CAPTURE(name);
   const std::vector<std::byte> whole = ref::read_file_bytes(pngsuite_dir / name);
   REQUIRE_FALSE(decode(whole).ec);
-  // Every cut: inside the signature, IHDR, IDAT, before and inside IEND's type. libspng 0.7.3
-  // accepts a file whose only missing bytes are the last 4 (IEND's CRC; a present one is checked):
-  // the image is complete and CRC-checked then, so those 4 cuts are left out on purpose.
-  for (std::size_t cut = 0; cut + 4 < whole.size(); ++cut) {
+  // Every cut: inside the signature, IHDR, IDAT, IEND, even of IEND's CRC alone (libspng 0.7.3
+  // would accept that one: the chunk layout is walked before it reads the file).
+  for (std::size_t cut = 0; cut < whole.size(); ++cut) {
     CAPTURE(cut);
     const result r = decode(std::span(whole).first(cut));
     CAPTURE(r.diag.message);
     REQUIRE(r.ec == (cut < 8 ? errc::not_png : errc::corrupt_png));
-    REQUIRE_FALSE(r.diag.message.empty());
+    if (cut >= 8) REQUIRE_THAT(r.diag.message, Catch::StartsWith("truncated: the file ends"));
   }
 }
 
@@ -292,7 +291,8 @@ TEST_CASE("A flipped byte anywhere in the IDAT chunk is rejected by its CRC", "[
     CAPTURE(i);
     const result r = decode(bytes);
     REQUIRE(r.ec == errc::corrupt_png);
-    REQUIRE_THAT(r.diag.message, Catch::StartsWith("libspng: "));
+    REQUIRE_THAT(r.diag.message, Catch::StartsWith("the IDAT chunk at offset " + std::to_string(idat.offset) +
+                                                   " fails its CRC checksum"));
   }
 }
 
