@@ -114,52 +114,67 @@ bytes with_size(std::span<const std::byte> png, std::uint32_t width, std::uint32
   return concat({png.first(8), ihdr, png.subspan(8 + 25)});
 }
 
+/// "the IDAT chunk at offset 33": how the scanner names a chunk (appended: "a" + b + ... trips
+/// GCC 12's -Wrestrict).
+std::string chunk_named(const chunk_location& c) {
+  std::string name = "the ";
+  name += c.type;
+  name += " chunk at offset ";
+  name += std::to_string(c.offset);
+  return name;
+}
+
 }  // namespace
 
 std::vector<corrupt_variant> truncations(std::span<const std::byte> png) {
   const auto chunks = png_chunks(png);
   const auto idats = idat_chunks(png);
   std::vector<corrupt_variant> out;
-  auto cut = [&](std::string name, std::size_t size, errc expected = errc::corrupt_png,
-                 std::string part = "end of stream", std::string known_issue = {}) {
+  auto cut = [&](std::string name, std::size_t size, errc expected, std::string part) {
     out.push_back({std::move(name), bytes(png.begin(), png.begin() + static_cast<std::ptrdiff_t>(size)),
-                   expected, std::move(part), std::move(known_issue)});
+                   expected, std::move(part)});
   };
+  // The message says the file is truncated and where it ends: after or inside which chunk.
+  const auto after = [](const chunk_location& c) { return "truncated: the file ends after " + chunk_named(c); };
+  const auto inside = [](const chunk_location& c) { return "truncated: the file ends inside " + chunk_named(c); };
+  const errc corrupt = errc::corrupt_png;
   cut("truncated_0_bytes", 0, errc::not_png, "the file is empty");
   cut("truncated_7_bytes", 7, errc::not_png, "shorter than the 8-byte PNG signature");
-  cut("truncated_after_signature", 8);
+  cut("truncated_after_signature", 8, corrupt, "truncated: the file ends after the signature");
   std::size_t idat = 0;
   for (std::size_t i = 1; i < chunks.size(); ++i) {
-    std::string name = "truncated_before_";  // appended: "a" + b + ... trips GCC 12's -Wrestrict
+    std::string name = "truncated_before_";
     name += chunks[i].type;
     if (chunks[i].type == "IDAT") name += '_' + std::to_string(++idat);
-    cut(std::move(name), chunks[i].offset);
+    cut(std::move(name), chunks[i].offset, corrupt, after(chunks[i - 1]));
   }
-  cut("truncated_mid_first_IDAT", idats.front().offset + 8 + idats.front().length / 2);
-  if (idats.size() > 1) cut("truncated_mid_last_IDAT", idats.back().offset + 8 + idats.back().length / 2);
-  // KNOWN ISSUE: libspng 0.7.3 does not read IEND's CRC when it is missing, so a file cut inside
-  // it is scanned as whole although src/decode/png_decoder.cpp reads up to IEND to catch cuts.
-  cut("truncated_in_IEND_CRC", png.size() - 2, errc::corrupt_png, "end of stream",
-      "a file cut inside IEND's CRC is counted as whole");
+  cut("truncated_mid_first_IDAT", idats.front().offset + 8 + idats.front().length / 2, corrupt,
+      inside(idats.front()));
+  if (idats.size() > 1) {
+    cut("truncated_mid_last_IDAT", idats.back().offset + 8 + idats.back().length / 2, corrupt, inside(idats.back()));
+  }
+  // The image is complete here: only IEND's CRC is missing. libspng alone would accept it.
+  cut("truncated_in_IEND_CRC", png.size() - 2, corrupt, inside(chunks.back()));
   return out;
 }
 
 std::vector<corrupt_variant> stale_crcs(std::span<const std::byte> png) {
   const auto idats = idat_chunks(png);
-  const auto& iend = png_chunks(png).back();
-  // KNOWN ISSUE: libspng inflates an IDAT's data before it checks the chunk's CRC, so damaged
-  // image data is reported as a zlib error ("IDAT stream error"), not as the CRC mismatch it is.
-  const std::string zlib_first = "reported as 'IDAT stream error', not as the chunk's CRC mismatch";
+  const chunk_location iend = png_chunks(png).back();
+  const chunk_location ihdr = png_chunks(png).front();
+  // The message names the chunk whose CRC fails, also where damaged IDAT data would fail to
+  // inflate first (libspng inflates before it checks the CRC; the scanner checks CRCs first).
+  const auto fails = [](const chunk_location& c) { return chunk_named(c) + " fails its CRC checksum"; };
   const errc corrupt = errc::corrupt_png;
   return {
-      {"stale_crc_IHDR_width", flipped(png, 8 + 8 + 2), corrupt, "checksum"},
+      {"stale_crc_IHDR_width", flipped(png, 8 + 8 + 2), corrupt, fails(ihdr)},
       {"stale_crc_first_IDAT_data", flipped(png, idats.front().offset + 8 + idats.front().length / 2), corrupt,
-       "checksum", zlib_first},
+       fails(idats.front())},
       {"stale_crc_last_IDAT_data", flipped(png, idats.back().offset + 8 + idats.back().length - 1), corrupt,
-       "checksum", zlib_first},
+       fails(idats.back())},
       {"stale_crc_IDAT_crc_itself", flipped(png, idats.front().offset + 8 + idats.front().length), corrupt,
-       "checksum"},
-      {"stale_crc_IEND_crc", flipped(png, iend.offset + 8), corrupt, "checksum"},
+       fails(idats.front())},
+      {"stale_crc_IEND_crc", flipped(png, iend.offset + 8), corrupt, fails(iend)},
   };
 }
 
@@ -180,13 +195,11 @@ std::vector<corrupt_variant> zlib_damage(std::span<const std::byte> png) {
   const auto short_raw = std::span(raw).first(raw.size() - stride);
   const errc corrupt = errc::corrupt_png;
   return {
-      // KNOWN ISSUE: libspng's own zlib error comes first, so the decoder's message naming the
-      // Adler-32 (src/decode/png_decoder.cpp, verify_zlib_stream) is never reached.
-      {"zlib_bad_adler32", with_stream(png, adler), corrupt, "Adler-32",
-       "reported as 'IDAT stream error', which does not name the Adler-32 mismatch"},
-      {"zlib_bad_header", with_stream(png, header), corrupt, "IDAT stream error"},
+      {"zlib_bad_adler32", with_stream(png, adler), corrupt, "the image data fails its Adler-32 checksum"},
+      {"zlib_bad_header", with_stream(png, header), corrupt, "the zlib header of the image data is invalid"},
       {"zlib_bad_filter_type", with_stream(png, deflate_all(filter)), corrupt, "invalid scanline filter"},
-      {"zlib_one_row_missing", with_stream(png, deflate_all(short_raw)), corrupt, "IDAT stream too short"},
+      {"zlib_one_row_missing", with_stream(png, deflate_all(short_raw)), corrupt,
+       "the image data inflates to fewer bytes than the image needs"},
   };
 }
 
@@ -216,10 +229,11 @@ std::vector<corrupt_variant> not_pngs() {
 std::vector<corrupt_variant> absurd_headers(std::span<const std::byte> png) {
   return {
       {"header_100000x100000", with_size(png, 100000, 100000), errc::image_too_large, "100000x100000"},
-      // libspng finds the image data too short only after the 256 MiB plane is allocated; a rule
-      // refusing such a header before any allocation is being added, in its own words.
+      // Within max_pixels, but libspng would find the image data short only after allocating the
+      // 256 MiB plane: the scanner refuses the header first.
       {"header_16384x16384_tiny_IDAT", with_size(png, 16384, 16384), errc::corrupt_png,
-       "cannot hold that much image data|IDAT stream too short"},
+       "the header claims 16384x16384 but a " + std::to_string(png.size()) +
+           "-byte file cannot hold that much image data"},
   };
 }
 
