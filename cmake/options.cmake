@@ -1,5 +1,6 @@
 option(MASKSCAN_BUILD_TESTS "Build the Catch2 test suite" ON)
 option(MASKSCAN_BUILD_BENCH "Build the benchmark programs" ON)
+option(MASKSCAN_FUZZ "Build the libFuzzer harnesses in fuzz/ (clang only: the fuzz preset)" OFF)
 set(MASKSCAN_SANITIZE "" CACHE STRING "Comma-separated -fsanitize= list for all targets (e.g. address,undefined)")
 
 set(CMAKE_CXX_STANDARD 20)

@@ -13,6 +13,7 @@ packages=(
   catch2                                   # v2.13 test framework
   python3 python3-numpy python3-pil        # test oracles (numpy.load of .npy) and Python peers
   time                                     # /usr/bin/time for peak RSS in benchmarks
+  clang-14 libclang-rt-14-dev llvm-14      # libFuzzer harnesses (scripts/fuzz.sh), llvm-symbolizer
 )
 
 sudo=""
