@@ -16,7 +16,7 @@ seconds=${1:-60}
 data=${MASKSCAN_TEST_DATA:-$repo/../shared/data}
 build=$repo/build-fuzz
 regressions=$repo/tests/fuzz-regressions
-harnesses=(fuzz_decode_png fuzz_fast_png fuzz_differential)
+harnesses=(fuzz_decode_png fuzz_fast_png fuzz_differential fuzz_frame_processor)
 
 echo "== fuzz: build (preset fuzz, $build)"
 cmake --preset fuzz >/dev/null

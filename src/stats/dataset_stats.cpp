@@ -12,8 +12,7 @@ namespace maskscan {
 dataset_stats make_stats(std::vector<std::string> class_names, std::vector<std::uint32_t> ignore,
                          bool heatmaps) {
   std::ranges::sort(ignore);
-  const auto dup = std::ranges::unique(ignore);
-  ignore.erase(dup.begin(), dup.end());
+  ignore.erase(std::unique(ignore.begin(), ignore.end()), ignore.end());  // not ranges::unique: clang 14 (fuzz/)
   dataset_stats stats;
   stats.class_names = std::move(class_names);
   stats.ignore = std::move(ignore);
