@@ -260,10 +260,16 @@ int main(int argc, char** argv) {
   CLI::App app{"maskscan: exact class statistics (pixel counts, frames present, heatmaps) for "
                "segmentation label masks"};
   app.require_subcommand(1);
+  const std::string exit_statuses =
+      "Exit status: 0 every file scanned; 1 nothing scanned (no input, no *.png, a --resume state that does not fit, "
+      "an output refused or unwritable); 2 wrong command line; 3 some files skipped (each listed with its cause); "
+      "4 --strict stopped at a bad file; 130 interrupted (SIGINT/SIGTERM), results so far written, marked partial.";
+  app.footer(exit_statuses);
 
   scan_command scan_cmd;
   auto* scan = app.add_subcommand("scan", "Scan a directory of label PNGs and report per-class statistics");
   add_scan_flags(*scan, scan_cmd);
+  scan->footer(exit_statuses);
 
   synth_command synth_cmd;
   auto* synth = app.add_subcommand("synth", "Write a reproducible WoodScape-like dataset of label PNGs");

@@ -29,6 +29,8 @@ TEST_CASE("help (--help) explains every flag of every subcommand", "[cli]") {
   const auto synth_help = run_cli("synth --help");
   for (const char* flag : {"--frames", "--width", "--height", "--seed", "--filter", "--threads"})
     CHECK(synth_help.out.find(flag) != std::string::npos);
+  CHECK(run_cli("--help").out.find("Exit status: 0") != std::string::npos);
+  CHECK(scan_help.out.find("Exit status: 0") != std::string::npos);
   const auto merge_help = run_cli("merge --help");
   for (const char* flag : {"--out", "--save-state", "--force"}) CHECK(merge_help.out.find(flag) != std::string::npos);
 }
