@@ -59,7 +59,7 @@ bool has_temp_files(const fs::path& dir) {
 
 }  // namespace
 
-TEST_CASE("SIGINT/SIGTERM: frames in flight are finished, partial results written, exit 130; --resume completes "
+TEST_CASE("SIGINT/SIGTERM: frames in flight are finished, partial results written, exit 130, and --resume completes "
           "them to exactly one full run",
           "[cli][interrupt]") {
   const int signo = GENERATE(SIGINT, SIGTERM);
@@ -69,13 +69,13 @@ TEST_CASE("SIGINT/SIGTERM: frames in flight are finished, partial results writte
   const auto out = work / "out", state = work / "scan.state";
 
   test::child_process scan(slow_scan(data.path(), out, state));
-  REQUIRE(scan.wait_for_stderr("frames/s"));  // the scan has started
+  REQUIRE(scan.wait_for_output("frames/s"));  // the scan has started
   scan.signal(signo);
   const int status = scan.wait();
-  INFO(scan.err());
+  INFO(scan.output());
   REQUIRE(status == 130);
-  CHECK(scan.err().find("interrupted") != std::string::npos);
-  CHECK(scan.err().find("--resume " + state.string()) != std::string::npos);
+  CHECK(scan.output().find("interrupted") != std::string::npos);
+  CHECK(scan.output().find("--resume " + state.string()) != std::string::npos);
 
   const auto partial = summary(out);
   CHECK(partial.at("partial").as_bool());
@@ -107,14 +107,14 @@ TEST_CASE("a second signal quits at once, exit 130, leaving no half-written file
   test::temp_dir work;
   const auto out = work / "out";
   test::child_process scan(slow_scan(data.path(), out, work / "scan.state"));
-  REQUIRE(scan.wait_for_stderr("frames/s"));
+  REQUIRE(scan.wait_for_output("frames/s"));
   scan.signal(SIGINT);
-  REQUIRE(scan.wait_for_stderr("interrupt again"));
+  REQUIRE(scan.wait_for_output("interrupt again"));
   scan.signal(SIGINT);
   const int status = scan.wait();
-  INFO(scan.err());
+  INFO(scan.output());
   CHECK(status == 130);
-  CHECK(scan.err().find("quitting now") != std::string::npos);
+  CHECK(scan.output().find("quitting now") != std::string::npos);
   CHECK_FALSE(has_temp_files(out));
   CHECK_FALSE(has_temp_files(work.path()));
   // Whatever exists is whole: summary.json is written last, so if it is there it parses.
@@ -149,7 +149,7 @@ TEST_CASE("scan --resume refuses a state from another dataset or other class opt
   }
 }
 
-TEST_CASE("scan --strict stops at the first bad file, names it, exit 4; without it the scan goes on, exit 3",
+TEST_CASE("scan --strict stops at the first bad file, names it, exit 4, and without it the scan goes on, exit 3",
           "[cli][strict]") {
   const test::mixed_dataset data;
   test::temp_dir work;

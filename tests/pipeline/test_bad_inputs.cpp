@@ -17,21 +17,17 @@
 #include <vector>
 
 #include <boost/json.hpp>
-#include <fcntl.h>
-#include <spawn.h>
 #include <sys/resource.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <maskscan/scan.hpp>
 #include <maskscan/synth.hpp>
 
 #include "io/file_reader.hpp"
+#include "support/child_process.hpp"
 #include "support/corruption.hpp"
 #include "support/reference_png.hpp"
 #include "support/test_data.hpp"
-
-extern char** environ;
 
 namespace {
 using namespace maskscan;
@@ -376,7 +372,7 @@ TEST_CASE("A folder of bad inputs gives the same result with every concurrency s
 namespace {
 
 struct child_result {
-  int status = -1;          ///< the exit status (-1 if it did not exit normally)
+  int status = -1;          ///< as child_process::wait(): the exit status, 128 + a signal, -1 on timeout
   long peak_rss_kib = 0;    ///< the child's maximum resident set size
   double seconds = 0;
   std::string output;       ///< stdout and stderr
@@ -384,25 +380,11 @@ struct child_result {
 
 /// Runs argv[0] (no shell) and waits for it; wait4 gives the child's own peak memory.
 child_result run_child(const std::vector<std::string>& argv) {
-  static const test::temp_dir capture;
-  const fs::path output = capture / "output";
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, output.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  pid_t pid = 0;
   const auto start = std::chrono::steady_clock::now();
-  const int spawned = ::posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  REQUIRE(spawned == 0);
-  int status = 0;
-  rusage usage{};
-  REQUIRE(::wait4(pid, &status, 0, &usage) == pid);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, usage.ru_maxrss,
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), test::read_file(output)};
+  test::child_process child(argv, test::child_process::captured::stdout_and_stderr);
+  const int status = child.wait();
+  return {status, child.peak_rss_kib(), std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
+          child.output()};
 }
 
 constexpr int exit_some_skipped = 3;

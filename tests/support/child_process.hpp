@@ -1,5 +1,6 @@
 #pragma once
-// A child process with its stderr on a pipe, for tests that signal a running command.
+// A child process with its output on a pipe, for tests that signal a running command or measure
+// one: its exit status, what it wrote, and its own peak memory (wait4).
 #include <chrono>
 #include <csignal>
 #include <stdexcept>
@@ -10,6 +11,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -19,13 +21,17 @@ namespace maskscan::test {
 
 class child_process {
  public:
-  /// Starts argv[0] with the given arguments; stdout goes to /dev/null, stderr to a pipe.
-  explicit child_process(const std::vector<std::string>& argv) {
+  enum class captured { stderr_only, stdout_and_stderr };
+
+  /// Starts argv[0] (no shell) with the given arguments; stderr goes to a pipe, and stdout too or
+  /// to /dev/null.
+  explicit child_process(const std::vector<std::string>& argv, captured what = captured::stderr_only) {
     int fds[2];
     if (::pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe2");
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+    if (what == captured::stdout_and_stderr) posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
+    else posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
     posix_spawn_file_actions_adddup2(&actions, fds[1], STDERR_FILENO);
     std::vector<char*> args;
     for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
@@ -46,10 +52,10 @@ class child_process {
   child_process(const child_process&) = delete;
   child_process& operator=(const child_process&) = delete;
 
-  /// Reads stderr until it contains `text` (true) or the child closes it / the time is up (false).
-  bool wait_for_stderr(const std::string& text, std::chrono::seconds timeout = std::chrono::seconds(60)) {
+  /// Reads the output until it contains `text` (true) or the child closes it / the time is up (false).
+  bool wait_for_output(const std::string& text, std::chrono::seconds timeout = std::chrono::seconds(60)) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (err_.find(text) == std::string::npos) {
+    while (output_.find(text) == std::string::npos) {
       const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
       if (left.count() <= 0 || !read_some(static_cast<int>(left.count()))) return false;
     }
@@ -58,14 +64,16 @@ class child_process {
 
   void signal(int signo) const { ::kill(pid_, signo); }
 
-  /// Waits for the exit (reading the rest of stderr); the exit status, or 128 + signal if it was
-  /// killed by one, or -1 on timeout (the child is then killed).
+  /// Waits for the exit (reading the rest of the output); the exit status, or 128 + signal if it
+  /// was killed by one, or -1 on timeout (the child is then killed).
   int wait(std::chrono::seconds timeout = std::chrono::seconds(120)) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     for (;;) {
       const bool got = read_some(50);
       int status = 0;
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      rusage usage{};
+      if (::wait4(pid_, &status, WNOHANG, &usage) == pid_) {
+        peak_rss_kib_ = usage.ru_maxrss;
         pid_ = -1;
         while (read_some(0)) {
         }
@@ -76,7 +84,10 @@ class child_process {
     }
   }
 
-  const std::string& err() const { return err_; }
+  /// What the child wrote (stderr, and stdout with captured::stdout_and_stderr).
+  const std::string& output() const { return output_; }
+  /// The child's own maximum resident set size, once wait() has returned.
+  long peak_rss_kib() const { return peak_rss_kib_; }
 
  private:
   /// false when nothing more can come (EOF) or nothing came within timeout_ms.
@@ -91,13 +102,14 @@ class child_process {
       err_fd_ = -1;
       return false;
     }
-    err_.append(buffer, static_cast<std::size_t>(n));
+    output_.append(buffer, static_cast<std::size_t>(n));
     return true;
   }
 
   pid_t pid_ = -1;
   int err_fd_ = -1;
-  std::string err_;
+  std::string output_;
+  long peak_rss_kib_ = 0;
 };
 
 }  // namespace maskscan::test
