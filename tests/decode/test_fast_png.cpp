@@ -703,7 +703,7 @@ TEST_CASE("No row is delivered when the fast path does not handle a file", "[dec
   REQUIRE(static_cast<bool>(run_reference(png).ec) == !reference_accepts);
 }
 
-TEST_CASE("on_header sees the size first; refusing it, or an impossible size, allocates nothing",
+TEST_CASE("on_header sees the size first: refusing it, or an impossible size, allocates nothing",
           "[decode][fast]") {
   const bytes png = read_png(data_dir / "pngsuite/f00n0g08.png");
   fast_png_scratch scratch;

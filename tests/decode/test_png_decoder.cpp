@@ -376,7 +376,7 @@ TEST_CASE("An IHDR claiming a huge image is refused as too large before anything
   REQUIRE(plane.u16.capacity() == 0);
 }
 
-TEST_CASE("A max_pixels limit below a real image's size refuses it; the exact size passes",
+TEST_CASE("A max_pixels limit below a real image's size refuses it, the exact size passes",
           "[decode]") {
   // basn0g08 is 32x32 = 1024 pixels.
   const std::vector<std::byte> bytes = ref::read_file_bytes(pngsuite_dir / "basn0g08.png");

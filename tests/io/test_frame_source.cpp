@@ -43,7 +43,7 @@ TEST_CASE("remaining() keeps the frames without a row, retries skipped files, re
   CHECK_THROWS_WITH(source.remaining(done), Catch::Contains("0.png"));
 }
 
-TEST_CASE("from_directory: a missing path is an error naming it; a directory named x.png is walked, not a frame",
+TEST_CASE("from_directory: a missing path is an error naming it, a directory named x.png is walked, not a frame",
           "[io]") {
   CHECK_THROWS_WITH(frame_source::from_directory("/nonexistent/masks"), Catch::Contains("/nonexistent/masks"));
   test::temp_dir dir;
