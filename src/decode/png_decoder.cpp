@@ -304,8 +304,8 @@ std::error_code decode_png(std::span<const std::byte> bytes, const decode_limits
     return fail_spng(diag, ret, "reading the chunks and the image data");
   }
 
-  // 6. Read the rest of the file up to IEND, so that trailing chunks (and their CRCs) are checked
-  //    and a file cut after its image data is not taken as whole.
+  // 6. Read the rest of the file up to IEND, so that libspng judges the chunks after the image
+  //    data too (step 4 has checked that they are complete and their CRCs).
   ret = spng_decode_chunks(c);
   if (ret != 0) return fail_spng(diag, ret, "reading the chunks after the image data");
 
