@@ -10,6 +10,7 @@
 #include <fmt/ostream.h>
 
 #include "core/atomic_file.hpp"
+#include "output/csv.hpp"
 
 namespace maskscan {
 namespace json = boost::json;
@@ -60,15 +61,7 @@ void pretty_print(std::ostream& out, const json::value& v, int indent = 0) {
   }
 }
 
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
-  std::string quoted = "\"";
-  for (char c : s) {
-    if (c == '"') quoted += '"';
-    quoted += c;
-  }
-  return quoted + '"';
-}
+using detail::csv_field;
 
 }  // namespace
 
