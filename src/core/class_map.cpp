@@ -3,10 +3,15 @@
 #include <algorithm>
 #include <array>
 #include <fstream>
+#include <initializer_list>
+#include <map>
+#include <optional>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 
 #include <boost/json.hpp>
+#include <boost/json/basic_parser_impl.hpp>
 #include <fmt/format.h>
 
 namespace maskscan {
@@ -328,5 +333,324 @@ class_map builtin_class_map(std::string_view name) { return find_builtin(builtin
 std::vector<std::string> builtin_remap_names() { return names_of(builtin_remaps); }
 
 class_map builtin_remap(std::string_view name) { return find_builtin(builtin_remaps, name, "remap"); }
+
+// ---------------------------------------------------------------------------------------------
+// Class-map files. Every error names the file, the key path (classes[2].colour) and the problem.
+
+namespace {
+
+namespace json = boost::json;
+
+constexpr std::uint32_t max_value = 65535;        // remap and ignore values: 16-bit masks
+constexpr std::uint32_t max_table_value = 65534;  // 65535 marks unknown colours in a decoded plane
+
+// Boost.JSON keeps the last of two equal keys in an object; a class map must not lose the first
+// silently (a remap "7" given twice is a copy-paste slip). A second pass over the valid text finds
+// the first key given twice, with the path of its object.
+class duplicate_key_finder {
+ public:
+  static constexpr std::size_t max_object_size = std::size_t(-1);
+  static constexpr std::size_t max_array_size = std::size_t(-1);
+  static constexpr std::size_t max_key_size = std::size_t(-1);
+  static constexpr std::size_t max_string_size = std::size_t(-1);
+
+  std::optional<std::pair<std::string, std::string>> duplicate;  // object path, key
+
+  bool on_document_begin(boost::system::error_code&) { return true; }
+  bool on_document_end(boost::system::error_code&) { return true; }
+  bool on_object_begin(boost::system::error_code&) {
+    value_begins();
+    stack_.push_back({true, {}, {}, 0});
+    return true;
+  }
+  bool on_object_end(std::size_t, boost::system::error_code&) { return pop(); }
+  bool on_array_begin(boost::system::error_code&) {
+    value_begins();
+    stack_.push_back({false, {}, {}, 0});
+    return true;
+  }
+  bool on_array_end(std::size_t, boost::system::error_code&) { return pop(); }
+  bool on_key_part(json::string_view s, std::size_t, boost::system::error_code&) {
+    key_.append(s.data(), s.size());
+    return true;
+  }
+  bool on_key(json::string_view s, std::size_t, boost::system::error_code& ec) {
+    key_.append(s.data(), s.size());
+    auto& top = stack_.back();
+    if (!top.keys.insert(key_).second) {
+      duplicate.emplace(path(), key_);
+      ec = json::error::syntax;  // stops the parser; `duplicate` says why
+      return false;
+    }
+    top.current = std::move(key_);
+    key_.clear();
+    return true;
+  }
+  bool on_string_part(json::string_view, std::size_t, boost::system::error_code&) { return true; }
+  bool on_string(json::string_view, std::size_t, boost::system::error_code&) { return scalar(); }
+  bool on_number_part(json::string_view, boost::system::error_code&) { return true; }
+  bool on_int64(std::int64_t, json::string_view, boost::system::error_code&) { return scalar(); }
+  bool on_uint64(std::uint64_t, json::string_view, boost::system::error_code&) { return scalar(); }
+  bool on_double(double, json::string_view, boost::system::error_code&) { return scalar(); }
+  bool on_bool(bool, boost::system::error_code&) { return scalar(); }
+  bool on_null(boost::system::error_code&) { return scalar(); }
+  bool on_comment_part(json::string_view, boost::system::error_code&) { return true; }
+  bool on_comment(json::string_view, boost::system::error_code&) { return true; }
+
+ private:
+  struct frame {
+    bool object;
+    std::set<std::string, std::less<>> keys;
+    std::string current;     // objects: the key whose value is being read
+    std::size_t elements;    // arrays: elements begun so far
+  };
+
+  void value_begins() {
+    if (!stack_.empty() && !stack_.back().object) ++stack_.back().elements;
+  }
+  bool scalar() {
+    value_begins();
+    return true;
+  }
+  bool pop() {
+    stack_.pop_back();
+    return true;
+  }
+  // The path of the innermost object in the key notation of the error messages: classes[2].colour.
+  std::string path() const {
+    std::string p;
+    for (std::size_t i = 0; i + 1 < stack_.size(); ++i) {
+      if (stack_[i].object)
+        p += (p.empty() ? "" : ".") + stack_[i].current;
+      else
+        p += fmt::format("[{}]", stack_[i].elements - 1);
+    }
+    return p;
+  }
+
+  std::vector<frame> stack_;
+  std::string key_;
+};
+
+class class_map_file {
+ public:
+  explicit class_map_file(const std::filesystem::path& file) : file_(file.string()) {}
+
+  [[noreturn]] void fail(std::string_view key, std::string_view problem) const {
+    throw std::runtime_error(fmt::format("{}: {}: {}", file_, key, problem));
+  }
+
+  json::object parse(const std::string& text) const {
+    json::parse_options options;
+    options.allow_comments = true;
+    json::stream_parser parser({}, options);
+    boost::system::error_code ec;
+    const auto consumed = parser.write(text.data(), text.size(), ec);
+    if (!ec) parser.finish(ec);
+    if (ec) {
+      const auto before = std::string_view(text).substr(0, std::min(consumed, text.size()));
+      const auto line = std::ranges::count(before, '\n') + 1;
+      const auto line_start = before.find_last_of('\n');  // npos + 1 == 0
+      const auto column = before.size() - (line_start + 1) + 1;
+      throw std::runtime_error(
+          fmt::format("{}: line {}, column {}: not valid JSON ({})", file_, line, column, ec.message()));
+    }
+    json::basic_parser<duplicate_key_finder> finder(options);
+    finder.write_some(false, text.data(), text.size(), ec);
+    if (const auto& d = finder.handler().duplicate)
+      fail(d->first.empty() ? "the top-level object" : d->first, fmt::format("key \"{}\" is given twice", d->second));
+    auto root = parser.release();
+    if (!root.is_object()) throw std::runtime_error(fmt::format("{}: the class map must be a JSON object", file_));
+    return std::move(root.as_object());
+  }
+
+  // Keys of `object` must be among `allowed`; the American spellings "color" and "colors" are
+  // accepted for "colour" and "colours", but not beside them.
+  void check_keys(const json::object& object, std::string_view where,
+                  std::initializer_list<std::string_view> allowed) const {
+    for (const auto& [key, value] : object) {
+      const auto canonical = british(key);
+      if (std::ranges::find(allowed, canonical) == allowed.end())
+        fail(join(where, key), fmt::format("unknown key (expected {})", fmt::join(allowed, ", ")));
+      if (canonical != key && object.contains(canonical))
+        fail(join(where, key), fmt::format("give either \"{}\" or \"{}\", not both", canonical, key));
+    }
+  }
+
+  static std::string_view british(std::string_view key) {
+    if (key == "color") return "colour";
+    if (key == "colors") return "colours";
+    return key;
+  }
+
+  static std::string join(std::string_view where, std::string_view key) {
+    return where.empty() ? std::string(key) : fmt::format("{}.{}", where, key);
+  }
+
+  std::uint32_t integer(const json::value& v, std::string_view key, std::uint32_t max) const {
+    std::optional<std::uint64_t> n;
+    if (v.is_uint64()) n = v.get_uint64();
+    if (v.is_int64() && v.get_int64() >= 0) n = static_cast<std::uint64_t>(v.get_int64());
+    if (!n || *n > max) fail(key, fmt::format("must be an integer 0..{} (found {})", max, shown(v)));
+    return static_cast<std::uint32_t>(*n);
+  }
+
+  rgba colour(const json::value& v, std::string_view key) const {
+    const auto* array = v.if_array();
+    if (!array || (array->size() != 3 && array->size() != 4))
+      fail(key, fmt::format("must be [r, g, b] or [r, g, b, a] (found {})", shown(v)));
+    std::array<std::uint8_t, 4> c{0, 0, 0, 255};
+    for (std::size_t i = 0; i < array->size(); ++i)
+      c[i] = static_cast<std::uint8_t>(integer((*array)[i], fmt::format("{}[{}]", key, i), 255));
+    return {c[0], c[1], c[2], c[3]};
+  }
+
+  // The colour of an entry ("colour" or "color"), with the key it was given under.
+  std::optional<std::pair<rgba, std::string>> entry_colour(const json::object& entry, std::string_view where) const {
+    for (const char* key : {"colour", "color"})
+      if (const auto* v = entry.if_contains(key)) {
+        auto path = join(where, key);
+        return std::pair{colour(*v, path), path};
+      }
+    return std::nullopt;
+  }
+
+  static std::string shown(const json::value& v) {
+    auto text = json::serialize(v);
+    if (text.size() > 40) text = text.substr(0, 37) + "...";
+    return text;
+  }
+
+ private:
+  std::string file_;
+};
+
+std::string read_whole_file(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw std::runtime_error(fmt::format("{}: cannot open the class-map file", file.string()));
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  if (in.bad()) throw std::runtime_error(fmt::format("{}: cannot read the class-map file", file.string()));
+  return buffer.str();
+}
+
+}  // namespace
+
+class_map load_class_map(const std::filesystem::path& file) {
+  const class_map_file f(file);
+  const auto root = f.parse(read_whole_file(file));
+  f.check_keys(root, "", {"name", "classes", "ignore", "colours", "remap"});
+
+  class_map map;
+  map.name = file.string();
+  if (const auto* name = root.if_contains("name"); name && !name->is_string())
+    f.fail("name", "must be a string");
+
+  // Colours already in the table: packed colour -> the key that gave it.
+  std::map<std::uint32_t, std::string> colour_sources;
+  const auto add_colour = [&](rgba c, std::uint32_t value, const std::string& key) {
+    const auto [it, added] = colour_sources.emplace(c.packed(), key);
+    if (!added) f.fail(key, fmt::format("colour {} is already given by {}", to_string(c), it->second));
+    map.colours.push_back({c, value});
+  };
+
+  const auto* classes = root.if_contains("classes");
+  if (!classes) f.fail("classes", "missing (a list of {\"id\": ..., \"name\": ...} entries)");
+  if (!classes->is_array() || classes->as_array().empty())
+    f.fail("classes", "must be a non-empty list of {\"id\": ..., \"name\": ...} entries");
+  const auto& entries = classes->as_array();
+  const auto n = entries.size();
+  if (n > max_value) f.fail("classes", fmt::format("{} classes; at most {}", n, max_value));
+
+  std::vector<std::uint32_t> ids(n);
+  std::vector<std::size_t> entry_of_id(n, n);  // n: no entry yet
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto where = fmt::format("classes[{}]", i);
+    const auto* entry = entries[i].if_object();
+    if (!entry) f.fail(where, "must be an object {\"id\": ..., \"name\": ...}");
+    f.check_keys(*entry, where, {"id", "name", "colour"});
+    const auto* id = entry->if_contains("id");
+    if (!id) f.fail(where + ".id", "missing");
+    ids[i] = f.integer(*id, where + ".id", max_value);
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    if (ids[i] < n) {
+      if (entry_of_id[ids[i]] != n)
+        f.fail(fmt::format("classes[{}].id", i),
+               fmt::format("id {} is also the id of classes[{}] (each id once)", ids[i], entry_of_id[ids[i]]));
+      entry_of_id[ids[i]] = i;
+    }
+  }
+  for (std::size_t i = 0; i < n; ++i)
+    if (ids[i] >= n) {
+      const auto missing = std::ranges::find(entry_of_id, n) - entry_of_id.begin();
+      f.fail(fmt::format("classes[{}].id", i),
+             fmt::format("id {} is outside 0..{}: the ids of {} classes must be exactly 0..{} (id {} is missing)",
+                         ids[i], n - 1, n, n - 1, missing));
+    }
+
+  map.names.resize(n);
+  std::map<std::string, std::size_t, std::less<>> entry_of_name;
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto where = fmt::format("classes[{}]", i);
+    const auto& entry = entries[i].get_object();
+    const auto* name = entry.if_contains("name");
+    if (!name) f.fail(where + ".name", "missing");
+    if (!name->is_string() || name->get_string().empty()) f.fail(where + ".name", "must be a non-empty string");
+    const std::string text(name->get_string());
+    if (const auto [it, added] = entry_of_name.emplace(text, i); !added)
+      f.fail(where + ".name",
+             fmt::format("\"{}\" is also the name of classes[{}] (names must be unique)", text, it->second));
+    map.names[ids[i]] = text;
+    if (const auto c = f.entry_colour(entry, where)) add_colour(c->first, ids[i], c->second);
+  }
+
+  if (const auto* ignore = root.if_contains("ignore")) {
+    if (!ignore->is_array()) f.fail("ignore", "must be a list of values 0..65535");
+    for (std::size_t i = 0; i < ignore->get_array().size(); ++i)
+      map.ignore.push_back(f.integer(ignore->get_array()[i], fmt::format("ignore[{}]", i), max_value));
+    std::ranges::sort(map.ignore);
+    map.ignore.erase(std::unique(map.ignore.begin(), map.ignore.end()), map.ignore.end());
+  }
+
+  const char* extra_key = root.contains("colors") ? "colors" : "colours";
+  const json::value* extra = root.if_contains(extra_key);
+  if (extra) {
+    if (!extra->is_array()) f.fail(extra_key, "must be a list of {\"colour\": [r, g, b], \"value\": v} entries");
+    for (std::size_t i = 0; i < extra->get_array().size(); ++i) {
+      const auto where = fmt::format("{}[{}]", extra_key, i);
+      const auto* entry = extra->get_array()[i].if_object();
+      if (!entry) f.fail(where, "must be an object {\"colour\": [r, g, b], \"value\": v}");
+      f.check_keys(*entry, where, {"colour", "value"});
+      const auto* value = entry->if_contains("value");
+      if (!value) f.fail(where + ".value", "missing");
+      const auto v = f.integer(*value, where + ".value", max_table_value);
+      if (v >= n && !std::ranges::binary_search(map.ignore, v))
+        f.fail(where + ".value", fmt::format("{} is neither a class id (0..{}) nor an ignore value", v, n - 1));
+      const auto c = f.entry_colour(*entry, where);
+      if (!c) f.fail(where + ".colour", "missing");
+      add_colour(c->first, v, c->second);
+    }
+  }
+  std::ranges::sort(map.colours);
+
+  if (const auto* remap = root.if_contains("remap")) {
+    if (!remap->is_object()) f.fail("remap", "must be an object {\"raw value\": class value, ...}");
+    for (const auto& [key, target] : remap->get_object()) {
+      const auto where = fmt::format("remap[\"{}\"]", std::string_view(key));
+      const bool digits =
+          !key.empty() && key.size() <= 5 && std::ranges::all_of(key, [](char c) { return c >= '0' && c <= '9'; });
+      std::uint32_t from = 0;
+      if (digits)
+        for (const char c : key) from = from * 10 + static_cast<std::uint32_t>(c - '0');
+      if (!digits || from > max_value) f.fail(where, "the key must be a decimal raw value 0..65535");
+      map.remap.push_back({from, f.integer(target, where, max_value)});
+    }
+    std::ranges::sort(map.remap);
+    const auto twice = std::ranges::adjacent_find(map.remap, {}, &value_remap::from);
+    if (twice != map.remap.end()) f.fail("remap", fmt::format("raw value {} is given twice", twice->from));
+  }
+  return map;
+}
 
 }  // namespace maskscan

@@ -352,3 +352,144 @@ TEST_CASE("an unknown built-in name is refused with the list of known names", "[
   CHECK_THROWS_WITH(builtin_remap("camvid11"), Catch::Contains("cityscapes-train"));
 }
 
+namespace {
+
+constexpr const char* good_class_map = R"({
+  "name": "my-dataset",
+  // comments are allowed
+  "classes": [
+    {"id": 1, "name": "road", "colour": [255, 0, 255]},
+    {"id": 0, "name": "void", "colour": [0, 0, 0]},
+    {"id": 2, "name": "car"}
+  ],
+  "ignore": [65535, 255, 255],
+  "colours": [
+    {"colour": [0, 0, 0, 0], "value": 255},
+    {"value": 2, "colour": [0, 0, 142, 255]},
+    {"colour": [1, 2, 3, 4], "value": 1}
+  ],
+  "remap": {"7": 1, "26": 2, "0": 255, "65535": 0}
+})";
+
+class_map good_map(const fs::path& file) {
+  class_map expected;
+  expected.name = file.string();
+  expected.names = {"void", "road", "car"};
+  expected.ignore = {255, 65535};
+  expected.colours = {{{0, 0, 0, 0}, 255}, {{0, 0, 0, 255}, 0}, {{0, 0, 142, 255}, 2}, {{1, 2, 3, 4}, 1},
+                      {{255, 0, 255, 255}, 1}};
+  expected.remap = {{0, 255}, {7, 1}, {26, 2}, {65535, 0}};
+  return expected;
+}
+
+}  // namespace
+
+TEST_CASE("a class-map file loads into the map it describes", "[class-map]") {
+  test::temp_dir dir;
+  const auto file = dir / "map.json";
+  test::write_file(file, good_class_map);
+  const auto map = load_class_map(file);
+  CHECK(map == good_map(file));
+  CHECK(colour_of(map, 1) == "1,2,3,4");  // the first table entry of the value, in colour order
+  CHECK(colour_of(map, 2) == "0,0,142");
+
+  SECTION("\"color\" and \"colors\" are accepted for \"colour\" and \"colours\"") {
+    std::string american = good_class_map;
+    for (const std::string from : {"\"colour\"", "\"colours\""}) {
+      const std::string to = from == "\"colour\"" ? "\"color\"" : "\"colors\"";
+      for (auto at = american.find(from); at != std::string::npos; at = american.find(from, at))
+        american.replace(at, from.size(), to);
+    }
+    REQUIRE(american.find("colour") == std::string::npos);
+    test::write_file(file, american);
+    CHECK(load_class_map(file) == good_map(file));
+  }
+  SECTION("only classes is required") {
+    test::write_file(file, R"({"classes": [{"id": 0, "name": "background"}]})");
+    const auto minimal = load_class_map(file);
+    CHECK(minimal.names == std::vector<std::string>{"background"});
+    CHECK(minimal.ignore.empty());
+    CHECK(minimal.colours.empty());
+    CHECK(minimal.remap.empty());
+  }
+}
+
+TEST_CASE("a built-in name is not a class-map file", "[class-map]") {
+  CHECK_THROWS_AS(load_class_map("woodscape"), std::runtime_error);
+  CHECK_THROWS_WITH(load_class_map("woodscape"), Catch::Contains("woodscape") && Catch::Contains("cannot open"));
+}
+
+namespace {
+
+struct bad_file {
+  const char* what;
+  std::string content;
+  const char* key;      // must appear in the message
+  const char* problem;  // must appear in the message
+};
+
+std::string classes_with(const std::string& extra) {
+  return R"({"classes": [{"id": 0, "name": "void", "colour": [0, 0, 0]}, {"id": 1, "name": "road"}])" + extra + "}";
+}
+
+}  // namespace
+
+TEST_CASE("a bad class-map file is refused with a message naming the file, the key and the entry",
+          "[class-map]") {
+  const auto c = GENERATE(values<bad_file>({
+      {"duplicate id", R"({"classes": [{"id": 0, "name": "a"}, {"id": 0, "name": "b"}]})", "classes[1].id",
+       "also the id of classes[0]"},
+      {"gap in ids", R"({"classes": [{"id": 0, "name": "a"}, {"id": 2, "name": "b"}]})", "classes[1].id",
+       "id 1 is missing"},
+      {"negative id", R"({"classes": [{"id": -1, "name": "a"}]})", "classes[0].id", "integer"},
+      {"fractional id", R"({"classes": [{"id": 0.5, "name": "a"}]})", "classes[0].id", "integer"},
+      {"missing id", R"({"classes": [{"name": "a"}]})", "classes[0].id", "missing"},
+      {"empty name", R"({"classes": [{"id": 0, "name": ""}]})", "classes[0].name", "non-empty"},
+      {"duplicate name", R"({"classes": [{"id": 0, "name": "a"}, {"id": 1, "name": "a"}]})", "classes[1].name",
+       "also the name of classes[0]"},
+      {"colour channel over 255", R"({"classes": [{"id": 0, "name": "a", "colour": [256, 0, 0]}]})",
+       "classes[0].colour[0]", "0..255"},
+      {"colour of two channels", R"({"classes": [{"id": 0, "name": "a", "colour": [1, 2]}]})", "classes[0].colour",
+       "[r, g, b]"},
+      {"colour as a name", R"({"classes": [{"id": 0, "name": "a", "color": "red"}]})", "classes[0].color",
+       "[r, g, b]"},
+      {"colour and color", R"({"classes": [{"id": 0, "name": "a", "colour": [1, 1, 1], "color": [1, 1, 1]}]})",
+       "classes[0].color", "not both"},
+      {"duplicate colour", classes_with(R"(, "colours": [{"colour": [0, 0, 0, 255], "value": 1}])"),
+       "colours[0].colour", "already given by classes[0].colour"},
+      {"duplicate colour in the extra table",
+       classes_with(R"(, "colours": [{"colour": [9, 9, 9], "value": 1}, {"colour": [9, 9, 9], "value": 0}])"),
+       "colours[1].colour", "already given by colours[0].colour"},
+      {"unknown top-level key", classes_with(R"(, "ingore": [255])"), "ingore", "unknown key"},
+      {"unknown key in a class", R"({"classes": [{"id": 0, "nmae": "a"}]})", "classes[0].nmae", "unknown key"},
+      {"unknown key in a colour entry", classes_with(R"(, "colours": [{"colour": [9, 9, 9], "id": 1}])"),
+       "colours[0].id", "unknown key"},
+      {"remap key not a number", classes_with(R"(, "remap": {"7x": 1})"), R"(remap["7x"])", "decimal"},
+      {"remap key negative", classes_with(R"(, "remap": {"-7": 1})"), R"(remap["-7"])", "decimal"},
+      {"remap key over 65535", classes_with(R"(, "remap": {"65536": 1})"), R"(remap["65536"])", "0..65535"},
+      {"remap target over 65535", classes_with(R"(, "remap": {"7": 65536})"), R"(remap["7"])", "0..65535"},
+      {"remap value given twice", classes_with(R"(, "remap": {"7": 1, "07": 0})"), "remap", "raw value 7"},
+      {"remap key given twice", classes_with(R"(, "remap": {"7": 1, "7": 0})"), "remap", "key \"7\" is given twice"},
+      {"table value neither class nor ignore", classes_with(R"(, "colours": [{"colour": [9, 9, 9], "value": 2}])"),
+       "colours[0].value", "neither a class id"},
+      {"table value 65535", classes_with(R"(, "ignore": [65535], "colours": [{"colour": [9, 9, 9], "value": 65535}])"),
+       "colours[0].value", "0..65534"},
+      {"table entry without colour", classes_with(R"(, "colours": [{"value": 1}])"), "colours[0].colour", "missing"},
+      {"ignore value over 65535", classes_with(R"(, "ignore": [255, 65536])"), "ignore[1]", "0..65535"},
+      {"ignore not a list", classes_with(R"(, "ignore": 255)"), "ignore", "list"},
+      {"name not a string", classes_with(R"(, "name": 3)"), "name", "string"},
+      {"no classes", R"({"ignore": [255]})", "classes", "missing"},
+      {"empty classes", R"({"classes": []})", "classes", "non-empty"},
+      {"top-level key given twice", classes_with(R"(, "ignore": [1], "ignore": [2])"), "the top-level object",
+       "key \"ignore\" is given twice"},
+      {"not JSON", "{\"classes\": [\n  {\"id\": 0,, \"name\": \"a\"}]}", "line 2, column", "not valid JSON"},
+      {"not an object", R"([{"id": 0, "name": "a"}])", "", "must be a JSON object"},
+  }));
+  CAPTURE(c.what, c.content);
+  test::temp_dir dir;
+  const auto file = dir / "classes.json";
+  test::write_file(file, c.content);
+  CHECK_THROWS_AS(load_class_map(file), std::runtime_error);
+  CHECK_THROWS_WITH(load_class_map(file), Catch::StartsWith(file.string() + ": ") && Catch::Contains(c.key) &&
+                                              Catch::Contains(c.problem));
+}
