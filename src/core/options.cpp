@@ -5,6 +5,13 @@
 
 namespace maskscan {
 
+void use_class_map(scan_options& options, const class_map& map) {
+  options.class_names = map.names;
+  options.ignore = map.ignore;
+  options.colours = map.colours;
+  options.remap = map.remap;
+}
+
 scan_options resolve_defaults(scan_options options) {
   if (options.workers == 0) options.workers = std::max(1u, std::thread::hardware_concurrency());
   options.io_depth = std::max(1u, options.io_depth);

@@ -352,6 +352,19 @@ TEST_CASE("an unknown built-in name is refused with the list of known names", "[
   CHECK_THROWS_WITH(builtin_remap("camvid11"), Catch::Contains("cityscapes-train"));
 }
 
+TEST_CASE("use_class_map sets the class names, ignore values, colour table and remap of a scan",
+          "[class-map]") {
+  scan_options options;
+  options.instance_divisor = 1000;
+  const auto map = builtin_remap("cityscapes-train");
+  use_class_map(options, map);
+  CHECK(options.class_names == map.names);
+  CHECK(options.ignore == map.ignore);
+  CHECK(options.colours == map.colours);
+  CHECK(options.remap == map.remap);
+  CHECK(options.instance_divisor == 1000);
+}
+
 namespace {
 
 constexpr const char* good_class_map = R"({
