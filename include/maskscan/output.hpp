@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <iosfwd>
 
+#include <maskscan/balance.hpp>
 #include <maskscan/scan.hpp>
 
 namespace maskscan {
@@ -15,6 +16,12 @@ void write_outputs(const scan_result& result, const std::filesystem::path& dir);
 
 void write_summary_json(const scan_result& result, const std::filesystem::path& file);
 void write_frames_csv(const dataset_stats& stats, const std::filesystem::path& file);
+/// weights.csv: per class its raw counts and every weight of class_weights (empty cell: no weight).
+void write_weights_csv(const dataset_stats& stats, const balance_options& options, const std::filesystem::path& file);
+/// cooccurrence.csv: a header row of class names, then one row per class (frames with both).
+void write_cooccurrence_csv(const dataset_stats& stats, const std::filesystem::path& file);
+/// components.csv: per class instances, mean/median/min/max size and the log2 size histogram.
+void write_components_csv(const dataset_stats& stats, const std::filesystem::path& file);
 /// C x H x W uint32 little-endian .npy (NumPy format 1.0).
 void write_heatmap_npy(const heatmap_set& heat, std::size_t classes, const std::filesystem::path& file);
 
