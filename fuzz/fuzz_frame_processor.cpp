@@ -33,7 +33,7 @@ scan_options fuzz_options(decoder_kind decoder) {
 
 struct outcome {
   detail::frame_outcome frame;
-  std::map<resolution, heatmap_set> heatmaps;
+  std::map<heatmap_key, heatmap_set> heatmaps;
 };
 
 outcome process(std::span<const std::byte> png, decoder_kind decoder) {
@@ -44,7 +44,7 @@ outcome process(std::span<const std::byte> png, decoder_kind decoder) {
   return r;
 }
 
-void check_against_plane(const frame_row& row, const std::map<resolution, heatmap_set>& heatmaps,
+void check_against_plane(const frame_row& row, const std::map<heatmap_key, heatmap_set>& heatmaps,
                          std::span<const std::byte> png) {
   detail::label_plane plane;
   diagnostics diag;

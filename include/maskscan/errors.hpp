@@ -33,6 +33,7 @@ struct file_error {
   std::string path;
   errc code = errc::ok;
   std::string message;
+  std::string group;  ///< with grouping: the file's group (else empty)
   friend bool operator==(const file_error&, const file_error&) = default;
   friend auto operator<=>(const file_error&, const file_error&) = default;
 };

@@ -33,6 +33,13 @@ struct scan_progress {
   double elapsed_seconds = 0;
 };
 
+/// A named subset of the frames (`--split NAME=LISTFILE`).
+struct split {
+  std::string name;
+  std::vector<std::string> frames;  ///< as listed: relative paths, or their ends, with or without ".png"
+  friend bool operator==(const split&, const split&) = default;
+};
+
 struct scan_options {
   /// Compute threads, each a strand owning its accumulator. 0 = one per hardware thread.
   unsigned workers = 0;
@@ -53,6 +60,24 @@ struct scan_options {
   std::vector<std::string> class_names = woodscape_class_names();
   /// Values that are deliberately unlabelled: counted separately, excluded from class fractions.
   std::vector<std::uint32_t> ignore;
+  /// Colour-coded (RGB/RGBA) masks: each colour's value. Colours not in the table are counted per
+  /// colour (frame_row::unknown_colours), never guessed. Empty: colour masks are skipped with
+  /// errc::unsupported_color_type. Values must be below 65535.
+  std::vector<colour_entry> colours;
+  /// Raw values replaced before counting (sorted by `from`); values not listed are kept.
+  std::vector<value_remap> remap;
+  /// Instance-coded masks (Cityscapes instanceIds: 1000): a value v >= divisor counts as
+  /// v / divisor, smaller values as themselves; applied before `remap`. 0 = off.
+  std::uint32_t instance_divisor = 0;
+  /// Connected components of each class: 0 = off, 4 or 8 (neighbourhood).
+  unsigned components = 0;
+  /// Grouping by path (relative to the root): a regular expression (ECMAScript) with one capture
+  /// group; the captured text names a frame's group (frames it does not match: group "unmatched").
+  std::string group_by;
+  /// Grouping by lists: each split names the frames in it (relative paths, or their ends after a
+  /// '/', with or without ".png"); frames in no list: group "unlisted". At most one of group_by and
+  /// splits; a frame in two splits is an error before the scan.
+  std::vector<split> splits;
   /// Frames larger than this many pixels are rejected before any allocation of that size.
   std::uint64_t max_pixels = std::uint64_t{1} << 28;
   /// Files larger than this are rejected before they are read.
@@ -67,6 +92,9 @@ struct scan_options {
   /// Called from the coordinator after each frame (throttle in the callback if needed).
   std::function<void(const scan_progress&)> on_progress;
 };
+
+/// Sets class_names, ignore, colours and remap from a class map.
+void use_class_map(scan_options& options, const class_map& map);
 
 /// Resolved defaults: workers = hardware threads, io_depth/queue_depth at least 1.
 scan_options resolve_defaults(scan_options options);

@@ -176,8 +176,8 @@ int run_scan(scan_command& cmd) {
   if (!cmd.resume.empty()) {
     resumed = maskscan::load_state(cmd.resume);
     try {
-      auto probe = maskscan::make_stats(options.class_names, options.ignore, options.heatmaps);
-      maskscan::merge(probe, *resumed);  // throws if the classes, ignore values or heatmaps differ
+      auto probe = maskscan::make_stats(options);
+      maskscan::merge(probe, *resumed);  // throws if the classes, ignore values, heatmaps, ... differ
       source = source.remaining(*resumed);
     } catch (const std::invalid_argument& e) {
       throw std::runtime_error(fmt::format("--resume {}: cannot continue that scan: {}", cmd.resume, e.what()));

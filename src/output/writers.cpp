@@ -9,6 +9,8 @@
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 
+#include <maskscan/grouping.hpp>
+
 #include "core/atomic_file.hpp"
 #include "output/csv.hpp"
 
@@ -63,10 +65,13 @@ void pretty_print(std::ostream& out, const json::value& v, int indent = 0) {
 
 using detail::csv_field;
 
-}  // namespace
+std::string heatmap_file_name(const heatmap_set& heat) {
+  return fmt::format("heatmaps_{}x{}.npy", heat.width, heat.height);
+}
 
-void write_summary_json(const scan_result& result, const std::filesystem::path& file) {
-  const auto& stats = result.stats;
+/// summary.json of `stats`: the whole scan's, or one group's (`group` names it).
+void write_summary(const scan_result& result, const dataset_stats& stats, const std::filesystem::path& file,
+                   const std::string* group, json::array groups) {
   const auto totals = compute_totals(stats);
 
   json::array classes;
@@ -85,7 +90,7 @@ void write_summary_json(const scan_result& result, const std::filesystem::path& 
   }
   json::array heatmaps;
   for (const auto& [key, heat] : stats.heatmaps)
-    heatmaps.push_back({{"file", fmt::format("heatmaps_{}x{}.npy", heat.width, heat.height)},
+    heatmaps.push_back({{"file", heatmap_file_name(heat)},
                         {"width", heat.width}, {"height", heat.height}, {"frames", heat.frames},
                         {"shape", json::array{stats.class_names.size(), heat.height, heat.width}}});
 
@@ -113,24 +118,62 @@ void write_summary_json(const scan_result& result, const std::filesystem::path& 
       {"heatmaps", std::move(heatmaps)},
       {"errors", std::move(errors)},
   };
+  if (group) doc["group"] = *group;
+  if (!groups.empty()) doc["groups"] = std::move(groups);
   detail::write_file_atomically(file, [&](std::ostream& out) {
     pretty_print(out, doc);
     out << '\n';
   });
 }
 
+/// Every file of one set of statistics into `dir`; summary.json last, so that a summary.json on
+/// disk means every file it names is complete.
+void write_dataset(const scan_result& result, const dataset_stats& stats, const std::filesystem::path& dir,
+                   const std::string* group, json::array groups) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) throw std::runtime_error(fmt::format("{}: cannot create the output directory ({})", dir.string(), ec.message()));
+  write_frames_csv(stats, dir / "frames.csv");
+  for (const auto& [key, heat] : stats.heatmaps)
+    write_heatmap_npy(heat, stats.class_names.size(), dir / heatmap_file_name(heat));
+  write_summary(result, stats, dir / "summary.json", group, std::move(groups));
+}
+
+}  // namespace
+
+void write_summary_json(const scan_result& result, const std::filesystem::path& file) {
+  if (result.stats.grouping.empty()) write_summary(result, result.stats, file, nullptr, {});
+  else write_summary(result, ungroup(result.stats), file, nullptr, {});
+}
+
 void write_frames_csv(const dataset_stats& stats, const std::filesystem::path& file) {
   detail::write_file_atomically(file, [&](std::ostream& out) {
-    out << "path,width,height";
+    const bool grouped = !stats.grouping.empty(), colours = !stats.colours.empty(), components = stats.components != 0;
+    out << "path";
+    if (grouped) out << ",group";
+    out << ",width,height";
     for (const auto& name : stats.class_names) out << ',' << csv_field(name);
-    out << ",ignored,out_of_range\n";
+    out << ",ignored,out_of_range";
+    if (colours) out << ",unknown_colours";
+    if (components)
+      for (const auto& name : stats.class_names) out << ',' << csv_field("instances_" + name);
+    out << '\n';
+    auto sum = [](const std::vector<value_pixels>& values) {
+      std::uint64_t n = 0;
+      for (const auto& v : values) n += v.pixels;
+      return n;
+    };
     for (const auto& row : stats.frames) {
-      fmt::print(out, "{},{},{}", csv_field(row.path), row.width, row.height);
+      out << csv_field(row.path);
+      if (grouped) out << ',' << csv_field(row.group);
+      fmt::print(out, ",{},{}", row.width, row.height);
       for (auto p : row.class_pixels) fmt::print(out, ",{}", p);
-      std::uint64_t ignored = 0, out_of_range = 0;
-      for (const auto& v : row.ignored) ignored += v.pixels;
-      for (const auto& v : row.out_of_range) out_of_range += v.pixels;
-      fmt::print(out, ",{},{}\n", ignored, out_of_range);
+      fmt::print(out, ",{},{}", sum(row.ignored), sum(row.out_of_range));
+      if (colours) fmt::print(out, ",{}", sum(row.unknown_colours));
+      if (components)
+        for (std::size_t c = 0; c < stats.class_names.size(); ++c)
+          fmt::print(out, ",{}", c < row.instances.size() ? row.instances[c] : 0);
+      out << '\n';
     }
   });
 }
@@ -158,15 +201,23 @@ void write_heatmap_npy(const heatmap_set& heat, std::size_t classes, const std::
 }
 
 void write_outputs(const scan_result& result, const std::filesystem::path& dir) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) throw std::runtime_error(fmt::format("{}: cannot create the output directory ({})", dir.string(), ec.message()));
-  write_frames_csv(result.stats, dir / "frames.csv");
-  for (const auto& [key, heat] : result.stats.heatmaps)
-    write_heatmap_npy(heat, result.stats.class_names.size(),
-                      dir / fmt::format("heatmaps_{}x{}.npy", heat.width, heat.height));
-  // Last, so that a summary.json on disk means every file it names is complete.
-  write_summary_json(result, dir / "summary.json");
+  if (result.stats.grouping.empty()) {
+    write_dataset(result, result.stats, dir, nullptr, {});
+    return;
+  }
+  // Grouped: each group in groups/<name>/, then the whole (groups summed) at the top.
+  json::array groups;
+  for (const auto& [name, stats] : split_by_group(result.stats)) {
+    const auto sub = std::filesystem::path("groups") / group_directory_name(name);
+    write_dataset(result, stats, dir / sub, &name, {});
+    groups.push_back({{"name", name}, {"directory", sub.generic_string()}, {"frames_scanned", stats.frames.size()},
+                      {"frames_skipped", stats.errors.size()}});
+  }
+  auto overall = ungroup(result.stats);
+  // The rows keep their group, so that frames.csv of the whole says which group each frame is in.
+  overall.frames = result.stats.frames;
+  overall.errors = result.stats.errors;
+  write_dataset(result, overall, dir, nullptr, std::move(groups));
 }
 
 void print_summary(const scan_result& result, std::ostream& out) {

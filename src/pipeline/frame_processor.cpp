@@ -12,6 +12,8 @@ frame_processor::frame_processor(const scan_options& options)
       classes_(options.class_names.size()),
       max_heatmap_bytes_(options.max_heatmap_bytes),
       decoder_(options.decoder),
+      grouper_(options),
+      lut_(make_value_lut(options.instance_divisor, options.remap)),
       counter_(options.class_names.size(), options.ignore),
       heatmaps_(options.class_names.size(), options.ignore) {
   limits_.max_pixels = options.max_pixels;
@@ -27,8 +29,9 @@ bool frame_processor::heatmap_too_large(std::uint32_t width, std::uint32_t heigh
   return heatmaps_enabled_ && heatmap_bytes(classes_, width, height) > max_heatmap_bytes_;
 }
 
-bool frame_processor::process_fast(std::span<const std::byte> bytes) {
+bool frame_processor::process_fast(std::span<const std::byte> bytes, const std::string& group) {
   heatmap_accumulator* heat = heatmaps_enabled_ ? &heatmaps_ : nullptr;
+  const frame_sinks sinks{counter_, heat, lut_.empty() ? nullptr : lut_.data()};
   std::uint32_t width = 0, height = 0;
   const auto status = decode_png_fast(
       bytes, fast_scratch_,
@@ -41,15 +44,21 @@ bool frame_processor::process_fast(std::span<const std::byte> bytes) {
       [&](std::uint32_t y, std::span<const std::uint8_t> ids) {
         if (y == 0) {  // the fast path validated the whole file before this first row
           counter_.begin(width, height);
-          if (heat) heat->begin(width, height);
+          if (heat) heat->begin(width, height, group);
         }
-        accumulate_row(y, ids.data(), width, counter_, heat);
+        accumulate_row(y, ids.data(), width, sinks);
       });
   return status == fast_status::decoded;
 }
 
 frame_outcome frame_processor::process(std::span<const std::byte> bytes, const std::string& name) {
-  if (decoder_ != decoder_kind::spng && process_fast(bytes)) return counter_.finish(name);
+  const std::string group = grouper_.group_of(name);
+  auto finish = [&] {
+    frame_row row = counter_.finish(name);
+    row.group = group;
+    return row;
+  };
+  if (decoder_ != decoder_kind::spng && process_fast(bytes, group)) return finish();
   // Not handled by the fast path (not eligible, or anything wrong with it): the reference decoder
   // gives the authoritative result, or the error with its cause.
   diagnostics diag;
@@ -65,8 +74,11 @@ frame_outcome frame_processor::process(std::span<const std::byte> bytes, const s
                                   "{} (--max-heatmap-bytes); raise it or scan without --heatmaps",
                                   plane_.width, plane_.height, classes_,
                                   heatmap_bytes(classes_, plane_.width, plane_.height), max_heatmap_bytes_)};
-  accumulate_plane(plane_, counter_, heatmaps_enabled_ ? &heatmaps_ : nullptr);
-  return counter_.finish(name);
+  heatmap_accumulator* heat = heatmaps_enabled_ ? &heatmaps_ : nullptr;
+  counter_.begin(plane_.width, plane_.height);
+  if (heat) heat->begin(plane_.width, plane_.height, group);
+  accumulate_plane(plane_, {counter_, heat, lut_.empty() ? nullptr : lut_.data()});
+  return finish();
 }
 
 namespace {
@@ -77,7 +89,8 @@ double now_seconds() {
 
 result_builder::result_builder(const scan_options& options, std::uint64_t frames_total)
     : options_(options),
-      stats_(make_stats(options.class_names, options.ignore, options.heatmaps)),
+      grouper_(options),
+      stats_(make_stats(options)),
       start_(now_seconds()) {
   progress_.frames_total = frames_total;
 }
@@ -88,6 +101,7 @@ void result_builder::add(frame_outcome outcome) {
     stats_.frames.push_back(std::move(*row));
   } else {
     auto& error = std::get<file_error>(outcome);
+    error.group = grouper_.group_of(error.path);
     if (options_.stop_on_error && stopped_at_.empty()) stopped_at_ = error.path;
     stats_.errors.push_back(std::move(error));
     ++progress_.frames_skipped;
@@ -99,7 +113,7 @@ void result_builder::add(frame_outcome outcome) {
   }
 }
 
-dataset_stats result_builder::finish(std::vector<std::map<resolution, heatmap_set>> worker_heatmaps) {
+dataset_stats result_builder::finish(std::vector<std::map<heatmap_key, heatmap_set>> worker_heatmaps) {
   for (auto& h : worker_heatmaps) add_heatmaps(stats_.heatmaps, std::move(h));
   normalize(stats_);
   return std::move(stats_);

@@ -8,6 +8,7 @@
 #include <string>
 #include <variant>
 
+#include <maskscan/grouping.hpp>
 #include <maskscan/options.hpp>
 #include <maskscan/stats.hpp>
 
@@ -24,11 +25,11 @@ class frame_processor {
   explicit frame_processor(const scan_options& options);
 
   frame_outcome process(std::span<const std::byte> bytes, const std::string& name);
-  std::map<resolution, heatmap_set> take_heatmaps() { return heatmaps_.take(); }
+  std::map<heatmap_key, heatmap_set> take_heatmaps() { return heatmaps_.take(); }
 
  private:
   /// The fast path, fused: rows go to the counter while hot in cache. false: not handled.
-  bool process_fast(std::span<const std::byte> bytes);
+  bool process_fast(std::span<const std::byte> bytes, const std::string& group);
   /// With heatmaps: the bytes one set of width x height needs, if over max_heatmap_bytes.
   bool heatmap_too_large(std::uint32_t width, std::uint32_t height) const noexcept;
 
@@ -36,6 +37,8 @@ class frame_processor {
   std::size_t classes_;
   std::uint64_t max_heatmap_bytes_;
   decoder_kind decoder_;
+  frame_grouper grouper_;
+  std::vector<std::uint32_t> lut_;  // instance divisor + remap (empty: none)
   decode_limits limits_;
   fast_png_scratch fast_scratch_;
   label_plane plane_;
@@ -53,10 +56,11 @@ class result_builder {
   /// With stop_on_error: the first file that could not be scanned, in arrival order (else empty).
   const std::string& stopped_at() const noexcept { return stopped_at_; }
   /// Adds the workers' heatmaps and returns the normalized statistics.
-  dataset_stats finish(std::vector<std::map<resolution, heatmap_set>> worker_heatmaps);
+  dataset_stats finish(std::vector<std::map<heatmap_key, heatmap_set>> worker_heatmaps);
 
  private:
   const scan_options& options_;
+  frame_grouper grouper_;
   dataset_stats stats_;
   scan_progress progress_;
   std::uint64_t done_ = 0;

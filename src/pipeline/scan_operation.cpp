@@ -49,7 +49,7 @@ scan_result new_result(const frame_source& source, const scan_options& options) 
 }
 
 /// The end of every scan: statistics with the workers' heatmaps, the partial flag, the time taken.
-void complete(scan_result& result, result_builder& builder, std::vector<std::map<resolution, heatmap_set>> heatmaps,
+void complete(scan_result& result, result_builder& builder, std::vector<std::map<heatmap_key, heatmap_set>> heatmaps,
               std::chrono::steady_clock::time_point t0) {
   result.partial = builder.frames_done() < result.frames_total;
   result.stopped_at = builder.stopped_at();
@@ -72,7 +72,7 @@ scan_result run_serial(const frame_source& source, const scan_options& options, 
     else
       builder.add(processor.process(buffer, source.name(i)));
   }
-  std::vector<std::map<resolution, heatmap_set>> heatmaps;
+  std::vector<std::map<heatmap_key, heatmap_set>> heatmaps;
   heatmaps.push_back(processor.take_heatmaps());
   complete(result, builder, std::move(heatmaps), t0);
   return result;
@@ -144,7 +144,7 @@ class scan_operation : public std::enable_shared_from_this<scan_operation> {
     if (lane_failure_) std::rethrow_exception(lane_failure_);
 
     pool_->join();  // every frame is done, so the workers are idle: this only ends the threads
-    std::vector<std::map<resolution, heatmap_set>> heatmaps;
+    std::vector<std::map<heatmap_key, heatmap_set>> heatmaps;
     for (auto& w : workers_) heatmaps.push_back(w->processor.take_heatmaps());
     workers_.clear();
     complete(result, builder, std::move(heatmaps), t0);

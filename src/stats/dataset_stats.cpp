@@ -5,6 +5,9 @@
 
 #include <fmt/format.h>
 
+#include <maskscan/grouping.hpp>
+#include <maskscan/options.hpp>
+
 #include "stats/frame_stats.hpp"
 
 namespace maskscan {
@@ -20,10 +23,40 @@ dataset_stats make_stats(std::vector<std::string> class_names, std::vector<std::
   return stats;
 }
 
+dataset_stats make_stats(const scan_options& options) {
+  auto stats = make_stats(options.class_names, options.ignore, options.heatmaps);
+  stats.colours = options.colours;
+  std::ranges::sort(stats.colours);
+  stats.remap = options.remap;
+  std::ranges::sort(stats.remap);
+  stats.instance_divisor = options.instance_divisor;
+  stats.components = options.components;
+  stats.grouping = frame_grouper(options).description();
+  return stats;
+}
+
 void normalize(dataset_stats& stats) {
   std::ranges::sort(stats.frames);
   std::ranges::sort(stats.errors);
 }
+
+namespace {
+void require_same_meaning(const dataset_stats& a, const dataset_stats& b) {
+  if (a.class_names != b.class_names) throw std::invalid_argument("cannot merge statistics with different class lists");
+  if (a.ignore != b.ignore) throw std::invalid_argument("cannot merge statistics with different ignore values");
+  if (a.has_heatmaps != b.has_heatmaps)
+    throw std::invalid_argument("cannot merge statistics with and without heatmaps");
+  if (a.colours != b.colours) throw std::invalid_argument("cannot merge statistics with different colour tables");
+  if (a.remap != b.remap) throw std::invalid_argument("cannot merge statistics with different value remaps");
+  if (a.instance_divisor != b.instance_divisor)
+    throw std::invalid_argument("cannot merge statistics with different instance divisors");
+  if (a.components != b.components)
+    throw std::invalid_argument("cannot merge statistics with different connected-component settings");
+  if (a.grouping != b.grouping)
+    throw std::invalid_argument(fmt::format("cannot merge statistics grouped differently ('{}' and '{}')",
+                                            a.grouping, b.grouping));
+}
+}  // namespace
 
 void merge(dataset_stats& into, const dataset_stats& other) {
   if (&into == &other) {  // inserting a vector's own range into itself is undefined
@@ -31,20 +64,15 @@ void merge(dataset_stats& into, const dataset_stats& other) {
     merge(into, copy);
     return;
   }
-  if (into.class_names != other.class_names)
-    throw std::invalid_argument("cannot merge statistics with different class lists");
-  if (into.ignore != other.ignore)
-    throw std::invalid_argument("cannot merge statistics with different ignore values");
-  if (into.has_heatmaps != other.has_heatmaps)
-    throw std::invalid_argument("cannot merge statistics with and without heatmaps");
-
+  require_same_meaning(into, other);
   // Every check before the first change: a merge that throws leaves `into` as it was.
   for (const auto& [key, heat] : other.heatmaps)
     if (const auto it = into.heatmaps.find(key); it != into.heatmaps.end() && it->second.counts.size() != heat.counts.size())
-      throw std::invalid_argument(fmt::format("heatmaps of {}x{} differ in class count", key.first, key.second));
+      throw std::invalid_argument(fmt::format("heatmaps of {}x{} differ in class count", key.width, key.height));
   into.frames.insert(into.frames.end(), other.frames.begin(), other.frames.end());
   into.errors.insert(into.errors.end(), other.errors.begin(), other.errors.end());
   detail::add_heatmaps(into.heatmaps, other.heatmaps);
+  for (const auto& [group, sizes] : other.component_sizes) detail::add_component_sizes(into.component_sizes[group], sizes);
   normalize(into);
 }
 
@@ -56,8 +84,7 @@ dataset_totals compute_totals(const dataset_stats& stats) {
     t.classes[c].id = static_cast<std::uint32_t>(c);
     t.classes[c].name = stats.class_names[c];
   }
-  std::map<std::uint32_t, value_total> ignored;
-  std::map<std::uint32_t, value_total> out_of_range;
+  std::map<std::uint32_t, value_total> ignored, out_of_range, unknown_colours;
   auto add_values = [](std::map<std::uint32_t, value_total>& into, const std::vector<value_pixels>& values,
                        std::uint64_t& sum) {
     for (const auto& v : values) {
@@ -79,26 +106,67 @@ dataset_totals compute_totals(const dataset_stats& stats) {
     }
     add_values(ignored, row.ignored, t.ignored_pixels);
     add_values(out_of_range, row.out_of_range, t.out_of_range_pixels);
+    add_values(unknown_colours, row.unknown_colours, t.unknown_colour_pixels);
   }
   for (auto& c : t.classes)
     c.fraction = t.labelled_pixels ? static_cast<double>(c.pixels) / static_cast<double>(t.labelled_pixels) : 0.0;
   for (auto& [v, total] : ignored) t.ignored.push_back(total);
   for (auto& [v, total] : out_of_range) t.out_of_range.push_back(total);
+  for (auto& [v, total] : unknown_colours) t.unknown_colours.push_back(total);
   t.skipped = stats.errors.size();
   return t;
 }
 
+std::map<std::string, dataset_stats> split_by_group(const dataset_stats& stats) {
+  dataset_stats empty = stats;
+  empty.frames.clear();
+  empty.errors.clear();
+  empty.heatmaps.clear();
+  empty.component_sizes.clear();
+  std::map<std::string, dataset_stats> groups;
+  auto group = [&](const std::string& name) -> dataset_stats& { return groups.try_emplace(name, empty).first->second; };
+  for (const auto& row : stats.frames) group(row.group).frames.push_back(row);
+  for (const auto& e : stats.errors) group(e.group).errors.push_back(e);
+  for (const auto& [key, heat] : stats.heatmaps) group(key.group).heatmaps.emplace(key, heat);
+  for (const auto& [name, sizes] : stats.component_sizes) group(name).component_sizes.emplace(name, sizes);
+  if (groups.empty()) groups.emplace(std::string{}, std::move(empty));
+  return groups;
+}
+
+dataset_stats ungroup(const dataset_stats& stats) {
+  dataset_stats out = stats;
+  out.grouping.clear();
+  out.heatmaps.clear();
+  out.component_sizes.clear();
+  for (auto& row : out.frames) row.group.clear();
+  for (auto& e : out.errors) e.group.clear();
+  for (const auto& [key, heat] : stats.heatmaps) {
+    std::map<heatmap_key, heatmap_set> one;
+    one.emplace(heatmap_key{{}, key.width, key.height}, heat);
+    detail::add_heatmaps(out.heatmaps, std::move(one));
+  }
+  for (const auto& [group, sizes] : stats.component_sizes) detail::add_component_sizes(out.component_sizes[""], sizes);
+  normalize(out);
+  return out;
+}
+
 namespace detail {
-void add_heatmaps(std::map<resolution, heatmap_set>& into, std::map<resolution, heatmap_set> from) {
+void add_heatmaps(std::map<heatmap_key, heatmap_set>& into, std::map<heatmap_key, heatmap_set> from) {
   for (auto& [key, heat] : from) {
     auto [it, inserted] = into.try_emplace(key, std::move(heat));
     if (inserted) continue;
     auto& mine = it->second;
     if (mine.counts.size() != heat.counts.size())
-      throw std::invalid_argument(fmt::format("heatmaps of {}x{} differ in class count", key.first, key.second));
+      throw std::invalid_argument(fmt::format("heatmaps of {}x{} differ in class count", key.width, key.height));
     mine.frames += heat.frames;
     std::ranges::transform(mine.counts, heat.counts, mine.counts.begin(), std::plus<>{});
   }
+}
+
+void add_component_sizes(std::vector<size_histogram>& into, const std::vector<size_histogram>& from) {
+  if (into.size() < from.size()) into.resize(from.size());
+  for (std::size_t c = 0; c < from.size(); ++c)
+    for (const auto& [size, count] : from[c]) into[c][size] += count;
 }
 }  // namespace detail
 

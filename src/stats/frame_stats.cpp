@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <bit>
 #include <cstring>
+#include <stdexcept>
+
+#include <fmt/format.h>
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -96,11 +99,13 @@ heatmap_accumulator::heatmap_accumulator(std::size_t classes, const std::vector<
     if (v < classes) counted_[v] = false;
 }
 
-void heatmap_accumulator::begin(std::uint32_t width, std::uint32_t height) {
-  const bool same = current_ && current_->width == width && current_->height == height;
+void heatmap_accumulator::begin(std::uint32_t width, std::uint32_t height, const std::string& group) {
+  const bool same = current_ && current_key_->width == width && current_key_->height == height &&
+                    current_key_->group == group;
   if (!same || frame_start_.size() == batch_frames) flush();
   if (!same) {
-    auto [it, inserted] = sets_.try_emplace(resolution{width, height});
+    auto [it, inserted] = sets_.try_emplace(heatmap_key{group, width, height});
+    current_key_ = &it->first;
     current_ = &it->second;
     if (inserted) {
       current_->width = width;
@@ -131,9 +136,9 @@ void heatmap_accumulator::flush() {
   frame_start_.clear();
 }
 
-std::map<resolution, heatmap_set> heatmap_accumulator::take() {
+std::map<heatmap_key, heatmap_set> heatmap_accumulator::take() {
   flush();
-  std::map<resolution, heatmap_set> out;
+  std::map<heatmap_key, heatmap_set> out;
   for (auto& [key, set] : sets_) {
     const std::size_t w = set.width, h = set.height;
     heatmap_set heat;
@@ -154,17 +159,33 @@ std::map<resolution, heatmap_set> heatmap_accumulator::take() {
   }
   sets_.clear();
   current_ = nullptr;
+  current_key_ = nullptr;
   return out;
 }
 
-void accumulate_plane(const label_plane& plane, frame_counter& counter, heatmap_accumulator* heat) {
-  counter.begin(plane.width, plane.height);
-  if (heat) heat->begin(plane.width, plane.height);
+void accumulate_plane(const label_plane& plane, const frame_sinks& sinks) {
   for (std::uint32_t y = 0; y < plane.height; ++y) {
     const std::size_t offset = std::size_t{y} * plane.width;
-    if (plane.depth == 16) accumulate_row(y, plane.u16.data() + offset, plane.width, counter, heat);
-    else accumulate_row(y, plane.u8.data() + offset, plane.width, counter, heat);
+    if (plane.depth == 16) accumulate_row(y, plane.u16.data() + offset, plane.width, sinks);
+    else accumulate_row(y, plane.u8.data() + offset, plane.width, sinks);
   }
+}
+
+std::vector<std::uint32_t> make_value_lut(std::uint32_t instance_divisor, const std::vector<value_remap>& remap) {
+  if (instance_divisor == 0 && remap.empty()) return {};
+  std::vector<std::uint32_t> lut(std::size_t{1} << 16);
+  std::vector<std::uint32_t> remapped(lut.size());
+  for (std::uint32_t v = 0; v < remapped.size(); ++v) remapped[v] = v;
+  for (const auto& r : remap) {
+    if (r.from >= remapped.size() || r.to >= remapped.size())
+      throw std::invalid_argument(fmt::format("remap {} -> {}: values must be below 65536", r.from, r.to));
+    remapped[r.from] = r.to;
+  }
+  for (std::uint32_t v = 0; v < lut.size(); ++v) {
+    const std::uint32_t divided = instance_divisor && v >= instance_divisor ? v / instance_divisor : v;
+    lut[v] = remapped[divided];
+  }
+  return lut;
 }
 
 }  // namespace maskscan::detail

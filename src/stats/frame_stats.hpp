@@ -67,12 +67,13 @@ class frame_counter {
 class heatmap_accumulator {
  public:
   heatmap_accumulator(std::size_t classes, const std::vector<std::uint32_t>& ignore);
-  void begin(std::uint32_t width, std::uint32_t height);
+  /// Starts a frame of `group` ("" without grouping): each group has its own heatmaps.
+  void begin(std::uint32_t width, std::uint32_t height, const std::string& group = {});
   void add_run(std::uint32_t y, std::uint32_t x0, std::uint32_t x1, std::uint32_t value) {
     if (value < classes_ && counted_[value]) runs_.push_back({y, x0, x1, value});
   }
   /// The accumulated heatmaps as counts; the accumulator is empty afterwards.
-  std::map<resolution, heatmap_set> take();
+  std::map<heatmap_key, heatmap_set> take();
 
  private:
   struct diff_set {
@@ -88,27 +89,42 @@ class heatmap_accumulator {
 
   std::size_t classes_;
   std::vector<bool> counted_;  // per class id: not ignore-listed
-  std::map<resolution, diff_set> sets_;
+  std::map<heatmap_key, diff_set> sets_;
   diff_set* current_ = nullptr;
+  const heatmap_key* current_key_ = nullptr;
   std::vector<run> runs_;                // the batch's runs, frame after frame, rows in order
   std::vector<std::size_t> frame_start_;  // index in runs_ where each frame of the batch starts
 };
 
-/// One row of a frame into the counter and (optionally) the heatmaps: the hot loop of a scan.
+/// Where the runs of a frame go. `lut` (65536 entries, or null for none) turns raw values into the
+/// values counted: the instance divisor and the remap (scan_options) folded into one table.
+struct frame_sinks {
+  frame_counter& counter;
+  heatmap_accumulator* heat = nullptr;
+  const std::uint32_t* lut = nullptr;
+};
+
+/// One row of a frame into the sinks: the hot loop of a scan.
 template <class T>
-void accumulate_row(std::uint32_t y, const T* row, std::uint32_t width, frame_counter& counter,
-                    heatmap_accumulator* heat) {
-  for_each_run(row, width, [&](std::uint32_t x0, std::uint32_t x1, std::uint32_t value) {
-    counter.add_run(value, x1 - x0);
-    if (heat) heat->add_run(y, x0, x1, value);
+void accumulate_row(std::uint32_t y, const T* row, std::uint32_t width, const frame_sinks& sinks) {
+  for_each_run(row, width, [&](std::uint32_t x0, std::uint32_t x1, std::uint32_t raw) {
+    const std::uint32_t value = sinks.lut ? sinks.lut[raw] : raw;
+    sinks.counter.add_run(value, x1 - x0);
+    if (sinks.heat) sinks.heat->add_run(y, x0, x1, value);
   });
 }
 
-/// Feeds a decoded plane to a counter and (optionally) heatmaps, row by row.
-void accumulate_plane(const label_plane& plane, frame_counter& counter, heatmap_accumulator* heat);
+/// Feeds a decoded plane to the sinks row by row (counter.begin and heat->begin must have been called).
+void accumulate_plane(const label_plane& plane, const frame_sinks& sinks);
 
-/// Adds every heatmap set of `from` into `into` (sets of a new resolution are moved over).
-/// Throws std::invalid_argument if two sets of one resolution differ in class count.
-void add_heatmaps(std::map<resolution, heatmap_set>& into, std::map<resolution, heatmap_set> from);
+/// The value table of scan_options' instance divisor and remap: lut[raw] = remap(divide(raw)) for
+/// every 16-bit raw value. Empty when neither is set (values count as they are).
+std::vector<std::uint32_t> make_value_lut(std::uint32_t instance_divisor, const std::vector<value_remap>& remap);
+
+/// Adds every heatmap set of `from` into `into` (sets of a new key are moved over).
+/// Throws std::invalid_argument if two sets of one key differ in class count.
+void add_heatmaps(std::map<heatmap_key, heatmap_set>& into, std::map<heatmap_key, heatmap_set> from);
+/// Adds component size histograms class by class.
+void add_component_sizes(std::vector<size_histogram>& into, const std::vector<size_histogram>& from);
 
 }  // namespace maskscan::detail

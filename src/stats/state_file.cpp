@@ -1,14 +1,19 @@
 // The versioned binary form of dataset_stats (`--save-state`, `maskscan merge`).
 //
 // Layout, all integers little-endian:
-//   "MSKSTATE" u32 version
+//   "MSKSTATE" u32 version (2)
 //   u32 classes, classes x string            (string = u32 length + bytes)
 //   u32 ignores, ignores x u32
 //   u8 has_heatmaps
-//   u64 frames, frames x {string path, u32 width, u32 height, classes x u64,
-//                         u32 n, n x {u32 value, u64 pixels} (ignored), same for out of range}
-//   u64 errors, errors x {string path, u32 code, string message}
-//   u32 heatmap sets, sets x {u32 width, u32 height, u64 frames, classes*height*width x u32}
+//   u32 colours, colours x {u32 rgba, u32 value}
+//   u32 remaps, remaps x {u32 from, u32 to}
+//   u32 instance_divisor, u32 components, string grouping
+//   u64 frames, frames x {string path, string group, u32 width, u32 height, classes x u64,
+//                         values (ignored), values (out of range), values (unknown colours),
+//                         u32 n, n x u32 (instances)}     (values = u32 n, n x {u32 value, u64 pixels})
+//   u64 errors, errors x {string path, string group, u32 code, string message}
+//   u32 heatmap sets, sets x {string group, u32 width, u32 height, u64 frames, classes*height*width x u32}
+//   u32 component groups, groups x {string group, u32 classes, classes x {u64 n, n x {u64 size, u64 count}}}
 //   u32 CRC-32 of everything before it
 #include <maskscan/stats.hpp>
 
@@ -105,9 +110,17 @@ void save_state(const dataset_stats& stats, const std::filesystem::path& file) {
     w.put(static_cast<std::uint32_t>(stats.ignore.size()));
     for (auto v : stats.ignore) w.put(v);
     w.put(static_cast<std::uint8_t>(stats.has_heatmaps));
+    w.put(static_cast<std::uint32_t>(stats.colours.size()));
+    for (const auto& c : stats.colours) { w.put(c.colour.packed()); w.put(c.value); }
+    w.put(static_cast<std::uint32_t>(stats.remap.size()));
+    for (const auto& r : stats.remap) { w.put(r.from); w.put(r.to); }
+    w.put(stats.instance_divisor);
+    w.put(static_cast<std::uint32_t>(stats.components));
+    w.str(stats.grouping);
     w.put(static_cast<std::uint64_t>(stats.frames.size()));
     for (const auto& row : stats.frames) {
       w.str(row.path);
+      w.str(row.group);
       w.put(row.width);
       w.put(row.height);
       if (row.class_pixels.size() != stats.class_names.size())
@@ -115,19 +128,33 @@ void save_state(const dataset_stats& stats, const std::filesystem::path& file) {
       for (auto p : row.class_pixels) w.put(p);
       w.values(row.ignored);
       w.values(row.out_of_range);
+      w.values(row.unknown_colours);
+      w.put(static_cast<std::uint32_t>(row.instances.size()));
+      for (auto n : row.instances) w.put(n);
     }
     w.put(static_cast<std::uint64_t>(stats.errors.size()));
     for (const auto& e : stats.errors) {
       w.str(e.path);
+      w.str(e.group);
       w.put(static_cast<std::uint32_t>(e.code));
       w.str(e.message);
     }
     w.put(static_cast<std::uint32_t>(stats.heatmaps.size()));
     for (const auto& [key, heat] : stats.heatmaps) {
+      w.str(key.group);
       w.put(heat.width);
       w.put(heat.height);
       w.put(heat.frames);
       w.bytes(heat.counts.data(), heat.counts.size() * sizeof(std::uint32_t));
+    }
+    w.put(static_cast<std::uint32_t>(stats.component_sizes.size()));
+    for (const auto& [group, sizes] : stats.component_sizes) {
+      w.str(group);
+      w.put(static_cast<std::uint32_t>(sizes.size()));
+      for (const auto& hist : sizes) {
+        w.put(static_cast<std::uint64_t>(hist.size()));
+        for (const auto& [size, count] : hist) { w.put(size); w.put(count); }
+      }
     }
     w.finish();
   });
@@ -159,24 +186,37 @@ dataset_stats load_state(const std::filesystem::path& file) {
   stats.ignore.resize(r.count(r.get<std::uint32_t>(), 4));
   for (auto& v : stats.ignore) v = r.get<std::uint32_t>();
   stats.has_heatmaps = r.get<std::uint8_t>() != 0;
-  stats.frames.resize(r.count(r.get<std::uint64_t>(), 20 + 8 * classes));
+  stats.colours.resize(r.count(r.get<std::uint32_t>(), 8));
+  for (auto& c : stats.colours) { c.colour = rgba::unpack(r.get<std::uint32_t>()); c.value = r.get<std::uint32_t>(); }
+  stats.remap.resize(r.count(r.get<std::uint32_t>(), 8));
+  for (auto& m : stats.remap) { m.from = r.get<std::uint32_t>(); m.to = r.get<std::uint32_t>(); }
+  stats.instance_divisor = r.get<std::uint32_t>();
+  stats.components = r.get<std::uint32_t>();
+  stats.grouping = r.str();
+  stats.frames.resize(r.count(r.get<std::uint64_t>(), 32 + 8 * classes));
   for (auto& row : stats.frames) {
     row.path = r.str();
+    row.group = r.str();
     row.width = r.get<std::uint32_t>();
     row.height = r.get<std::uint32_t>();
     row.class_pixels.resize(classes);
     for (auto& p : row.class_pixels) p = r.get<std::uint64_t>();
     row.ignored = r.values();
     row.out_of_range = r.values();
+    row.unknown_colours = r.values();
+    row.instances.resize(r.count(r.get<std::uint32_t>(), 4));
+    for (auto& n : row.instances) n = r.get<std::uint32_t>();
   }
-  stats.errors.resize(r.count(r.get<std::uint64_t>(), 12));
+  stats.errors.resize(r.count(r.get<std::uint64_t>(), 16));
   for (auto& e : stats.errors) {
     e.path = r.str();
+    e.group = r.str();
     e.code = static_cast<errc>(r.get<std::uint32_t>());
     e.message = r.str();
   }
-  const auto sets = r.count(r.get<std::uint32_t>(), 16);
+  const auto sets = r.count(r.get<std::uint32_t>(), 20);
   for (std::uint64_t i = 0; i < sets; ++i) {
+    std::string group = r.str();
     heatmap_set heat;
     heat.width = r.get<std::uint32_t>();
     heat.height = r.get<std::uint32_t>();
@@ -186,8 +226,23 @@ dataset_stats load_state(const std::filesystem::path& file) {
     cells *= classes;
     heat.counts.resize(r.count(cells, 4));
     r.bytes(heat.counts.data(), heat.counts.size() * sizeof(std::uint32_t));
-    if (!stats.heatmaps.emplace(resolution{heat.width, heat.height}, std::move(heat)).second)
-      r.fail("two heatmap sets of one resolution");
+    heatmap_key key{std::move(group), heat.width, heat.height};
+    if (!stats.heatmaps.emplace(std::move(key), std::move(heat)).second)
+      r.fail("two heatmap sets of one group and resolution");
+  }
+  const auto component_groups = r.count(r.get<std::uint32_t>(), 8);
+  for (std::uint64_t i = 0; i < component_groups; ++i) {
+    std::string group = r.str();
+    std::vector<size_histogram> sizes(r.count(r.get<std::uint32_t>(), 8));
+    for (auto& hist : sizes) {
+      const auto n = r.count(r.get<std::uint64_t>(), 16);
+      for (std::uint64_t k = 0; k < n; ++k) {
+        const auto size = r.get<std::uint64_t>();
+        hist[size] = r.get<std::uint64_t>();
+      }
+    }
+    if (!stats.component_sizes.emplace(std::move(group), std::move(sizes)).second)
+      r.fail("two component entries of one group");
   }
   if (!r.done()) r.fail("trailing bytes");
   normalize(stats);

@@ -33,6 +33,7 @@ namespace fs = std::filesystem;
 namespace json = boost::json;
 using maskscan::dataset_stats;
 using maskscan::errc;
+using maskscan::heatmap_key;
 using maskscan::heatmap_set;
 using maskscan::make_stats;
 using maskscan::scan_result;
@@ -275,9 +276,9 @@ scan_result summary_result() {
   r.stats.frames.push_back({"c.png", 3, 1, {1, 0, 0}, {{255, 1}}, {{7, 1}}});
   r.stats.errors.push_back({"d.png", errc::corrupt_png, "bad CRC in IDAT"});
   r.stats.errors.push_back({"e.png", errc::not_png, "no PNG signature"});
-  r.stats.heatmaps[{4, 3}] = make_heat(3, 3, 4, 0);
-  r.stats.heatmaps[{2, 2}] = make_heat(3, 2, 2, 1);
-  r.stats.heatmaps[{3, 1}] = make_heat(3, 1, 3, 2);
+  r.stats.heatmaps[heatmap_key{"", 4, 3}] = make_heat(3, 3, 4, 0);
+  r.stats.heatmaps[heatmap_key{"", 2, 2}] = make_heat(3, 2, 2, 1);
+  r.stats.heatmaps[heatmap_key{"", 3, 1}] = make_heat(3, 1, 3, 2);
   normalize(r.stats);
   r.options.class_names = r.stats.class_names;
   r.options.ignore = {255};
@@ -459,12 +460,12 @@ TEST_CASE("write_outputs writes summary.json, frames.csv and one .npy per resolu
   CHECK(csv.substr(0, csv.find('\n')) == "path,width,height,road,car,sky,ignored,out_of_range");
   CHECK(std::count(csv.begin(), csv.end(), '\n') == 4);  // header + 3 rows
   for (const auto& [res, heat] : result.stats.heatmaps) {
-    const auto name = "heatmaps_" + std::to_string(res.first) + "x" + std::to_string(res.second) + ".npy";
+    const auto name = "heatmaps_" + std::to_string(res.width) + "x" + std::to_string(res.height) + ".npy";
     CAPTURE(name);
     const auto npy = parse_npy(read_file(out / name));
     CHECK(npy.classes == 3);
-    CHECK(npy.width == res.first);
-    CHECK(npy.height == res.second);
+    CHECK(npy.width == res.width);
+    CHECK(npy.height == res.height);
     CHECK(npy.values == heat.counts);
   }
   json::error_code ec;

@@ -169,7 +169,7 @@ const std::map<std::string, expected_error>& shared_corpus_expectations() {
 struct bad_input_folder {
   test::temp_dir dir;
   std::map<std::string, test::value_counts> good;  ///< relative path -> the truth
-  std::map<std::string, resolution> good_size;
+  std::map<std::string, std::pair<std::uint32_t, std::uint32_t>> good_size;
   std::map<std::string, expected_error> bad;       ///< relative path -> the error it must get
   frame_source source;  ///< listed while vanishing.png still existed; it is deleted since
 
@@ -286,15 +286,15 @@ void check_scan(const bad_input_folder& folder, const scan_result& result) {
   // The good files' counts are exactly the truth, and the totals are their sums.
   std::vector<std::uint64_t> class_pixels(class_count);
   std::uint64_t pixels = 0;
-  std::map<resolution, std::uint64_t> frames_per_size;
+  std::map<heatmap_key, std::uint64_t> frames_per_size;
   for (const auto& row : good_only.frames) {
     CAPTURE(row.path);
     REQUIRE(folder.good.count(row.path) == 1);
     CHECK(counts_of(row) == folder.good.at(row.path));
-    CHECK(resolution{row.width, row.height} == folder.good_size.at(row.path));
+    CHECK(std::pair{row.width, row.height} == folder.good_size.at(row.path));
     for (const auto& [value, n] : folder.good.at(row.path)) class_pixels.at(value) += n;
     pixels += std::uint64_t{row.width} * row.height;
-    ++frames_per_size[{row.width, row.height}];
+    ++frames_per_size[heatmap_key{"", row.width, row.height}];
   }
   const auto totals = compute_totals(good_only);
   CHECK(totals.frames == folder.good.size());

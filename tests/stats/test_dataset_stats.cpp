@@ -22,7 +22,7 @@ using maskscan::file_error;
 using maskscan::frame_row;
 using maskscan::heatmap_set;
 using maskscan::make_stats;
-using maskscan::resolution;
+using maskscan::heatmap_key;
 using maskscan::value_pixels;
 
 /// Three frames and two errors; every total below was computed by hand from these rows.
@@ -180,7 +180,7 @@ const std::vector<std::string> merge_names{"bg", "lane", "car", "person"};
 const std::vector<std::uint32_t> merge_ignore{0xff};
 
 /// Random rows, errors and heatmaps (from `resolutions`), all from `rng`.
-dataset_stats random_stats(std::mt19937& rng, const std::string& prefix, const std::vector<resolution>& resolutions) {
+dataset_stats random_stats(std::mt19937& rng, const std::string& prefix, const std::vector<std::pair<std::uint32_t, std::uint32_t>>& resolutions) {
   auto s = make_stats(merge_names, merge_ignore, true);
   const int rows = 3 + static_cast<int>(rng() % 8);
   for (int r = 0; r < rows; ++r) {
@@ -206,7 +206,7 @@ dataset_stats random_stats(std::mt19937& rng, const std::string& prefix, const s
     h.frames = 1 + rng() % 20;
     for (std::size_t i = 0; i < merge_names.size() * res.first * res.second; ++i)
       h.counts.push_back(static_cast<std::uint32_t>(rng() % (h.frames + 1)));
-    s.heatmaps[res] = std::move(h);
+    s.heatmaps[heatmap_key{"", res.first, res.second}] = std::move(h);
   }
   return s;
 }
@@ -229,7 +229,7 @@ TEST_CASE("merge is commutative and associative and sums rows, errors and heatma
   // Independent truth: every row and error of the three, sorted; heatmaps summed cell by cell.
   std::vector<frame_row> want_rows;
   std::vector<file_error> want_errors;
-  std::map<resolution, heatmap_set> want_heat;
+  std::map<heatmap_key, heatmap_set> want_heat;
   for (const auto& x : s) {
     want_rows.insert(want_rows.end(), x.frames.begin(), x.frames.end());
     want_errors.insert(want_errors.end(), x.errors.begin(), x.errors.end());

@@ -18,7 +18,7 @@ namespace {
 
 using maskscan::frame_row;
 using maskscan::heatmap_set;
-using maskscan::resolution;
+using maskscan::heatmap_key;
 using maskscan::value_pixels;
 using maskscan::detail::add_heatmaps;
 using maskscan::test::add_to_heatmaps;
@@ -217,7 +217,7 @@ TEST_CASE("add_to_heatmaps counts, per class and pixel, the frames holding that 
           "[stats]") {
   // 3 classes, class 1 ignored. Three 3x2 frames (one of them 16-bit) and one 2x2 frame.
   const std::vector<std::uint32_t> ignore{1};
-  std::map<resolution, heatmap_set> heat;
+  std::map<heatmap_key, heatmap_set> heat;
   add_to_heatmaps(plane8(3, 2, {0, 1, 2,  //
                                 2, 2, 9}),
                   3, ignore, heat);
@@ -232,10 +232,10 @@ TEST_CASE("add_to_heatmaps counts, per class and pixel, the frames holding that 
                   3, ignore, heat);
 
   REQUIRE(heat.size() == 2);
-  REQUIRE(heat.count(resolution{3, 2}) == 1);
-  REQUIRE(heat.count(resolution{2, 2}) == 1);
+  REQUIRE(heat.count(heatmap_key{"", 3, 2}) == 1);
+  REQUIRE(heat.count(heatmap_key{"", 2, 2}) == 1);
 
-  const heatmap_set& big = heat.at(resolution{3, 2});
+  const heatmap_set& big = heat.at(heatmap_key{"", 3, 2});
   CHECK(big.width == 3);
   CHECK(big.height == 2);
   CHECK(big.frames == 3);
@@ -247,7 +247,7 @@ TEST_CASE("add_to_heatmaps counts, per class and pixel, the frames holding that 
   };
   CHECK(big.counts == want_big);
 
-  const heatmap_set& small = heat.at(resolution{2, 2});
+  const heatmap_set& small = heat.at(heatmap_key{"", 2, 2});
   CHECK(small.width == 2);
   CHECK(small.height == 2);
   CHECK(small.frames == 1);
@@ -260,14 +260,14 @@ TEST_CASE("add_to_heatmaps counts, per class and pixel, the frames holding that 
 }
 
 TEST_CASE("add_to_heatmaps keys a set by (width, height), so WxH and HxW are different sets", "[stats]") {
-  std::map<resolution, heatmap_set> heat;
+  std::map<heatmap_key, heatmap_set> heat;
   add_to_heatmaps(plane8(3, 1, {0, 1, 1}), 2, {}, heat);
   add_to_heatmaps(plane8(1, 3, {1, 1, 0}), 2, {}, heat);
   REQUIRE(heat.size() == 2);
-  CHECK(heat.at(resolution{3, 1}).counts == std::vector<std::uint32_t>{1, 0, 0, 0, 1, 1});
-  CHECK(heat.at(resolution{1, 3}).counts == std::vector<std::uint32_t>{0, 0, 1, 1, 1, 0});
-  CHECK(heat.at(resolution{3, 1}).frames == 1);
-  CHECK(heat.at(resolution{1, 3}).frames == 1);
+  CHECK(heat.at(heatmap_key{"", 3, 1}).counts == std::vector<std::uint32_t>{1, 0, 0, 0, 1, 1});
+  CHECK(heat.at(heatmap_key{"", 1, 3}).counts == std::vector<std::uint32_t>{0, 0, 1, 1, 1, 0});
+  CHECK(heat.at(heatmap_key{"", 3, 1}).frames == 1);
+  CHECK(heat.at(heatmap_key{"", 1, 3}).frames == 1);
 }
 
 TEST_CASE("a heatmap summed over its pixels equals the class pixel counts of its frames", "[stats]") {
@@ -279,7 +279,7 @@ TEST_CASE("a heatmap summed over its pixels equals the class pixel counts of its
   const std::vector<std::uint32_t> ignore{2, 260};
   const std::uint32_t value_limit = depth == 16 ? 400 : 256;
 
-  std::map<resolution, heatmap_set> heat;
+  std::map<heatmap_key, heatmap_set> heat;
   std::vector<std::uint32_t> naive_cells(classes * w * h, 0);  // naive heatmap
   std::vector<std::uint64_t> naive_pixels(classes, 0);         // naive class pixel totals
   maskscan::test::reused_counter histogram;
@@ -304,7 +304,7 @@ TEST_CASE("a heatmap summed over its pixels equals the class pixel counts of its
   }
 
   REQUIRE(heat.size() == 1);
-  const auto& set = heat.at(resolution{w, h});
+  const auto& set = heat.at(heatmap_key{"", w, h});
   CHECK(set.frames == frames);
   REQUIRE(set.counts.size() == classes * w * h);
   CHECK(set.counts == naive_cells);
@@ -321,23 +321,23 @@ TEST_CASE("add_heatmaps sums sets of one resolution and moves over sets of a new
   auto set = [](std::uint32_t w, std::uint32_t h, std::uint64_t frames, std::vector<std::uint32_t> counts) {
     return heatmap_set{w, h, frames, std::move(counts)};
   };
-  std::map<resolution, heatmap_set> into;
-  into[{2, 1}] = set(2, 1, 3, {1, 2, 3, 0});
-  std::map<resolution, heatmap_set> from;
-  from[{2, 1}] = set(2, 1, 2, {1, 0, 2, 2});
-  from[{1, 1}] = set(1, 1, 5, {4, 1});
+  std::map<heatmap_key, heatmap_set> into;
+  into[heatmap_key{"", 2, 1}] = set(2, 1, 3, {1, 2, 3, 0});
+  std::map<heatmap_key, heatmap_set> from;
+  from[heatmap_key{"", 2, 1}] = set(2, 1, 2, {1, 0, 2, 2});
+  from[heatmap_key{"", 1, 1}] = set(1, 1, 5, {4, 1});
   add_heatmaps(into, from);
 
   REQUIRE(into.size() == 2);
-  CHECK(into.at({2, 1}) == set(2, 1, 5, {2, 2, 5, 2}));
-  CHECK(into.at({1, 1}) == set(1, 1, 5, {4, 1}));
+  CHECK(into.at(heatmap_key{"", 2, 1}) == set(2, 1, 5, {2, 2, 5, 2}));
+  CHECK(into.at(heatmap_key{"", 1, 1}) == set(1, 1, 5, {4, 1}));
 }
 
 TEST_CASE("add_heatmaps refuses sets of one resolution with different class counts", "[stats]") {
-  std::map<resolution, heatmap_set> into;
-  into[{2, 1}] = heatmap_set{2, 1, 1, {1, 0, 0, 1}};  // 2 classes
-  std::map<resolution, heatmap_set> from;
-  from[{2, 1}] = heatmap_set{2, 1, 1, {1, 0, 0, 1, 1, 1}};  // 3 classes
+  std::map<heatmap_key, heatmap_set> into;
+  into[heatmap_key{"", 2, 1}] = heatmap_set{2, 1, 1, {1, 0, 0, 1}};  // 2 classes
+  std::map<heatmap_key, heatmap_set> from;
+  from[heatmap_key{"", 2, 1}] = heatmap_set{2, 1, 1, {1, 0, 0, 1, 1, 1}};  // 3 classes
   CHECK_THROWS_AS(add_heatmaps(into, from), std::invalid_argument);
 }
 

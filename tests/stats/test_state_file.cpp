@@ -33,7 +33,7 @@ using maskscan::errc;
 using maskscan::heatmap_set;
 using maskscan::load_state;
 using maskscan::make_stats;
-using maskscan::resolution;
+using maskscan::heatmap_key;
 using maskscan::save_state;
 
 using maskscan::test::temp_dir;
@@ -74,7 +74,7 @@ struct encoder {
 };
 
 /// Everything up to (not including) the heatmap section.
-encoder encode_head(const dataset_stats& s, std::uint32_t version = 1) {
+encoder encode_head(const dataset_stats& s, std::uint32_t version = 2) {
   encoder e;
   e.b = "MSKSTATE";
   e.u32(version);
@@ -83,9 +83,20 @@ encoder encode_head(const dataset_stats& s, std::uint32_t version = 1) {
   e.u32(static_cast<std::uint32_t>(s.ignore.size()));
   for (auto v : s.ignore) e.u32(v);
   e.u8(s.has_heatmaps ? 1 : 0);
+  e.u32(static_cast<std::uint32_t>(s.colours.size()));
+  for (const auto& c : s.colours) {
+    e.u32(std::uint32_t{c.colour.r} << 24 | std::uint32_t{c.colour.g} << 16 | std::uint32_t{c.colour.b} << 8 | c.colour.a);
+    e.u32(c.value);
+  }
+  e.u32(static_cast<std::uint32_t>(s.remap.size()));
+  for (const auto& r : s.remap) { e.u32(r.from); e.u32(r.to); }
+  e.u32(s.instance_divisor);
+  e.u32(s.components);
+  e.str(s.grouping);
   e.u64(s.frames.size());
   for (const auto& row : s.frames) {
     e.str(row.path);
+    e.str(row.group);
     e.u32(row.width);
     e.u32(row.height);
     for (auto p : row.class_pixels) e.u64(p);
@@ -93,19 +104,25 @@ encoder encode_head(const dataset_stats& s, std::uint32_t version = 1) {
     for (const auto& v : row.ignored) { e.u32(v.value); e.u64(v.pixels); }
     e.u32(static_cast<std::uint32_t>(row.out_of_range.size()));
     for (const auto& v : row.out_of_range) { e.u32(v.value); e.u64(v.pixels); }
+    e.u32(static_cast<std::uint32_t>(row.unknown_colours.size()));
+    for (const auto& v : row.unknown_colours) { e.u32(v.value); e.u64(v.pixels); }
+    e.u32(static_cast<std::uint32_t>(row.instances.size()));
+    for (auto n : row.instances) e.u32(n);
   }
   e.u64(s.errors.size());
   for (const auto& err : s.errors) {
     e.str(err.path);
+    e.str(err.group);
     e.u32(static_cast<std::uint32_t>(err.code));
     e.str(err.message);
   }
   return e;
 }
 
-void encode_sets(encoder& e, const std::vector<heatmap_set>& sets) {
+void encode_sets(encoder& e, const std::vector<std::pair<std::string, heatmap_set>>& sets) {
   e.u32(static_cast<std::uint32_t>(sets.size()));
-  for (const auto& h : sets) {
+  for (const auto& [group, h] : sets) {
+    e.str(group);
     e.u32(h.width);
     e.u32(h.height);
     e.u64(h.frames);
@@ -113,11 +130,24 @@ void encode_sets(encoder& e, const std::vector<heatmap_set>& sets) {
   }
 }
 
-std::string encode(const dataset_stats& s, std::uint32_t version = 1) {
+void encode_components(encoder& e, const dataset_stats& s) {
+  e.u32(static_cast<std::uint32_t>(s.component_sizes.size()));
+  for (const auto& [group, sizes] : s.component_sizes) {
+    e.str(group);
+    e.u32(static_cast<std::uint32_t>(sizes.size()));
+    for (const auto& hist : sizes) {
+      e.u64(hist.size());
+      for (const auto& [size, count] : hist) { e.u64(size); e.u64(count); }
+    }
+  }
+}
+
+std::string encode(const dataset_stats& s, std::uint32_t version = 2) {
   auto e = encode_head(s, version);
-  std::vector<heatmap_set> sets;
-  for (const auto& [res, h] : s.heatmaps) sets.push_back(h);
+  std::vector<std::pair<std::string, heatmap_set>> sets;
+  for (const auto& [key, h] : s.heatmaps) sets.emplace_back(key.group, h);
   encode_sets(e, sets);
+  encode_components(e, s);
   return e.finish();
 }
 
@@ -189,8 +219,8 @@ TEST_CASE("save_state then load_state gives back the same statistics", "[stats]"
   const auto loaded = load_state(file);
   CHECK(loaded == original);
   CHECK(loaded.heatmaps.size() == 2);
-  CHECK(loaded.heatmaps.at(resolution{8, 6}).frames == 3);
-  CHECK(loaded.heatmaps.at(resolution{5, 9}).frames == 2);
+  CHECK(loaded.heatmaps.at(heatmap_key{"", 8, 6}).frames == 3);
+  CHECK(loaded.heatmaps.at(heatmap_key{"", 5, 9}).frames == 2);
 }
 
 TEST_CASE("save_state writes the documented little-endian layout ending in a CRC-32", "[stats]") {
@@ -202,7 +232,7 @@ TEST_CASE("save_state writes the documented little-endian layout ending in a CRC
 
   REQUIRE(bytes.size() > 16);
   CHECK(bytes.substr(0, 8) == "MSKSTATE");
-  CHECK(bytes.substr(8, 4) == std::string("\x01\x00\x00\x00", 4));
+  CHECK(bytes.substr(8, 4) == std::string("\x02\x00\x00\x00", 4));
   std::uint32_t stored = 0;
   for (int i = 0; i < 4; ++i)
     stored |= std::uint32_t{static_cast<unsigned char>(bytes[bytes.size() - 4 + static_cast<std::size_t>(i)])} << (8 * i);
@@ -217,8 +247,8 @@ TEST_CASE("load_state reads a file written from the documented layout", "[stats]
   want.frames.push_back({"x.png", 2, 1, {1, 0}, {{9, 1}}, {}});
   want.frames.push_back({"y.png", 1, 2, {0, 1}, {}, {{300, 1}}});
   want.errors.push_back({"z.png", errc::io_error, "EIO"});
-  want.heatmaps[{2, 1}] = heatmap_set{2, 1, 1, {1, 0, 0, 0}};
-  want.heatmaps[{1, 2}] = heatmap_set{1, 2, 1, {0, 0, 0, 1}};
+  want.heatmaps[heatmap_key{"", 2, 1}] = heatmap_set{2, 1, 1, {1, 0, 0, 0}};
+  want.heatmaps[heatmap_key{"", 1, 2}] = heatmap_set{1, 2, 1, {0, 0, 0, 1}};
   write_bytes(file, encode(want));
   CHECK(load_state(file) == want);
 }
@@ -302,7 +332,8 @@ TEST_CASE("load_state throws std::runtime_error naming the file for a damaged st
     cases.push_back({"wrong magic", with_fixed_crc(b), ""});
   }
   cases.push_back({"PNG signature instead of the magic", with_fixed_crc("\x89PNG\r\n\x1a\n" + good.substr(8)), ""});
-  cases.push_back({"future version 2", encode(sample_stats(5), 2), "version"});
+  cases.push_back({"former version 1", encode(sample_stats(5), 1), "version"});
+  cases.push_back({"future version 3", encode(sample_stats(5), 3), "version"});
   cases.push_back({"future version 0xffffffff", encode(sample_stats(5), 0xffffffffU), "version"});
   cases.push_back({"version 0", encode(sample_stats(5), 0), "version"});
   cases.push_back({"body truncated, CRC valid",
@@ -336,8 +367,8 @@ TEST_CASE("load_state rejects every truncation and every single-byte change of a
   small.frames.push_back({"f.png", 2, 1, {1, 0}, {{200, 1}}, {}});
   small.frames.push_back({"g.png", 1, 1, {0, 0}, {}, {{7, 1}}});
   small.errors.push_back({"h.png", errc::not_png, "x"});
-  small.heatmaps[{2, 1}] = heatmap_set{2, 1, 1, {1, 0, 0, 0}};
-  small.heatmaps[{1, 1}] = heatmap_set{1, 1, 1, {0, 0}};
+  small.heatmaps[heatmap_key{"", 2, 1}] = heatmap_set{2, 1, 1, {1, 0, 0, 0}};
+  small.heatmaps[heatmap_key{"", 1, 1}] = heatmap_set{1, 1, 1, {0, 0}};
   const auto good = encode(small);
   write_bytes(file, good);
   REQUIRE(load_state(file) == small);
@@ -403,7 +434,8 @@ TEST_CASE("load_state rejects a heatmap set whose cell count overflows 64 bits",
   const auto file = dir.path() / "overflow.bin";
   const auto s = make_stats({"a", "b", "c", "d"}, {}, true);
   auto e = encode_head(s);
-  encode_sets(e, {heatmap_set{0x80000000U, 0x80000000U, 1, {}}});
+  encode_sets(e, {{"", heatmap_set{0x80000000U, 0x80000000U, 1, {}}}});
+  encode_components(e, s);
   write_bytes(file, e.finish());
   const auto outcome = try_load(file);
   INFO(outcome.message);
@@ -418,7 +450,8 @@ TEST_CASE("load_state rejects a state file with two heatmap sets of one resoluti
   const auto file = dir.path() / "duplicate.bin";
   const auto s = make_stats({"a"}, {}, true);
   auto e = encode_head(s);
-  encode_sets(e, {heatmap_set{1, 1, 1, {1}}, heatmap_set{1, 1, 2, {2}}});
+  encode_sets(e, {{"", heatmap_set{1, 1, 1, {1}}}, {"", heatmap_set{1, 1, 2, {2}}}});
+  encode_components(e, s);
   write_bytes(file, e.finish());
   const auto outcome = try_load(file);
   INFO(outcome.message);

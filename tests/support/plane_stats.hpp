@@ -17,16 +17,19 @@ struct reused_counter {
 inline frame_row count_frame(const detail::label_plane& plane, std::string path, std::size_t classes,
                              const std::vector<std::uint32_t>& ignore, reused_counter& reused) {
   if (!reused.counter) reused.counter.emplace(classes, ignore);
-  detail::accumulate_plane(plane, *reused.counter, nullptr);
+  reused.counter->begin(plane.width, plane.height);
+  detail::accumulate_plane(plane, {*reused.counter});
   return reused.counter->finish(std::move(path));
 }
 
 /// Adds one frame's heatmap into `into`, through a heatmap_accumulator of its own.
 inline void add_to_heatmaps(const detail::label_plane& plane, std::size_t classes,
-                            const std::vector<std::uint32_t>& ignore, std::map<resolution, heatmap_set>& into) {
+                            const std::vector<std::uint32_t>& ignore, std::map<heatmap_key, heatmap_set>& into) {
   detail::frame_counter counter(classes, ignore);
   detail::heatmap_accumulator heat(classes, ignore);
-  detail::accumulate_plane(plane, counter, &heat);
+  counter.begin(plane.width, plane.height);
+  heat.begin(plane.width, plane.height);
+  detail::accumulate_plane(plane, {counter, &heat});
   detail::add_heatmaps(into, heat.take());
 }
 

@@ -1,0 +1,129 @@
+#include <maskscan/grouping.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <fstream>
+#include <set>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+namespace maskscan {
+namespace {
+
+bool safe_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
+}
+
+bool ends_with_png(std::string_view s) {
+  if (s.size() < 4) return false;
+  const auto ext = s.substr(s.size() - 4);
+  return std::equal(ext.begin(), ext.end(), ".png", [](char a, char b) {
+    return std::tolower(static_cast<unsigned char>(a)) == b;
+  });
+}
+
+/// A list entry or a frame path in the form they are compared: '/' separators, no leading "./",
+/// no ".png" extension.
+std::string normalize_entry(std::string_view s) {
+  std::string out(s);
+  std::ranges::replace(out, '\\', '/');
+  while (out.starts_with("./")) out.erase(0, 2);
+  if (ends_with_png(out)) out.resize(out.size() - 4);
+  return out;
+}
+
+}  // namespace
+
+frame_grouper::frame_grouper(const scan_options& options) {
+  if (!options.group_by.empty() && !options.splits.empty())
+    throw std::invalid_argument("--group-by and --split cannot be combined: choose one way of grouping");
+  if (!options.group_by.empty()) {
+    try {
+      regex_ = std::regex(options.group_by, std::regex::ECMAScript);
+    } catch (const std::regex_error& e) {
+      throw std::invalid_argument(fmt::format("--group-by '{}': not a valid regular expression ({})",
+                                              options.group_by, e.what()));
+    }
+    if (regex_.mark_count() != 1)
+      throw std::invalid_argument(fmt::format(
+          "--group-by '{}': needs exactly one capture group (it has {}); the captured text names the group, "
+          "e.g. '_(FV|RV|MVL|MVR)\\.png$'; use (?:...) for other parentheses",
+          options.group_by, regex_.mark_count()));
+    kind_ = kind::regex;
+    description_ = "group-by:" + options.group_by;
+    return;
+  }
+  if (options.splits.empty()) return;
+  std::set<std::string> names;
+  for (const auto& s : options.splits) {
+    if (s.name.empty() || !std::ranges::all_of(s.name, safe_char))
+      throw std::invalid_argument(fmt::format(
+          "--split '{}': a split name must be letters, digits, '.', '_' or '-' (it names an output directory)", s.name));
+    if (s.name == "." || s.name == ".." || s.name == unlisted_group)
+      throw std::invalid_argument(fmt::format("--split '{}': that name is reserved", s.name));
+    if (!names.insert(s.name).second) throw std::invalid_argument(fmt::format("--split '{}': named twice", s.name));
+    for (const auto& frame : s.frames) {
+      const auto entry = normalize_entry(frame);
+      if (entry.empty()) continue;
+      const auto [it, inserted] = listed_.emplace(entry, s.name);
+      if (!inserted && it->second != s.name)
+        throw std::invalid_argument(fmt::format("--split: '{}' is listed in both '{}' and '{}'; a frame can be in "
+                                                "one split only (else the groups would not add up to the whole)",
+                                                frame, it->second, s.name));
+    }
+  }
+  kind_ = kind::splits;
+  description_ = "split:";
+  for (const auto& s : options.splits) description_ += fmt::format("{}({} frames);", s.name, s.frames.size());
+}
+
+std::string frame_grouper::group_of(std::string_view path) const {
+  switch (kind_) {
+    case kind::none: return {};
+    case kind::regex: {
+      std::match_results<std::string_view::const_iterator> m;
+      if (std::regex_search(path.begin(), path.end(), m, regex_) && m[1].matched && m[1].length() > 0)
+        return m[1].str();
+      return std::string(unmatched_group);
+    }
+    case kind::splits: {
+      // The whole path, then each end of it after a '/', longest first.
+      const std::string key = normalize_entry(path);
+      std::string_view rest = key;
+      while (true) {
+        if (const auto it = listed_.find(std::string(rest)); it != listed_.end()) return it->second;
+        const auto slash = rest.find('/');
+        if (slash == std::string_view::npos) break;
+        rest.remove_prefix(slash + 1);
+      }
+      return std::string(unlisted_group);
+    }
+  }
+  return {};
+}
+
+std::string group_directory_name(std::string_view group) {
+  std::string out(group);
+  for (char& c : out)
+    if (!safe_char(c)) c = '_';
+  if (out.empty() || out == "." || out == "..") out = "_";
+  return out;
+}
+
+split load_split(std::string name, const std::filesystem::path& list_file) {
+  std::ifstream in(list_file);
+  if (!in) throw std::runtime_error(fmt::format("{}: cannot open the split list", list_file.string()));
+  split s;
+  s.name = std::move(name);
+  for (std::string line; std::getline(in, line);) {
+    const auto b = line.find_first_not_of(" \t\r");
+    if (b == std::string::npos || line[b] == '#') continue;
+    const auto e = line.find_last_not_of(" \t\r");
+    s.frames.push_back(line.substr(b, e - b + 1));
+  }
+  if (s.frames.empty()) throw std::runtime_error(fmt::format("{}: the split list names no frame", list_file.string()));
+  return s;
+}
+
+}  // namespace maskscan
