@@ -40,7 +40,7 @@ outcome process(std::span<const std::byte> png, decoder_kind decoder) {
   const auto options = fuzz_options(decoder);
   detail::frame_processor processor(options);
   outcome r{processor.process(png, "fuzz.png"), {}};
-  r.heatmaps = processor.take_heatmaps();
+  r.heatmaps = processor.take().heatmaps;
   return r;
 }
 

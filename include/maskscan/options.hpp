@@ -56,6 +56,8 @@ struct scan_options {
   bool serial = false;
   /// Accumulate per-class heatmaps (one set per frame resolution).
   bool heatmaps = false;
+  /// The class map's name (a built-in name or a file), for reports.
+  std::string labels = "woodscape";
   /// Class names; class id k is names[k]. Values >= names.size() are "out of range".
   std::vector<std::string> class_names = woodscape_class_names();
   /// Values that are deliberately unlabelled: counted separately, excluded from class fractions.

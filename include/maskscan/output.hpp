@@ -11,17 +11,24 @@ namespace maskscan {
 
 inline constexpr int summary_schema_version = 1;
 
-/// summary.json, frames.csv and (if present) heatmaps_<W>x<H>.npy into `dir` (created if needed).
-void write_outputs(const scan_result& result, const std::filesystem::path& dir);
+/// Into `dir` (created if needed): summary.json, frames.csv, weights.csv, cooccurrence.csv,
+/// components.csv (with components) and heatmaps_<W>x<H>.npy (with heatmaps). Grouped statistics:
+/// the same set of files for each group in groups/<group>/, and for all frames at the top.
+void write_outputs(const scan_result& result, const std::filesystem::path& dir, const balance_options& balance = {});
 
-void write_summary_json(const scan_result& result, const std::filesystem::path& file);
-void write_frames_csv(const dataset_stats& stats, const std::filesystem::path& file);
+/// summary.json of the whole scan (grouped statistics: all groups together).
+void write_summary_json(const scan_result& result, const std::filesystem::path& file,
+                        const balance_options& balance = {});
 /// weights.csv: per class its raw counts and every weight of class_weights (empty cell: no weight).
 void write_weights_csv(const dataset_stats& stats, const balance_options& options, const std::filesystem::path& file);
 /// cooccurrence.csv: a header row of class names, then one row per class (frames with both).
 void write_cooccurrence_csv(const dataset_stats& stats, const std::filesystem::path& file);
 /// components.csv: per class instances, mean/median/min/max size and the log2 size histogram.
 void write_components_csv(const dataset_stats& stats, const std::filesystem::path& file);
+/// frames.csv: per frame its size, class pixels, ignored/out-of-range (and unknown-colour) pixels,
+/// its LVIS repeat factor, its group and instance counts when those were asked for.
+void write_frames_csv(const dataset_stats& stats, const std::filesystem::path& file,
+                      const balance_options& balance = {});
 /// C x H x W uint32 little-endian .npy (NumPy format 1.0).
 void write_heatmap_npy(const heatmap_set& heat, std::size_t classes, const std::filesystem::path& file);
 

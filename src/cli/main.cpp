@@ -18,6 +18,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <maskscan/grouping.hpp>
 #include <maskscan/output.hpp>
 #include <maskscan/scan.hpp>
 #include <maskscan/synth.hpp>
@@ -44,8 +45,12 @@ struct scan_command {
   bool force = false;
   std::string class_names_file;
   std::uint32_t num_classes = 0;
+  std::string labels;
+  std::string remap;
+  std::vector<std::string> splits;  // NAME=LISTFILE
   std::optional<bool> progress;
   maskscan::scan_options options;
+  maskscan::balance_options balance;
 };
 
 struct synth_command {
@@ -58,6 +63,7 @@ struct merge_command {
   std::string out;
   std::string save_state;
   bool force = false;
+  maskscan::balance_options balance;
 };
 
 namespace fs = std::filesystem;
@@ -78,6 +84,58 @@ void check_output_targets(const std::string& out, const std::string& state, bool
   if (!state.empty() && fs::exists(state, ec) && !force &&
       !(!resumed_state.empty() && fs::equivalent(state, resumed_state, ec)))
     throw std::runtime_error(fmt::format("--save-state {}: the file exists; pass --force to overwrite it", state));
+}
+
+/// The flags of the balancing statistics (scan and merge).
+void add_balance_flags(CLI::App& app, maskscan::balance_options& b) {
+  app.add_option("--enet-c", b.enet_c, "ENet weights 1/ln(c + p): the constant c (> 1)")->capture_default_str();
+  app.add_option("--effective-beta", b.effective_beta,
+                 "Effective-number weights (1 - beta)/(1 - beta^n): beta, 0 <= beta < 1")
+      ->capture_default_str();
+  const std::map<std::string, maskscan::effective_unit> units{{"frames", maskscan::effective_unit::frames},
+                                                              {"pixels", maskscan::effective_unit::pixels}};
+  app.add_option("--effective-unit", b.unit,
+                 "What n counts in the effective-number weights: frames (in which the class is present) or pixels")
+      ->transform(CLI::CheckedTransformer(units, CLI::ignore_case))
+      ->default_str("frames");
+  app.add_option("--repeat-threshold", b.repeat_threshold,
+                 "LVIS repeat factors in frames.csv: r = max over the frame's classes of max(1, sqrt(t / f)), f = "
+                 "fraction of frames holding the class; the threshold t")
+      ->capture_default_str();
+}
+
+/// The class map of a scan: --labels (a built-in name or a JSON file), then --remap, then the
+/// older --num-classes / --class-names / --ignore flags on top.
+void apply_class_flags(const scan_command& cmd, maskscan::scan_options& options) {
+  if (!cmd.labels.empty()) {
+    const auto names = maskscan::builtin_class_map_names();
+    if (std::ranges::find(names, cmd.labels) != names.end()) {
+      maskscan::use_class_map(options, maskscan::builtin_class_map(cmd.labels));
+    } else if (cmd.labels.ends_with(".json") || fs::exists(cmd.labels)) {
+      maskscan::use_class_map(options, maskscan::load_class_map(cmd.labels));
+    } else {
+      std::string known;
+      for (const auto& n : names) known += (known.empty() ? "" : ", ") + n;
+      throw std::runtime_error(fmt::format("--labels {}: neither a built-in class map ({}) nor a file", cmd.labels, known));
+    }
+  }
+  if (!cmd.remap.empty()) {
+    if (!cmd.labels.empty() && cmd.labels != "cityscapes")
+      throw std::runtime_error(fmt::format("--remap {} maps Cityscapes labelIds; it cannot follow --labels {}",
+                                           cmd.remap, cmd.labels));
+    maskscan::use_class_map(options, maskscan::builtin_remap(cmd.remap));
+  }
+  const auto extra_ignore = cmd.options.ignore;  // --ignore adds to the class map's ignore values
+  if (cmd.num_classes) options.class_names = maskscan::numbered_class_names(cmd.num_classes);
+  if (!cmd.class_names_file.empty()) options.class_names = maskscan::load_class_names(cmd.class_names_file);
+  if (!cmd.labels.empty() || !cmd.remap.empty())
+    options.ignore.insert(options.ignore.end(), extra_ignore.begin(), extra_ignore.end());
+  for (const auto& spec : cmd.splits) {
+    const auto eq = spec.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size())
+      throw std::runtime_error(fmt::format("--split {}: expected NAME=LISTFILE", spec));
+    options.splits.push_back(maskscan::load_split(spec.substr(0, eq), spec.substr(eq + 1)));
+  }
 }
 
 void add_scan_flags(CLI::App& app, scan_command& cmd) {
@@ -118,10 +176,33 @@ void add_scan_flags(CLI::App& app, scan_command& cmd) {
                  "File naming the classes: one name per line, or a JSON array (default: WoodScape's 10 classes)")
       ->excludes(num)
       ->check(CLI::ExistingFile);
+  auto* labels = app.add_option("--labels", cmd.labels,
+                 "Class map: a built-in name (woodscape, cityscapes, cityscapes-train, camvid11, pascal-voc, "
+                 "ade20k-150) or a class-map JSON file (docs/class-maps.md): class names, ignore values, colours "
+                 "(the table for RGB/RGBA colour masks) and an optional remap. Default: woodscape")
+                     ->excludes(num);
+  app.add_option("--remap", cmd.remap,
+                 "Count remapped values: cityscapes-train maps Cityscapes labelIds to the 19 trainIds (255 = ignore)");
   app.add_option("--ignore", o.ignore,
                  "A value that is deliberately unlabelled (e.g. 255): counted separately, excluded from class "
-                 "fractions; repeatable")
+                 "fractions and weights; repeatable; added to the class map's ignore values")
       ->take_all();
+  app.add_option("--instance-divisor", o.instance_divisor,
+                 "Instance-coded 16-bit masks (Cityscapes instanceIds: 1000): a value v >= N counts as class v / N, "
+                 "smaller values as themselves");
+  app.add_option("--components", o.components,
+                 "Count connected components of each class (instances, mean/median size, log2 size histogram in "
+                 "components.csv) with 4- or 8-connectivity")
+      ->check(CLI::IsMember({4u, 8u}));
+  auto* group_by = app.add_option("--group-by", o.group_by,
+                 "Group frames by a regular expression over their relative path with one capture group naming the "
+                 "group, e.g. '_(FV|RV|MVL|MVR)\\.png$'; every statistic is written per group in groups/<name>/ "
+                 "and for all frames (frames it does not match: group 'unmatched')");
+  app.add_option("--split", cmd.splits,
+                 "NAME=LISTFILE: a group of the frames listed in LISTFILE (one relative path per line, or its end "
+                 "after a '/', with or without .png); repeatable; frames in no list: group 'unlisted'")
+      ->excludes(group_by);
+  (void)labels;
   app.add_option("--max-pixels", o.max_pixels, "Reject frames with more pixels than this (before allocating)")
       ->capture_default_str();
   app.add_option("--max-file-bytes", o.max_file_bytes, "Reject files larger than this many bytes (before reading)")
@@ -145,12 +226,14 @@ void add_scan_flags(CLI::App& app, scan_command& cmd) {
                                      "--save-state file");
   app.add_flag("--progress,!--no-progress", cmd.progress,
                "Show a progress line on stderr (default: only when stderr is a terminal)");
+  add_balance_flags(app, cmd.balance);
 }
 
 int run_scan(scan_command& cmd) {
   auto options = cmd.options;
-  if (cmd.num_classes) options.class_names = maskscan::numbered_class_names(cmd.num_classes);
-  if (!cmd.class_names_file.empty()) options.class_names = maskscan::load_class_names(cmd.class_names_file);
+  apply_class_flags(cmd, options);
+  (void)maskscan::frame_grouper(options);                // a bad --group-by / --split stops here
+  (void)maskscan::class_weights(maskscan::make_stats(options), cmd.balance);  // bad weight options too
 
   const bool show_progress = cmd.progress.value_or(::isatty(STDERR_FILENO) == 1);
   auto last = std::chrono::steady_clock::now() - std::chrono::seconds(1);
@@ -206,7 +289,7 @@ int run_scan(scan_command& cmd) {
     result.partial = result.stats.frames.size() + result.stats.errors.size() < frames_total;
   }
 
-  if (!cmd.out.empty()) maskscan::write_outputs(result, cmd.out);
+  if (!cmd.out.empty()) maskscan::write_outputs(result, cmd.out, cmd.balance);
   if (!cmd.save_state.empty()) maskscan::save_state(result.stats, cmd.save_state);
   maskscan::print_summary(result, std::cout);
   if (!cmd.out.empty()) fmt::print("results written to {}\n", cmd.out);
@@ -246,9 +329,14 @@ int run_merge(const merge_command& cmd) {
   result.options.class_names = merged.class_names;
   result.options.ignore = merged.ignore;
   result.options.heatmaps = merged.has_heatmaps;
+  result.options.colours = merged.colours;
+  result.options.remap = merged.remap;
+  result.options.instance_divisor = merged.instance_divisor;
+  result.options.components = merged.components;
+  result.options.labels.clear();  // not recorded in state files
   result.frames_total = merged.frames.size() + merged.errors.size();
   result.stats = std::move(merged);
-  if (!cmd.out.empty()) maskscan::write_outputs(result, cmd.out);
+  if (!cmd.out.empty()) maskscan::write_outputs(result, cmd.out, cmd.balance);
   if (!cmd.save_state.empty()) maskscan::save_state(result.stats, cmd.save_state);
   maskscan::print_summary(result, std::cout);
   return exit_ok;
@@ -293,6 +381,7 @@ int main(int argc, char** argv) {
   merge->add_option("--save-state", merge_cmd.save_state, "Also write the merged state to this file");
   merge->add_flag("--force", merge_cmd.force, "Overwrite results in an existing, non-empty --out directory and an "
                                               "existing --save-state file");
+  add_balance_flags(*merge, merge_cmd.balance);
 
   try {
     app.parse(argc, argv);

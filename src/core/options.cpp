@@ -6,6 +6,7 @@
 namespace maskscan {
 
 void use_class_map(scan_options& options, const class_map& map) {
+  options.labels = map.name;
   options.class_names = map.names;
   options.ignore = map.ignore;
   options.colours = map.colours;

@@ -13,6 +13,7 @@
 
 #include "core/atomic_file.hpp"
 #include "output/csv.hpp"
+#include "output/statistics_json.hpp"
 
 namespace maskscan {
 namespace json = boost::json;
@@ -27,9 +28,16 @@ json::array value_totals_json(const std::vector<value_total>& values) {
 
 json::object options_json(const scan_options& o) {
   json::array ignore(o.ignore.begin(), o.ignore.end());
+  json::object remap;
+  for (const auto& r : o.remap) remap[std::to_string(r.from)] = r.to;
+  json::array splits;
+  for (const auto& s : o.splits) splits.push_back({{"name", s.name}, {"entries", s.frames.size()}});
   return {{"workers", o.workers},     {"io_depth", o.io_depth},       {"queue_depth", o.queue_depth},
           {"io", to_string(o.io)},    {"decoder", to_string(o.decoder)}, {"serial", o.serial},           {"heatmaps", o.heatmaps},
-          {"ignore", ignore},         {"max_pixels", o.max_pixels},   {"max_file_bytes", o.max_file_bytes}};
+          {"labels", o.labels},       {"ignore", ignore},             {"colours", o.colours.size()},
+          {"remap", std::move(remap)}, {"instance_divisor", o.instance_divisor},
+          {"components", o.components}, {"group_by", o.group_by},     {"splits", std::move(splits)},
+          {"max_pixels", o.max_pixels}, {"max_file_bytes", o.max_file_bytes}, {"max_heatmap_bytes", o.max_heatmap_bytes}};
 }
 
 /// Indented JSON (Boost.JSON 1.81 only serializes to one line): summary.json is read by people too.
@@ -71,13 +79,28 @@ std::string heatmap_file_name(const heatmap_set& heat) {
 
 /// summary.json of `stats`: the whole scan's, or one group's (`group` names it).
 void write_summary(const scan_result& result, const dataset_stats& stats, const std::filesystem::path& file,
-                   const std::string* group, json::array groups) {
+                   const balance_options& balance, const std::string* group, json::array groups) {
   const auto totals = compute_totals(stats);
 
+  class_map table;  // for the display colours of the classes
+  table.colours = stats.colours;
   json::array classes;
-  for (const auto& c : totals.classes)
+  for (const auto& c : totals.classes) {
+    const rgba* colour = class_colour(table, c.id);
     classes.push_back({{"id", c.id}, {"name", c.name}, {"pixels", c.pixels},
-                       {"fraction", c.fraction}, {"frames_present", c.frames_present}});
+                       {"fraction", c.fraction}, {"frames_present", c.frames_present},
+                       {"colour", colour ? json::value(to_string(*colour)) : json::value(nullptr)}});
+  }
+  json::array unknown_colours;
+  for (const auto& v : totals.unknown_colours)
+    unknown_colours.push_back({{"colour", to_string(rgba::unpack(v.value))}, {"pixels", v.pixels}, {"frames", v.frames}});
+  json::array files_unknown_colours;
+  for (const auto& row : stats.frames) {
+    if (row.unknown_colours.empty()) continue;
+    json::object values;
+    for (const auto& v : row.unknown_colours) values[to_string(rgba::unpack(v.value))] = v.pixels;
+    files_unknown_colours.push_back({{"path", row.path}, {"colours", std::move(values)}});
+  }
   json::array errors;
   for (const auto& e : stats.errors)
     errors.push_back({{"path", e.path}, {"error", to_string(e.code)}, {"message", e.message}});
@@ -111,10 +134,16 @@ void write_summary(const scan_result& result, const dataset_stats& stats, const 
       {"labelled_pixels", totals.labelled_pixels},
       {"ignored_pixels", totals.ignored_pixels},
       {"out_of_range_pixels", totals.out_of_range_pixels},
+      {"unknown_colour_pixels", totals.unknown_colour_pixels},
       {"classes", std::move(classes)},
       {"ignored", value_totals_json(totals.ignored)},
       {"out_of_range", value_totals_json(totals.out_of_range)},
       {"files_with_out_of_range", std::move(files_out_of_range)},
+      {"unknown_colours", std::move(unknown_colours)},
+      {"files_with_unknown_colours", std::move(files_unknown_colours)},
+      {"weights", detail::balance_json(stats, balance)},
+      {"cooccurrence", detail::cooccurrence_json(stats)},
+      {"components", stats.components ? json::value(detail::components_json(stats)) : json::value(nullptr)},
       {"heatmaps", std::move(heatmaps)},
       {"errors", std::move(errors)},
   };
@@ -129,24 +158,28 @@ void write_summary(const scan_result& result, const dataset_stats& stats, const 
 /// Every file of one set of statistics into `dir`; summary.json last, so that a summary.json on
 /// disk means every file it names is complete.
 void write_dataset(const scan_result& result, const dataset_stats& stats, const std::filesystem::path& dir,
-                   const std::string* group, json::array groups) {
+                   const balance_options& balance, const std::string* group, json::array groups) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) throw std::runtime_error(fmt::format("{}: cannot create the output directory ({})", dir.string(), ec.message()));
-  write_frames_csv(stats, dir / "frames.csv");
+  write_frames_csv(stats, dir / "frames.csv", balance);
+  write_weights_csv(stats, balance, dir / "weights.csv");
+  write_cooccurrence_csv(stats, dir / "cooccurrence.csv");
+  if (stats.components) write_components_csv(stats, dir / "components.csv");
   for (const auto& [key, heat] : stats.heatmaps)
     write_heatmap_npy(heat, stats.class_names.size(), dir / heatmap_file_name(heat));
-  write_summary(result, stats, dir / "summary.json", group, std::move(groups));
+  write_summary(result, stats, dir / "summary.json", balance, group, std::move(groups));
 }
 
 }  // namespace
 
-void write_summary_json(const scan_result& result, const std::filesystem::path& file) {
-  if (result.stats.grouping.empty()) write_summary(result, result.stats, file, nullptr, {});
-  else write_summary(result, ungroup(result.stats), file, nullptr, {});
+void write_summary_json(const scan_result& result, const std::filesystem::path& file, const balance_options& balance) {
+  if (result.stats.grouping.empty()) write_summary(result, result.stats, file, balance, nullptr, {});
+  else write_summary(result, ungroup(result.stats), file, balance, nullptr, {});
 }
 
-void write_frames_csv(const dataset_stats& stats, const std::filesystem::path& file) {
+void write_frames_csv(const dataset_stats& stats, const std::filesystem::path& file, const balance_options& balance) {
+  const auto repeat = repeat_factors(stats, balance);
   detail::write_file_atomically(file, [&](std::ostream& out) {
     const bool grouped = !stats.grouping.empty(), colours = !stats.colours.empty(), components = stats.components != 0;
     out << "path";
@@ -155,6 +188,7 @@ void write_frames_csv(const dataset_stats& stats, const std::filesystem::path& f
     for (const auto& name : stats.class_names) out << ',' << csv_field(name);
     out << ",ignored,out_of_range";
     if (colours) out << ",unknown_colours";
+    out << ",repeat_factor";
     if (components)
       for (const auto& name : stats.class_names) out << ',' << csv_field("instances_" + name);
     out << '\n';
@@ -163,13 +197,15 @@ void write_frames_csv(const dataset_stats& stats, const std::filesystem::path& f
       for (const auto& v : values) n += v.pixels;
       return n;
     };
-    for (const auto& row : stats.frames) {
+    for (std::size_t i = 0; i < stats.frames.size(); ++i) {
+      const auto& row = stats.frames[i];
       out << csv_field(row.path);
       if (grouped) out << ',' << csv_field(row.group);
       fmt::print(out, ",{},{}", row.width, row.height);
       for (auto p : row.class_pixels) fmt::print(out, ",{}", p);
       fmt::print(out, ",{},{}", sum(row.ignored), sum(row.out_of_range));
       if (colours) fmt::print(out, ",{}", sum(row.unknown_colours));
+      fmt::print(out, ",{}", repeat[i]);
       if (components)
         for (std::size_t c = 0; c < stats.class_names.size(); ++c)
           fmt::print(out, ",{}", c < row.instances.size() ? row.instances[c] : 0);
@@ -200,16 +236,17 @@ void write_heatmap_npy(const heatmap_set& heat, std::size_t classes, const std::
   });
 }
 
-void write_outputs(const scan_result& result, const std::filesystem::path& dir) {
+void write_outputs(const scan_result& result, const std::filesystem::path& dir, const balance_options& balance) {
+  (void)class_weights(result.stats, balance);  // invalid options are refused before anything is written
   if (result.stats.grouping.empty()) {
-    write_dataset(result, result.stats, dir, nullptr, {});
+    write_dataset(result, result.stats, dir, balance, nullptr, {});
     return;
   }
   // Grouped: each group in groups/<name>/, then the whole (groups summed) at the top.
   json::array groups;
   for (const auto& [name, stats] : split_by_group(result.stats)) {
     const auto sub = std::filesystem::path("groups") / group_directory_name(name);
-    write_dataset(result, stats, dir / sub, &name, {});
+    write_dataset(result, stats, dir / sub, balance, &name, {});
     groups.push_back({{"name", name}, {"directory", sub.generic_string()}, {"frames_scanned", stats.frames.size()},
                       {"frames_skipped", stats.errors.size()}});
   }
@@ -217,7 +254,7 @@ void write_outputs(const scan_result& result, const std::filesystem::path& dir) 
   // The rows keep their group, so that frames.csv of the whole says which group each frame is in.
   overall.frames = result.stats.frames;
   overall.errors = result.stats.errors;
-  write_dataset(result, overall, dir, nullptr, std::move(groups));
+  write_dataset(result, overall, dir, balance, nullptr, std::move(groups));
 }
 
 void print_summary(const scan_result& result, std::ostream& out) {

@@ -17,6 +17,17 @@ frame_processor::frame_processor(const scan_options& options)
       counter_(options.class_names.size(), options.ignore),
       heatmaps_(options.class_names.size(), options.ignore) {
   limits_.max_pixels = options.max_pixels;
+  if (options.components) components_.emplace(options.class_names.size(), options.ignore, options.components);
+}
+
+frame_sinks frame_processor::begin_frame(std::uint32_t width, std::uint32_t height, const std::string& group,
+                                         bool use_lut) {
+  counter_.begin(width, height);
+  heatmap_accumulator* heat = heatmaps_enabled_ ? &heatmaps_ : nullptr;
+  if (heat) heat->begin(width, height, group);
+  component_counter* components = components_ ? &*components_ : nullptr;
+  if (components) components->begin(width, height);
+  return {counter_, heat, use_lut && !lut_.empty() ? lut_.data() : nullptr, components};
 }
 
 namespace {
@@ -30,9 +41,8 @@ bool frame_processor::heatmap_too_large(std::uint32_t width, std::uint32_t heigh
 }
 
 bool frame_processor::process_fast(std::span<const std::byte> bytes, const std::string& group) {
-  heatmap_accumulator* heat = heatmaps_enabled_ ? &heatmaps_ : nullptr;
-  const frame_sinks sinks{counter_, heat, lut_.empty() ? nullptr : lut_.data()};
   std::uint32_t width = 0, height = 0;
+  std::optional<frame_sinks> sinks;
   const auto status = decode_png_fast(
       bytes, fast_scratch_,
       [&](std::uint32_t w, std::uint32_t h) {
@@ -42,11 +52,9 @@ bool frame_processor::process_fast(std::span<const std::byte> bytes, const std::
         return std::uint64_t{w} * h <= limits_.max_pixels && !heatmap_too_large(w, h);
       },
       [&](std::uint32_t y, std::span<const std::uint8_t> ids) {
-        if (y == 0) {  // the fast path validated the whole file before this first row
-          counter_.begin(width, height);
-          if (heat) heat->begin(width, height, group);
-        }
-        accumulate_row(y, ids.data(), width, sinks);
+        // The fast path validated the whole file before this first row.
+        if (y == 0) sinks.emplace(begin_frame(width, height, group, true));
+        accumulate_row(y, ids.data(), width, *sinks);
       });
   return status == fast_status::decoded;
 }
@@ -56,6 +64,10 @@ frame_outcome frame_processor::process(std::span<const std::byte> bytes, const s
   auto finish = [&] {
     frame_row row = counter_.finish(name);
     row.group = group;
+    if (components_) {
+      auto& sizes = component_sizes_[group];
+      components_->finish(row.instances, sizes);
+    }
     return row;
   };
   if (decoder_ != decoder_kind::spng && process_fast(bytes, group)) return finish();
@@ -74,10 +86,7 @@ frame_outcome frame_processor::process(std::span<const std::byte> bytes, const s
                                   "{} (--max-heatmap-bytes); raise it or scan without --heatmaps",
                                   plane_.width, plane_.height, classes_,
                                   heatmap_bytes(classes_, plane_.width, plane_.height), max_heatmap_bytes_)};
-  heatmap_accumulator* heat = heatmaps_enabled_ ? &heatmaps_ : nullptr;
-  counter_.begin(plane_.width, plane_.height);
-  if (heat) heat->begin(plane_.width, plane_.height, group);
-  accumulate_plane(plane_, {counter_, heat, lut_.empty() ? nullptr : lut_.data()});
+  accumulate_plane(plane_, begin_frame(plane_.width, plane_.height, group, true));
   return finish();
 }
 
@@ -113,8 +122,11 @@ void result_builder::add(frame_outcome outcome) {
   }
 }
 
-dataset_stats result_builder::finish(std::vector<std::map<heatmap_key, heatmap_set>> worker_heatmaps) {
-  for (auto& h : worker_heatmaps) add_heatmaps(stats_.heatmaps, std::move(h));
+dataset_stats result_builder::finish(std::vector<worker_totals> workers) {
+  for (auto& w : workers) {
+    add_heatmaps(stats_.heatmaps, std::move(w.heatmaps));
+    for (const auto& [group, sizes] : w.component_sizes) add_component_sizes(stats_.component_sizes[group], sizes);
+  }
   normalize(stats_);
   return std::move(stats_);
 }

@@ -4,8 +4,10 @@
 // so nothing in it is shared between threads.
 #include <cstddef>
 #include <map>
+#include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <variant>
 
 #include <maskscan/grouping.hpp>
@@ -20,16 +22,25 @@ namespace maskscan::detail {
 
 using frame_outcome = std::variant<frame_row, file_error>;
 
+/// What a worker accumulates beyond the per-frame rows, handed over at the end of a scan.
+struct worker_totals {
+  std::map<heatmap_key, heatmap_set> heatmaps;
+  std::map<std::string, std::vector<size_histogram>> component_sizes;  ///< per group, per class
+};
+
 class frame_processor {
  public:
   explicit frame_processor(const scan_options& options);
 
   frame_outcome process(std::span<const std::byte> bytes, const std::string& name);
-  std::map<heatmap_key, heatmap_set> take_heatmaps() { return heatmaps_.take(); }
+  /// The heatmaps and component sizes of the frames processed so far; the processor starts afresh.
+  worker_totals take() { return {heatmaps_.take(), std::exchange(component_sizes_, {})}; }
 
  private:
   /// The fast path, fused: rows go to the counter while hot in cache. false: not handled.
   bool process_fast(std::span<const std::byte> bytes, const std::string& group);
+  /// The sinks of a frame of `group`, begun (counter, heatmaps, components) for width x height.
+  frame_sinks begin_frame(std::uint32_t width, std::uint32_t height, const std::string& group, bool use_lut);
   /// With heatmaps: the bytes one set of width x height needs, if over max_heatmap_bytes.
   bool heatmap_too_large(std::uint32_t width, std::uint32_t height) const noexcept;
 
@@ -44,6 +55,8 @@ class frame_processor {
   label_plane plane_;
   frame_counter counter_;
   heatmap_accumulator heatmaps_;
+  std::optional<component_counter> components_;
+  std::map<std::string, std::vector<size_histogram>> component_sizes_;
 };
 
 /// Turns frame outcomes, in whatever order they arrive, into the scan's dataset_stats, and
@@ -56,7 +69,7 @@ class result_builder {
   /// With stop_on_error: the first file that could not be scanned, in arrival order (else empty).
   const std::string& stopped_at() const noexcept { return stopped_at_; }
   /// Adds the workers' heatmaps and returns the normalized statistics.
-  dataset_stats finish(std::vector<std::map<heatmap_key, heatmap_set>> worker_heatmaps);
+  dataset_stats finish(std::vector<worker_totals> workers);
 
  private:
   const scan_options& options_;

@@ -49,11 +49,11 @@ scan_result new_result(const frame_source& source, const scan_options& options) 
 }
 
 /// The end of every scan: statistics with the workers' heatmaps, the partial flag, the time taken.
-void complete(scan_result& result, result_builder& builder, std::vector<std::map<heatmap_key, heatmap_set>> heatmaps,
+void complete(scan_result& result, result_builder& builder, std::vector<worker_totals> workers,
               std::chrono::steady_clock::time_point t0) {
   result.partial = builder.frames_done() < result.frames_total;
   result.stopped_at = builder.stopped_at();
-  result.stats = builder.finish(std::move(heatmaps));
+  result.stats = builder.finish(std::move(workers));
   result.wall_seconds = seconds_since(t0);
 }
 
@@ -72,9 +72,9 @@ scan_result run_serial(const frame_source& source, const scan_options& options, 
     else
       builder.add(processor.process(buffer, source.name(i)));
   }
-  std::vector<std::map<heatmap_key, heatmap_set>> heatmaps;
-  heatmaps.push_back(processor.take_heatmaps());
-  complete(result, builder, std::move(heatmaps), t0);
+  std::vector<worker_totals> workers;
+  workers.push_back(processor.take());
+  complete(result, builder, std::move(workers), t0);
   return result;
 }
 
@@ -144,10 +144,10 @@ class scan_operation : public std::enable_shared_from_this<scan_operation> {
     if (lane_failure_) std::rethrow_exception(lane_failure_);
 
     pool_->join();  // every frame is done, so the workers are idle: this only ends the threads
-    std::vector<std::map<heatmap_key, heatmap_set>> heatmaps;
-    for (auto& w : workers_) heatmaps.push_back(w->processor.take_heatmaps());
+    std::vector<worker_totals> totals;
+    for (auto& w : workers_) totals.push_back(w->processor.take());
     workers_.clear();
-    complete(result, builder, std::move(heatmaps), t0);
+    complete(result, builder, std::move(totals), t0);
     co_return result;
   }
 

@@ -12,6 +12,7 @@
 
 #include "core/huge_pages.hpp"
 #include "decode/png_decoder.hpp"
+#include "stats/components.hpp"
 
 namespace maskscan::detail {
 
@@ -102,6 +103,7 @@ struct frame_sinks {
   frame_counter& counter;
   heatmap_accumulator* heat = nullptr;
   const std::uint32_t* lut = nullptr;
+  component_counter* components = nullptr;
 };
 
 /// One row of a frame into the sinks: the hot loop of a scan.
@@ -111,6 +113,7 @@ void accumulate_row(std::uint32_t y, const T* row, std::uint32_t width, const fr
     const std::uint32_t value = sinks.lut ? sinks.lut[raw] : raw;
     sinks.counter.add_run(value, x1 - x0);
     if (sinks.heat) sinks.heat->add_run(y, x0, x1, value);
+    if (sinks.components) sinks.components->add_run(y, x0, x1, value);
   });
 }
 

@@ -53,7 +53,7 @@ TEST_CASE("scan of the real CamVid folder reproduces expected_counts.json with e
   std::string line;
   std::getline(csv, line);
   CHECK(line == "path,width,height,class_0,class_1,class_2,class_3,class_4,class_5,class_6,class_7,class_8,"
-                "class_9,class_10,ignored,out_of_range");
+                "class_9,class_10,ignored,out_of_range,repeat_factor");
   std::size_t rows = 0;
   while (std::getline(csv, line)) {
     ++rows;
@@ -63,8 +63,13 @@ TEST_CASE("scan of the real CamVid folder reproduces expected_counts.json with e
     CAPTURE(path);
     const auto& e = expected.at("camvid_segnet/" + path);
     std::vector<std::uint64_t> values;
-    while (std::getline(fields, field, ',')) values.push_back(std::stoull(field));
-    REQUIRE(values.size() == 2 + 11 + 2);
+    std::vector<std::string> cells;
+    while (std::getline(fields, field, ',')) cells.push_back(field);
+    REQUIRE(cells.size() == 2 + 11 + 2 + 1);
+    // Every class is in every CamVid frame, so no frame needs repeating (r = 1 at t = 0.001).
+    CHECK(cells.back() == "1");
+    cells.pop_back();
+    for (const auto& cell : cells) values.push_back(std::stoull(cell));
     CHECK(values[0] == 480);
     CHECK(values[1] == 360);
     for (std::uint32_t c = 0; c < 11; ++c) CHECK(values[2 + c] == (e.count(c) ? e.at(c) : 0));

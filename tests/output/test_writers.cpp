@@ -218,17 +218,17 @@ TEST_CASE("write_frames_csv writes a header and one row per frame in path order,
   const auto file = dir.path() / "frames.csv";
   maskscan::write_frames_csv(csv_stats(), file);
   const std::string want =
-      "path,width,height,road,\"car,truck\",sky,ignored,out_of_range\n"
-      "\"a,comma.png\",2,2,1,2,0,1,0\n"
-      "b.png,4,3,5,3,0,2,2\n"
-      "dir/c.png,3,1,0,0,3,0,0\n"
-      "\"quote\"\"d.png\",1,1,0,0,0,0,1\n";
+      "path,width,height,road,\"car,truck\",sky,ignored,out_of_range,repeat_factor\n"
+      "\"a,comma.png\",2,2,1,2,0,1,0,1\n"
+      "b.png,4,3,5,3,0,2,2,1\n"
+      "dir/c.png,3,1,0,0,3,0,0,1\n"
+      "\"quote\"\"d.png\",1,1,0,0,0,0,1,1\n";
   CHECK(read_file(file) == want);
 
   // Read back as CSV: every record has the header's field count and the paths come back intact.
   const auto records = parse_csv(read_file(file));
   REQUIRE(records.size() == 5);
-  for (const auto& r : records) CHECK(r.size() == 8);
+  for (const auto& r : records) CHECK(r.size() == 9);
   CHECK(records[0][4] == "car,truck");
   CHECK(records[1][0] == "a,comma.png");
   CHECK(records[4][0] == "quote\"d.png");
@@ -240,10 +240,10 @@ TEST_CASE("write_frames_csv header lists the class names between height and igno
     std::string header;
   };
   const auto c = GENERATE(values<header_case>({
-      {{}, "path,width,height,ignored,out_of_range"},
-      {{"a"}, "path,width,height,a,ignored,out_of_range"},
-      {{"void", "road", "lane marking"}, "path,width,height,void,road,lane marking,ignored,out_of_range"},
-      {{"say \"hi\"", "x\ny"}, "path,width,height,\"say \"\"hi\"\"\",\"x\ny\",ignored,out_of_range"},
+      {{}, "path,width,height,ignored,out_of_range,repeat_factor"},
+      {{"a"}, "path,width,height,a,ignored,out_of_range,repeat_factor"},
+      {{"void", "road", "lane marking"}, "path,width,height,void,road,lane marking,ignored,out_of_range,repeat_factor"},
+      {{"say \"hi\"", "x\ny"}, "path,width,height,\"say \"\"hi\"\"\",\"x\ny\",ignored,out_of_range,repeat_factor"},
   }));
   CAPTURE(c.header);
   temp_dir dir;
@@ -252,7 +252,7 @@ TEST_CASE("write_frames_csv header lists the class names between height and igno
   CHECK(read_file(file) == c.header + "\n");
   const auto records = parse_csv(read_file(file));
   REQUIRE(records.size() == 1);
-  CHECK(records[0].size() == c.names.size() + 5);
+  CHECK(records[0].size() == c.names.size() + 6);
 }
 
 TEST_CASE("write_frames_csv quotes a path with a newline so that the row stays one record", "[output]") {
@@ -261,7 +261,7 @@ TEST_CASE("write_frames_csv quotes a path with a newline so that the row stays o
   auto s = make_stats({"a"}, {}, false);
   s.frames.push_back({"line\nbreak.png", 1, 1, {1}, {}, {}});
   maskscan::write_frames_csv(s, file);
-  CHECK(read_file(file) == "path,width,height,a,ignored,out_of_range\n\"line\nbreak.png\",1,1,1,0,0\n");
+  CHECK(read_file(file) == "path,width,height,a,ignored,out_of_range,repeat_factor\n\"line\nbreak.png\",1,1,1,0,0,1\n");
 }
 
 namespace {
@@ -441,7 +441,7 @@ TEST_CASE("write_outputs writes summary.json, frames.csv and one .npy per resolu
   const auto out = dir.path() / "not" / "yet" / "there";
   const auto result = summary_result();
   const std::set<std::string> want{"frames.csv", "heatmaps_2x2.npy", "heatmaps_3x1.npy", "heatmaps_4x3.npy",
-                                   "summary.json"};
+                                   "summary.json", "weights.csv", "cooccurrence.csv"};
 
   const int runs = GENERATE(1, 2);  // the second run replaces every file
   CAPTURE(runs);
@@ -457,7 +457,7 @@ TEST_CASE("write_outputs writes summary.json, frames.csv and one .npy per resolu
 
   // Each file has the content of its own writer's format.
   const auto csv = read_file(out / "frames.csv");
-  CHECK(csv.substr(0, csv.find('\n')) == "path,width,height,road,car,sky,ignored,out_of_range");
+  CHECK(csv.substr(0, csv.find('\n')) == "path,width,height,road,car,sky,ignored,out_of_range,repeat_factor");
   CHECK(std::count(csv.begin(), csv.end(), '\n') == 4);  // header + 3 rows
   for (const auto& [res, heat] : result.stats.heatmaps) {
     const auto name = "heatmaps_" + std::to_string(res.width) + "x" + std::to_string(res.height) + ".npy";
@@ -481,7 +481,7 @@ TEST_CASE("write_outputs without heatmaps writes no .npy file", "[output]") {
   r.stats = csv_stats();
   r.options.class_names = r.stats.class_names;
   maskscan::write_outputs(r, dir.path());
-  CHECK(file_names(dir.path()) == std::set<std::string>{"frames.csv", "summary.json"});
+  CHECK(file_names(dir.path()) == std::set<std::string>{"frames.csv", "summary.json", "weights.csv", "cooccurrence.csv"});
 }
 
 TEST_CASE("the writers throw std::runtime_error naming the file when it cannot be written", "[output]") {

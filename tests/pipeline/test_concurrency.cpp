@@ -48,7 +48,7 @@ TEST_CASE("results are byte-identical for every workers, io-depth, queue-depth, 
   REQUIRE(reference.stats.errors.size() == data.bad_files);
   REQUIRE(reference.stats.frames.size() == 24 + 12 + 26);
   REQUIRE(reference.stats.heatmaps.size() == 3);  // 64x48, 33x17, 480x360
-  REQUIRE(reference_files.size() == 5);
+  REQUIRE(reference_files.size() == 7);  // summary.json, frames.csv, weights.csv, cooccurrence.csv, 3 .npy
 
   const unsigned workers = GENERATE(1u, 2u, 4u, 8u);
   const unsigned io_depth = GENERATE(1u, 4u, 64u);
