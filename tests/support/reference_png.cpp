@@ -211,4 +211,50 @@ std::vector<std::byte> png_signature_bytes() {
   return out;
 }
 
+std::vector<std::byte> encode_png(const png_header& h, std::span<const std::uint8_t> rows) {
+  if (h.colour_type == 3 || h.colour_type > 6 || h.colour_type == 1 || h.colour_type == 5)
+    throw reference_error("encode_png writes colour types 0, 2, 4 and 6 only");
+  if (h.width == 0 || h.height == 0) throw reference_error("zero width or height");
+  const std::size_t bits = std::size_t{h.bit_depth} * channels_of(h.colour_type);
+  const std::size_t stride = (h.width * bits + 7) / 8;
+  if (rows.size() != stride * h.height) throw reference_error("encode_png: rows hold the wrong number of bytes");
+  if (h.interlaced && bits % 8 != 0) throw reference_error("encode_png interlaces bit depths 8 and 16 only");
+
+  // The filtered scanlines (filter byte 0, then the samples) of each pass.
+  std::vector<std::uint8_t> filtered;
+  const std::size_t pixel_bytes = bits / 8;
+  const std::span<const pass> passes = h.interlaced ? std::span<const pass>(adam7) : std::span<const pass>(whole_image);
+  for (const pass& p : passes) {
+    const std::size_t w = in_pass(h.width, p.x0, p.dx), n_rows = in_pass(h.height, p.y0, p.dy);
+    if (w == 0 || n_rows == 0) continue;
+    for (std::size_t r = 0; r < n_rows; ++r) {
+      const std::uint8_t* row = rows.data() + (p.y0 + r * p.dy) * stride;
+      filtered.push_back(0);
+      if (!h.interlaced) {
+        filtered.insert(filtered.end(), row, row + stride);
+        continue;
+      }
+      for (std::size_t i = 0; i < w; ++i) {
+        const std::uint8_t* px = row + (p.x0 + i * p.dx) * pixel_bytes;
+        filtered.insert(filtered.end(), px, px + pixel_bytes);
+      }
+    }
+  }
+  uLongf size = compressBound(static_cast<uLong>(filtered.size()));
+  std::vector<std::uint8_t> zlib(size);
+  if (compress2(zlib.data(), &size, filtered.data(), static_cast<uLong>(filtered.size()), 6) != Z_OK)
+    throw reference_error("encode_png: zlib failed");
+  zlib.resize(size);
+
+  std::vector<std::uint8_t> ihdr;
+  for (std::uint32_t v : {h.width, h.height})
+    for (int s = 24; s >= 0; s -= 8) ihdr.push_back(static_cast<std::uint8_t>(v >> s));
+  ihdr.insert(ihdr.end(), {static_cast<std::uint8_t>(h.bit_depth), static_cast<std::uint8_t>(h.colour_type), 0, 0,
+                           static_cast<std::uint8_t>(h.interlaced ? 1 : 0)});
+  std::vector<std::byte> png = png_signature_bytes();
+  for (const auto& chunk : {make_chunk("IHDR", ihdr), make_chunk("IDAT", zlib), make_chunk("IEND", {})})
+    png.insert(png.end(), chunk.begin(), chunk.end());
+  return png;
+}
+
 }  // namespace maskscan::test

@@ -63,4 +63,11 @@ std::vector<std::byte> make_chunk(std::string_view type, std::span<const std::ui
 /// The 8-byte PNG signature.
 std::vector<std::byte> png_signature_bytes();
 
+/// A complete PNG of a gray, RGB, gray+alpha or RGBA image (colour types 0, 2, 4, 6; no PLTE), for
+/// building test files: signature, IHDR, one IDAT (zlib level 6, filter type 0 on every row),
+/// IEND. `rows` is the unfiltered image, row-major, (width * channels * bit_depth + 7) / 8 bytes
+/// a row, 16-bit samples big-endian. header.interlaced: the Adam7 passes are cut from it (bit
+/// depths 8 and 16 only). Throws reference_error on anything else.
+std::vector<std::byte> encode_png(const png_header& header, std::span<const std::uint8_t> rows);
+
 }  // namespace maskscan::test
