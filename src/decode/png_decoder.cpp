@@ -14,6 +14,7 @@
 #include <cstring>
 #include <memory>
 #include <new>
+#include <stdexcept>
 #include <string>
 
 namespace maskscan::detail {
@@ -41,13 +42,125 @@ std::error_code fail_spng(diagnostics& diag, int ret, const char* step) {
               std::string("libspng: ") + spng_strerror(ret) + " (while " + step + ")");
 }
 
-const char* colour_type_name(std::uint8_t colour_type) {
-  switch (colour_type) {
-    case SPNG_COLOR_TYPE_TRUECOLOR: return "RGB PNG";
-    case SPNG_COLOR_TYPE_GRAYSCALE_ALPHA: return "gray+alpha PNG";
-    case SPNG_COLOR_TYPE_TRUECOLOR_ALPHA: return "RGBA PNG";
-    default: return nullptr;
+/// The one-pixel word of an RGBA8 pixel: its four bytes (R, G, B, A in memory order) loaded as
+/// one 32-bit value in host order. Tables are keyed by it, so a pixel is compared with one load.
+std::uint32_t pixel_word(const std::uint8_t* p) noexcept {
+  std::uint32_t word;
+  std::memcpy(&word, p, sizeof word);
+  return word;
+}
+std::uint32_t pixel_word(rgba c) noexcept {
+  const std::uint8_t bytes[4] = {c.r, c.g, c.b, c.a};
+  return pixel_word(bytes);
+}
+/// rgba::packed() (0xRRGGBBAA) of a pixel word.
+std::uint32_t packed_colour(std::uint32_t word) noexcept {
+  std::uint8_t b[4];
+  std::memcpy(b, &word, sizeof word);
+  return rgba{b[0], b[1], b[2], b[3]}.packed();
+}
+/// Fibonacci hashing: the top `bits` bits of word * 2^32/phi.
+std::size_t hash_slot(std::uint32_t word, unsigned bits) noexcept {
+  return static_cast<std::size_t>((word * 0x9E3779B1U) >> (32U - bits));
+}
+
+/// A colour table as an open-addressing hash (linear probing, at most half full) on pixel words.
+class colour_lookup {
+ public:
+  /// Throws std::invalid_argument for a value the plane cannot hold apart from the marker.
+  explicit colour_lookup(std::span<const colour_entry> colours) {
+    while ((std::size_t{1} << bits_) < 2 * colours.size()) ++bits_;
+    slots_.assign(std::size_t{1} << bits_, slot{});
+    for (const colour_entry& e : colours) {
+      if (e.value >= unknown_colour_marker) {
+        throw std::invalid_argument(
+            "colour table: the value " + std::to_string(e.value) + " of colour " + std::to_string(e.colour.r) + "," +
+            std::to_string(e.colour.g) + "," + std::to_string(e.colour.b) + "," + std::to_string(e.colour.a) +
+            " is not below " + std::to_string(unknown_colour_marker) + " (the unknown-colour marker)");
+      }
+      const std::uint32_t word = pixel_word(e.colour);
+      std::size_t i = hash_slot(word, bits_);
+      while (slots_[i].value != empty && slots_[i].word != word) i = (i + 1) & (slots_.size() - 1);
+      if (slots_[i].value == empty) slots_[i] = {word, e.value};  // a repeated colour: the first entry wins
+    }
   }
+  /// The value of the colour, or unknown_colour_marker.
+  std::uint16_t value_of(std::uint32_t word) const noexcept {
+    for (std::size_t i = hash_slot(word, bits_);; i = (i + 1) & (slots_.size() - 1)) {
+      if (slots_[i].word == word && slots_[i].value != empty) return static_cast<std::uint16_t>(slots_[i].value);
+      if (slots_[i].value == empty) return unknown_colour_marker;
+    }
+  }
+
+ private:
+  static constexpr std::uint32_t empty = 0xFFFFFFFFU;  // values are below 0xFFFF
+  struct slot {
+    std::uint32_t word = 0;
+    std::uint32_t value = empty;
+  };
+  unsigned bits_ = 4;
+  std::vector<slot> slots_;
+};
+
+/// Pixels per unknown colour: an open-addressing hash on pixel words that grows (a frame may hold
+/// any number of colours the table lacks). A slot with 0 pixels is free.
+class colour_counter {
+ public:
+  void add(std::uint32_t word, std::uint64_t pixels) {
+    if (2 * (used_ + 1) > slots_.size()) grow();
+    std::size_t i = hash_slot(word, bits_);
+    while (slots_[i].pixels != 0 && slots_[i].word != word) i = (i + 1) & (slots_.size() - 1);
+    if (slots_[i].pixels == 0) {
+      slots_[i].word = word;
+      ++used_;
+    }
+    slots_[i].pixels += pixels;
+  }
+  /// Each colour (rgba::packed()) and its pixels, ascending by colour.
+  void sorted_into(std::vector<value_pixels>& out) const {
+    out.clear();
+    for (const slot& s : slots_)
+      if (s.pixels != 0) out.push_back({packed_colour(s.word), s.pixels});
+    std::sort(out.begin(), out.end());
+  }
+
+ private:
+  struct slot {
+    std::uint32_t word = 0;
+    std::uint64_t pixels = 0;
+  };
+  void grow() {
+    std::vector<slot> old = std::move(slots_);
+    bits_ = old.empty() ? 4 : bits_ + 1;
+    slots_.assign(std::size_t{1} << bits_, slot{});
+    used_ = 0;
+    for (const slot& s : old)
+      if (s.pixels != 0) add(s.word, s.pixels);
+  }
+  unsigned bits_ = 0;
+  std::size_t used_ = 0;
+  std::vector<slot> slots_;
+};
+
+/// RGBA8 pixels -> values. Masks are runs of one colour, so the table is asked once per run and
+/// an unknown colour is counted once per run.
+void map_colours(const std::uint8_t* pixels, std::size_t count, const colour_lookup& table, std::uint16_t* out,
+                 colour_counter& unknown) {
+  if (count == 0) return;
+  std::uint32_t run_word = pixel_word(pixels);
+  std::uint16_t run_value = table.value_of(run_word);
+  std::size_t run_start = 0;
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::uint32_t word = pixel_word(pixels + 4 * i);
+    if (word != run_word) {
+      if (run_value == unknown_colour_marker) unknown.add(run_word, i - run_start);
+      run_word = word;
+      run_value = table.value_of(word);
+      run_start = i;
+    }
+    out[i] = run_value;
+  }
+  if (run_value == unknown_colour_marker) unknown.add(run_word, count - run_start);
 }
 
 /// Unpacks 1/2/4-bit samples (rows of `stride` bytes, MSB first) into one byte per pixel, in place.
@@ -190,11 +303,52 @@ std::error_code verify_zlib_stream(std::span<const std::byte> bytes, std::size_t
   return fail(diag, errc::corrupt_png, "the zlib stream of the image data is corrupt (libdeflate refuses it)");
 }
 
+/// Steps 5 and 6 of decode_png for an 8-bit RGB or RGBA file whose header and chunk layout have
+/// passed: decoded by libspng to RGBA8 in scratch (RGB gets alpha 255; no tRNS, gamma or sBIT),
+/// deinterlaced, then mapped through the colour table into out.u16.
+std::error_code decode_colours(spng_ctx* c, std::span<const std::byte> bytes, const spng_ihdr& ihdr,
+                               std::size_t filtered, std::span<const colour_entry> colours, label_plane& out,
+                               diagnostics& diag) {
+  const colour_lookup table(colours);  // before anything of the image's size is allocated
+  const std::size_t pixels = std::size_t{ihdr.width} * ihdr.height;
+  std::size_t size = 0;
+  int ret = spng_decoded_image_size(c, SPNG_FMT_RGBA8, &size);
+  if (ret != 0) return fail_spng(diag, ret, "computing the decoded image size");
+  if (size != 4 * pixels) {
+    return fail(diag, errc::corrupt_png,
+                "unexpected decoded image size from libspng: " + std::to_string(size) + " for a " +
+                    std::to_string(ihdr.width) + "x" + std::to_string(ihdr.height) + " RGBA8 image");
+  }
+
+  out.width = ihdr.width;
+  out.height = ihdr.height;
+  out.depth = 16;
+  out.u8.clear();  // keeps its capacity for later 8-bit frames
+  out.scratch.resize(size);
+  ret = spng_decode_image(c, out.scratch.data(), size, SPNG_FMT_RGBA8, 0);
+  if (ret != 0) {
+    if (ret == SPNG_EIDAT_STREAM || ret == SPNG_EIDAT_TOO_SHORT || ret == SPNG_EZLIB)
+      if (const auto ec = diagnose_zlib_stream(bytes, filtered, out.scratch, diag)) return ec;
+    return fail_spng(diag, ret, "reading the chunks and the image data");
+  }
+  ret = spng_decode_chunks(c);
+  if (ret != 0) return fail_spng(diag, ret, "reading the chunks after the image data");
+
+  // Mapped before the zlib stream is verified: verify_zlib_stream reuses scratch.
+  out.u16.resize(pixels);
+  colour_counter unknown;
+  map_colours(out.scratch.data(), pixels, table, out.u16.data(), unknown);
+  unknown.sorted_into(out.unknown_colours);
+
+  return verify_zlib_stream(bytes, filtered, out.scratch, diag);
+}
+
 }  // namespace
 
 std::error_code decode_png(std::span<const std::byte> bytes, const decode_limits& limits,
-                           label_plane& out, diagnostics& diag) {
+                           label_plane& out, diagnostics& diag, std::span<const colour_entry> colours) {
   diag.message.clear();
+  out.unknown_colours.clear();
 
   // 1. The signature, checked here so that "not a PNG" is told apart from "a broken PNG".
   if (bytes.empty()) return fail(diag, errc::not_png, "not a PNG file (the file is empty)");
@@ -238,19 +392,37 @@ std::error_code decode_png(std::span<const std::byte> bytes, const decode_limits
                     " pixels exceeds the limit of " + std::to_string(limits.max_pixels) +
                     " pixels");
   }
-  if (const char* name = colour_type_name(ihdr.color_type)) {
+  // Colour masks: 8-bit RGB or RGBA, through a colour table. 16 bits per channel would need a
+  // 16-bit colour table (no class map has one); gray+alpha is neither ids nor colours.
+  const bool colour =
+      ihdr.color_type == SPNG_COLOR_TYPE_TRUECOLOR || ihdr.color_type == SPNG_COLOR_TYPE_TRUECOLOR_ALPHA;
+  const unsigned channels = ihdr.color_type == SPNG_COLOR_TYPE_TRUECOLOR ? 3U : colour ? 4U : 1U;
+  if (ihdr.color_type == SPNG_COLOR_TYPE_GRAYSCALE_ALPHA) {
     return fail(diag, errc::unsupported_color_type,
-                std::string("colour masks need a colour table (") + name + ")");
+                "a gray+alpha PNG cannot be a mask: class ids need a gray or palette PNG, colour-coded "
+                "masks an 8-bit RGB or RGBA PNG");
   }
-  if (ihdr.color_type != SPNG_COLOR_TYPE_GRAYSCALE && ihdr.color_type != SPNG_COLOR_TYPE_INDEXED) {
+  if (colour) {
+    const std::string name = ihdr.color_type == SPNG_COLOR_TYPE_TRUECOLOR ? "RGB" : "RGBA";
+    if (ihdr.bit_depth != 8) {
+      return fail(diag, errc::unsupported_color_type,
+                  "a " + std::to_string(ihdr.bit_depth) + "-bit " + name +
+                      " PNG (colour-coded mask) is not supported: colour masks must have 8 bits per channel");
+    }
+    if (colours.empty()) {
+      return fail(diag, errc::unsupported_color_type,
+                  "an " + name +
+                      " PNG (colour-coded mask) needs a colour table: use --labels with a class map that has colours");
+    }
+  } else if (ihdr.color_type != SPNG_COLOR_TYPE_GRAYSCALE && ihdr.color_type != SPNG_COLOR_TYPE_INDEXED) {
     // libspng rejects every other colour type in spng_get_ihdr; this is a guard only.
     return fail(diag, errc::corrupt_png,
                 "invalid PNG colour type " + std::to_string(ihdr.color_type));
   }
   // A header claiming more image data than the whole file could inflate to is a lie: refused
   // before the plane (or anything else of the claimed size) is allocated.
-  const auto filtered = static_cast<std::size_t>(
-      filtered_image_bytes(ihdr.width, ihdr.height, ihdr.bit_depth, ihdr.interlace_method != 0));
+  const auto filtered = static_cast<std::size_t>(filtered_image_bytes(
+      ihdr.width, ihdr.height, unsigned{ihdr.bit_depth} * channels, ihdr.interlace_method != 0));
   if (!image_data_can_fit(filtered, bytes.size())) {
     return fail(diag, errc::corrupt_png,
                 "the header claims " + std::to_string(ihdr.width) + "x" + std::to_string(ihdr.height) +
@@ -261,6 +433,8 @@ std::error_code decode_png(std::span<const std::byte> bytes, const decode_limits
 
   // 4. The chunk layout (cuts, CRCs, missing image data), named before libspng's coarser words.
   if (const auto ec = check_chunk_layout(bytes, diag)) return ec;
+
+  if (colour) return decode_colours(c, bytes, ihdr, filtered, colours, out, diag);
 
   // 5. Decode in the PNG's own sample format (SPNG_FMT_PNG: no scaling, no tRNS, no gamma;
   //    1/2/4-bit samples packed MSB first, 16-bit samples in host order -- only SPNG_FMT_RAW is
