@@ -14,7 +14,7 @@ enum class errc {
   not_png = 3,                 ///< the file does not start with the PNG signature
   corrupt_png = 4,             ///< the PNG is malformed (bad CRC, bad chunk, truncated, bad zlib stream ...)
   image_too_large = 5,         ///< width*height exceeds scan_options::max_pixels
-  unsupported_color_type = 6,  ///< an RGB/RGBA/gray-alpha PNG: colour masks need a colour table
+  unsupported_color_type = 6,  ///< RGB/RGBA without a colour table, 16-bit colour, or gray+alpha
   cancelled = 7,               ///< the scan was cancelled before this work finished
   not_fast_decodable = 8,      ///< --decoder fast: a valid PNG the fast path does not handle
   stopped_on_error = 9,        ///< scan_options::stop_on_error: the scan stopped at a bad file

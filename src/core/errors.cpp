@@ -13,7 +13,7 @@ class category_impl final : public std::error_category {
       case errc::not_png: return "not a PNG file";
       case errc::corrupt_png: return "corrupt PNG";
       case errc::image_too_large: return "the image has more pixels than the limit";
-      case errc::unsupported_color_type: return "colour masks need a colour table";
+      case errc::unsupported_color_type: return "a colour PNG that cannot be read as a mask";
       case errc::cancelled: return "the scan was cancelled";
       case errc::not_fast_decodable: return "the fast decoder does not handle this PNG";
       case errc::stopped_on_error: return "the scan stopped at the first file that could not be scanned";

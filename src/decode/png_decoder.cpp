@@ -323,6 +323,7 @@ std::error_code decode_colours(spng_ctx* c, std::span<const std::byte> bytes, co
   out.width = ihdr.width;
   out.height = ihdr.height;
   out.depth = 16;
+  out.from_colours = true;
   out.u8.clear();  // keeps its capacity for later 8-bit frames
   out.scratch.resize(size);
   ret = spng_decode_image(c, out.scratch.data(), size, SPNG_FMT_RGBA8, 0);
@@ -349,6 +350,7 @@ std::error_code decode_png(std::span<const std::byte> bytes, const decode_limits
                            label_plane& out, diagnostics& diag, std::span<const colour_entry> colours) {
   diag.message.clear();
   out.unknown_colours.clear();
+  out.from_colours = false;
 
   // 1. The signature, checked here so that "not a PNG" is told apart from "a broken PNG".
   if (bytes.empty()) return fail(diag, errc::not_png, "not a PNG file (the file is empty)");

@@ -31,6 +31,8 @@ struct label_plane {
   /// the plane holds unknown_colour_marker there. Empty for gray and palette files. The pixel
   /// counts sum to the number of marker pixels.
   std::vector<value_pixels> unknown_colours;
+  /// The plane holds colour-table values (an RGB/RGBA file), not raw sample values.
+  bool from_colours = false;
   /// The decoder's own working space (IDAT, inflated rows, the RGBA8 image of a colour mask).
   std::vector<std::uint8_t> scratch;
   std::uint64_t pixels() const noexcept { return std::uint64_t{width} * height; }

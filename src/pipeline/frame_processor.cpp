@@ -14,6 +14,7 @@ frame_processor::frame_processor(const scan_options& options)
       decoder_(options.decoder),
       grouper_(options),
       lut_(make_value_lut(options.instance_divisor, options.remap)),
+      colours_(options.colours),
       counter_(options.class_names.size(), options.ignore),
       heatmaps_(options.class_names.size(), options.ignore) {
   limits_.max_pixels = options.max_pixels;
@@ -74,7 +75,7 @@ frame_outcome frame_processor::process(std::span<const std::byte> bytes, const s
   // Not handled by the fast path (not eligible, or anything wrong with it): the reference decoder
   // gives the authoritative result, or the error with its cause.
   diagnostics diag;
-  if (const auto ec = decode_png(bytes, limits_, plane_, diag))
+  if (const auto ec = decode_png(bytes, limits_, plane_, diag, colours_))
     return file_error{name, static_cast<errc>(ec.value()), std::move(diag.message)};
   if (decoder_ == decoder_kind::fast)
     return file_error{name, errc::not_fast_decodable,
@@ -86,8 +87,18 @@ frame_outcome frame_processor::process(std::span<const std::byte> bytes, const s
                                   "{} (--max-heatmap-bytes); raise it or scan without --heatmaps",
                                   plane_.width, plane_.height, classes_,
                                   heatmap_bytes(classes_, plane_.width, plane_.height), max_heatmap_bytes_)};
-  accumulate_plane(plane_, begin_frame(plane_.width, plane_.height, group, true));
-  return finish();
+  // A colour plane holds table values already: no divisor or remap. Its unknown-colour marker is
+  // not a class (it is >= 65535 > any class id the table may hold), so heatmaps and components skip
+  // it; the counter sees it as a value of its own, which is replaced by the colours it stands for.
+  accumulate_plane(plane_, begin_frame(plane_.width, plane_.height, group, !plane_.from_colours));
+  frame_row row = finish();
+  if (plane_.from_colours) {
+    const auto is_marker = [](const value_pixels& v) { return v.value == unknown_colour_marker; };
+    std::erase_if(row.out_of_range, is_marker);
+    std::erase_if(row.ignored, is_marker);
+    row.unknown_colours = plane_.unknown_colours;
+  }
+  return row;
 }
 
 namespace {

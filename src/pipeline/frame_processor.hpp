@@ -50,6 +50,7 @@ class frame_processor {
   decoder_kind decoder_;
   frame_grouper grouper_;
   std::vector<std::uint32_t> lut_;  // instance divisor + remap (empty: none)
+  std::vector<colour_entry> colours_;  // the colour table of RGB/RGBA masks
   decode_limits limits_;
   fast_png_scratch fast_scratch_;
   label_plane plane_;

@@ -135,7 +135,7 @@ const std::map<std::string, expected_error>& shared_corpus_expectations() {
       // (the first, bKGD, needs 1, 2 or 6 bytes); libspng's words do not say so.
       {"png-crashers/empty_ancillary_chunks.png",
        {corrupt, "bKGD", "reported as 'reached chunk/cache limits', not as the empty (invalid) chunks it has"}},
-      {"png-crashers/huge_IDAT.png", {colour, "colour masks need a colour table (RGB PNG)"}},
+      {"png-crashers/huge_IDAT.png", {colour, "an RGB PNG (colour-coded mask) needs a colour table: use --labels"}},
       {"png-crashers/huge_bKGD_chunk.png", {corrupt, cut_inside("bKGD")}},
       {"png-crashers/huge_cHRM_chunk.png", {corrupt, cut_inside("cHRM")}},
       {"png-crashers/huge_eXIf_chunk.png", {corrupt, cut_inside("eXIf")}},
@@ -154,7 +154,7 @@ const std::map<std::string, expected_error>& shared_corpus_expectations() {
       {"png-crashers/huge_tEXt_chunk.png", {corrupt, cut_inside("tEXt")}},
       {"png-crashers/huge_tIME_chunk.png", {corrupt, cut_inside("tIME")}},
       {"png-crashers/huge_zTXt_chunk.png", {corrupt, cut_inside("zTXt")}},
-      {"png-crashers/invalid_gray_alpha_sbit.png", {colour, "colour masks need a colour table (gray+alpha PNG)"}},
+      {"png-crashers/invalid_gray_alpha_sbit.png", {colour, "a gray+alpha PNG cannot be a mask"}},
       {"png-crashers/missing_plte.png", {corrupt, "missing PLTE"}},
       // gAMA 0, then an IDAT running past the end of a 57-byte file that claims 8224x1312 pixels.
       {"png-crashers/zero_gama.png", {corrupt, "the header claims 8224x1312 but a 57-byte file cannot hold"}},
