@@ -4,6 +4,7 @@
 #include <cctype>
 #include <fstream>
 #include <set>
+#include <vector>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -74,8 +75,18 @@ frame_grouper::frame_grouper(const scan_options& options) {
     }
   }
   kind_ = kind::splits;
+  // Names, sizes and a digest (FNV-1a, 64-bit) of the normalized entries: two different lists of
+  // one name and size must not pass for the same grouping (a --resume or merge would mix them).
   description_ = "split:";
-  for (const auto& s : options.splits) description_ += fmt::format("{}({} frames);", s.name, s.frames.size());
+  for (const auto& s : options.splits) {
+    std::vector<std::string> entries;
+    for (const auto& f : s.frames) entries.push_back(normalize_entry(f));
+    std::ranges::sort(entries);
+    std::uint64_t digest = 0xcbf29ce484222325ULL;
+    for (const auto& e : entries)
+      for (const char c : e + '\n') digest = (digest ^ static_cast<unsigned char>(c)) * 0x100000001b3ULL;
+    description_ += fmt::format("{}({} entries, {:016x});", s.name, s.frames.size(), digest);
+  }
 }
 
 std::string frame_grouper::group_of(std::string_view path) const {

@@ -244,7 +244,8 @@ void write_outputs(const scan_result& result, const std::filesystem::path& dir, 
   }
   // Grouped: each group in groups/<name>/, then the whole (groups summed) at the top.
   json::array groups;
-  for (const auto& [name, stats] : split_by_group(result.stats)) {
+  for (const auto& name : group_names(result.stats)) {  // one group in memory at a time
+    const auto stats = select_group(result.stats, name);
     const auto sub = std::filesystem::path("groups") / group_directory_name(name);
     write_dataset(result, stats, dir / sub, balance, &name, {});
     groups.push_back({{"name", name}, {"directory", sub.generic_string()}, {"frames_scanned", stats.frames.size()},
@@ -254,6 +255,7 @@ void write_outputs(const scan_result& result, const std::filesystem::path& dir, 
   // The rows keep their group, so that frames.csv of the whole says which group each frame is in.
   overall.frames = result.stats.frames;
   overall.errors = result.stats.errors;
+  overall.grouping = result.stats.grouping;  // frames.csv then has its group column
   write_dataset(result, overall, dir, balance, nullptr, std::move(groups));
 }
 

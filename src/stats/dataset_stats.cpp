@@ -1,6 +1,7 @@
 #include <maskscan/stats.hpp>
 
 #include <algorithm>
+#include <set>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -117,30 +118,61 @@ dataset_totals compute_totals(const dataset_stats& stats) {
   return t;
 }
 
+namespace {
+/// Everything but the frames, errors, heatmaps and component sizes.
+dataset_stats empty_like(const dataset_stats& stats) {
+  dataset_stats out;
+  out.class_names = stats.class_names;
+  out.ignore = stats.ignore;
+  out.has_heatmaps = stats.has_heatmaps;
+  out.colours = stats.colours;
+  out.remap = stats.remap;
+  out.instance_divisor = stats.instance_divisor;
+  out.components = stats.components;
+  out.grouping = stats.grouping;
+  return out;
+}
+}  // namespace
+
+std::vector<std::string> group_names(const dataset_stats& stats) {
+  std::set<std::string> names;
+  for (const auto& row : stats.frames) names.insert(row.group);
+  for (const auto& e : stats.errors) names.insert(e.group);
+  for (const auto& [key, heat] : stats.heatmaps) names.insert(key.group);
+  for (const auto& [name, sizes] : stats.component_sizes) names.insert(name);
+  return {names.begin(), names.end()};
+}
+
+dataset_stats select_group(const dataset_stats& stats, const std::string& group) {
+  auto out = empty_like(stats);
+  for (const auto& row : stats.frames)
+    if (row.group == group) out.frames.push_back(row);
+  for (const auto& e : stats.errors)
+    if (e.group == group) out.errors.push_back(e);
+  for (const auto& [key, heat] : stats.heatmaps)
+    if (key.group == group) out.heatmaps.emplace(key, heat);
+  if (const auto it = stats.component_sizes.find(group); it != stats.component_sizes.end())
+    out.component_sizes.emplace(group, it->second);
+  return out;
+}
+
 std::map<std::string, dataset_stats> split_by_group(const dataset_stats& stats) {
-  dataset_stats empty = stats;
-  empty.frames.clear();
-  empty.errors.clear();
-  empty.heatmaps.clear();
-  empty.component_sizes.clear();
   std::map<std::string, dataset_stats> groups;
-  auto group = [&](const std::string& name) -> dataset_stats& { return groups.try_emplace(name, empty).first->second; };
-  for (const auto& row : stats.frames) group(row.group).frames.push_back(row);
-  for (const auto& e : stats.errors) group(e.group).errors.push_back(e);
-  for (const auto& [key, heat] : stats.heatmaps) group(key.group).heatmaps.emplace(key, heat);
-  for (const auto& [name, sizes] : stats.component_sizes) group(name).component_sizes.emplace(name, sizes);
-  if (groups.empty()) groups.emplace(std::string{}, std::move(empty));
+  for (const auto& name : group_names(stats)) groups.emplace(name, select_group(stats, name));
+  if (groups.empty()) groups.emplace(std::string{}, empty_like(stats));
   return groups;
 }
 
 dataset_stats ungroup(const dataset_stats& stats) {
-  dataset_stats out = stats;
+  auto out = empty_like(stats);
   out.grouping.clear();
-  out.heatmaps.clear();
-  out.component_sizes.clear();
+  out.frames = stats.frames;
+  out.errors = stats.errors;
   for (auto& row : out.frames) row.group.clear();
   for (auto& e : out.errors) e.group.clear();
   for (const auto& [key, heat] : stats.heatmaps) {
+    auto [it, inserted] = out.heatmaps.try_emplace(heatmap_key{{}, key.width, key.height}, heat);
+    if (inserted) continue;
     std::map<heatmap_key, heatmap_set> one;
     one.emplace(heatmap_key{{}, key.width, key.height}, heat);
     detail::add_heatmaps(out.heatmaps, std::move(one));

@@ -102,7 +102,6 @@ heatmap_accumulator::heatmap_accumulator(std::size_t classes, const std::vector<
 void heatmap_accumulator::begin(std::uint32_t width, std::uint32_t height, const std::string& group) {
   const bool same = current_ && current_key_->width == width && current_key_->height == height &&
                     current_key_->group == group;
-  if (!same || frame_start_.size() == batch_frames) flush();
   if (!same) {
     auto [it, inserted] = sets_.try_emplace(heatmap_key{group, width, height});
     current_key_ = &it->first;
@@ -113,31 +112,33 @@ void heatmap_accumulator::begin(std::uint32_t width, std::uint32_t height, const
       current_->diff.assign(classes_ * height * (std::size_t{width} + 1), 0);
     }
   }
+  if (current_->frame_start.size() == batch_frames) flush(*current_);
   ++current_->frames;
-  frame_start_.push_back(runs_.size());
+  current_->frame_start.push_back(current_->runs.size());
 }
 
-void heatmap_accumulator::flush() {
-  if (!current_ || frame_start_.empty()) return;
-  const std::size_t stride = current_->width + 1, frames = frame_start_.size();
-  std::vector<std::size_t> next(frame_start_);  // each frame's cursor into runs_
-  frame_start_.push_back(runs_.size());
-  for (std::uint32_t y = 0; y < current_->height; ++y) {
-    std::uint32_t* row = current_->diff.data() + std::size_t{y} * classes_ * stride;
+void heatmap_accumulator::flush(diff_set& set) {
+  if (set.frame_start.empty()) return;
+  const auto& runs = set.runs;
+  const std::size_t stride = set.width + 1, frames = set.frame_start.size();
+  std::vector<std::size_t> next(set.frame_start);  // each frame's cursor into runs
+  set.frame_start.push_back(runs.size());
+  for (std::uint32_t y = 0; y < set.height; ++y) {
+    std::uint32_t* row = set.diff.data() + std::size_t{y} * classes_ * stride;
     for (std::size_t f = 0; f < frames; ++f) {
-      for (std::size_t& i = next[f]; i < frame_start_[f + 1] && runs_[i].y == y; ++i) {
-        std::uint32_t* d = row + runs_[i].value * stride;
-        ++d[runs_[i].x0];
-        --d[runs_[i].x1];
+      for (std::size_t& i = next[f]; i < set.frame_start[f + 1] && runs[i].y == y; ++i) {
+        std::uint32_t* d = row + runs[i].value * stride;
+        ++d[runs[i].x0];
+        --d[runs[i].x1];
       }
     }
   }
-  runs_.clear();
-  frame_start_.clear();
+  set.runs.clear();
+  set.frame_start.clear();
 }
 
 std::map<heatmap_key, heatmap_set> heatmap_accumulator::take() {
-  flush();
+  for (auto& [key, set] : sets_) flush(set);
   std::map<heatmap_key, heatmap_set> out;
   for (auto& [key, set] : sets_) {
     const std::size_t w = set.width, h = set.height;

@@ -65,36 +65,37 @@ class frame_counter {
 /// on transparent huge pages (no TLB miss per update), are laid out (y, class, x) so that one frame
 /// row's updates fall within a few KB, and runs are buffered for a batch of frames and applied row
 /// by row across the batch: a frame row's window is then fetched once per batch, not per frame.
+/// Each set (group, resolution) has its own batch, so frames of interleaved groups still batch.
 class heatmap_accumulator {
  public:
   heatmap_accumulator(std::size_t classes, const std::vector<std::uint32_t>& ignore);
   /// Starts a frame of `group` ("" without grouping): each group has its own heatmaps.
   void begin(std::uint32_t width, std::uint32_t height, const std::string& group = {});
   void add_run(std::uint32_t y, std::uint32_t x0, std::uint32_t x1, std::uint32_t value) {
-    if (value < classes_ && counted_[value]) runs_.push_back({y, x0, x1, value});
+    if (value < classes_ && counted_[value]) current_->runs.push_back({y, x0, x1, value});
   }
   /// The accumulated heatmaps as counts; the accumulator is empty afterwards.
   std::map<heatmap_key, heatmap_set> take();
 
  private:
+  struct run {
+    std::uint32_t y, x0, x1, value;
+  };
   struct diff_set {
     std::uint32_t width = 0, height = 0;
     std::uint64_t frames = 0;
     std::vector<std::uint32_t, huge_page_allocator<std::uint32_t>> diff;  // height x classes x (width + 1)
-  };
-  struct run {
-    std::uint32_t y, x0, x1, value;
+    std::vector<run> runs;                // the batch's runs, frame after frame, rows in order
+    std::vector<std::size_t> frame_start;  // index in runs where each frame of the batch starts
   };
   static constexpr std::size_t batch_frames = 16;
-  void flush();  // applies the buffered runs of the current batch to current_
+  void flush(diff_set& set);  // applies the buffered runs of the set's batch to its differences
 
   std::size_t classes_;
   std::vector<bool> counted_;  // per class id: not ignore-listed
   std::map<heatmap_key, diff_set> sets_;
   diff_set* current_ = nullptr;
   const heatmap_key* current_key_ = nullptr;
-  std::vector<run> runs_;                // the batch's runs, frame after frame, rows in order
-  std::vector<std::size_t> frame_start_;  // index in runs_ where each frame of the batch starts
 };
 
 /// Where the runs of a frame go. `lut` (65536 entries, or null for none) turns raw values into the
