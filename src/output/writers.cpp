@@ -1,6 +1,7 @@
 #include <maskscan/output.hpp>
 
 #include <algorithm>
+#include <map>
 #include <bit>
 #include <ostream>
 #include <stdexcept>
@@ -271,6 +272,16 @@ void print_summary(const scan_result& result, std::ostream& out) {
   if (totals.out_of_range_pixels)
     fmt::print(out, "out-of-range pixels: {} (values not in the class list; see summary.json)\n",
                totals.out_of_range_pixels);
+  if (totals.unknown_colour_pixels)
+    fmt::print(out, "unknown-colour pixels: {} in {} colours not in the colour table (see summary.json)\n",
+               totals.unknown_colour_pixels, totals.unknown_colours.size());
+  if (!result.stats.grouping.empty()) {
+    std::map<std::string, std::uint64_t> frames;
+    for (const auto& row : result.stats.frames) ++frames[row.group];
+    std::string list;
+    for (const auto& [group, n] : frames) list += fmt::format("{}{} {}", list.empty() ? "" : ", ", group, n);
+    fmt::print(out, "{} groups (frames): {}\n", frames.size(), list);
+  }
   fmt::print(out, "{} frames scanned, {} skipped{} in {:.2f} s ({:.0f} frames/s, io={}, workers={})\n", totals.frames,
              totals.skipped, !result.partial                ? ""
              : result.stopped_at.empty() ? " (PARTIAL: interrupted)"
