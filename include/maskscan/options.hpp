@@ -98,7 +98,10 @@ struct scan_options {
 /// Sets class_names, ignore, colours and remap from a class map.
 void use_class_map(scan_options& options, const class_map& map);
 
-/// Resolved defaults: workers = hardware threads, io_depth/queue_depth at least 1.
+/// Resolved defaults: workers = hardware threads, io_depth/queue_depth at least 1, ignore sorted.
+/// Throws std::invalid_argument naming the option for values no scan can use (components not
+/// 0/4/8, remap values over 65535, colour values of 65535 or more, a bad group_by or splits);
+/// async_scan and scan call it first, so they throw it before any work is done.
 scan_options resolve_defaults(scan_options options);
 
 const char* to_string(io_backend b) noexcept;

@@ -192,8 +192,8 @@ void add_scan_flags(CLI::App& app, scan_command& cmd) {
                  "smaller values as themselves");
   app.add_option("--components", o.components,
                  "Count connected components of each class (instances, mean/median size, log2 size histogram in "
-                 "components.csv) with 4- or 8-connectivity")
-      ->check(CLI::IsMember({4u, 8u}));
+                 "components.csv) with 4- or 8-connectivity (0: off, the default)")
+      ->check(CLI::IsMember({0u, 4u, 8u}));
   auto* group_by = app.add_option("--group-by", o.group_by,
                  "Group frames by a regular expression over their relative path with one capture group naming the "
                  "group, e.g. '_(FV|RV|MVL|MVR)\\.png$'; every statistic is written per group in groups/<name>/ "

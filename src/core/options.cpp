@@ -1,5 +1,11 @@
 #include <maskscan/options.hpp>
 
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include <maskscan/grouping.hpp>
+
 #include <algorithm>
 #include <thread>
 
@@ -17,6 +23,18 @@ scan_options resolve_defaults(scan_options options) {
   if (options.workers == 0) options.workers = std::max(1u, std::thread::hardware_concurrency());
   options.io_depth = std::max(1u, options.io_depth);
   options.queue_depth = std::max(1u, options.queue_depth);
+  if (options.components != 0 && options.components != 4 && options.components != 8)
+    throw std::invalid_argument(
+        fmt::format("scan_options::components (--components) must be 0 (off), 4 or 8, not {}", options.components));
+  for (const auto& r : options.remap)
+    if (r.from > 0xFFFF || r.to > 0xFFFF)
+      throw std::invalid_argument(fmt::format("scan_options::remap {} -> {}: values must be below 65536", r.from, r.to));
+  for (const auto& c : options.colours)
+    if (c.value >= 0xFFFF)
+      throw std::invalid_argument(
+          fmt::format("scan_options::colours: colour {} has value {}; colour values must be below 65535",
+                      to_string(c.colour), c.value));
+  (void)frame_grouper(options);  // throws std::invalid_argument for a bad group_by or splits
   std::ranges::sort(options.ignore);
   options.ignore.erase(std::unique(options.ignore.begin(), options.ignore.end()), options.ignore.end());  // not ranges::unique: clang 14 (fuzz/)
   return options;

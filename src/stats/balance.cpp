@@ -45,13 +45,13 @@ void validate(const balance_options& options) {
   // Written as !(valid) so that NaN is refused as well.
   if (!(options.enet_c > 1))
     throw std::invalid_argument(fmt::format(
-        "ENet constant c must be > 1 (the weight 1 / ln(c + p) needs ln(c + p) > 0), got {}", options.enet_c));
+        "ENet constant c (balance_options::enet_c, --enet-c) must be > 1 (the weight 1 / ln(c + p) needs ln(c + p) > 0), got {}", options.enet_c));
   if (!(options.effective_beta >= 0 && options.effective_beta < 1))
     throw std::invalid_argument(
-        fmt::format("effective-number beta must be in [0, 1), got {}", options.effective_beta));
+        fmt::format("effective-number beta (balance_options::effective_beta, --effective-beta) must be in [0, 1), got {}", options.effective_beta));
   if (!(options.repeat_threshold > 0))
     throw std::invalid_argument(
-        fmt::format("repeat-factor threshold t must be > 0, got {}", options.repeat_threshold));
+        fmt::format("repeat-factor threshold t (balance_options::repeat_threshold, --repeat-threshold) must be > 0, got {}", options.repeat_threshold));
 }
 
 std::vector<size_histogram> component_sizes_of_all_groups(const dataset_stats& stats) {

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# What the balancing statistics cost: counts + heatmaps alone against every statistic of the
+# statistics issue (heatmaps, per-camera groups, weights, repeat factors, co-occurrence, all written
+# with --out), and connected components (4 and 8) on top, reported separately. Runs are interleaved
+# (A B C D, A B C D, ...) so that machine noise hits every configuration alike; median wall time of
+# N runs, warm page cache, and the ratio to the first row.
+#
+#   bench/statistics_cost.sh DATASET_DIR [RUNS]    (make one with: maskscan synth DIR --frames 8234)
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+maskscan=${MASKSCAN:-$here/build/src/maskscan}
+dir=$1 runs=${2:-5}
+frames=$(find "$dir" -name '*.png' | wc -l)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cat "$dir"/*.png >/dev/null 2>&1 || true  # warm the page cache
+
+names=("counts + heatmaps" "every statistic (heatmaps, 4 groups, weights, repeat factors, co-occurrence)"
+       "every statistic + components (4-connectivity)" "every statistic + components (8-connectivity)")
+configs=(0 1 2 3)
+flags_of() {  # the flags of configuration $1 into the array `flags`
+  flags=(--heatmaps)
+  (($1 >= 1)) && flags+=(--group-by '_(FV|RV|MVL|MVR)\.png$')
+  (($1 == 2)) && flags+=(--components 4)
+  (($1 == 3)) && flags+=(--components 8)
+  return 0
+}
+
+for ((i = 0; i < runs; ++i)); do
+  for k in "${!configs[@]}"; do
+    flags_of "$k"
+    /usr/bin/time -f "%e %M" -o "$tmp/t" "$maskscan" scan "$dir" --no-progress --out "$tmp/out$k" --force \
+      "${flags[@]}" >/dev/null
+    echo "$k $(cat "$tmp/t")" >>"$tmp/all"
+  done
+done
+
+echo "dataset: $dir ($frames frames), $(nproc) cores, median of $runs interleaved runs, outputs written with --out"
+echo
+echo "| statistics | wall s (median) | min..max | vs counts + heatmaps | peak RSS MiB |"
+echo "|---|---|---|---|---|"
+base=""
+for k in "${!configs[@]}"; do
+  read -r med lo hi rss < <(awk -v k="$k" '$1 == k { print $2, $3 }' "$tmp/all" | sort -n |
+    awk '{ t[NR] = $1; if ($2 > m) m = $2 } END { print t[int((NR + 1) / 2)], t[1], t[NR], m }')
+  [[ -z $base ]] && base=$med
+  ratio=$(awk -v a="$med" -v b="$base" 'BEGIN { printf "%.2fx", a / b }')
+  printf '| %s | %s | %s..%s | %s | %d |\n' "${names[$k]}" "$med" "$lo" "$hi" "$ratio" "$((rss / 1024))"
+done
