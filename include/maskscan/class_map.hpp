@@ -57,7 +57,8 @@ struct class_map {
   friend bool operator==(const class_map&, const class_map&) = default;
 };
 
-/// The display colour of class `id`: the first colour table entry with that value, if any.
+/// The display colour of class `id`: the first opaque (alpha 255) colour table entry with that value,
+/// else its first entry, else null.
 const rgba* class_colour(const class_map& map, std::uint32_t id);
 
 /// Names accepted by builtin_class_map, in a stable order: woodscape, cityscapes, cityscapes-train,

@@ -21,8 +21,15 @@ std::string to_string(rgba c) {
 }
 
 const rgba* class_colour(const class_map& map, std::uint32_t id) {
-  const auto it = std::ranges::find(map.colours, id, &colour_entry::value);
-  return it == map.colours.end() ? nullptr : &it->colour;
+  // An opaque entry first: an extra entry such as transparent black -> "Other" must not become
+  // the class's display colour.
+  const rgba* found = nullptr;
+  for (const auto& e : map.colours) {
+    if (e.value != id) continue;
+    if (e.colour.a == 255) return &e.colour;
+    if (!found) found = &e.colour;
+  }
+  return found;
 }
 
 std::vector<std::string> woodscape_class_names() {

@@ -403,7 +403,7 @@ TEST_CASE("a class-map file loads into the map it describes", "[class-map]") {
   test::write_file(file, good_class_map);
   const auto map = load_class_map(file);
   CHECK(map == good_map(file));
-  CHECK(colour_of(map, 1) == "1,2,3,4");  // the first table entry of the value, in colour order
+  CHECK(colour_of(map, 1) == "255,0,255");  // the first opaque table entry of the value: its own colour
   CHECK(colour_of(map, 2) == "0,0,142");
 
   SECTION("\"color\" and \"colors\" are accepted for \"colour\" and \"colours\"") {
