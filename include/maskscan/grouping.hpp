@@ -18,6 +18,8 @@ inline constexpr std::string_view unmatched_group = "unmatched";
 /// Group of frames no --split list names.
 inline constexpr std::string_view unlisted_group = "unlisted";
 
+class frame_source;
+
 class frame_grouper {
  public:
   /// No grouping: every frame is in group "".
@@ -31,11 +33,17 @@ class frame_grouper {
   bool enabled() const noexcept { return kind_ != kind::none; }
   /// The group of a frame (its path relative to the root, '/' separators). Thread-safe.
   std::string group_of(std::string_view path) const;
+  /// The number of groups the frames of `source` fall into (1 without grouping). Throws
+  /// std::invalid_argument naming the frame and both splits if a frame is named by two split lists
+  /// (one may name it by its whole path and another by its end).
+  std::size_t count_groups(const frame_source& source) const;
   /// A canonical description for dataset_stats::grouping ("" when not grouped).
   const std::string& description() const noexcept { return description_; }
 
  private:
   enum class kind { none, regex, splits };
+  /// Splits: the names of the splits listing the path (whole, then each end after a '/').
+  std::vector<std::string> splits_naming(std::string_view path) const;
   kind kind_ = kind::none;
   std::regex regex_;
   std::unordered_map<std::string, std::string> listed_;  // normalized entry -> split name

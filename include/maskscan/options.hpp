@@ -84,8 +84,8 @@ struct scan_options {
   std::uint64_t max_pixels = std::uint64_t{1} << 28;
   /// Files larger than this are rejected before they are read.
   std::uint64_t max_file_bytes = std::uint64_t{256} << 20;
-  /// With heatmaps: frames whose resolution needs a heatmap set larger than this (classes x width x
-  /// height x 4 bytes, kept once per worker) are rejected before it is allocated. 1 GiB holds e.g.
+  /// With heatmaps: frames whose resolution needs heatmap sets larger than this (groups x classes x
+  /// width x height x 4 bytes, kept once per worker; groups: those the source's frames fall into) are rejected before it is allocated. 1 GiB holds e.g.
   /// 34 classes at 2048x1024 or 10 classes at 8192x3276.
   std::uint64_t max_heatmap_bytes = std::uint64_t{1} << 30;
   /// Stop at the first file that cannot be scanned: no further reads are issued, frames in flight

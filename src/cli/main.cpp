@@ -208,7 +208,7 @@ void add_scan_flags(CLI::App& app, scan_command& cmd) {
   app.add_option("--max-file-bytes", o.max_file_bytes, "Reject files larger than this many bytes (before reading)")
       ->capture_default_str();
   app.add_option("--max-heatmap-bytes", o.max_heatmap_bytes,
-                 "With --heatmaps: reject frames whose size needs a heatmap set larger than this (classes x width x "
+                 "With --heatmaps: reject frames whose size needs heatmap sets larger than this (groups x classes x width x "
                  "height x 4 bytes, kept per worker), before allocating it")
       ->capture_default_str();
   app.add_option("--save-state", cmd.save_state,

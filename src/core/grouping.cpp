@@ -1,4 +1,5 @@
 #include <maskscan/grouping.hpp>
+#include <maskscan/scan.hpp>
 
 #include <algorithm>
 #include <cctype>
@@ -78,7 +79,9 @@ frame_grouper::frame_grouper(const scan_options& options) {
   // Names, sizes and a digest (FNV-1a, 64-bit) of the normalized entries: two different lists of
   // one name and size must not pass for the same grouping (a --resume or merge would mix them).
   description_ = "split:";
-  for (const auto& s : options.splits) {
+  auto by_name = options.splits;  // the order lists are given in does not change the grouping
+  std::ranges::sort(by_name, {}, &split::name);
+  for (const auto& s : by_name) {
     std::vector<std::string> entries;
     for (const auto& f : s.frames) entries.push_back(normalize_entry(f));
     std::ranges::sort(entries);
@@ -99,19 +102,43 @@ std::string frame_grouper::group_of(std::string_view path) const {
       return std::string(unmatched_group);
     }
     case kind::splits: {
-      // The whole path, then each end of it after a '/', longest first.
-      const std::string key = normalize_entry(path);
-      std::string_view rest = key;
-      while (true) {
-        if (const auto it = listed_.find(std::string(rest)); it != listed_.end()) return it->second;
-        const auto slash = rest.find('/');
-        if (slash == std::string_view::npos) break;
-        rest.remove_prefix(slash + 1);
-      }
-      return std::string(unlisted_group);
+      const auto names = splits_naming(path);
+      return names.empty() ? std::string(unlisted_group) : names.front();
     }
   }
   return {};
+}
+
+std::vector<std::string> frame_grouper::splits_naming(std::string_view path) const {
+  // The whole path, then each end of it after a '/', longest first.
+  std::vector<std::string> names;
+  const std::string key = normalize_entry(path);
+  std::string_view rest = key;
+  while (true) {
+    if (const auto it = listed_.find(std::string(rest)); it != listed_.end()) names.push_back(it->second);
+    const auto slash = rest.find('/');
+    if (slash == std::string_view::npos) break;
+    rest.remove_prefix(slash + 1);
+  }
+  return names;
+}
+
+std::size_t frame_grouper::count_groups(const frame_source& source) const {
+  if (kind_ == kind::none) return 1;
+  std::set<std::string> groups;
+  for (std::size_t i = 0; i < source.size(); ++i) {
+    if (kind_ == kind::splits) {
+      const auto names = splits_naming(source.name(i));
+      for (const auto& other : names)
+        if (other != names.front())
+          throw std::invalid_argument(fmt::format(
+              "--split: {} is named by both '{}' and '{}' (one by its whole path, one by its end); a frame can be "
+              "in one split only",
+              source.name(i), names.front(), other));
+    }
+    groups.insert(group_of(source.name(i)));
+  }
+  return std::max<std::size_t>(groups.size(), 1);
 }
 
 std::string group_directory_name(std::string_view group) {

@@ -23,6 +23,14 @@ scan_options resolve_defaults(scan_options options) {
   if (options.workers == 0) options.workers = std::max(1u, std::thread::hardware_concurrency());
   options.io_depth = std::max(1u, options.io_depth);
   options.queue_depth = std::max(1u, options.queue_depth);
+  // Values are 16-bit, and on colour planes 65535 marks an unknown colour, so it cannot be a class.
+  if (options.class_names.size() > 0x10000)
+    throw std::invalid_argument(fmt::format("{} classes: class ids are 16-bit values, so at most 65536 classes",
+                                            options.class_names.size()));
+  if (!options.colours.empty() && options.class_names.size() > 0xFFFF)
+    throw std::invalid_argument(fmt::format(
+        "{} classes with a colour table: at most 65535 (65535 marks a colour that is not in the table)",
+        options.class_names.size()));
   if (options.components != 0 && options.components != 4 && options.components != 8)
     throw std::invalid_argument(
         fmt::format("scan_options::components (--components) must be 0 (off), 4 or 8, not {}", options.components));

@@ -306,6 +306,24 @@ std::error_code verify_zlib_stream(std::span<const std::byte> bytes, std::size_t
 /// Steps 5 and 6 of decode_png for an 8-bit RGB or RGBA file whose header and chunk layout have
 /// passed: decoded by libspng to RGBA8 in scratch (RGB gets alpha 255; no tRNS, gamma or sBIT),
 /// deinterlaced, then mapped through the colour table into out.u16.
+/// libspng decodes the image into `target` as `fmt`, then reads the rest of the file up to IEND, so
+/// that it judges the chunks after the image data too (check_chunk_layout has checked that they are
+/// complete and their CRCs). libspng names a broken zlib stream only as "IDAT stream error": if that
+/// is the cause, the stream is inflated once more (in `scratch`) and described in zlib's words.
+std::error_code decode_image_and_chunks(spng_ctx* c, void* target, std::size_t size, int fmt,
+                                        std::span<const std::byte> bytes, std::size_t filtered,
+                                        std::vector<std::uint8_t>& scratch, diagnostics& diag) {
+  int ret = spng_decode_image(c, target, size, fmt, 0);
+  if (ret != 0) {
+    if (ret == SPNG_EIDAT_STREAM || ret == SPNG_EIDAT_TOO_SHORT || ret == SPNG_EZLIB)
+      if (const auto ec = diagnose_zlib_stream(bytes, filtered, scratch, diag)) return ec;
+    return fail_spng(diag, ret, "reading the chunks and the image data");
+  }
+  ret = spng_decode_chunks(c);
+  if (ret != 0) return fail_spng(diag, ret, "reading the chunks after the image data");
+  return {};
+}
+
 std::error_code decode_colours(spng_ctx* c, std::span<const std::byte> bytes, const spng_ihdr& ihdr,
                                std::size_t filtered, std::span<const colour_entry> colours, label_plane& out,
                                diagnostics& diag) {
@@ -326,14 +344,9 @@ std::error_code decode_colours(spng_ctx* c, std::span<const std::byte> bytes, co
   out.from_colours = true;
   out.u8.clear();  // keeps its capacity for later 8-bit frames
   out.scratch.resize(size);
-  ret = spng_decode_image(c, out.scratch.data(), size, SPNG_FMT_RGBA8, 0);
-  if (ret != 0) {
-    if (ret == SPNG_EIDAT_STREAM || ret == SPNG_EIDAT_TOO_SHORT || ret == SPNG_EZLIB)
-      if (const auto ec = diagnose_zlib_stream(bytes, filtered, out.scratch, diag)) return ec;
-    return fail_spng(diag, ret, "reading the chunks and the image data");
-  }
-  ret = spng_decode_chunks(c);
-  if (ret != 0) return fail_spng(diag, ret, "reading the chunks after the image data");
+  if (const auto ec = decode_image_and_chunks(c, out.scratch.data(), size, SPNG_FMT_RGBA8, bytes, filtered,
+                                              out.scratch, diag))
+    return ec;
 
   // Mapped before the zlib stream is verified: verify_zlib_stream reuses scratch.
   out.u16.resize(pixels);
@@ -471,19 +484,9 @@ std::error_code decode_png(std::span<const std::byte> bytes, const decode_limits
     target = out.u8.data();
   }
 
-  ret = spng_decode_image(c, target, size, SPNG_FMT_PNG, 0);
-  if (ret != 0) {
-    // libspng names a broken zlib stream only as "IDAT stream error"; say what is wrong with it
-    // if that is the cause, else keep libspng's words.
-    if (ret == SPNG_EIDAT_STREAM || ret == SPNG_EIDAT_TOO_SHORT || ret == SPNG_EZLIB)
-      if (const auto ec = diagnose_zlib_stream(bytes, filtered, out.scratch, diag)) return ec;
-    return fail_spng(diag, ret, "reading the chunks and the image data");
-  }
-
-  // 6. Read the rest of the file up to IEND, so that libspng judges the chunks after the image
-  //    data too (step 4 has checked that they are complete and their CRCs).
-  ret = spng_decode_chunks(c);
-  if (ret != 0) return fail_spng(diag, ret, "reading the chunks after the image data");
+  // 5-6. The image, then the chunks after it (decode_image_and_chunks).
+  if (const auto ec = decode_image_and_chunks(c, target, size, SPNG_FMT_PNG, bytes, filtered, out.scratch, diag))
+    return ec;
 
   if (const auto ec = verify_zlib_stream(bytes, filtered, out.scratch, diag)) return ec;
 

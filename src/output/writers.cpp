@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 #include <bit>
 #include <ostream>
 #include <stdexcept>
@@ -74,6 +75,11 @@ void pretty_print(std::ostream& out, const json::value& v, int indent = 0) {
 
 using detail::csv_field;
 
+/// The co-occurrence matrix is classes x classes: written for up to this many classes (ADE20K's 151
+/// fit; 65536 numbered classes of a 16-bit scan would be a 32 GiB matrix).
+constexpr std::size_t max_cooccurrence_classes = 1024;
+bool cooccurrence_written(const dataset_stats& stats) { return stats.class_names.size() <= max_cooccurrence_classes; }
+
 std::string heatmap_file_name(const heatmap_set& heat) {
   return fmt::format("heatmaps_{}x{}.npy", heat.width, heat.height);
 }
@@ -143,12 +149,18 @@ void write_summary(const scan_result& result, const dataset_stats& stats, const 
       {"unknown_colours", std::move(unknown_colours)},
       {"files_with_unknown_colours", std::move(files_unknown_colours)},
       {"weights", detail::balance_json(stats, balance)},
-      {"cooccurrence", detail::cooccurrence_json(stats)},
+      {"cooccurrence", cooccurrence_written(stats) ? json::value(detail::cooccurrence_json(stats)) : json::value(nullptr)},
       {"components", stats.components ? json::value(detail::components_json(stats)) : json::value(nullptr)},
       {"heatmaps", std::move(heatmaps)},
       {"errors", std::move(errors)},
   };
-  if (group) doc["group"] = *group;
+  if (group) {
+    doc["group"] = *group;
+    // A group's own count: how many of the source's frames are in it is known only when the scan
+    // finished (a partial scan has not seen all of them).
+    doc["frames_total"] = result.partial ? json::value(nullptr) : json::value(totals.frames + totals.skipped);
+  }
+  doc["grouping"] = stats.grouping;
   if (!groups.empty()) doc["groups"] = std::move(groups);
   detail::write_file_atomically(file, [&](std::ostream& out) {
     pretty_print(out, doc);
@@ -165,7 +177,7 @@ void write_dataset(const scan_result& result, const dataset_stats& stats, const 
   if (ec) throw std::runtime_error(fmt::format("{}: cannot create the output directory ({})", dir.string(), ec.message()));
   write_frames_csv(stats, dir / "frames.csv", balance);
   write_weights_csv(stats, balance, dir / "weights.csv");
-  write_cooccurrence_csv(stats, dir / "cooccurrence.csv");
+  if (cooccurrence_written(stats)) write_cooccurrence_csv(stats, dir / "cooccurrence.csv");
   if (stats.components) write_components_csv(stats, dir / "components.csv");
   for (const auto& [key, heat] : stats.heatmaps)
     write_heatmap_npy(heat, stats.class_names.size(), dir / heatmap_file_name(heat));
@@ -245,9 +257,13 @@ void write_outputs(const scan_result& result, const std::filesystem::path& dir, 
   }
   // Grouped: each group in groups/<name>/, then the whole (groups summed) at the top.
   json::array groups;
+  std::set<std::string> directories;
   for (const auto& name : group_names(result.stats)) {  // one group in memory at a time
     const auto stats = select_group(result.stats, name);
-    const auto sub = std::filesystem::path("groups") / group_directory_name(name);
+    // Two captures can make one directory name ("a/b" and "a_b"): the later one gets a suffix.
+    std::string directory = group_directory_name(name);
+    for (int k = 2; !directories.insert(directory).second; ++k) directory = fmt::format("{}-{}", group_directory_name(name), k);
+    const auto sub = std::filesystem::path("groups") / directory;
     write_dataset(result, stats, dir / sub, balance, &name, {});
     groups.push_back({{"name", name}, {"directory", sub.generic_string()}, {"frames_scanned", stats.frames.size()},
                       {"frames_skipped", stats.errors.size()}});

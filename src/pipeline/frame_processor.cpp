@@ -1,16 +1,18 @@
 #include "pipeline/frame_processor.hpp"
 
 #include <chrono>
+#include <cstdint>
 
 #include <fmt/format.h>
 
 
 namespace maskscan::detail {
 
-frame_processor::frame_processor(const scan_options& options)
+frame_processor::frame_processor(const scan_options& options, std::size_t groups)
     : heatmaps_enabled_(options.heatmaps),
       classes_(options.class_names.size()),
       max_heatmap_bytes_(options.max_heatmap_bytes),
+      groups_(std::max<std::size_t>(groups, 1)),
       decoder_(options.decoder),
       grouper_(options),
       lut_(make_value_lut(options.instance_divisor, options.remap)),
@@ -32,13 +34,16 @@ frame_sinks frame_processor::begin_frame(std::uint32_t width, std::uint32_t heig
 }
 
 namespace {
-std::uint64_t heatmap_bytes(std::size_t classes, std::uint32_t width, std::uint32_t height) noexcept {
-  return std::uint64_t{classes} * width * height * sizeof(std::uint32_t);  // < 2^64: w, h < 2^32, classes small
+/// Bytes of the heatmap sets of one frame size for all groups, saturated at 2^64 - 1.
+std::uint64_t heatmap_bytes(std::size_t classes, std::uint32_t width, std::uint32_t height, std::size_t groups) noexcept {
+  const unsigned __int128 bytes = static_cast<unsigned __int128>(std::uint64_t{width} * height) * classes *
+                                  sizeof(std::uint32_t) * groups;  // < 2^128: each factor < 2^64, product of two < 2^64 first
+  return bytes > UINT64_MAX ? UINT64_MAX : static_cast<std::uint64_t>(bytes);
 }
 }  // namespace
 
 bool frame_processor::heatmap_too_large(std::uint32_t width, std::uint32_t height) const noexcept {
-  return heatmaps_enabled_ && heatmap_bytes(classes_, width, height) > max_heatmap_bytes_;
+  return heatmaps_enabled_ && heatmap_bytes(classes_, width, height, groups_) > max_heatmap_bytes_;
 }
 
 bool frame_processor::process_fast(std::span<const std::byte> bytes, const std::string& group) {
@@ -83,10 +88,11 @@ frame_outcome frame_processor::process(std::span<const std::byte> bytes, const s
                       "palette PNGs without ancillary chunks but tRNS); use --decoder auto"};
   if (heatmap_too_large(plane_.width, plane_.height))
     return file_error{name, errc::image_too_large,
-                      fmt::format("its {}x{} heatmaps for {} classes would need {} bytes, more than the limit of "
+                      fmt::format("its {}x{} heatmaps for {} classes{} would need {} bytes, more than the limit of "
                                   "{} (--max-heatmap-bytes); raise it or scan without --heatmaps",
                                   plane_.width, plane_.height, classes_,
-                                  heatmap_bytes(classes_, plane_.width, plane_.height), max_heatmap_bytes_)};
+                                  groups_ > 1 ? fmt::format(" in each of {} groups", groups_) : std::string(),
+                                  heatmap_bytes(classes_, plane_.width, plane_.height, groups_), max_heatmap_bytes_)};
   // A colour plane holds table values already: no divisor or remap. Its unknown-colour marker is
   // not a class (it is >= 65535 > any class id the table may hold), so heatmaps and components skip
   // it; the counter sees it as a value of its own, which is replaced by the colours it stands for.

@@ -30,7 +30,9 @@ struct worker_totals {
 
 class frame_processor {
  public:
-  explicit frame_processor(const scan_options& options);
+  /// `groups`: how many groups the scan's frames fall into (1 without grouping); each group has
+  /// heatmaps of its own, so the heatmap limit is judged on all of them.
+  explicit frame_processor(const scan_options& options, std::size_t groups = 1);
 
   frame_outcome process(std::span<const std::byte> bytes, const std::string& name);
   /// The heatmaps and component sizes of the frames processed so far; the processor starts afresh.
@@ -47,6 +49,7 @@ class frame_processor {
   bool heatmaps_enabled_;
   std::size_t classes_;
   std::uint64_t max_heatmap_bytes_;
+  std::size_t groups_;
   decoder_kind decoder_;
   frame_grouper grouper_;
   std::vector<std::uint32_t> lut_;  // instance divisor + remap (empty: none)

@@ -24,6 +24,8 @@
 
 #include "core/run_on.hpp"
 #include "io/file_reader.hpp"
+#include <maskscan/grouping.hpp>
+
 #include "pipeline/frame_processor.hpp"
 
 namespace maskscan {
@@ -61,7 +63,7 @@ void complete(scan_result& result, result_builder& builder, std::vector<worker_t
 scan_result run_serial(const frame_source& source, const scan_options& options, const std::atomic<bool>& stop) {
   const auto t0 = std::chrono::steady_clock::now();
   scan_result result = new_result(source, options);
-  frame_processor processor(options);
+  frame_processor processor(options, frame_grouper(options).count_groups(source));
   result_builder builder(result.options, source.size());
   std::vector<std::byte> buffer;
   for (std::size_t i = 0; i < source.size() && !stop.load(std::memory_order_relaxed) && builder.stopped_at().empty();
@@ -92,7 +94,10 @@ class async_semaphore {
 class scan_operation : public std::enable_shared_from_this<scan_operation> {
  public:
   scan_operation(asio::any_io_executor ex, frame_source source, scan_options options)
-      : strand_(asio::make_strand(ex)), source_(std::move(source)), options_(std::move(options)) {}
+      : strand_(asio::make_strand(ex)),
+        source_(std::move(source)),
+        options_(std::move(options)),
+        groups_(frame_grouper(options_).count_groups(source_)) {}  // throws for conflicting splits
 
   std::atomic<bool> stop{false};
   const asio::strand<asio::any_io_executor>& strand() const noexcept { return strand_; }
@@ -111,7 +116,7 @@ class scan_operation : public std::enable_shared_from_this<scan_operation> {
     result.io_used = reader_->backend();
     pool_.emplace(options_.workers);
     for (unsigned i = 0; i < options_.workers; ++i)
-      workers_.push_back(std::make_unique<worker>(asio::make_strand(pool_->get_executor()), options_));
+      workers_.push_back(std::make_unique<worker>(asio::make_strand(pool_->get_executor()), options_, groups_));
     io_slots_.emplace(strand_, options_.io_depth);
     // Unbuffered: a lane holds its outcome until the coordinator has taken it, so a frame counts
     // against queue_depth until it is merged.
@@ -153,8 +158,8 @@ class scan_operation : public std::enable_shared_from_this<scan_operation> {
 
  private:
   struct worker {
-    worker(asio::strand<asio::thread_pool::executor_type> s, const scan_options& options)
-        : strand(std::move(s)), processor(options) {}
+    worker(asio::strand<asio::thread_pool::executor_type> s, const scan_options& options, std::size_t groups)
+        : strand(std::move(s)), processor(options, groups) {}
     asio::strand<asio::thread_pool::executor_type> strand;
     frame_processor processor;
     unsigned pending = 0;  // touched only on the scan strand
@@ -213,6 +218,7 @@ class scan_operation : public std::enable_shared_from_this<scan_operation> {
   asio::strand<asio::any_io_executor> strand_;
   frame_source source_;
   scan_options options_;
+  std::size_t groups_;  // groups the frames fall into: each has its own heatmaps
   std::unique_ptr<file_reader> reader_;
   std::optional<asio::thread_pool> pool_;  // declared before workers_: their strands die first
   std::vector<std::unique_ptr<worker>> workers_;

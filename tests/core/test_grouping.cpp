@@ -9,6 +9,7 @@
 
 #include <maskscan/grouping.hpp>
 #include <maskscan/options.hpp>
+#include <maskscan/scan.hpp>
 
 #include "support/test_data.hpp"
 
@@ -232,4 +233,35 @@ TEST_CASE("grouping: a loaded split list groups the frames it names", "[grouping
   CHECK(g.group_of("a/00001_FV.png") == "val");
   CHECK(g.group_of("b/00002_RV.png") == "val");
   CHECK(g.group_of("b/00001_FV.png") == "unlisted");
+}
+
+TEST_CASE("grouping: a frame named by two lists, one by its whole path and one by its end, is refused",
+          "[grouping]") {
+  scan_options o;
+  o.splits = {{"train", {"cam/001.png"}}, {"val", {"001.png"}}};
+  const frame_grouper g(o);  // the entries differ, so the lists alone do not conflict
+  const auto source = frame_source::from_paths({"/d/cam/001.png", "/d/other/002.png"}, "/d");
+  try {
+    (void)g.count_groups(source);
+    FAIL("count_groups accepted a frame named by two splits");
+  } catch (const std::invalid_argument& e) {
+    CHECK_THAT(e.what(), Catch::Matchers::Contains("cam/001.png") && Catch::Matchers::Contains("train") &&
+                             Catch::Matchers::Contains("val"));
+  }
+  // The scan refuses it before reading anything (the files do not even exist).
+  CHECK_THROWS_AS(maskscan::scan(source, o), std::invalid_argument);
+  o.serial = true;
+  CHECK_THROWS_AS(maskscan::scan(source, o), std::invalid_argument);
+
+  // Without the conflict: 001 in val by its end, 002 unlisted: two groups.
+  o.splits = {{"val", {"001.png"}}};
+  CHECK(frame_grouper(o).count_groups(source) == 2);
+  CHECK(frame_grouper(scan_options{}).count_groups(source) == 1);
+}
+
+TEST_CASE("grouping: the order --split lists are given in does not change the grouping", "[grouping]") {
+  scan_options a, b;
+  a.splits = {{"train", {"x.png"}}, {"val", {"y.png"}}};
+  b.splits = {{"val", {"y.png"}}, {"train", {"x.png"}}};
+  CHECK(frame_grouper(a).description() == frame_grouper(b).description());
 }

@@ -49,3 +49,14 @@ TEST_CASE("scan throws std::invalid_argument for bad options before it reads a f
   o.components = 3;
   CHECK_THROWS_AS(maskscan::scan(maskscan::frame_source::from_paths({"/no/such/file.png"}), o), std::invalid_argument);
 }
+
+TEST_CASE("resolve_defaults refuses more classes than 16-bit values can name", "[options]") {
+  scan_options o;
+  o.class_names = maskscan::numbered_class_names(65536);
+  CHECK(refusal(o) == "accepted");
+  o.colours = {{{1, 2, 3, 255}, 7}};
+  CHECK_THAT(refusal(o), Catch::Matchers::Contains("65535 marks a colour"));
+  o.colours.clear();
+  o.class_names = maskscan::numbered_class_names(65537);
+  CHECK_THAT(refusal(o), Catch::Matchers::Contains("at most 65536 classes"));
+}

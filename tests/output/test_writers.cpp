@@ -524,3 +524,40 @@ TEST_CASE("write_outputs throws std::runtime_error naming the directory when it 
     CHECK_THAT(e.what(), Catch::Matchers::Contains(out.string()));
   }
 }
+
+TEST_CASE("write_outputs gives groups whose names make one directory name directories of their own",
+          "[output]") {
+  temp_dir dir;
+  scan_result r;
+  r.stats = make_stats({"a", "b"}, {}, false);
+  r.stats.grouping = "group-by:^(.*)/[^/]+$";
+  r.stats.frames.push_back({"a/b/1.png", 1, 1, {1, 0}, {}, {}, {}, {}, "a/b"});
+  r.stats.frames.push_back({"a_b/2.png", 1, 1, {0, 1}, {}, {}, {}, {}, "a_b"});
+  normalize(r.stats);
+  r.options.class_names = r.stats.class_names;
+  maskscan::write_outputs(r, dir.path());
+  // "a/b" sorts before "a_b": it gets groups/a_b, the other groups/a_b-2; nothing is overwritten.
+  CHECK(read_file(dir.path() / "groups/a_b/frames.csv").find("a/b/1.png") != std::string::npos);
+  CHECK(read_file(dir.path() / "groups/a_b-2/frames.csv").find("a_b/2.png") != std::string::npos);
+  json::error_code ec;
+  const auto doc = json::parse(read_file(dir.path() / "summary.json"), ec);
+  REQUIRE_FALSE(ec);
+  const auto& groups = doc.at("groups").as_array();
+  REQUIRE(groups.size() == 2);
+  CHECK(as_string(groups[0].at("directory")) == "groups/a_b");
+  CHECK(as_string(groups[1].at("directory")) == "groups/a_b-2");
+  CHECK(as_string(doc.at("grouping")) == "group-by:^(.*)/[^/]+$");
+}
+
+TEST_CASE("write_outputs leaves out the co-occurrence matrix above 1024 classes", "[output]") {
+  temp_dir dir;
+  scan_result r;
+  r.stats = make_stats(maskscan::numbered_class_names(1025), {}, false);
+  r.options.class_names = r.stats.class_names;
+  maskscan::write_outputs(r, dir.path());
+  CHECK_FALSE(fs::exists(dir.path() / "cooccurrence.csv"));
+  json::error_code ec;
+  const auto doc = json::parse(read_file(dir.path() / "summary.json"), ec);
+  REQUIRE_FALSE(ec);
+  CHECK(doc.at("cooccurrence").is_null());
+}

@@ -26,6 +26,7 @@
 #include <maskscan/scan.hpp>
 #include <maskscan/synth.hpp>
 
+#include "support/concurrency.hpp"
 #include "support/reference_png.hpp"
 #include "support/test_data.hpp"
 
@@ -37,6 +38,9 @@ struct StringMaker<maskscan::value_pixels> {
   }
 };
 }  // namespace Catch
+
+using maskscan::test::concurrency_settings;
+using maskscan::test::with;
 
 namespace {
 using namespace maskscan;
@@ -192,38 +196,6 @@ std::map<std::uint32_t, std::uint64_t> value_counts_of(const std::vector<std::ui
   return out;
 }
 
-struct concurrency {
-  bool serial = false;
-  unsigned workers = 1;
-  io_backend io = io_backend::threads;
-  unsigned queue_depth = 128;
-  decoder_kind decoder = decoder_kind::automatic;
-  std::string describe() const {
-    return fmt::format("serial={} workers={} io={} queue_depth={} decoder={}", serial, workers, to_string(io),
-                       queue_depth, to_string(decoder));
-  }
-};
-
-/// serial (both decoders), then workers 1/2 x io threads/auto x queue depth 1/16 x decoder auto/spng.
-std::vector<concurrency> concurrency_settings() {
-  std::vector<concurrency> out{{true, 1, io_backend::threads, 128, decoder_kind::automatic},
-                               {true, 1, io_backend::threads, 128, decoder_kind::spng}};
-  for (unsigned workers : {1u, 2u})
-    for (io_backend io : {io_backend::threads, io_backend::automatic})
-      for (unsigned queue_depth : {1u, 16u})
-        for (decoder_kind decoder : {decoder_kind::automatic, decoder_kind::spng})
-          out.push_back({false, workers, io, queue_depth, decoder});
-  return out;
-}
-
-scan_options with(scan_options o, const concurrency& c) {
-  o.serial = c.serial;
-  o.workers = c.workers;
-  o.io = c.io;
-  o.queue_depth = c.queue_depth;
-  o.decoder = c.decoder;
-  return o;
-}
 
 /// Sum over the pixels of class c's heatmap.
 std::uint64_t heat_sum(const heatmap_set& h, std::size_t c) {
@@ -364,7 +336,7 @@ TEST_CASE("colour scan: RUGD masks through a class map built from RUGD_annotatio
   CHECK(reference.stats.heatmaps.begin()->first == heatmap_key{"", 688, 550});
   check_heatmaps_and_components(reference.stats);
 
-  for (const auto& c : concurrency_settings()) {
+  for (const auto& c : concurrency_settings({1u, 2u})) {
     CAPTURE(c.describe());
     const auto r = scan(frame_source::from_directory(dir), with(base, c));
     CHECK_FALSE(r.partial);

@@ -1,6 +1,7 @@
 // Limits reject a frame before its memory is allocated, the same way for every concurrency setting.
 #include <catch2/catch.hpp>
 
+#include <maskscan/grouping.hpp>
 #include <maskscan/scan.hpp>
 
 #include "support/mixed_dataset.hpp"
@@ -42,4 +43,41 @@ TEST_CASE("max_heatmap_bytes rejects frames whose heatmaps would be too large, i
   options.heatmaps = false;
   const auto counts = scan(data.source(), options);
   CHECK(counts.stats.errors.size() == data.bad_files);
+}
+
+TEST_CASE("max_heatmap_bytes counts the heatmaps of every group: each group has its own", "[pipeline][limits]") {
+  const test::mixed_dataset data;
+  scan_options base;
+  base.heatmaps = true;
+  // Every top folder is a group: synth_64x48, synth_33x17, camvid, bad. 64x48 frames need 10 x 64 x 48
+  // x 4 = 122,880 bytes per group: one group's set fits in 200,000 bytes (the test above), four do not.
+  // 33x17 frames need 22,440 per group, 89,760 for four: they fit.
+  base.max_heatmap_bytes = 200'000;
+  base.group_by = "^([^/]+)/";
+  REQUIRE(frame_grouper(base).count_groups(data.source()) == 4);
+  const unsigned workers = GENERATE(0u, 1u, 2u);  // 0: serial
+  CAPTURE(workers);
+  auto options = base;
+  options.serial = workers == 0;
+  options.workers = workers == 0 ? 1 : workers;
+  const auto result = scan(data.source(), options);
+  std::size_t too_large_64x48 = 0;
+  for (const auto& e : result.stats.errors)
+    if (e.path.starts_with("synth_64x48/")) {
+      ++too_large_64x48;
+      CHECK(e.code == errc::image_too_large);
+      CHECK_THAT(e.message, Catch::Contains("64x48") && Catch::Contains("in each of 4 groups") &&
+                                Catch::Contains("491520 bytes"));
+    }
+  CHECK(too_large_64x48 == 24);
+  CHECK(result.stats.frames.size() == 12);  // synth_33x17 only
+  for (const auto& row : result.stats.frames) CHECK(row.group == "synth_33x17");
+  REQUIRE(result.stats.heatmaps.size() == 1);
+  CHECK(result.stats.heatmaps.begin()->first == heatmap_key{"synth_33x17", 33, 17});
+
+  // A limit that holds the four groups' 64x48 sets scans those frames too.
+  options.max_heatmap_bytes = 4 * 122'880;
+  const auto fits = scan(data.source(), options);
+  CHECK(fits.stats.frames.size() == 12 + 24);
+  CHECK(fits.stats.heatmaps.count(heatmap_key{"synth_64x48", 64, 48}) == 1);
 }

@@ -22,8 +22,12 @@
 #include <maskscan/scan.hpp>
 #include <maskscan/synth.hpp>
 
+#include "support/concurrency.hpp"
 #include "support/reference_png.hpp"
 #include "support/test_data.hpp"
+
+using maskscan::test::concurrency_settings;
+using maskscan::test::with;
 
 namespace {
 using namespace maskscan;
@@ -68,40 +72,6 @@ std::string camera_of(const std::string& name) {
   return "unmatched";
 }
 
-struct concurrency {
-  bool serial = false;
-  unsigned workers = 0;
-  io_backend io = io_backend::threads;
-  unsigned queue_depth = 128;
-  decoder_kind decoder = decoder_kind::automatic;
-  std::string describe() const {
-    return fmt::format("serial={} workers={} io={} queue_depth={} decoder={}", serial, workers, to_string(io),
-                       queue_depth, to_string(decoder));
-  }
-};
-
-/// serial (both decoders), then every combination of workers 1/2/4, io threads/auto, queue depth 1/16
-/// and decoder auto/spng.
-std::vector<concurrency> concurrency_settings() {
-  std::vector<concurrency> out;
-  out.push_back({true, 1, io_backend::threads, 128, decoder_kind::automatic});
-  out.push_back({true, 1, io_backend::threads, 128, decoder_kind::spng});
-  for (unsigned workers : {1u, 2u, 4u})
-    for (io_backend io : {io_backend::threads, io_backend::automatic})
-      for (unsigned queue_depth : {1u, 16u})
-        for (decoder_kind decoder : {decoder_kind::automatic, decoder_kind::spng})
-          out.push_back({false, workers, io, queue_depth, decoder});
-  return out;
-}
-
-scan_options with(scan_options o, const concurrency& c) {
-  o.serial = c.serial;
-  o.workers = c.workers;
-  o.io = c.io;
-  o.queue_depth = c.queue_depth;
-  o.decoder = c.decoder;
-  return o;
-}
 
 /// The checks every grouped scan must pass, whatever the grouping: ungrouping gives the ungrouped scan,
 /// the groups are the expected ones, each group's statistics are those of a scan of its frames alone, and
@@ -274,7 +244,7 @@ TEST_CASE("statistics: --group-by by camera is exact, equals the ungrouped scan 
   CHECK(reference.stats.heatmaps.size() == 8);  // 4 cameras x 2 resolutions
   check_grouped(reference, ungrouped, grouped_options, expected);
 
-  for (const auto& c : concurrency_settings()) {
+  for (const auto& c : concurrency_settings({1u, 2u, 4u})) {
     CAPTURE(c.describe());
     const auto r = scan(data.source(), with(grouped_options, c));
     CHECK_FALSE(r.partial);
@@ -311,7 +281,7 @@ TEST_CASE("statistics: --split lists group by full paths and path ends, the rest
   const auto reference = scan(data.source(), with(split_options, {true, 1, io_backend::threads, 128, decoder_kind::spng}));
   check_grouped(reference, ungrouped, split_options, expected);
 
-  for (const auto& c : concurrency_settings()) {
+  for (const auto& c : concurrency_settings({1u, 2u, 4u})) {
     CAPTURE(c.describe());
     const auto r = scan(data.source(), with(split_options, c));
     CHECK_FALSE(r.partial);
