@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "stats/balance_detail.hpp"
+#include "stats/frame_stats.hpp"
 
 namespace maskscan {
 
@@ -57,11 +58,7 @@ void validate(const balance_options& options) {
 std::vector<size_histogram> component_sizes_of_all_groups(const dataset_stats& stats) {
   if (stats.component_sizes.size() == 1) return stats.component_sizes.begin()->second;
   std::vector<size_histogram> sum;
-  for (const auto& [group, per_class] : stats.component_sizes) {
-    if (sum.size() < per_class.size()) sum.resize(per_class.size());
-    for (std::size_t c = 0; c < per_class.size(); ++c)
-      for (const auto& [size, count] : per_class[c]) sum[c][size] += count;
-  }
+  for (const auto& [group, per_class] : stats.component_sizes) add_component_sizes(sum, per_class);
   return sum;
 }
 

@@ -170,13 +170,8 @@ dataset_stats ungroup(const dataset_stats& stats) {
   out.errors = stats.errors;
   for (auto& row : out.frames) row.group.clear();
   for (auto& e : out.errors) e.group.clear();
-  for (const auto& [key, heat] : stats.heatmaps) {
-    auto [it, inserted] = out.heatmaps.try_emplace(heatmap_key{{}, key.width, key.height}, heat);
-    if (inserted) continue;
-    std::map<heatmap_key, heatmap_set> one;
-    one.emplace(heatmap_key{{}, key.width, key.height}, heat);
-    detail::add_heatmaps(out.heatmaps, std::move(one));
-  }
+  for (const auto& [key, heat] : stats.heatmaps)
+    detail::add_heatmaps(out.heatmaps, {{heatmap_key{{}, key.width, key.height}, heat}});
   for (const auto& [group, sizes] : stats.component_sizes) detail::add_component_sizes(out.component_sizes[""], sizes);
   normalize(out);
   return out;
