@@ -143,8 +143,9 @@ void add_scan_flags(CLI::App& app, scan_command& cmd) {
   app.add_option("input", cmd.input, "Directory of label PNGs (searched recursively for *.png) or one PNG file")
       ->required();
   app.add_option("--out", cmd.out,
-                 "Directory for summary.json, frames.csv and heatmaps_<W>x<H>.npy (created if needed); "
-                 "without it only the summary table is printed");
+                 "Directory for summary.json, frames.csv, weights.csv, cooccurrence.csv, components.csv (with "
+                 "--components), heatmaps_<W>x<H>.npy (with --heatmaps) and groups/<group>/ (with --group-by or "
+                 "--split), created if needed; without it only the summary table is printed");
   app.add_flag("--heatmaps", o.heatmaps,
                "Accumulate per-class heatmaps (frames in which each pixel holds each class), one set per resolution");
   app.add_option("--workers", o.workers, "Decode/compute threads, each owning its accumulator (0 = one per core)")
@@ -173,7 +174,8 @@ void add_scan_flags(CLI::App& app, scan_command& cmd) {
   auto* num = app.add_option("--num-classes", cmd.num_classes, "Use N classes named class_0 .. class_{N-1}")
                   ->check(CLI::PositiveNumber);
   app.add_option("--class-names", cmd.class_names_file,
-                 "File naming the classes: one name per line, or a JSON array (default: WoodScape's 10 classes)")
+                 "File naming the classes: one name per line, or a JSON array; replaces the --labels map's names "
+                 "(default: WoodScape's 10 classes)")
       ->excludes(num)
       ->check(CLI::ExistingFile);
   auto* labels = app.add_option("--labels", cmd.labels,
