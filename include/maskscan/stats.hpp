@@ -136,8 +136,9 @@ inline constexpr std::uint32_t state_format_version = 2;
 /// The groups that occur (in frames, errors, heatmaps or component sizes), sorted.
 std::vector<std::string> group_names(const dataset_stats& stats);
 
-/// The statistics of one group: its frames, errors, heatmaps and component sizes.
-dataset_stats select_group(const dataset_stats& stats, const std::string& group);
+/// The statistics of one group: its frames, errors, heatmaps (unless `heatmaps` is false) and
+/// component sizes.
+dataset_stats select_group(const dataset_stats& stats, const std::string& group, bool heatmaps = true);
 
 /// The statistics of each group (keyed by group name), each a complete dataset_stats whose
 /// heatmaps and component sizes are those of the group. Without grouping: one entry, "".

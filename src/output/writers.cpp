@@ -85,8 +85,18 @@ std::string heatmap_file_name(const heatmap_set& heat) {
 }
 
 /// summary.json of `stats`: the whole scan's, or one group's (`group` names it).
-void write_summary(const scan_result& result, const dataset_stats& stats, const std::filesystem::path& file,
-                   const balance_options& balance, const std::string* group, json::array groups) {
+/// The heatmap sets written with a set of statistics (pointers: a group's sets are not copied).
+using heatmap_list = std::vector<const heatmap_set*>;
+heatmap_list heatmaps_of(const dataset_stats& stats, const std::string* group = nullptr) {
+  heatmap_list out;
+  for (const auto& [key, heat] : stats.heatmaps)
+    if (!group || key.group == *group) out.push_back(&heat);
+  return out;
+}
+
+void write_summary(const scan_result& result, const dataset_stats& stats, const heatmap_list& heat_sets,
+                   const std::filesystem::path& file, const balance_options& balance, const std::string* group,
+                   json::array groups) {
   const auto totals = compute_totals(stats);
 
   class_map table;  // for the display colours of the classes
@@ -119,10 +129,10 @@ void write_summary(const scan_result& result, const dataset_stats& stats, const 
     files_out_of_range.push_back({{"path", row.path}, {"values", std::move(values)}});
   }
   json::array heatmaps;
-  for (const auto& [key, heat] : stats.heatmaps)
-    heatmaps.push_back({{"file", heatmap_file_name(heat)},
-                        {"width", heat.width}, {"height", heat.height}, {"frames", heat.frames},
-                        {"shape", json::array{stats.class_names.size(), heat.height, heat.width}}});
+  for (const heatmap_set* heat : heat_sets)
+    heatmaps.push_back({{"file", heatmap_file_name(*heat)},
+                        {"width", heat->width}, {"height", heat->height}, {"frames", heat->frames},
+                        {"shape", json::array{stats.class_names.size(), heat->height, heat->width}}});
 
   const double fps = result.wall_seconds > 0 ? static_cast<double>(totals.frames + totals.skipped) / result.wall_seconds : 0.0;
   json::object doc{
@@ -170,8 +180,9 @@ void write_summary(const scan_result& result, const dataset_stats& stats, const 
 
 /// Every file of one set of statistics into `dir`; summary.json last, so that a summary.json on
 /// disk means every file it names is complete.
-void write_dataset(const scan_result& result, const dataset_stats& stats, const std::filesystem::path& dir,
-                   const balance_options& balance, const std::string* group, json::array groups) {
+void write_dataset(const scan_result& result, const dataset_stats& stats, const heatmap_list& heat_sets,
+                   const std::filesystem::path& dir, const balance_options& balance, const std::string* group,
+                   json::array groups) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) throw std::runtime_error(fmt::format("{}: cannot create the output directory ({})", dir.string(), ec.message()));
@@ -179,16 +190,20 @@ void write_dataset(const scan_result& result, const dataset_stats& stats, const 
   write_weights_csv(stats, balance, dir / "weights.csv");
   if (cooccurrence_written(stats)) write_cooccurrence_csv(stats, dir / "cooccurrence.csv");
   if (stats.components) write_components_csv(stats, dir / "components.csv");
-  for (const auto& [key, heat] : stats.heatmaps)
-    write_heatmap_npy(heat, stats.class_names.size(), dir / heatmap_file_name(heat));
-  write_summary(result, stats, dir / "summary.json", balance, group, std::move(groups));
+  for (const heatmap_set* heat : heat_sets)
+    write_heatmap_npy(*heat, stats.class_names.size(), dir / heatmap_file_name(*heat));
+  write_summary(result, stats, heat_sets, dir / "summary.json", balance, group, std::move(groups));
 }
 
 }  // namespace
 
 void write_summary_json(const scan_result& result, const std::filesystem::path& file, const balance_options& balance) {
-  if (result.stats.grouping.empty()) write_summary(result, result.stats, file, balance, nullptr, {});
-  else write_summary(result, ungroup(result.stats), file, balance, nullptr, {});
+  if (result.stats.grouping.empty()) {
+    write_summary(result, result.stats, heatmaps_of(result.stats), file, balance, nullptr, {});
+  } else {
+    const auto overall = ungroup(result.stats);
+    write_summary(result, overall, heatmaps_of(overall), file, balance, nullptr, {});
+  }
 }
 
 void write_frames_csv(const dataset_stats& stats, const std::filesystem::path& file, const balance_options& balance) {
@@ -252,19 +267,20 @@ void write_heatmap_npy(const heatmap_set& heat, std::size_t classes, const std::
 void write_outputs(const scan_result& result, const std::filesystem::path& dir, const balance_options& balance) {
   (void)class_weights(result.stats, balance);  // invalid options are refused before anything is written
   if (result.stats.grouping.empty()) {
-    write_dataset(result, result.stats, dir, balance, nullptr, {});
+    write_dataset(result, result.stats, heatmaps_of(result.stats), dir, balance, nullptr, {});
     return;
   }
   // Grouped: each group in groups/<name>/, then the whole (groups summed) at the top.
   json::array groups;
   std::set<std::string> directories;
   for (const auto& name : group_names(result.stats)) {  // one group in memory at a time
-    const auto stats = select_group(result.stats, name);
+    // The group's rows; its heatmaps are written from result.stats, not copied.
+    const auto stats = select_group(result.stats, name, false);
     // Two captures can make one directory name ("a/b" and "a_b"): the later one gets a suffix.
     std::string directory = group_directory_name(name);
     for (int k = 2; !directories.insert(directory).second; ++k) directory = fmt::format("{}-{}", group_directory_name(name), k);
     const auto sub = std::filesystem::path("groups") / directory;
-    write_dataset(result, stats, dir / sub, balance, &name, {});
+    write_dataset(result, stats, heatmaps_of(result.stats, &name), dir / sub, balance, &name, {});
     groups.push_back({{"name", name}, {"directory", sub.generic_string()}, {"frames_scanned", stats.frames.size()},
                       {"frames_skipped", stats.errors.size()}});
   }
@@ -273,7 +289,7 @@ void write_outputs(const scan_result& result, const std::filesystem::path& dir, 
   overall.frames = result.stats.frames;
   overall.errors = result.stats.errors;
   overall.grouping = result.stats.grouping;  // frames.csv then has its group column
-  write_dataset(result, overall, dir, balance, nullptr, std::move(groups));
+  write_dataset(result, overall, heatmaps_of(overall), dir, balance, nullptr, std::move(groups));
 }
 
 void print_summary(const scan_result& result, std::ostream& out) {

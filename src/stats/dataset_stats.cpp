@@ -143,14 +143,15 @@ std::vector<std::string> group_names(const dataset_stats& stats) {
   return {names.begin(), names.end()};
 }
 
-dataset_stats select_group(const dataset_stats& stats, const std::string& group) {
+dataset_stats select_group(const dataset_stats& stats, const std::string& group, bool heatmaps) {
   auto out = empty_like(stats);
   for (const auto& row : stats.frames)
     if (row.group == group) out.frames.push_back(row);
   for (const auto& e : stats.errors)
     if (e.group == group) out.errors.push_back(e);
-  for (const auto& [key, heat] : stats.heatmaps)
-    if (key.group == group) out.heatmaps.emplace(key, heat);
+  if (heatmaps)
+    for (const auto& [key, heat] : stats.heatmaps)
+      if (key.group == group) out.heatmaps.emplace(key, heat);
   if (const auto it = stats.component_sizes.find(group); it != stats.component_sizes.end())
     out.component_sizes.emplace(group, it->second);
   return out;
@@ -170,8 +171,15 @@ dataset_stats ungroup(const dataset_stats& stats) {
   out.errors = stats.errors;
   for (auto& row : out.frames) row.group.clear();
   for (auto& e : out.errors) e.group.clear();
-  for (const auto& [key, heat] : stats.heatmaps)
-    detail::add_heatmaps(out.heatmaps, {{heatmap_key{{}, key.width, key.height}, heat}});
+  for (const auto& [key, heat] : stats.heatmaps) {  // summed in place: one copy per resolution
+    auto [it, inserted] = out.heatmaps.try_emplace(heatmap_key{{}, key.width, key.height}, heat);
+    if (inserted) continue;
+    heatmap_set& sum = it->second;
+    if (sum.counts.size() != heat.counts.size())
+      throw std::invalid_argument(fmt::format("heatmaps of {}x{} differ in class count", key.width, key.height));
+    sum.frames += heat.frames;
+    std::ranges::transform(sum.counts, heat.counts, sum.counts.begin(), std::plus<>{});
+  }
   for (const auto& [group, sizes] : stats.component_sizes) detail::add_component_sizes(out.component_sizes[""], sizes);
   normalize(out);
   return out;
