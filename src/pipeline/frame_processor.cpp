@@ -36,9 +36,10 @@ frame_sinks frame_processor::begin_frame(std::uint32_t width, std::uint32_t heig
 namespace {
 /// Bytes of the heatmap sets of one frame size for all groups, saturated at 2^64 - 1.
 std::uint64_t heatmap_bytes(std::size_t classes, std::uint32_t width, std::uint32_t height, std::size_t groups) noexcept {
-  const unsigned __int128 bytes = static_cast<unsigned __int128>(std::uint64_t{width} * height) * classes *
-                                  sizeof(std::uint32_t) * groups;  // < 2^128: each factor < 2^64, product of two < 2^64 first
-  return bytes > UINT64_MAX ? UINT64_MAX : static_cast<std::uint64_t>(bytes);
+  std::uint64_t bytes = std::uint64_t{width} * height;  // < 2^64: both are 32-bit
+  for (const std::uint64_t factor : {std::uint64_t{classes}, std::uint64_t{sizeof(std::uint32_t)}, std::uint64_t{groups}})
+    if (__builtin_mul_overflow(bytes, factor, &bytes)) return UINT64_MAX;
+  return bytes;
 }
 }  // namespace
 
