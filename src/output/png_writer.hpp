@@ -1,0 +1,19 @@
+#pragma once
+// RGB images for reports (heatmaps, overlays), encoded with libspng's encoder.
+#include <cstdint>
+#include <filesystem>
+#include <span>
+#include <vector>
+
+namespace maskscan::detail {
+
+/// An 8-bit RGB PNG of width x height pixels, rows top to bottom, 3 bytes a pixel.
+/// Throws std::invalid_argument if `rgb` has not width * height * 3 bytes, std::runtime_error if
+/// libspng refuses (its message).
+std::vector<std::uint8_t> encode_rgb_png(std::uint32_t width, std::uint32_t height, std::span<const std::uint8_t> rgb);
+
+/// encode_rgb_png into `file`, atomically (temporary file + rename); errors name the file.
+void write_rgb_png(const std::filesystem::path& file, std::uint32_t width, std::uint32_t height,
+                   std::span<const std::uint8_t> rgb);
+
+}  // namespace maskscan::detail
