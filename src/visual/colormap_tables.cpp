@@ -1,7 +1,7 @@
 // Generated once from matplotlib 3.6.3 (Debian python3-matplotlib, matplotlib/_cm_listed.py:
 // _viridis_data, _magma_data; CC0 colormaps by Nathaniel J. Smith, Stefan van der Walt and Eric
 // Firing), each float rounded to 8 bits: round(255 * x).
-#include "output/colormap.hpp"
+#include "visual/colormap.hpp"
 
 namespace maskscan::detail {
 

@@ -1,4 +1,4 @@
-#include "output/png_writer.hpp"
+#include "visual/png_writer.hpp"
 
 #include <cstdlib>
 #include <memory>
@@ -48,6 +48,14 @@ void write_rgb_png(const std::filesystem::path& file, std::uint32_t width, std::
   write_file_atomically(file, [&](std::ostream& out) {
     out.write(reinterpret_cast<const char*>(png.data()), static_cast<std::streamsize>(png.size()));
   });
+}
+
+std::vector<std::uint8_t> encode_png(const rgb_image& image) {
+  return encode_rgb_png(image.width, image.height, image.pixels);
+}
+
+void write_png(const std::filesystem::path& file, const rgb_image& image) {
+  write_rgb_png(file, image.width, image.height, image.pixels);
 }
 
 }  // namespace maskscan::detail

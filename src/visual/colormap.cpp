@@ -1,4 +1,4 @@
-#include "output/colormap.hpp"
+#include "visual/colormap.hpp"
 
 #include <cmath>
 

@@ -4,7 +4,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "output/colormap.hpp"
+#include "visual/colormap.hpp"
 
 using namespace maskscan::detail;
 

@@ -7,7 +7,7 @@
 #include <catch2/catch.hpp>
 #include <spng.h>
 
-#include "output/png_writer.hpp"
+#include "visual/png_writer.hpp"
 
 namespace {
 struct decoded {
