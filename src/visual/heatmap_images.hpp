@@ -1,0 +1,86 @@
+#pragma once
+// Heatmap pictures: per class, the fraction of frames in which each pixel holds the class, as a
+// colour-mapped image with a title and a colour bar; and a grid of every class's thumbnail.
+// Each class is scaled to its own maximum (as matplotlib's imshow does), so a rare class is as
+// legible as a common one; the colour bar and labels give the absolute fractions.
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <maskscan/stats.hpp>
+
+#include "visual/canvas.hpp"
+#include "visual/colormap.hpp"
+
+namespace maskscan::detail {
+
+struct heatmap_image_options {
+  colormap map = colormap::viridis;  ///< the colour map; its lowest colour is 0, its highest the class's max
+};
+
+/// Where render_class_heatmap puts the map and the colour bar, in pixels of its image.
+struct class_heatmap_layout {
+  std::uint32_t width = 0;   ///< of the image
+  std::uint32_t height = 0;  ///< of the image
+  std::uint32_t map_x = 0;   ///< top-left corner of the map, set.width x set.height pixels
+  std::uint32_t map_y = 0;
+  std::uint32_t bar_x = 0;   ///< top-left corner of the colour bar: its bottom row is 0, its top row the max
+  std::uint32_t bar_y = 0;
+  std::uint32_t bar_width = 0;
+  std::uint32_t bar_height = 0;
+};
+
+/// Where render_heatmap_grid puts the thumbnails, in pixels of its image.
+struct heatmap_grid_layout {
+  std::uint32_t width = 0;  ///< of the image
+  std::uint32_t height = 0;
+  std::uint32_t columns = 0;  ///< min(4, ceil(sqrt(classes))); classes fill rows left to right
+  std::uint32_t rows = 0;
+  std::uint32_t thumb_width = 0;   ///< min(requested, set.width)
+  std::uint32_t thumb_height = 0;  ///< set.height scaled like the width (rounded, at least 1)
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> thumbs;  ///< top-left corner of each class's thumbnail
+};
+
+/// The number of classes of `set`: counts.size() / (width * height). Throws std::invalid_argument
+/// if the set is empty (no pixel) or counts is not a whole number of planes.
+std::size_t heatmap_classes(const heatmap_set& set);
+
+class_heatmap_layout layout_class_heatmap(const heatmap_set& set, std::size_t class_index, std::string_view class_name);
+
+/// One class at full resolution: pixel (x, y) of the map is colour_at(map, f / max), f the fraction
+/// of set.frames in which the pixel holds the class and max the largest f of the class (a class
+/// never present is the lowest colour throughout, and the bar says so). Above it the class name
+/// (scale 2) and a caption; on its right a colour bar with ticks at 0, max / 2 and max, labelled as
+/// percentages of frames. Throws std::invalid_argument if class_index is not a class of the set
+/// (see heatmap_classes for the other cases).
+rgb_image render_class_heatmap(const heatmap_set& set, std::size_t class_index, std::string_view class_name,
+                               const heatmap_image_options& options = {});
+
+heatmap_grid_layout layout_heatmap_grid(const heatmap_set& set, std::span<const std::string> class_names,
+                                        std::uint32_t thumb_width = 320);
+
+/// Every class as a thumbnail, thumb_width pixels wide at most (0 counts as 1), in a grid under one
+/// title line. A thumbnail pixel is the area average of the fractions of the source pixels it covers
+/// (exact for integer factors), coloured on the same scale as render_class_heatmap (the class's
+/// full-resolution max), so colours mean the same in both pictures. Each thumbnail has the class
+/// name above it and "max X% of frames" below. Throws std::invalid_argument if class_names does
+/// not name every class of the set, and as heatmap_classes.
+rgb_image render_heatmap_grid(const heatmap_set& set, std::span<const std::string> class_names,
+                              std::uint32_t thumb_width = 320, const heatmap_image_options& options = {});
+
+/// Creates `dir` and writes into it one render_class_heatmap PNG a class, named
+/// "<id>_<group_directory_name(name)>.png" with the id zero-padded to the digits of the largest id
+/// (at least two: 00_void.png .. 09_traffic_sign.png), and "grid.png" (render_heatmap_grid,
+/// default thumbnail width). Files are written atomically. Returns the paths written, classes in
+/// id order, the grid last. Throws std::runtime_error naming the directory or file that could not
+/// be written, std::invalid_argument as render_heatmap_grid.
+std::vector<std::filesystem::path> write_heatmap_images(const heatmap_set& set, std::span<const std::string> class_names,
+                                                        const std::filesystem::path& dir,
+                                                        const heatmap_image_options& options = {});
+
+}  // namespace maskscan::detail

@@ -1,0 +1,152 @@
+#!/usr/bin/env python3
+"""Generates src/visual/font_data.cpp: printable ASCII (0x20-0x7E) of the X11 misc-fixed 6x13 font.
+
+The font comes from Debian's xfonts-base package (public domain, font-misc-misc: "Public domain
+font.  Share and enjoy."), taken without installing it:
+
+    cd /tmp && apt-get download xfonts-base && dpkg-deb -x xfonts-base_*.deb xfonts-base
+    tools/make_font_data.py xfonts-base/usr/share/fonts/X11/misc/6x13.pcf.gz \
+        "xfonts-base $(dpkg-deb -f xfonts-base_*.deb Version)" > src/visual/font_data.cpp
+
+It reads the PCF tables it needs (properties, metrics, bitmaps, encodings, accelerators) and writes
+one row bitmap a glyph row, the leftmost pixel in the most significant bit of the cell width.
+"""
+import gzip
+import struct
+import sys
+
+PCF_PROPERTIES = 1 << 0
+PCF_ACCELERATORS = 1 << 1
+PCF_METRICS = 1 << 2
+PCF_BITMAPS = 1 << 3
+PCF_BDF_ENCODINGS = 1 << 5
+PCF_BDF_ACCELERATORS = 1 << 8
+PCF_COMPRESSED_METRICS = 0x100
+
+
+class Table:
+    def __init__(self, data, offset):
+        (self.format,) = struct.unpack_from("<I", data, offset)
+        self.data = data
+        self.pos = offset + 4
+        self.endian = ">" if self.format & (1 << 2) else "<"
+
+    def read(self, fmt):
+        values = struct.unpack_from(self.endian + fmt, self.data, self.pos)
+        self.pos += struct.calcsize(self.endian + fmt)
+        return values if len(values) > 1 else values[0]
+
+
+def parse(data):
+    if data[:4] != b"\x01fcp":
+        sys.exit("not a PCF file")
+    (count,) = struct.unpack_from("<I", data, 4)
+    toc = {}
+    for i in range(count):
+        kind, _fmt, _size, offset = struct.unpack_from("<IIII", data, 8 + 16 * i)
+        toc[kind] = offset
+
+    t = Table(data, toc[PCF_PROPERTIES])
+    n = t.read("I")
+    props = [t.read("IbI") for _ in range(n)]
+    t.pos += (4 - n % 4) % 4 if n & 3 else 0
+    t.read("I")  # string size
+    strings = t.pos
+
+    def cstr(off):
+        end = data.index(b"\0", strings + off)
+        return data[strings + off:end].decode("latin-1")
+
+    properties = {cstr(name): (cstr(value) if is_string else value) for name, is_string, value in props}
+
+    t = Table(data, toc.get(PCF_BDF_ACCELERATORS, toc[PCF_ACCELERATORS]))
+    t.read("BBBBBBBB")  # flags, padding
+    ascent, descent = t.read("ii")
+
+    t = Table(data, toc[PCF_METRICS])
+    metrics = []
+    if t.format & PCF_COMPRESSED_METRICS:
+        for _ in range(t.read("H")):
+            lsb, rsb, width, asc, desc = (v - 0x80 for v in t.read("BBBBB"))
+            metrics.append((lsb, rsb, width, asc, desc))
+    else:
+        for _ in range(t.read("I")):
+            lsb, rsb, width, asc, desc, _attr = t.read("hhhhhH")
+            metrics.append((lsb, rsb, width, asc, desc))
+
+    t = Table(data, toc[PCF_BITMAPS])
+    glyph_count = t.read("I")
+    offsets = [t.read("I") for _ in range(glyph_count)]
+    sizes = t.read("IIII")
+    pad = 1 << (t.format & 3)
+    msb_first_bits = bool(t.format & (1 << 3))
+    if t.format & (3 << 4):
+        sys.exit("scan units other than bytes are not supported")
+    bitmaps = t.pos
+    del sizes
+
+    t = Table(data, toc[PCF_BDF_ENCODINGS])
+    min_byte2, max_byte2, min_byte1, max_byte1, _default = t.read("HHHHH")
+    cols = max_byte2 - min_byte2 + 1
+    encoding = {}
+    for i in range((max_byte1 - min_byte1 + 1) * cols):
+        index = t.read("H")
+        if index != 0xFFFF:
+            encoding[(min_byte1 + i // cols) << 8 | (min_byte2 + i % cols)] = index
+
+    def glyph_rows(code, cell_width):
+        lsb, rsb, _width, asc, desc = metrics[encoding[code]]
+        w = rsb - lsb
+        stride = (w + 7) // 8
+        stride = (stride + pad - 1) // pad * pad
+        rows = []
+        for y in range(-ascent, descent):  # cell rows, baseline at y = 0
+            row = 0
+            gy = y + asc  # row inside the glyph's ink box
+            if 0 <= gy < asc + desc:
+                line = data[bitmaps + offsets[encoding[code]] + gy * stride:][:stride]
+                for x in range(w):
+                    byte = line[x // 8]
+                    bit = (byte >> (7 - x % 8)) & 1 if msb_first_bits else (byte >> (x % 8)) & 1
+                    cx = lsb + x
+                    if bit and 0 <= cx < cell_width:
+                        row |= 1 << (cell_width - 1 - cx)
+            rows.append(row)
+        return rows
+
+    return properties, ascent, descent, metrics, encoding, glyph_rows
+
+
+def main():
+    if len(sys.argv) != 3:
+        sys.exit(__doc__)
+    path, package = sys.argv[1], sys.argv[2]
+    with open(path, "rb") as f:
+        raw = f.read()
+    data = gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw
+    properties, ascent, descent, metrics, encoding, glyph_rows = parse(data)
+    widths = {metrics[encoding[c]][2] for c in range(0x20, 0x7F)}
+    if len(widths) != 1:
+        sys.exit(f"not a fixed-width font: advance widths {sorted(widths)}")
+    cell_width = widths.pop()
+    cell_height = ascent + descent
+    out = sys.stdout
+    out.write("// Generated by tools/make_font_data.py; do not edit.\n")
+    out.write(f"// Source: Debian package {package}, /usr/share/fonts/X11/misc/{path.rsplit('/', 1)[-1]}\n")
+    out.write(f"// Font: {properties.get('FONT', '?')}\n")
+    out.write(f"// Copyright property: \"{properties.get('COPYRIGHT', '')}\"\n")
+    out.write("// Licence (debian/copyright, font-misc-misc/COPYING): \"Public domain font.  Share and enjoy.\"\n")
+    out.write("// Printable ASCII 0x20-0x7E only; each glyph is font_cell_height rows, top to bottom, the\n")
+    out.write("// leftmost pixel of a row in bit (font_cell_width - 1).\n")
+    out.write('#include "visual/font.hpp"\n\nnamespace maskscan::detail {\n\n')
+    out.write(f"static_assert(font_cell_width == {cell_width} && font_cell_height == {cell_height});\n\n")
+    out.write("const std::array<std::array<std::uint8_t, font_cell_height>, font_glyph_count> font_glyphs = {{\n")
+    for c in range(0x20, 0x7F):
+        rows = glyph_rows(c, cell_width)
+        shown = repr(chr(c)) if chr(c) not in "\\" else "backslash"
+        out.write("    {{" + ", ".join(f"0x{r:02x}" for r in rows) + f"}}}},  // 0x{c:02x} {shown}\n")
+    out.write("}};\n\n}  // namespace maskscan::detail\n")
+
+
+if __name__ == "__main__":
+    main()
