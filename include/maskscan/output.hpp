@@ -37,7 +37,15 @@ void write_heatmap_npy(const heatmap_set& heat, std::size_t classes, const std::
 /// as they were. Async-signal-safe (only unlink()), for a signal handler that then calls _exit().
 void remove_unfinished_outputs() noexcept;
 
-/// The short human summary table.
+/// The human summary, plain text for a terminal or a pipe (no colours): a table with per class its
+/// id, name, pixels, share of the labelled pixels, frames present (count and % of the frames
+/// scanned) and a bar of its share, the most frequent class filling 30 cells; a non-zero class
+/// always gets a mark. An ignore-listed class id shows the pixels holding it, "ignored" as its
+/// share and no bar. Then the ignored / out-of-range / unknown-colour pixels, the groups, the
+/// frames scanned and skipped with the time taken, and the first 20 skipped files.
+/// `unicode`: bars of eighth blocks (U+2588, U+258F..U+2589), else of '#'.
+void print_summary(const scan_result& result, std::ostream& out, bool unicode);
+/// As above, `unicode` when the locale (LC_ALL, else LC_CTYPE, else LANG) names UTF-8.
 void print_summary(const scan_result& result, std::ostream& out);
 
 }  // namespace maskscan

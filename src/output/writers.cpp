@@ -292,39 +292,4 @@ void write_outputs(const scan_result& result, const std::filesystem::path& dir, 
   write_dataset(result, overall, heatmaps_of(overall), dir, balance, nullptr, std::move(groups));
 }
 
-void print_summary(const scan_result& result, std::ostream& out) {
-  const auto totals = compute_totals(result.stats);
-  std::size_t width = 5;
-  for (const auto& c : totals.classes) width = std::max(width, c.name.size());
-  fmt::print(out, "{:>4}  {:<{}}  {:>15}  {:>8}  {:>8}\n", "id", "class", width, "pixels", "fraction", "frames");
-  for (const auto& c : totals.classes)
-    fmt::print(out, "{:>4}  {:<{}}  {:>15}  {:>7.3f}%  {:>8}\n", c.id, c.name, width, c.pixels, 100.0 * c.fraction,
-               c.frames_present);
-  if (totals.ignored_pixels) fmt::print(out, "ignored pixels: {}\n", totals.ignored_pixels);
-  if (totals.out_of_range_pixels)
-    fmt::print(out, "out-of-range pixels: {} (values not in the class list; see summary.json)\n",
-               totals.out_of_range_pixels);
-  if (totals.unknown_colour_pixels)
-    fmt::print(out, "unknown-colour pixels: {} in {} colours not in the colour table (see summary.json)\n",
-               totals.unknown_colour_pixels, totals.unknown_colours.size());
-  if (!result.stats.grouping.empty()) {
-    std::map<std::string, std::uint64_t> frames;
-    for (const auto& row : result.stats.frames) ++frames[row.group];
-    std::string list;
-    for (const auto& [group, n] : frames) list += fmt::format("{}{} {}", list.empty() ? "" : ", ", group, n);
-    fmt::print(out, "{} groups (frames): {}\n", frames.size(), list);
-  }
-  fmt::print(out, "{} frames scanned, {} skipped{} in {:.2f} s ({:.0f} frames/s, io={}, workers={})\n", totals.frames,
-             totals.skipped, !result.partial                ? ""
-             : result.stopped_at.empty() ? " (PARTIAL: interrupted)"
-                                         : " (PARTIAL: stopped at the first bad file)", result.wall_seconds,
-             result.wall_seconds > 0 ? static_cast<double>(totals.frames + totals.skipped) / result.wall_seconds : 0.0,
-             result.options.serial ? "serial" : to_string(result.io_used), result.options.workers);
-  constexpr std::size_t listed = 20;
-  for (std::size_t i = 0; i < result.stats.errors.size() && i < listed; ++i)
-    fmt::print(out, "skipped {}: {}\n", result.stats.errors[i].path, result.stats.errors[i].message);
-  if (result.stats.errors.size() > listed)
-    fmt::print(out, "... and {} more skipped files, all listed in summary.json\n", result.stats.errors.size() - listed);
-}
-
 }  // namespace maskscan
