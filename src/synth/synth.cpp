@@ -454,8 +454,16 @@ road make_road(rng& r, i64 w, i64 h, unsigned camera) {
   return rd;
 }
 
+/// What a photo of the frame needs to know besides the mask: where the void is sky, scenery,
+/// the car's own body or outside the lens's image circle (ellipses in doubled coordinates).
+struct frame_layout {
+  i64 horizon = 0;
+  i64 body_top = 0, body_cx2 = 0, body_cy2 = 0, body_a2 = 1, body_b2 = 1;
+  i64 circle_cx2 = 0, circle_cy2 = 0, circle_a2 = 1, circle_b2 = 1;
+};
+
 /// The ego vehicle's body, void: a cap along the bottom (FV/RV) or in a bottom corner (MVL/MVR).
-void draw_ego_body(canvas& c, rng& r, unsigned camera) {
+void draw_ego_body(canvas& c, rng& r, unsigned camera, frame_layout& layout) {
   const i64 w = c.w(), h = c.h();
   const i64 body = h * r.range(60, 150) / 1000;  // rows it covers
   const bool mirror_view = camera == 1 || camera == 2;
@@ -466,6 +474,11 @@ void draw_ego_body(canvas& c, rng& r, unsigned camera) {
   const i64 a2 = w * r.range(mirror_view ? 500 : 1000, 1300) / 1000;
   const i64 cy2 = 2 * h + h * r.range(100, 300) / 1000;
   const i64 b2 = cy2 - 2 * (h - body);
+  layout.body_top = h - body;
+  layout.body_cx2 = cx2;
+  layout.body_cy2 = cy2;
+  layout.body_a2 = a2;
+  layout.body_b2 = b2;
   for (i64 y = std::max<i64>(h - body, 0); y < h; ++y) {
     const auto [x0, x1] = canvas::ellipse_row(y, cx2, cy2, a2, b2);
     c.span(y, x0, x1, k_void);
@@ -474,12 +487,16 @@ void draw_ego_body(canvas& c, rng& r, unsigned camera) {
 
 /// The fisheye image circle: everything outside an ellipse slightly larger than the frame is void
 /// (at most 1.06 x 1.14 times the frame, so the corners are always outside).
-void clip_to_image_circle(canvas& c, rng& r) {
+void clip_to_image_circle(canvas& c, rng& r, frame_layout& layout) {
   const i64 w = c.w(), h = c.h();
   const i64 cx2 = w + w * r.range(-10, 10) / 1000;
   const i64 cy2 = h + h * r.range(-10, 10) / 1000;
   const i64 a2 = w * r.range(1020, 1060) / 1000;
   const i64 b2 = h * r.range(1060, 1140) / 1000;
+  layout.circle_cx2 = cx2;
+  layout.circle_cy2 = cy2;
+  layout.circle_a2 = a2;
+  layout.circle_b2 = b2;
   for (i64 y = 0; y < h; ++y) {
     const auto [x0, x1] = canvas::ellipse_row(y, cx2, cy2, a2, b2);
     c.span(y, 0, std::min(x0, x1), k_void);  // an empty row (x0 == x1 == 0) is all void
@@ -487,10 +504,9 @@ void clip_to_image_circle(canvas& c, rng& r) {
   }
 }
 
-}  // namespace
-
-std::vector<std::uint8_t> synth_mask(std::uint64_t seed, std::uint64_t index, std::uint32_t width,
-                                     std::uint32_t height) {
+/// The mask of frame `index`, and in `layout` where its void comes from.
+std::vector<std::uint8_t> draw_frame(std::uint64_t seed, std::uint64_t index, std::uint32_t width,
+                                     std::uint32_t height, frame_layout& layout) {
   const i64 w = width, h = height;
   std::vector<std::uint8_t> px(static_cast<std::size_t>(w * h), k_void);
   canvas c(px, w, h);
@@ -499,6 +515,7 @@ std::vector<std::uint8_t> synth_mask(std::uint64_t seed, std::uint64_t index, st
 
   c.set_fisheye(r.range(100, 250));  // the scene is bent by the lens
   const road rd = make_road(r, w, h, camera);
+  layout.horizon = rd.horizon;
   draw_road(c, r, rd);
   std::vector<object> objects;
   add_objects(objects, r, rd, w, h, camera);
@@ -507,48 +524,236 @@ std::vector<std::uint8_t> synth_mask(std::uint64_t seed, std::uint64_t index, st
   for (object& o : objects) c.polygon(std::move(o.outline), o.id);
 
   c.set_fisheye(0);  // the car body and the image circle are in image coordinates
-  draw_ego_body(c, r, camera);
-  clip_to_image_circle(c, r);
+  draw_ego_body(c, r, camera, layout);
+  clip_to_image_circle(c, r, layout);
   return px;
 }
 
-std::vector<std::uint8_t> encode_gray8_png(const std::vector<std::uint8_t>& plane,
-                                           std::uint32_t width, std::uint32_t height,
-                                           png_filter filter, int zlib_level) {
-  if (plane.size() != std::size_t{width} * height)
-    throw std::invalid_argument("encode_gray8_png: plane size does not match width x height");
+// ---------------------------------------------------------------------------------------------
+// Photos: each pixel of a mask painted as what its class looks like, lit, vignetted and noisy.
 
+struct colour {
+  i64 r, g, b;
+};
+
+/// a + (b - a) * t / k_one, channel by channel (t in [0, k_one]).
+colour mix(colour a, colour b, i64 t) {
+  return {a.r + (b.r - a.r) * t / k_one, a.g + (b.g - a.g) * t / k_one,
+          a.b + (b.b - a.b) * t / k_one};
+}
+
+colour scale(colour c, i64 num, i64 den) {
+  return {c.r * num / den, c.g * num / den, c.b * num / den};
+}
+
+constexpr colour k_car_paints[] = {{178, 180, 184}, {34, 54, 112}, {150, 28, 30},
+                                   {228, 228, 226}, {36, 36, 40},  {96, 100, 104}};
+constexpr colour k_facades[] = {{152, 140, 124}, {122, 117, 114}, {176, 160, 138}};
+
+std::vector<std::uint8_t> draw_photo(const std::vector<std::uint8_t>& mask, u64 seed, u64 index,
+                                     std::uint32_t width, std::uint32_t height,
+                                     const frame_layout& layout) {
+  const i64 w = width, h = height;
+  std::vector<std::uint8_t> rgb(static_cast<std::size_t>(w * h * 3));
+  if (w == 0 || h == 0) return rgb;
+  // Its own stream, so that the photo never changes a mask. One draw per statement (see the top).
+  rng r(seed ^ 0x5EED0F1A9E3779B9ULL, index);
+  const i64 light = r.range(85, 115);  // percent: the time of day
+  const colour paint = k_car_paints[r.range(0, 5)];
+  const bool red_signs = r.chance(60);
+  const colour sign = red_signs ? colour{200, 42, 38} : colour{32, 82, 168};
+  const u64 noise_seed = r.next();
+
+  // Above the horizon: column bands of trees (a ragged top) or buildings (a flat top, windows),
+  // then sky.
+  const i64 horizon = std::clamp<i64>(layout.horizon, 1, h);
+  std::vector<i64> top(static_cast<std::size_t>(w));
+  // 0 = trees, else k_facades[f - 1]
+  std::vector<std::uint8_t> facade(static_cast<std::size_t>(w));
+  const wobble treeline(r, h * 30 / 1000 + 1);
+  for (i64 x = 0; x < w;) {
+    const i64 band = std::max<i64>(w * r.range(30, 160) / 1000, 1);
+    const bool building = r.chance(40);
+    const i64 rise = h * r.range(building ? 80 : 30, building ? 240 : 120) / 1000;
+    const auto f = static_cast<std::uint8_t>(building ? r.range(1, 3) : 0);
+    for (i64 xx = x; xx < std::min(x + band, w); ++xx) {
+      const i64 leaves = static_cast<i64>(mix64(noise_seed ^ static_cast<u64>(xx / 3)) %
+                                          static_cast<u64>(h / 60 + 1));
+      top[static_cast<std::size_t>(xx)] =
+          horizon - rise + (building ? 0 : treeline.at(xx * k_one / w) - leaves);
+      facade[static_cast<std::size_t>(xx)] = f;
+    }
+    x += band;
+  }
+
+  // Where each pixel of a vehicle or a person sits in its vertical run of the class (0 = top,
+  // 255 = bottom), so that cars get windows and tyres and people faces: the mask knows no objects.
+  std::vector<std::uint8_t> along(static_cast<std::size_t>(w * h));
+  for (i64 x = 0; x < w; ++x) {
+    for (i64 y0 = 0; y0 < h;) {
+      const std::uint8_t id = mask[static_cast<std::size_t>(y0 * w + x)];
+      i64 y1 = y0 + 1;
+      while (y1 < h && mask[static_cast<std::size_t>(y1 * w + x)] == id) ++y1;
+      if (id == k_vehicles || id == k_person || id == k_rider)
+        for (i64 y = y0; y < y1; ++y)
+          along[static_cast<std::size_t>(y * w + x)] =
+              static_cast<std::uint8_t>((y - y0) * 255 / std::max<i64>(y1 - y0 - 1, 1));
+      y0 = y1;
+    }
+  }
+
+  // The lens's vignette: brightness falls to ~70% at the rim of the image circle.
+  std::vector<i64> vx(static_cast<std::size_t>(w));
+  for (i64 x = 0; x < w; ++x) {
+    const i64 d = (2 * x + 1 - layout.circle_cx2) * 1024 / std::max<i64>(layout.circle_a2, 1);
+    vx[static_cast<std::size_t>(x)] = d * d;
+  }
+
+  for (i64 y = 0; y < h; ++y) {
+    const i64 dy = (2 * y + 1 - layout.circle_cy2) * 1024 / std::max<i64>(layout.circle_b2, 1);
+    const i64 vy = dy * dy;
+    const auto [in0, in1] = canvas::ellipse_row(y, layout.circle_cx2, layout.circle_cy2,
+                                                layout.circle_a2, layout.circle_b2);
+    const auto [body0, body1] = y >= layout.body_top
+                                    ? canvas::ellipse_row(y, layout.body_cx2, layout.body_cy2,
+                                                          layout.body_a2, layout.body_b2)
+                                    : std::pair<i64, i64>{0, 0};
+    // What each class looks like on this row: the road fades into haze towards the horizon,
+    // things are lit a little more from above.
+    const i64 depth =
+        std::clamp<i64>((y - horizon + 1) * k_one / std::max<i64>(h - horizon, 1), 0, k_one);
+    const i64 sky_t = std::clamp<i64>(y * k_one / horizon, 0, k_one);
+    const i64 lit = light * (256 + (h / 2 - y) * 40 / h);  // x 100 x 256
+    std::array<colour, 10> looks{};
+    looks[k_road] = mix({150, 151, 156}, {76, 77, 82}, depth);
+    looks[k_lanemarks] = mix({200, 200, 196}, {230, 229, 220}, depth);
+    looks[k_curb] = mix({158, 156, 150}, {178, 172, 160}, depth);
+    looks[k_person] = {64, 58, 86};
+    looks[k_rider] = {150, 50, 44};
+    looks[k_vehicles] = paint;
+    looks[k_bicycle] = {50, 54, 60};
+    looks[k_motorcycle] = {30, 30, 34};
+    looks[k_traffic_sign] = sign;
+    for (colour& c : looks) c = scale(c, lit, 100 * 256);
+    const colour sky = scale(mix({64, 118, 204}, {188, 210, 234}, sky_t), light, 100);
+    const colour verge = scale(mix({126, 132, 108}, {82, 108, 52}, depth), lit, 100 * 256);
+    const colour trees = scale({48, 76, 40}, lit, 100 * 256);
+    const i64 body_t = (y - layout.body_top) * k_one / std::max<i64>(h - layout.body_top, 1);
+    const colour body = mix({92, 96, 106}, {20, 22, 26}, std::clamp<i64>(body_t, 0, k_one));
+    const colour glass = scale({40, 48, 58}, lit, 100 * 256);
+    const colour tyres = scale({22, 22, 24}, lit, 100 * 256);
+    const colour skin = scale({206, 160, 128}, lit, 100 * 256);
+
+    const std::uint8_t* ids = mask.data() + y * w;
+    std::uint8_t* out = rgb.data() + y * w * 3;
+    for (i64 x = 0; x < w; ++x, out += 3) {
+      if (x < in0 || x >= in1) continue;  // outside the image circle: black, as a fisheye sees it
+      const std::uint8_t id = ids[x];
+      colour c;
+      // The amplitude of the sensor noise: texture on the ground and the trees, a smooth sky.
+      i64 grain = 2;
+      if (id == k_vehicles) {
+        const auto a = along[static_cast<std::size_t>(y * w + x)];
+        c = a >= 40 && a < 110 ? glass : a >= 225 ? tyres : looks[id];
+      } else if (id == k_person || id == k_rider) {
+        c = along[static_cast<std::size_t>(y * w + x)] < 30 ? skin : looks[id];
+      } else if (id != k_void) {
+        c = looks[id];
+        if (id == k_road) grain = 4;
+      } else if (x >= body0 && x < body1) {
+        c = body;
+      } else if (y >= horizon) {
+        c = verge;
+        grain = 6;
+      } else if (y < top[static_cast<std::size_t>(x)]) {
+        c = sky;
+        grain = 0;
+      } else if (const auto f = facade[static_cast<std::size_t>(x)]; f != 0) {
+        c = scale(k_facades[f - 1], lit, 100 * 256);
+        if (x % 14 < 6 && y % 18 < 9) c = scale(c, 1, 2);  // windows
+      } else {
+        c = trees;
+        grain = 8;
+      }
+      // Noise on one pixel in four, the same on every channel: it looks like grain, and costs the
+      // PNG encoder a quarter of dense noise.
+      const u64 z = mix64(noise_seed + static_cast<u64>(y * w + x));
+      const i64 noise =
+          (z & 3) == 0 ? static_cast<i64>((z >> 2) % static_cast<u64>(2 * grain + 1)) - grain : 0;
+      const i64 shade =
+          std::max<i64>(256 - 76 * (vx[static_cast<std::size_t>(x)] + vy) / (i64{1} << 20), 160);
+      out[0] = static_cast<std::uint8_t>(std::clamp<i64>(c.r * shade / 256 + noise, 0, 255));
+      out[1] = static_cast<std::uint8_t>(std::clamp<i64>(c.g * shade / 256 + noise, 0, 255));
+      out[2] = static_cast<std::uint8_t>(std::clamp<i64>(c.b * shade / 256 + noise, 0, 255));
+    }
+  }
+  return rgb;
+}
+}  // namespace
+
+std::vector<std::uint8_t> synth_mask(std::uint64_t seed, std::uint64_t index, std::uint32_t width,
+                                     std::uint32_t height) {
+  frame_layout layout;
+  return draw_frame(seed, index, width, height, layout);
+}
+
+std::vector<std::uint8_t> synth_photo(std::uint64_t seed, std::uint64_t index, std::uint32_t width,
+                                      std::uint32_t height) {
+  frame_layout layout;
+  const auto mask = draw_frame(seed, index, width, height, layout);
+  return draw_photo(mask, seed, index, width, height, layout);
+}
+
+namespace {
+
+/// PNG bytes of an 8-bit image (gray or RGB), encoded with libspng.
+std::vector<std::uint8_t> encode_png8(std::span<const std::uint8_t> pixels, std::uint32_t width,
+                                      std::uint32_t height, std::uint8_t color_type,
+                                      int filter_choice, int zlib_level) {
   const std::unique_ptr<spng_ctx, decltype(&spng_ctx_free)> ctx(spng_ctx_new(SPNG_CTX_ENCODER),
                                                                 &spng_ctx_free);
-  if (!ctx) throw std::runtime_error("encode_gray8_png: cannot create a libspng context");
+  if (!ctx) throw std::runtime_error("encode_png: cannot create a libspng context");
   auto check = [](int err) {
-    if (err != 0) throw std::runtime_error(std::string("encode_gray8_png: ") + spng_strerror(err));
+    if (err != 0) throw std::runtime_error(std::string("encode_png: ") + spng_strerror(err));
   };
   check(spng_set_option(ctx.get(), SPNG_ENCODE_TO_BUFFER, 1));
   check(spng_set_option(ctx.get(), SPNG_IMG_COMPRESSION_LEVEL, zlib_level));
-  check(
-      spng_set_option(ctx.get(), SPNG_FILTER_CHOICE,
-                      filter == png_filter::sub ? SPNG_FILTER_CHOICE_SUB : SPNG_FILTER_CHOICE_ALL));
+  check(spng_set_option(ctx.get(), SPNG_FILTER_CHOICE, filter_choice));
   spng_ihdr ihdr{};
   ihdr.width = width;
   ihdr.height = height;
   ihdr.bit_depth = 8;
-  ihdr.color_type = SPNG_COLOR_TYPE_GRAYSCALE;
+  ihdr.color_type = color_type;
   check(spng_set_ihdr(ctx.get(), &ihdr));
-  check(
-      spng_encode_image(ctx.get(), plane.data(), plane.size(), SPNG_FMT_PNG, SPNG_ENCODE_FINALIZE));
+  check(spng_encode_image(ctx.get(), pixels.data(), pixels.size(), SPNG_FMT_PNG,
+                          SPNG_ENCODE_FINALIZE));
 
   std::size_t len = 0;
   int err = 0;
   const std::unique_ptr<void, decltype(&std::free)> buf(spng_get_png_buffer(ctx.get(), &len, &err),
                                                         &std::free);
   check(err);
-  if (!buf) throw std::runtime_error("encode_gray8_png: libspng returned no PNG buffer");
+  if (!buf) throw std::runtime_error("encode_png: libspng returned no PNG buffer");
   const auto* bytes = static_cast<const std::uint8_t*>(buf.get());
   return {bytes, bytes + len};
 }
 
+}  // namespace
+
+std::vector<std::uint8_t> encode_gray8_png(const std::vector<std::uint8_t>& plane,
+                                           std::uint32_t width, std::uint32_t height,
+                                           png_filter filter, int zlib_level) {
+  if (plane.size() != std::size_t{width} * height)
+    throw std::invalid_argument("encode_gray8_png: plane size does not match width x height");
+  return encode_png8(plane, width, height, SPNG_COLOR_TYPE_GRAYSCALE,
+                     filter == png_filter::sub ? SPNG_FILTER_CHOICE_SUB : SPNG_FILTER_CHOICE_ALL,
+                     zlib_level);
+}
+
 namespace {
+
+constexpr int k_photo_filter = SPNG_FILTER_CHOICE_SUB;
+constexpr int k_photo_zlib_level = 1;
 
 std::string frame_name(u64 index) {
   char name[48];
@@ -561,6 +766,7 @@ std::string frame_name(u64 index) {
 
 std::uint64_t synthesize_dataset(const std::filesystem::path& dir, const synth_options& options) {
   std::filesystem::create_directories(dir);
+  if (!options.rgb_dir.empty()) std::filesystem::create_directories(options.rgb_dir);
 
   const u64 wanted = options.threads != 0 ? options.threads : std::thread::hardware_concurrency();
   const auto threads =
@@ -573,14 +779,25 @@ std::uint64_t synthesize_dataset(const std::filesystem::path& dir, const synth_o
 
   auto worker = [&] {
     try {
-      for (u64 i = next++; i < options.frames && !failed; i = next++) {
-        const auto png =
-            encode_gray8_png(synth_mask(options.seed, i, options.width, options.height),
-                             options.width, options.height, options.filter, options.zlib_level);
-        detail::write_file_atomically(dir / frame_name(i), [&](std::ostream& out) {
-          out.write(reinterpret_cast<const char*>(png.data()), static_cast<std::streamsize>(png.size()));
+      auto write = [&](const std::filesystem::path& file, const std::vector<std::uint8_t>& png) {
+        detail::write_file_atomically(file, [&](std::ostream& out) {
+          out.write(reinterpret_cast<const char*>(png.data()),
+                    static_cast<std::streamsize>(png.size()));
         });
         total += png.size();
+      };
+      for (u64 i = next++; i < options.frames && !failed; i = next++) {
+        frame_layout layout;
+        const auto mask = draw_frame(options.seed, i, options.width, options.height, layout);
+        write(dir / frame_name(i), encode_gray8_png(mask, options.width, options.height,
+                                                    options.filter, options.zlib_level));
+        if (options.rgb_dir.empty()) continue;
+        // Photos are noisy: Sub on every row at zlib level 1 makes files ~30% larger than the
+        // adaptive filters at level 6, in a fifth of the time (~0.6 MB a 1280x966 photo).
+        const auto photo = draw_photo(mask, options.seed, i, options.width, options.height, layout);
+        write(options.rgb_dir / frame_name(i),
+              encode_png8(photo, options.width, options.height, SPNG_COLOR_TYPE_TRUECOLOR,
+                          k_photo_filter, k_photo_zlib_level));
       }
     } catch (...) {
       const std::lock_guard lock(error_mutex);
