@@ -20,10 +20,13 @@
 
 #include <maskscan/grouping.hpp>
 #include <maskscan/output.hpp>
+#include <maskscan/report.hpp>
 #include <maskscan/scan.hpp>
 #include <maskscan/synth.hpp>
 
 #include "cli/interrupt.hpp"
+#include "cli/overlay_command.hpp"
+#include "cli/progress.hpp"
 
 namespace {
 
@@ -49,6 +52,8 @@ struct scan_command {
   std::string remap;
   std::vector<std::string> splits;  // NAME=LISTFILE
   std::optional<bool> progress;
+  bool report = false;
+  maskscan::report_options report_options;
   maskscan::scan_options options;
   maskscan::balance_options balance;
 };
@@ -63,6 +68,8 @@ struct merge_command {
   std::string out;
   std::string save_state;
   bool force = false;
+  bool report = false;
+  maskscan::report_options report_options;
   maskscan::balance_options balance;
 };
 
@@ -104,6 +111,29 @@ void add_balance_flags(CLI::App& app, maskscan::balance_options& b) {
       ->capture_default_str();
 }
 
+/// The flags of report.html (scan and merge; only a scan knows where RGB frames are).
+void add_report_flags(CLI::App& app, bool& report, maskscan::report_options& r, CLI::Option* out, bool overlays) {
+  app.add_flag("--report", report,
+               "Also write report.html into --out: one self-contained page (no network needed) with the summary table, "
+               "class charts, heatmap images, weights, co-occurrence, groups, sample overlays, skipped files and the "
+               "options and timing of the run; its pictures also go to images/ (docs/report.md)")
+      ->needs(out);
+  const std::map<std::string, maskscan::heatmap_colormap> maps{{"viridis", maskscan::heatmap_colormap::viridis},
+                                                               {"magma", maskscan::heatmap_colormap::magma}};
+  app.add_option("--colormap", r.colormap, "Colour map of the heatmap images: viridis or magma (perceptually uniform)")
+      ->transform(CLI::CheckedTransformer(maps, CLI::ignore_case))
+      ->default_str("viridis");
+  if (!overlays) return;
+  app.add_option("--rgb-dir", r.rgb_dir,
+                 "RGB frames with the masks' file names, for the report's sample overlays (default: rgb_images/ found "
+                 "beside the masks in WoodScape's layout, <root>/semantic_annotations/gtLabels/)")
+      ->check(CLI::ExistingDirectory);
+  app.add_option("--overlays", r.overlays, "Sample overlays in the report (0: none)")->capture_default_str();
+  app.add_option("--overlay-alpha", r.overlay_alpha, "Opacity of the mask colours over the RGB frames, in [0, 1]")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+}
+
 /// The class map of a scan: --labels (a built-in name or a JSON file), then --remap, then the
 /// older --num-classes / --class-names / --ignore flags on top.
 void apply_class_flags(const scan_command& cmd, maskscan::scan_options& options) {
@@ -142,7 +172,7 @@ void add_scan_flags(CLI::App& app, scan_command& cmd) {
   auto& o = cmd.options;
   app.add_option("input", cmd.input, "Directory of label PNGs (searched recursively for *.png) or one PNG file")
       ->required();
-  app.add_option("--out", cmd.out,
+  auto* out = app.add_option("--out", cmd.out,
                  "Directory for summary.json, frames.csv, weights.csv, cooccurrence.csv, components.csv (with "
                  "--components), heatmaps_<W>x<H>.npy (with --heatmaps) and groups/<group>/ (with --group-by or "
                  "--split), created if needed; without it only the summary table is printed");
@@ -228,7 +258,9 @@ void add_scan_flags(CLI::App& app, scan_command& cmd) {
                                      "--save-state file");
   app.add_flag("--progress,!--no-progress", cmd.progress,
                "Show a progress line on stderr (default: only when stderr is a terminal)");
+  cmd.progress.reset();  // CLI11 2.1 treats std::optional<bool> as a counter and sets it to 0 (false) here
   add_balance_flags(app, cmd.balance);
+  add_report_flags(app, cmd.report, cmd.report_options, out, true);
 }
 
 int run_scan(scan_command& cmd) {
@@ -238,16 +270,12 @@ int run_scan(scan_command& cmd) {
   (void)maskscan::class_weights(maskscan::make_stats(options), cmd.balance);  // bad weight options too
 
   const bool show_progress = cmd.progress.value_or(::isatty(STDERR_FILENO) == 1);
-  auto last = std::chrono::steady_clock::now() - std::chrono::seconds(1);
   if (show_progress) {
-    options.on_progress = [last](const maskscan::scan_progress& p) mutable {
-      const auto now = std::chrono::steady_clock::now();
-      if (p.frames_done != p.frames_total && now - last < std::chrono::milliseconds(100)) return;
-      last = now;
-      const double fps = p.elapsed_seconds > 0 ? static_cast<double>(p.frames_done) / p.elapsed_seconds : 0;
-      fmt::print(stderr, "\r{}/{} frames ({} skipped), {:.0f} frames/s{}", p.frames_done, p.frames_total,
-                 p.frames_skipped, fps, p.frames_done == p.frames_total ? "\n" : "");
-    };
+    // A scan that stops early (interrupt, --strict after a bad file) never reports done == total:
+    // the line is ended then, so that the messages and the summary that follow start on their own.
+    options.on_progress = maskscan::cli::stderr_progress([strict = options.stop_on_error](const maskscan::scan_progress& p) {
+      return maskscan::cli::interrupt_signals::interrupted() || (strict && p.frames_skipped > 0);
+    });
   }
 
   options = maskscan::resolve_defaults(std::move(options));
@@ -295,6 +323,7 @@ int run_scan(scan_command& cmd) {
   if (!cmd.save_state.empty()) maskscan::save_state(result.stats, cmd.save_state);
   maskscan::print_summary(result, std::cout);
   if (!cmd.out.empty()) fmt::print("results written to {}\n", cmd.out);
+  if (cmd.report) fmt::print("report: {}\n", maskscan::write_report(result, cmd.out, cmd.balance, cmd.report_options).string());
   std::cout.flush();
 
   if (ec == maskscan::errc::stopped_on_error) {
@@ -341,6 +370,7 @@ int run_merge(const merge_command& cmd) {
   if (!cmd.out.empty()) maskscan::write_outputs(result, cmd.out, cmd.balance);
   if (!cmd.save_state.empty()) maskscan::save_state(result.stats, cmd.save_state);
   maskscan::print_summary(result, std::cout);
+  if (cmd.report) fmt::print("report: {}\n", maskscan::write_report(result, cmd.out, cmd.balance, cmd.report_options).string());
   return exit_ok;
 }
 
@@ -375,15 +405,38 @@ int main(int argc, char** argv) {
       ->transform(CLI::CheckedTransformer(filters, CLI::ignore_case))
       ->default_str("adaptive");
   synth->add_option("--threads", synth_cmd.options.threads, "Encoder threads (0 = one per core)")->capture_default_str();
+  synth->add_option("--rgb", synth_cmd.options.rgb_dir,
+                    "Also write an RGB \"photo\" of each frame (same file name) into this directory, e.g. rgb_images/ "
+                    "beside gtLabels/, for overlays");
 
   merge_command merge_cmd;
   auto* merge = app.add_subcommand("merge", "Merge state files written by `scan --save-state` and write the results");
   merge->add_option("states", merge_cmd.states, "State files")->required()->check(CLI::ExistingFile);
-  merge->add_option("--out", merge_cmd.out, "Directory for summary.json, frames.csv and heatmaps");
+  auto* merge_out = merge->add_option("--out", merge_cmd.out, "Directory for summary.json, frames.csv and heatmaps");
   merge->add_option("--save-state", merge_cmd.save_state, "Also write the merged state to this file");
   merge->add_flag("--force", merge_cmd.force, "Overwrite results in an existing, non-empty --out directory and an "
                                               "existing --save-state file");
   add_balance_flags(*merge, merge_cmd.balance);
+  merge_cmd.report_options.overlays = 0;  // a state file does not say where the masks are
+  add_report_flags(*merge, merge_cmd.report, merge_cmd.report_options, merge_out, false);
+
+  maskscan::cli::overlay_command overlay_cmd;
+  auto* overlay = app.add_subcommand("overlay", "Write an RGB frame with its label mask blended on top, each class in its colour");
+  maskscan::cli::add_overlay_flags(*overlay, overlay_cmd);
+
+  std::string command_line;  // for the report's "Run" section
+  for (int i = 0; i < argc; ++i) {
+    std::string arg = argv[i];
+    const bool plain = !arg.empty() && arg.find_first_not_of(
+        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,+@%") == std::string::npos;
+    if (!plain) {  // single-quoted for a POSIX shell
+      std::string quoted = "'";
+      for (const char c : arg) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+      arg = quoted + "'";
+    }
+    command_line += (i ? " " : "") + arg;
+  }
+  scan_cmd.report_options.command_line = merge_cmd.report_options.command_line = command_line;
 
   try {
     app.parse(argc, argv);
@@ -395,6 +448,7 @@ int main(int argc, char** argv) {
     if (scan->parsed()) return run_scan(scan_cmd);
     if (synth->parsed()) return run_synth(synth_cmd);
     if (merge->parsed()) return run_merge(merge_cmd);
+    if (overlay->parsed()) return maskscan::cli::run_overlay(overlay_cmd);
   } catch (const std::exception& e) {
     fmt::print(stderr, "maskscan: {}\n", e.what());
     return exit_failure;

@@ -1,0 +1,35 @@
+#pragma once
+// The pictures of a scan: heatmap images, class charts, sample overlays, and one self-contained
+// report.html that shows them with every table (docs/report.md).
+#include <cstddef>
+#include <filesystem>
+#include <string>
+
+#include <maskscan/balance.hpp>
+#include <maskscan/scan.hpp>
+
+namespace maskscan {
+
+/// The perceptual colour map of heatmap images (matplotlib's data).
+enum class heatmap_colormap { viridis, magma };
+
+struct report_options {
+  heatmap_colormap colormap = heatmap_colormap::viridis;
+  /// RGB frames for sample overlays, same relative names as the masks. Empty: looked for beside
+  /// the masks in WoodScape's layout (rgb_images/ next to semantic_annotations/gtLabels/).
+  std::filesystem::path rgb_dir;
+  std::size_t overlays = 4;    ///< sample overlays in the report (0: none)
+  double overlay_alpha = 0.5;  ///< mask opacity over the RGB frame, in [0, 1]
+  std::string command_line;    ///< shown under "Run" (the CLI passes its argv)
+};
+
+/// Writes `dir/report.html`, one file with every image embedded (no network needed), and the
+/// same pictures as files under `dir/images/`: class_distribution.svg, class_distribution_log.svg,
+/// class_weights.svg; heatmaps/<W>x<H>/<id>_<class>.png and grid.png per resolution (with groups
+/// also heatmaps/<group>/<W>x<H>/), and overlays/ when RGB frames were found. Returns the path of
+/// report.html. Throws std::invalid_argument for bad options, std::runtime_error naming the file
+/// that could not be written. The report of a partial scan says so at the top.
+std::filesystem::path write_report(const scan_result& result, const std::filesystem::path& dir,
+                                   const balance_options& balance = {}, const report_options& options = {});
+
+}  // namespace maskscan

@@ -1,0 +1,598 @@
+// report.html: one self-contained page of a scan's statistics and pictures (docs/report.md).
+// Everything the page shows is also written as a file under images/, and embedded from the same
+// bytes, so the report and the files never disagree.
+#include <maskscan/report.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <ctime>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <numeric>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include <maskscan/grouping.hpp>
+
+#include "core/atomic_file.hpp"
+#include "visual/heatmap_images.hpp"
+#include "visual/html.hpp"
+#include "visual/overlay.hpp"
+#include "visual/png_writer.hpp"
+#include "visual/svg_charts.hpp"
+
+namespace maskscan {
+namespace {
+
+namespace fs = std::filesystem;
+using detail::escape_html;
+
+/// Classes shown at most in the co-occurrence table (the most frequent ones).
+constexpr std::size_t cooccurrence_classes_shown = 30;
+/// Skipped files listed at most (all of them are in summary.json).
+constexpr std::size_t skipped_files_listed = 500;
+
+std::vector<std::uint8_t> read_bytes(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw std::runtime_error(fmt::format("{}: cannot read the image just written", file.string()));
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+void write_text(const fs::path& file, const std::string& text) {
+  detail::write_file_atomically(file, [&](std::ostream& out) { out << text; });
+}
+
+void make_directory(const fs::path& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) throw std::runtime_error(fmt::format("{}: cannot create the directory ({})", dir.string(), ec.message()));
+}
+
+std::string with_commas(std::uint64_t n) {
+  std::string digits = std::to_string(n), out;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+
+std::string percent(double fraction) {
+  const double p = 100.0 * fraction;
+  if (p == 0) return "0%";
+  if (p < 0.01) return "&lt;0.01%";
+  if (p < 10) return fmt::format("{:.2f}%", p);
+  return fmt::format("{:.1f}%", p);
+}
+
+std::string css_colour(detail::rgb8 c) { return fmt::format("#{:02x}{:02x}{:02x}", c[0], c[1], c[2]); }
+
+std::string weight_cell(const std::optional<double>& w) {
+  return w ? fmt::format("{:.4g}", *w) : std::string("&mdash;");
+}
+
+std::string img(const std::string& uri, const std::string& alt, const std::string& cls = {}) {
+  return fmt::format(R"(<img src="{}" alt="{}"{}>)", uri, escape_html(alt),
+                     cls.empty() ? "" : fmt::format(R"( class="{}")", cls));
+}
+
+std::string png_img(const fs::path& file, const std::string& alt, const std::string& cls = {}) {
+  return img(detail::data_uri("image/png", read_bytes(file)), alt, cls);
+}
+
+std::string utc_now() {
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M UTC", &tm);
+  return buf;
+}
+
+/// Frame sizes and how many frames have each.
+std::map<std::pair<std::uint32_t, std::uint32_t>, std::uint64_t> frame_sizes(const dataset_stats& stats) {
+  std::map<std::pair<std::uint32_t, std::uint32_t>, std::uint64_t> sizes;
+  for (const auto& row : stats.frames) ++sizes[{row.width, row.height}];
+  return sizes;
+}
+
+/// "all 1280×966", or "1280×966: 30, 640×480: 10" (frames of each size).
+std::string sizes_text(const dataset_stats& stats) {
+  const auto sizes = frame_sizes(stats);
+  if (sizes.size() == 1) return fmt::format("all {}&times;{}", sizes.begin()->first.first, sizes.begin()->first.second);
+  std::string out;
+  for (const auto& [size, n] : sizes)
+    out += fmt::format("{}{}&times;{}: {}", out.empty() ? "" : ", ", size.first, size.second, with_commas(n));
+  return out.empty() ? "no frames" : "frames of each size: " + out;
+}
+
+bool is_ignored(const dataset_stats& stats, std::uint32_t id) {
+  return std::ranges::binary_search(stats.ignore, id);
+}
+
+class report_builder {
+ public:
+  report_builder(const scan_result& result, const fs::path& dir, const balance_options& balance,
+                 const report_options& options)
+      : result_(result), dir_(dir), balance_(balance), options_(options),
+        palette_(detail::class_palette(result.options)),
+        map_{options.colormap == heatmap_colormap::magma ? detail::colormap::magma : detail::colormap::viridis} {}
+
+  fs::path write() {
+    make_directory(dir_ / "images");
+    const bool grouped = !result_.stats.grouping.empty();
+    const dataset_stats overall_stats = grouped ? ungroup(result_.stats) : dataset_stats{};
+    const dataset_stats& overall = grouped ? overall_stats : result_.stats;
+
+    std::string body;
+    body += header(overall);
+    body += summary_section(overall);
+    body += distribution_section(overall);
+    body += heatmap_section(overall);
+    body += weights_section(overall);
+    body += cooccurrence_section(overall);
+    if (overall.components) body += components_section(overall);
+    if (grouped) body += groups_section();
+    body += overlays_section();
+    body += skipped_section();
+    body += run_section();
+
+    const fs::path file = dir_ / "report.html";
+    write_text(file, page(body));
+    return file;
+  }
+
+ private:
+  std::string page(const std::string& body) const {
+    return fmt::format(R"(<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>maskscan report: {}</title>
+<style>{}</style>
+</head>
+<body>
+<main>
+{}
+</main>
+</body>
+</html>
+)",
+                       escape_html(result_.input), style(), body);
+  }
+
+  static const char* style() {
+    return R"(
+:root { --ink: #1f2328; --muted: #59636e; --line: #d1d9e0; --soft: #f6f8fa; --accent: #0969da; }
+* { box-sizing: border-box; }
+body { margin: 0; font: 15px/1.5 system-ui, -apple-system, "Segoe UI", "DejaVu Sans", Arial, sans-serif; color: var(--ink); background: #fff; }
+main { max-width: 1180px; margin: 0 auto; padding: 24px 32px 64px; }
+h1 { font-size: 26px; margin: 8px 0 4px; }
+h2 { font-size: 20px; margin: 40px 0 12px; padding-bottom: 6px; border-bottom: 1px solid var(--line); }
+h3 { font-size: 16px; margin: 24px 0 8px; }
+p, li { max-width: 90ch; }
+.muted { color: var(--muted); }
+.banner { background: #fff8c5; border: 1px solid #d4a72c; padding: 10px 14px; border-radius: 6px; margin: 12px 0; }
+.cards { display: flex; flex-wrap: wrap; gap: 12px; margin: 16px 0; }
+.card { border: 1px solid var(--line); border-radius: 8px; padding: 10px 14px; min-width: 150px; background: var(--soft); }
+.card b { display: block; font-size: 20px; }
+.card span { color: var(--muted); font-size: 13px; }
+table { border-collapse: collapse; margin: 8px 0 16px; font-size: 14px; }
+.scroll { overflow-x: auto; }
+td.name { white-space: nowrap; }
+th, td { padding: 4px 10px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
+th { background: var(--soft); font-weight: 600; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+tr.ignored td { color: var(--muted); font-style: italic; }
+.swatch { display: inline-block; width: 12px; height: 12px; border-radius: 2px; border: 1px solid rgba(0,0,0,.25); vertical-align: -1px; margin-right: 6px; }
+.bar { display: inline-block; height: 10px; background: var(--accent); border-radius: 2px; vertical-align: 0; }
+figure { margin: 12px 0 20px; }
+figcaption { color: var(--muted); font-size: 13px; margin-top: 4px; }
+img.full, svg { max-width: 100%; height: auto; }
+.heatmaps { display: grid; grid-template-columns: repeat(auto-fill, minmax(340px, 1fr)); gap: 16px; }
+.heatmaps img { width: 100%; border: 1px solid var(--line); }
+.overlays { display: grid; grid-template-columns: repeat(auto-fill, minmax(420px, 1fr)); gap: 16px; }
+.overlays img { width: 100%; border: 1px solid var(--line); }
+.legend { display: flex; flex-wrap: wrap; gap: 4px 16px; font-size: 13px; margin: 8px 0; }
+table.heat td { text-align: center; font-variant-numeric: tabular-nums; min-width: 44px; padding: 3px 4px; font-size: 12px; border: 1px solid #fff; }
+table.heat th { font-size: 12px; padding: 3px 6px; }
+table.heat th.col { writing-mode: vertical-rl; transform: rotate(180deg); white-space: nowrap; text-align: left; }
+details { margin: 8px 0; }
+summary { cursor: pointer; color: var(--accent); }
+code { background: var(--soft); padding: 1px 4px; border-radius: 4px; font-size: 13px; }
+dl.run { display: grid; grid-template-columns: max-content 1fr; gap: 4px 16px; }
+dl.run dt { color: var(--muted); }
+dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 13px; word-break: break-all; }
+)";
+  }
+
+  std::string swatch(std::uint32_t id) const {
+    if (id >= palette_.size()) return {};
+    return fmt::format(R"(<span class="swatch" style="background:{}"></span>)", css_colour(palette_[id]));
+  }
+
+  std::string header(const dataset_stats& overall) const {
+    const auto totals = compute_totals(overall);
+    std::size_t present = 0;
+    for (const auto& c : totals.classes) present += c.pixels > 0 && !is_ignored(overall, c.id);
+    std::string out = fmt::format("<h1>maskscan report</h1>\n<p class=\"muted\">{} &middot; generated {} by maskscan {}</p>\n",
+                                  escape_html(result_.input), utc_now(), MASKSCAN_VERSION);
+    if (result_.partial)
+      out += fmt::format(
+          "<p class=\"banner\"><b>Partial results.</b> {} The statistics below cover only the frames done.</p>\n",
+          result_.stopped_at.empty() ? "The scan was interrupted."
+                                     : fmt::format("The scan stopped at the first bad file, <code>{}</code>.",
+                                                   escape_html(result_.stopped_at)));
+    const double skipped_share =
+        result_.frames_total ? static_cast<double>(totals.skipped) / static_cast<double>(result_.frames_total) : 0;
+    out += "<div class=\"cards\">";
+    const auto card = [&](const std::string& value, const std::string& what) {
+      out += fmt::format("<div class=\"card\"><b>{}</b><span>{}</span></div>", value, what);
+    };
+    card(with_commas(totals.frames), "frames scanned");
+    card(with_commas(totals.skipped), totals.skipped ? fmt::format("skipped ({})", percent(skipped_share)) : "skipped");
+    card(fmt::format("{} / {}", present, overall.class_names.size()), "classes present");
+    card(with_commas(totals.labelled_pixels), "labelled pixels");
+    card(fmt::format("{:.1f} s", result_.wall_seconds), result_.wall_seconds > 0
+                                                            ? fmt::format("{:.0f} frames/s", static_cast<double>(totals.frames + totals.skipped) / result_.wall_seconds)
+                                                            : std::string("scan time"));
+    out += "</div>\n";
+    return out;
+  }
+
+  /// Summary table: per class its pixels, share, frames present, with a bar of the share.
+  std::string class_table(const dataset_stats& stats) const {
+    const auto totals = compute_totals(stats);
+    double largest = 0;
+    for (const auto& c : totals.classes) largest = std::max(largest, c.fraction);
+    std::string out =
+        "<div class=\"scroll\"><table>\n<tr><th class=\"num\">id</th><th>class</th><th class=\"num\">pixels</th><th class=\"num\">share of "
+        "labelled pixels</th><th></th><th class=\"num\">frames present</th><th class=\"num\">of frames</th></tr>\n";
+    for (const auto& c : totals.classes) {
+      const bool ignored = is_ignored(stats, c.id);
+      const double frames_share =
+          totals.frames ? static_cast<double>(c.frames_present) / static_cast<double>(totals.frames) : 0;
+      const double bar = largest > 0 ? 160.0 * c.fraction / largest : 0;
+      out += fmt::format(
+          "<tr{}><td class=\"num\">{}</td><td class=\"name\">{}{}{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>"
+          "<td><span class=\"bar\" style=\"width:{:.1f}px;background:{}\"></span></td><td class=\"num\">{}</td><td "
+          "class=\"num\">{}</td></tr>\n",
+          ignored ? " class=\"ignored\"" : "", c.id, swatch(c.id), escape_html(c.name), ignored ? " (ignored)" : "",
+          with_commas(c.pixels), ignored ? "&mdash;" : percent(c.fraction), c.pixels && bar < 1 ? 1.0 : bar,
+          c.id < palette_.size() ? css_colour(palette_[c.id]) : "#0969da", with_commas(c.frames_present),
+          percent(frames_share));
+    }
+    out += "</table></div>\n";
+    return out;
+  }
+
+  std::string summary_section(const dataset_stats& overall) const {
+    const auto totals = compute_totals(overall);
+    std::string out = "<h2 id=\"summary\">Summary</h2>\n";
+    out += fmt::format(
+        "<p>{} frames scanned ({}), {} labelled pixels of {}. The share of a class is of the labelled pixels; "
+        "<i>frames present</i> counts the frames with at least one pixel of the class.</p>\n",
+        with_commas(totals.frames), sizes_text(overall), with_commas(totals.labelled_pixels), with_commas(totals.pixels));
+    out += class_table(overall);
+    std::vector<std::string> notes;
+    if (totals.ignored_pixels)
+      notes.push_back(fmt::format("{} ignored pixels (values {}), excluded from shares and weights.",
+                                  with_commas(totals.ignored_pixels), [&] {
+                                    std::string v;
+                                    for (const auto& t : totals.ignored) v += fmt::format("{}{}", v.empty() ? "" : ", ", t.value);
+                                    return v;
+                                  }()));
+    if (totals.out_of_range_pixels) {
+      std::string v;
+      for (std::size_t i = 0; i < totals.out_of_range.size() && i < 20; ++i)
+        v += fmt::format("{}{} ({} px)", i ? ", " : "", totals.out_of_range[i].value,
+                         with_commas(totals.out_of_range[i].pixels));
+      notes.push_back(fmt::format("<b>{} out-of-range pixels</b>: values not in the class list: {}{}.",
+                                  with_commas(totals.out_of_range_pixels), v,
+                                  totals.out_of_range.size() > 20 ? ", &hellip; (all in summary.json)" : ""));
+    }
+    if (totals.unknown_colour_pixels)
+      notes.push_back(fmt::format("<b>{} pixels of {} colours not in the colour table</b> (listed in summary.json).",
+                                  with_commas(totals.unknown_colour_pixels), totals.unknown_colours.size()));
+    if (!notes.empty()) {
+      out += "<ul>";
+      for (const auto& n : notes) out += "<li>" + n + "</li>";
+      out += "</ul>\n";
+    }
+    return out;
+  }
+
+  std::string inline_svg(const std::string& svg, const std::string& file_name) const {
+    write_text(dir_ / "images" / file_name, svg);
+    // The SVG goes into the page as markup (no XML declaration inside HTML).
+    std::string markup = svg;
+    if (markup.starts_with("<?xml")) markup.erase(0, markup.find("?>") + 2);
+    return markup;
+  }
+
+  std::string distribution_section(const dataset_stats& overall) const {
+    std::string out = "<h2 id=\"distribution\">Class distribution</h2>\n";
+    out += "<p>Pixels and frames per class. The log scale shows the rare classes the linear one flattens.</p>\n";
+    out += "<figure>" + inline_svg(detail::class_distribution_svg(overall, false, palette_), "class_distribution.svg") +
+           "<figcaption>Linear scale (images/class_distribution.svg)</figcaption></figure>\n";
+    out += "<figure>" + inline_svg(detail::class_distribution_svg(overall, true, palette_), "class_distribution_log.svg") +
+           "<figcaption>Log scale (images/class_distribution_log.svg)</figcaption></figure>\n";
+    return out;
+  }
+
+  /// Writes the heatmap images of one set and returns the grid and per-class images, as HTML.
+  std::string heatmap_set_html(const heatmap_set& set, const fs::path& sub, bool per_class_shown) const {
+    const fs::path dir = dir_ / "images" / "heatmaps" / sub / fmt::format("{}x{}", set.width, set.height);
+    const auto files = detail::write_heatmap_images(set, result_.stats.class_names, dir, {.map = map_});
+    std::string out = fmt::format("<figure>{}<figcaption>All classes, {} frames of {}&times;{} (images/{})</figcaption></figure>\n",
+                                  png_img(files.back(), "heatmaps of all classes", "full"), with_commas(set.frames),
+                                  set.width, set.height, escape_html((fs::path("heatmaps") / sub / dir.filename() / "grid.png").generic_string()));
+    if (!per_class_shown) return out;
+    out += "<details><summary>Each class at full resolution</summary>\n<div class=\"heatmaps\">\n";
+    for (std::size_t c = 0; c + 1 < files.size(); ++c)
+      out += fmt::format("<figure>{}</figure>\n", png_img(files[c], "heatmap of " + result_.stats.class_names[c]));
+    out += "</div></details>\n";
+    return out;
+  }
+
+  std::string heatmap_section(const dataset_stats& overall) const {
+    std::string out = "<h2 id=\"heatmaps\">Heatmaps</h2>\n";
+    if (!overall.has_heatmaps)
+      return out + "<p>Not accumulated in this scan: run <code>maskscan scan &hellip; --heatmaps --report</code> to "
+                   "see where each class lives.</p>\n";
+    if (overall.heatmaps.empty()) return out + "<p>No frame was scanned.</p>\n";
+    out += fmt::format(
+        "<p>Where each class lives: each pixel shows the fraction of the frames in which it holds the class "
+        "({} colour map, each class scaled to its own maximum, read the colour bar). One set per frame size.</p>\n",
+        map_ == detail::colormap::magma ? "magma" : "viridis");
+    for (const auto& [key, set] : overall.heatmaps) out += heatmap_set_html(set, {}, true);
+    return out;
+  }
+
+  std::string weights_section(const dataset_stats& overall) const {
+    const auto weights = class_weights(overall, balance_);
+    std::string out = "<h2 id=\"weights\">Class weights</h2>\n";
+    out += "<p>Loss weights from the counts above, one column per method (formulas and sources in "
+           "<code>docs/statistics.md</code>; the same values are in <code>weights.csv</code>). Ignored and absent "
+           "classes have no weight.</p>\n";
+    out += "<figure>" + inline_svg(detail::class_weights_svg(overall, balance_, palette_), "class_weights.svg") +
+           "<figcaption>images/class_weights.svg</figcaption></figure>\n";
+    out += "<div class=\"scroll\"><table>\n<tr><th class=\"num\">id</th><th>class</th><th class=\"num\">inverse frequency</th><th "
+           "class=\"num\">inverse sqrt</th><th class=\"num\">median frequency (present)</th><th class=\"num\">median "
+           "frequency (all)</th>"
+           "<th class=\"num\">ENet</th><th class=\"num\">effective number</th><th class=\"num\">repeat factor</th></tr>\n";
+    for (const auto& w : weights)
+      out += fmt::format(
+          "<tr{}><td class=\"num\">{}</td><td class=\"name\">{}{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td "
+          "class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td "
+          "class=\"num\">{:.3g}</td></tr>\n",
+          w.ignored ? " class=\"ignored\"" : "", w.id, swatch(w.id), escape_html(w.name), weight_cell(w.inverse_frequency),
+          weight_cell(w.inverse_sqrt_frequency), weight_cell(w.median_frequency_present),
+          weight_cell(w.median_frequency_all), weight_cell(w.enet), weight_cell(w.effective_number), w.repeat_factor);
+    out += "</table></div>\n";
+    out += fmt::format("<p class=\"muted\">ENet c = {}, effective number &beta; = {} over {}, repeat threshold t = {}.</p>\n",
+                       balance_.enet_c, balance_.effective_beta,
+                       balance_.unit == effective_unit::frames ? "frames" : "pixels", balance_.repeat_threshold);
+    return out;
+  }
+
+  std::string cooccurrence_section(const dataset_stats& overall) const {
+    std::string out = "<h2 id=\"cooccurrence\">Co-occurrence</h2>\n";
+    const auto totals = compute_totals(overall);
+    std::vector<std::uint32_t> shown;
+    for (const auto& c : totals.classes)
+      if (c.frames_present > 0 && !is_ignored(overall, c.id)) shown.push_back(c.id);
+    if (shown.empty()) return out + "<p>No class is present.</p>\n";
+    std::ranges::stable_sort(shown, [&](std::uint32_t a, std::uint32_t b) {
+      return totals.classes[a].frames_present > totals.classes[b].frames_present;
+    });
+    const bool cut = shown.size() > cooccurrence_classes_shown;
+    if (cut) shown.resize(cooccurrence_classes_shown);
+    std::ranges::sort(shown);
+    if (overall.class_names.size() > 1024)
+      return out + "<p>Left out above 1,024 classes (see <code>docs/statistics.md</code>).</p>\n";
+    const auto matrix = cooccurrence(overall);
+    out += "<p>Row <i>a</i>, column <i>b</i>: of the frames holding <i>a</i>, the share that also hold <i>b</i> "
+           "(hover for the frame counts; the diagonal is 100%). Frame counts for every pair are in "
+           "<code>cooccurrence.csv</code>.";
+    if (cut) out += fmt::format(" The {} classes present in the most frames are shown.", cooccurrence_classes_shown);
+    out += "</p>\n<div class=\"scroll\"><table class=\"heat\">\n<tr><th></th>";
+    for (const auto b : shown) out += fmt::format("<th class=\"col\">{}</th>", escape_html(overall.class_names[b]));
+    out += "</tr>\n";
+    for (const auto a : shown) {
+      out += fmt::format("<tr><th>{}{}</th>", swatch(a), escape_html(overall.class_names[a]));
+      for (const auto b : shown) {
+        const double share = static_cast<double>(matrix[a][b]) / static_cast<double>(matrix[a][a]);
+        // White to the accent blue; white text on the dark half.
+        const auto mix = [&](int from, int to) { return static_cast<int>(std::lround(from + (to - from) * share)); };
+        out += fmt::format(
+            "<td style=\"background:rgb({},{},{});color:{}\" title=\"{} of the {} frames holding {} also hold {}\">{:.0f}</td>",
+            mix(255, 8), mix(255, 81), mix(255, 156), share > 0.55 ? "#fff" : "#1f2328", with_commas(matrix[a][b]),
+            with_commas(matrix[a][a]), escape_html(overall.class_names[a]), escape_html(overall.class_names[b]),
+            100 * share);
+      }
+      out += "</tr>\n";
+    }
+    out += "</table></div>\n<p class=\"muted\">Values in %.</p>\n";
+    return out;
+  }
+
+  std::string components_section(const dataset_stats& overall) const {
+    std::vector<size_histogram> sizes;
+    for (const auto& [group, per_class] : overall.component_sizes) {
+      if (sizes.size() < per_class.size()) sizes.resize(per_class.size());
+      for (std::size_t c = 0; c < per_class.size(); ++c)
+        for (const auto& [size, n] : per_class[c]) sizes[c][size] += n;
+    }
+    const auto summary = summarize_components(sizes, overall.class_names);
+    std::string out = fmt::format("<h2 id=\"components\">Connected components</h2>\n<p>Instances per class, "
+                                  "{}-connected (size histograms in <code>components.csv</code>).</p>\n",
+                                  overall.components);
+    out += "<table>\n<tr><th class=\"num\">id</th><th>class</th><th class=\"num\">instances</th><th class=\"num\">mean "
+           "px</th><th class=\"num\">median px</th><th class=\"num\">min px</th><th class=\"num\">max px</th></tr>\n";
+    for (const auto& s : summary)
+      out += fmt::format("<tr><td class=\"num\">{}</td><td>{}{}</td><td class=\"num\">{}</td><td class=\"num\">{:.1f}</td><td "
+                         "class=\"num\">{:.1f}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>\n",
+                         s.id, swatch(s.id), escape_html(s.name), with_commas(s.instances), s.mean_pixels,
+                         s.median_pixels, with_commas(s.min_pixels), with_commas(s.max_pixels));
+    return out + "</table>\n";
+  }
+
+  std::string groups_section() const {
+    std::string out = fmt::format("<h2 id=\"groups\">Groups</h2>\n<p>Grouped by <code>{}</code>. Each group's full set "
+                                  "of files is in <code>groups/&lt;group&gt;/</code>.</p>\n",
+                                  escape_html(result_.stats.grouping));
+    const auto names = group_names(result_.stats);
+    std::vector<dataset_totals> totals;
+    for (const auto& name : names) totals.push_back(compute_totals(select_group(result_.stats, name, false)));
+    // Side by side first: the share of each class in each group, and the frames holding it.
+    out += "<p>Share of labelled pixels, and in brackets the share of frames holding the class, per group:</p>\n";
+    out += "<div class=\"scroll\"><table>\n<tr><th class=\"num\">id</th><th>class</th>";
+    for (std::size_t g = 0; g < names.size(); ++g)
+      out += fmt::format("<th class=\"num\"><a href=\"#group-{}\">{}</a><br><span class=\"muted\">{} frames</span></th>",
+                         escape_html(group_directory_name(names[g])), escape_html(names[g]), with_commas(totals[g].frames));
+    out += "</tr>\n";
+    for (std::uint32_t c = 0; c < result_.stats.class_names.size(); ++c) {
+      if (is_ignored(result_.stats, c)) continue;
+      out += fmt::format("<tr><td class=\"num\">{}</td><td class=\"name\">{}{}</td>", c, swatch(c),
+                         escape_html(result_.stats.class_names[c]));
+      for (const auto& t : totals) {
+        const auto& ct = t.classes[c];
+        out += fmt::format("<td class=\"num\">{} <span class=\"muted\">({})</span></td>", percent(ct.fraction),
+                           percent(t.frames ? static_cast<double>(ct.frames_present) / static_cast<double>(t.frames) : 0));
+      }
+      out += "</tr>\n";
+    }
+    out += "</table></div>\n";
+    for (std::size_t g = 0; g < names.size(); ++g) {
+      const auto& name = names[g];
+      const auto stats = select_group(result_.stats, name, false);
+      out += fmt::format("<h3 id=\"group-{}\">{}</h3>\n<p>{} frames scanned ({}), {} skipped.</p>\n",
+                         escape_html(group_directory_name(name)), escape_html(name), with_commas(totals[g].frames),
+                         sizes_text(stats), with_commas(totals[g].skipped));
+      out += "<details><summary>Class table and heatmaps of " + escape_html(name) + "</summary>\n";
+      out += class_table(stats);
+      for (const auto& [key, set] : result_.stats.heatmaps)
+        if (key.group == name) out += heatmap_set_html(set, group_directory_name(name), false);
+      out += "</details>\n";
+    }
+    return out;
+  }
+
+  std::string overlays_section() const {
+    if (options_.overlays == 0) return {};
+    fs::path rgb_dir = options_.rgb_dir;
+    if (rgb_dir.empty()) {
+      if (const auto found = detail::find_rgb_dir(result_.input)) rgb_dir = *found;
+    }
+    std::string out = "<h2 id=\"overlays\">Sample overlays</h2>\n";
+    if (rgb_dir.empty())
+      return out + "<p>No RGB frames were found beside the masks (WoodScape layout: <code>rgb_images/</code> next to "
+                   "<code>semantic_annotations/gtLabels/</code>); pass <code>--rgb-dir</code> to show overlays.</p>\n";
+    const auto pairs = detail::sample_frame_pairs(result_.stats, result_.input, rgb_dir, options_.overlays);
+    if (pairs.empty())
+      return out + fmt::format("<p>None of the scanned frames has an RGB frame of the same name in <code>{}</code>.</p>\n",
+                               escape_html(rgb_dir.string()));
+    out += fmt::format("<p>Masks over their RGB frames from <code>{}</code> (opacity {}), to check that they line up.</p>\n",
+                       escape_html(rgb_dir.string()), options_.overlay_alpha);
+    out += "<div class=\"legend\">";
+    for (std::uint32_t c = 0; c < result_.stats.class_names.size() && c < palette_.size() && c < 64; ++c)
+      if (!is_ignored(result_.stats, c)) out += "<span>" + swatch(c) + escape_html(result_.stats.class_names[c]) + "</span>";
+    out += "</div>\n<div class=\"overlays\">\n";
+    make_directory(dir_ / "images" / "overlays");
+    for (const auto& [name, rgb] : pairs) {
+      std::string html;
+      try {
+        const fs::path input(result_.input);  // a one-file source names its frame by the file name
+        const fs::path mask = fs::is_regular_file(input) ? input.parent_path() / name : input / name;
+        const auto image = detail::overlay_files(rgb, mask, result_.options, options_.overlay_alpha);
+        // Frames in subdirectories become one flat file name ("cam/a.png" -> "cam_a.png").
+        fs::path file = dir_ / "images" / "overlays" / group_directory_name(name);
+        if (file.extension() != ".png") file += ".png";
+        detail::write_png(file, image);
+        html = png_img(file, "overlay of " + name);
+      } catch (const std::exception& e) {
+        html = fmt::format("<p class=\"banner\">{}</p>", escape_html(e.what()));
+      }
+      out += fmt::format("<figure>{}<figcaption>{}</figcaption></figure>\n", html, escape_html(name));
+    }
+    return out + "</div>\n";
+  }
+
+  std::string skipped_section() const {
+    const auto& errors = result_.stats.errors;
+    std::string out = "<h2 id=\"skipped\">Skipped files</h2>\n";
+    if (errors.empty()) return out + "<p>None: every file was scanned.</p>\n";
+    out += fmt::format("<p>{} files could not be scanned and are left out of every statistic{}.</p>\n",
+                       with_commas(errors.size()),
+                       errors.size() > skipped_files_listed
+                           ? fmt::format("; the first {} are listed (all of them are in summary.json)", skipped_files_listed)
+                           : "");
+    out += "<table>\n<tr><th>file</th><th>cause</th></tr>\n";
+    for (std::size_t i = 0; i < errors.size() && i < skipped_files_listed; ++i)
+      out += fmt::format("<tr><td><code>{}</code></td><td>{}</td></tr>\n", escape_html(errors[i].path),
+                         escape_html(errors[i].message));
+    return out + "</table>\n";
+  }
+
+  std::string run_section() const {
+    const auto& o = result_.options;
+    std::vector<std::pair<std::string, std::string>> rows;
+    if (!options_.command_line.empty()) rows.emplace_back("command", options_.command_line);
+    rows.emplace_back("input", result_.input);
+    rows.emplace_back("maskscan", MASKSCAN_VERSION);
+    rows.emplace_back("wall time", fmt::format("{:.2f} s", result_.wall_seconds));
+    rows.emplace_back("frames", fmt::format("{} in the source, {} scanned, {} skipped{}", result_.frames_total,
+                                            result_.stats.frames.size(), result_.stats.errors.size(),
+                                            result_.partial ? " (partial)" : ""));
+    rows.emplace_back("concurrency", o.serial ? std::string("serial (one plain loop)")
+                                              : fmt::format("io={}, workers={}, io-depth={}, queue-depth={}",
+                                                            to_string(result_.io_used), o.workers, o.io_depth, o.queue_depth));
+    rows.emplace_back("decoder", to_string(o.decoder));
+    rows.emplace_back("labels", o.labels.empty() ? std::string("(from a state file or flags)") : o.labels);
+    rows.emplace_back("classes", fmt::format("{}", result_.stats.class_names.size()));
+    std::string ignore;
+    for (const auto v : result_.stats.ignore) ignore += fmt::format("{}{}", ignore.empty() ? "" : ", ", v);
+    rows.emplace_back("ignore", ignore.empty() ? "none" : ignore);
+    if (!result_.stats.remap.empty()) rows.emplace_back("remap", fmt::format("{} values remapped", result_.stats.remap.size()));
+    if (result_.stats.instance_divisor) rows.emplace_back("instance divisor", fmt::format("{}", result_.stats.instance_divisor));
+    rows.emplace_back("heatmaps", result_.stats.has_heatmaps ? "yes" : "no");
+    rows.emplace_back("components", result_.stats.components ? fmt::format("{}-connected", result_.stats.components) : "no");
+    if (!result_.stats.grouping.empty()) rows.emplace_back("grouping", result_.stats.grouping);
+    rows.emplace_back("limits", fmt::format("max-pixels={}, max-file-bytes={}, max-heatmap-bytes={}", o.max_pixels,
+                                            o.max_file_bytes, o.max_heatmap_bytes));
+    rows.emplace_back("balance", fmt::format("enet-c={}, effective-beta={}, effective-unit={}, repeat-threshold={}",
+                                             balance_.enet_c, balance_.effective_beta,
+                                             balance_.unit == effective_unit::frames ? "frames" : "pixels",
+                                             balance_.repeat_threshold));
+    std::string out = "<h2 id=\"run\">Run</h2>\n<dl class=\"run\">\n";
+    for (const auto& [k, v] : rows) out += fmt::format("<dt>{}</dt><dd>{}</dd>\n", escape_html(k), escape_html(v));
+    return out + "</dl>\n";
+  }
+
+  const scan_result& result_;
+  fs::path dir_;
+  balance_options balance_;
+  report_options options_;
+  std::vector<detail::rgb8> palette_;
+  detail::colormap map_;
+};
+
+}  // namespace
+
+fs::path write_report(const scan_result& result, const fs::path& dir, const balance_options& balance,
+                      const report_options& options) {
+  if (!(options.overlay_alpha >= 0 && options.overlay_alpha <= 1))
+    throw std::invalid_argument(fmt::format("the overlay opacity must be in [0, 1], not {}", options.overlay_alpha));
+  (void)class_weights(result.stats, balance);  // bad balance options are refused before anything is written
+  return report_builder(result, dir, balance, options).write();
+}
+
+}  // namespace maskscan

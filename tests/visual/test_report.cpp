@@ -1,0 +1,261 @@
+// report.html: its tables hold the scan's numbers (computed here from the hand-built masks), every
+// picture is embedded from the bytes of the file written beside it, nothing refers outside the page.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <map>
+#include <regex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include <maskscan/report.hpp>
+#include <maskscan/scan.hpp>
+
+#include "support/reference_png.hpp"
+#include "support/test_data.hpp"
+
+namespace fs = std::filesystem;
+using namespace maskscan;
+using maskscan::test::temp_dir;
+
+namespace {
+
+constexpr std::uint32_t W = 8, H = 6;
+
+/// Frame k: class 1 (road) in the bottom half; class 4 (person) in a 2x2 block at (1 + k, 0);
+/// class 9 on one pixel of frame 0 only; the rest void (0).
+std::vector<std::uint8_t> plane(unsigned k) {
+  std::vector<std::uint8_t> p(W * H, 0);
+  for (std::uint32_t y = H / 2; y < H; ++y)
+    for (std::uint32_t x = 0; x < W; ++x) p[y * W + x] = 1;
+  for (std::uint32_t y = 0; y < 2; ++y)
+    for (std::uint32_t x = 1 + k; x < 3 + k; ++x) p[y * W + x] = 4;
+  if (k == 0) p[2 * W + 7] = 9;
+  return p;
+}
+
+void write_gray(const fs::path& file, const std::vector<std::uint8_t>& p) {
+  fs::create_directories(file.parent_path());
+  const auto png = test::encode_png({W, H, 8, 0, false}, p);
+  test::write_file(file, std::string(reinterpret_cast<const char*>(png.data()), png.size()));
+}
+
+void write_rgb(const fs::path& file, std::uint8_t shade) {
+  fs::create_directories(file.parent_path());
+  std::vector<std::uint8_t> rgb(W * H * 3, shade);
+  const auto png = test::encode_png({W, H, 8, 2, false}, rgb);
+  test::write_file(file, std::string(reinterpret_cast<const char*>(png.data()), png.size()));
+}
+
+std::vector<std::uint8_t> base64_decode(const std::string& s) {
+  static const std::string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::vector<std::uint8_t> out;
+  std::uint32_t acc = 0;
+  int bits = 0;
+  for (const char c : s) {
+    if (c == '=') break;
+    const auto v = alphabet.find(c);
+    REQUIRE(v != std::string::npos);
+    acc = acc << 6 | static_cast<std::uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<std::uint8_t>(acc >> bits));
+    }
+  }
+  return out;
+}
+
+std::vector<std::vector<std::uint8_t>> embedded_pngs(const std::string& html) {
+  std::vector<std::vector<std::uint8_t>> out;
+  const std::string marker = "src=\"data:image/png;base64,";
+  for (auto at = html.find(marker); at != std::string::npos; at = html.find(marker, at + 1)) {
+    const auto begin = at + marker.size();
+    out.push_back(base64_decode(html.substr(begin, html.find('"', begin) - begin)));
+  }
+  return out;
+}
+
+std::vector<std::uint8_t> file_bytes(const fs::path& file) {
+  const auto s = test::read_file(file);
+  return {s.begin(), s.end()};
+}
+
+scan_result scan_dir(const fs::path& dir, bool heatmaps, const std::string& group_by = {}) {
+  scan_options o;
+  o.heatmaps = heatmaps;
+  o.group_by = group_by;
+  o.workers = 2;
+  return scan(frame_source::from_directory(dir), o);
+}
+
+/// The summary table's row of class `id`: (pixels, frames present) as printed.
+std::pair<std::string, std::string> summary_row(const std::string& html, std::uint32_t id, const std::string& name) {
+  const std::regex row(fmt::format(R"(<tr[^>]*><td class="num">{}</td><td class="name">(?:<span[^>]*></span>)?{}[^<]*</td><td class="num">([0-9,]+)</td>)"
+                                   R"(<td class="num">[^<]*</td><td>.*?</td><td class="num">([0-9,]+)</td>)",
+                                   id, name));
+  std::smatch m;
+  REQUIRE(std::regex_search(html, m, row));
+  return {m[1], m[2]};
+}
+
+}  // namespace
+
+TEST_CASE("report.html holds the scan's numbers, embeds the pictures written beside it and refers to nothing outside",
+          "[report]") {
+  temp_dir data, out;
+  for (unsigned k = 0; k < 3; ++k) write_gray(data / fmt::format("f{}_FV.png", k), plane(k));
+  test::write_file(data / "bad<&>.png", "not a png\n");
+  const auto result = scan_dir(data.path(), true);
+  REQUIRE(result.stats.frames.size() == 3);
+  REQUIRE(result.stats.errors.size() == 1);
+
+  report_options options;
+  options.command_line = "maskscan scan <here> --report";
+  const auto file = write_report(result, out.path(), {}, options);
+  CHECK(file == out / "report.html");
+  const auto html = test::read_file(file);
+
+  SECTION("every section heading") {
+    for (const char* h : {"Summary", "Class distribution", "Heatmaps", "Class weights", "Co-occurrence",
+                          "Skipped files", "Run"})
+      CHECK(html.find(fmt::format(">{}</h2>", h)) != std::string::npos);
+    CHECK(html.find(">Groups</h2>") == std::string::npos);  // not grouped
+  }
+
+  SECTION("the summary table gives the pixels and frames counted by hand") {
+    std::array<std::uint64_t, 10> pixels{}, frames{};
+    for (unsigned k = 0; k < 3; ++k) {
+      std::array<std::uint64_t, 10> here{};
+      for (const auto v : plane(k)) ++here[v];
+      for (std::size_t c = 0; c < 10; ++c) {
+        pixels[c] += here[c];
+        frames[c] += here[c] > 0;
+      }
+    }
+    CHECK(pixels[0] == 3 * 24 - 12 - 1);  // the top halves less the person blocks and one pixel
+    const auto names = woodscape_class_names();
+    for (std::uint32_t c = 0; c < 10; ++c) {
+      const auto [p, f] = summary_row(html, c, names[c]);
+      std::string digits = p;
+      std::erase(digits, ',');
+      CHECK(digits == std::to_string(pixels[c]));
+      CHECK(f == std::to_string(frames[c]));
+    }
+  }
+
+  SECTION("skipped files are listed, escaped") {
+    CHECK(html.find("bad&lt;&amp;&gt;.png") != std::string::npos);
+    CHECK(html.find("bad<&>") == std::string::npos);
+    CHECK(html.find("maskscan scan &lt;here&gt; --report") != std::string::npos);
+  }
+
+  SECTION("self-contained: no reference to anything outside the page") {
+    std::string rest = html;
+    for (const std::string ns : {"http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"})
+      for (auto at = rest.find(ns); at != std::string::npos; at = rest.find(ns)) rest.erase(at, ns.size());
+    CHECK(rest.find("http:") == std::string::npos);
+    CHECK(rest.find("https:") == std::string::npos);
+    CHECK(rest.find("url(") == std::string::npos);
+    CHECK(rest.find("<link") == std::string::npos);
+    CHECK(rest.find("<script") == std::string::npos);
+    const std::regex src(R"re(src="([^"]{0,10}))re");
+    for (auto it = std::sregex_iterator(html.begin(), html.end(), src); it != std::sregex_iterator(); ++it)
+      CHECK((*it)[1].str().starts_with("data:"));
+  }
+
+  SECTION("each embedded picture is a file under images/, byte for byte") {
+    const auto embedded = embedded_pngs(html);
+    const fs::path heat = out / "images/heatmaps/8x6";
+    std::vector<fs::path> expected{heat / "grid.png"};
+    const auto names = woodscape_class_names();
+    for (std::size_t c = 0; c < 10; ++c) expected.push_back(heat / fmt::format("{:02}_{}.png", c, names[c]));
+    REQUIRE(embedded.size() == expected.size());
+    for (const auto& f : expected) {
+      INFO(f);
+      REQUIRE(fs::is_regular_file(f));
+      CHECK(std::ranges::find(embedded, file_bytes(f)) != embedded.end());
+      const auto png = test::read_file_bytes(f);
+      CHECK(test::reference_header(png).colour_type == 2);
+    }
+    for (const char* svg : {"class_distribution.svg", "class_distribution_log.svg", "class_weights.svg"}) {
+      INFO(svg);
+      const auto text = test::read_file(out / "images" / svg);
+      CHECK(text.find("<svg") != std::string::npos);
+      CHECK(html.find(text.substr(text.find("<svg"), 200)) != std::string::npos);  // inlined
+    }
+  }
+
+  SECTION("no overlays without RGB frames, and the page says where it looked") {
+    CHECK(html.find("No RGB frames were found") != std::string::npos);
+    CHECK_FALSE(fs::exists(out / "images/overlays"));
+  }
+}
+
+TEST_CASE("report.html of a grouped scan has a section per group with its own heatmaps", "[report]") {
+  temp_dir data, out;
+  for (unsigned k = 0; k < 4; ++k) write_gray(data / fmt::format("f{}_{}.png", k, k % 2 ? "RV" : "FV"), plane(k));
+  const auto result = scan_dir(data.path(), true, "_(FV|RV)\\.png$");
+  const auto html = test::read_file(write_report(result, out.path()));
+  CHECK(html.find(">Groups</h2>") != std::string::npos);
+  CHECK(html.find("<h3 id=\"group-FV\">FV</h3>") != std::string::npos);
+  CHECK(html.find("<h3 id=\"group-RV\">RV</h3>") != std::string::npos);
+  CHECK(fs::is_regular_file(out / "images/heatmaps/FV/8x6/grid.png"));
+  CHECK(fs::is_regular_file(out / "images/heatmaps/RV/8x6/grid.png"));
+  CHECK(fs::is_regular_file(out / "images/heatmaps/8x6/grid.png"));  // all frames
+  // The overall grid sums both groups' heatmaps: its class-4 frames are the 4 of the scan.
+  CHECK(embedded_pngs(html).size() == 1 + 10 + 2);  // overall grid + classes, one grid per group
+}
+
+TEST_CASE("report.html without heatmaps, of a partial scan, and bad options", "[report]") {
+  temp_dir data, out;
+  write_gray(data / "a.png", plane(0));
+  auto result = scan_dir(data.path(), false);
+  result.partial = true;
+  const auto html = test::read_file(write_report(result, out.path()));
+  CHECK(html.find("Not accumulated in this scan") != std::string::npos);
+  CHECK(html.find("Partial results") != std::string::npos);
+  CHECK(embedded_pngs(html).empty());
+
+  temp_dir other;
+  report_options bad;
+  bad.overlay_alpha = 1.5;
+  CHECK_THROWS_AS(write_report(result, other / "r", {}, bad), std::invalid_argument);
+  balance_options bad_balance;
+  bad_balance.enet_c = 0.5;
+  CHECK_THROWS_AS(write_report(result, other / "r", bad_balance), std::invalid_argument);
+  CHECK_FALSE(fs::exists(other / "r"));  // refused before anything is written
+}
+
+TEST_CASE("report.html shows sample overlays when RGB frames sit beside the masks (WoodScape layout)", "[report]") {
+  temp_dir root, out;
+  for (unsigned k = 0; k < 6; ++k) {
+    write_gray(root / fmt::format("semantic_annotations/gtLabels/{:05}_FV.png", k), plane(k % 3));
+    if (k != 2) write_rgb(root / fmt::format("rgb_images/{:05}_FV.png", k), static_cast<std::uint8_t>(40 * k));
+  }
+  const auto result = scan_dir(root / "semantic_annotations/gtLabels", false);
+  report_options options;
+  options.overlays = 3;
+  const auto html = test::read_file(write_report(result, out.path(), {}, options));
+  CHECK(html.find(">Sample overlays</h2>") != std::string::npos);
+  std::vector<fs::path> written(fs::directory_iterator(out / "images/overlays"), fs::directory_iterator{});
+  CHECK(written.size() == 3);
+  const auto embedded = embedded_pngs(html);
+  CHECK(embedded.size() == 3);
+  for (const auto& f : written) {
+    INFO(f);
+    CHECK(f.filename().string().find("00002") == std::string::npos);  // has no RGB frame
+    CHECK(std::ranges::find(embedded, file_bytes(f)) != embedded.end());
+    const auto header = test::reference_header(test::read_file_bytes(f));
+    CHECK(header.width == W);
+    CHECK(header.height == H);
+  }
+  options.overlays = 0;
+  temp_dir none;
+  CHECK(test::read_file(write_report(result, none.path(), {}, options)).find("Sample overlays") == std::string::npos);
+}
