@@ -24,6 +24,7 @@
 #include <maskscan/scan.hpp>
 #include <maskscan/synth.hpp>
 
+#include "cli/class_map_flags.hpp"
 #include "cli/interrupt.hpp"
 #include "cli/overlay_command.hpp"
 #include "cli/progress.hpp"
@@ -46,10 +47,7 @@ struct scan_command {
   std::string save_state;
   std::string resume;
   bool force = false;
-  std::string class_names_file;
-  std::uint32_t num_classes = 0;
-  std::string labels;
-  std::string remap;
+  maskscan::cli::class_map_flags classes;
   std::vector<std::string> splits;  // NAME=LISTFILE
   std::optional<bool> progress;
   bool report = false;
@@ -134,32 +132,9 @@ void add_report_flags(CLI::App& app, bool& report, maskscan::report_options& r, 
       ->check(CLI::Range(0.0, 1.0));
 }
 
-/// The class map of a scan: --labels (a built-in name or a JSON file), then --remap, then the
-/// older --num-classes / --class-names / --ignore flags on top.
+/// The class map of a scan (cli/class_map_flags.hpp) and its --split lists.
 void apply_class_flags(const scan_command& cmd, maskscan::scan_options& options) {
-  if (!cmd.labels.empty()) {
-    const auto names = maskscan::builtin_class_map_names();
-    if (std::ranges::find(names, cmd.labels) != names.end()) {
-      maskscan::use_class_map(options, maskscan::builtin_class_map(cmd.labels));
-    } else if (cmd.labels.ends_with(".json") || fs::exists(cmd.labels)) {
-      maskscan::use_class_map(options, maskscan::load_class_map(cmd.labels));
-    } else {
-      std::string known;
-      for (const auto& n : names) known += (known.empty() ? "" : ", ") + n;
-      throw std::runtime_error(fmt::format("--labels {}: neither a built-in class map ({}) nor a file", cmd.labels, known));
-    }
-  }
-  if (!cmd.remap.empty()) {
-    if (!cmd.labels.empty() && cmd.labels != "cityscapes")
-      throw std::runtime_error(fmt::format("--remap {} maps Cityscapes labelIds; it cannot follow --labels {}",
-                                           cmd.remap, cmd.labels));
-    maskscan::use_class_map(options, maskscan::builtin_remap(cmd.remap));
-  }
-  const auto extra_ignore = cmd.options.ignore;  // --ignore adds to the class map's ignore values
-  if (cmd.num_classes) options.class_names = maskscan::numbered_class_names(cmd.num_classes);
-  if (!cmd.class_names_file.empty()) options.class_names = maskscan::load_class_names(cmd.class_names_file);
-  if (!cmd.labels.empty() || !cmd.remap.empty())
-    options.ignore.insert(options.ignore.end(), extra_ignore.begin(), extra_ignore.end());
+  maskscan::cli::apply_class_map_flags(cmd.classes, options);
   for (const auto& spec : cmd.splits) {
     const auto eq = spec.find('=');
     if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size())
@@ -201,27 +176,7 @@ void add_scan_flags(CLI::App& app, scan_command& cmd) {
       ->transform(CLI::CheckedTransformer(decoders, CLI::ignore_case))
       ->default_str("auto");
   app.add_flag("--serial", o.serial, "Decode and count in one plain loop on one thread (the benchmark baseline)");
-  auto* num = app.add_option("--num-classes", cmd.num_classes, "Use N classes named class_0 .. class_{N-1}")
-                  ->check(CLI::PositiveNumber);
-  app.add_option("--class-names", cmd.class_names_file,
-                 "File naming the classes: one name per line, or a JSON array; replaces the --labels map's names "
-                 "(default: WoodScape's 10 classes)")
-      ->excludes(num)
-      ->check(CLI::ExistingFile);
-  auto* labels = app.add_option("--labels", cmd.labels,
-                 "Class map: a built-in name (woodscape, cityscapes, cityscapes-train, camvid11, pascal-voc, "
-                 "ade20k-150) or a class-map JSON file (docs/class-maps.md): class names, ignore values, colours "
-                 "(the table for RGB/RGBA colour masks) and an optional remap. Default: woodscape")
-                     ->excludes(num);
-  app.add_option("--remap", cmd.remap,
-                 "Count remapped values: cityscapes-train maps Cityscapes labelIds to the 19 trainIds (255 = ignore)");
-  app.add_option("--ignore", o.ignore,
-                 "A value that is deliberately unlabelled (e.g. 255): counted separately, excluded from class "
-                 "fractions and weights; repeatable; added to the class map's ignore values")
-      ->take_all();
-  app.add_option("--instance-divisor", o.instance_divisor,
-                 "Instance-coded 16-bit masks (Cityscapes instanceIds: 1000): a value v >= N counts as class v / N, "
-                 "smaller values as themselves");
+  maskscan::cli::add_class_map_flags(app, cmd.classes);
   app.add_option("--components", o.components,
                  "Count connected components of each class (instances, mean/median size, log2 size histogram in "
                  "components.csv) with 4- or 8-connectivity (0: off, the default)")
@@ -234,7 +189,6 @@ void add_scan_flags(CLI::App& app, scan_command& cmd) {
                  "NAME=LISTFILE: a group of the frames listed in LISTFILE (one relative path per line, or its end "
                  "after a '/', with or without .png); repeatable; frames in no list: group 'unlisted'")
       ->excludes(group_by);
-  (void)labels;
   app.add_option("--max-pixels", o.max_pixels, "Reject frames with more pixels than this (before allocating)")
       ->capture_default_str();
   app.add_option("--max-file-bytes", o.max_file_bytes, "Reject files larger than this many bytes (before reading)")
