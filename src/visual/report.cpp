@@ -240,6 +240,17 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
     card(with_commas(totals.skipped), totals.skipped ? fmt::format("skipped ({})", percent(skipped_share)) : "skipped");
     card(fmt::format("{} / {}", present, overall.class_names.size()), "classes present");
     card(with_commas(totals.labelled_pixels), "labelled pixels");
+    // The imbalance at a glance: the most common class against the rarest present one.
+    const class_total* most = nullptr;
+    const class_total* least = nullptr;
+    for (const auto& c : totals.classes) {
+      if (c.pixels == 0 || is_ignored(overall, c.id)) continue;
+      if (!most || c.pixels > most->pixels) most = &c;
+      if (!least || c.pixels < least->pixels) least = &c;
+    }
+    if (most && least && most != least)
+      card(with_commas(static_cast<std::uint64_t>(std::llround(static_cast<double>(most->pixels) / static_cast<double>(least->pixels)))) + " : 1",
+           fmt::format("pixels of {} to {}", escape_html(most->name), escape_html(least->name)));
     card(fmt::format("{:.1f} s", result_.wall_seconds), result_.wall_seconds > 0
                                                             ? fmt::format("{:.0f} frames/s", static_cast<double>(totals.frames + totals.skipped) / result_.wall_seconds)
                                                             : std::string("scan time"));

@@ -149,6 +149,11 @@ TEST_CASE("report.html holds the scan's numbers, embeds the pictures written bes
     }
   }
 
+  SECTION("the imbalance card: the most common class against the rarest present one") {
+    // road: the bottom halves, 3 x 24 pixels; traffic_sign: one pixel of frame 0.
+    CHECK(html.find("<b>72 : 1</b><span>pixels of road to traffic_sign</span>") != std::string::npos);
+  }
+
   SECTION("skipped files are listed, escaped") {
     CHECK(html.find("bad&lt;&amp;&gt;.png") != std::string::npos);
     CHECK(html.find("bad<&>") == std::string::npos);
