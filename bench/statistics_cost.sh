@@ -14,13 +14,11 @@ dir=$1 runs=${2:-5}
 frames=$(find "$dir" -name '*.png' | wc -l)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-cat "$dir"/*.png >/dev/null 2>&1 || true  # warm the page cache
 
 names=("counts + heatmaps, no --out (the speed benchmark's configuration)"
        "counts + heatmaps, with --out (weights, repeat factors, co-occurrence are always written)"
        "every statistic: + 4 camera groups (per-group heatmaps and outputs)"
        "every statistic + components (4-connectivity)" "every statistic + components (8-connectivity)")
-configs=(0 1 2 3 4)
 flags_of() {  # the flags of configuration $1 into the array `flags`
   flags=(--heatmaps)
   (($1 >= 1)) && flags+=(--out "$tmp/out$1" --force)
@@ -30,23 +28,9 @@ flags_of() {  # the flags of configuration $1 into the array `flags`
   return 0
 }
 
-for ((i = 0; i < runs; ++i)); do
-  for k in "${!configs[@]}"; do
-    flags_of "$k"
-    /usr/bin/time -f "%e %M" -o "$tmp/t" "$maskscan" scan "$dir" --no-progress "${flags[@]}" >/dev/null
-    echo "$k $(cat "$tmp/t")" >>"$tmp/all"
-  done
-done
+source "$here/bench/lib.sh"
+bench_run
 
 echo "dataset: $dir ($frames frames), $(nproc) cores, median of $runs interleaved runs"
 echo
-echo "| statistics | wall s (median) | min..max | vs first row | peak RSS MiB |"
-echo "|---|---|---|---|---|"
-base=""
-for k in "${!configs[@]}"; do
-  read -r med lo hi rss < <(awk -v k="$k" '$1 == k { print $2, $3 }' "$tmp/all" | sort -n |
-    awk '{ t[NR] = $1; if ($2 > m) m = $2 } END { print t[int((NR + 1) / 2)], t[1], t[NR], m }')
-  [[ -z $base ]] && base=$med
-  ratio=$(awk -v a="$med" -v b="$base" 'BEGIN { printf "%.2fx", a / b }')
-  printf '| %s | %s | %s..%s | %s | %d |\n' "${names[$k]}" "$med" "$lo" "$hi" "$ratio" "$((rss / 1024))"
-done
+bench_table
