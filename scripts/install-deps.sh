@@ -14,6 +14,7 @@ packages=(
   python3 python3-numpy python3-pil        # test oracles (numpy.load of .npy) and Python peers
   time                                     # /usr/bin/time for peak RSS in benchmarks
   clang-14 libclang-rt-14-dev llvm-14      # libFuzzer harnesses (scripts/fuzz.sh), llvm-symbolizer
+  chromium fonts-dejavu-core               # browser test of report.html (headless); without a font no text renders
 )
 
 sudo=""
