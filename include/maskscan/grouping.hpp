@@ -4,6 +4,7 @@
 // overall, in one pass (dataset_stats: frame_row::group, heatmaps and component sizes per group).
 #include <filesystem>
 #include <regex>
+#include <map>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -53,6 +54,11 @@ class frame_grouper {
 /// The group a --group-by capture names, safe as a directory name: characters other than letters,
 /// digits, '.', '_' and '-' become '_', and "", "." and ".." become "_".
 std::string group_directory_name(std::string_view group);
+
+/// The directory of each group (names in sorted order, as group_names gives them): its
+/// group_directory_name, with "-2", "-3", ... after a name an earlier group already took (captures
+/// "a/b" and "a_b" both sanitize to "a_b"). Used for groups/<dir>/ and the report's folders and anchors.
+std::map<std::string, std::string> group_directories(const std::vector<std::string>& groups);
 
 /// Reads a split list: one frame per line (blank lines and lines starting with '#' skipped).
 /// Throws std::runtime_error naming the file when it cannot be read or is empty.

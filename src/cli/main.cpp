@@ -318,7 +318,15 @@ int run_merge(const merge_command& cmd) {
   result.options.remap = merged.remap;
   result.options.instance_divisor = merged.instance_divisor;
   result.options.components = merged.components;
-  result.options.labels.clear();  // not recorded in state files
+  result.options.labels.clear();  // not recorded in state files: the built-in map with these names, if any
+  for (const auto& name : maskscan::builtin_class_map_names())
+    if (maskscan::builtin_class_map(name).names == merged.class_names) {
+      result.options.labels = name;  // for the report's class colours, as a scan with --labels NAME has them
+      break;
+    }
+  std::string states;
+  for (const auto& s : cmd.states) states += (states.empty() ? "" : ", ") + s;
+  result.input = "merged: " + states;
   result.frames_total = merged.frames.size() + merged.errors.size();
   result.stats = std::move(merged);
   if (!cmd.out.empty()) maskscan::write_outputs(result, cmd.out, cmd.balance);
@@ -371,7 +379,7 @@ int main(int argc, char** argv) {
   merge->add_flag("--force", merge_cmd.force, "Overwrite results in an existing, non-empty --out directory and an "
                                               "existing --save-state file");
   add_balance_flags(*merge, merge_cmd.balance);
-  merge_cmd.report_options.overlays = 0;  // a state file does not say where the masks are
+  merge_cmd.report_options.merged = true;  // no scan timing; a state file does not say where the masks are
   add_report_flags(*merge, merge_cmd.report, merge_cmd.report_options, merge_out, false);
 
   maskscan::cli::overlay_command overlay_cmd;

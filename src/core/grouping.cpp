@@ -149,6 +149,17 @@ std::string group_directory_name(std::string_view group) {
   return out;
 }
 
+std::map<std::string, std::string> group_directories(const std::vector<std::string>& groups) {
+  std::map<std::string, std::string> out;
+  std::set<std::string> taken;
+  for (const auto& name : groups) {
+    std::string directory = group_directory_name(name);
+    for (int k = 2; !taken.insert(directory).second; ++k) directory = group_directory_name(name) + "-" + std::to_string(k);
+    out.emplace(name, std::move(directory));
+  }
+  return out;
+}
+
 split load_split(std::string name, const std::filesystem::path& list_file) {
   std::ifstream in(list_file);
   if (!in) throw std::runtime_error(fmt::format("{}: cannot open the split list", list_file.string()));

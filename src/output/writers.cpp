@@ -272,14 +272,12 @@ void write_outputs(const scan_result& result, const std::filesystem::path& dir, 
   }
   // Grouped: each group in groups/<name>/, then the whole (groups summed) at the top.
   json::array groups;
-  std::set<std::string> directories;
-  for (const auto& name : group_names(result.stats)) {  // one group in memory at a time
+  const auto names = group_names(result.stats);
+  const auto directories = group_directories(names);
+  for (const auto& name : names) {  // one group in memory at a time
     // The group's rows; its heatmaps are written from result.stats, not copied.
     const auto stats = select_group(result.stats, name, false);
-    // Two captures can make one directory name ("a/b" and "a_b"): the later one gets a suffix.
-    std::string directory = group_directory_name(name);
-    for (int k = 2; !directories.insert(directory).second; ++k) directory = fmt::format("{}-{}", group_directory_name(name), k);
-    const auto sub = std::filesystem::path("groups") / directory;
+    const auto sub = std::filesystem::path("groups") / directories.at(name);
     write_dataset(result, stats, heatmaps_of(result.stats, &name), dir / sub, balance, &name, {});
     groups.push_back({{"name", name}, {"directory", sub.generic_string()}, {"frames_scanned", stats.frames.size()},
                       {"frames_skipped", stats.errors.size()}});

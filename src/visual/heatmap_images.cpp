@@ -335,7 +335,8 @@ std::vector<std::filesystem::path> write_heatmap_images(const heatmap_set& set, 
   const std::size_t digits = std::max<std::size_t>(2, fmt::formatted_size("{}", classes - 1));
   std::vector<std::filesystem::path> written;
   for (std::size_t c = 0; c < classes; ++c) {
-    auto file = dir / fmt::format("{:0{}}_{}.png", c, digits, group_directory_name(class_names[c]));
+    // The name part is cut at 100 bytes: a file name longer than 255 bytes cannot be created.
+    auto file = dir / fmt::format("{:0{}}_{}.png", c, digits, group_directory_name(class_names[c]).substr(0, 100));
     write(file, render_class_heatmap(set, c, class_names[c], options));
     written.push_back(std::move(file));
   }

@@ -40,6 +40,26 @@ std::string base64(std::span<const std::uint8_t> bytes) {
   return out;
 }
 
+std::string digit_groups(std::uint64_t value) {
+  const std::string digits = std::to_string(value);
+  std::string out;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+
+std::string css_colour(const std::array<std::uint8_t, 3>& rgb) {
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out = "#";
+  for (const auto v : rgb) {
+    out += hex[v >> 4];
+    out += hex[v & 15];
+  }
+  return out;
+}
+
 std::string data_uri(std::string_view mime, std::span<const std::uint8_t> bytes) {
   std::string out = "data:";
   out += mime;

@@ -31,6 +31,8 @@ namespace maskscan {
 namespace {
 
 namespace fs = std::filesystem;
+using detail::css_colour;
+using detail::digit_groups;
 using detail::escape_html;
 
 /// Classes shown at most in the co-occurrence table (the most frequent ones).
@@ -54,24 +56,27 @@ void make_directory(const fs::path& dir) {
   if (ec) throw std::runtime_error(fmt::format("{}: cannot create the directory ({})", dir.string(), ec.message()));
 }
 
-std::string with_commas(std::uint64_t n) {
-  std::string digits = std::to_string(n), out;
-  for (std::size_t i = 0; i < digits.size(); ++i) {
-    if (i && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return out;
-}
-
+/// A share as a percentage; never rounded to "0%" or "100%" unless it is exactly that.
 std::string percent(double fraction) {
   const double p = 100.0 * fraction;
   if (p == 0) return "0%";
   if (p < 0.01) return "&lt;0.01%";
   if (p < 10) return fmt::format("{:.2f}%", p);
+  if (p < 100 && p >= 99.95) return "&gt;99.9%";
   return fmt::format("{:.1f}%", p);
 }
 
-std::string css_colour(detail::rgb8 c) { return fmt::format("#{:02x}{:02x}{:02x}", c[0], c[1], c[2]); }
+/// Above this many classes, the report leaves out the per-class charts and heatmap images (their
+/// size grows with the classes: 65,536 classes would make gigabytes) and lists present classes only.
+constexpr std::size_t report_class_limit = 256;
+/// Heatmap images are made for this many frame sizes at most, the most common ones.
+constexpr std::size_t heatmap_sizes_shown = 4;
+
+/// 2801.4 -> "2,801", 14.03 -> "14", 1.4 -> "1.4": three significant digits at most below 1,000.
+std::string ratio_text(double r) {
+  if (r >= 999.5) return digit_groups(static_cast<std::uint64_t>(std::llround(r)));
+  return fmt::format("{:.3g}", r);
+}
 
 std::string weight_cell(const std::optional<double>& w) {
   return w ? fmt::format("{:.4g}", *w) : std::string("&mdash;");
@@ -108,7 +113,7 @@ std::string sizes_text(const dataset_stats& stats) {
   if (sizes.size() == 1) return fmt::format("all {}&times;{}", sizes.begin()->first.first, sizes.begin()->first.second);
   std::string out;
   for (const auto& [size, n] : sizes)
-    out += fmt::format("{}{}&times;{}: {}", out.empty() ? "" : ", ", size.first, size.second, with_commas(n));
+    out += fmt::format("{}{}&times;{}: {}", out.empty() ? "" : ", ", size.first, size.second, digit_groups(n));
   return out.empty() ? "no frames" : "frames of each size: " + out;
 }
 
@@ -125,6 +130,12 @@ class report_builder {
         map_{options.colormap == heatmap_colormap::magma ? detail::colormap::magma : detail::colormap::viridis} {}
 
   fs::path write() {
+    // images/ is the report's own tree: pictures of an earlier report (other groups, classes or
+    // sizes) must not stay beside the new ones.
+    std::error_code ec;
+    fs::remove_all(dir_ / "images", ec);
+    if (ec) throw std::runtime_error(fmt::format("{}: cannot remove the earlier report's pictures ({})",
+                                                 (dir_ / "images").string(), ec.message()));
     make_directory(dir_ / "images");
     const bool grouped = !result_.stats.grouping.empty();
     const dataset_stats overall_stats = grouped ? ungroup(result_.stats) : dataset_stats{};
@@ -236,10 +247,10 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
     const auto card = [&](const std::string& value, const std::string& what) {
       out += fmt::format("<div class=\"card\"><b>{}</b><span>{}</span></div>", value, what);
     };
-    card(with_commas(totals.frames), "frames scanned");
-    card(with_commas(totals.skipped), totals.skipped ? fmt::format("skipped ({})", percent(skipped_share)) : "skipped");
+    card(digit_groups(totals.frames), "frames scanned");
+    card(digit_groups(totals.skipped), totals.skipped ? fmt::format("skipped ({})", percent(skipped_share)) : "skipped");
     card(fmt::format("{} / {}", present, overall.class_names.size()), "classes present");
-    card(with_commas(totals.labelled_pixels), "labelled pixels");
+    card(digit_groups(totals.labelled_pixels), "labelled pixels");
     // The imbalance at a glance: the most common class against the rarest present one.
     const class_total* most = nullptr;
     const class_total* least = nullptr;
@@ -249,9 +260,9 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
       if (!least || c.pixels < least->pixels) least = &c;
     }
     if (most && least && most != least)
-      card(with_commas(static_cast<std::uint64_t>(std::llround(static_cast<double>(most->pixels) / static_cast<double>(least->pixels)))) + " : 1",
+      card(ratio_text(static_cast<double>(most->pixels) / static_cast<double>(least->pixels)) + " : 1",
            fmt::format("pixels of {} to {}", escape_html(most->name), escape_html(least->name)));
-    card(fmt::format("{:.1f} s", result_.wall_seconds), result_.wall_seconds > 0
+    if (!options_.merged) card(fmt::format("{:.1f} s", result_.wall_seconds), result_.wall_seconds > 0
                                                             ? fmt::format("{:.0f} frames/s", static_cast<double>(totals.frames + totals.skipped) / result_.wall_seconds)
                                                             : std::string("scan time"));
     out += "</div>\n";
@@ -263,11 +274,22 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
     const auto totals = compute_totals(stats);
     double largest = 0;
     for (const auto& c : totals.classes) largest = std::max(largest, c.fraction);
+    // An ignored id holds no class pixels (ignoring wins): its row shows what the value holds.
+    std::map<std::uint32_t, const value_total*> ignored_values;
+    for (const auto& v : totals.ignored) ignored_values[v.value] = &v;
+    const bool many = stats.class_names.size() > report_class_limit;
     std::string out =
         "<div class=\"scroll\"><table>\n<tr><th class=\"num\">id</th><th>class</th><th class=\"num\">pixels</th><th class=\"num\">share of "
         "labelled pixels</th><th></th><th class=\"num\">frames present</th><th class=\"num\">of frames</th></tr>\n";
-    for (const auto& c : totals.classes) {
+    for (const auto& listed : totals.classes) {
+      class_total c = listed;
       const bool ignored = is_ignored(stats, c.id);
+      if (ignored) {
+        const auto it = ignored_values.find(c.id);
+        c.pixels = it == ignored_values.end() ? 0 : it->second->pixels;
+        c.frames_present = it == ignored_values.end() ? 0 : it->second->frames;
+      }
+      if (many && c.pixels == 0) continue;
       const double frames_share =
           totals.frames ? static_cast<double>(c.frames_present) / static_cast<double>(totals.frames) : 0;
       const double bar = largest > 0 ? 160.0 * c.fraction / largest : 0;
@@ -276,11 +298,14 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
           "<td><span class=\"bar\" style=\"width:{:.1f}px;background:{}\"></span></td><td class=\"num\">{}</td><td "
           "class=\"num\">{}</td></tr>\n",
           ignored ? " class=\"ignored\"" : "", c.id, swatch(c.id), escape_html(c.name), ignored ? " (ignored)" : "",
-          with_commas(c.pixels), ignored ? "&mdash;" : percent(c.fraction), c.pixels && bar < 1 ? 1.0 : bar,
-          c.id < palette_.size() ? css_colour(palette_[c.id]) : "#0969da", with_commas(c.frames_present),
+          digit_groups(c.pixels), ignored ? "&mdash;" : percent(c.fraction), ignored ? 0.0 : c.pixels && bar < 1 ? 1.0 : bar,
+          c.id < palette_.size() ? css_colour(palette_[c.id]) : "#0969da", digit_groups(c.frames_present),
           percent(frames_share));
     }
     out += "</table></div>\n";
+    if (many)
+      out += fmt::format("<p class=\"muted\">{} classes: only those present are listed.</p>\n",
+                         digit_groups(stats.class_names.size()));
     return out;
   }
 
@@ -290,12 +315,12 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
     out += fmt::format(
         "<p>{} frames scanned ({}), {} labelled pixels of {}. The share of a class is of the labelled pixels; "
         "<i>frames present</i> counts the frames with at least one pixel of the class.</p>\n",
-        with_commas(totals.frames), sizes_text(overall), with_commas(totals.labelled_pixels), with_commas(totals.pixels));
+        digit_groups(totals.frames), sizes_text(overall), digit_groups(totals.labelled_pixels), digit_groups(totals.pixels));
     out += class_table(overall);
     std::vector<std::string> notes;
     if (totals.ignored_pixels)
       notes.push_back(fmt::format("{} ignored pixels (values {}), excluded from shares and weights.",
-                                  with_commas(totals.ignored_pixels), [&] {
+                                  digit_groups(totals.ignored_pixels), [&] {
                                     std::string v;
                                     for (const auto& t : totals.ignored) v += fmt::format("{}{}", v.empty() ? "" : ", ", t.value);
                                     return v;
@@ -304,14 +329,14 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
       std::string v;
       for (std::size_t i = 0; i < totals.out_of_range.size() && i < 20; ++i)
         v += fmt::format("{}{} ({} px)", i ? ", " : "", totals.out_of_range[i].value,
-                         with_commas(totals.out_of_range[i].pixels));
+                         digit_groups(totals.out_of_range[i].pixels));
       notes.push_back(fmt::format("<b>{} out-of-range pixels</b>: values not in the class list: {}{}.",
-                                  with_commas(totals.out_of_range_pixels), v,
+                                  digit_groups(totals.out_of_range_pixels), v,
                                   totals.out_of_range.size() > 20 ? ", &hellip; (all in summary.json)" : ""));
     }
     if (totals.unknown_colour_pixels)
       notes.push_back(fmt::format("<b>{} pixels of {} colours not in the colour table</b> (listed in summary.json).",
-                                  with_commas(totals.unknown_colour_pixels), totals.unknown_colours.size()));
+                                  digit_groups(totals.unknown_colour_pixels), totals.unknown_colours.size()));
     if (!notes.empty()) {
       out += "<ul>";
       for (const auto& n : notes) out += "<li>" + n + "</li>";
@@ -330,6 +355,9 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
 
   std::string distribution_section(const dataset_stats& overall) const {
     std::string out = "<h2 id=\"distribution\">Class distribution</h2>\n";
+    if (overall.class_names.size() > report_class_limit)
+      return out + fmt::format("<p>Charts are left out above {} classes: see the table above and "
+                               "<code>summary.json</code>.</p>\n", report_class_limit);
     out += "<p>Pixels and frames per class. The log scale shows the rare classes the linear one flattens.</p>\n";
     out += "<figure>" + inline_svg(detail::class_distribution_svg(overall, false, palette_), "class_distribution.svg") +
            "<figcaption>Linear scale (images/class_distribution.svg)</figcaption></figure>\n";
@@ -343,7 +371,7 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
     const fs::path dir = dir_ / "images" / "heatmaps" / sub / fmt::format("{}x{}", set.width, set.height);
     const auto files = detail::write_heatmap_images(set, result_.stats.class_names, dir, {.map = map_});
     std::string out = fmt::format("<figure>{}<figcaption>All classes, {} frames of {}&times;{} (images/{})</figcaption></figure>\n",
-                                  png_img(files.back(), "heatmaps of all classes", "full"), with_commas(set.frames),
+                                  png_img(files.back(), "heatmaps of all classes", "full"), digit_groups(set.frames),
                                   set.width, set.height, escape_html((fs::path("heatmaps") / sub / dir.filename() / "grid.png").generic_string()));
     if (!per_class_shown) return out;
     out += "<details><summary>Each class at full resolution</summary>\n<div class=\"heatmaps\">\n";
@@ -351,6 +379,16 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
       out += fmt::format("<figure>{}</figure>\n", png_img(files[c], "heatmap of " + result_.stats.class_names[c]));
     out += "</div></details>\n";
     return out;
+  }
+
+  /// The heatmap sets of the most common frame sizes (at most heatmap_sizes_shown), largest first.
+  static std::vector<const heatmap_set*> most_common_sizes(const dataset_stats& stats, const std::string& group = {}) {
+    std::vector<const heatmap_set*> sets;
+    for (const auto& [key, set] : stats.heatmaps)
+      if (key.group == group) sets.push_back(&set);
+    std::ranges::stable_sort(sets, [](const heatmap_set* a, const heatmap_set* b) { return a->frames > b->frames; });
+    if (sets.size() > heatmap_sizes_shown) sets.resize(heatmap_sizes_shown);
+    return sets;
   }
 
   std::string heatmap_section(const dataset_stats& overall) const {
@@ -363,7 +401,13 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
         "<p>Where each class lives: each pixel shows the fraction of the frames in which it holds the class "
         "({} colour map, each class scaled to its own maximum, read the colour bar). One set per frame size.</p>\n",
         map_ == detail::colormap::magma ? "magma" : "viridis");
-    for (const auto& [key, set] : overall.heatmaps) out += heatmap_set_html(set, {}, true);
+    if (overall.class_names.size() > report_class_limit)
+      return out + fmt::format("<p>Heatmap images are left out above {} classes; the counts are in "
+                               "<code>heatmaps_&lt;W&gt;x&lt;H&gt;.npy</code>.</p>\n", report_class_limit);
+    for (const auto* set : most_common_sizes(overall)) out += heatmap_set_html(*set, {}, true);
+    if (overall.heatmaps.size() > heatmap_sizes_shown)
+      out += fmt::format("<p class=\"muted\">Images of the {} most common of {} frame sizes; every size is in the "
+                         ".npy files.</p>\n", heatmap_sizes_shown, overall.heatmaps.size());
     return out;
   }
 
@@ -373,13 +417,16 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
     out += "<p>Loss weights from the counts above, one column per method (formulas and sources in "
            "<code>docs/statistics.md</code>; the same values are in <code>weights.csv</code>). Ignored and absent "
            "classes have no weight.</p>\n";
-    out += "<figure>" + inline_svg(detail::class_weights_svg(overall, balance_, palette_), "class_weights.svg") +
-           "<figcaption>images/class_weights.svg</figcaption></figure>\n";
+    const bool many = overall.class_names.size() > report_class_limit;
+    if (!many)
+      out += "<figure>" + inline_svg(detail::class_weights_svg(overall, balance_, palette_), "class_weights.svg") +
+             "<figcaption>images/class_weights.svg</figcaption></figure>\n";
     out += "<div class=\"scroll\"><table>\n<tr><th class=\"num\">id</th><th>class</th><th class=\"num\">inverse frequency</th><th "
            "class=\"num\">inverse sqrt</th><th class=\"num\">median frequency (present)</th><th class=\"num\">median "
            "frequency (all)</th>"
            "<th class=\"num\">ENet</th><th class=\"num\">effective number</th><th class=\"num\">repeat factor</th></tr>\n";
-    for (const auto& w : weights)
+    for (const auto& w : weights) {
+      if (many && !w.inverse_frequency) continue;  // above the limit: the weighted classes only
       out += fmt::format(
           "<tr{}><td class=\"num\">{}</td><td class=\"name\">{}{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td "
           "class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td "
@@ -387,6 +434,7 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
           w.ignored ? " class=\"ignored\"" : "", w.id, swatch(w.id), escape_html(w.name), weight_cell(w.inverse_frequency),
           weight_cell(w.inverse_sqrt_frequency), weight_cell(w.median_frequency_present),
           weight_cell(w.median_frequency_all), weight_cell(w.enet), weight_cell(w.effective_number), w.repeat_factor);
+    }
     out += "</table></div>\n";
     out += fmt::format("<p class=\"muted\">ENet c = {}, effective number &beta; = {} over {}, repeat threshold t = {}.</p>\n",
                        balance_.enet_c, balance_.effective_beta,
@@ -425,9 +473,9 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
         const auto mix = [&](int from, int to) { return static_cast<int>(std::lround(from + (to - from) * share)); };
         out += fmt::format(
             "<td style=\"background:rgb({},{},{});color:{}\" title=\"{} of the {} frames holding {} also hold {}\">{:.0f}</td>",
-            mix(255, 8), mix(255, 81), mix(255, 156), share > 0.55 ? "#fff" : "#1f2328", with_commas(matrix[a][b]),
-            with_commas(matrix[a][a]), escape_html(overall.class_names[a]), escape_html(overall.class_names[b]),
-            100 * share);
+            mix(255, 8), mix(255, 81), mix(255, 156), share > 0.55 ? "#fff" : "#1f2328", digit_groups(matrix[a][b]),
+            digit_groups(matrix[a][a]), escape_html(overall.class_names[a]), escape_html(overall.class_names[b]),
+            std::floor(100 * share));  // 99.96% shows 99: only a class with itself (or always with it) is 100
       }
       out += "</tr>\n";
     }
@@ -451,8 +499,8 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
     for (const auto& s : summary)
       out += fmt::format("<tr><td class=\"num\">{}</td><td>{}{}</td><td class=\"num\">{}</td><td class=\"num\">{:.1f}</td><td "
                          "class=\"num\">{:.1f}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>\n",
-                         s.id, swatch(s.id), escape_html(s.name), with_commas(s.instances), s.mean_pixels,
-                         s.median_pixels, with_commas(s.min_pixels), with_commas(s.max_pixels));
+                         s.id, swatch(s.id), escape_html(s.name), digit_groups(s.instances), s.mean_pixels,
+                         s.median_pixels, digit_groups(s.min_pixels), digit_groups(s.max_pixels));
     return out + "</table>\n";
   }
 
@@ -461,6 +509,7 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
                                   "of files is in <code>groups/&lt;group&gt;/</code>.</p>\n",
                                   escape_html(result_.stats.grouping));
     const auto names = group_names(result_.stats);
+    const auto directories = group_directories(names);  // as write_outputs names groups/<dir>/
     std::vector<dataset_totals> totals;
     for (const auto& name : names) totals.push_back(compute_totals(select_group(result_.stats, name, false)));
     // Side by side first: the share of each class in each group, and the frames holding it.
@@ -468,16 +517,22 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
     out += "<div class=\"scroll\"><table>\n<tr><th class=\"num\">id</th><th>class</th>";
     for (std::size_t g = 0; g < names.size(); ++g)
       out += fmt::format("<th class=\"num\"><a href=\"#group-{}\">{}</a><br><span class=\"muted\">{} frames</span></th>",
-                         escape_html(group_directory_name(names[g])), escape_html(names[g]), with_commas(totals[g].frames));
+                         escape_html(directories.at(names[g])), escape_html(names[g]), digit_groups(totals[g].frames));
     out += "</tr>\n";
+    const auto overall_totals = compute_totals(result_.stats);
     for (std::uint32_t c = 0; c < result_.stats.class_names.size(); ++c) {
       if (is_ignored(result_.stats, c)) continue;
+      if (result_.stats.class_names.size() > report_class_limit && overall_totals.classes[c].pixels == 0) continue;
       out += fmt::format("<tr><td class=\"num\">{}</td><td class=\"name\">{}{}</td>", c, swatch(c),
                          escape_html(result_.stats.class_names[c]));
       for (const auto& t : totals) {
         const auto& ct = t.classes[c];
+        if (t.frames == 0) {
+          out += "<td class=\"num\">&mdash;</td>";  // every file of the group was skipped
+          continue;
+        }
         out += fmt::format("<td class=\"num\">{} <span class=\"muted\">({})</span></td>", percent(ct.fraction),
-                           percent(t.frames ? static_cast<double>(ct.frames_present) / static_cast<double>(t.frames) : 0));
+                           percent(static_cast<double>(ct.frames_present) / static_cast<double>(t.frames)));
       }
       out += "</tr>\n";
     }
@@ -486,19 +541,19 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
       const auto& name = names[g];
       const auto stats = select_group(result_.stats, name, false);
       out += fmt::format("<h3 id=\"group-{}\">{}</h3>\n<p>{} frames scanned ({}), {} skipped.</p>\n",
-                         escape_html(group_directory_name(name)), escape_html(name), with_commas(totals[g].frames),
-                         sizes_text(stats), with_commas(totals[g].skipped));
+                         escape_html(directories.at(name)), escape_html(name), digit_groups(totals[g].frames),
+                         sizes_text(stats), digit_groups(totals[g].skipped));
       out += "<details><summary>Class table and heatmaps of " + escape_html(name) + "</summary>\n";
       out += class_table(stats);
-      for (const auto& [key, set] : result_.stats.heatmaps)
-        if (key.group == name) out += heatmap_set_html(set, group_directory_name(name), false);
+      if (result_.stats.class_names.size() <= report_class_limit)
+        for (const auto* set : most_common_sizes(result_.stats, name)) out += heatmap_set_html(*set, directories.at(name), false);
       out += "</details>\n";
     }
     return out;
   }
 
   std::string overlays_section() const {
-    if (options_.overlays == 0) return {};
+    if (options_.overlays == 0 || options_.merged) return {};
     fs::path rgb_dir = options_.rgb_dir;
     if (rgb_dir.empty()) {
       if (const auto found = detail::find_rgb_dir(result_.input)) rgb_dir = *found;
@@ -514,8 +569,10 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
     out += fmt::format("<p>Masks over their RGB frames from <code>{}</code> (opacity {}), to check that they line up.</p>\n",
                        escape_html(rgb_dir.string()), options_.overlay_alpha);
     out += "<div class=\"legend\">";
-    for (std::uint32_t c = 0; c < result_.stats.class_names.size() && c < palette_.size() && c < 64; ++c)
-      if (!is_ignored(result_.stats, c)) out += "<span>" + swatch(c) + escape_html(result_.stats.class_names[c]) + "</span>";
+    const auto totals = compute_totals(result_.stats);  // the legend lists the classes present
+    for (const auto& c : totals.classes)
+      if (c.pixels > 0 && !is_ignored(result_.stats, c.id))
+        out += "<span>" + swatch(c.id) + escape_html(c.name) + "</span>";
     out += "</div>\n<div class=\"overlays\">\n";
     make_directory(dir_ / "images" / "overlays");
     for (const auto& [name, rgb] : pairs) {
@@ -525,8 +582,10 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
         const fs::path mask = fs::is_regular_file(input) ? input.parent_path() / name : input / name;
         const auto image = detail::overlay_files(rgb, mask, result_.options, options_.overlay_alpha);
         // Frames in subdirectories become one flat file name ("cam/a.png" -> "cam_a.png").
-        fs::path file = dir_ / "images" / "overlays" / group_directory_name(name);
-        if (file.extension() != ".png") file += ".png";
+        std::string base = group_directory_name(name);
+        if (base.ends_with(".png")) base.resize(base.size() - 4);
+        fs::path file = dir_ / "images" / "overlays" / (base + ".png");
+        for (int k = 2; fs::exists(file); ++k) file = dir_ / "images" / "overlays" / fmt::format("{}-{}.png", base, k);
         detail::write_png(file, image);
         html = png_img(file, "overlay of " + name);
       } catch (const std::exception& e) {
@@ -542,7 +601,7 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
     std::string out = "<h2 id=\"skipped\">Skipped files</h2>\n";
     if (errors.empty()) return out + "<p>None: every file was scanned.</p>\n";
     out += fmt::format("<p>{} files could not be scanned and are left out of every statistic{}.</p>\n",
-                       with_commas(errors.size()),
+                       digit_groups(errors.size()),
                        errors.size() > skipped_files_listed
                            ? fmt::format("; the first {} are listed (all of them are in summary.json)", skipped_files_listed)
                            : "");
@@ -559,14 +618,15 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
     if (!options_.command_line.empty()) rows.emplace_back("command", options_.command_line);
     rows.emplace_back("input", result_.input);
     rows.emplace_back("maskscan", MASKSCAN_VERSION);
-    rows.emplace_back("wall time", fmt::format("{:.2f} s", result_.wall_seconds));
+    if (options_.merged) rows.emplace_back("source", "merged from state files (maskscan merge): no scan timing to show");
+    else rows.emplace_back("wall time", fmt::format("{:.2f} s", result_.wall_seconds));
     rows.emplace_back("frames", fmt::format("{} in the source, {} scanned, {} skipped{}", result_.frames_total,
                                             result_.stats.frames.size(), result_.stats.errors.size(),
                                             result_.partial ? " (partial)" : ""));
-    rows.emplace_back("concurrency", o.serial ? std::string("serial (one plain loop)")
+    if (!options_.merged) rows.emplace_back("concurrency", o.serial ? std::string("serial (one plain loop)")
                                               : fmt::format("io={}, workers={}, io-depth={}, queue-depth={}",
                                                             to_string(result_.io_used), o.workers, o.io_depth, o.queue_depth));
-    rows.emplace_back("decoder", to_string(o.decoder));
+    if (!options_.merged) rows.emplace_back("decoder", to_string(o.decoder));
     rows.emplace_back("labels", o.labels.empty() ? std::string("(from a state file or flags)") : o.labels);
     rows.emplace_back("classes", fmt::format("{}", result_.stats.class_names.size()));
     std::string ignore;
@@ -577,7 +637,7 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
     rows.emplace_back("heatmaps", result_.stats.has_heatmaps ? "yes" : "no");
     rows.emplace_back("components", result_.stats.components ? fmt::format("{}-connected", result_.stats.components) : "no");
     if (!result_.stats.grouping.empty()) rows.emplace_back("grouping", result_.stats.grouping);
-    rows.emplace_back("limits", fmt::format("max-pixels={}, max-file-bytes={}, max-heatmap-bytes={}", o.max_pixels,
+    if (!options_.merged) rows.emplace_back("limits", fmt::format("max-pixels={}, max-file-bytes={}, max-heatmap-bytes={}", o.max_pixels,
                                             o.max_file_bytes, o.max_heatmap_bytes));
     rows.emplace_back("balance", fmt::format("enet-c={}, effective-beta={}, effective-unit={}, repeat-threshold={}",
                                              balance_.enet_c, balance_.effective_beta,

@@ -1,4 +1,5 @@
 #include "visual/svg_charts.hpp"
+#include "visual/html.hpp"
 
 #include <algorithm>
 #include <array>
@@ -168,17 +169,6 @@ std::string px(double v) {
   return trim_zeros(fmt::format("{:.3f}", v));
 }
 
-std::string hex(rgb8 c) { return fmt::format("#{:02x}{:02x}{:02x}", c[0], c[1], c[2]); }
-
-std::string digit_groups(std::uint64_t v) {
-  const auto digits = fmt::format("{}", v);
-  std::string out;
-  for (std::size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return out;
-}
 
 // ---- axes -------------------------------------------------------------------------------------
 
@@ -447,7 +437,7 @@ std::string render_bar_chart_svg(const bar_chart& chart) {
                      "<rect data-panel=\"{}\" data-index=\"{}\" data-category=\"{}\" data-value=\"{}\" x=\"{}\" "
                      "y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{}\"",
                      p, i, escape(chart.categories[i]), *v, px(x0), px(row_centre(i) - bar_height / 2),
-                     px(ends[i] - x0), px(bar_height), hex(colour));
+                     px(ends[i] - x0), px(bar_height), css_colour(colour));
       if (is_light(colour) && ends[i] > x0) out += " stroke=\"#999999\" stroke-width=\"0.5\"";  // white on white
       fmt::format_to(w, "><title>{}: {}</title></rect>\n", escape(chart.categories[i]), escape(layout.texts[i]));
     }

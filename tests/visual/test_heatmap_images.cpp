@@ -16,6 +16,7 @@
 #include <spng.h>
 
 #include "support/reference_png.hpp"
+#include "support/test_data.hpp"
 #include "visual/heatmap_images.hpp"
 #include "visual/png_writer.hpp"
 
@@ -293,8 +294,8 @@ TEST_CASE("the grid has at most four columns", "[heatmap-images]") {
 
 TEST_CASE("write_heatmap_images writes one PNG a class, named by padded id and name, and the grid last",
           "[heatmap-images]") {
-  const fs::path dir = fs::temp_directory_path() / "maskscan_heatmap_images_test" / "nested";
-  fs::remove_all(dir.parent_path());
+  const maskscan::test::temp_dir scratch;
+  const fs::path dir = scratch.path() / "nested";
   const auto set = make_set();
   const std::vector<std::string> names{"void", "car / truck", ""};
   const auto written = maskscan::detail::write_heatmap_images(set, names, dir);
@@ -315,12 +316,11 @@ TEST_CASE("write_heatmap_images writes one PNG a class, named by padded id and n
     CHECK(d.height == image.height);
     CHECK(d.rgb == image.pixels);
   }
-  fs::remove_all(dir.parent_path());
 }
 
 TEST_CASE("write_heatmap_images pads ids to the digits of the largest id", "[heatmap-images]") {
-  const fs::path dir = fs::temp_directory_path() / "maskscan_heatmap_images_ids";
-  fs::remove_all(dir);
+  const maskscan::test::temp_dir scratch;
+  const fs::path dir = scratch.path() / "ids";
   const std::size_t classes = GENERATE(1u, 11u, 101u);
   CAPTURE(classes);
   heatmap_set set;
@@ -338,12 +338,11 @@ TEST_CASE("write_heatmap_images pads ids to the digits of the largest id", "[hea
   if (classes == 101) CHECK(written[100].filename() == "100_c100.png");
   CHECK(written.back().filename() == "grid.png");
   for (const auto& f : written) CHECK(fs::is_regular_file(f));
-  fs::remove_all(dir);
 }
 
 TEST_CASE("write_heatmap_images names the directory it cannot create", "[heatmap-images]") {
-  const fs::path base = fs::temp_directory_path() / "maskscan_heatmap_images_blocked";
-  fs::remove_all(base);
+  const maskscan::test::temp_dir scratch;
+  const fs::path base = scratch.path() / "blocked";
   fs::create_directories(base);
   { std::ofstream(base / "file") << "x"; }
   const auto set = make_set();
@@ -354,5 +353,21 @@ TEST_CASE("write_heatmap_images names the directory it cannot create", "[heatmap
   } catch (const std::runtime_error& e) {
     CHECK_THAT(e.what(), Catch::Contains((base / "file" / "sub").string()));
   }
-  fs::remove_all(base);
+}
+
+TEST_CASE("write_heatmap_images cuts a very long class name in the file name, not the picture", "[heatmap-images]") {
+  const maskscan::test::temp_dir scratch;
+  heatmap_set set;
+  set.width = 2;
+  set.height = 1;
+  set.frames = 1;
+  set.counts.assign(2, 1);
+  const std::vector<std::string> names{std::string(300, 'x')};  // 300 bytes: no file system takes that name
+  const auto written = maskscan::detail::write_heatmap_images(set, names, scratch.path());
+  REQUIRE(written.size() == 2);
+  std::string expected = "00_";
+  expected.append(100, 'x');
+  expected += ".png";
+  CHECK(written.front().filename() == expected);
+  CHECK(fs::is_regular_file(written.front()));
 }

@@ -32,3 +32,11 @@ TEST_CASE("escape_html escapes the five special characters and nothing else", "[
   CHECK(escape_html("traffic_sign 100%") == "traffic_sign 100%");
   CHECK(escape_html("\xc3\xa9t\xc3\xa9") == "\xc3\xa9t\xc3\xa9");  // UTF-8 passes through
 }
+
+TEST_CASE("digit_groups and css_colour", "[html]") {
+  CHECK(digit_groups(0) == "0");
+  CHECK(digit_groups(999) == "999");
+  CHECK(digit_groups(1000) == "1,000");
+  CHECK(digit_groups(1018859520) == "1,018,859,520");
+  CHECK(css_colour({255, 0, 16}) == "#ff0010");
+}

@@ -13,6 +13,7 @@
 
 #include <fmt/format.h>
 
+#include <maskscan/class_map.hpp>
 #include <maskscan/report.hpp>
 #include <maskscan/scan.hpp>
 
@@ -191,8 +192,8 @@ TEST_CASE("report.html holds the scan's numbers, embeds the pictures written bes
     for (const char* svg : {"class_distribution.svg", "class_distribution_log.svg", "class_weights.svg"}) {
       INFO(svg);
       const auto text = test::read_file(out / "images" / svg);
-      CHECK(text.find("<svg") != std::string::npos);
-      CHECK(html.find(text.substr(text.find("<svg"), 200)) != std::string::npos);  // inlined
+      REQUIRE(text.find("<svg") != std::string::npos);
+      CHECK(html.find(text.substr(text.find("<svg"))) != std::string::npos);  // inlined whole
     }
   }
 
@@ -263,4 +264,96 @@ TEST_CASE("report.html shows sample overlays when RGB frames sit beside the mask
   options.overlays = 0;
   temp_dir none;
   CHECK(test::read_file(write_report(result, none.path(), {}, options)).find("Sample overlays") == std::string::npos);
+}
+
+TEST_CASE("report.html: an ignored class shows the pixels its value holds; names are escaped everywhere", "[report]") {
+  temp_dir data, out;
+  for (unsigned k = 0; k < 3; ++k) write_gray(data / fmt::format("f{}_<g>.png", k), plane(k));
+  scan_options o;
+  o.class_names = woodscape_class_names();
+  o.class_names[4] = "pe<r>son & \"co\"";
+  o.ignore = {0};
+  o.group_by = "_(.*)\\.png$";
+  const auto result = scan(frame_source::from_directory(data.path()), o);
+  REQUIRE(result.stats.frames.size() == 3);
+  const auto html = test::read_file(write_report(result, out.path()));
+  // void (0) is ignored: 59 pixels (see the first test) in all 3 frames, no share.
+  const std::regex void_row(R"(<tr class="ignored"><td class="num">0</td><td class="name">(?:<span[^>]*></span>)?void \(ignored\)</td><td class="num">59</td><td class="num">&mdash;</td>)");
+  CHECK(std::regex_search(html, void_row));
+  CHECK(html.find("pe&lt;r&gt;son &amp; &quot;co&quot;") != std::string::npos);
+  CHECK(html.find("pe<r>son") == std::string::npos);
+  CHECK(html.find("&lt;g&gt;") != std::string::npos);  // the group's name
+  CHECK(html.find("<g>") == std::string::npos);
+}
+
+TEST_CASE("report.html: groups whose names sanitize alike get their own folders and anchors", "[report]") {
+  temp_dir data, out;
+  write_gray(data / "1_a b.png", plane(0));
+  write_gray(data / "2_a_b.png", plane(1));
+  scan_options o;
+  o.heatmaps = true;
+  o.group_by = "^[0-9]_(.*)\\.png$";
+  const auto result = scan(frame_source::from_directory(data.path()), o);
+  const auto html = test::read_file(write_report(result, out.path()));
+  CHECK(fs::is_regular_file(out / "images/heatmaps/a_b/8x6/grid.png"));
+  CHECK(fs::is_regular_file(out / "images/heatmaps/a_b-2/8x6/grid.png"));
+  for (const char* id : {"id=\"group-a_b\"", "id=\"group-a_b-2\""}) {
+    INFO(id);
+    const auto first = html.find(id);
+    REQUIRE(first != std::string::npos);
+    CHECK(html.find(id, first + 1) == std::string::npos);
+  }
+}
+
+TEST_CASE("report.html of a scan where every file was skipped, or whose group lost every file", "[report]") {
+  temp_dir data, out;
+  test::write_file(data / "a_FV.png", "not a png");
+  test::write_file(data / "b_RV.png", "");
+  auto result = scan_dir(data.path(), true, "_(FV|RV)\\.png$");
+  REQUIRE(result.stats.frames.empty());
+  auto html = test::read_file(write_report(result, out.path()));
+  CHECK(html.find(">Skipped files</h2>") != std::string::npos);
+  CHECK(html.find("a_FV.png") != std::string::npos);
+
+  write_gray(data / "c_FV.png", plane(0));
+  temp_dir out2;
+  result = scan_dir(data.path(), true, "_(FV|RV)\\.png$");
+  html = test::read_file(write_report(result, out2.path()));
+  // RV has no scanned frame: its column has no shares, not 0%.
+  const auto groups = html.substr(html.find(">Groups</h2>"));
+  const std::regex road_row(R"(<td class="name">(?:<span[^>]*></span>)?road</td><td class="num">[^<]*<span class="muted">\(100.0%\)</span></td><td class="num">&mdash;</td></tr>)");
+  CHECK(std::regex_search(groups, road_row));
+}
+
+TEST_CASE("report.html above 256 classes lists the present classes and leaves out charts and images", "[report]") {
+  temp_dir data, out;
+  write_gray(data / "a.png", plane(0));
+  scan_options o;
+  o.heatmaps = true;
+  o.class_names = numbered_class_names(300);
+  const auto result = scan(frame_source::from_directory(data.path()), o);
+  const auto html = test::read_file(write_report(result, out.path()));
+  CHECK(html.find("Charts are left out above 256 classes") != std::string::npos);
+  CHECK(html.find("Heatmap images are left out above 256 classes") != std::string::npos);
+  CHECK(html.find("300 classes: only those present are listed") != std::string::npos);
+  CHECK(html.find(">class_4</td>") != std::string::npos);    // present
+  CHECK(html.find(">class_299</td>") == std::string::npos);  // absent
+  CHECK(html.find("<svg") == std::string::npos);
+  CHECK(embedded_pngs(html).empty());
+}
+
+TEST_CASE("report.html of merged statistics shows no scan timing, concurrency or overlays", "[report]") {
+  temp_dir root, out;
+  write_gray(root / "semantic_annotations/gtLabels/a.png", plane(0));
+  write_rgb(root / "rgb_images/a.png", 90);
+  auto result = scan_dir(root / "semantic_annotations/gtLabels", false);
+  result.input = "merged: a.state, b.state";
+  report_options options;
+  options.merged = true;
+  const auto html = test::read_file(write_report(result, out.path(), {}, options));
+  CHECK(html.find("merged from state files") != std::string::npos);
+  CHECK(html.find("<dt>wall time</dt>") == std::string::npos);
+  CHECK(html.find("<dt>concurrency</dt>") == std::string::npos);
+  CHECK(html.find("Sample overlays") == std::string::npos);
+  CHECK(html.find("merged: a.state, b.state") != std::string::npos);
 }
