@@ -1,5 +1,7 @@
 #include "cli/progress.hpp"
 
+#include "output/summary_table.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -20,10 +22,7 @@ namespace {
 
 constexpr unsigned min_bar_cells = 8;
 
-std::size_t code_points(std::string_view s) {
-  return static_cast<std::size_t>(
-      std::ranges::count_if(s, [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
-}
+using maskscan::detail::code_points;
 
 /// "[...]" of `cells` cells inside, filled to `fraction` rounded down (full only when done).
 std::string progress_bar(double fraction, unsigned cells, bool unicode) {
@@ -31,9 +30,7 @@ std::string progress_bar(double fraction, unsigned cells, bool unicode) {
   const auto filled = static_cast<unsigned>(std::clamp(fraction, 0.0, 1.0) * cells * steps);
   std::string bar = "[";
   if (unicode) {
-    static constexpr std::string_view eighths[] = {"", "▏", "▎", "▍", "▌", "▋", "▊", "▉"};
-    for (unsigned i = 0; i < filled / 8; ++i) bar += "█";
-    bar += eighths[filled % 8];
+    bar += maskscan::detail::eighth_blocks(filled);
     bar.append(cells - filled / 8 - (filled % 8 != 0), ' ');
   } else {
     bar.append(filled, '#');
@@ -121,17 +118,7 @@ void progress_line::draw(const scan_progress& p, bool last) {
   drawn_at_ = p.elapsed_seconds;
 }
 
-bool utf8_locale() {
-  // As setlocale() resolves LC_CTYPE: the first of these that is set and non-empty decides.
-  std::string locale;
-  for (const char* name : {"LC_ALL", "LC_CTYPE", "LANG"})
-    if (const char* v = std::getenv(name); v && *v) {
-      locale = v;
-      break;
-    }
-  std::ranges::transform(locale, locale.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return locale.find("utf-8") != std::string::npos || locale.find("utf8") != std::string::npos;
-}
+bool utf8_locale() { return maskscan::detail::utf8_environment(); }
 
 unsigned terminal_columns(int fd) {
   winsize size{};

@@ -39,20 +39,25 @@ std::string share_bar(std::uint64_t pixels, std::uint64_t largest, unsigned cell
   const double exact = static_cast<double>(pixels) / static_cast<double>(largest) * cells * steps;
   const auto n = std::clamp<long long>(std::llround(exact), 1, static_cast<long long>(cells) * steps);
   if (!unicode) return std::string(static_cast<std::size_t>(n), '#');
-  static constexpr std::string_view eighths[] = {"", "▏", "▎", "▍", "▌", "▋", "▊", "▉"};
+  return eighth_blocks(static_cast<std::size_t>(n));
+}
+
+std::string eighth_blocks(std::size_t eighths) {
+  static constexpr std::string_view partial[] = {"", "▏", "▎", "▍", "▌", "▋", "▊", "▉"};
   std::string bar;
-  for (long long i = 0; i < n / 8; ++i) bar += "█";
-  bar += eighths[n % 8];
+  for (std::size_t i = 0; i < eighths / 8; ++i) bar += "█";
+  bar += partial[eighths % 8];
   return bar;
+}
+
+std::size_t code_points(std::string_view text) noexcept {
+  return static_cast<std::size_t>(
+      std::ranges::count_if(text, [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
 }
 
 }  // namespace detail
 
 namespace {
-
-std::size_t code_points(std::string_view s) {
-  return static_cast<std::size_t>(std::ranges::count_if(s, [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
-}
 
 std::size_t digits(std::uint64_t v) { return fmt::formatted_size("{}", v); }
 
@@ -104,7 +109,7 @@ void print_summary(const scan_result& result, std::ostream& out, bool unicode) {
   std::size_t id_w = 2, name_w = 5, pixels_w = 6, share_w = 7, frames_w = 6, frames_percent_w = 8;
   for (const auto& r : rows) {
     id_w = std::max(id_w, digits(r.id));
-    name_w = std::max(name_w, code_points(r.name));
+    name_w = std::max(name_w, detail::code_points(r.name));
     pixels_w = std::max(pixels_w, digits(r.pixels));
     share_w = std::max(share_w, r.share.size());
     frames_w = std::max(frames_w, digits(r.frames));
@@ -112,7 +117,7 @@ void print_summary(const scan_result& result, std::ostream& out, bool unicode) {
   }
   // fmt pads by its own idea of a character's width; class names are padded by code points here.
   const auto name_cell = [&](std::string_view name) {
-    return fmt::format("{}{:{}}", name, "", name_w - code_points(name));
+    return fmt::format("{}{:{}}", name, "", name_w - detail::code_points(name));
   };
   fmt::print(out, "{:>{}}  {}  {:>{}}  {:>{}}  {:>{}}  {:>{}}  bar\n", "id", id_w, name_cell("class"), "pixels",
              pixels_w, "share", share_w, "frames", frames_w, "frames %", frames_percent_w);

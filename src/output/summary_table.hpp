@@ -1,7 +1,9 @@
 #pragma once
-// The pieces of print_summary's table that are worth testing on their own.
+// The pieces of print_summary's table that are worth testing on their own, and the terminal
+// helpers the CLI's progress line shares with it.
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace maskscan::detail {
 
@@ -19,5 +21,13 @@ bool utf8_environment() noexcept;
 /// (U+258F..U+2589) rounded to the nearest eighth with `unicode`, else '#' rounded to whole cells.
 /// Any non-zero count gets at least the thinnest mark; zero gets an empty string.
 std::string share_bar(std::uint64_t pixels, std::uint64_t largest, unsigned cells, bool unicode);
+
+/// `eighths` eighths of a cell: U+2588 full blocks and one partial eighth block (U+258F..U+2589).
+/// Shared by the table's bars and the progress bar.
+std::string eighth_blocks(std::size_t eighths);
+
+/// Code points of UTF-8 text (bytes that do not continue a sequence): the width of a line of
+/// block characters and ASCII on a terminal.
+std::size_t code_points(std::string_view text) noexcept;
 
 }  // namespace maskscan::detail

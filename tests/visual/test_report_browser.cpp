@@ -240,9 +240,11 @@ TEST_CASE("browser harness: a missing chromium fails the test with the reason, n
 namespace {
 
 /// `maskscan synth` then `maskscan scan --heatmaps --report` (plus `scan_args`); the report's path.
+/// The frames are in WoodScape's layout with synthetic RGB frames, so the report has overlays.
 fs::path make_report(const test::temp_dir& work, const std::string& scan_args) {
-  const auto frames = work / "frames", out = work / "out";
-  const auto synth = run_cli("synth " + quote(frames) + " --frames 16 --width 320 --height 240 --seed 3");
+  const auto frames = work / "ws/semantic_annotations/gtLabels", out = work / "out";
+  const auto synth = run_cli("synth " + quote(frames) + " --frames 16 --width 320 --height 240 --seed 3 --rgb " +
+                             quote(work / "ws/rgb_images"));
   INFO(synth.err);
   REQUIRE(synth.status == 0);
   const auto scan = run_cli("scan " + quote(frames) + " --heatmaps --report " + scan_args + " --out " + quote(out));
@@ -274,13 +276,13 @@ TEST_CASE("report.html renders in Chromium with its sections, no console error a
             .empty());
 }
 
-TEST_CASE("report.html of a grouped scan renders in Chromium with a Groups section", "[browser][report]") {
+TEST_CASE("report.html of a grouped scan with components renders in Chromium with every section", "[browser][report]") {
   test::temp_dir work;
-  const auto report = make_report(work, "--group-by '_(FV|RV|MVL|MVR)\\.png$'");
+  const auto report = make_report(work, "--components 4 --group-by '_(FV|RV|MVL|MVR)\\.png$'");
   const auto r = test::load_in_chromium(report, work / "chromium");
   check_report(report, r);
   INFO(describe(r));
-  CHECK(missing_h2(r, {"Summary", "Class distribution", "Heatmaps", "Class weights", "Co-occurrence", "Skipped files",
-                       "Run", "Groups"})
+  CHECK(missing_h2(r, {"Summary", "Class distribution", "Heatmaps", "Class weights", "Co-occurrence",
+                       "Connected components", "Groups", "Sample overlays", "Skipped files", "Run"})
             .empty());
 }
