@@ -113,7 +113,7 @@ void add_balance_flags(CLI::App& app, maskscan::balance_options& b) {
 void add_report_flags(CLI::App& app, bool& report, maskscan::report_options& r, CLI::Option* out, bool overlays) {
   app.add_flag("--report", report,
                "Also write report.html into --out: one self-contained page (no network needed) with the summary table, "
-               "class charts, heatmap images, weights, co-occurrence, groups, sample overlays, skipped files and the "
+               "class charts, heatmap images, weights, co-occurrence, groups, sample overlays (scan only), skipped files and the "
                "options and timing of the run; its pictures also go to images/ (docs/report.md)")
       ->needs(out);
   const std::map<std::string, maskscan::heatmap_colormap> maps{{"viridis", maskscan::heatmap_colormap::viridis},
@@ -126,7 +126,9 @@ void add_report_flags(CLI::App& app, bool& report, maskscan::report_options& r, 
                  "RGB frames with the masks' file names, for the report's sample overlays (default: rgb_images/ found "
                  "beside the masks in WoodScape's layout, <root>/semantic_annotations/gtLabels/)")
       ->check(CLI::ExistingDirectory);
-  app.add_option("--overlays", r.overlays, "Sample overlays in the report (0: none)")->capture_default_str();
+  app.add_option("--overlays", r.overlays, "Sample overlays in the report, 0 to 64 (0: none)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 64));
   app.add_option("--overlay-alpha", r.overlay_alpha, "Opacity of the mask colours over the RGB frames, in [0, 1]")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1.0));

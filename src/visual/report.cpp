@@ -18,6 +18,7 @@
 
 #include <fmt/format.h>
 
+#include <maskscan/class_map.hpp>
 #include <maskscan/grouping.hpp>
 
 #include "core/atomic_file.hpp"
@@ -627,7 +628,12 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
                                               : fmt::format("io={}, workers={}, io-depth={}, queue-depth={}",
                                                             to_string(result_.io_used), o.workers, o.io_depth, o.queue_depth));
     if (!options_.merged) rows.emplace_back("decoder", to_string(o.decoder));
-    rows.emplace_back("labels", o.labels.empty() ? std::string("(from a state file or flags)") : o.labels);
+    std::string labels = o.labels.empty() ? std::string("(none: class names from flags or a state file)") : o.labels;
+    const auto builtins = builtin_class_map_names();
+    if (std::ranges::find(builtins, o.labels) != builtins.end() &&
+        builtin_class_map(o.labels).names != result_.stats.class_names)
+      labels += " (class names replaced by --num-classes / --class-names)";
+    rows.emplace_back("labels", labels);
     rows.emplace_back("classes", fmt::format("{}", result_.stats.class_names.size()));
     std::string ignore;
     for (const auto v : result_.stats.ignore) ignore += fmt::format("{}{}", ignore.empty() ? "" : ", ", v);
