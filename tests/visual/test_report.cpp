@@ -19,6 +19,9 @@
 
 #include "support/reference_png.hpp"
 #include "support/test_data.hpp"
+#include "visual/colormap.hpp"
+#include "visual/heatmap_images.hpp"
+#include "visual/overlay.hpp"
 
 namespace fs = std::filesystem;
 using namespace maskscan;
@@ -195,6 +198,42 @@ TEST_CASE("report.html holds the scan's numbers, embeds the pictures written bes
       REQUIRE(text.find("<svg") != std::string::npos);
       CHECK(html.find(text.substr(text.find("<svg"))) != std::string::npos);  // inlined whole
     }
+  }
+
+  SECTION("the brightest pixel of a class's heatmap image is where the masks put the class most often") {
+    // Count, per pixel, the frames holding person (4) in the masks themselves.
+    std::vector<unsigned> frames_with_person(W * H, 0);
+    for (unsigned k = 0; k < 3; ++k) {
+      const auto p = plane(k);
+      for (std::size_t i = 0; i < p.size(); ++i) frames_with_person[i] += p[i] == 4;
+    }
+    const unsigned most = *std::ranges::max_element(frames_with_person);
+    std::set<std::pair<std::uint32_t, std::uint32_t>> expected;
+    for (std::uint32_t y = 0; y < H; ++y)
+      for (std::uint32_t x = 0; x < W; ++x)
+        if (frames_with_person[y * W + x] == most) expected.insert({x, y});
+    REQUIRE(expected.size() == 4);  // x 2..3 of rows 0..1: the blocks of two frames overlap there
+
+    // The picture, decoded by libspng; colours back to their index in viridis.
+    const auto image = detail::decode_rgb_image(out / "images/heatmaps/8x6/04_person.png");
+    const auto& set = result.stats.heatmaps.begin()->second;
+    const auto layout = detail::layout_class_heatmap(set, 4, "person");
+    REQUIRE(image.width == layout.width);
+    REQUIRE(image.height == layout.height);
+    const auto& table = detail::viridis_table;
+    int brightest = -1;
+    std::set<std::pair<std::uint32_t, std::uint32_t>> at;
+    for (std::uint32_t y = 0; y < H; ++y)
+      for (std::uint32_t x = 0; x < W; ++x) {
+        const auto colour = image.get(layout.map_x + x, layout.map_y + y);
+        const auto it = std::ranges::find(table, colour);
+        REQUIRE(it != table.end());
+        const int index = static_cast<int>(it - table.begin());
+        if (index > brightest) at.clear(), brightest = index;
+        if (index == brightest) at.insert({x, y});
+      }
+    CHECK(brightest == 255);
+    CHECK(at == expected);
   }
 
   SECTION("no overlays without RGB frames, and the page says where it looked") {
