@@ -305,7 +305,7 @@ TEST_CASE("report.html shows sample overlays when RGB frames sit beside the mask
   CHECK(test::read_file(write_report(result, none.path(), {}, options)).find("Sample overlays") == std::string::npos);
 }
 
-TEST_CASE("report.html: an ignored class shows the pixels its value holds; names are escaped everywhere", "[report]") {
+TEST_CASE("report.html: an ignored class shows the pixels its value holds, and names are escaped everywhere", "[report]") {
   temp_dir data, out;
   for (unsigned k = 0; k < 3; ++k) write_gray(data / fmt::format("f{}_<g>.png", k), plane(k));
   scan_options o;
