@@ -141,6 +141,7 @@ class report_builder {
     const bool grouped = !result_.stats.grouping.empty();
     const dataset_stats overall_stats = grouped ? ungroup(result_.stats) : dataset_stats{};
     const dataset_stats& overall = grouped ? overall_stats : result_.stats;
+    totals_ = compute_totals(overall);  // every section reads the same totals (a grouped scan's rows are overall's)
 
     std::string body;
     body += header(overall);
@@ -231,7 +232,7 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
   }
 
   std::string header(const dataset_stats& overall) const {
-    const auto totals = compute_totals(overall);
+    const auto& totals = totals_;
     std::size_t present = 0;
     for (const auto& c : totals.classes) present += c.pixels > 0 && !is_ignored(overall, c.id);
     std::string out = fmt::format("<h1>maskscan report</h1>\n<p class=\"muted\">{} &middot; generated {} by maskscan {}</p>\n",
@@ -271,8 +272,7 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
   }
 
   /// Summary table: per class its pixels, share, frames present, with a bar of the share.
-  std::string class_table(const dataset_stats& stats) const {
-    const auto totals = compute_totals(stats);
+  std::string class_table(const dataset_stats& stats, const dataset_totals& totals) const {
     double largest = 0;
     for (const auto& c : totals.classes) largest = std::max(largest, c.fraction);
     // An ignored id holds no class pixels (ignoring wins): its row shows what the value holds.
@@ -311,13 +311,13 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
   }
 
   std::string summary_section(const dataset_stats& overall) const {
-    const auto totals = compute_totals(overall);
+    const auto& totals = totals_;
     std::string out = "<h2 id=\"summary\">Summary</h2>\n";
     out += fmt::format(
         "<p>{} frames scanned ({}), {} labelled pixels of {}. The share of a class is of the labelled pixels; "
         "<i>frames present</i> counts the frames with at least one pixel of the class.</p>\n",
         digit_groups(totals.frames), sizes_text(overall), digit_groups(totals.labelled_pixels), digit_groups(totals.pixels));
-    out += class_table(overall);
+    out += class_table(overall, totals);
     std::vector<std::string> notes;
     if (totals.ignored_pixels)
       notes.push_back(fmt::format("{} ignored pixels (values {}), excluded from shares and weights.",
@@ -445,7 +445,7 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
 
   std::string cooccurrence_section(const dataset_stats& overall) const {
     std::string out = "<h2 id=\"cooccurrence\">Co-occurrence</h2>\n";
-    const auto totals = compute_totals(overall);
+    const auto& totals = totals_;
     std::vector<std::uint32_t> shown;
     for (const auto& c : totals.classes)
       if (c.frames_present > 0 && !is_ignored(overall, c.id)) shown.push_back(c.id);
@@ -511,8 +511,12 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
                                   escape_html(result_.stats.grouping));
     const auto names = group_names(result_.stats);
     const auto directories = group_directories(names);  // as write_outputs names groups/<dir>/
+    std::vector<dataset_stats> groups;  // each group's rows, selected once
     std::vector<dataset_totals> totals;
-    for (const auto& name : names) totals.push_back(compute_totals(select_group(result_.stats, name, false)));
+    for (const auto& name : names) {
+      groups.push_back(select_group(result_.stats, name, false));
+      totals.push_back(compute_totals(groups.back()));
+    }
     // Side by side first: the share of each class in each group, and the frames holding it.
     out += "<p>Share of labelled pixels, and in brackets the share of frames holding the class, per group:</p>\n";
     out += "<div class=\"scroll\"><table>\n<tr><th class=\"num\">id</th><th>class</th>";
@@ -520,10 +524,9 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
       out += fmt::format("<th class=\"num\"><a href=\"#group-{}\">{}</a><br><span class=\"muted\">{} frames</span></th>",
                          escape_html(directories.at(names[g])), escape_html(names[g]), digit_groups(totals[g].frames));
     out += "</tr>\n";
-    const auto overall_totals = compute_totals(result_.stats);
     for (std::uint32_t c = 0; c < result_.stats.class_names.size(); ++c) {
       if (is_ignored(result_.stats, c)) continue;
-      if (result_.stats.class_names.size() > report_class_limit && overall_totals.classes[c].pixels == 0) continue;
+      if (result_.stats.class_names.size() > report_class_limit && totals_.classes[c].pixels == 0) continue;
       out += fmt::format("<tr><td class=\"num\">{}</td><td class=\"name\">{}{}</td>", c, swatch(c),
                          escape_html(result_.stats.class_names[c]));
       for (const auto& t : totals) {
@@ -540,12 +543,12 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
     out += "</table></div>\n";
     for (std::size_t g = 0; g < names.size(); ++g) {
       const auto& name = names[g];
-      const auto stats = select_group(result_.stats, name, false);
+      const auto& stats = groups[g];
       out += fmt::format("<h3 id=\"group-{}\">{}</h3>\n<p>{} frames scanned ({}), {} skipped.</p>\n",
                          escape_html(directories.at(name)), escape_html(name), digit_groups(totals[g].frames),
                          sizes_text(stats), digit_groups(totals[g].skipped));
       out += "<details><summary>Class table and heatmaps of " + escape_html(name) + "</summary>\n";
-      out += class_table(stats);
+      out += class_table(stats, totals[g]);
       if (result_.stats.class_names.size() <= report_class_limit)
         for (const auto* set : most_common_sizes(result_.stats, name)) out += heatmap_set_html(*set, directories.at(name), false);
       out += "</details>\n";
@@ -570,8 +573,7 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
     out += fmt::format("<p>Masks over their RGB frames from <code>{}</code> (opacity {}), to check that they line up.</p>\n",
                        escape_html(rgb_dir.string()), options_.overlay_alpha);
     out += "<div class=\"legend\">";
-    const auto totals = compute_totals(result_.stats);  // the legend lists the classes present
-    for (const auto& c : totals.classes)
+    for (const auto& c : totals_.classes)  // the legend lists the classes present
       if (c.pixels > 0 && !is_ignored(result_.stats, c.id))
         out += "<span>" + swatch(c.id) + escape_html(c.name) + "</span>";
     out += "</div>\n<div class=\"overlays\">\n";
@@ -660,6 +662,7 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
   report_options options_;
   std::vector<detail::rgb8> palette_;
   detail::colormap map_;
+  dataset_totals totals_;  ///< of all frames (groups summed), computed once in write()
 };
 
 }  // namespace
