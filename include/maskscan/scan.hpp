@@ -22,14 +22,26 @@ class frame_source {
   /// file `root` is a one-frame source. Throws std::runtime_error naming the path if it does not
   /// exist or cannot be listed.
   static frame_source from_directory(const std::filesystem::path& root);
-  /// Explicit files; reported relative to `root` when they lie below it, else as given.
+  /// Explicit files; reported relative to `root` when they lie below it, else as absolute paths.
+  /// A frame listed twice (by equal names) is refused: std::invalid_argument naming it, since it
+  /// would be counted twice. Files are not opened here: a missing one is a per-file error of the scan.
   static frame_source from_paths(std::vector<std::filesystem::path> files,
                                  const std::filesystem::path& root = {});
+  /// The files a list names, one path per line (`--files-from`), as a data catalogue or a split
+  /// file gives them: relative lines are relative to `root`, or to the list's folder when `root` is
+  /// empty; blank lines are skipped and a CR before the newline is dropped. "-" reads standard input
+  /// (relative to `root`, else the current directory). Frames are reported relative to that folder.
+  /// Throws std::runtime_error naming the list if it cannot be read or names no file, and
+  /// std::invalid_argument naming the line of a frame listed twice.
+  static frame_source from_list(const std::filesystem::path& list, const std::filesystem::path& root = {});
 
   /// The frames still to scan to complete `done` (statistics saved by an interrupted scan of this
   /// source): every frame without a row in `done`. Files `done` lists as errors are scanned again.
   /// Throws std::invalid_argument naming a frame of `done` that is not in this source (the state
-  /// belongs to another dataset or root), since merging it would count a frame twice or a stranger.
+  /// belongs to another dataset or root), since merging it would count a frame twice or a stranger,
+  /// and naming the frames whose file changed since it was scanned (size or modification time
+  /// differ from frame_row::file_size / file_mtime_ns, or it cannot be read): their counts are
+  /// summed into heatmaps and totals and cannot be replaced, so such a state is not resumed.
   frame_source remaining(const dataset_stats& done) const;
 
   std::size_t size() const noexcept { return names_.size(); }

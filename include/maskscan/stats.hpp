@@ -7,7 +7,9 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <stdexcept>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -15,6 +17,11 @@
 #include <maskscan/errors.hpp>
 
 namespace maskscan {
+
+/// Without a class map (dataset_stats::classes_from_values) the values below this are classes and
+/// larger ones are out of range: rows hold a count per class, so 16-bit masks of arbitrary values
+/// (instance ids, depth) must not make every row hundreds of KB.
+inline constexpr std::size_t max_value_classes = 1024;
 
 /// A pixel value and how many pixels of a frame hold it.
 struct value_pixels {
@@ -37,6 +44,10 @@ struct frame_row {
   /// With connected components: the number of components of each class (else empty).
   std::vector<std::uint32_t> instances;
   std::string group;  ///< with grouping: the frame's group (else empty)
+  /// The file as it was read (fstat of the open file): `--resume` refuses to keep the counts of a
+  /// frame whose file has changed since (frame_source::remaining).
+  std::uint64_t file_size = 0;
+  std::int64_t file_mtime_ns = 0;  ///< modification time, nanoseconds since the epoch
   friend bool operator==(const frame_row&, const frame_row&) = default;
   friend auto operator<=>(const frame_row&, const frame_row&) = default;
 };
@@ -65,6 +76,10 @@ using size_histogram = std::map<std::uint64_t, std::uint64_t>;
 
 struct dataset_stats {
   // What the values meant (merge() requires all of these to be equal):
+  /// No class map was given: every value below max_value_classes that occurs (and is not ignored)
+  /// is a class, class k being the value k, named class_k; the list is as long as the largest such
+  /// value needs. merge() widens the shorter of two such lists instead of refusing it.
+  bool classes_from_values = false;
   std::vector<std::string> class_names;
   std::vector<std::uint32_t> ignore;  ///< sorted, unique
   bool has_heatmaps = false;
@@ -75,6 +90,9 @@ struct dataset_stats {
   std::string grouping;               ///< how frames were grouped ("" = not grouped), see describe_grouping
 
   // What was found:
+  /// Only some of the frames the scan was given are here (it was cancelled, interrupted or stopped
+  /// at a bad file). merge() keeps it: a merge of partial statistics is partial.
+  bool partial = false;
   std::vector<frame_row> frames;      ///< sorted (by path first) after normalize()/merge()
   std::vector<file_error> errors;     ///< sorted (by path first) after normalize()/merge()
   std::map<heatmap_key, heatmap_set> heatmaps;
@@ -93,8 +111,34 @@ struct scan_options;
 dataset_stats make_stats(const scan_options& options);
 
 /// Adds `other` into `into`. Throws std::invalid_argument if the class lists, ignore lists or
-/// heatmap settings differ (merging those would silently mix different meanings of an id).
+/// heatmap settings differ (merging those would silently mix different meanings of an id), and
+/// duplicate_frame if a frame (a row or a skipped file) is in both, which would count it twice
+/// (shards of different roots that hold equal relative names: prefix_frames first). A merge that
+/// throws leaves `into` as it was. Rows and errors of both must be sorted (normalize()).
 void merge(dataset_stats& into, const dataset_stats& other);
+
+/// Completes an interrupted scan: `saved` holds what it saved (partial), `rest` the statistics of a
+/// scan of `source.remaining(saved)`, which retried the files `saved` lists as skipped. Returns them
+/// merged, saved's skipped files replaced by the retries; the result is partial only if `rest` is
+/// (a plain merge() keeps `saved`'s partial flag, as it cannot know that `rest` completes it).
+/// Throws as merge() does.
+dataset_stats complete_resumed(dataset_stats saved, const dataset_stats& rest);
+
+/// A frame that two statistics both hold: merging them would count it twice.
+class duplicate_frame : public std::invalid_argument {
+ public:
+  explicit duplicate_frame(std::string path);
+  const std::string& path() const noexcept { return path_; }
+
+ private:
+  std::string path_;
+};
+
+/// Renames every frame and skipped file to `prefix` + '/' + its name, so that statistics of
+/// different roots that hold equal relative names (`a/x.png`, `b/x.png` both saved as `x.png`)
+/// can be merged without counting a frame twice. Throws std::invalid_argument for a prefix that is
+/// empty, absolute, or has an empty, "." or ".." component.
+void prefix_frames(dataset_stats& stats, std::string_view prefix);
 
 /// Sorts rows and errors into their canonical order (merge() does this itself).
 void normalize(dataset_stats& stats);
@@ -127,11 +171,24 @@ struct dataset_totals {
 };
 dataset_totals compute_totals(const dataset_stats& stats);
 
+/// What a reader of the numbers must be told about how the values were read, one sentence each
+/// (summary.json "warnings", the CLI's stderr): that there was no class map and which built-in map
+/// would name the values found; that more than 1% of the pixels are out of range or of colours not
+/// in the colour table, with the built-in map the values fit (Cityscapes labelIds read as trainIds)
+/// or what the colours look like (ADE20K's full format); that nothing was scanned because every
+/// file failed for one reason (common_failure). Empty when there is nothing to say.
+std::vector<std::string> class_map_warnings(const dataset_stats& stats);
+
+/// When no frame was scanned and every file failed for the same reason: that reason in one
+/// sentence with its fix ("all 26 files are RGB colour masks: give --labels FILE with their colour
+/// table"). Empty otherwise.
+std::string common_failure(const dataset_stats& stats);
+
 /// Versioned binary serialization (little-endian). save_state writes atomically (temp + rename).
 /// load_state throws std::runtime_error naming the file and the cause for anything malformed.
 void save_state(const dataset_stats& stats, const std::filesystem::path& file);
 dataset_stats load_state(const std::filesystem::path& file);
-inline constexpr std::uint32_t state_format_version = 2;
+inline constexpr std::uint32_t state_format_version = 3;
 
 /// The groups that occur (in frames, errors, heatmaps or component sizes), sorted.
 std::vector<std::string> group_names(const dataset_stats& stats);

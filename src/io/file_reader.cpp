@@ -47,13 +47,19 @@ class fd_guard {
 };
 }  // namespace
 
+file_stamp stamp_of(const struct ::stat& st) noexcept {
+  return {static_cast<std::uint64_t>(st.st_size),
+          static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec};
+}
+
 std::error_code read_file_blocking(const std::filesystem::path& file, std::vector<std::byte>& buffer,
-                                   std::uint64_t max_bytes, diagnostics& diag) {
+                                   std::uint64_t max_bytes, diagnostics& diag, file_stamp* stamp) {
   fd_guard fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) return io_failure("open", std::strerror(errno), diag);
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) return io_failure("stat", std::strerror(errno), diag);
   if (S_ISDIR(st.st_mode)) return io_failure("read", "it is a directory", diag);
+  if (stamp) *stamp = stamp_of(st);
   const auto size = static_cast<std::uint64_t>(st.st_size);
   if (size > max_bytes) return too_large(size, max_bytes, diag);
   buffer.resize(size);
@@ -96,13 +102,15 @@ namespace {
 class uring_reader final : public file_reader {
  public:
   asio::awaitable<std::error_code> read(const std::filesystem::path& file, std::vector<std::byte>& buffer,
-                                        std::uint64_t max_bytes, diagnostics& diag) override {
+                                        std::uint64_t max_bytes, diagnostics& diag, file_stamp& stamp) override {
     asio::random_access_file f(co_await asio::this_coro::executor);
     boost::system::error_code ec;
     f.open(file.string(), asio::random_access_file::read_only, ec);
     if (ec) co_return io_failure("open", ec.message(), diag);
-    const auto size = f.size(ec);
-    if (ec) co_return io_failure("stat", ec.message(), diag);
+    struct stat st {};
+    if (::fstat(f.native_handle(), &st) != 0) co_return io_failure("stat", std::strerror(errno), diag);
+    stamp = stamp_of(st);
+    const auto size = stamp.size;
     if (size > max_bytes) co_return too_large(size, max_bytes, diag);
     buffer.resize(size);
     auto [read_ec, n] = co_await asio::async_read_at(f, 0, asio::buffer(buffer), asio::as_tuple(asio::use_awaitable));
@@ -120,9 +128,9 @@ class thread_reader final : public file_reader {
   ~thread_reader() override { pool_.join(); }
 
   asio::awaitable<std::error_code> read(const std::filesystem::path& file, std::vector<std::byte>& buffer,
-                                        std::uint64_t max_bytes, diagnostics& diag) override {
+                                        std::uint64_t max_bytes, diagnostics& diag, file_stamp& stamp) override {
     co_return co_await async_run_on(
-        pool_.get_executor(), [&] { return read_file_blocking(file, buffer, max_bytes, diag); },
+        pool_.get_executor(), [&] { return read_file_blocking(file, buffer, max_bytes, diag, &stamp); },
         asio::use_awaitable);
   }
   io_backend backend() const noexcept override { return io_backend::threads; }

@@ -2,10 +2,20 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iostream>
 #include <stdexcept>
 #include <string_view>
+#include <unordered_map>
 
 #include <fmt/format.h>
+#include <sys/stat.h>
+
+#include <maskscan/text.hpp>
+
+#include "io/file_reader.hpp"
 
 namespace maskscan {
 namespace fs = std::filesystem;
@@ -17,9 +27,12 @@ bool has_png_extension(const fs::path& p) {
   return ext == ".png";
 }
 
-std::string report_name(const fs::path& file, const fs::path& root) {
+/// The name a frame is reported under: relative to the root, '/' separators, "." and ".." folded
+/// (so that two spellings of one path are one name).
+std::string report_name(const fs::path& given, const fs::path& root) {
+  const fs::path file = given.lexically_normal();
   if (!root.empty()) {
-    const auto rel = file.lexically_relative(root);
+    const auto rel = file.lexically_relative(root.lexically_normal());
     if (!rel.empty() && *rel.begin() != "..") return rel.generic_string();
     return fs::absolute(file).generic_string();  // outside the root: root / name must still find it
   }
@@ -53,7 +66,39 @@ frame_source frame_source::from_paths(std::vector<fs::path> files, const fs::pat
   source.names_.reserve(files.size());
   for (const auto& f : files) source.names_.push_back(report_name(f, root));
   std::ranges::sort(source.names_);
+  if (const auto twice = std::ranges::adjacent_find(source.names_); twice != source.names_.end())
+    throw std::invalid_argument(
+        fmt::format("frame '{}' is listed twice: it would be counted twice", printable_name(*twice)));
   return source;
+}
+
+frame_source frame_source::from_list(const fs::path& list, const fs::path& root) {
+  const bool standard_input = list == "-";
+  const std::string list_name = standard_input ? std::string("standard input") : list.string();
+  std::ifstream file;
+  if (!standard_input) {
+    file.open(list, std::ios::binary);
+    if (!file) throw std::runtime_error(fmt::format("{}: cannot open the file list ({})", list_name, std::strerror(errno)));
+  }
+  std::istream& in = standard_input ? std::cin : file;
+  const fs::path base = !root.empty() ? root : standard_input ? fs::path(".") : list.parent_path().empty() ? fs::path(".") : list.parent_path();
+  std::vector<fs::path> files;
+  std::unordered_map<std::string, std::size_t> line_of;  // frame name -> the line that listed it
+  std::size_t line_number = 0;
+  for (std::string line; std::getline(in, line);) {
+    ++line_number;
+    if (line.ends_with('\r')) line.pop_back();
+    if (line.find_first_not_of(" \t") == std::string::npos) continue;
+    fs::path file_path = fs::path(line).is_absolute() ? fs::path(line) : base / line;
+    const auto [it, added] = line_of.emplace(report_name(file_path, base), line_number);
+    if (!added)
+      throw std::invalid_argument(fmt::format("{}: line {} lists '{}' again (line {}): it would be counted twice",
+                                              list_name, line_number, printable_name(line), it->second));
+    files.push_back(std::move(file_path));
+  }
+  if (in.bad()) throw std::runtime_error(fmt::format("{}: cannot read the file list", list_name));
+  if (files.empty()) throw std::runtime_error(fmt::format("{}: the file list names no file", list_name));
+  return from_paths(std::move(files), base);
 }
 
 frame_source frame_source::remaining(const dataset_stats& done) const {
@@ -65,7 +110,7 @@ frame_source frame_source::remaining(const dataset_stats& done) const {
     return std::invalid_argument(fmt::format(
         "the saved statistics hold frame '{}', which is not among the {} frames under {}: they were saved "
         "from another dataset or root",
-        path, names_.size(), root_.string()));
+        printable_name(path), names_.size(), root_.string()));
   };
   // Both lists are sorted by name, so one merge walk keeps the frames without a row and finds any
   // row that is not a frame of this source.
@@ -78,6 +123,26 @@ frame_source frame_source::remaining(const dataset_stats& done) const {
     else rest.names_.push_back(name);
   }
   if (r < rows.size()) throw stranger(rows[r]);
+
+  // A frame whose file changed since it was scanned: its counts are in the sums and cannot be taken out.
+  std::vector<std::string> changed;
+  for (const auto& row : done.frames) {
+    struct stat st {};
+    const auto path = root_ / row.path;
+    const bool same = ::stat(path.c_str(), &st) == 0 && static_cast<std::uint64_t>(st.st_size) == row.file_size &&
+                      detail::stamp_of(st).mtime_ns == row.file_mtime_ns;
+    if (!same) changed.push_back(printable_name(row.path));
+  }
+  if (!changed.empty()) {
+    constexpr std::size_t shown = 5;
+    std::string names;
+    for (std::size_t i = 0; i < std::min(shown, changed.size()); ++i) names += (i ? ", " : "") + changed[i];
+    throw std::invalid_argument(fmt::format(
+        "{} of the {} frames it holds changed since they were scanned (size or modification time differ): {}{}; "
+        "their old counts are summed into the totals and cannot be replaced, so scan again without --resume",
+        changed.size(), done.frames.size(), names,
+        changed.size() > shown ? fmt::format(" and {} more", changed.size() - shown) : std::string()));
+  }
   return rest;
 }
 

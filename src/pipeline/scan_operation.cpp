@@ -56,6 +56,7 @@ void complete(scan_result& result, result_builder& builder, std::vector<worker_t
   result.partial = builder.frames_done() < result.frames_total;
   result.stopped_at = builder.stopped_at();
   result.stats = builder.finish(std::move(workers));
+  result.stats.partial = result.partial;
   result.wall_seconds = seconds_since(t0);
 }
 
@@ -69,10 +70,11 @@ scan_result run_serial(const frame_source& source, const scan_options& options, 
   for (std::size_t i = 0; i < source.size() && !stop.load(std::memory_order_relaxed) && builder.stopped_at().empty();
        ++i) {
     diagnostics diag;
-    if (const auto ec = read_file_blocking(source.file(i), buffer, options.max_file_bytes, diag))
+    file_stamp stamp;
+    if (const auto ec = read_file_blocking(source.file(i), buffer, options.max_file_bytes, diag, &stamp))
       builder.add(file_error{source.name(i), static_cast<errc>(ec.value()), std::move(diag.message)});
     else
-      builder.add(processor.process(buffer, source.name(i)));
+      builder.add(processor.process(buffer, source.name(i), stamp));
   }
   std::vector<worker_totals> workers;
   workers.push_back(processor.take());
@@ -173,6 +175,7 @@ class scan_operation : public std::enable_shared_from_this<scan_operation> {
     std::vector<std::vector<std::byte>> buffers(batch);  // this lane's recycled read buffers
     std::vector<std::size_t> frames;
     std::vector<std::optional<file_error>> read_errors(batch);
+    std::vector<file_stamp> stamps(batch);
     std::vector<frame_outcome> outcomes(batch);
     try {
       while (!stop.load(std::memory_order_relaxed) && next_ < source_.size()) {
@@ -183,7 +186,7 @@ class scan_operation : public std::enable_shared_from_this<scan_operation> {
         for (std::size_t k = 0; k < frames.size(); ++k) {
           diagnostics diag;
           co_await io_slots_->acquire();
-          const auto ec = co_await reader_->read(source_.file(frames[k]), buffers[k], options_.max_file_bytes, diag);
+          const auto ec = co_await reader_->read(source_.file(frames[k]), buffers[k], options_.max_file_bytes, diag, stamps[k]);
           io_slots_->release();
           read_errors[k].reset();
           if (ec) read_errors[k] = file_error{source_.name(frames[k]), static_cast<errc>(ec.value()), std::move(diag.message)};
@@ -196,7 +199,7 @@ class scan_operation : public std::enable_shared_from_this<scan_operation> {
               w.strand,
               [&] {
                 for (std::size_t k = 0; k < frames.size(); ++k)
-                  if (!read_errors[k]) outcomes[k] = w.processor.process(buffers[k], source_.name(frames[k]));
+                  if (!read_errors[k]) outcomes[k] = w.processor.process(buffers[k], source_.name(frames[k]), stamps[k]);
                 return readable;
               },
               use_awaitable);

@@ -26,6 +26,7 @@ dataset_stats make_stats(std::vector<std::string> class_names, std::vector<std::
 
 dataset_stats make_stats(const scan_options& options) {
   auto stats = make_stats(options.class_names, options.ignore, options.heatmaps);
+  stats.classes_from_values = classes_from_values(options);
   stats.colours = options.colours;
   std::ranges::sort(stats.colours);
   stats.remap = options.remap;
@@ -43,7 +44,11 @@ void normalize(dataset_stats& stats) {
 
 namespace {
 void require_same_meaning(const dataset_stats& a, const dataset_stats& b) {
-  if (a.class_names != b.class_names) throw std::invalid_argument("cannot merge statistics with different class lists");
+  if (a.classes_from_values != b.classes_from_values)
+    throw std::invalid_argument("cannot merge statistics of a class map with statistics whose classes are the values found");
+  // Classes from values: lists of different lengths are widened (their names are the values).
+  if (!a.classes_from_values && a.class_names != b.class_names)
+    throw std::invalid_argument("cannot merge statistics with different class lists");
   if (a.ignore != b.ignore) throw std::invalid_argument("cannot merge statistics with different ignore values");
   if (a.has_heatmaps != b.has_heatmaps)
     throw std::invalid_argument("cannot merge statistics with and without heatmaps");
@@ -59,22 +64,73 @@ void require_same_meaning(const dataset_stats& a, const dataset_stats& b) {
 }
 }  // namespace
 
-void merge(dataset_stats& into, const dataset_stats& other) {
-  if (&into == &other) {  // inserting a vector's own range into itself is undefined
-    const dataset_stats copy = other;
-    merge(into, copy);
-    return;
+duplicate_frame::duplicate_frame(std::string path)
+    : std::invalid_argument(fmt::format("frame '{}' is in both statistics: merging them would count it twice", path)),
+      path_(std::move(path)) {}
+
+namespace {
+/// The frames of `stats` (rows and skipped files) by name, sorted.
+std::vector<std::string_view> frame_names(const dataset_stats& stats) {
+  std::vector<std::string_view> names;
+  names.reserve(stats.frames.size() + stats.errors.size());
+  for (const auto& row : stats.frames) names.push_back(row.path);
+  const auto rows = static_cast<std::ptrdiff_t>(names.size());
+  for (const auto& e : stats.errors) names.push_back(e.path);
+  // Rows and errors are each sorted after normalize(): one merge of the two runs, else a sort.
+  if (std::is_sorted(names.begin(), names.begin() + rows) && std::is_sorted(names.begin() + rows, names.end()))
+    std::inplace_merge(names.begin(), names.begin() + rows, names.end());
+  else
+    std::sort(names.begin(), names.end());
+  return names;
+}
+
+/// The first name in both sorted lists, or in one of them twice.
+const std::string_view* first_shared(const std::vector<std::string_view>& a, const std::vector<std::string_view>& b) {
+  for (const auto* list : {&a, &b})
+    if (const auto twice = std::adjacent_find(list->begin(), list->end()); twice != list->end()) return &*twice;
+  for (auto i = a.begin(), j = b.begin(); i != a.end() && j != b.end();) {
+    if (*i < *j) ++i;
+    else if (*j < *i) ++j;
+    else return &*i;
   }
+  return nullptr;
+}
+}  // namespace
+
+void merge(dataset_stats& into, const dataset_stats& other) {
   require_same_meaning(into, other);
   // Every check before the first change: a merge that throws leaves `into` as it was.
-  for (const auto& [key, heat] : other.heatmaps)
-    if (const auto it = into.heatmaps.find(key); it != into.heatmaps.end() && it->second.counts.size() != heat.counts.size())
-      throw std::invalid_argument(fmt::format("heatmaps of {}x{} differ in class count", key.width, key.height));
+  // (This also refuses merge(x, x) of a non-empty x: every frame would count twice.)
+  const auto mine = frame_names(into), theirs = frame_names(other);
+  if (const auto* shared = first_shared(mine, theirs)) throw duplicate_frame(std::string(*shared));
+  for (const dataset_stats* stats : {static_cast<const dataset_stats*>(&into), &other})
+    for (const auto& [key, heat] : stats->heatmaps)
+      if (heat.counts.size() != stats->class_names.size() * heat.width * heat.height)
+        throw std::invalid_argument(fmt::format("heatmaps of {}x{} do not hold {} classes", key.width, key.height,
+                                                stats->class_names.size()));
+  if (&into == &other) return;  // no frame in it: nothing to add
+  // Classes from values: the shorter list is widened (a copy of `other`, or `into` once checked).
+  if (into.classes_from_values && into.class_names.size() < other.class_names.size())
+    detail::widen_classes(into, other.class_names.size());
+  if (into.class_names.size() > other.class_names.size()) {
+    auto wide = other;
+    detail::widen_classes(wide, into.class_names.size());
+    merge(into, wide);
+    return;
+  }
+  into.partial = into.partial || other.partial;
   into.frames.insert(into.frames.end(), other.frames.begin(), other.frames.end());
   into.errors.insert(into.errors.end(), other.errors.begin(), other.errors.end());
   detail::add_heatmaps(into.heatmaps, other.heatmaps);
   for (const auto& [group, sizes] : other.component_sizes) detail::add_component_sizes(into.component_sizes[group], sizes);
   normalize(into);
+}
+
+dataset_stats complete_resumed(dataset_stats saved, const dataset_stats& rest) {
+  saved.errors.clear();  // retried by `rest`
+  saved.partial = false;
+  merge(saved, rest);    // partial if `rest` is
+  return saved;
 }
 
 dataset_totals compute_totals(const dataset_stats& stats) {
@@ -122,6 +178,7 @@ namespace {
 /// Everything but the frames, errors, heatmaps and component sizes.
 dataset_stats empty_like(const dataset_stats& stats) {
   dataset_stats out;
+  out.classes_from_values = stats.classes_from_values;
   out.class_names = stats.class_names;
   out.ignore = stats.ignore;
   out.has_heatmaps = stats.has_heatmaps;
@@ -130,6 +187,7 @@ dataset_stats empty_like(const dataset_stats& stats) {
   out.instance_divisor = stats.instance_divisor;
   out.components = stats.components;
   out.grouping = stats.grouping;
+  out.partial = stats.partial;
   return out;
 }
 }  // namespace
@@ -185,6 +243,25 @@ dataset_stats ungroup(const dataset_stats& stats) {
   return out;
 }
 
+void prefix_frames(dataset_stats& stats, std::string_view prefix) {
+  while (prefix.ends_with('/')) prefix.remove_suffix(1);
+  const auto bad = [&](const char* why) {
+    return std::invalid_argument(fmt::format("frame name prefix '{}': {}", prefix, why));
+  };
+  if (prefix.empty()) throw bad("empty");
+  if (prefix.starts_with('/')) throw bad("it must be relative (frame names are relative to a root)");
+  for (std::size_t start = 0; start <= prefix.size();) {
+    const auto end = std::min(prefix.find('/', start), prefix.size());
+    const auto part = prefix.substr(start, end - start);
+    if (part.empty() || part == "." || part == "..") throw bad("it has an empty, '.' or '..' component");
+    start = end + 1;
+  }
+  const std::string head = std::string(prefix) + '/';
+  for (auto& row : stats.frames) row.path.insert(0, head);
+  for (auto& e : stats.errors) e.path.insert(0, head);
+  normalize(stats);  // prefixing keeps each list's order, but rows sort by path first anyway
+}
+
 namespace detail {
 void add_heatmaps(std::map<heatmap_key, heatmap_set>& into, std::map<heatmap_key, heatmap_set> from) {
   for (auto& [key, heat] : from) {
@@ -202,6 +279,31 @@ void add_component_sizes(std::vector<size_histogram>& into, const std::vector<si
   if (into.size() < from.size()) into.resize(from.size());
   for (std::size_t c = 0; c < from.size(); ++c)
     for (const auto& [size, count] : from[c]) into[c][size] += count;
+}
+
+void widen_heatmaps(std::map<heatmap_key, heatmap_set>& sets, std::size_t classes) {
+  // Counts are (class, y, x): more classes are zeros appended.
+  for (auto& [key, heat] : sets) heat.counts.resize(classes * heat.width * heat.height, 0);
+}
+
+std::size_t classes_needed(const dataset_stats& stats) {
+  std::size_t classes = stats.class_names.size();
+  for (const auto& row : stats.frames) classes = std::max({classes, row.class_pixels.size(), row.instances.size()});
+  for (const auto& [key, heat] : stats.heatmaps)
+    if (const std::size_t cells = std::size_t{heat.width} * heat.height) classes = std::max(classes, heat.counts.size() / cells);
+  for (const auto& [group, sizes] : stats.component_sizes) classes = std::max(classes, sizes.size());
+  return classes;
+}
+
+void widen_classes(dataset_stats& stats, std::size_t classes) {
+  if (classes < stats.class_names.size()) throw std::logic_error("widen_classes cannot narrow");
+  stats.class_names = numbered_class_names(static_cast<std::uint32_t>(classes));
+  for (auto& row : stats.frames) {
+    row.class_pixels.resize(classes, 0);
+    if (stats.components) row.instances.resize(classes, 0);
+  }
+  widen_heatmaps(stats.heatmaps, classes);
+  for (auto& [group, sizes] : stats.component_sizes) sizes.resize(classes);
 }
 }  // namespace detail
 

@@ -1,14 +1,16 @@
 // The versioned binary form of dataset_stats (`--save-state`, `maskscan merge`).
 //
 // Layout, all integers little-endian:
-//   "MSKSTATE" u32 version (2)
+//   "MSKSTATE" u32 version (3)
+//   u8 classes_from_values
 //   u32 classes, classes x string            (string = u32 length + bytes)
 //   u32 ignores, ignores x u32
 //   u8 has_heatmaps
 //   u32 colours, colours x {u32 rgba, u32 value}
 //   u32 remaps, remaps x {u32 from, u32 to}
-//   u32 instance_divisor, u32 components, string grouping
-//   u64 frames, frames x {string path, string group, u32 width, u32 height, classes x u64,
+//   u32 instance_divisor, u32 components, string grouping, u8 partial
+//   u64 frames, frames x {string path, string group, u64 file size, i64 file mtime (ns),
+//                         u32 width, u32 height, classes x u64,
 //                         values (ignored), values (out of range), values (unknown colours),
 //                         u32 n, n x u32 (instances)}     (values = u32 n, n x {u32 value, u64 pixels})
 //   u64 errors, errors x {string path, string group, u32 code, string message}
@@ -105,6 +107,7 @@ void save_state(const dataset_stats& stats, const std::filesystem::path& file) {
     writer w(out);
     w.bytes(magic, sizeof magic);
     w.put(state_format_version);
+    w.put(static_cast<std::uint8_t>(stats.classes_from_values));
     w.put(static_cast<std::uint32_t>(stats.class_names.size()));
     for (const auto& name : stats.class_names) w.str(name);
     w.put(static_cast<std::uint32_t>(stats.ignore.size()));
@@ -117,10 +120,13 @@ void save_state(const dataset_stats& stats, const std::filesystem::path& file) {
     w.put(stats.instance_divisor);
     w.put(static_cast<std::uint32_t>(stats.components));
     w.str(stats.grouping);
+    w.put(static_cast<std::uint8_t>(stats.partial));
     w.put(static_cast<std::uint64_t>(stats.frames.size()));
     for (const auto& row : stats.frames) {
       w.str(row.path);
       w.str(row.group);
+      w.put(row.file_size);
+      w.put(row.file_mtime_ns);
       w.put(row.width);
       w.put(row.height);
       if (row.class_pixels.size() != stats.class_names.size())
@@ -180,6 +186,7 @@ dataset_stats load_state(const std::filesystem::path& file) {
     throw std::runtime_error(fmt::format("{}: state format version {} is not supported (this build reads {})",
                                          name, version, state_format_version));
   dataset_stats stats;
+  stats.classes_from_values = r.get<std::uint8_t>() != 0;
   stats.class_names.resize(r.count(r.get<std::uint32_t>(), 4));
   for (auto& n : stats.class_names) n = r.str();
   const auto classes = stats.class_names.size();
@@ -193,10 +200,13 @@ dataset_stats load_state(const std::filesystem::path& file) {
   stats.instance_divisor = r.get<std::uint32_t>();
   stats.components = r.get<std::uint32_t>();
   stats.grouping = r.str();
-  stats.frames.resize(r.count(r.get<std::uint64_t>(), 32 + 8 * classes));
+  stats.partial = r.get<std::uint8_t>() != 0;
+  stats.frames.resize(r.count(r.get<std::uint64_t>(), 48 + 8 * classes));
   for (auto& row : stats.frames) {
     row.path = r.str();
     row.group = r.str();
+    row.file_size = r.get<std::uint64_t>();
+    row.file_mtime_ns = r.get<std::int64_t>();
     row.width = r.get<std::uint32_t>();
     row.height = r.get<std::uint32_t>();
     row.class_pixels.resize(classes);

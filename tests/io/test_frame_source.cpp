@@ -1,6 +1,9 @@
 // frame_source: listing a directory, and the frames left to resume a scan.
 #include <catch2/catch.hpp>
 
+#include <sys/stat.h>
+#include <sys/time.h>
+
 #include <maskscan/scan.hpp>
 
 #include "support/test_data.hpp"
@@ -12,6 +15,16 @@ namespace {
 frame_row row(std::string path) {
   frame_row r;
   r.path = std::move(path);
+  return r;
+}
+
+/// A row for the file `root / path` as it is now (size and modification time from stat(2)).
+frame_row row(const fs::path& root, std::string path) {
+  struct stat st {};
+  REQUIRE(::stat((root / path).c_str(), &st) == 0);
+  frame_row r = row(std::move(path));
+  r.file_size = static_cast<std::uint64_t>(st.st_size);
+  r.file_mtime_ns = std::int64_t{st.st_mtim.tv_sec} * 1'000'000'000 + st.st_mtim.tv_nsec;
   return r;
 }
 }  // namespace
@@ -26,7 +39,7 @@ TEST_CASE("remaining() keeps the frames without a row, retries skipped files, re
   REQUIRE(source.size() == 4);
 
   dataset_stats done;
-  done.frames = {row("c/d.png"), row("a.png")};  // any order
+  done.frames = {row(dir.path(), "c/d.png"), row(dir.path(), "a.png")};  // any order
   done.errors = {file_error{"b.png", errc::corrupt_png, "bad"}};
   const auto rest = source.remaining(done);
   REQUIRE(rest.size() == 2);
@@ -52,4 +65,73 @@ TEST_CASE("from_directory: a missing path is an error naming it, a directory nam
   const auto source = frame_source::from_directory(dir.path());
   REQUIRE(source.size() == 1);
   CHECK(source.name(0) == "x.png/inner.png");
+}
+
+TEST_CASE("remaining() refuses a state whose frames changed since they were scanned, naming them", "[io][resume]") {
+  test::temp_dir dir;
+  for (const char* name : {"a.png", "b.png", "c.png"}) test::write_file(dir / name, "xx");
+  const auto source = frame_source::from_directory(dir.path());
+  dataset_stats done;
+  done.frames = {row(dir.path(), "a.png"), row(dir.path(), "b.png")};
+  REQUIRE(source.remaining(done).size() == 1);
+
+  SECTION("new content of another size") {
+    test::write_file(dir / "b.png", "xyz");
+    CHECK_THROWS_WITH(source.remaining(done), Catch::Contains("1 of the 2 frames") && Catch::Contains("b.png") &&
+                                                  !Catch::Contains("a.png") && Catch::Contains("without --resume"));
+  }
+  SECTION("the same size, a new modification time (the file was replaced)") {
+    const timeval times[2] = {{1'000'000'000, 0}, {1'000'000'000, 0}};  // 2001
+    REQUIRE(::utimes((dir / "a.png").c_str(), times) == 0);
+    CHECK_THROWS_WITH(source.remaining(done), Catch::Contains("a.png") && !Catch::Contains("b.png"));
+  }
+  SECTION("deleted") {
+    fs::remove(dir / "a.png");
+    CHECK_THROWS_AS(source.remaining(done), std::invalid_argument);
+  }
+  SECTION("a row without the file's stamp is not taken on trust") {
+    done.frames[0] = row("a.png");
+    CHECK_THROWS_WITH(source.remaining(done), Catch::Contains("a.png"));
+  }
+}
+
+TEST_CASE("from_paths refuses a frame listed twice: it would be counted twice", "[io]") {
+  const fs::path root = "/data";
+  CHECK(frame_source::from_paths({"/data/a.png", "/data/b.png"}, root).size() == 2);
+  CHECK_THROWS_WITH(frame_source::from_paths({"/data/a.png", "/data/b.png", "/data/a.png"}, root),
+                    Catch::Contains("'a.png' is listed twice"));
+  // Two spellings of one path are one frame.
+  CHECK_THROWS_WITH(frame_source::from_paths({"/data/x/../a.png", "/data/a.png"}, root),
+                    Catch::Contains("'a.png' is listed twice"));
+}
+
+TEST_CASE("from_list reads one path per line, relative to the root or the list's folder", "[io][files-from]") {
+  test::temp_dir dir;
+  fs::create_directories(dir / "masks/cam");
+  for (const char* name : {"masks/a.png", "masks/cam/b.png"}) test::write_file(dir / name, "x");
+  SECTION("relative to the list's folder, CRLF and blank lines allowed, absolute paths kept") {
+    test::write_file(dir / "masks/split.txt", "a.png\r\n\n  \n" + (dir / "masks/cam/b.png").string() + "\n");
+    const auto source = frame_source::from_list(dir / "masks/split.txt");
+    REQUIRE(source.size() == 2);
+    CHECK(source.name(0) == "a.png");
+    CHECK(source.name(1) == "cam/b.png");
+    CHECK(source.file(1) == dir / "masks/cam/b.png");
+  }
+  SECTION("relative to an explicit root; a listed file that does not exist is still a frame (the scan reports it)") {
+    test::write_file(dir / "list.txt", "cam/b.png\nmissing.png\n");
+    const auto source = frame_source::from_list(dir / "list.txt", dir / "masks");
+    REQUIRE(source.size() == 2);
+    CHECK(source.name(0) == "cam/b.png");
+    CHECK(source.name(1) == "missing.png");
+  }
+  SECTION("a frame listed twice is refused with both lines") {
+    test::write_file(dir / "masks/twice.txt", "a.png\ncam/b.png\n./a.png\n");
+    CHECK_THROWS_WITH(frame_source::from_list(dir / "masks/twice.txt"),
+                      Catch::Contains("line 3") && Catch::Contains("(line 1)") && Catch::Contains("twice"));
+  }
+  SECTION("an empty list or a missing one is an error naming it") {
+    test::write_file(dir / "empty.txt", "\n\n");
+    CHECK_THROWS_WITH(frame_source::from_list(dir / "empty.txt"), Catch::Contains("empty.txt") && Catch::Contains("no file"));
+    CHECK_THROWS_WITH(frame_source::from_list(dir / "nope.txt"), Catch::Contains("nope.txt"));
+  }
 }

@@ -227,14 +227,21 @@ TEST_CASE("an interrupted scan resumed with frame_source::remaining gives exactl
   REQUIRE(first);
   REQUIRE(first->partial);
 
-  // What an interrupted run saves, a resumed one loads: through the state file, errors dropped.
+  // What an interrupted run saves, a resumed one loads: through the state file.
   test::temp_dir dir;
   save_state(first->stats, dir / "s.state");
-  auto done = load_state(dir / "s.state");
-  done.errors.clear();
-  const auto rest = source.remaining(done);
-  CHECK(rest.size() == total - done.frames.size());
+  const auto saved = load_state(dir / "s.state");
+  CHECK(saved.partial);
+  const auto rest = source.remaining(saved);
+  CHECK(rest.size() == total - saved.frames.size());
   options.on_progress = nullptr;
-  merge(done, scan(rest, options).stats);
+  const auto rest_stats = scan(rest, options).stats;
+  const auto done = complete_resumed(saved, rest_stats);
+  CHECK_FALSE(done.partial);
   CHECK(done == serial_reference().stats);
+  // A plain merge cannot know the rest completes the scan: it stays partial, as any merge of a part.
+  auto merged = saved;
+  merged.errors.clear();
+  merge(merged, rest_stats);
+  CHECK(merged.partial);
 }

@@ -24,6 +24,9 @@ using maskscan::heatmap_set;
 using maskscan::make_stats;
 using maskscan::heatmap_key;
 using maskscan::value_pixels;
+using maskscan::complete_resumed;
+using maskscan::duplicate_frame;
+using maskscan::prefix_frames;
 
 /// Three frames and two errors; every total below was computed by hand from these rows.
 dataset_stats hand_stats() {
@@ -320,19 +323,140 @@ TEST_CASE("make_stats sorts the ignore values and drops duplicates, so equal set
   CHECK_NOTHROW(merge(a, b));
 }
 
-TEST_CASE("merged errors are kept, duplicates included, and sorted by path then code", "[stats]") {
+TEST_CASE("merged errors are kept and sorted by path", "[stats]") {
   auto a = make_stats({"x"}, {}, false);
   a.errors = {{"z.png", errc::io_error, "z"}, {"b.png", errc::not_png, "b"}};
   auto b = make_stats({"x"}, {}, false);
-  b.errors = {{"a.png", errc::corrupt_png, "a"}, {"b.png", errc::io_error, "b2"}, {"m/n.png", errc::cancelled, "n"}};
+  b.errors = {{"a.png", errc::corrupt_png, "a"}, {"m/n.png", errc::cancelled, "n"}};
+  normalize(a);
+  normalize(b);
 
   merge(a, b);
   const std::vector<file_error> want{
-      {"a.png", errc::corrupt_png, "a"}, {"b.png", errc::io_error, "b2"}, {"b.png", errc::not_png, "b"},
+      {"a.png", errc::corrupt_png, "a"}, {"b.png", errc::not_png, "b"},
       {"m/n.png", errc::cancelled, "n"}, {"z.png", errc::io_error, "z"},
   };
   CHECK(a.errors == want);
-  CHECK(compute_totals(a).skipped == 5);
+  CHECK(compute_totals(a).skipped == 4);
+}
+
+TEST_CASE("merge refuses statistics that share a frame, naming it, and changes nothing", "[stats][merge]") {
+  const auto row = [](std::string path, std::uint64_t pixels) {
+    return frame_row{std::move(path), 1, 1, {pixels, 0}, {}, {}};
+  };
+  auto base = make_stats({"a", "b"}, {}, false);
+  base.frames = {row("cam1/x.png", 1), row("y.png", 1)};
+  base.errors = {{"bad.png", errc::not_png, "no"}};
+  struct shared_case {
+    const char* what;
+    std::vector<frame_row> frames;
+    std::vector<file_error> errors;
+    const char* path;
+  };
+  const auto c = GENERATE_COPY(values<shared_case>({
+      {"a row in both", {row("a.png", 1), row("y.png", 1)}, {}, "y.png"},
+      {"a row in one, a skipped file in the other", {}, {{"cam1/x.png", errc::io_error, "gone"}}, "cam1/x.png"},
+      {"a skipped file in both", {}, {{"bad.png", errc::not_png, "no"}}, "bad.png"},
+  }));
+  CAPTURE(c.what);
+  auto other = make_stats({"a", "b"}, {}, false);
+  other.frames = c.frames;
+  other.errors = c.errors;
+  auto into = base;
+  try {
+    merge(into, other);
+    FAIL("merged statistics that share a frame");
+  } catch (const duplicate_frame& e) {
+    CHECK(e.path() == c.path);
+    CHECK_THAT(e.what(), Catch::Contains(c.path) && Catch::Contains("twice"));
+  }
+  CHECK(into == base);
+  auto reverse = other;
+  CHECK_THROWS_AS(merge(reverse, base), duplicate_frame);
+  CHECK(reverse == other);
+}
+
+TEST_CASE("merge of statistics with itself is refused: every frame would count twice", "[stats][merge]") {
+  auto s = make_stats({"a"}, {}, false);
+  CHECK_NOTHROW(merge(s, s));  // nothing in it
+  s.frames = {{"x.png", 1, 1, {1}, {}, {}}};
+  const auto before = s;
+  CHECK_THROWS_WITH(merge(s, s), Catch::Contains("'x.png'"));
+  CHECK(s == before);
+}
+
+TEST_CASE("a merge of partial statistics is partial", "[stats][merge]") {
+  auto a = make_stats({"a"}, {}, false);
+  a.frames = {{"x.png", 1, 1, {1}, {}, {}}};
+  auto b = make_stats({"a"}, {}, false);
+  b.frames = {{"y.png", 1, 1, {1}, {}, {}}};
+  for (const bool a_partial : {false, true})
+    for (const bool b_partial : {false, true}) {
+      CAPTURE(a_partial, b_partial);
+      auto into = a;
+      into.partial = a_partial;
+      auto other = b;
+      other.partial = b_partial;
+      merge(into, other);
+      CHECK(into.partial == (a_partial || b_partial));
+    }
+  // Resuming completes a partial scan: the result is partial only if the rest is.
+  auto saved = a;
+  saved.partial = true;
+  saved.errors = {{"y.png", errc::io_error, "busy"}};  // retried by the rest
+  CHECK_FALSE(complete_resumed(saved, b).partial);
+  auto rest = b;
+  rest.partial = true;
+  CHECK(complete_resumed(saved, rest).partial);
+  CHECK(complete_resumed(saved, b).frames.size() == 2);
+  CHECK(complete_resumed(saved, b).errors.empty());
+}
+
+TEST_CASE("prefix_frames keeps scans of different folders apart, so they merge", "[stats][merge]") {
+  auto a = make_stats({"a"}, {}, false);
+  a.frames = {{"x.png", 1, 1, {1}, {}, {}}};
+  a.errors = {{"z.png", errc::not_png, "no"}};
+  auto b = make_stats({"a"}, {}, false);
+  b.frames = {{"x.png", 2, 1, {2}, {}, {}}};
+  auto merged = a;
+  CHECK_THROWS_AS(merge(merged, b), duplicate_frame);
+  prefix_frames(a, "cityA");
+  prefix_frames(b, "city B/");  // a trailing '/' is the same prefix
+  CHECK(a.frames[0].path == "cityA/x.png");
+  CHECK(a.errors[0].path == "cityA/z.png");
+  CHECK(b.frames[0].path == "city B/x.png");
+  merge(a, b);
+  CHECK(compute_totals(a).classes[0].pixels == 3);
+  for (const char* bad : {"", "/abs", "a/../b", "./a", "a//b", "/"}) {
+    CAPTURE(bad);
+    CHECK_THROWS_AS(prefix_frames(b, bad), std::invalid_argument);
+  }
+}
+
+TEST_CASE("statistics whose classes are the values merge by widening the shorter class list", "[stats][merge]") {
+  // Scans without a class map: one found values 0..1, the other 0..3.
+  auto a = make_stats({"class_0", "class_1"}, {}, true);
+  a.classes_from_values = true;
+  a.frames = {{"a.png", 2, 1, {1, 1}, {}, {}}};
+  a.heatmaps[heatmap_key{"", 2, 1}] = heatmap_set{2, 1, 1, {1, 0, 0, 1}};
+  auto b = make_stats({"class_0", "class_1", "class_2", "class_3"}, {}, true);
+  b.classes_from_values = true;
+  b.frames = {{"b.png", 2, 1, {0, 0, 1, 1}, {}, {}}};
+  b.heatmaps[heatmap_key{"", 2, 1}] = heatmap_set{2, 1, 1, {0, 0, 0, 0, 1, 0, 0, 1}};
+  // Expected by hand: four classes, a's row padded with zeros, heatmaps summed per class.
+  auto want = make_stats({"class_0", "class_1", "class_2", "class_3"}, {}, true);
+  want.classes_from_values = true;
+  want.frames = {{"a.png", 2, 1, {1, 1, 0, 0}, {}, {}}, {"b.png", 2, 1, {0, 0, 1, 1}, {}, {}}};
+  want.heatmaps[heatmap_key{"", 2, 1}] = heatmap_set{2, 1, 2, {1, 0, 0, 1, 1, 0, 0, 1}};
+  auto ab = a;
+  merge(ab, b);
+  CHECK(ab == want);
+  auto ba = b;
+  merge(ba, a);
+  CHECK(ba == want);
+  // A class map and the values found do not mix.
+  auto named = make_stats({"class_0", "class_1"}, {}, true);
+  CHECK_THROWS_AS(merge(named, a), std::invalid_argument);
 }
 
 TEST_CASE("normalize sorts rows by path", "[stats]") {

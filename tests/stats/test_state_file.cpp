@@ -74,10 +74,11 @@ struct encoder {
 };
 
 /// Everything up to (not including) the heatmap section.
-encoder encode_head(const dataset_stats& s, std::uint32_t version = 2) {
+encoder encode_head(const dataset_stats& s, std::uint32_t version = 3) {
   encoder e;
   e.b = "MSKSTATE";
   e.u32(version);
+  e.u8(s.classes_from_values ? 1 : 0);
   e.u32(static_cast<std::uint32_t>(s.class_names.size()));
   for (const auto& n : s.class_names) e.str(n);
   e.u32(static_cast<std::uint32_t>(s.ignore.size()));
@@ -93,10 +94,13 @@ encoder encode_head(const dataset_stats& s, std::uint32_t version = 2) {
   e.u32(s.instance_divisor);
   e.u32(s.components);
   e.str(s.grouping);
+  e.u8(s.partial ? 1 : 0);
   e.u64(s.frames.size());
   for (const auto& row : s.frames) {
     e.str(row.path);
     e.str(row.group);
+    e.u64(row.file_size);
+    e.u64(static_cast<std::uint64_t>(row.file_mtime_ns));
     e.u32(row.width);
     e.u32(row.height);
     for (auto p : row.class_pixels) e.u64(p);
@@ -142,7 +146,7 @@ void encode_components(encoder& e, const dataset_stats& s) {
   }
 }
 
-std::string encode(const dataset_stats& s, std::uint32_t version = 2) {
+std::string encode(const dataset_stats& s, std::uint32_t version = 3) {
   auto e = encode_head(s, version);
   std::vector<std::pair<std::string, heatmap_set>> sets;
   for (const auto& [key, h] : s.heatmaps) sets.emplace_back(key.group, h);
@@ -194,6 +198,8 @@ dataset_stats sample_stats(std::uint32_t seed) {
     s.frames.push_back(maskscan::test::count_frame(plane, "seq" + std::to_string(f % 2) + "/frame_" + std::to_string(f) + ".png",
                                                      s.class_names.size(), s.ignore, histogram));
     maskscan::test::add_to_heatmaps(plane, s.class_names.size(), s.ignore, s.heatmaps);
+    s.frames.back().file_size = 1000 * f + 7;  // the file's stamp: kept for --resume
+    s.frames.back().file_mtime_ns = f == 2 ? -5 : static_cast<std::int64_t>(1'700'000'000'123'456'789 + f);
   }
   s.errors.push_back({"seq1/broken.png", errc::corrupt_png, "IDAT: bad CRC (stored 0x1234, computed 0x5678)"});
   s.errors.push_back({"seq0/a, b\n\"c\".png", errc::not_png, "no PNG signature"});
@@ -232,7 +238,7 @@ TEST_CASE("save_state writes the documented little-endian layout ending in a CRC
 
   REQUIRE(bytes.size() > 16);
   CHECK(bytes.substr(0, 8) == "MSKSTATE");
-  CHECK(bytes.substr(8, 4) == std::string("\x02\x00\x00\x00", 4));
+  CHECK(bytes.substr(8, 4) == std::string("\x03\x00\x00\x00", 4));
   std::uint32_t stored = 0;
   for (int i = 0; i < 4; ++i)
     stored |= std::uint32_t{static_cast<unsigned char>(bytes[bytes.size() - 4 + static_cast<std::size_t>(i)])} << (8 * i);
@@ -269,6 +275,13 @@ TEST_CASE("state files of empty and unusual statistics round-trip", "[stats]") {
     s.frames.push_back({"big.png", 65535, 65535, {std::uint64_t{1} << 40, 0, 0xffffffffffffffffULL}, {}, {}});
     s.errors.push_back({"e", errc::cancelled, ""});
     edges.push_back({"empty and binary strings, large numbers", s});
+  }
+  {
+    auto s = make_stats({"class_0", "class_1"}, {255}, false);
+    s.classes_from_values = true;  // no class map: the classes are the values found
+    s.partial = true;              // an interrupted scan's
+    s.frames.push_back({"a.png", 1, 1, {0, 1}, {}, {}});
+    edges.push_back({"classes from values, partial", s});
   }
   const auto i = GENERATE_COPY(range(std::size_t{0}, edges.size()));
   CAPTURE(edges[i].what);
@@ -333,7 +346,7 @@ TEST_CASE("load_state throws std::runtime_error naming the file for a damaged st
   }
   cases.push_back({"PNG signature instead of the magic", with_fixed_crc("\x89PNG\r\n\x1a\n" + good.substr(8)), ""});
   cases.push_back({"former version 1", encode(sample_stats(5), 1), "version"});
-  cases.push_back({"future version 3", encode(sample_stats(5), 3), "version"});
+  cases.push_back({"future version 4", encode(sample_stats(5), 4), "version"});
   cases.push_back({"future version 0xffffffff", encode(sample_stats(5), 0xffffffffU), "version"});
   cases.push_back({"version 0", encode(sample_stats(5), 0), "version"});
   cases.push_back({"body truncated, CRC valid",

@@ -12,6 +12,8 @@
 #include <boost/json.hpp>
 #include <unistd.h>
 
+#include <maskscan/stats.hpp>
+
 namespace maskscan::test {
 
 inline std::filesystem::path data_root() { return MASKSCAN_TEST_DATA; }
@@ -72,6 +74,20 @@ inline std::map<std::string, value_counts> load_expected_counts(const std::files
       per_value[static_cast<std::uint32_t>(std::stoul(std::string(value)))] = n.to_number<std::uint64_t>();
   }
   return out;
+}
+
+/// A row without the stamp of the file it was read from (size, modification time): for comparing
+/// the statistics of two different files.
+inline frame_row without_stamp(frame_row row) {
+  row.file_size = 0;
+  row.file_mtime_ns = 0;
+  return row;
+}
+
+/// `stats` with every row's file stamp cleared (see without_stamp).
+inline dataset_stats without_stamps(dataset_stats stats) {
+  for (auto& row : stats.frames) row = without_stamp(std::move(row));
+  return stats;
 }
 
 }  // namespace maskscan::test
