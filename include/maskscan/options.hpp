@@ -56,11 +56,20 @@ struct scan_options {
   bool serial = false;
   /// Accumulate per-class heatmaps (one set per frame resolution).
   bool heatmaps = false;
-  /// The class map's name (a built-in name or a file), for reports.
-  std::string labels = "woodscape";
-  /// Class names; class id k is names[k]. Values >= names.size() are "out of range".
-  std::vector<std::string> class_names = woodscape_class_names();
-  /// Values that are deliberately unlabelled: counted separately, excluded from class fractions.
+  /// The class map: a built-in name (builtin_class_map_names(): woodscape, cityscapes, camvid11, ...)
+  /// or a class-map file (load_class_map). When `class_names` is empty, resolve_defaults applies it:
+  /// the map's names, and its colours and remap unless given, and its ignore values added to
+  /// `ignore`. (use_class_map fills every field from a class_map and sets this to its name, which
+  /// is then only a name: a map made in code need not be a file.) Empty (the default) and no
+  /// `class_names`: there is no class map, and every value that occurs (and is not ignored) is a
+  /// class named by its number, class_<value> (classes_from_values; dataset_stats::
+  /// classes_from_values). No dataset's names are assumed.
+  std::string labels;
+  /// Class names; class id k is names[k]. Values >= names.size() are "out of range". Names must be
+  /// unique and non-empty. Empty: the class map's (`labels`), else the values found.
+  std::vector<std::string> class_names;
+  /// Values that are deliberately unlabelled (0..65535): counted separately, excluded from class
+  /// fractions; added to the class map's.
   std::vector<std::uint32_t> ignore;
   /// Colour-coded (RGB/RGBA) masks: each colour's value. Colours not in the table are counted per
   /// colour (frame_row::unknown_colours), never guessed. Empty: colour masks are skipped with
@@ -95,13 +104,24 @@ struct scan_options {
   std::function<void(const scan_progress&)> on_progress;
 };
 
-/// Sets class_names, ignore, colours and remap from a class map.
+/// Sets labels (the map's name), class_names, ignore, colours and remap from a class map.
 void use_class_map(scan_options& options, const class_map& map);
 
-/// Resolved defaults: workers = hardware threads, io_depth/queue_depth at least 1, ignore sorted.
-/// Throws std::invalid_argument naming the option for values no scan can use (components not
-/// 0/4/8, remap values over 65535, colour values of 65535 or more, a bad group_by or splits);
-/// async_scan and scan call it first, so they throw it before any work is done.
+/// The class map `labels` names: a built-in map, or else a class-map file. Throws
+/// std::invalid_argument naming the built-in maps when it is neither, and std::runtime_error naming
+/// the file and the cause for a file that cannot be read or parsed.
+class_map class_map_named(const std::string& labels);
+
+/// True when the options give no class map (`labels` and `class_names` empty): the classes are the
+/// values found (see scan_options::labels).
+bool classes_from_values(const scan_options& options) noexcept;
+
+/// Resolved defaults: the class map `labels` applied (when class_names is empty), workers = hardware threads, io_depth and
+/// queue_depth at least 1, ignore sorted. Throws std::invalid_argument naming the option for values
+/// no scan can use (an unknown `labels`, class names empty or given twice, more than 65536 classes,
+/// ignore values over 65535, components not 0/4/8, remap values over 65535, colour values of
+/// 65535 or more, a colour table without class names, a bad group_by or splits); async_scan and
+/// scan call it first, so they throw it before any work is done.
 scan_options resolve_defaults(scan_options options);
 
 const char* to_string(io_backend b) noexcept;

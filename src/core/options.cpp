@@ -7,7 +7,12 @@
 #include <maskscan/grouping.hpp>
 
 #include <algorithm>
+#include <filesystem>
+#include <string_view>
 #include <thread>
+#include <unordered_map>
+
+#include <fmt/ranges.h>
 
 namespace maskscan {
 
@@ -19,7 +24,47 @@ void use_class_map(scan_options& options, const class_map& map) {
   options.remap = map.remap;
 }
 
+class_map class_map_named(const std::string& labels) {
+  const auto builtins = builtin_class_map_names();
+  if (std::ranges::find(builtins, labels) != builtins.end()) return builtin_class_map(labels);
+  std::error_code ec;
+  if (!labels.empty() && (labels.ends_with(".json") || std::filesystem::exists(labels, ec)))
+    return load_class_map(labels);
+  throw std::invalid_argument(fmt::format("labels '{}' (--labels): neither a built-in class map ({}) nor a file",
+                                          labels, fmt::join(builtins, ", ")));
+}
+
+bool classes_from_values(const scan_options& options) noexcept {
+  return options.labels.empty() && options.class_names.empty();
+}
+
 scan_options resolve_defaults(scan_options options) {
+  // A map given by name only: apply it. (use_class_map fills every field and names the map; a map
+  // made in code need not be a file or a built-in.)
+  if (!options.labels.empty() && options.class_names.empty()) {
+    const auto map = class_map_named(options.labels);
+    if (options.class_names.empty()) options.class_names = map.names;
+    options.ignore.insert(options.ignore.end(), map.ignore.begin(), map.ignore.end());
+    if (options.colours.empty()) options.colours = map.colours;
+    if (options.remap.empty()) options.remap = map.remap;
+  }
+  if (classes_from_values(options) && !options.colours.empty())
+    throw std::invalid_argument(
+        "scan_options::colours: a colour table needs class names (labels or class_names): its values are class ids");
+  {
+    std::unordered_map<std::string_view, std::size_t> first;
+    for (std::size_t i = 0; i < options.class_names.size(); ++i) {
+      const auto& name = options.class_names[i];
+      if (name.empty()) throw std::invalid_argument(fmt::format("class_names[{}] is empty: every class needs a name", i));
+      if (const auto [it, added] = first.emplace(name, i); !added)
+        throw std::invalid_argument(fmt::format("class name '{}' is given to class {} and class {}: names must be unique",
+                                                name, it->second, i));
+    }
+  }
+  for (const auto v : options.ignore)
+    if (v > 0xFFFF)
+      throw std::invalid_argument(
+          fmt::format("ignore value {} (--ignore): mask values are 8- or 16-bit, so no value above 65535 can match", v));
   if (options.workers == 0) options.workers = std::max(1u, std::thread::hardware_concurrency());
   options.io_depth = std::max(1u, options.io_depth);
   options.queue_depth = std::max(1u, options.queue_depth);

@@ -16,6 +16,7 @@
 #include <new>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace maskscan::detail {
 namespace {
@@ -357,6 +358,19 @@ std::error_code decode_colours(spng_ctx* c, std::span<const std::byte> bytes, co
   return verify_zlib_stream(bytes, filtered, out.scratch, diag);
 }
 
+/// The format of an image file that is not a PNG, from its signature (a JPEG photo named .png is a
+/// common slip), or null.
+const char* image_format(std::span<const std::byte> bytes) noexcept {
+  const auto starts = [&](std::string_view magic, std::size_t at = 0) {
+    return bytes.size() >= at + magic.size() && std::memcmp(bytes.data() + at, magic.data(), magic.size()) == 0;
+  };
+  if (starts("\xFF\xD8\xFF")) return "JPEG";
+  if (starts("GIF87a") || starts("GIF89a")) return "GIF";
+  if (starts(std::string_view("II*\0", 4)) || starts(std::string_view("MM\0*", 4))) return "TIFF";
+  if (starts("RIFF") && starts("WEBP", 8)) return "WebP";
+  return nullptr;
+}
+
 }  // namespace
 
 std::error_code decode_png(std::span<const std::byte> bytes, const decode_limits& limits,
@@ -373,7 +387,9 @@ std::error_code decode_png(std::span<const std::byte> bytes, const decode_limits
                     " bytes, shorter than the 8-byte PNG signature)");
   }
   if (std::memcmp(bytes.data(), png_signature.data(), png_signature.size()) != 0) {
-    return fail(diag, errc::not_png, "not a PNG file (no PNG signature)");
+    const char* kind = image_format(bytes);
+    return fail(diag, errc::not_png,
+                kind ? "not a PNG file: it is a " + std::string(kind) + " image" : "not a PNG file (no PNG signature)");
   }
 
   // 2. A decoder context with every check on: no SPNG_CTX_IGNORE_ADLER32, and a bad CRC is an

@@ -10,6 +10,7 @@ namespace maskscan::detail {
 
 frame_processor::frame_processor(const scan_options& options, std::size_t groups)
     : heatmaps_enabled_(options.heatmaps),
+      from_values_(classes_from_values(options)),
       classes_(options.class_names.size()),
       max_heatmap_bytes_(options.max_heatmap_bytes),
       groups_(std::max<std::size_t>(groups, 1)),
@@ -17,10 +18,11 @@ frame_processor::frame_processor(const scan_options& options, std::size_t groups
       grouper_(options),
       lut_(make_value_lut(options.instance_divisor, options.remap)),
       colours_(options.colours),
-      counter_(options.class_names.size(), options.ignore),
-      heatmaps_(options.class_names.size(), options.ignore) {
+      counter_(options.class_names.size(), options.ignore, from_values_),
+      heatmaps_(options.class_names.size(), options.ignore, from_values_) {
   limits_.max_pixels = options.max_pixels;
-  if (options.components) components_.emplace(options.class_names.size(), options.ignore, options.components);
+  if (options.components)
+    components_.emplace(options.class_names.size(), options.ignore, options.components, from_values_);
 }
 
 frame_sinks frame_processor::begin_frame(std::uint32_t width, std::uint32_t height, const std::string& group,
@@ -43,8 +45,18 @@ std::uint64_t heatmap_bytes(std::size_t classes, std::uint32_t width, std::uint3
 }
 }  // namespace
 
-bool frame_processor::heatmap_too_large(std::uint32_t width, std::uint32_t height) const noexcept {
-  return heatmaps_enabled_ && heatmap_bytes(classes_, width, height, groups_) > max_heatmap_bytes_;
+bool frame_processor::heatmap_too_large(std::uint32_t width, std::uint32_t height, std::size_t classes) const noexcept {
+  return heatmaps_enabled_ && heatmap_bytes(classes, width, height, groups_) > max_heatmap_bytes_;
+}
+
+file_error frame_processor::heatmap_error(const std::string& name, std::uint32_t width, std::uint32_t height,
+                                          std::size_t classes) const {
+  return file_error{name, errc::image_too_large,
+                    fmt::format("its {}x{} heatmaps for {} classes{}{} would need {} bytes, more than the limit of {} "
+                                "(--max-heatmap-bytes); raise it or scan without --heatmaps",
+                                width, height, classes, from_values_ ? " (its largest value + 1)" : "",
+                                groups_ > 1 ? fmt::format(" in each of {} groups", groups_) : std::string(),
+                                heatmap_bytes(classes, width, height, groups_), max_heatmap_bytes_)};
 }
 
 bool frame_processor::process_fast(std::span<const std::byte> bytes, const std::string& group) {
@@ -56,7 +68,7 @@ bool frame_processor::process_fast(std::span<const std::byte> bytes, const std::
         width = w;
         height = h;
         // Over a limit: the reference path below reports it.
-        return std::uint64_t{w} * h <= limits_.max_pixels && !heatmap_too_large(w, h);
+        return std::uint64_t{w} * h <= limits_.max_pixels && !heatmap_too_large(w, h, classes_);
       },
       [&](std::uint32_t y, std::span<const std::uint8_t> ids) {
         // The fast path validated the whole file before this first row.
@@ -66,11 +78,19 @@ bool frame_processor::process_fast(std::span<const std::byte> bytes, const std::
   return status == fast_status::decoded;
 }
 
-frame_outcome frame_processor::process(std::span<const std::byte> bytes, const std::string& name) {
+frame_outcome frame_processor::process(std::span<const std::byte> bytes, const std::string& name,
+                                       const file_stamp& stamp) {
   const std::string group = grouper_.group_of(name);
-  auto finish = [&] {
+  auto finish = [&]() -> frame_outcome {
     frame_row row = counter_.finish(name);
+    // From values, a frame's class count is known only now: one over the limit is taken back.
+    if (from_values_ && heatmap_too_large(row.width, row.height, row.class_pixels.size())) {
+      heatmaps_.discard_frame();
+      return heatmap_error(name, row.width, row.height, row.class_pixels.size());
+    }
     row.group = group;
+    row.file_size = stamp.size;
+    row.file_mtime_ns = stamp.mtime_ns;
     if (components_) {
       auto& sizes = component_sizes_[group];
       components_->finish(row.instances, sizes);
@@ -87,18 +107,16 @@ frame_outcome frame_processor::process(std::span<const std::byte> bytes, const s
     return file_error{name, errc::not_fast_decodable,
                       "a valid PNG the fast decoder does not handle (it takes non-interlaced 8-bit gray or "
                       "palette PNGs without ancillary chunks but tRNS); use --decoder auto"};
-  if (heatmap_too_large(plane_.width, plane_.height))
-    return file_error{name, errc::image_too_large,
-                      fmt::format("its {}x{} heatmaps for {} classes{} would need {} bytes, more than the limit of "
-                                  "{} (--max-heatmap-bytes); raise it or scan without --heatmaps",
-                                  plane_.width, plane_.height, classes_,
-                                  groups_ > 1 ? fmt::format(" in each of {} groups", groups_) : std::string(),
-                                  heatmap_bytes(classes_, plane_.width, plane_.height, groups_), max_heatmap_bytes_)};
+  if (heatmap_too_large(plane_.width, plane_.height, classes_))
+    return heatmap_error(name, plane_.width, plane_.height, classes_);
   // A colour plane holds table values already: no divisor or remap. Its unknown-colour marker is
   // not a class (it is >= 65535 > any class id the table may hold), so heatmaps and components skip
   // it; the counter sees it as a value of its own, which is replaced by the colours it stands for.
   accumulate_plane(plane_, begin_frame(plane_.width, plane_.height, group, !plane_.from_colours));
-  frame_row row = finish();
+  frame_outcome outcome = finish();
+  auto* done = std::get_if<frame_row>(&outcome);
+  if (!done) return outcome;
+  frame_row& row = *done;
   if (plane_.from_colours) {
     const auto is_marker = [](const value_pixels& v) { return v.value == unknown_colour_marker; };
     std::erase_if(row.out_of_range, is_marker);
@@ -141,6 +159,19 @@ void result_builder::add(frame_outcome outcome) {
 }
 
 dataset_stats result_builder::finish(std::vector<worker_totals> workers) {
+  if (stats_.classes_from_values) {  // every row, set and histogram to the class count of the largest value
+    std::size_t classes = classes_needed(stats_);
+    for (const auto& w : workers) {
+      for (const auto& [key, heat] : w.heatmaps)
+        if (const std::size_t cells = std::size_t{heat.width} * heat.height) classes = std::max(classes, heat.counts.size() / cells);
+      for (const auto& [group, sizes] : w.component_sizes) classes = std::max(classes, sizes.size());
+    }
+    widen_classes(stats_, classes);
+    for (auto& w : workers) {
+      widen_heatmaps(w.heatmaps, classes);
+      for (auto& [group, sizes] : w.component_sizes) sizes.resize(classes);
+    }
+  }
   for (auto& w : workers) {
     add_heatmaps(stats_.heatmaps, std::move(w.heatmaps));
     for (const auto& [group, sizes] : w.component_sizes) add_component_sizes(stats_.component_sizes[group], sizes);

@@ -16,6 +16,7 @@
 
 #include "decode/fast_png.hpp"
 #include "decode/png_decoder.hpp"
+#include "io/file_reader.hpp"
 #include "stats/frame_stats.hpp"
 
 namespace maskscan::detail {
@@ -34,7 +35,8 @@ class frame_processor {
   /// heatmaps of its own, so the heatmap limit is judged on all of them.
   explicit frame_processor(const scan_options& options, std::size_t groups = 1);
 
-  frame_outcome process(std::span<const std::byte> bytes, const std::string& name);
+  /// The frame's row (with `stamp`, the file as it was read), or why it could not be scanned.
+  frame_outcome process(std::span<const std::byte> bytes, const std::string& name, const file_stamp& stamp = {});
   /// The heatmaps and component sizes of the frames processed so far; the processor starts afresh.
   worker_totals take() { return {heatmaps_.take(), std::exchange(component_sizes_, {})}; }
 
@@ -43,11 +45,15 @@ class frame_processor {
   bool process_fast(std::span<const std::byte> bytes, const std::string& group);
   /// The sinks of a frame of `group`, begun (counter, heatmaps, components) for width x height.
   frame_sinks begin_frame(std::uint32_t width, std::uint32_t height, const std::string& group, bool use_lut);
-  /// With heatmaps: the bytes one set of width x height needs, if over max_heatmap_bytes.
-  bool heatmap_too_large(std::uint32_t width, std::uint32_t height) const noexcept;
+  /// With heatmaps: the bytes one set of width x height needs for `classes`, if over max_heatmap_bytes.
+  bool heatmap_too_large(std::uint32_t width, std::uint32_t height, std::size_t classes) const noexcept;
+  /// The error of a frame whose heatmaps would be over max_heatmap_bytes.
+  file_error heatmap_error(const std::string& name, std::uint32_t width, std::uint32_t height,
+                           std::size_t classes) const;
 
   bool heatmaps_enabled_;
-  std::size_t classes_;
+  bool from_values_;     // the classes are the values: a frame's class count is known once it is counted
+  std::size_t classes_;  // from values: 0
   std::uint64_t max_heatmap_bytes_;
   std::size_t groups_;
   decoder_kind decoder_;

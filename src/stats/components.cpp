@@ -1,5 +1,8 @@
 #include "stats/components.hpp"
 
+#include "stats/frame_stats.hpp"
+
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -10,8 +13,11 @@ constexpr std::uint32_t no_label = ~std::uint32_t{0};
 }  // namespace
 
 component_counter::component_counter(std::size_t classes, const std::vector<std::uint32_t>& ignore,
-                                     unsigned connectivity)
-    : classes_(classes), labelled_(classes, 1), touch_(connectivity == 8 ? 1 : 0) {
+                                     unsigned connectivity, bool from_values)
+    : classes_(from_values ? value_classes : classes),
+      from_values_(from_values),
+      labelled_(classes_, 1),
+      touch_(connectivity == 8 ? 1 : 0) {
   if (connectivity != 4 && connectivity != 8)
     throw std::invalid_argument("connectivity must be 4 or 8, not " + std::to_string(connectivity));
   for (const std::uint32_t id : ignore)
@@ -91,8 +97,13 @@ void component_counter::label_row() {
 
 void component_counter::finish(std::vector<std::uint32_t>& instances, std::vector<size_histogram>& sizes) {
   label_row();
-  instances.assign(classes_, 0);
-  if (sizes.size() < classes_) sizes.resize(classes_);
+  std::size_t classes = classes_;
+  if (from_values_) {
+    classes = 0;
+    for (const node& c : nodes_) classes = std::max<std::size_t>(classes, std::size_t{c.value} + 1);
+  }
+  instances.assign(classes, 0);
+  if (sizes.size() < classes) sizes.resize(classes);
   const std::size_t n = nodes_.size();
   for (std::size_t i = 0; i < n; ++i) {
     const node& c = nodes_[i];

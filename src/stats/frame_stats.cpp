@@ -66,8 +66,11 @@ std::uint32_t run_end(const std::uint8_t* row, std::uint32_t start, std::uint32_
 #endif
 }
 
-frame_counter::frame_counter(std::size_t classes, std::vector<std::uint32_t> ignore)
-    : classes_(classes), ignore_(std::move(ignore)), histogram_(std::size_t{1} << 16, 0) {
+frame_counter::frame_counter(std::size_t classes, std::vector<std::uint32_t> ignore, bool from_values)
+    : classes_(from_values ? value_classes : classes),
+      from_values_(from_values),
+      ignore_(std::move(ignore)),
+      histogram_(std::size_t{1} << 16, 0) {
   std::ranges::sort(ignore_);
 }
 
@@ -81,8 +84,14 @@ frame_row frame_counter::finish(std::string path) {
   row.path = std::move(path);
   row.width = width_;
   row.height = height_;
-  row.class_pixels.assign(classes_, 0);
   std::ranges::sort(touched_);
+  std::size_t classes = classes_;
+  if (from_values_) {  // as many classes as the largest value that is not ignored needs
+    classes = 0;
+    for (const auto value : touched_)
+      if (value < classes_ && !std::ranges::binary_search(ignore_, value)) classes = std::size_t{value} + 1;
+  }
+  row.class_pixels.assign(classes, 0);
   for (const auto value : touched_) {
     const auto n = std::exchange(histogram_[value], 0);
     if (std::ranges::binary_search(ignore_, value)) row.ignored.push_back({value, n});
@@ -93,10 +102,11 @@ frame_row frame_counter::finish(std::string path) {
   return row;
 }
 
-heatmap_accumulator::heatmap_accumulator(std::size_t classes, const std::vector<std::uint32_t>& ignore)
-    : classes_(classes), counted_(classes, true) {
+heatmap_accumulator::heatmap_accumulator(std::size_t classes, const std::vector<std::uint32_t>& ignore,
+                                         bool from_values)
+    : classes_(from_values ? value_classes : classes), from_values_(from_values), counted_(classes_, true) {
   for (const auto v : ignore)
-    if (v < classes) counted_[v] = false;
+    if (v < classes_) counted_[v] = false;
 }
 
 void heatmap_accumulator::begin(std::uint32_t width, std::uint32_t height, const std::string& group) {
@@ -109,7 +119,9 @@ void heatmap_accumulator::begin(std::uint32_t width, std::uint32_t height, const
     if (inserted) {
       current_->width = width;
       current_->height = height;
-      current_->diff.assign(classes_ * height * (std::size_t{width} + 1), 0);
+      // From values: no class yet; flush() grows the set to what its runs need.
+      current_->classes = from_values_ ? 0 : classes_;
+      current_->diff.assign(current_->classes * height * (std::size_t{width} + 1), 0);
     }
   }
   if (current_->frame_start.size() == batch_frames) flush(*current_);
@@ -117,14 +129,36 @@ void heatmap_accumulator::begin(std::uint32_t width, std::uint32_t height, const
   current_->frame_start.push_back(current_->runs.size());
 }
 
+void heatmap_accumulator::discard_frame() {
+  if (!current_ || current_->frame_start.empty()) return;
+  current_->runs.resize(current_->frame_start.back());
+  current_->frame_start.pop_back();
+  --current_->frames;
+}
+
+void heatmap_accumulator::grow(diff_set& set, std::size_t classes) {
+  const std::size_t stride = std::size_t{set.width} + 1, old_row = set.classes * stride, new_row = classes * stride;
+  decltype(set.diff) diff(new_row * set.height, 0);
+  for (std::size_t y = 0; y < set.height; ++y)
+    std::copy_n(set.diff.data() + y * old_row, old_row, diff.data() + y * new_row);
+  set.diff = std::move(diff);
+  set.classes = classes;
+}
+
 void heatmap_accumulator::flush(diff_set& set) {
   if (set.frame_start.empty()) return;
   const auto& runs = set.runs;
+  if (from_values_) {
+    std::size_t needed = set.classes;
+    for (const auto& r : runs) needed = std::max<std::size_t>(needed, std::size_t{r.value} + 1);
+    if (needed > set.classes) grow(set, needed);
+  }
+  const std::size_t classes = set.classes;
   const std::size_t stride = set.width + 1, frames = set.frame_start.size();
   std::vector<std::size_t> next(set.frame_start);  // each frame's cursor into runs
   set.frame_start.push_back(runs.size());
   for (std::uint32_t y = 0; y < set.height; ++y) {
-    std::uint32_t* row = set.diff.data() + std::size_t{y} * classes_ * stride;
+    std::uint32_t* row = set.diff.data() + std::size_t{y} * classes * stride;
     for (std::size_t f = 0; f < frames; ++f) {
       for (std::size_t& i = next[f]; i < set.frame_start[f + 1] && runs[i].y == y; ++i) {
         std::uint32_t* d = row + runs[i].value * stride;
@@ -141,15 +175,15 @@ std::map<heatmap_key, heatmap_set> heatmap_accumulator::take() {
   for (auto& [key, set] : sets_) flush(set);
   std::map<heatmap_key, heatmap_set> out;
   for (auto& [key, set] : sets_) {
-    const std::size_t w = set.width, h = set.height;
+    const std::size_t w = set.width, h = set.height, classes = set.classes;
     heatmap_set heat;
     heat.width = set.width;
     heat.height = set.height;
     heat.frames = set.frames;
-    heat.counts.resize(classes_ * h * w);
+    heat.counts.resize(classes * h * w);
     for (std::size_t y = 0; y < h; ++y) {
-      for (std::size_t c = 0; c < classes_; ++c) {
-        const std::uint32_t* d = set.diff.data() + (y * classes_ + c) * (w + 1);
+      for (std::size_t c = 0; c < classes; ++c) {
+        const std::uint32_t* d = set.diff.data() + (y * classes + c) * (w + 1);
         std::uint32_t* counts = heat.counts.data() + (c * h + y) * w;
         std::uint32_t sum = 0;
         for (std::size_t x = 0; x < w; ++x) counts[x] = sum += d[x];

@@ -35,10 +35,16 @@ void for_each_run(const T* row, std::uint32_t width, F&& f) {
   }
 }
 
+/// The classes a worker provisions when the classes are the values (no class map).
+inline constexpr std::size_t value_classes = max_value_classes;
+
 /// Pixel counts of one frame per value, split into classes, ignored and out-of-range values.
 class frame_counter {
  public:
-  frame_counter(std::size_t classes, std::vector<std::uint32_t> ignore);
+  /// `from_values` (classes from values, `classes` ignored): every value that is not ignored is a
+  /// class, and a row's class_pixels is as long as its largest such value needs (the scan widens
+  /// rows to one length at the end).
+  frame_counter(std::size_t classes, std::vector<std::uint32_t> ignore, bool from_values = false);
   void begin(std::uint32_t width, std::uint32_t height);
   void add_run(std::uint32_t value, std::uint32_t length) {
     auto& n = histogram_[value];
@@ -50,6 +56,7 @@ class frame_counter {
 
  private:
   std::size_t classes_;
+  bool from_values_;
   std::vector<std::uint32_t> ignore_;  // sorted
   std::uint32_t width_ = 0, height_ = 0;
   std::vector<std::uint64_t> histogram_;  // 65536 entries: any 8- or 16-bit id
@@ -68,12 +75,17 @@ class frame_counter {
 /// Each set (group, resolution) has its own batch, so frames of interleaved groups still batch.
 class heatmap_accumulator {
  public:
-  heatmap_accumulator(std::size_t classes, const std::vector<std::uint32_t>& ignore);
+  /// `from_values` (classes from values, `classes` ignored): each set holds as many classes as the
+  /// largest value of its frames needs, growing when a batch holds a larger one (take() then gives
+  /// sets of different class counts: widen them to one, see widen_heatmaps).
+  heatmap_accumulator(std::size_t classes, const std::vector<std::uint32_t>& ignore, bool from_values = false);
   /// Starts a frame of `group` ("" without grouping): each group has its own heatmaps.
   void begin(std::uint32_t width, std::uint32_t height, const std::string& group = {});
   void add_run(std::uint32_t y, std::uint32_t x0, std::uint32_t x1, std::uint32_t value) {
     if (value < classes_ && counted_[value]) current_->runs.push_back({y, x0, x1, value});
   }
+  /// Takes back the frame begun last (its runs are dropped, it is not counted).
+  void discard_frame();
   /// The accumulated heatmaps as counts; the accumulator is empty afterwards.
   std::map<heatmap_key, heatmap_set> take();
 
@@ -84,14 +96,17 @@ class heatmap_accumulator {
   struct diff_set {
     std::uint32_t width = 0, height = 0;
     std::uint64_t frames = 0;
+    std::size_t classes = 0;  // classes in diff (less than classes_ when the classes are the values)
     std::vector<std::uint32_t, huge_page_allocator<std::uint32_t>> diff;  // height x classes x (width + 1)
     std::vector<run> runs;                // the batch's runs, frame after frame, rows in order
     std::vector<std::size_t> frame_start;  // index in runs where each frame of the batch starts
   };
   static constexpr std::size_t batch_frames = 16;
   void flush(diff_set& set);  // applies the buffered runs of the set's batch to its differences
+  void grow(diff_set& set, std::size_t classes);  // re-lays the differences out for more classes
 
   std::size_t classes_;
+  bool from_values_;
   std::vector<bool> counted_;  // per class id: not ignore-listed
   std::map<heatmap_key, diff_set> sets_;
   diff_set* current_ = nullptr;
@@ -130,5 +145,13 @@ std::vector<std::uint32_t> make_value_lut(std::uint32_t instance_divisor, const 
 void add_heatmaps(std::map<heatmap_key, heatmap_set>& into, std::map<heatmap_key, heatmap_set> from);
 /// Adds component size histograms class by class.
 void add_component_sizes(std::vector<size_histogram>& into, const std::vector<size_histogram>& from);
+
+/// Classes from values: gives every set `classes` classes (the new ones all zero).
+void widen_heatmaps(std::map<heatmap_key, heatmap_set>& sets, std::size_t classes);
+/// Classes from values: the classes the rows, heatmaps and component sizes of `stats` need.
+std::size_t classes_needed(const dataset_stats& stats);
+/// Classes from values: widens `stats` to `classes` classes (numbered names, zero counts), so that
+/// statistics of different largest values merge.
+void widen_classes(dataset_stats& stats, std::size_t classes);
 
 }  // namespace maskscan::detail

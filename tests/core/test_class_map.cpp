@@ -19,7 +19,8 @@ using namespace maskscan;
 TEST_CASE("the default class list is WoodScape's ten classes in id order", "[core]") {
   CHECK(woodscape_class_names() == std::vector<std::string>{"void", "road", "lanemarks", "curb", "person", "rider",
                                                             "vehicles", "bicycle", "motorcycle", "traffic_sign"});
-  CHECK(scan_options{}.class_names == woodscape_class_names());
+  CHECK(scan_options{}.class_names.empty());  // no class map by default: the classes are the values found
+  CHECK(classes_from_values(scan_options{}));
   CHECK(numbered_class_names(3) == std::vector<std::string>{"class_0", "class_1", "class_2"});
 }
 

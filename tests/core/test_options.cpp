@@ -7,7 +7,7 @@
 #include <maskscan/options.hpp>
 #include <maskscan/scan.hpp>
 
-using maskscan::scan_options;
+using namespace maskscan;
 
 namespace {
 std::string refusal(const scan_options& o) {
@@ -33,8 +33,28 @@ TEST_CASE("resolve_defaults refuses options no scan can use and names them", "[o
   o.remap = {{3, 65536}};
   CHECK_THAT(refusal(o), Catch::Matchers::Contains("remap 3 -> 65536"));
   o = {};
+  o.class_names = {"a"};
   o.colours = {{{1, 2, 3, 255}, 65535}};
   CHECK_THAT(refusal(o), Catch::Matchers::Contains("1,2,3"));
+  o = {};  // a colour table maps colours to class ids: without classes it means nothing
+  o.colours = {{{1, 2, 3, 255}, 0}};
+  CHECK_THAT(refusal(o), Catch::Matchers::Contains("a colour table needs class names"));
+  o = {};  // no 8- or 16-bit value can match
+  o.ignore = {255, 65535};
+  CHECK(refusal(o) == "accepted");
+  o.ignore = {255, 70000};
+  CHECK_THAT(refusal(o), Catch::Matchers::Contains("ignore value 70000"));
+  o = {};  // a name given twice would make two columns of one name, and an empty one none at all
+  o.class_names = {"road", "car", "road"};
+  CHECK_THAT(refusal(o), Catch::Matchers::Contains("'road' is given to class 0 and class 2"));
+  o.class_names = {"road", ""};
+  CHECK_THAT(refusal(o), Catch::Matchers::Contains("class_names[1] is empty"));
+  o = {};
+  o.class_names = numbered_class_names(65537);
+  CHECK_THAT(refusal(o), Catch::Matchers::Contains("at most 65536 classes"));
+  o = {};
+  o.labels = "camvid";  // not a built-in name, not a file
+  CHECK_THAT(refusal(o), Catch::Matchers::Contains("neither a built-in class map (woodscape, cityscapes"));
   o = {};
   o.group_by = "(a)(b)";
   CHECK_THAT(refusal(o), Catch::Matchers::Contains("--group-by"));
@@ -59,4 +79,44 @@ TEST_CASE("resolve_defaults refuses more classes than 16-bit values can name", "
   o.colours.clear();
   o.class_names = maskscan::numbered_class_names(65537);
   CHECK_THAT(refusal(o), Catch::Matchers::Contains("at most 65536 classes"));
+}
+
+TEST_CASE("labels names the class map a scan uses: resolve_defaults applies it", "[options]") {
+  scan_options o;
+  o.labels = "camvid11";
+  const auto resolved = resolve_defaults(o);
+  const auto camvid = builtin_class_map("camvid11");
+  CHECK(resolved.class_names.front() == "Sky");  // SegNet's CamVid list: id 0 is Sky
+  CHECK(resolved.class_names.size() == 11);
+  CHECK(resolved.ignore == std::vector<std::uint32_t>{11});
+  CHECK(resolved.colours == camvid.colours);
+  CHECK_FALSE(classes_from_values(resolved));
+  // use_class_map fills every field and names the map: resolving uses the fields as they are.
+  scan_options filled;
+  use_class_map(filled, camvid);
+  filled.ignore.push_back(7);
+  const auto custom = resolve_defaults(filled);
+  CHECK(custom.labels == "camvid11");
+  CHECK(custom.class_names == camvid.names);
+  CHECK(custom.ignore == std::vector<std::uint32_t>{7, 11});
+  CHECK(resolve_defaults(custom).ignore == custom.ignore);  // resolving twice changes nothing
+  // A map made in code need not be a built-in or a file.
+  class_map mine;
+  mine.name = "my map (in code)";
+  mine.names = {"a", "b"};
+  scan_options o2;
+  use_class_map(o2, mine);
+  CHECK(resolve_defaults(o2).class_names == mine.names);
+}
+
+TEST_CASE("without labels or class names the classes are the values found", "[options]") {
+  const auto resolved = resolve_defaults(scan_options{});
+  CHECK(resolved.class_names.empty());
+  CHECK(resolved.labels.empty());
+  CHECK(classes_from_values(resolved));
+  CHECK(make_stats(resolved).classes_from_values);
+  scan_options named;
+  named.class_names = {"a", "b"};
+  CHECK_FALSE(classes_from_values(named));
+  CHECK_FALSE(make_stats(resolve_defaults(named)).classes_from_values);
 }

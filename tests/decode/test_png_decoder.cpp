@@ -259,15 +259,22 @@ TEST_CASE("A buffer shorter than the PNG signature is not a PNG, and is called t
   REQUIRE_THAT(r.diag.message, Catch::Contains("truncated"));
 }
 
-TEST_CASE("A file without the PNG signature is not a PNG", "[decode]") {
-  const std::string text = GENERATE(std::string("hello, this is plainly not a PNG file\n"),
-                                    std::string("GIF89a\x01\x00\x01\x00", 10));
+TEST_CASE("A file without the PNG signature is not a PNG, and a photo named .png says what it is", "[decode]") {
+  using entry = std::pair<std::string, std::string>;  // bytes, message
+  const auto [text, message] = GENERATE(
+      entry{"hello, this is plainly not a PNG file\n", "not a PNG file (no PNG signature)"},
+      entry{std::string("GIF89a\x01\x00\x01\x00", 10), "not a PNG file: it is a GIF image"},
+      entry{std::string("\xFF\xD8\xFF\xE0\x00\x10JFIF\x00", 11), "not a PNG file: it is a JPEG image"},
+      entry{std::string("RIFF\x24\x00\x00\x00WEBPVP8 ", 16), "not a PNG file: it is a WebP image"},
+      entry{std::string("II*\x00\x08\x00\x00\x00", 8), "not a PNG file: it is a TIFF image"},
+      entry{std::string("RIFF\x24\x00\x00\x00WAVEfmt ", 16), "not a PNG file (no PNG signature)"});
+  CAPTURE(message);
   std::vector<std::byte> bytes(text.size());
   std::transform(text.begin(), text.end(), bytes.begin(),
                  [](char c) { return static_cast<std::byte>(c); });
   const result r = decode(bytes);
   REQUIRE(r.ec == errc::not_png);
-  REQUIRE(r.diag.message == "not a PNG file (no PNG signature)");
+  REQUIRE(r.diag.message == message);
 }
 
 TEST_CASE("A PNG cut short anywhere before its final IEND CRC is rejected", "[decode]") {

@@ -12,6 +12,7 @@ TEST_CASE("max_heatmap_bytes rejects frames whose heatmaps would be too large, i
           "[pipeline][limits]") {
   const test::mixed_dataset data;
   scan_options base;
+  base.class_names = woodscape_class_names();  // ten classes, no colour table: bad/rgb.png stays refused
   base.heatmaps = true;
   // 10 classes x 64x48 x 4 bytes = 122,880 fits; CamVid's 480x360 (6.9 MB) does not.
   base.max_heatmap_bytes = 200'000;
@@ -48,6 +49,7 @@ TEST_CASE("max_heatmap_bytes rejects frames whose heatmaps would be too large, i
 TEST_CASE("max_heatmap_bytes counts the heatmaps of every group: each group has its own", "[pipeline][limits]") {
   const test::mixed_dataset data;
   scan_options base;
+  base.class_names = woodscape_class_names();  // ten classes, no colour table: bad/rgb.png stays refused
   base.heatmaps = true;
   // Every top folder is a group: synth_64x48, synth_33x17, camvid, bad. 64x48 frames need 10 x 64 x 48
   // x 4 = 122,880 bytes per group: one group's set fits in 200,000 bytes (the test above), four do not.

@@ -727,7 +727,7 @@ TEST_CASE("cooccurrence.csv and components.csv of the hand example", "[balance]"
   auto stats = hand_example();
   maskscan::write_cooccurrence_csv(stats, dir / "cooccurrence.csv");
   CHECK(maskscan::test::read_file(dir / "cooccurrence.csv") ==
-        "class,road,car,void,\"bicycle, parked\"\n"
+        "class,with_road,with_car,with_void,\"with_bicycle, parked\"\n"
         "road,4,2,0,0\n"
         "car,2,2,0,0\n"
         "void,0,0,0,0\n"

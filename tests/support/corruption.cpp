@@ -221,7 +221,7 @@ std::vector<corrupt_variant> not_pngs() {
   return {
       {"not_png_text", from_text("label masks live in the other folder\n"), errc::not_png, part},
       {"not_png_jpeg", bytes(reinterpret_cast<const std::byte*>(jpeg), reinterpret_cast<const std::byte*>(jpeg) + sizeof jpeg),
-       errc::not_png, part},
+       errc::not_png, "it is a JPEG image"},  // a photo named .png says what it is
       {"not_png_random", std::move(random), errc::not_png, part},
   };
 }

@@ -178,6 +178,7 @@ TEST_CASE("overlay_files draws a WoodScape mask over a photo in WoodScape's colo
   const std::vector<std::uint8_t> ids = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 255};
   write_bytes(dir / "mask.png", gray8_png(4, 3, ids));
   auto options = scan_options{};
+  options.labels = "woodscape";
   options.ignore = {9};
   options = resolve_defaults(options);
   const auto out = detail::overlay_files(dir / "photo.png", dir / "mask.png", options, 0.5);
@@ -298,8 +299,10 @@ TEST_CASE("decode_rgb_image names the file and the cause of what it cannot decod
 
 TEST_CASE("class_palette takes the class map's colours, else distinct Pascal VOC colours without black",
           "[overlay]") {
-  SECTION("the default options: WoodScape's colours") {
-    const auto palette = detail::class_palette(scan_options{});
+  SECTION("the woodscape map: WoodScape's colours") {
+    scan_options woodscape;
+    woodscape.labels = "woodscape";
+    const auto palette = detail::class_palette(resolve_defaults(woodscape));
     REQUIRE(palette.size() == 10);
     CHECK(palette[1] == rgb8{255, 0, 255});  // road
     CHECK(palette[9] == rgb8{128, 128, 0});  // traffic_sign

@@ -92,6 +92,7 @@ std::vector<std::uint8_t> file_bytes(const fs::path& file) {
 
 scan_result scan_dir(const fs::path& dir, bool heatmaps, const std::string& group_by = {}) {
   scan_options o;
+  o.labels = "woodscape";  // the masks are WoodScape's ten classes
   o.heatmaps = heatmaps;
   o.group_by = group_by;
   o.workers = 2;
@@ -330,6 +331,7 @@ TEST_CASE("report.html: groups whose names sanitize alike get their own folders 
   write_gray(data / "1_a b.png", plane(0));
   write_gray(data / "2_a_b.png", plane(1));
   scan_options o;
+  o.labels = "woodscape";
   o.heatmaps = true;
   o.group_by = "^[0-9]_(.*)\\.png$";
   const auto result = scan(frame_source::from_directory(data.path()), o);
