@@ -14,23 +14,25 @@ namespace maskscan::cli {
 namespace fs = std::filesystem;
 
 void add_class_map_flags(CLI::App& app, class_map_flags& flags) {
-  auto* num = app.add_option("--num-classes", flags.num_classes, "Use N classes named class_0 .. class_{N-1}")
-                  ->check(CLI::PositiveNumber);
+  auto* num = app.add_option("--num-classes", flags.num_classes,
+                             "Use N classes named class_0 .. class_{N-1} (1 to 65536; larger values are out of range)")
+                  ->check(CLI::Range(1u, 65536u));
   app.add_option("--class-names", flags.class_names_file,
-                 "File naming the classes: one name per line, or a JSON array; replaces the --labels map's names "
-                 "(default: WoodScape's 10 classes)")
+                 "File naming the classes: line k names class id k (or a JSON array); replaces the --labels map's "
+                 "names")
       ->excludes(num)
       ->check(CLI::ExistingFile);
   app.add_option("--labels", flags.labels,
                  "Class map: a built-in name (woodscape, cityscapes, cityscapes-train, camvid11, pascal-voc, "
                  "ade20k-150) or a class-map JSON file (docs/class-maps.md): class names, ignore values, colours "
-                 "(the table for RGB/RGBA colour masks) and an optional remap. Default: woodscape")
+                 "(the table for RGB/RGBA colour masks) and an optional remap. Default: none, and every value found is "
+                 "a class named by its number (class_<value>); the scan then says which built-in map fits the values")
       ->excludes(num);
   app.add_option("--remap", flags.remap,
                  "Read remapped values: cityscapes-train maps Cityscapes labelIds to the 19 trainIds (255 = ignore)");
   app.add_option("--ignore", flags.ignore,
                  "A value that is deliberately unlabelled (e.g. 255): counted separately, excluded from class "
-                 "fractions and weights; repeatable; added to the class map's ignore values")
+                 "fractions and weights; 0 to 65535; repeatable; added to the class map's ignore values")
       ->take_all();
   app.add_option("--instance-divisor", flags.instance_divisor,
                  "Instance-coded 16-bit masks (Cityscapes instanceIds: 1000): a value v >= N is class v / N, "
@@ -38,31 +40,16 @@ void add_class_map_flags(CLI::App& app, class_map_flags& flags) {
 }
 
 void apply_class_map_flags(const class_map_flags& flags, scan_options& options) {
-  if (!flags.labels.empty()) {
-    const auto names = builtin_class_map_names();
-    if (std::ranges::find(names, flags.labels) != names.end()) {
-      use_class_map(options, builtin_class_map(flags.labels));
-    } else if (flags.labels.ends_with(".json") || fs::exists(flags.labels)) {
-      use_class_map(options, load_class_map(flags.labels));
-    } else {
-      std::string known;
-      for (const auto& n : names) known += (known.empty() ? "" : ", ") + n;
-      throw std::runtime_error(
-          fmt::format("--labels {}: neither a built-in class map ({}) nor a file", flags.labels, known));
-    }
-  }
+  if (!flags.labels.empty()) use_class_map(options, class_map_named(flags.labels));
   if (!flags.remap.empty()) {
     if (!flags.labels.empty() && flags.labels != "cityscapes")
-      throw std::runtime_error(fmt::format("--remap {} maps Cityscapes labelIds; it cannot follow --labels {}",
-                                           flags.remap, flags.labels));
+      throw std::invalid_argument(fmt::format("--remap {} maps Cityscapes labelIds; it cannot follow --labels {}",
+                                              flags.remap, flags.labels));
     use_class_map(options, builtin_remap(flags.remap));
   }
   if (flags.num_classes) options.class_names = numbered_class_names(flags.num_classes);
   if (!flags.class_names_file.empty()) options.class_names = load_class_names(flags.class_names_file);
-  if (!flags.labels.empty() || !flags.remap.empty())
-    options.ignore.insert(options.ignore.end(), flags.ignore.begin(), flags.ignore.end());
-  else
-    options.ignore = flags.ignore;
+  options.ignore.insert(options.ignore.end(), flags.ignore.begin(), flags.ignore.end());
   options.instance_divisor = flags.instance_divisor;
 }
 

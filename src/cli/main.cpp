@@ -23,11 +23,13 @@
 #include <maskscan/report.hpp>
 #include <maskscan/scan.hpp>
 #include <maskscan/synth.hpp>
+#include <maskscan/text.hpp>
 
 #include "cli/class_map_flags.hpp"
 #include "cli/interrupt.hpp"
 #include "cli/overlay_command.hpp"
 #include "cli/progress.hpp"
+#include "cli/usage_error.hpp"
 
 namespace {
 
@@ -41,8 +43,12 @@ enum exit_status : int {
   exit_interrupted = maskscan::cli::exit_interrupted,  // 130: SIGINT/SIGTERM; results so far written, partial
 };
 
+using maskscan::cli::usage_error;
+
 struct scan_command {
   std::string input;
+  std::string files_from;
+  std::string root;
   std::string out;
   std::string save_state;
   std::string resume;
@@ -63,6 +69,7 @@ struct synth_command {
 
 struct merge_command {
   std::vector<std::string> states;
+  std::vector<std::string> prefixes;
   std::string out;
   std::string save_state;
   bool force = false;
@@ -147,8 +154,18 @@ void apply_class_flags(const scan_command& cmd, maskscan::scan_options& options)
 
 void add_scan_flags(CLI::App& app, scan_command& cmd) {
   auto& o = cmd.options;
-  app.add_option("input", cmd.input, "Directory of label PNGs (searched recursively for *.png) or one PNG file")
-      ->required();
+  auto* input = app.add_option("input", cmd.input,
+                               "Directory of label PNGs (searched recursively for *.png) or one PNG file");
+  auto* files_from = app.add_option("--files-from", cmd.files_from,
+                 "Scan the frames a list names instead of a directory: one path per line ('-' reads standard input), "
+                 "as a data catalogue or a split file gives them; relative paths are relative to --root, else to the "
+                 "list's folder; blank lines are skipped; a frame listed twice is refused")
+      ->excludes(input);
+  app.add_option("--root", cmd.root,
+                 "With --files-from: the folder its relative paths are relative to, and frames are named relative to "
+                 "(default: the list's folder)")
+      ->needs(files_from)
+      ->check(CLI::ExistingDirectory);
   auto* out = app.add_option("--out", cmd.out,
                  "Directory for summary.json, frames.csv, weights.csv, cooccurrence.csv, components.csv (with "
                  "--components), heatmaps_<W>x<H>.npy (with --heatmaps) and groups/<group>/ (with --group-by or "
@@ -219,11 +236,39 @@ void add_scan_flags(CLI::App& app, scan_command& cmd) {
   add_report_flags(app, cmd.report, cmd.report_options, out, true);
 }
 
+/// Prints the class-map warnings of `stats` (class_map_warnings) on stderr, except `skip`.
+void print_warnings(const maskscan::dataset_stats& stats, const std::string& skip = {}) {
+  for (const auto& warning : maskscan::class_map_warnings(stats))
+    if (warning != skip) fmt::print(stderr, "maskscan: warning: {}\n", warning);
+}
+
+/// Nothing was scanned although there were files: say why once (summary.json lists every file)
+/// instead of a table of zeros. True if so.
+bool report_nothing_scanned(const maskscan::scan_result& result, const std::string& out) {
+  const auto& stats = result.stats;
+  if (!stats.frames.empty() || stats.errors.empty()) return false;
+  auto failure = maskscan::common_failure(stats);
+  const std::string shown = failure.empty() ? std::string() : "nothing was scanned: " + failure;
+  if (failure.empty())
+    failure = fmt::format("none of the {} files could be scanned (the first: {}: {})", stats.errors.size(),
+                          maskscan::printable_name(stats.errors.front().path), stats.errors.front().message);
+  fmt::print(stderr, "maskscan: nothing was scanned: {}{}\n", failure,
+             out.empty() ? std::string() : fmt::format("; every file and its error is in {}/summary.json", out));
+  print_warnings(stats, shown);
+  return true;
+}
+
 int run_scan(scan_command& cmd) {
   auto options = cmd.options;
-  apply_class_flags(cmd, options);
-  (void)maskscan::frame_grouper(options);                // a bad --group-by / --split stops here
-  (void)maskscan::class_weights(maskscan::make_stats(options), cmd.balance);  // bad weight options too
+  try {  // every option is checked before anything is read or written
+    if (cmd.input.empty() == cmd.files_from.empty())
+      throw std::invalid_argument("give the directory (or PNG file) to scan, or --files-from LIST");
+    apply_class_flags(cmd, options);
+    options = maskscan::resolve_defaults(std::move(options));  // class map, group-by, splits, limits
+    (void)maskscan::class_weights(maskscan::make_stats(options), cmd.balance);  // bad weight options too
+  } catch (const std::exception& e) {
+    throw usage_error(e.what());
+  }
 
   const bool show_progress = cmd.progress.value_or(::isatty(STDERR_FILENO) == 1);
   if (show_progress) {
@@ -234,9 +279,9 @@ int run_scan(scan_command& cmd) {
     });
   }
 
-  options = maskscan::resolve_defaults(std::move(options));
   check_output_targets(cmd.out, cmd.save_state, cmd.force, cmd.resume);
-  auto source = maskscan::frame_source::from_directory(cmd.input);
+  auto source = cmd.files_from.empty() ? maskscan::frame_source::from_directory(cmd.input)
+                                       : maskscan::frame_source::from_list(cmd.files_from, cmd.root);
   if (source.size() == 0)
     throw std::runtime_error(fmt::format("{}: no *.png files found (the directory is searched recursively)", cmd.input));
   const std::uint64_t frames_total = source.size();
@@ -247,11 +292,10 @@ int run_scan(scan_command& cmd) {
     try {
       auto probe = maskscan::make_stats(options);
       maskscan::merge(probe, *resumed);  // throws if the classes, ignore values, heatmaps, ... differ
-      source = source.remaining(*resumed);
+      source = source.remaining(*resumed);  // throws for frames not in the input or changed since
     } catch (const std::invalid_argument& e) {
       throw std::runtime_error(fmt::format("--resume {}: cannot continue that scan: {}", cmd.resume, e.what()));
     }
-    resumed->errors.clear();  // skipped files are tried again
     fmt::print(stderr, "resuming {}: {} frames done, {} to scan\n", cmd.resume, resumed->frames.size(), source.size());
   }
 
@@ -269,15 +313,17 @@ int run_scan(scan_command& cmd) {
   if (ec && ec != maskscan::errc::cancelled && ec != maskscan::errc::stopped_on_error)
     throw std::system_error(ec, "the scan failed");
   if (resumed) {
-    maskscan::merge(*resumed, result.stats);
-    result.stats = std::move(*resumed);
+    result.stats = maskscan::complete_resumed(std::move(*resumed), result.stats);
     result.frames_total = frames_total;
-    result.partial = result.stats.frames.size() + result.stats.errors.size() < frames_total;
+    result.partial = result.stats.partial;
   }
 
   if (!cmd.out.empty()) maskscan::write_outputs(result, cmd.out, cmd.balance);
   if (!cmd.save_state.empty()) maskscan::save_state(result.stats, cmd.save_state);
+  if (!ec && report_nothing_scanned(result, cmd.out)) return exit_failure;
   maskscan::print_summary(result, std::cout);
+  std::cout.flush();
+  print_warnings(result.stats);
   if (!cmd.out.empty()) fmt::print("results written to {}\n", cmd.out);
   if (cmd.report) fmt::print("report: {}\n", maskscan::write_report(result, cmd.out, cmd.balance, cmd.report_options).string());
   std::cout.flush();
@@ -286,7 +332,7 @@ int run_scan(scan_command& cmd) {
     const auto& errors = result.stats.errors;
     const auto bad = std::ranges::find(errors, result.stopped_at, &maskscan::file_error::path);
     fmt::print(stderr, "maskscan: stopped at the first file that could not be scanned (--strict): {}: {}\n",
-               result.stopped_at, bad != errors.end() ? bad->message : "");
+               maskscan::printable_name(result.stopped_at), bad != errors.end() ? bad->message : "");
     return exit_strict_stop;
   }
   if (ec == maskscan::errc::cancelled) {
@@ -308,11 +354,61 @@ int run_synth(const synth_command& cmd) {
   return exit_ok;
 }
 
+/// True if `stats` holds the frame `path` (as a row or a skipped file).
+bool holds_frame(const maskscan::dataset_stats& stats, const std::string& path) {
+  return std::ranges::binary_search(stats.frames, path, {}, &maskscan::frame_row::path) ||
+         std::ranges::binary_search(stats.errors, path, {}, &maskscan::file_error::path);
+}
+
 int run_merge(const merge_command& cmd) {
+  try {
+    if (!cmd.prefixes.empty() && cmd.prefixes.size() != cmd.states.size())
+      throw std::invalid_argument(fmt::format("--prefix is given {} times for {} state files: give one per state file, "
+                                              "in the order of the state files",
+                                              cmd.prefixes.size(), cmd.states.size()));
+    for (const auto& prefix : cmd.prefixes) {
+      maskscan::dataset_stats none;
+      maskscan::prefix_frames(none, prefix);  // refuses a bad prefix before anything is read
+    }
+  } catch (const std::exception& e) {
+    throw usage_error(e.what());
+  }
   check_output_targets(cmd.out, cmd.save_state, cmd.force);
-  auto merged = maskscan::load_state(cmd.states.front());
-  for (std::size_t i = 1; i < cmd.states.size(); ++i) maskscan::merge(merged, maskscan::load_state(cmd.states[i]));
+  const auto load = [&](std::size_t i) {
+    auto stats = maskscan::load_state(cmd.states[i]);
+    if (!cmd.prefixes.empty()) maskscan::prefix_frames(stats, cmd.prefixes[i]);
+    return stats;
+  };
+  auto merged = load(0);
+  for (std::size_t i = 1; i < cmd.states.size(); ++i) {
+    auto next = load(i);
+    try {
+      maskscan::merge(merged, next);
+    } catch (const maskscan::duplicate_frame& d) {
+      // Which earlier state holds it: read them again (only on this error, one at a time).
+      std::size_t earlier = 0;
+      while (earlier + 1 < i && !holds_frame(load(earlier), d.path())) ++earlier;
+      std::error_code same_ec;
+      const bool same_file = std::filesystem::equivalent(cmd.states[earlier], cmd.states[i], same_ec);
+      throw std::runtime_error(fmt::format(
+          "{} and {} both hold frame '{}': merging them would count it twice{}", cmd.states[earlier], cmd.states[i],
+          maskscan::printable_name(d.path()),
+          same_file ? fmt::format(" ({} is given twice)", cmd.states[i])
+                    : std::string(". Shards of one scan hold different frames; if these are scans of different "
+                                  "folders whose frames share relative names, give each state a --prefix")));
+    } catch (const std::invalid_argument& e) {
+      throw std::runtime_error(fmt::format("cannot merge {} with {}: {}", cmd.states[i],
+                                           i == 1 ? cmd.states[0] : std::string("the states before it"), e.what()));
+    }
+  }
   maskscan::scan_result result;
+  result.options.labels.clear();  // not recorded in state files: the built-in map with these names, if any
+  if (!merged.classes_from_values)
+    for (const auto& name : maskscan::builtin_class_map_names())
+      if (maskscan::builtin_class_map(name).names == merged.class_names) {
+        result.options.labels = name;  // for the report's class colours, as a scan with --labels NAME has them
+        break;
+      }
   result.options.class_names = merged.class_names;
   result.options.ignore = merged.ignore;
   result.options.heatmaps = merged.has_heatmaps;
@@ -320,20 +416,17 @@ int run_merge(const merge_command& cmd) {
   result.options.remap = merged.remap;
   result.options.instance_divisor = merged.instance_divisor;
   result.options.components = merged.components;
-  result.options.labels.clear();  // not recorded in state files: the built-in map with these names, if any
-  for (const auto& name : maskscan::builtin_class_map_names())
-    if (maskscan::builtin_class_map(name).names == merged.class_names) {
-      result.options.labels = name;  // for the report's class colours, as a scan with --labels NAME has them
-      break;
-    }
   std::string states;
   for (const auto& s : cmd.states) states += (states.empty() ? "" : ", ") + s;
   result.input = "merged: " + states;
   result.frames_total = merged.frames.size() + merged.errors.size();
+  result.partial = merged.partial;
   result.stats = std::move(merged);
   if (!cmd.out.empty()) maskscan::write_outputs(result, cmd.out, cmd.balance);
   if (!cmd.save_state.empty()) maskscan::save_state(result.stats, cmd.save_state);
   maskscan::print_summary(result, std::cout);
+  std::cout.flush();
+  print_warnings(result.stats);
   if (cmd.report) fmt::print("report: {}\n", maskscan::write_report(result, cmd.out, cmd.balance, cmd.report_options).string());
   return exit_ok;
 }
@@ -375,7 +468,15 @@ int main(int argc, char** argv) {
 
   merge_command merge_cmd;
   auto* merge = app.add_subcommand("merge", "Merge state files written by `scan --save-state` and write the results");
-  merge->add_option("states", merge_cmd.states, "State files")->required()->check(CLI::ExistingFile);
+  merge->add_option("states", merge_cmd.states,
+                    "State files (scan --save-state); a frame in two of them is refused, as it would count twice")
+      ->required()
+      ->check(CLI::ExistingFile);
+  merge->add_option("--prefix", merge_cmd.prefixes,
+                    "Once per state file, in their order: a folder name put before the frame names of that state "
+                    "(e.g. --prefix cityA --prefix cityB), to keep apart scans of different folders whose frames share "
+                    "relative names")
+      ->take_all();
   auto* merge_out = merge->add_option("--out", merge_cmd.out, "Directory for summary.json, frames.csv and heatmaps");
   merge->add_option("--save-state", merge_cmd.save_state, "Also write the merged state to this file");
   merge->add_flag("--force", merge_cmd.force, "Overwrite results in an existing, non-empty --out directory and an "
@@ -413,6 +514,9 @@ int main(int argc, char** argv) {
     if (synth->parsed()) return run_synth(synth_cmd);
     if (merge->parsed()) return run_merge(merge_cmd);
     if (overlay->parsed()) return maskscan::cli::run_overlay(overlay_cmd);
+  } catch (const usage_error& e) {
+    fmt::print(stderr, "maskscan: {}\n", e.what());
+    return exit_usage;
   } catch (const std::exception& e) {
     fmt::print(stderr, "maskscan: {}\n", e.what());
     return exit_failure;

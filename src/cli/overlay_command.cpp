@@ -9,6 +9,7 @@
 
 #include <maskscan/class_map.hpp>
 
+#include "cli/usage_error.hpp"
 #include "visual/overlay.hpp"
 #include "visual/png_writer.hpp"
 
@@ -32,15 +33,21 @@ void add_overlay_flags(CLI::App& app, overlay_command& cmd) {
   app.add_flag("--force", cmd.force, "Overwrite an existing --out file");
   add_class_map_flags(app, cmd.classes);
   app.footer(
-      "Class colours: the class map's colours (WoodScape's by default), else the Pascal VOC colour map.\n"
+      "Class colours: the class map's colours (--labels), else the Pascal VOC colour map by class id.\n"
       "Exit status: 0 written; 1 an input that cannot be read or decoded, sizes that differ, or an --out that "
       "exists (without --force) or cannot be written; 2 wrong command line.");
 }
 
 int run_overlay(const overlay_command& cmd) {
   scan_options options;
-  apply_class_map_flags(cmd.classes, options);
-  options = resolve_defaults(std::move(options));
+  try {
+    apply_class_map_flags(cmd.classes, options);
+    options = resolve_defaults(std::move(options));
+  } catch (const std::exception& e) {
+    throw usage_error(e.what());
+  }
+  // No class map: every value is a class (drawn in the Pascal VOC colour map by its number).
+  if (classes_from_values(options)) options.class_names = numbered_class_names(65536);
   const fs::path out(cmd.out);
   std::error_code ec;
   if (fs::is_directory(out, ec)) throw std::runtime_error(fmt::format("--out {}: is a directory", cmd.out));

@@ -52,8 +52,9 @@ void write_weights_csv(const dataset_stats& stats, const balance_options& option
 void write_cooccurrence_csv(const dataset_stats& stats, const std::filesystem::path& file) {
   const auto matrix = cooccurrence(stats);
   detail::write_file_atomically(file, [&](std::ostream& out) {
+    // "with_" keeps the header unique whatever the classes are called (one may be named "class").
     out << "class";
-    for (const auto& name : stats.class_names) out << ',' << csv_field(name);
+    for (const auto& name : stats.class_names) out << ',' << csv_field("with_" + name);
     out << '\n';
     for (std::size_t a = 0; a < matrix.size(); ++a) {
       out << csv_field(stats.class_names[a]);

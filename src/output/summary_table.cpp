@@ -1,4 +1,5 @@
 #include <maskscan/output.hpp>
+#include <maskscan/text.hpp>
 
 #include <algorithm>
 #include <cctype>
@@ -86,7 +87,7 @@ void print_summary(const scan_result& result, std::ostream& out, bool unicode) {
 
   struct row {
     std::uint32_t id;
-    std::string_view name;
+    std::string name;
     std::uint64_t pixels, frames;
     std::string share, frames_percent, bar;
   };
@@ -94,13 +95,15 @@ void print_summary(const scan_result& result, std::ostream& out, bool unicode) {
   std::uint64_t largest = 0;
   for (const auto& c : totals.classes) largest = std::max(largest, c.pixels);
   for (const auto& c : totals.classes) {
+    // Classes from values: a value that does not occur is no class of the data.
+    if (result.stats.classes_from_values && c.pixels == 0 && !ignored.contains(c.id)) continue;
     if (std::ranges::binary_search(ignore, c.id)) {
       const auto it = ignored.find(c.id);
       const std::uint64_t pixels = it == ignored.end() ? 0 : it->second->pixels;
       const std::uint64_t frames = it == ignored.end() ? 0 : it->second->frames;
-      rows.push_back({c.id, c.name, pixels, frames, "ignored", percent(frames, totals.frames, 1), {}});
+      rows.push_back({c.id, printable_name(c.name), pixels, frames, "ignored", percent(frames, totals.frames, 1), {}});
     } else {
-      rows.push_back({c.id, c.name, c.pixels, c.frames_present, percent(c.pixels, totals.labelled_pixels, 3),
+      rows.push_back({c.id, printable_name(c.name), c.pixels, c.frames_present, percent(c.pixels, totals.labelled_pixels, 3),
                       percent(c.frames_present, totals.frames, 1),
                       detail::share_bar(c.pixels, largest, detail::summary_bar_cells, unicode)});
     }
@@ -137,18 +140,19 @@ void print_summary(const scan_result& result, std::ostream& out, bool unicode) {
     std::map<std::string, std::uint64_t> frames;
     for (const auto& row : result.stats.frames) ++frames[row.group];
     std::string list;
-    for (const auto& [group, n] : frames) list += fmt::format("{}{} {}", list.empty() ? "" : ", ", group, n);
+    for (const auto& [group, n] : frames)
+      list += fmt::format("{}{} {}", list.empty() ? "" : ", ", printable_name(group), n);
     fmt::print(out, "{} groups (frames): {}\n", frames.size(), list);
   }
   fmt::print(out, "{} frames scanned, {} skipped{} in {:.2f} s ({:.0f} frames/s, io={}, workers={})\n", totals.frames,
-             totals.skipped, !result.partial                ? ""
+             totals.skipped, !(result.partial || result.stats.partial) ? ""
              : result.stopped_at.empty() ? " (PARTIAL: interrupted)"
                                          : " (PARTIAL: stopped at the first bad file)", result.wall_seconds,
              result.wall_seconds > 0 ? static_cast<double>(totals.frames + totals.skipped) / result.wall_seconds : 0.0,
              result.options.serial ? "serial" : to_string(result.io_used), result.options.workers);
   constexpr std::size_t listed = 20;
   for (std::size_t i = 0; i < result.stats.errors.size() && i < listed; ++i)
-    fmt::print(out, "skipped {}: {}\n", result.stats.errors[i].path, result.stats.errors[i].message);
+    fmt::print(out, "skipped {}: {}\n", printable_name(result.stats.errors[i].path), result.stats.errors[i].message);
   if (result.stats.errors.size() > listed)
     fmt::print(out, "... and {} more skipped files, all listed in summary.json\n", result.stats.errors.size() - listed);
 }

@@ -12,6 +12,7 @@
 #include <fmt/ostream.h>
 
 #include <maskscan/grouping.hpp>
+#include <maskscan/text.hpp>
 
 #include "core/atomic_file.hpp"
 #include "output/csv.hpp"
@@ -50,7 +51,7 @@ void pretty_print(std::ostream& out, const json::value& v, int indent = 0) {
     out << "{\n";
     bool first = true;
     for (const auto& [key, value] : v.get_object()) {
-      out << (first ? "" : ",\n") << pad << json::serialize(json::string(key)) << ": ";
+      out << (first ? "" : ",\n") << pad << json::serialize(json::string(printable_name(key))) << ": ";
       pretty_print(out, value, indent + 2);
       first = false;
     }
@@ -58,8 +59,13 @@ void pretty_print(std::ostream& out, const json::value& v, int indent = 0) {
   } else if (v.is_array() && !v.get_array().empty()) {
     const auto& array = v.get_array();
     const bool scalars = std::ranges::none_of(array, [](const json::value& e) { return e.is_structured(); });
-    if (scalars) {  // short lists of numbers stay on one line
-      out << json::serialize(v);
+    if (scalars) {  // short lists of scalars stay on one line
+      out << '[';
+      for (std::size_t i = 0; i < array.size(); ++i) {
+        out << (i ? "," : "");
+        pretty_print(out, array[i], indent);
+      }
+      out << ']';
       return;
     }
     out << "[\n";
@@ -68,6 +74,8 @@ void pretty_print(std::ostream& out, const json::value& v, int indent = 0) {
       pretty_print(out, array[i], indent + 2);
     }
     out << '\n' << close_pad << ']';
+  } else if (v.is_string()) {
+    out << json::serialize(json::string(printable_name(v.get_string())));  // names from file names: maybe not UTF-8
   } else {
     out << json::serialize(v);
   }
@@ -142,7 +150,7 @@ void write_summary(const scan_result& result, const dataset_stats& stats, const 
       {"options", options_json(result.options)},
       {"io_backend", to_string(result.io_used)},
       {"timing", {{"wall_seconds", result.wall_seconds}, {"frames_per_second", fps}}},
-      {"partial", result.partial},
+      {"partial", result.partial || stats.partial},
       {"stopped_at", result.stopped_at.empty() ? json::value(nullptr) : json::value(result.stopped_at)},
       {"frames_total", result.frames_total},
       {"frames_scanned", totals.frames},
@@ -163,6 +171,8 @@ void write_summary(const scan_result& result, const dataset_stats& stats, const 
       {"components", stats.components ? json::value(detail::components_json(stats)) : json::value(nullptr)},
       {"heatmaps", std::move(heatmaps)},
       {"errors", std::move(errors)},
+      {"classes_from_values", stats.classes_from_values},
+      {"warnings", json::value_from(class_map_warnings(stats))},
   };
   if (group) {
     doc["group"] = *group;
@@ -209,11 +219,12 @@ void write_summary_json(const scan_result& result, const std::filesystem::path& 
 void write_frames_csv(const dataset_stats& stats, const std::filesystem::path& file, const balance_options& balance) {
   const auto repeat = repeat_factors(stats, balance);
   detail::write_file_atomically(file, [&](std::ostream& out) {
-    const bool grouped = !stats.grouping.empty(), colours = !stats.colours.empty(), components = stats.components != 0;
-    out << "path";
-    if (grouped) out << ",group";
-    out << ",width,height";
-    for (const auto& name : stats.class_names) out << ',' << csv_field(name);
+    const bool colours = !stats.colours.empty(), components = stats.components != 0;
+    // Every column name is unique by construction: class columns carry a prefix (a class may be
+    // named "path", as one of ADE20K's is), class names are unique, and the fixed columns stay where
+    // they are (group is always there, empty without grouping).
+    out << "path,group,width,height";
+    for (const auto& name : stats.class_names) out << ',' << csv_field("pixels_" + name);
     out << ",ignored,out_of_range";
     if (colours) out << ",unknown_colours";
     out << ",repeat_factor";
@@ -227,8 +238,7 @@ void write_frames_csv(const dataset_stats& stats, const std::filesystem::path& f
     };
     for (std::size_t i = 0; i < stats.frames.size(); ++i) {
       const auto& row = stats.frames[i];
-      out << csv_field(row.path);
-      if (grouped) out << ',' << csv_field(row.group);
+      out << csv_field(row.path) << ',' << csv_field(row.group);
       fmt::print(out, ",{},{}", row.width, row.height);
       for (auto p : row.class_pixels) fmt::print(out, ",{}", p);
       fmt::print(out, ",{},{}", sum(row.ignored), sum(row.out_of_range));

@@ -52,15 +52,18 @@ TEST_CASE("scan of the real CamVid folder reproduces expected_counts.json with e
   std::istringstream csv(test::read_file(out / "frames.csv"));
   std::string line;
   std::getline(csv, line);
-  CHECK(line == "path,width,height,class_0,class_1,class_2,class_3,class_4,class_5,class_6,class_7,class_8,"
-                "class_9,class_10,ignored,out_of_range,repeat_factor");
+  CHECK(line == "path,group,width,height,pixels_class_0,pixels_class_1,pixels_class_2,pixels_class_3,"
+                "pixels_class_4,pixels_class_5,pixels_class_6,pixels_class_7,pixels_class_8,pixels_class_9,"
+                "pixels_class_10,ignored,out_of_range,repeat_factor");
   std::size_t rows = 0;
   while (std::getline(csv, line)) {
     ++rows;
     std::istringstream fields(line);
-    std::string path, field;
+    std::string path, group, field;
     std::getline(fields, path, ',');
+    std::getline(fields, group, ',');
     CAPTURE(path);
+    CHECK(group.empty());
     const auto& e = expected.at("camvid_segnet/" + path);
     std::vector<std::uint64_t> values;
     std::vector<std::string> cells;

@@ -226,7 +226,7 @@ TEST_CASE("cli colour: RUGD with a class-map file written from its colormap coun
   REQUIRE(frames.size() == 27);
   const auto& header = frames[0];
   const auto unknown_col = column(header, "unknown_colours");
-  const auto first_class = column(header, classes[0].name);
+  const auto first_class = column(header, "pixels_" + classes[0].name);
   for (std::size_t i = 1; i < frames.size(); ++i) {
     const auto& row = frames[i];
     CAPTURE(row[0]);
@@ -359,12 +359,19 @@ TEST_CASE("cli colour: UMich RGBA masks with a class-map file report the transpa
   }
 }
 
-TEST_CASE("cli colour: RUGD without --labels skips every file as unsupported_color_type, naming --labels, exit 3",
+TEST_CASE("cli colour: RUGD without --labels scans nothing: one line says why and how to fix it, summary.json lists "
+          "every file, exit 1",
           "[cli][colour-scan]") {
   test::temp_dir tmp;
   const auto r = run_cli("scan " + quote(rgb_dir / "rugd_sample") + " --out " + quote(tmp / "out"));
   INFO(r.err);
-  CHECK(r.status == 3);
+  CHECK(r.status == 1);
+  CHECK(r.err.find("nothing was scanned: all 26 files are colour-coded masks (RGB/RGBA), which needs a colour table: "
+                   "give --labels FILE") != std::string::npos);
+  // Said once, not once per file, and no table of zeros.
+  CHECK(r.err.find("all 26 files") == r.err.rfind("all 26 files"));
+  CHECK(r.err.find("rugd_sample/creek_00001.png") == std::string::npos);
+  CHECK(r.out.find("frames scanned") == std::string::npos);
   const auto summary = read_json(tmp / "out/summary.json");
   CHECK(u64(summary.at("frames_scanned")) == 0);
   CHECK(u64(summary.at("frames_skipped")) == 26);

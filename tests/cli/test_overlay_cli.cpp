@@ -83,7 +83,7 @@ TEST_CASE("overlay --help explains every flag", "[overlay-cli]") {
 
 TEST_CASE("overlay writes an RGB PNG of the photo's size with the classes blended in", "[overlay-cli]") {
   fixture f;
-  const auto r = run_cli(f.args("--alpha 0.5"));
+  const auto r = run_cli(f.args("--labels woodscape --alpha 0.5"));
   INFO(r.err);
   REQUIRE(r.status == 0);
   CHECK(r.out.find(f.out.string()) != std::string::npos);
@@ -100,8 +100,15 @@ TEST_CASE("overlay writes an RGB PNG of the photo's size with the classes blende
 
 TEST_CASE("overlay reads the mask with the class flags of scan", "[overlay-cli]") {
   fixture f;
+  SECTION("no class map: every value is a class, drawn in the Pascal VOC colour of its number + 1") {
+    REQUIRE(run_cli(f.args("--alpha 1")).status == 0);
+    const auto img = decode_rgb(f.out);
+    CHECK(pixel(img, 0, 0) == std::array<std::uint8_t, 3>{128, 0, 0});  // value 0: VOC colour 1
+    CHECK(pixel(img, 0, 1) == std::array<std::uint8_t, 3>{0, 128, 0});  // value 1: VOC colour 2
+    CHECK(pixel(img, 5, 2) != std::array<std::uint8_t, 3>{100, 100, 100});  // value 255 is a class too
+  }
   SECTION("--ignore leaves a class's pixels alone") {
-    REQUIRE(run_cli(f.args("--ignore 1 --alpha 1")).status == 0);
+    REQUIRE(run_cli(f.args("--labels woodscape --ignore 1 --alpha 1")).status == 0);
     const auto img = decode_rgb(f.out);
     CHECK(pixel(img, 0, 1) == std::array<std::uint8_t, 3>{100, 100, 100});
     CHECK(pixel(img, 0, 2) == std::array<std::uint8_t, 3>{0, 0, 255});
@@ -119,9 +126,9 @@ TEST_CASE("overlay reads the mask with the class flags of scan", "[overlay-cli]"
     CHECK(pixel(img, 0, 1) == std::array<std::uint8_t, 3>{128, 0, 0});
     CHECK(pixel(img, 5, 1) == std::array<std::uint8_t, 3>{100, 100, 100});
   }
-  SECTION("an unknown --labels is a failure naming it") {
+  SECTION("an unknown --labels is a usage error naming it") {
     const auto r = run_cli(f.args("--labels nosuchmap"));
-    CHECK(r.status == 1);
+    CHECK(r.status == 2);
     CHECK(r.err.find("nosuchmap") != std::string::npos);
   }
 }
