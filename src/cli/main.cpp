@@ -28,6 +28,7 @@
 #include "cli/interrupt.hpp"
 #include "cli/overlay_command.hpp"
 #include "cli/progress.hpp"
+#include "cli/suggest.hpp"
 
 namespace {
 
@@ -405,6 +406,12 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    // An unknown flag or subcommand is named (with the nearest valid one) even when CLI11 threw about
+    // something it caused, e.g. "--image is required" after "--imgae x"; --help still wins.
+    if (const auto unknown = maskscan::cli::unknown_argument_message(app); unknown && e.get_exit_code() != 0) {
+      app.exit(CLI::ExtrasError("maskscan: " + *unknown, CLI::ExitCodes::ExtrasError));  // with the --help hint
+      return exit_usage;
+    }
     const int status = app.exit(e);  // prints the help, or the error with a hint
     return status == 0 ? exit_ok : exit_usage;
   }

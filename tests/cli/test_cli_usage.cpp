@@ -9,9 +9,14 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/suggest.hpp"
+#include "support/run_cli.hpp"
 
 namespace {
 using namespace maskscan;
+using test::quote;
+using test::run_cli;
+
+const std::string run_with_help = "Run with --help for more information.\n";
 }  // namespace
 
 TEST_CASE("edit distance counts insertions, deletions, substitutions and adjacent swaps", "[cli][usage]") {
@@ -96,4 +101,51 @@ TEST_CASE("the unknown argument is looked up in the flags of the subcommand bein
   CHECK(message({"first", "--", "in", "--lables"}) == "nothing");  // after "--", a positional
   CHECK(message({"first", "--labels"}) == "nothing");              // a missing value is another error
   CHECK(message({"first", "--labels", "x"}) == "parsed");
+}
+
+TEST_CASE("a misspelt flag or subcommand exits 2 with the nearest valid one", "[cli][usage]") {
+  using row = std::pair<std::string, std::string>;
+  const auto [args, message] = GENERATE(table<std::string, std::string>({
+      row{"scan d --lables woodscape", "unknown option --lables; did you mean --labels?"},
+      row{"scan d --lables=woodscape", "unknown option --lables; did you mean --labels?"},
+      row{"scan --lables woodscape d", "unknown option --lables; did you mean --labels?"},
+      row{"scan d --heatmap", "unknown option --heatmap; did you mean --heatmaps?"},
+      row{"scan d --efective-uint pixels", "unknown option --efective-uint; did you mean --effective-unit?"},
+      row{"scan d --no-progres", "unknown option --no-progres; did you mean --no-progress?"},
+      row{"scna d", "unknown subcommand scna; did you mean scan?"},
+      row{"mrege a b", "unknown subcommand mrege; did you mean merge?"},
+      row{"--hlep", "unknown option --hlep; did you mean --help?"},
+      row{"merge a.state --outt x", "unknown option --outt; did you mean --out?"},  // before the missing file
+      row{"merge a.state --colourmap=magma", "unknown option --colourmap; did you mean --colormap?"},
+      row{"synth d --frmes 3", "unknown option --frmes; did you mean --frames?"},
+      row{"synth d --treads 3", "unknown option --treads; did you mean --threads?"},
+      row{"overlay --imgae x", "unknown option --imgae; did you mean --image?"},  // before --image is required
+      row{"overlay --image a --mask b --out c --alhpa 0.5", "unknown option --alhpa; did you mean --alpha?"},
+      // Nothing close, or close only to another subcommand's flag: no suggestion.
+      row{"scan d --zzzzzz", "unknown option --zzzzzz"},
+      row{"scan d -x", "unknown option -x"},
+      row{"frobnicate d", "unknown subcommand frobnicate"},
+      row{"synth d --labels woodscape", "unknown option --labels"},
+      row{"merge a.state --heatmap", "unknown option --heatmap"},
+  }));
+  CAPTURE(args);
+  const auto r = run_cli(args);
+  CHECK(r.status == 2);
+  CHECK(r.out.empty());
+  CHECK(r.err == "maskscan: " + message + "\n" + run_with_help);
+}
+
+TEST_CASE("errors that are not about an unknown argument keep CLI11's message, and --help still wins",
+          "[cli][usage]") {
+  const auto missing = run_cli("scan");
+  CHECK(missing.status == 2);
+  CHECK(missing.err == "input is required\n" + run_with_help);
+  const auto positional = run_cli("scan -- d --lables");  // after "--", an extra positional, not a flag
+  CHECK(positional.status == 2);
+  CHECK(positional.err.find("unknown option") == std::string::npos);
+  CHECK(positional.err.find("--lables") != std::string::npos);
+  const auto help = run_cli("scan --help --lables");
+  CHECK(help.status == 0);
+  CHECK(help.out.find("--labels") != std::string::npos);
+  CHECK(help.err.empty());
 }
