@@ -24,6 +24,7 @@
 #include <maskscan/scan.hpp>
 #include <maskscan/synth.hpp>
 
+#include "cli/choices.hpp"
 #include "cli/class_map_flags.hpp"
 #include "cli/interrupt.hpp"
 #include "cli/overlay_command.hpp"
@@ -102,7 +103,7 @@ void add_balance_flags(CLI::App& app, maskscan::balance_options& b) {
                                                               {"pixels", maskscan::effective_unit::pixels}};
   app.add_option("--effective-unit", b.unit,
                  "What n counts in the effective-number weights: frames (in which the class is present) or pixels")
-      ->transform(CLI::CheckedTransformer(units, CLI::ignore_case))
+      ->transform(maskscan::cli::choices(units))
       ->default_str("frames");
   app.add_option("--repeat-threshold", b.repeat_threshold,
                  "LVIS repeat factors in frames.csv: r = max over the frame's classes of max(1, sqrt(t / f)), f = "
@@ -120,7 +121,7 @@ void add_report_flags(CLI::App& app, bool& report, maskscan::report_options& r, 
   const std::map<std::string, maskscan::heatmap_colormap> maps{{"viridis", maskscan::heatmap_colormap::viridis},
                                                                {"magma", maskscan::heatmap_colormap::magma}};
   app.add_option("--colormap", r.colormap, "Colour map of the heatmap images: viridis or magma (perceptually uniform)")
-      ->transform(CLI::CheckedTransformer(maps, CLI::ignore_case))
+      ->transform(maskscan::cli::choices(maps))
       ->default_str("viridis");
   if (!overlays) return;
   app.add_option("--rgb-dir", r.rgb_dir,
@@ -167,7 +168,7 @@ void add_scan_flags(CLI::App& app, scan_command& cmd) {
                                                              {"uring", maskscan::io_backend::uring},
                                                              {"threads", maskscan::io_backend::threads}};
   app.add_option("--io", o.io, "How files are read: uring (io_uring), threads (pread on a thread pool), auto (uring if available)")
-      ->transform(CLI::CheckedTransformer(backends, CLI::ignore_case))
+      ->transform(maskscan::cli::choices(backends))
       ->default_str("auto");
   const std::map<std::string, maskscan::decoder_kind> decoders{{"auto", maskscan::decoder_kind::automatic},
                                                                 {"spng", maskscan::decoder_kind::spng},
@@ -176,7 +177,7 @@ void add_scan_flags(CLI::App& app, scan_command& cmd) {
                  "PNG decoder: auto (the fast libdeflate path for plain 8-bit gray/palette PNGs, libspng for the "
                  "rest), spng (libspng, the reference, for everything), fast (the fast path only; other files "
                  "are skipped with an error)")
-      ->transform(CLI::CheckedTransformer(decoders, CLI::ignore_case))
+      ->transform(maskscan::cli::choices(decoders))
       ->default_str("auto");
   app.add_flag("--serial", o.serial, "Decode and count in one plain loop on one thread (the benchmark baseline)");
   maskscan::cli::add_class_map_flags(app, cmd.classes);
@@ -367,7 +368,7 @@ int main(int argc, char** argv) {
                                                              {"sub", maskscan::png_filter::sub}};
   synth->add_option("--filter", synth_cmd.options.filter,
                     "PNG row filters: adaptive (as libpng/PIL write) or sub (every row Sub, as OpenCV writes)")
-      ->transform(CLI::CheckedTransformer(filters, CLI::ignore_case))
+      ->transform(maskscan::cli::choices(filters))
       ->default_str("adaptive");
   synth->add_option("--threads", synth_cmd.options.threads, "Encoder threads (0 = one per core)")->capture_default_str();
   synth->add_option("--rgb", synth_cmd.options.rgb_dir,

@@ -1,11 +1,16 @@
-// Using the command line wrongly: suggestions for misspelt flags and subcommands.
+// Using the command line wrongly: suggestions for misspelt flags and subcommands, and help texts
+// and errors for enum flags that name their words, not CLI11's mapping to numbers.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <filesystem>
+#include <map>
+#include <sstream>
 #include <string>
 #include <tuple>
 #include <vector>
 
+#include <boost/json.hpp>
 #include <CLI/CLI.hpp>
 
 #include "cli/suggest.hpp"
@@ -17,6 +22,15 @@ using test::quote;
 using test::run_cli;
 
 const std::string run_with_help = "Run with --help for more information.\n";
+
+/// The line of `help` that describes `flag` (starts with it, after the indent).
+std::string help_line(const std::string& help, const std::string& flag) {
+  std::istringstream lines(help);
+  std::string line;
+  while (std::getline(lines, line))
+    if (line.starts_with("  " + flag + " ")) return line;
+  return {};
+}
 }  // namespace
 
 TEST_CASE("edit distance counts insertions, deletions, substitutions and adjacent swaps", "[cli][usage]") {
@@ -148,4 +162,82 @@ TEST_CASE("errors that are not about an unknown argument keep CLI11's message, a
   CHECK(help.status == 0);
   CHECK(help.out.find("--labels") != std::string::npos);
   CHECK(help.err.empty());
+}
+
+TEST_CASE("help of every subcommand lists each enum flag's words, not CLI11's mapping to numbers",
+          "[cli][usage]") {
+  const std::map<std::string, std::map<std::string, std::string>> enum_flags{
+      {"scan",
+       {{"--io", "{auto,threads,uring}"},
+        {"--decoder", "{auto,fast,spng}"},
+        {"--effective-unit", "{frames,pixels}"},
+        {"--colormap", "{magma,viridis}"}}},
+      {"merge", {{"--effective-unit", "{frames,pixels}"}, {"--colormap", "{magma,viridis}"}}},
+      {"synth", {{"--filter", "{adaptive,sub}"}}},
+      {"overlay", {}},
+      {"", {}},
+  };
+  for (const auto& [command, flags] : enum_flags) {
+    CAPTURE(command);
+    const auto r = run_cli(command + " --help");
+    REQUIRE(r.status == 0);
+    CHECK(r.out.find("->") == std::string::npos);
+    CHECK(r.out.find(" OR {") == std::string::npos);
+    for (const auto& [flag, words] : flags) {
+      CAPTURE(flag);
+      CHECK(help_line(r.out, flag).find("ENUM:" + words) != std::string::npos);
+    }
+  }
+}
+
+TEST_CASE("enum flags take their words in any case", "[cli][usage]") {
+  test::temp_dir dir;
+  const auto masks = dir / "masks", out = dir / "out";
+  REQUIRE(run_cli("synth " + quote(masks) + " --frames 2 --width 64 --height 32 --filter SUB").status == 0);
+  const auto r = run_cli("scan " + quote(masks) + " --no-progress --io THREADS --decoder Spng --effective-unit PIXELS "
+                         "--colormap MaGmA --heatmaps --report --out " + quote(out));
+  REQUIRE(r.status == 0);
+  const auto summary = boost::json::parse(test::read_file(out / "summary.json")).as_object();
+  CHECK(summary.at("options").at("io").as_string() == "threads");
+  CHECK(summary.at("options").at("decoder").as_string() == "spng");
+  CHECK(summary.at("weights").at("options").at("effective_unit").as_string() == "pixels");
+  CHECK(test::read_file(out / "report.html").find("(magma colour map") != std::string::npos);
+}
+
+TEST_CASE("synth --filter SUB writes what --filter sub writes, not the adaptive files", "[cli][usage]") {
+  test::temp_dir dir;
+  const auto files_of = [&](const std::string& filter) {
+    const auto target = dir / filter;
+    REQUIRE(run_cli("synth " + quote(target) + " --frames 2 --width 64 --height 32 --filter " + filter).status == 0);
+    std::map<std::string, std::string> files;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(target))
+      if (e.is_regular_file()) files[std::filesystem::relative(e.path(), target).string()] = test::read_file(e.path());
+    return files;
+  };
+  const auto upper = files_of("SUB"), lower = files_of("sub"), adaptive = files_of("adaptive");
+  CHECK(upper.size() == 2);
+  CHECK(upper == lower);
+  CHECK(upper != adaptive);
+}
+
+TEST_CASE("a wrong enum value exits 2 naming the words, and the nearest one when it is close", "[cli][usage]") {
+  using row = std::pair<std::string, std::string>;
+  const auto [args, message] = GENERATE(table<std::string, std::string>({
+      row{"scan d --io nonsense", "--io: nonsense is not one of {auto,threads,uring}"},
+      row{"scan d --io urnig", "--io: urnig is not one of {auto,threads,uring}; did you mean uring?"},
+      row{"scan d --io=Thread", "--io: Thread is not one of {auto,threads,uring}; did you mean threads?"},
+      row{"scan d --io 2", "--io: 2 is not one of {auto,threads,uring}"},  // the number behind a word is no word
+      row{"scan d --decoder libspng", "--decoder: libspng is not one of {auto,fast,spng}"},
+      row{"merge STATE --effective-unit pixel", "--effective-unit: pixel is not one of {frames,pixels}; did you mean pixels?"},
+      row{"merge STATE --colormap jet", "--colormap: jet is not one of {magma,viridis}"},
+      row{"synth d --filter paeth", "--filter: paeth is not one of {adaptive,sub}"},
+  }));
+  CAPTURE(args);
+  test::temp_dir dir;  // merge checks that its state files exist before it looks at the other values
+  test::write_file(dir / "state", "");
+  auto command = args;
+  if (const auto at = command.find("STATE"); at != std::string::npos) command.replace(at, 5, quote(dir / "state"));
+  const auto r = run_cli(command);
+  CHECK(r.status == 2);
+  CHECK(r.err == message + "\n" + run_with_help);
 }
