@@ -25,10 +25,12 @@
 #include <maskscan/synth.hpp>
 #include <maskscan/text.hpp>
 
+#include "cli/choices.hpp"
 #include "cli/class_map_flags.hpp"
 #include "cli/interrupt.hpp"
 #include "cli/overlay_command.hpp"
 #include "cli/progress.hpp"
+#include "cli/suggest.hpp"
 #include "cli/usage_error.hpp"
 
 namespace {
@@ -108,7 +110,7 @@ void add_balance_flags(CLI::App& app, maskscan::balance_options& b) {
                                                               {"pixels", maskscan::effective_unit::pixels}};
   app.add_option("--effective-unit", b.unit,
                  "What n counts in the effective-number weights: frames (in which the class is present) or pixels")
-      ->transform(CLI::CheckedTransformer(units, CLI::ignore_case))
+      ->transform(maskscan::cli::choices(units))
       ->default_str("frames");
   app.add_option("--repeat-threshold", b.repeat_threshold,
                  "LVIS repeat factors in frames.csv: r = max over the frame's classes of max(1, sqrt(t / f)), f = "
@@ -126,7 +128,7 @@ void add_report_flags(CLI::App& app, bool& report, maskscan::report_options& r, 
   const std::map<std::string, maskscan::heatmap_colormap> maps{{"viridis", maskscan::heatmap_colormap::viridis},
                                                                {"magma", maskscan::heatmap_colormap::magma}};
   app.add_option("--colormap", r.colormap, "Colour map of the heatmap images: viridis or magma (perceptually uniform)")
-      ->transform(CLI::CheckedTransformer(maps, CLI::ignore_case))
+      ->transform(maskscan::cli::choices(maps))
       ->default_str("viridis");
   if (!overlays) return;
   app.add_option("--rgb-dir", r.rgb_dir,
@@ -183,7 +185,7 @@ void add_scan_flags(CLI::App& app, scan_command& cmd) {
                                                              {"uring", maskscan::io_backend::uring},
                                                              {"threads", maskscan::io_backend::threads}};
   app.add_option("--io", o.io, "How files are read: uring (io_uring), threads (pread on a thread pool), auto (uring if available)")
-      ->transform(CLI::CheckedTransformer(backends, CLI::ignore_case))
+      ->transform(maskscan::cli::choices(backends))
       ->default_str("auto");
   const std::map<std::string, maskscan::decoder_kind> decoders{{"auto", maskscan::decoder_kind::automatic},
                                                                 {"spng", maskscan::decoder_kind::spng},
@@ -192,7 +194,7 @@ void add_scan_flags(CLI::App& app, scan_command& cmd) {
                  "PNG decoder: auto (the fast libdeflate path for plain 8-bit gray/palette PNGs, libspng for the "
                  "rest), spng (libspng, the reference, for everything), fast (the fast path only; other files "
                  "are skipped with an error)")
-      ->transform(CLI::CheckedTransformer(decoders, CLI::ignore_case))
+      ->transform(maskscan::cli::choices(decoders))
       ->default_str("auto");
   app.add_flag("--serial", o.serial, "Decode and count in one plain loop on one thread (the benchmark baseline)");
   maskscan::cli::add_class_map_flags(app, cmd.classes);
@@ -459,7 +461,7 @@ int main(int argc, char** argv) {
                                                              {"sub", maskscan::png_filter::sub}};
   synth->add_option("--filter", synth_cmd.options.filter,
                     "PNG row filters: adaptive (as libpng/PIL write) or sub (every row Sub, as OpenCV writes)")
-      ->transform(CLI::CheckedTransformer(filters, CLI::ignore_case))
+      ->transform(maskscan::cli::choices(filters))
       ->default_str("adaptive");
   synth->add_option("--threads", synth_cmd.options.threads, "Encoder threads (0 = one per core)")->capture_default_str();
   synth->add_option("--rgb", synth_cmd.options.rgb_dir,
@@ -506,6 +508,12 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    // An unknown flag or subcommand is named (with the nearest valid one) even when CLI11 threw about
+    // something it caused, e.g. "--image is required" after "--imgae x"; --help still wins.
+    if (const auto unknown = maskscan::cli::unknown_argument_message(app); unknown && e.get_exit_code() != 0) {
+      app.exit(CLI::ExtrasError("maskscan: " + *unknown, CLI::ExitCodes::ExtrasError));  // with the --help hint
+      return exit_usage;
+    }
     const int status = app.exit(e);  // prints the help, or the error with a hint
     return status == 0 ? exit_ok : exit_usage;
   }
