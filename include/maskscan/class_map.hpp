@@ -87,9 +87,13 @@ std::vector<std::string> woodscape_class_names();
 /// Names class_0 .. class_{n-1}.
 std::vector<std::string> numbered_class_names(std::uint32_t n);
 
-/// Reads class names from a file: a JSON array of strings, or one name per line (blank lines
-/// and lines starting with '#' are skipped). Line/element k names class id k.
-/// Throws std::runtime_error naming the file and the cause when it cannot be read or parsed.
+/// Reads class names from a file (`--class-names`): a JSON array of strings (element k names class
+/// id k), or else one name per line (line 1 names class id 0, line 2 id 1, ...). Every line is a name:
+/// spaces, tabs and a CR around it are trimmed, one newline at the end of the file does not start
+/// another line, and a leading UTF-8 byte order mark is dropped. A blank line, a line starting with
+/// '#', an empty name or a name given twice would shift or confuse the ids, so each is refused.
+/// Throws std::runtime_error naming the file, the line (or element) and the cause, e.g.
+/// `names.txt: line 7: "car" is also the name on line 3 (names must be unique)`.
 std::vector<std::string> load_class_names(const std::filesystem::path& file);
 
 }  // namespace maskscan

@@ -45,45 +45,86 @@ std::vector<std::string> numbered_class_names(std::uint32_t n) {
 }
 
 namespace {
-std::string trim(const std::string& s) {
-  const auto b = s.find_first_not_of(" \t\r\n");
-  if (b == std::string::npos) return {};
-  return s.substr(b, s.find_last_not_of(" \t\r\n") - b + 1);
+
+constexpr std::string_view blanks = " \t\r\n";
+
+std::string_view trim(std::string_view s) {
+  const auto b = s.find_first_not_of(blanks);
+  if (b == std::string_view::npos) return {};
+  return s.substr(b, s.find_last_not_of(blanks) - b + 1);
 }
+
+// The whole file, without a UTF-8 byte order mark (Windows editors write one; it would otherwise
+// become part of the first name).
+std::string read_text(const std::filesystem::path& file, std::string_view what) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw std::runtime_error(fmt::format("{}: cannot open the {} file", file.string(), what));
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  if (in.bad()) throw std::runtime_error(fmt::format("{}: cannot read the {} file", file.string(), what));
+  auto text = std::move(buffer).str();
+  if (text.starts_with("\xEF\xBB\xBF")) text.erase(0, 3);
+  return text;
+}
+
+// The lines of a text, each without its '\n' and a CR before it. A final newline ends the last line
+// instead of starting an empty one, so "a\nb\n" and "a\nb" are both two lines; "" is none.
+std::vector<std::string_view> text_lines(std::string_view text) {
+  std::vector<std::string_view> lines;
+  while (!text.empty()) {
+    const auto end = text.find('\n');
+    auto line = text.substr(0, end);
+    if (line.ends_with('\r')) line.remove_suffix(1);
+    lines.push_back(line);
+    text = end == std::string_view::npos ? std::string_view{} : text.substr(end + 1);
+  }
+  return lines;
+}
+
 }  // namespace
 
 std::vector<std::string> load_class_names(const std::filesystem::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw std::runtime_error(fmt::format("{}: cannot open the class-names file", file.string()));
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  const std::string text = buffer.str();
+  const auto text = read_text(file, "class-names");
+  const auto fail = [&](std::string_view problem) {
+    throw std::runtime_error(fmt::format("{}: {}", file.string(), problem));
+  };
 
   std::vector<std::string> names;
+  std::map<std::string, std::size_t, std::less<>> index_of_name;
   if (trim(text).starts_with('[')) {
     boost::system::error_code ec;
     const auto value = boost::json::parse(text, ec);
     if (ec || !value.is_array())
-      throw std::runtime_error(fmt::format("{}: not a JSON array of class names ({})", file.string(),
-                                           ec ? ec.message() : "not an array"));
+      fail(fmt::format("not a JSON array of class names ({})", ec ? ec.message() : "not an array"));
     for (const auto& element : value.as_array()) {
-      if (!element.is_string())
-        throw std::runtime_error(
-            fmt::format("{}: element {} of the JSON array is not a string", file.string(), names.size()));
-      names.emplace_back(element.as_string());
+      const auto k = names.size();
+      if (!element.is_string()) fail(fmt::format("element {} of the JSON array is not a string", k));
+      const std::string_view name = element.get_string();
+      if (trim(name).empty()) fail(fmt::format("element {} (class id {}) is an empty name", k, k));
+      if (const auto [it, added] = index_of_name.emplace(name, k); !added)
+        fail(fmt::format("element {}: \"{}\" is also the name of element {} (names must be unique)", k, name,
+                         it->second));
+      names.emplace_back(name);
     }
   } else {
-    std::istringstream lines(text);
-    for (std::string line; std::getline(lines, line);) {
-      line = trim(line);
-      if (line.empty() || line.starts_with('#')) continue;
-      names.push_back(line);
+    // Line k names class id k - 1: a line skipped would silently give every later class the wrong id.
+    constexpr std::string_view why = "line 1 names class id 0, line 2 id 1, and so on, so blank lines and comments "
+                                     "are not allowed";
+    for (const auto raw : text_lines(text)) {
+      const auto number = names.size() + 1;
+      const auto name = trim(raw);
+      if (name.empty()) fail(fmt::format("line {} (class id {}) is empty: {}", number, number - 1, why));
+      if (name.starts_with('#'))
+        fail(fmt::format("line {} (class id {}) starts with '#': {}", number, number - 1, why));
+      if (const auto [it, added] = index_of_name.emplace(name, number); !added)
+        fail(fmt::format("line {}: \"{}\" is also the name on line {} (names must be unique)", number, name,
+                         it->second));
+      names.emplace_back(name);
     }
   }
-  if (names.empty()) throw std::runtime_error(fmt::format("{}: no class names in the file", file.string()));
+  if (names.empty()) fail("no class names in the file");
   return names;
 }
-
 
 // ---------------------------------------------------------------------------------------------
 // Built-in maps. The tables are copied from the datasets' own definitions (docs/class-maps.md
@@ -532,20 +573,11 @@ class class_map_file {
   std::string file_;
 };
 
-std::string read_whole_file(const std::filesystem::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw std::runtime_error(fmt::format("{}: cannot open the class-map file", file.string()));
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  if (in.bad()) throw std::runtime_error(fmt::format("{}: cannot read the class-map file", file.string()));
-  return buffer.str();
-}
-
 }  // namespace
 
 class_map load_class_map(const std::filesystem::path& file) {
   const class_map_file f(file);
-  const auto root = f.parse(read_whole_file(file));
+  const auto root = f.parse(read_text(file, "class-map"));
   f.check_keys(root, "", {"name", "classes", "ignore", "colours", "remap"});
 
   class_map map;

@@ -23,26 +23,115 @@ TEST_CASE("the default class list is WoodScape's ten classes in id order", "[cor
   CHECK(numbered_class_names(3) == std::vector<std::string>{"class_0", "class_1", "class_2"});
 }
 
-TEST_CASE("class names load from a JSON array or from one name per line", "[core]") {
+TEST_CASE("class names load from a JSON array or from one name per line", "[core][class-names]") {
   test::temp_dir dir;
   SECTION("JSON array") {
     test::write_file(dir / "names.json", " [\"sky\", \"building\",\n \"pole\"] ");
     CHECK(load_class_names(dir / "names.json") == std::vector<std::string>{"sky", "building", "pole"});
   }
-  SECTION("lines: blank lines and # comments are skipped, spaces trimmed, CRLF accepted") {
-    test::write_file(dir / "names.txt", "# CamVid\r\nSky\r\n\r\n  Building \nPole");
+  SECTION("lines: spaces and tabs trimmed, CRLF accepted, one final newline is not an extra line") {
+    test::write_file(dir / "names.txt", "Sky\r\n  Building \n\tPole\r\n");
     CHECK(load_class_names(dir / "names.txt") == std::vector<std::string>{"Sky", "Building", "Pole"});
+    test::write_file(dir / "names.txt", "Sky\nBuilding\nPole");
+    CHECK(load_class_names(dir / "names.txt") == std::vector<std::string>{"Sky", "Building", "Pole"});
+  }
+  SECTION("a UTF-8 byte order mark is not part of the first name") {
+    test::write_file(dir / "names.txt", "\xEF\xBB\xBFSky\nBuilding\n");
+    CHECK(load_class_names(dir / "names.txt") == std::vector<std::string>{"Sky", "Building"});
   }
 }
 
-TEST_CASE("a bad class-names file is refused with a message naming the file", "[core]") {
+namespace {
+
+// The SegNet CamVid rows "| id | name | colour |" of the gray8_ids README, in file order.
+std::vector<std::pair<std::uint32_t, std::string>> camvid_readme_rows() {
+  const std::regex row(R"(^\| (\d+) \| (\w+)[^|]* \| (\d+,\d+,\d+) \|$)");
+  std::istringstream readme(test::read_file(test::data_root() / "real/gray8_ids/README.md"));
+  std::vector<std::pair<std::uint32_t, std::string>> rows;
+  for (std::string line; std::getline(readme, line);)
+    if (std::smatch m; std::regex_match(line, m, row)) rows.emplace_back(static_cast<std::uint32_t>(std::stoul(m[1])), m[2]);
+  return rows;
+}
+
+}  // namespace
+
+TEST_CASE("line k of a class-names file names class id k - 1 for CamVid's README table", "[core][class-names]") {
+  // The file is written from the README's names, one per line in id order; every name must land on the
+  // README's id for it, also when the file was written on Windows.
+  const auto rows = camvid_readme_rows();
+  REQUIRE(rows.size() == 12);
+  std::string unix_text, windows_text;
+  for (std::size_t k = 0; k < 11; ++k) {
+    REQUIRE(rows[k].first == k);
+    unix_text += rows[k].second + "\n";
+    windows_text += rows[k].second + "\r\n";
+  }
   test::temp_dir dir;
-  const auto file = dir / "bad.json";
-  const std::string content = GENERATE(as<std::string>{}, "", "# only a comment\n", "[\"a\", 3]", "[\"a\"", "[]");
-  CAPTURE(content);
-  test::write_file(file, content);
-  CHECK_THROWS_WITH(load_class_names(file), Catch::Contains(file.string()));
-  CHECK_THROWS_WITH(load_class_names(dir / "missing.txt"), Catch::Contains("missing.txt"));
+  for (const auto& text : {unix_text, windows_text}) {
+    test::write_file(dir / "camvid.txt", text);
+    const auto names = load_class_names(dir / "camvid.txt");
+    REQUIRE(names.size() == 11);
+    for (std::size_t k = 0; k < 11; ++k) {
+      CAPTURE(k);
+      CHECK(names[k] == rows[k].second);
+    }
+  }
+  SECTION("a blank line or a comment would shift every later name: refused, naming the line") {
+    const std::string inserted = GENERATE(as<std::string>{}, "", "   ", "\t", "# CamVid, SegNet order", "#");
+    CAPTURE(inserted);
+    // Line 5 would name Pavement (id 4); with the line inserted, Pavement would become id 5.
+    std::string text;
+    for (std::size_t k = 0; k < 11; ++k) text += (k == 4 ? inserted + "\n" : "") + rows[k].second + "\n";
+    test::write_file(dir / "camvid.txt", text);
+    const auto file = (dir / "camvid.txt").string();
+    const std::string cause = inserted.starts_with('#') ? "line 5 (class id 4) starts with '#'"
+                                                        : "line 5 (class id 4) is empty";
+    CHECK_THROWS_AS(load_class_names(dir / "camvid.txt"), std::runtime_error);
+    CHECK_THROWS_WITH(load_class_names(dir / "camvid.txt"),
+                      Catch::StartsWith(file + ": " + cause) &&
+                          Catch::Contains("blank lines and comments are not allowed"));
+  }
+}
+
+TEST_CASE("a class-names file with an empty or repeated name is refused, naming the file, the line and the cause",
+          "[core][class-names]") {
+  struct bad_names {
+    const char* what;
+    const char* file_name;
+    std::string content;
+    std::string message;  // after "<file>: "
+  };
+  const auto c = GENERATE(values<bad_names>({
+      {"blank line", "names.txt", "road\ncar\n\nperson\n", "line 3 (class id 2) is empty: "},
+      {"two final newlines", "names.txt", "road\ncar\n\n", "line 3 (class id 2) is empty: "},
+      {"only a newline", "names.txt", "\n", "line 1 (class id 0) is empty: "},
+      {"whitespace line", "names.txt", "road\n \t \r\ncar", "line 2 (class id 1) is empty: "},
+      {"comment first", "names.txt", "# ids\nroad\n", "line 1 (class id 0) starts with '#': "},
+      {"repeated name", "names.txt", "road\ncar\nperson\nrider\nbus\nsky\ncar\n",
+       "line 7: \"car\" is also the name on line 2 (names must be unique)"},
+      {"repeated name after trimming", "names.txt", "car\r\n car \r\n",
+       "line 2: \"car\" is also the name on line 1 (names must be unique)"},
+      {"empty file", "names.txt", "", "no class names in the file"},
+      {"JSON: empty name", "names.json", R"(["road", "", "car"])", "element 1 (class id 1) is an empty name"},
+      {"JSON: blank name", "names.json", R"(["road", "car", "  "])", "element 2 (class id 2) is an empty name"},
+      {"JSON: repeated name", "names.json", R"(["road", "car", "sky", "car"])",
+       "element 3: \"car\" is also the name of element 1 (names must be unique)"},
+      {"JSON: not a string", "names.json", R"(["a", 3])", "element 1 of the JSON array is not a string"},
+      {"JSON: empty array", "names.json", "[]", "no class names in the file"},
+      {"JSON: unterminated", "names.json", R"(["a")", "not a JSON array of class names"},
+  }));
+  CAPTURE(c.what, c.content);
+  test::temp_dir dir;
+  const auto file = dir / c.file_name;
+  test::write_file(file, c.content);
+  CHECK_THROWS_AS(load_class_names(file), std::runtime_error);
+  CHECK_THROWS_WITH(load_class_names(file), Catch::StartsWith(file.string() + ": " + c.message));
+}
+
+TEST_CASE("a missing class-names file is refused with a message naming it", "[core][class-names]") {
+  test::temp_dir dir;
+  CHECK_THROWS_WITH(load_class_names(dir / "missing.txt"),
+                    Catch::StartsWith((dir / "missing.txt").string() + ": cannot open"));
 }
 
 TEST_CASE("resolve_defaults fills workers from the hardware and sorts the ignore list", "[core]") {
