@@ -2,8 +2,8 @@
 // Class maps: what the values of a mask mean. A class map names the class ids 0..n-1, lists the
 // values that are deliberately unlabelled (ignore), gives the colour of each class (display, and the
 // lookup table for colour-coded masks), and may remap raw values to class ids before counting.
-// Built-in maps come from the datasets' own definitions; any other is a JSON file
-// (docs/class-maps.md).
+// Built-in maps come from the datasets' own definitions; any other is a JSON file or a dataset's
+// colour table (docs/class-maps.md).
 #include <compare>
 #include <cstdint>
 #include <filesystem>
@@ -77,8 +77,12 @@ std::vector<std::string> builtin_remap_names();
 /// Throws std::invalid_argument naming the known remaps for any other name.
 class_map builtin_remap(std::string_view name);
 
-/// Reads a class-map JSON file (format: docs/class-maps.md). Throws std::runtime_error naming the
-/// file and the cause (the key and the entry) for anything malformed or contradictory.
+/// Reads a class-map file (formats: docs/class-maps.md), told apart by content: a JSON class map
+/// (its first character, after blanks and comments, is '{'), or a colour table as datasets ship it,
+/// one class per line: "id name R G B" (RUGD_annotation-colormap.txt) or "R G B name" (CamVid's
+/// label_colors.txt; line 1 is id 0). A colour table gives names and colours only (no ignore values,
+/// no remap). Throws std::runtime_error naming the file and the cause (the key and the entry, or the
+/// line) for anything malformed or contradictory, and for a file in none of these forms.
 class_map load_class_map(const std::filesystem::path& file);
 
 /// WoodScape's 10 semantic classes, ids 0..9 (the default class list).

@@ -573,11 +573,9 @@ class class_map_file {
   std::string file_;
 };
 
-}  // namespace
-
-class_map load_class_map(const std::filesystem::path& file) {
+class_map load_json_class_map(const std::filesystem::path& file, const std::string& text) {
   const class_map_file f(file);
-  const auto root = f.parse(read_text(file, "class-map"));
+  const auto root = f.parse(text);
   f.check_keys(root, "", {"name", "classes", "ignore", "colours", "remap"});
 
   class_map map;
@@ -636,11 +634,11 @@ class_map load_class_map(const std::filesystem::path& file) {
     const auto* name = entry.if_contains("name");
     if (!name) f.fail(where + ".name", "missing");
     if (!name->is_string() || name->get_string().empty()) f.fail(where + ".name", "must be a non-empty string");
-    const std::string text(name->get_string());
-    if (const auto [it, added] = entry_of_name.emplace(text, i); !added)
+    const std::string class_name(name->get_string());
+    if (const auto [it, added] = entry_of_name.emplace(class_name, i); !added)
       f.fail(where + ".name",
-             fmt::format("\"{}\" is also the name of classes[{}] (names must be unique)", text, it->second));
-    map.names[ids[i]] = text;
+             fmt::format("\"{}\" is also the name of classes[{}] (names must be unique)", class_name, it->second));
+    map.names[ids[i]] = class_name;
     if (const auto c = f.entry_colour(entry, where)) add_colour(c->first, ids[i], c->second);
   }
 
@@ -690,6 +688,146 @@ class_map load_class_map(const std::filesystem::path& file) {
     if (twice != map.remap.end()) f.fail("remap", fmt::format("raw value {} is given twice", twice->from));
   }
   return map;
+}
+
+// Colour tables as datasets ship them: "id name R G B" (RUGD_annotation-colormap.txt) or "R G B name"
+// (CamVid's label_colors.txt, ids in line order). Strict like the JSON form: every line is a class.
+
+// Digits, signs and points: what a number someone meant looks like (range and form are checked later).
+bool looks_numeric(std::string_view s) {
+  return std::ranges::any_of(s, [](char c) { return c >= '0' && c <= '9'; }) &&
+         std::ranges::all_of(s, [](char c) { return (c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.'; });
+}
+
+std::optional<std::uint32_t> decimal(std::string_view s, std::uint32_t max) {
+  if (s.empty() || s.size() > 5 || !std::ranges::all_of(s, [](char c) { return c >= '0' && c <= '9'; }))
+    return std::nullopt;
+  std::uint32_t n = 0;
+  for (const char c : s) n = n * 10 + static_cast<std::uint32_t>(c - '0');
+  if (n > max) return std::nullopt;
+  return n;
+}
+
+std::vector<std::string_view> fields_of(std::string_view line) {
+  std::vector<std::string_view> fields;
+  for (std::size_t at = line.find_first_not_of(" \t"); at != std::string_view::npos;) {
+    const auto end = line.find_first_of(" \t", at);
+    fields.push_back(line.substr(at, end - at));
+    at = line.find_first_not_of(" \t", end);
+  }
+  return fields;
+}
+
+enum class table_form { id_name_rgb, rgb_name };
+
+std::optional<table_form> form_of(const std::vector<std::string_view>& f) {
+  if (f.size() == 5 && looks_numeric(f[0]) && !looks_numeric(f[1]) && looks_numeric(f[2]) && looks_numeric(f[3]) &&
+      looks_numeric(f[4]))
+    return table_form::id_name_rgb;
+  if (f.size() == 4 && looks_numeric(f[0]) && looks_numeric(f[1]) && looks_numeric(f[2]) && !looks_numeric(f[3]))
+    return table_form::rgb_name;
+  return std::nullopt;
+}
+
+class_map load_colour_table(const std::filesystem::path& file, std::string_view text) {
+  const auto lines = text_lines(text);
+  const auto form = lines.empty() ? std::nullopt : form_of(fields_of(trim(lines[0])));
+  if (!form)
+    throw std::runtime_error(fmt::format(
+        "{}: not a class map: expected a JSON class map (docs/class-maps.md) or a colour table with one \"id name R "
+        "G B\" line per class (as RUGD ships it) or one \"R G B name\" line per class (as CamVid ships it); {}",
+        file.string(), lines.empty() ? "the file is empty" : "line 1 is neither"));
+  const bool with_ids = *form == table_form::id_name_rgb;
+  const std::string_view shape = with_ids ? "\"id name R G B\"" : "\"R G B name\"";
+  const std::size_t field_count = with_ids ? 5 : 4;
+  const auto fail = [&](std::size_t line, std::string_view problem) {
+    throw std::runtime_error(fmt::format("{}: line {}{}", file.string(), line, problem));
+  };
+  const auto n = lines.size();
+  if (n > max_table_value + 1)
+    throw std::runtime_error(fmt::format("{}: {} lines; a colour table has at most {} classes", file.string(), n,
+                                         max_table_value + 1));
+
+  class_map map;
+  map.name = file.string();
+  map.names.resize(n);
+  std::vector<std::size_t> line_of_id(n, 0);  // 0: not given yet
+  std::map<std::string_view, std::size_t, std::less<>> line_of_name;
+  std::map<std::uint32_t, std::size_t> line_of_colour;
+  std::optional<std::pair<std::size_t, std::uint32_t>> outside;  // the first line whose id is >= n
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto number = i + 1;
+    const auto line = trim(lines[i]);
+    if (line.empty()) fail(number, fmt::format(" is empty (one {} line per class)", shape));
+    if (line.starts_with('#'))
+      fail(number, fmt::format(" starts with '#': a colour table has no comments (one {} line per class)", shape));
+    const auto f = fields_of(line);
+    if (f.size() != field_count)
+      fail(number, fmt::format(": expected {} fields {} separated by spaces or tabs (found {})", field_count, shape,
+                               f.size()));
+    const auto id = with_ids ? decimal(f[0], max_table_value) : static_cast<std::uint32_t>(i);
+    if (!id) fail(number, fmt::format(": the id must be an integer 0..{} (found \"{}\")", max_table_value, f[0]));
+    const auto name = with_ids ? f[1] : f[3];
+    if (looks_numeric(name)) fail(number, fmt::format(": the name must not be a number (found \"{}\")", name));
+    std::array<std::uint8_t, 3> rgb{};
+    for (std::size_t k = 0; k < 3; ++k) {
+      const auto channel = f[with_ids ? 2 + k : k];
+      const auto v = decimal(channel, 255);
+      if (!v) fail(number, fmt::format(": {} must be an integer 0..255 (found \"{}\")", "RGB"[k], channel));
+      rgb[k] = static_cast<std::uint8_t>(*v);
+    }
+    const rgba colour{rgb[0], rgb[1], rgb[2]};
+
+    if (*id < n) {
+      if (line_of_id[*id])
+        fail(number, fmt::format(": id {} is also the id on line {} (each id once)", *id, line_of_id[*id]));
+      line_of_id[*id] = number;
+      map.names[*id] = name;
+    } else if (!outside) {
+      outside.emplace(number, *id);
+    }
+    if (const auto [it, added] = line_of_name.emplace(name, number); !added)
+      fail(number, fmt::format(": \"{}\" is also the name on line {} (names must be unique)", name, it->second));
+    if (const auto [it, added] = line_of_colour.emplace(colour.packed(), number); !added)
+      fail(number,
+           fmt::format(": colour {} is also the colour on line {} (each colour once)", to_string(colour), it->second));
+    map.colours.push_back({colour, *id});
+  }
+  if (outside) {
+    const auto missing = std::ranges::find(line_of_id, std::size_t{0}) - line_of_id.begin();
+    fail(outside->first, fmt::format(": id {} is outside 0..{}: the ids of {} classes must be exactly 0..{} (id {} is "
+                                     "missing)",
+                                     outside->second, n - 1, n, n - 1, missing));
+  }
+  std::ranges::sort(map.colours);
+  return map;
+}
+
+// The first character that is not blank and not inside a JSON comment; 0 if there is none.
+char first_significant(std::string_view text) {
+  for (std::size_t at = 0; at < text.size();) {
+    if (blanks.find(text[at]) != std::string_view::npos) {
+      ++at;
+    } else if (text.substr(at).starts_with("//")) {
+      at = text.find('\n', at);
+    } else if (text.substr(at).starts_with("/*")) {
+      const auto end = text.find("*/", at + 2);
+      at = end == std::string_view::npos ? end : end + 2;
+    } else {
+      return text[at];
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
+class_map load_class_map(const std::filesystem::path& file) {
+  const auto text = read_text(file, "class-map");
+  // A JSON value starts with '{' (or '[', which the JSON reader refuses as not an object); a colour
+  // table starts with a number.
+  if (const char c = first_significant(text); c == '{' || c == '[') return load_json_class_map(file, text);
+  return load_colour_table(file, text);
 }
 
 }  // namespace maskscan
