@@ -135,14 +135,20 @@ namespace {
 // Sorts and deduplicates ignore; sorts the colour table and keeps, for a colour given to several
 // values, the lowest value (several Cityscapes labelIds share black, pole and polegroup share grey).
 class_map make_map(std::string_view name, std::vector<std::string> names, std::vector<std::uint32_t> ignore,
-                   std::vector<colour_entry> colours) {
+                   std::vector<colour_entry> colours, std::map<std::uint32_t, std::string> ignore_names = {}) {
   std::ranges::sort(ignore);
   ignore.erase(std::unique(ignore.begin(), ignore.end()), ignore.end());
   std::ranges::sort(colours);
   colours.erase(std::unique(colours.begin(), colours.end(),
                             [](const colour_entry& a, const colour_entry& b) { return a.colour == b.colour; }),
                 colours.end());
-  return {std::string(name), std::move(names), std::move(ignore), std::move(colours), {}};
+  class_map map;
+  map.name = name;
+  map.names = std::move(names);
+  map.ignore = std::move(ignore);
+  map.ignore_names = std::move(ignore_names);
+  map.colours = std::move(colours);
+  return map;
 }
 
 // WoodScape gtLabels ids; colours are those of the rgbLabels PNGs: scripts/configs/
@@ -222,8 +228,11 @@ class_map cityscapes_map() {
   return make_map("cityscapes", std::move(names), std::move(ignore), std::move(colours));
 }
 
-// The 19 trainIds: each is the trainId of exactly one labelId, whose name and colour it takes.
+// The 19 trainIds: each is the trainId of exactly one labelId, whose name and colour it takes. 255
+// is named as labels.py's trainId2label[255] names it: that dict is built over reversed(labels), so
+// the first label with trainId 255 (labelId 0, "unlabeled") names it.
 class_map cityscapes_train_map() {
+  const auto first_ignored = std::ranges::find(cityscapes_labels, cityscapes_train_ignore, &cityscapes_label::train_id);
   std::vector<std::string> names;
   std::vector<colour_entry> colours{{{0, 0, 0}, cityscapes_train_ignore}};
   for (const auto& label : cityscapes_labels) {
@@ -232,7 +241,8 @@ class_map cityscapes_train_map() {
     names.emplace_back(label.name);
     colours.push_back({label.colour, label.train_id});
   }
-  return make_map("cityscapes-train", std::move(names), {cityscapes_train_ignore}, std::move(colours));
+  return make_map("cityscapes-train", std::move(names), {cityscapes_train_ignore}, std::move(colours),
+                  {{cityscapes_train_ignore, first_ignored->name}});
 }
 
 class_map cityscapes_train_remap() {
@@ -267,7 +277,7 @@ class_map camvid11_map() {
     names.emplace_back(classes[id].name);
     colours.push_back({classes[id].colour, id});
   }
-  return make_map("camvid11", std::move(names), {unlabelled}, std::move(colours));
+  return make_map("camvid11", std::move(names), {unlabelled}, std::move(colours), {{unlabelled, "Unlabelled"}});
 }
 
 // The VOC devkit's colormap (VOCdevkit/VOCcode/VOClabelcolormap.m): the bits of the index are
@@ -292,7 +302,8 @@ class_map pascal_voc_map() {
   std::vector<colour_entry> colours;
   for (std::uint32_t id = 0; id < names.size(); ++id) colours.push_back({voc_colour(id), id});
   colours.push_back({voc_colour(void_index), void_index});
-  return make_map("pascal-voc", std::move(names), {void_index}, std::move(colours));
+  // "void": the devkit's name for the object borders and difficult regions it leaves out of evaluation.
+  return make_map("pascal-voc", std::move(names), {void_index}, std::move(colours), {{void_index, "void"}});
 }
 
 // Names: the first name of each row of CSAILVision/sceneparsing objectInfo150.txt (id 0 is "other
@@ -642,12 +653,49 @@ class_map load_json_class_map(const std::filesystem::path& file, const std::stri
     if (const auto c = f.entry_colour(entry, where)) add_colour(c->first, ids[i], c->second);
   }
 
+  // Entries are values or {"value", "name"}; only a value that is not a class id can have a name (a
+  // class id has its class name), and names stay unique among class names and ignore names.
   if (const auto* ignore = root.if_contains("ignore")) {
-    if (!ignore->is_array()) f.fail("ignore", "must be a list of values 0..65535");
-    for (std::size_t i = 0; i < ignore->get_array().size(); ++i)
-      map.ignore.push_back(f.integer(ignore->get_array()[i], fmt::format("ignore[{}]", i), max_value));
+    if (!ignore->is_array())
+      f.fail("ignore", "must be a list of values 0..65535 or {\"value\": v, \"name\": \"...\"} entries");
+    std::map<std::uint32_t, std::size_t> entry_of_value;
+    std::map<std::string, std::size_t, std::less<>> entry_of_ignore_name;
+    for (std::size_t i = 0; i < ignore->get_array().size(); ++i) {
+      const auto where = fmt::format("ignore[{}]", i);
+      const auto& entry = ignore->get_array()[i];
+      const json::value* name = nullptr;
+      std::string value_key = where;
+      std::uint32_t value = 0;
+      if (const auto* object = entry.if_object()) {
+        f.check_keys(*object, where, {"value", "name"});
+        value_key = where + ".value";
+        const auto* v = object->if_contains("value");
+        if (!v) f.fail(value_key, "missing");
+        value = f.integer(*v, value_key, max_value);
+        name = object->if_contains("name");
+      } else {
+        value = f.integer(entry, where, max_value);
+      }
+      if (const auto [it, added] = entry_of_value.emplace(value, i); !added)
+        f.fail(value_key, fmt::format("{} is also ignore[{}] (each value once)", value, it->second));
+      map.ignore.push_back(value);
+      if (!name) continue;
+      const auto name_key = where + ".name";
+      if (!name->is_string() || trim(name->get_string()).empty()) f.fail(name_key, "must be a non-empty string");
+      const std::string ignore_name(name->get_string());
+      if (value < n)
+        f.fail(name_key, fmt::format("{} is class id {} (\"{}\"), which has its class name: only ignore values "
+                                     "outside 0..{} are named here",
+                                     value, value, map.names[value], n - 1));
+      if (const auto it = entry_of_name.find(ignore_name); it != entry_of_name.end())
+        f.fail(name_key,
+               fmt::format("\"{}\" is also the name of classes[{}] (names must be unique)", ignore_name, it->second));
+      if (const auto [it, added] = entry_of_ignore_name.emplace(ignore_name, i); !added)
+        f.fail(name_key,
+               fmt::format("\"{}\" is also the name of ignore[{}] (names must be unique)", ignore_name, it->second));
+      map.ignore_names.emplace(value, ignore_name);
+    }
     std::ranges::sort(map.ignore);
-    map.ignore.erase(std::unique(map.ignore.begin(), map.ignore.end()), map.ignore.end());
   }
 
   const char* extra_key = root.contains("colors") ? "colors" : "colours";

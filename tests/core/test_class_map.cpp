@@ -49,7 +49,8 @@ std::vector<std::pair<std::uint32_t, std::string>> camvid_readme_rows() {
   std::istringstream readme(test::read_file(test::data_root() / "real/gray8_ids/README.md"));
   std::vector<std::pair<std::uint32_t, std::string>> rows;
   for (std::string line; std::getline(readme, line);)
-    if (std::smatch m; std::regex_match(line, m, row)) rows.emplace_back(static_cast<std::uint32_t>(std::stoul(m[1])), m[2]);
+    if (std::smatch m; std::regex_match(line, m, row))
+      rows.emplace_back(static_cast<std::uint32_t>(std::stoul(m[1])), m[2]);
   return rows;
 }
 
@@ -240,10 +241,20 @@ TEST_CASE("every built-in class map is well formed", "[class-map]") {
   CHECK(map.name == name);
   CHECK(map.remap.empty());
   REQUIRE_FALSE(map.names.empty());
+  // Class names and the names of ignore values together: each non-empty and unique, as a report or a
+  // CSV header needs them.
   std::set<std::string> unique_names;
   for (const auto& n : map.names) {
+    CAPTURE(n);
     CHECK_FALSE(n.empty());
     CHECK(unique_names.insert(n).second);
+  }
+  for (const auto& [value, n] : map.ignore_names) {
+    CAPTURE(value, n);
+    CHECK_FALSE(n.empty());
+    CHECK(unique_names.insert(n).second);
+    CHECK(value >= map.names.size());  // a class id already has its class name
+    CHECK(std::ranges::binary_search(map.ignore, value));
   }
   CHECK(std::ranges::is_sorted(map.ignore));
   CHECK(std::ranges::adjacent_find(map.ignore) == map.ignore.end());
@@ -261,6 +272,7 @@ TEST_CASE("woodscape is the ten gtLabels classes with the rgbLabels colours of t
   const auto map = builtin_class_map("woodscape");
   CHECK(map.names == woodscape_class_names());
   CHECK(map.ignore.empty());
+  CHECK(map.ignore_names.empty());
   CHECK(colour_of(map, 0) == "0,0,0");
   // semantic_mapping_9_classes.json gives BGR triples (OpenCV writes them as the PNG's RGB reversed).
   const auto config =
@@ -285,6 +297,7 @@ TEST_CASE("cityscapes is the 34 labelIds of labels.py with the ignoreInEval ids 
   REQUIRE(readme_names.size() == 34);
   CHECK(map.names == readme_names);
   CHECK(map.ignore == std::vector<std::uint32_t>{0, 1, 2, 3, 4, 5, 6, 9, 10, 14, 15, 16, 18, 29, 30});
+  CHECK(map.ignore_names.empty());  // every ignored labelId is a class with its own name
   CHECK(colour_of(map, 7) == "128,64,128");
   CHECK(colour_of(map, 24) == "220,20,60");
   CHECK(colour_of(map, 26) == "0,0,142");
@@ -306,6 +319,7 @@ TEST_CASE("cityscapes-train is the 19 trainIds with 255 ignored", "[class-map]")
                                               "person", "rider", "car", "truck", "bus", "train", "motorcycle",
                                               "bicycle"});
   CHECK(map.ignore == std::vector<std::uint32_t>{255});
+  CHECK(map.ignore_names == std::map<std::uint32_t, std::string>{{255, "unlabeled"}});
   CHECK(colour_of(map, 255) == "0,0,0");
   CHECK(colour_of(map, 0) == "128,64,128");
   CHECK(colour_of(map, 5) == "153,153,153");
@@ -336,6 +350,13 @@ TEST_CASE("the cityscapes-train remap sends each labelId to its trainId as label
   CHECK(to[33] == 18);
   CHECK(to[0] == 255);
   CHECK(to[9] == 255);
+  // 255's name is labels.py's trainId2label[255].name: that dict is built over reversed(labels), so it
+  // keeps the first label (the lowest labelId) with trainId 255; the names are the README's copy.
+  const auto readme_names = numbered_list(readme_list(real_data / "gray8_ids/README.md", "helpers/labels.py`): "));
+  REQUIRE(readme_names.size() == 34);
+  const auto first_ignored = std::ranges::find_if(to, [](const auto& r) { return r.second == 255; });
+  REQUIRE(first_ignored != to.end());
+  CHECK(remap.ignore_names == std::map<std::uint32_t, std::string>{{255, readme_names.at(first_ignored->first)}});
   // A labelId that is trained keeps its name; every other is one of the ignoreInEval ids.
   const auto labels = builtin_class_map("cityscapes");
   for (const auto& [from, train_id] : to) {
@@ -359,14 +380,17 @@ TEST_CASE("camvid11 matches the SegNet CamVid table of the gray8_ids README", "[
     const auto id = static_cast<std::uint32_t>(std::stoul(m[1]));
     CAPTURE(line);
     CHECK(colour_of(map, id) == m[3]);
-    if (id < 11)
+    if (id < 11) {
       CHECK(map.names.at(id) == m[2]);
-    else
-      CHECK(m[2] == "Unlabelled");
+    } else {
+      CHECK(id == 11);
+      CHECK(map.ignore_names == std::map<std::uint32_t, std::string>{{11, m[2]}});
+    }
   }
   CHECK(rows == 12);
   CHECK(map.names.size() == 11);
   CHECK(map.ignore == std::vector<std::uint32_t>{11});
+  CHECK(map.ignore_names.at(11) == "Unlabelled");
 }
 
 TEST_CASE("pascal-voc has the 21 VOC classes and the devkit colormap of the VOC masks' own palette",
@@ -376,6 +400,13 @@ TEST_CASE("pascal-voc has the 21 VOC classes and the devkit colormap of the VOC 
   REQUIRE(readme_names.size() == 21);
   CHECK(map.names == readme_names);
   CHECK(map.ignore == std::vector<std::uint32_t>{255});
+  // The README's "**255 = void / ignore**": the devkit's name for the object borders and difficult regions.
+  const std::regex void_name(R"(\*\*255 = (\w+) / ignore\*\*)");
+  std::smatch m;
+  const auto readme = test::read_file(real_data / "palette/README.md");
+  REQUIRE(std::regex_search(readme, m, void_name));
+  CHECK(map.ignore_names == std::map<std::uint32_t, std::string>{{255, m[1]}});
+  CHECK(map.ignore_names.at(255) == "void");
   CHECK(colour_of(map, 0) == "0,0,0");
   CHECK(colour_of(map, 1) == "128,0,0");
   CHECK(colour_of(map, 2) == "0,128,0");
@@ -398,6 +429,7 @@ TEST_CASE("ade20k-150 names the 150 classes of objectInfo150 and ignores 0", "[c
   REQUIRE(map.names.size() == 151);
   CHECK(map.names[0] == "other");
   CHECK(map.ignore == std::vector<std::uint32_t>{0});
+  CHECK(map.ignore_names.empty());  // 0 is the class "other"
 
   // The CSV writes the names of the original objectInfo150.txt ("chest of drawers, chest, bureau")
   // with ';' for both spaces and commas: a name's words are the first fields of its row.
@@ -464,7 +496,7 @@ constexpr const char* good_class_map = R"({
     {"id": 0, "name": "void", "colour": [0, 0, 0]},
     {"id": 2, "name": "car"}
   ],
-  "ignore": [65535, 255, 255],
+  "ignore": [65535, {"value": 255, "name": "border"}, {"value": 7}],
   "colours": [
     {"colour": [0, 0, 0, 0], "value": 255},
     {"value": 2, "colour": [0, 0, 142, 255]},
@@ -477,7 +509,8 @@ class_map good_map(const fs::path& file) {
   class_map expected;
   expected.name = file.string();
   expected.names = {"void", "road", "car"};
-  expected.ignore = {255, 65535};
+  expected.ignore = {7, 255, 65535};
+  expected.ignore_names = {{255, "border"}};
   expected.colours = {{{0, 0, 0, 0}, 255}, {{0, 0, 0, 255}, 0}, {{0, 0, 142, 255}, 2}, {{1, 2, 3, 4}, 1},
                       {{255, 0, 255, 255}, 1}};
   expected.remap = {{0, 255}, {7, 1}, {26, 2}, {65535, 0}};
@@ -511,9 +544,30 @@ TEST_CASE("a class-map file loads into the map it describes", "[class-map]") {
     const auto minimal = load_class_map(file);
     CHECK(minimal.names == std::vector<std::string>{"background"});
     CHECK(minimal.ignore.empty());
+    CHECK(minimal.ignore_names.empty());
     CHECK(minimal.colours.empty());
     CHECK(minimal.remap.empty());
   }
+}
+
+TEST_CASE("class maps that differ only in the names of ignore values are not equal", "[class-map]") {
+  auto a = builtin_class_map("camvid11");
+  auto b = a;
+  CHECK(a == b);
+  b.ignore_names[11] = "Void";
+  CHECK_FALSE(a == b);
+  b.ignore_names.clear();
+  CHECK_FALSE(a == b);
+}
+
+TEST_CASE("ignore values may be named in a class-map file, plain values and named entries mixed", "[class-map]") {
+  test::temp_dir dir;
+  const auto file = dir / "map.json";
+  test::write_file(file, R"({"classes": [{"id": 0, "name": "Sky"}, {"id": 1, "name": "Road"}],
+                             "ignore": [{"name": "Unlabelled", "value": 11}, 0, 255]})");
+  const auto map = load_class_map(file);
+  CHECK(map.ignore == std::vector<std::uint32_t>{0, 11, 255});
+  CHECK(map.ignore_names == std::map<std::uint32_t, std::string>{{11, "Unlabelled"}});
 }
 
 TEST_CASE("a built-in name is not a class-map file", "[class-map]") {
@@ -579,6 +633,27 @@ TEST_CASE("a bad class-map file is refused with a message naming the file, the k
       {"table entry without colour", classes_with(R"(, "colours": [{"value": 1}])"), "colours[0].colour", "missing"},
       {"ignore value over 65535", classes_with(R"(, "ignore": [255, 65536])"), "ignore[1]", "0..65535"},
       {"ignore not a list", classes_with(R"(, "ignore": 255)"), "ignore", "list"},
+      {"ignore value given twice", classes_with(R"(, "ignore": [255, 7, 255])"), "ignore[2]",
+       "255 is also ignore[0] (each value once)"},
+      {"ignore value twice, once named", classes_with(R"(, "ignore": [255, {"value": 255, "name": "void2"}])"),
+       "ignore[1].value", "255 is also ignore[0] (each value once)"},
+      {"ignore name for a class id", classes_with(R"(, "ignore": [{"value": 1, "name": "unlabelled"}])"),
+       "ignore[0].name", "1 is class id 1 (\"road\"), which has its class name"},
+      {"ignore name empty", classes_with(R"(, "ignore": [{"value": 255, "name": ""}])"), "ignore[0].name",
+       "must be a non-empty string"},
+      {"ignore name blank", classes_with(R"(, "ignore": [{"value": 255, "name": "  "}])"), "ignore[0].name",
+       "must be a non-empty string"},
+      {"ignore name not a string", classes_with(R"(, "ignore": [{"value": 255, "name": 3}])"), "ignore[0].name",
+       "must be a non-empty string"},
+      {"ignore name of a class", classes_with(R"(, "ignore": [{"value": 255, "name": "road"}])"), "ignore[0].name",
+       "\"road\" is also the name of classes[1] (names must be unique)"},
+      {"ignore name twice", classes_with(R"(, "ignore": [{"value": 254, "name": "x"}, {"value": 255, "name": "x"}])"),
+       "ignore[1].name", "\"x\" is also the name of ignore[0] (names must be unique)"},
+      {"ignore entry without value", classes_with(R"(, "ignore": [{"name": "void"}])"), "ignore[0].value", "missing"},
+      {"ignore entry with an unknown key", classes_with(R"(, "ignore": [{"value": 255, "label": "void"}])"),
+       "ignore[0].label", "unknown key (expected value, name)"},
+      {"ignore entry value over 65535", classes_with(R"(, "ignore": [{"value": 65536, "name": "x"}])"),
+       "ignore[0].value", "0..65535"},
       {"name not a string", classes_with(R"(, "name": 3)"), "name", "string"},
       {"no classes", R"({"ignore": [255]})", "classes", "missing"},
       {"empty classes", R"({"classes": []})", "classes", "non-empty"},
