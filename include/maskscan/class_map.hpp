@@ -2,11 +2,12 @@
 // Class maps: what the values of a mask mean. A class map names the class ids 0..n-1, lists the
 // values that are deliberately unlabelled (ignore), gives the colour of each class (display, and the
 // lookup table for colour-coded masks), and may remap raw values to class ids before counting.
-// Built-in maps come from the datasets' own definitions; any other is a JSON file
-// (docs/class-maps.md).
+// Built-in maps come from the datasets' own definitions; any other is a JSON file or a dataset's
+// colour table (docs/class-maps.md).
 #include <compare>
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -52,6 +53,7 @@ struct class_map {
   std::string name;                  ///< the built-in name, or the file it was read from
   std::vector<std::string> names;    ///< class id k is names[k]
   std::vector<std::uint32_t> ignore;  ///< sorted, unique; may lie outside 0..n-1 (e.g. 255)
+  std::map<std::uint32_t, std::string> ignore_names;  ///< names of ignore values that are not class ids (CamVid's 11 "Unlabelled")
   std::vector<colour_entry> colours;  ///< sorted by colour, each colour once; may be empty
   std::vector<value_remap> remap;     ///< sorted by `from`, each raw value once; values not listed are kept
   friend bool operator==(const class_map&, const class_map&) = default;
@@ -77,8 +79,12 @@ std::vector<std::string> builtin_remap_names();
 /// Throws std::invalid_argument naming the known remaps for any other name.
 class_map builtin_remap(std::string_view name);
 
-/// Reads a class-map JSON file (format: docs/class-maps.md). Throws std::runtime_error naming the
-/// file and the cause (the key and the entry) for anything malformed or contradictory.
+/// Reads a class-map file (formats: docs/class-maps.md), told apart by content: a JSON class map
+/// (its first character, after blanks and comments, is '{'), or a colour table as datasets ship it,
+/// one class per line: "id name R G B" (RUGD_annotation-colormap.txt) or "R G B name" (CamVid's
+/// label_colors.txt; line 1 is id 0). A colour table gives names and colours only (no ignore values,
+/// no remap). Throws std::runtime_error naming the file and the cause (the key and the entry, or the
+/// line) for anything malformed or contradictory, and for a file in none of these forms.
 class_map load_class_map(const std::filesystem::path& file);
 
 /// WoodScape's 10 semantic classes, ids 0..9 (the default class list).
@@ -87,9 +93,13 @@ std::vector<std::string> woodscape_class_names();
 /// Names class_0 .. class_{n-1}.
 std::vector<std::string> numbered_class_names(std::uint32_t n);
 
-/// Reads class names from a file: a JSON array of strings, or one name per line (blank lines
-/// and lines starting with '#' are skipped). Line/element k names class id k.
-/// Throws std::runtime_error naming the file and the cause when it cannot be read or parsed.
+/// Reads class names from a file (`--class-names`): a JSON array of strings (element k names class
+/// id k), or else one name per line (line 1 names class id 0, line 2 id 1, ...). Every line is a name:
+/// spaces, tabs and a CR around it are trimmed, one newline at the end of the file does not start
+/// another line, and a leading UTF-8 byte order mark is dropped. A blank line, a line starting with
+/// '#', an empty name or a name given twice would shift or confuse the ids, so each is refused.
+/// Throws std::runtime_error naming the file, the line (or element) and the cause, e.g.
+/// `names.txt: line 7: "car" is also the name on line 3 (names must be unique)`.
 std::vector<std::string> load_class_names(const std::filesystem::path& file);
 
 }  // namespace maskscan

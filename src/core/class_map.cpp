@@ -45,45 +45,86 @@ std::vector<std::string> numbered_class_names(std::uint32_t n) {
 }
 
 namespace {
-std::string trim(const std::string& s) {
-  const auto b = s.find_first_not_of(" \t\r\n");
-  if (b == std::string::npos) return {};
-  return s.substr(b, s.find_last_not_of(" \t\r\n") - b + 1);
+
+constexpr std::string_view blanks = " \t\r\n";
+
+std::string_view trim(std::string_view s) {
+  const auto b = s.find_first_not_of(blanks);
+  if (b == std::string_view::npos) return {};
+  return s.substr(b, s.find_last_not_of(blanks) - b + 1);
 }
+
+// The whole file, without a UTF-8 byte order mark (Windows editors write one; it would otherwise
+// become part of the first name).
+std::string read_text(const std::filesystem::path& file, std::string_view what) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw std::runtime_error(fmt::format("{}: cannot open the {} file", file.string(), what));
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  if (in.bad()) throw std::runtime_error(fmt::format("{}: cannot read the {} file", file.string(), what));
+  auto text = std::move(buffer).str();
+  if (text.starts_with("\xEF\xBB\xBF")) text.erase(0, 3);
+  return text;
+}
+
+// The lines of a text, each without its '\n' and a CR before it. A final newline ends the last line
+// instead of starting an empty one, so "a\nb\n" and "a\nb" are both two lines; "" is none.
+std::vector<std::string_view> text_lines(std::string_view text) {
+  std::vector<std::string_view> lines;
+  while (!text.empty()) {
+    const auto end = text.find('\n');
+    auto line = text.substr(0, end);
+    if (line.ends_with('\r')) line.remove_suffix(1);
+    lines.push_back(line);
+    text = end == std::string_view::npos ? std::string_view{} : text.substr(end + 1);
+  }
+  return lines;
+}
+
 }  // namespace
 
 std::vector<std::string> load_class_names(const std::filesystem::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw std::runtime_error(fmt::format("{}: cannot open the class-names file", file.string()));
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  const std::string text = buffer.str();
+  const auto text = read_text(file, "class-names");
+  const auto fail = [&](std::string_view problem) {
+    throw std::runtime_error(fmt::format("{}: {}", file.string(), problem));
+  };
 
   std::vector<std::string> names;
+  std::map<std::string, std::size_t, std::less<>> index_of_name;
   if (trim(text).starts_with('[')) {
     boost::system::error_code ec;
     const auto value = boost::json::parse(text, ec);
     if (ec || !value.is_array())
-      throw std::runtime_error(fmt::format("{}: not a JSON array of class names ({})", file.string(),
-                                           ec ? ec.message() : "not an array"));
+      fail(fmt::format("not a JSON array of class names ({})", ec ? ec.message() : "not an array"));
     for (const auto& element : value.as_array()) {
-      if (!element.is_string())
-        throw std::runtime_error(
-            fmt::format("{}: element {} of the JSON array is not a string", file.string(), names.size()));
-      names.emplace_back(element.as_string());
+      const auto k = names.size();
+      if (!element.is_string()) fail(fmt::format("element {} of the JSON array is not a string", k));
+      const std::string_view name = element.get_string();
+      if (trim(name).empty()) fail(fmt::format("element {} (class id {}) is an empty name", k, k));
+      if (const auto [it, added] = index_of_name.emplace(name, k); !added)
+        fail(fmt::format("element {}: \"{}\" is also the name of element {} (names must be unique)", k, name,
+                         it->second));
+      names.emplace_back(name);
     }
   } else {
-    std::istringstream lines(text);
-    for (std::string line; std::getline(lines, line);) {
-      line = trim(line);
-      if (line.empty() || line.starts_with('#')) continue;
-      names.push_back(line);
+    // Line k names class id k - 1: a line skipped would silently give every later class the wrong id.
+    constexpr std::string_view why = "line 1 names class id 0, line 2 id 1, and so on, so blank lines and comments "
+                                     "are not allowed";
+    for (const auto raw : text_lines(text)) {
+      const auto number = names.size() + 1;
+      const auto name = trim(raw);
+      if (name.empty()) fail(fmt::format("line {} (class id {}) is empty: {}", number, number - 1, why));
+      if (name.starts_with('#'))
+        fail(fmt::format("line {} (class id {}) starts with '#': {}", number, number - 1, why));
+      if (const auto [it, added] = index_of_name.emplace(name, number); !added)
+        fail(fmt::format("line {}: \"{}\" is also the name on line {} (names must be unique)", number, name,
+                         it->second));
+      names.emplace_back(name);
     }
   }
-  if (names.empty()) throw std::runtime_error(fmt::format("{}: no class names in the file", file.string()));
+  if (names.empty()) fail("no class names in the file");
   return names;
 }
-
 
 // ---------------------------------------------------------------------------------------------
 // Built-in maps. The tables are copied from the datasets' own definitions (docs/class-maps.md
@@ -94,14 +135,20 @@ namespace {
 // Sorts and deduplicates ignore; sorts the colour table and keeps, for a colour given to several
 // values, the lowest value (several Cityscapes labelIds share black, pole and polegroup share grey).
 class_map make_map(std::string_view name, std::vector<std::string> names, std::vector<std::uint32_t> ignore,
-                   std::vector<colour_entry> colours) {
+                   std::vector<colour_entry> colours, std::map<std::uint32_t, std::string> ignore_names = {}) {
   std::ranges::sort(ignore);
   ignore.erase(std::unique(ignore.begin(), ignore.end()), ignore.end());
   std::ranges::sort(colours);
   colours.erase(std::unique(colours.begin(), colours.end(),
                             [](const colour_entry& a, const colour_entry& b) { return a.colour == b.colour; }),
                 colours.end());
-  return {std::string(name), std::move(names), std::move(ignore), std::move(colours), {}};
+  class_map map;
+  map.name = name;
+  map.names = std::move(names);
+  map.ignore = std::move(ignore);
+  map.ignore_names = std::move(ignore_names);
+  map.colours = std::move(colours);
+  return map;
 }
 
 // WoodScape gtLabels ids; colours are those of the rgbLabels PNGs: scripts/configs/
@@ -181,8 +228,11 @@ class_map cityscapes_map() {
   return make_map("cityscapes", std::move(names), std::move(ignore), std::move(colours));
 }
 
-// The 19 trainIds: each is the trainId of exactly one labelId, whose name and colour it takes.
+// The 19 trainIds: each is the trainId of exactly one labelId, whose name and colour it takes. 255
+// is named as labels.py's trainId2label[255] names it: that dict is built over reversed(labels), so
+// the first label with trainId 255 (labelId 0, "unlabeled") names it.
 class_map cityscapes_train_map() {
+  const auto first_ignored = std::ranges::find(cityscapes_labels, cityscapes_train_ignore, &cityscapes_label::train_id);
   std::vector<std::string> names;
   std::vector<colour_entry> colours{{{0, 0, 0}, cityscapes_train_ignore}};
   for (const auto& label : cityscapes_labels) {
@@ -191,7 +241,8 @@ class_map cityscapes_train_map() {
     names.emplace_back(label.name);
     colours.push_back({label.colour, label.train_id});
   }
-  return make_map("cityscapes-train", std::move(names), {cityscapes_train_ignore}, std::move(colours));
+  return make_map("cityscapes-train", std::move(names), {cityscapes_train_ignore}, std::move(colours),
+                  {{cityscapes_train_ignore, first_ignored->name}});
 }
 
 class_map cityscapes_train_remap() {
@@ -226,7 +277,7 @@ class_map camvid11_map() {
     names.emplace_back(classes[id].name);
     colours.push_back({classes[id].colour, id});
   }
-  return make_map("camvid11", std::move(names), {unlabelled}, std::move(colours));
+  return make_map("camvid11", std::move(names), {unlabelled}, std::move(colours), {{unlabelled, "Unlabelled"}});
 }
 
 // The VOC devkit's colormap (VOCdevkit/VOCcode/VOClabelcolormap.m): the bits of the index are
@@ -251,7 +302,8 @@ class_map pascal_voc_map() {
   std::vector<colour_entry> colours;
   for (std::uint32_t id = 0; id < names.size(); ++id) colours.push_back({voc_colour(id), id});
   colours.push_back({voc_colour(void_index), void_index});
-  return make_map("pascal-voc", std::move(names), {void_index}, std::move(colours));
+  // "void": the devkit's name for the object borders and difficult regions it leaves out of evaluation.
+  return make_map("pascal-voc", std::move(names), {void_index}, std::move(colours), {{void_index, "void"}});
 }
 
 // Names: the first name of each row of CSAILVision/sceneparsing objectInfo150.txt (id 0 is "other
@@ -532,20 +584,9 @@ class class_map_file {
   std::string file_;
 };
 
-std::string read_whole_file(const std::filesystem::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw std::runtime_error(fmt::format("{}: cannot open the class-map file", file.string()));
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  if (in.bad()) throw std::runtime_error(fmt::format("{}: cannot read the class-map file", file.string()));
-  return buffer.str();
-}
-
-}  // namespace
-
-class_map load_class_map(const std::filesystem::path& file) {
+class_map load_json_class_map(const std::filesystem::path& file, const std::string& text) {
   const class_map_file f(file);
-  const auto root = f.parse(read_whole_file(file));
+  const auto root = f.parse(text);
   f.check_keys(root, "", {"name", "classes", "ignore", "colours", "remap"});
 
   class_map map;
@@ -604,20 +645,57 @@ class_map load_class_map(const std::filesystem::path& file) {
     const auto* name = entry.if_contains("name");
     if (!name) f.fail(where + ".name", "missing");
     if (!name->is_string() || name->get_string().empty()) f.fail(where + ".name", "must be a non-empty string");
-    const std::string text(name->get_string());
-    if (const auto [it, added] = entry_of_name.emplace(text, i); !added)
+    const std::string class_name(name->get_string());
+    if (const auto [it, added] = entry_of_name.emplace(class_name, i); !added)
       f.fail(where + ".name",
-             fmt::format("\"{}\" is also the name of classes[{}] (names must be unique)", text, it->second));
-    map.names[ids[i]] = text;
+             fmt::format("\"{}\" is also the name of classes[{}] (names must be unique)", class_name, it->second));
+    map.names[ids[i]] = class_name;
     if (const auto c = f.entry_colour(entry, where)) add_colour(c->first, ids[i], c->second);
   }
 
+  // Entries are values or {"value", "name"}; only a value that is not a class id can have a name (a
+  // class id has its class name), and names stay unique among class names and ignore names.
   if (const auto* ignore = root.if_contains("ignore")) {
-    if (!ignore->is_array()) f.fail("ignore", "must be a list of values 0..65535");
-    for (std::size_t i = 0; i < ignore->get_array().size(); ++i)
-      map.ignore.push_back(f.integer(ignore->get_array()[i], fmt::format("ignore[{}]", i), max_value));
+    if (!ignore->is_array())
+      f.fail("ignore", "must be a list of values 0..65535 or {\"value\": v, \"name\": \"...\"} entries");
+    std::map<std::uint32_t, std::size_t> entry_of_value;
+    std::map<std::string, std::size_t, std::less<>> entry_of_ignore_name;
+    for (std::size_t i = 0; i < ignore->get_array().size(); ++i) {
+      const auto where = fmt::format("ignore[{}]", i);
+      const auto& entry = ignore->get_array()[i];
+      const json::value* name = nullptr;
+      std::string value_key = where;
+      std::uint32_t value = 0;
+      if (const auto* object = entry.if_object()) {
+        f.check_keys(*object, where, {"value", "name"});
+        value_key = where + ".value";
+        const auto* v = object->if_contains("value");
+        if (!v) f.fail(value_key, "missing");
+        value = f.integer(*v, value_key, max_value);
+        name = object->if_contains("name");
+      } else {
+        value = f.integer(entry, where, max_value);
+      }
+      if (const auto [it, added] = entry_of_value.emplace(value, i); !added)
+        f.fail(value_key, fmt::format("{} is also ignore[{}] (each value once)", value, it->second));
+      map.ignore.push_back(value);
+      if (!name) continue;
+      const auto name_key = where + ".name";
+      if (!name->is_string() || trim(name->get_string()).empty()) f.fail(name_key, "must be a non-empty string");
+      const std::string ignore_name(name->get_string());
+      if (value < n)
+        f.fail(name_key, fmt::format("{} is class id {} (\"{}\"), which has its class name: only ignore values "
+                                     "outside 0..{} are named here",
+                                     value, value, map.names[value], n - 1));
+      if (const auto it = entry_of_name.find(ignore_name); it != entry_of_name.end())
+        f.fail(name_key,
+               fmt::format("\"{}\" is also the name of classes[{}] (names must be unique)", ignore_name, it->second));
+      if (const auto [it, added] = entry_of_ignore_name.emplace(ignore_name, i); !added)
+        f.fail(name_key,
+               fmt::format("\"{}\" is also the name of ignore[{}] (names must be unique)", ignore_name, it->second));
+      map.ignore_names.emplace(value, ignore_name);
+    }
     std::ranges::sort(map.ignore);
-    map.ignore.erase(std::unique(map.ignore.begin(), map.ignore.end()), map.ignore.end());
   }
 
   const char* extra_key = root.contains("colors") ? "colors" : "colours";
@@ -658,6 +736,146 @@ class_map load_class_map(const std::filesystem::path& file) {
     if (twice != map.remap.end()) f.fail("remap", fmt::format("raw value {} is given twice", twice->from));
   }
   return map;
+}
+
+// Colour tables as datasets ship them: "id name R G B" (RUGD_annotation-colormap.txt) or "R G B name"
+// (CamVid's label_colors.txt, ids in line order). Strict like the JSON form: every line is a class.
+
+// Digits, signs and points: what a number someone meant looks like (range and form are checked later).
+bool looks_numeric(std::string_view s) {
+  return std::ranges::any_of(s, [](char c) { return c >= '0' && c <= '9'; }) &&
+         std::ranges::all_of(s, [](char c) { return (c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.'; });
+}
+
+std::optional<std::uint32_t> decimal(std::string_view s, std::uint32_t max) {
+  if (s.empty() || s.size() > 5 || !std::ranges::all_of(s, [](char c) { return c >= '0' && c <= '9'; }))
+    return std::nullopt;
+  std::uint32_t n = 0;
+  for (const char c : s) n = n * 10 + static_cast<std::uint32_t>(c - '0');
+  if (n > max) return std::nullopt;
+  return n;
+}
+
+std::vector<std::string_view> fields_of(std::string_view line) {
+  std::vector<std::string_view> fields;
+  for (std::size_t at = line.find_first_not_of(" \t"); at != std::string_view::npos;) {
+    const auto end = line.find_first_of(" \t", at);
+    fields.push_back(line.substr(at, end - at));
+    at = line.find_first_not_of(" \t", end);
+  }
+  return fields;
+}
+
+enum class table_form { id_name_rgb, rgb_name };
+
+std::optional<table_form> form_of(const std::vector<std::string_view>& f) {
+  if (f.size() == 5 && looks_numeric(f[0]) && !looks_numeric(f[1]) && looks_numeric(f[2]) && looks_numeric(f[3]) &&
+      looks_numeric(f[4]))
+    return table_form::id_name_rgb;
+  if (f.size() == 4 && looks_numeric(f[0]) && looks_numeric(f[1]) && looks_numeric(f[2]) && !looks_numeric(f[3]))
+    return table_form::rgb_name;
+  return std::nullopt;
+}
+
+class_map load_colour_table(const std::filesystem::path& file, std::string_view text) {
+  const auto lines = text_lines(text);
+  const auto form = lines.empty() ? std::nullopt : form_of(fields_of(trim(lines[0])));
+  if (!form)
+    throw std::runtime_error(fmt::format(
+        "{}: not a class map: expected a JSON class map (docs/class-maps.md) or a colour table with one \"id name R "
+        "G B\" line per class (as RUGD ships it) or one \"R G B name\" line per class (as CamVid ships it); {}",
+        file.string(), lines.empty() ? "the file is empty" : "line 1 is neither"));
+  const bool with_ids = *form == table_form::id_name_rgb;
+  const std::string_view shape = with_ids ? "\"id name R G B\"" : "\"R G B name\"";
+  const std::size_t field_count = with_ids ? 5 : 4;
+  const auto fail = [&](std::size_t line, std::string_view problem) {
+    throw std::runtime_error(fmt::format("{}: line {}{}", file.string(), line, problem));
+  };
+  const auto n = lines.size();
+  if (n > max_table_value + 1)
+    throw std::runtime_error(fmt::format("{}: {} lines; a colour table has at most {} classes", file.string(), n,
+                                         max_table_value + 1));
+
+  class_map map;
+  map.name = file.string();
+  map.names.resize(n);
+  std::vector<std::size_t> line_of_id(n, 0);  // 0: not given yet
+  std::map<std::string_view, std::size_t, std::less<>> line_of_name;
+  std::map<std::uint32_t, std::size_t> line_of_colour;
+  std::optional<std::pair<std::size_t, std::uint32_t>> outside;  // the first line whose id is >= n
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto number = i + 1;
+    const auto line = trim(lines[i]);
+    if (line.empty()) fail(number, fmt::format(" is empty (one {} line per class)", shape));
+    if (line.starts_with('#'))
+      fail(number, fmt::format(" starts with '#': a colour table has no comments (one {} line per class)", shape));
+    const auto f = fields_of(line);
+    if (f.size() != field_count)
+      fail(number, fmt::format(": expected {} fields {} separated by spaces or tabs (found {})", field_count, shape,
+                               f.size()));
+    const auto id = with_ids ? decimal(f[0], max_table_value) : static_cast<std::uint32_t>(i);
+    if (!id) fail(number, fmt::format(": the id must be an integer 0..{} (found \"{}\")", max_table_value, f[0]));
+    const auto name = with_ids ? f[1] : f[3];
+    if (looks_numeric(name)) fail(number, fmt::format(": the name must not be a number (found \"{}\")", name));
+    std::array<std::uint8_t, 3> rgb{};
+    for (std::size_t k = 0; k < 3; ++k) {
+      const auto channel = f[with_ids ? 2 + k : k];
+      const auto v = decimal(channel, 255);
+      if (!v) fail(number, fmt::format(": {} must be an integer 0..255 (found \"{}\")", "RGB"[k], channel));
+      rgb[k] = static_cast<std::uint8_t>(*v);
+    }
+    const rgba colour{rgb[0], rgb[1], rgb[2]};
+
+    if (*id < n) {
+      if (line_of_id[*id])
+        fail(number, fmt::format(": id {} is also the id on line {} (each id once)", *id, line_of_id[*id]));
+      line_of_id[*id] = number;
+      map.names[*id] = name;
+    } else if (!outside) {
+      outside.emplace(number, *id);
+    }
+    if (const auto [it, added] = line_of_name.emplace(name, number); !added)
+      fail(number, fmt::format(": \"{}\" is also the name on line {} (names must be unique)", name, it->second));
+    if (const auto [it, added] = line_of_colour.emplace(colour.packed(), number); !added)
+      fail(number,
+           fmt::format(": colour {} is also the colour on line {} (each colour once)", to_string(colour), it->second));
+    map.colours.push_back({colour, *id});
+  }
+  if (outside) {
+    const auto missing = std::ranges::find(line_of_id, std::size_t{0}) - line_of_id.begin();
+    fail(outside->first, fmt::format(": id {} is outside 0..{}: the ids of {} classes must be exactly 0..{} (id {} is "
+                                     "missing)",
+                                     outside->second, n - 1, n, n - 1, missing));
+  }
+  std::ranges::sort(map.colours);
+  return map;
+}
+
+// The first character that is not blank and not inside a JSON comment; 0 if there is none.
+char first_significant(std::string_view text) {
+  for (std::size_t at = 0; at < text.size();) {
+    if (blanks.find(text[at]) != std::string_view::npos) {
+      ++at;
+    } else if (text.substr(at).starts_with("//")) {
+      at = text.find('\n', at);
+    } else if (text.substr(at).starts_with("/*")) {
+      const auto end = text.find("*/", at + 2);
+      at = end == std::string_view::npos ? end : end + 2;
+    } else {
+      return text[at];
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
+class_map load_class_map(const std::filesystem::path& file) {
+  const auto text = read_text(file, "class-map");
+  // A JSON value starts with '{' (or '[', which the JSON reader refuses as not an object); a colour
+  // table starts with a number.
+  if (const char c = first_significant(text); c == '{' || c == '[') return load_json_class_map(file, text);
+  return load_colour_table(file, text);
 }
 
 }  // namespace maskscan

@@ -24,26 +24,116 @@ TEST_CASE("the default class list is WoodScape's ten classes in id order", "[cor
   CHECK(numbered_class_names(3) == std::vector<std::string>{"class_0", "class_1", "class_2"});
 }
 
-TEST_CASE("class names load from a JSON array or from one name per line", "[core]") {
+TEST_CASE("class names load from a JSON array or from one name per line", "[core][class-names]") {
   test::temp_dir dir;
   SECTION("JSON array") {
     test::write_file(dir / "names.json", " [\"sky\", \"building\",\n \"pole\"] ");
     CHECK(load_class_names(dir / "names.json") == std::vector<std::string>{"sky", "building", "pole"});
   }
-  SECTION("lines: blank lines and # comments are skipped, spaces trimmed, CRLF accepted") {
-    test::write_file(dir / "names.txt", "# CamVid\r\nSky\r\n\r\n  Building \nPole");
+  SECTION("lines: spaces and tabs trimmed, CRLF accepted, one final newline is not an extra line") {
+    test::write_file(dir / "names.txt", "Sky\r\n  Building \n\tPole\r\n");
     CHECK(load_class_names(dir / "names.txt") == std::vector<std::string>{"Sky", "Building", "Pole"});
+    test::write_file(dir / "names.txt", "Sky\nBuilding\nPole");
+    CHECK(load_class_names(dir / "names.txt") == std::vector<std::string>{"Sky", "Building", "Pole"});
+  }
+  SECTION("a UTF-8 byte order mark is not part of the first name") {
+    test::write_file(dir / "names.txt", "\xEF\xBB\xBFSky\nBuilding\n");
+    CHECK(load_class_names(dir / "names.txt") == std::vector<std::string>{"Sky", "Building"});
   }
 }
 
-TEST_CASE("a bad class-names file is refused with a message naming the file", "[core]") {
+namespace {
+
+// The SegNet CamVid rows "| id | name | colour |" of the gray8_ids README, in file order.
+std::vector<std::pair<std::uint32_t, std::string>> camvid_readme_rows() {
+  const std::regex row(R"(^\| (\d+) \| (\w+)[^|]* \| (\d+,\d+,\d+) \|$)");
+  std::istringstream readme(test::read_file(test::data_root() / "real/gray8_ids/README.md"));
+  std::vector<std::pair<std::uint32_t, std::string>> rows;
+  for (std::string line; std::getline(readme, line);)
+    if (std::smatch m; std::regex_match(line, m, row))
+      rows.emplace_back(static_cast<std::uint32_t>(std::stoul(m[1])), m[2]);
+  return rows;
+}
+
+}  // namespace
+
+TEST_CASE("line k of a class-names file names class id k - 1 for CamVid's README table", "[core][class-names]") {
+  // The file is written from the README's names, one per line in id order; every name must land on the
+  // README's id for it, also when the file was written on Windows.
+  const auto rows = camvid_readme_rows();
+  REQUIRE(rows.size() == 12);
+  std::string unix_text, windows_text;
+  for (std::size_t k = 0; k < 11; ++k) {
+    REQUIRE(rows[k].first == k);
+    unix_text += rows[k].second + "\n";
+    windows_text += rows[k].second + "\r\n";
+  }
   test::temp_dir dir;
-  const auto file = dir / "bad.json";
-  const std::string content = GENERATE(as<std::string>{}, "", "# only a comment\n", "[\"a\", 3]", "[\"a\"", "[]");
-  CAPTURE(content);
-  test::write_file(file, content);
-  CHECK_THROWS_WITH(load_class_names(file), Catch::Contains(file.string()));
-  CHECK_THROWS_WITH(load_class_names(dir / "missing.txt"), Catch::Contains("missing.txt"));
+  for (const auto& text : {unix_text, windows_text}) {
+    test::write_file(dir / "camvid.txt", text);
+    const auto names = load_class_names(dir / "camvid.txt");
+    REQUIRE(names.size() == 11);
+    for (std::size_t k = 0; k < 11; ++k) {
+      CAPTURE(k);
+      CHECK(names[k] == rows[k].second);
+    }
+  }
+  SECTION("a blank line or a comment would shift every later name: refused, naming the line") {
+    const std::string inserted = GENERATE(as<std::string>{}, "", "   ", "\t", "# CamVid, SegNet order", "#");
+    CAPTURE(inserted);
+    // Line 5 would name Pavement (id 4); with the line inserted, Pavement would become id 5.
+    std::string text;
+    for (std::size_t k = 0; k < 11; ++k) text += (k == 4 ? inserted + "\n" : "") + rows[k].second + "\n";
+    test::write_file(dir / "camvid.txt", text);
+    const auto file = (dir / "camvid.txt").string();
+    const std::string cause = inserted.starts_with('#') ? "line 5 (class id 4) starts with '#'"
+                                                        : "line 5 (class id 4) is empty";
+    CHECK_THROWS_AS(load_class_names(dir / "camvid.txt"), std::runtime_error);
+    CHECK_THROWS_WITH(load_class_names(dir / "camvid.txt"),
+                      Catch::StartsWith(file + ": " + cause) &&
+                          Catch::Contains("blank lines and comments are not allowed"));
+  }
+}
+
+TEST_CASE("a class-names file with an empty or repeated name is refused, naming the file, the line and the cause",
+          "[core][class-names]") {
+  struct bad_names {
+    const char* what;
+    const char* file_name;
+    std::string content;
+    std::string message;  // after "<file>: "
+  };
+  const auto c = GENERATE(values<bad_names>({
+      {"blank line", "names.txt", "road\ncar\n\nperson\n", "line 3 (class id 2) is empty: "},
+      {"two final newlines", "names.txt", "road\ncar\n\n", "line 3 (class id 2) is empty: "},
+      {"only a newline", "names.txt", "\n", "line 1 (class id 0) is empty: "},
+      {"whitespace line", "names.txt", "road\n \t \r\ncar", "line 2 (class id 1) is empty: "},
+      {"comment first", "names.txt", "# ids\nroad\n", "line 1 (class id 0) starts with '#': "},
+      {"repeated name", "names.txt", "road\ncar\nperson\nrider\nbus\nsky\ncar\n",
+       "line 7: \"car\" is also the name on line 2 (names must be unique)"},
+      {"repeated name after trimming", "names.txt", "car\r\n car \r\n",
+       "line 2: \"car\" is also the name on line 1 (names must be unique)"},
+      {"empty file", "names.txt", "", "no class names in the file"},
+      {"JSON: empty name", "names.json", R"(["road", "", "car"])", "element 1 (class id 1) is an empty name"},
+      {"JSON: blank name", "names.json", R"(["road", "car", "  "])", "element 2 (class id 2) is an empty name"},
+      {"JSON: repeated name", "names.json", R"(["road", "car", "sky", "car"])",
+       "element 3: \"car\" is also the name of element 1 (names must be unique)"},
+      {"JSON: not a string", "names.json", R"(["a", 3])", "element 1 of the JSON array is not a string"},
+      {"JSON: empty array", "names.json", "[]", "no class names in the file"},
+      {"JSON: unterminated", "names.json", R"(["a")", "not a JSON array of class names"},
+  }));
+  CAPTURE(c.what, c.content);
+  test::temp_dir dir;
+  const auto file = dir / c.file_name;
+  test::write_file(file, c.content);
+  CHECK_THROWS_AS(load_class_names(file), std::runtime_error);
+  CHECK_THROWS_WITH(load_class_names(file), Catch::StartsWith(file.string() + ": " + c.message));
+}
+
+TEST_CASE("a missing class-names file is refused with a message naming it", "[core][class-names]") {
+  test::temp_dir dir;
+  CHECK_THROWS_WITH(load_class_names(dir / "missing.txt"),
+                    Catch::StartsWith((dir / "missing.txt").string() + ": cannot open"));
 }
 
 TEST_CASE("resolve_defaults fills workers from the hardware and sorts the ignore list", "[core]") {
@@ -152,10 +242,20 @@ TEST_CASE("every built-in class map is well formed", "[class-map]") {
   CHECK(map.name == name);
   CHECK(map.remap.empty());
   REQUIRE_FALSE(map.names.empty());
+  // Class names and the names of ignore values together: each non-empty and unique, as a report or a
+  // CSV header needs them.
   std::set<std::string> unique_names;
   for (const auto& n : map.names) {
+    CAPTURE(n);
     CHECK_FALSE(n.empty());
     CHECK(unique_names.insert(n).second);
+  }
+  for (const auto& [value, n] : map.ignore_names) {
+    CAPTURE(value, n);
+    CHECK_FALSE(n.empty());
+    CHECK(unique_names.insert(n).second);
+    CHECK(value >= map.names.size());  // a class id already has its class name
+    CHECK(std::ranges::binary_search(map.ignore, value));
   }
   CHECK(std::ranges::is_sorted(map.ignore));
   CHECK(std::ranges::adjacent_find(map.ignore) == map.ignore.end());
@@ -173,6 +273,7 @@ TEST_CASE("woodscape is the ten gtLabels classes with the rgbLabels colours of t
   const auto map = builtin_class_map("woodscape");
   CHECK(map.names == woodscape_class_names());
   CHECK(map.ignore.empty());
+  CHECK(map.ignore_names.empty());
   CHECK(colour_of(map, 0) == "0,0,0");
   // semantic_mapping_9_classes.json gives BGR triples (OpenCV writes them as the PNG's RGB reversed).
   const auto config =
@@ -197,6 +298,7 @@ TEST_CASE("cityscapes is the 34 labelIds of labels.py with the ignoreInEval ids 
   REQUIRE(readme_names.size() == 34);
   CHECK(map.names == readme_names);
   CHECK(map.ignore == std::vector<std::uint32_t>{0, 1, 2, 3, 4, 5, 6, 9, 10, 14, 15, 16, 18, 29, 30});
+  CHECK(map.ignore_names.empty());  // every ignored labelId is a class with its own name
   CHECK(colour_of(map, 7) == "128,64,128");
   CHECK(colour_of(map, 24) == "220,20,60");
   CHECK(colour_of(map, 26) == "0,0,142");
@@ -218,6 +320,7 @@ TEST_CASE("cityscapes-train is the 19 trainIds with 255 ignored", "[class-map]")
                                               "person", "rider", "car", "truck", "bus", "train", "motorcycle",
                                               "bicycle"});
   CHECK(map.ignore == std::vector<std::uint32_t>{255});
+  CHECK(map.ignore_names == std::map<std::uint32_t, std::string>{{255, "unlabeled"}});
   CHECK(colour_of(map, 255) == "0,0,0");
   CHECK(colour_of(map, 0) == "128,64,128");
   CHECK(colour_of(map, 5) == "153,153,153");
@@ -248,6 +351,13 @@ TEST_CASE("the cityscapes-train remap sends each labelId to its trainId as label
   CHECK(to[33] == 18);
   CHECK(to[0] == 255);
   CHECK(to[9] == 255);
+  // 255's name is labels.py's trainId2label[255].name: that dict is built over reversed(labels), so it
+  // keeps the first label (the lowest labelId) with trainId 255; the names are the README's copy.
+  const auto readme_names = numbered_list(readme_list(real_data / "gray8_ids/README.md", "helpers/labels.py`): "));
+  REQUIRE(readme_names.size() == 34);
+  const auto first_ignored = std::ranges::find_if(to, [](const auto& r) { return r.second == 255; });
+  REQUIRE(first_ignored != to.end());
+  CHECK(remap.ignore_names == std::map<std::uint32_t, std::string>{{255, readme_names.at(first_ignored->first)}});
   // A labelId that is trained keeps its name; every other is one of the ignoreInEval ids.
   const auto labels = builtin_class_map("cityscapes");
   for (const auto& [from, train_id] : to) {
@@ -271,14 +381,17 @@ TEST_CASE("camvid11 matches the SegNet CamVid table of the gray8_ids README", "[
     const auto id = static_cast<std::uint32_t>(std::stoul(m[1]));
     CAPTURE(line);
     CHECK(colour_of(map, id) == m[3]);
-    if (id < 11)
+    if (id < 11) {
       CHECK(map.names.at(id) == m[2]);
-    else
-      CHECK(m[2] == "Unlabelled");
+    } else {
+      CHECK(id == 11);
+      CHECK(map.ignore_names == std::map<std::uint32_t, std::string>{{11, m[2]}});
+    }
   }
   CHECK(rows == 12);
   CHECK(map.names.size() == 11);
   CHECK(map.ignore == std::vector<std::uint32_t>{11});
+  CHECK(map.ignore_names.at(11) == "Unlabelled");
 }
 
 TEST_CASE("pascal-voc has the 21 VOC classes and the devkit colormap of the VOC masks' own palette",
@@ -288,6 +401,13 @@ TEST_CASE("pascal-voc has the 21 VOC classes and the devkit colormap of the VOC 
   REQUIRE(readme_names.size() == 21);
   CHECK(map.names == readme_names);
   CHECK(map.ignore == std::vector<std::uint32_t>{255});
+  // The README's "**255 = void / ignore**": the devkit's name for the object borders and difficult regions.
+  const std::regex void_name(R"(\*\*255 = (\w+) / ignore\*\*)");
+  std::smatch m;
+  const auto readme = test::read_file(real_data / "palette/README.md");
+  REQUIRE(std::regex_search(readme, m, void_name));
+  CHECK(map.ignore_names == std::map<std::uint32_t, std::string>{{255, m[1]}});
+  CHECK(map.ignore_names.at(255) == "void");
   CHECK(colour_of(map, 0) == "0,0,0");
   CHECK(colour_of(map, 1) == "128,0,0");
   CHECK(colour_of(map, 2) == "0,128,0");
@@ -310,6 +430,7 @@ TEST_CASE("ade20k-150 names the 150 classes of objectInfo150 and ignores 0", "[c
   REQUIRE(map.names.size() == 151);
   CHECK(map.names[0] == "other");
   CHECK(map.ignore == std::vector<std::uint32_t>{0});
+  CHECK(map.ignore_names.empty());  // 0 is the class "other"
 
   // The CSV writes the names of the original objectInfo150.txt ("chest of drawers, chest, bureau")
   // with ';' for both spaces and commas: a name's words are the first fields of its row.
@@ -345,6 +466,13 @@ TEST_CASE("ade20k-150 names the 150 classes of objectInfo150 and ignores 0", "[c
   CHECK(map.colours.size() == 149);
 }
 
+TEST_CASE("ade20k-150 has a class named path, which is also the first column of frames.csv", "[class-map]") {
+  // Not a defect of the map: the name is objectInfo150's row 53. Asserted so that the CSV writers'
+  // handling of a class whose name is a column name keeps a real case to test against.
+  const auto names = builtin_class_map("ade20k-150").names;
+  CHECK(std::ranges::count(names, std::string("path")) == 1);
+}
+
 TEST_CASE("an unknown built-in name is refused with the list of known names", "[class-map]") {
   CHECK_THROWS_AS(builtin_class_map("cityscape"), std::invalid_argument);
   CHECK_THROWS_WITH(builtin_class_map("Woodscape"), Catch::Contains("\"Woodscape\""));
@@ -376,7 +504,7 @@ constexpr const char* good_class_map = R"({
     {"id": 0, "name": "void", "colour": [0, 0, 0]},
     {"id": 2, "name": "car"}
   ],
-  "ignore": [65535, 255, 255],
+  "ignore": [65535, {"value": 255, "name": "border"}, {"value": 7}],
   "colours": [
     {"colour": [0, 0, 0, 0], "value": 255},
     {"value": 2, "colour": [0, 0, 142, 255]},
@@ -389,7 +517,8 @@ class_map good_map(const fs::path& file) {
   class_map expected;
   expected.name = file.string();
   expected.names = {"void", "road", "car"};
-  expected.ignore = {255, 65535};
+  expected.ignore = {7, 255, 65535};
+  expected.ignore_names = {{255, "border"}};
   expected.colours = {{{0, 0, 0, 0}, 255}, {{0, 0, 0, 255}, 0}, {{0, 0, 142, 255}, 2}, {{1, 2, 3, 4}, 1},
                       {{255, 0, 255, 255}, 1}};
   expected.remap = {{0, 255}, {7, 1}, {26, 2}, {65535, 0}};
@@ -423,9 +552,30 @@ TEST_CASE("a class-map file loads into the map it describes", "[class-map]") {
     const auto minimal = load_class_map(file);
     CHECK(minimal.names == std::vector<std::string>{"background"});
     CHECK(minimal.ignore.empty());
+    CHECK(minimal.ignore_names.empty());
     CHECK(minimal.colours.empty());
     CHECK(minimal.remap.empty());
   }
+}
+
+TEST_CASE("class maps that differ only in the names of ignore values are not equal", "[class-map]") {
+  auto a = builtin_class_map("camvid11");
+  auto b = a;
+  CHECK(a == b);
+  b.ignore_names[11] = "Void";
+  CHECK_FALSE(a == b);
+  b.ignore_names.clear();
+  CHECK_FALSE(a == b);
+}
+
+TEST_CASE("ignore values may be named in a class-map file, plain values and named entries mixed", "[class-map]") {
+  test::temp_dir dir;
+  const auto file = dir / "map.json";
+  test::write_file(file, R"({"classes": [{"id": 0, "name": "Sky"}, {"id": 1, "name": "Road"}],
+                             "ignore": [{"name": "Unlabelled", "value": 11}, 0, 255]})");
+  const auto map = load_class_map(file);
+  CHECK(map.ignore == std::vector<std::uint32_t>{0, 11, 255});
+  CHECK(map.ignore_names == std::map<std::uint32_t, std::string>{{11, "Unlabelled"}});
 }
 
 TEST_CASE("a built-in name is not a class-map file", "[class-map]") {
@@ -491,6 +641,27 @@ TEST_CASE("a bad class-map file is refused with a message naming the file, the k
       {"table entry without colour", classes_with(R"(, "colours": [{"value": 1}])"), "colours[0].colour", "missing"},
       {"ignore value over 65535", classes_with(R"(, "ignore": [255, 65536])"), "ignore[1]", "0..65535"},
       {"ignore not a list", classes_with(R"(, "ignore": 255)"), "ignore", "list"},
+      {"ignore value given twice", classes_with(R"(, "ignore": [255, 7, 255])"), "ignore[2]",
+       "255 is also ignore[0] (each value once)"},
+      {"ignore value twice, once named", classes_with(R"(, "ignore": [255, {"value": 255, "name": "void2"}])"),
+       "ignore[1].value", "255 is also ignore[0] (each value once)"},
+      {"ignore name for a class id", classes_with(R"(, "ignore": [{"value": 1, "name": "unlabelled"}])"),
+       "ignore[0].name", "1 is class id 1 (\"road\"), which has its class name"},
+      {"ignore name empty", classes_with(R"(, "ignore": [{"value": 255, "name": ""}])"), "ignore[0].name",
+       "must be a non-empty string"},
+      {"ignore name blank", classes_with(R"(, "ignore": [{"value": 255, "name": "  "}])"), "ignore[0].name",
+       "must be a non-empty string"},
+      {"ignore name not a string", classes_with(R"(, "ignore": [{"value": 255, "name": 3}])"), "ignore[0].name",
+       "must be a non-empty string"},
+      {"ignore name of a class", classes_with(R"(, "ignore": [{"value": 255, "name": "road"}])"), "ignore[0].name",
+       "\"road\" is also the name of classes[1] (names must be unique)"},
+      {"ignore name twice", classes_with(R"(, "ignore": [{"value": 254, "name": "x"}, {"value": 255, "name": "x"}])"),
+       "ignore[1].name", "\"x\" is also the name of ignore[0] (names must be unique)"},
+      {"ignore entry without value", classes_with(R"(, "ignore": [{"name": "void"}])"), "ignore[0].value", "missing"},
+      {"ignore entry with an unknown key", classes_with(R"(, "ignore": [{"value": 255, "label": "void"}])"),
+       "ignore[0].label", "unknown key (expected value, name)"},
+      {"ignore entry value over 65535", classes_with(R"(, "ignore": [{"value": 65536, "name": "x"}])"),
+       "ignore[0].value", "0..65535"},
       {"name not a string", classes_with(R"(, "name": 3)"), "name", "string"},
       {"no classes", R"({"ignore": [255]})", "classes", "missing"},
       {"empty classes", R"({"classes": []})", "classes", "non-empty"},
