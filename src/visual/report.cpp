@@ -264,11 +264,24 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
     if (most && least && most != least)
       card(ratio_text(static_cast<double>(most->pixels) / static_cast<double>(least->pixels)) + " : 1",
            fmt::format("pixels of {} to {}", escape_html(most->name), escape_html(least->name)));
-    if (!options_.merged) card(fmt::format("{:.1f} s", result_.wall_seconds), result_.wall_seconds > 0
-                                                            ? fmt::format("{:.0f} frames/s", static_cast<double>(totals.frames + totals.skipped) / result_.wall_seconds)
-                                                            : std::string("scan time"));
     out += "</div>\n";
     return out;
+  }
+
+  /// The machine's side of the scan (time and throughput), for the Run section: the cards at the
+  /// top are about the data. Nothing for merged statistics, which have no scan to time.
+  std::string speed_cards() const {
+    if (options_.merged) return {};
+    std::string out = "<div class=\"cards\">";
+    const auto card = [&](const std::string& value, const std::string& what) {
+      out += fmt::format("<div class=\"card\"><b>{}</b><span>{}</span></div>", value, what);
+    };
+    card(fmt::format("{:.2f} s", result_.wall_seconds), "scan time (wall)");
+    // Skipped files were read and decoded as far as they went: they count as frames handled.
+    if (result_.wall_seconds > 0)
+      card(fmt::format("{:.0f}", static_cast<double>(totals_.frames + totals_.skipped) / result_.wall_seconds),
+           "frames/s (scanned and skipped)");
+    return out + "</div>\n";
   }
 
   /// Summary table: per class its pixels, share, frames present, with a bar of the share.
@@ -622,7 +635,6 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
     rows.emplace_back("input", result_.input);
     rows.emplace_back("maskscan", MASKSCAN_VERSION);
     if (options_.merged) rows.emplace_back("source", "merged from state files (maskscan merge): no scan timing to show");
-    else rows.emplace_back("wall time", fmt::format("{:.2f} s", result_.wall_seconds));
     rows.emplace_back("frames", fmt::format("{} in the source, {} scanned, {} skipped{}", result_.frames_total,
                                             result_.stats.frames.size(), result_.stats.errors.size(),
                                             result_.partial ? " (partial)" : ""));
@@ -651,7 +663,7 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
                                              balance_.enet_c, balance_.effective_beta,
                                              balance_.unit == effective_unit::frames ? "frames" : "pixels",
                                              balance_.repeat_threshold));
-    std::string out = "<h2 id=\"run\">Run</h2>\n<dl class=\"run\">\n";
+    std::string out = "<h2 id=\"run\">Run</h2>\n" + speed_cards() + "<dl class=\"run\">\n";
     for (const auto& [k, v] : rows) out += fmt::format("<dt>{}</dt><dd>{}</dd>\n", escape_html(k), escape_html(v));
     return out + "</dl>\n";
   }

@@ -242,6 +242,28 @@ TEST_CASE("report.html holds the scan's numbers, embeds the pictures written bes
   }
 }
 
+TEST_CASE("report.html: the headline cards are about the data, the scan's time and speed are in the Run section",
+          "[report]") {
+  temp_dir data, out;
+  for (unsigned k = 0; k < 3; ++k) write_gray(data / fmt::format("f{}.png", k), plane(k));
+  test::write_file(data / "bad.png", "not a png\n");
+  auto result = scan_dir(data.path(), false);
+  REQUIRE(result.stats.frames.size() == 3);
+  REQUIRE(result.stats.errors.size() == 1);
+  result.wall_seconds = 0.25;  // 4 files handled (3 scanned, 1 skipped) in 0.25 s: 16 frames/s
+  const auto html = test::read_file(write_report(result, out.path()));
+  const auto summary = html.find("<h2 id=\"summary\">"), run = html.find("<h2 id=\"run\">");
+  REQUIRE(summary != std::string::npos);
+  REQUIRE(run != std::string::npos);
+  const auto headline = html.substr(0, summary), run_section = html.substr(run);
+  CHECK(headline.find("<b>3</b><span>frames scanned</span>") != std::string::npos);
+  CHECK(headline.find("frames/s") == std::string::npos);
+  CHECK(headline.find("0.25 s") == std::string::npos);
+  CHECK(headline.find("scan time") == std::string::npos);
+  CHECK(run_section.find("<b>0.25 s</b><span>scan time (wall)</span>") != std::string::npos);
+  CHECK(run_section.find("<b>16</b><span>frames/s (scanned and skipped)</span>") != std::string::npos);
+}
+
 TEST_CASE("report.html of a grouped scan has a section per group with its own heatmaps", "[report]") {
   temp_dir data, out;
   for (unsigned k = 0; k < 4; ++k) write_gray(data / fmt::format("f{}_{}.png", k, k % 2 ? "RV" : "FV"), plane(k));
@@ -391,7 +413,8 @@ TEST_CASE("report.html of merged statistics shows no scan timing, concurrency or
   options.merged = true;
   const auto html = test::read_file(write_report(result, out.path(), {}, options));
   CHECK(html.find("merged from state files") != std::string::npos);
-  CHECK(html.find("<dt>wall time</dt>") == std::string::npos);
+  CHECK(html.find("scan time") == std::string::npos);
+  CHECK(html.find("frames/s") == std::string::npos);
   CHECK(html.find("<dt>concurrency</dt>") == std::string::npos);
   CHECK(html.find("Sample overlays") == std::string::npos);
   CHECK(html.find("merged: a.state, b.state") != std::string::npos);
