@@ -384,7 +384,7 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
   std::string heatmap_set_html(const heatmap_set& set, const fs::path& sub, bool per_class_shown) const {
     const fs::path dir = dir_ / "images" / "heatmaps" / sub / fmt::format("{}x{}", set.width, set.height);
     const auto files = detail::write_heatmap_images(set, result_.stats.class_names, dir, {.map = map_});
-    std::string out = fmt::format("<figure>{}<figcaption>All classes, {} frames of {}&times;{} (images/{})</figcaption></figure>\n",
+    std::string out = fmt::format("<figure>{}<figcaption>All classes on one scale, {} frames of {}&times;{} (images/{})</figcaption></figure>\n",
                                   png_img(files.back(), "heatmaps of all classes", "full"), digit_groups(set.frames),
                                   set.width, set.height, escape_html((fs::path("heatmaps") / sub / dir.filename() / "grid.png").generic_string()));
     if (!per_class_shown) return out;
@@ -413,7 +413,9 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
     if (overall.heatmaps.empty()) return out + "<p>No frame was scanned.</p>\n";
     out += fmt::format(
         "<p>Where each class lives: each pixel shows the fraction of the frames in which it holds the class "
-        "({} colour map, each class scaled to its own maximum, read the colour bar). One set per frame size.</p>\n",
+        "({} colour map). The grid puts every class on one logarithmic scale, its colour bar above the tiles, so "
+        "equal colours are equal fractions in any two tiles; each class at full resolution is scaled to its own "
+        "maximum, with its own colour bar. One set per frame size.</p>\n",
         map_ == detail::colormap::magma ? "magma" : "viridis");
     if (overall.class_names.size() > report_class_limit)
       return out + fmt::format("<p>Heatmap images are left out above {} classes; the counts are in "

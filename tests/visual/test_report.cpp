@@ -236,6 +236,47 @@ TEST_CASE("report.html holds the scan's numbers, embeds the pictures written bes
     CHECK(at == expected);
   }
 
+  SECTION("the grid shows every class on one scale: equal shares of frames in two classes are one colour") {
+    // From the masks: pixels holding person (4) in exactly one of the 3 frames, and the one pixel
+    // of traffic_sign (9), also in one frame. Person's own maximum is 2 frames, traffic_sign's 1.
+    std::vector<unsigned> person(W * H, 0), sign(W * H, 0);
+    for (unsigned k = 0; k < 3; ++k) {
+      const auto p = plane(k);
+      for (std::size_t i = 0; i < p.size(); ++i) person[i] += p[i] == 4, sign[i] += p[i] == 9;
+    }
+    const auto image = detail::decode_rgb_image(out / "images/heatmaps/8x6/grid.png");
+    const auto& set = result.stats.heatmaps.begin()->second;
+    const auto names = woodscape_class_names();
+    const auto layout = detail::layout_heatmap_grid(set, names);
+    REQUIRE(image.width == layout.width);
+    REQUIRE(layout.thumb_width == W);  // full size: a thumbnail pixel is a mask pixel
+    const auto at = [&](std::size_t c, std::size_t i) {
+      return image.get(layout.thumbs[c].first + static_cast<std::uint32_t>(i % W),
+                       layout.thumbs[c].second + static_cast<std::uint32_t>(i / W));
+    };
+    const auto sign_pixel = static_cast<std::size_t>(std::ranges::find(sign, 1u) - sign.begin());
+    std::size_t compared = 0;
+    for (std::size_t i = 0; i < person.size(); ++i)
+      if (person[i] == 1) {
+        CAPTURE(i);
+        CHECK(at(4, i) == at(9, sign_pixel));
+        ++compared;
+      }
+    CHECK(compared >= 2);
+    // The colour bar is there: left to right, viridis from its first entry to its last, never falling.
+    const auto& table = detail::viridis_table;
+    int previous = -1;
+    for (std::uint32_t x = layout.bar_x; x < layout.bar_x + layout.bar_width; ++x) {
+      const auto it = std::ranges::find(table, image.get(x, layout.bar_y));
+      REQUIRE(it != table.end());
+      const int index = static_cast<int>(it - table.begin());
+      REQUIRE(index >= previous);
+      previous = index;
+    }
+    CHECK(std::ranges::find(table, image.get(layout.bar_x, layout.bar_y)) == table.begin());
+    CHECK(previous == 255);
+  }
+
   SECTION("no overlays without RGB frames, and the page says where it looked") {
     CHECK(html.find("No RGB frames were found") != std::string::npos);
     CHECK_FALSE(fs::exists(out / "images/overlays"));
