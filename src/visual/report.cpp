@@ -198,6 +198,8 @@ p, li { max-width: 90ch; }
 .card b { display: block; font-size: 20px; }
 .card span { color: var(--muted); font-size: 13px; }
 table { border-collapse: collapse; margin: 8px 0 16px; font-size: 14px; }
+table.weights th { vertical-align: bottom; }
+table.weights th.num { white-space: normal; min-width: 5.5em; }
 .scroll { overflow-x: auto; }
 td.name { white-space: nowrap; }
 th, td { padding: 4px 10px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
@@ -437,7 +439,7 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
     if (!many)
       out += "<figure>" + inline_svg(detail::class_weights_svg(overall, balance_, palette_), "class_weights.svg") +
              "<figcaption>images/class_weights.svg</figcaption></figure>\n";
-    out += "<div class=\"scroll\"><table>\n<tr><th class=\"num\">id</th><th>class</th><th class=\"num\">inverse frequency</th><th "
+    out += "<div class=\"scroll\"><table class=\"weights\">\n<tr><th class=\"num\">id</th><th>class</th><th class=\"num\">inverse frequency</th><th "
            "class=\"num\">inverse sqrt</th><th class=\"num\">median frequency (present)</th><th class=\"num\">median "
            "frequency (all)</th>"
            "<th class=\"num\">ENet</th><th class=\"num\">effective number</th><th class=\"num\">repeat factor</th></tr>\n";
