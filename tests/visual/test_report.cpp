@@ -4,11 +4,13 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstring>
 #include <map>
 #include <regex>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <fmt/format.h>
@@ -303,6 +305,95 @@ TEST_CASE("report.html: the headline cards are about the data, the scan's time a
   CHECK(headline.find("scan time") == std::string::npos);
   CHECK(run_section.find("<b>0.25 s</b><span>scan time (wall)</span>") != std::string::npos);
   CHECK(run_section.find("<b>16</b><span>frames/s (scanned and skipped)</span>") != std::string::npos);
+}
+
+namespace {
+std::string weights_section(const std::string& html) {
+  const auto begin = html.find("<h2 id=\"weights\">"), end = html.find("<h2 id=\"cooccurrence\">");
+  REQUIRE(begin != std::string::npos);
+  REQUIRE(end != std::string::npos);
+  return html.substr(begin, end - begin);
+}
+bool has_header(const std::string& section, const std::string& header) {
+  return section.find("<th class=\"num\">" + header + "</th>") != std::string::npos;
+}
+const std::array<const char*, 6> weight_headers{"inverse frequency", "inverse sqrt", "median frequency (present)",
+                                                "median frequency (all)", "ENet", "effective number"};
+}  // namespace
+
+TEST_CASE("report.html: a weights column in which every class has the same value is left out, with the reason",
+          "[report]") {
+  temp_dir data;
+  for (unsigned k = 0; k < 3; ++k) write_gray(data / fmt::format("f{}.png", k), plane(k));
+  const auto result = scan_dir(data.path(), false);
+  // From the masks: void, road and person are in all 3 frames, traffic_sign (9) in 1.
+  std::array<unsigned, 10> frames_with{};
+  for (unsigned k = 0; k < 3; ++k) {
+    const auto p = plane(k);
+    for (std::uint32_t c = 0; c < 10; ++c) frames_with[c] += std::ranges::count(p, c) > 0;
+  }
+  REQUIRE(frames_with[9] == 1);
+  const double rarest = frames_with[9] / 3.0;
+
+  SECTION("the default threshold: every repeat factor is 1, the column is replaced by a note") {
+    temp_dir out;
+    const auto html = weights_section(test::read_file(write_report(result, out.path())));
+    CHECK_FALSE(has_header(html, "repeat factor"));
+    for (const auto* h : weight_headers) CHECK(has_header(html, h));
+    CHECK(html.find("<b>repeat factor</b>: 1 for every class") != std::string::npos);
+    CHECK(html.find("t = 0.001 is at or below every class's frame frequency") != std::string::npos);
+    CHECK(html.find(fmt::format("traffic_sign's ({:.1f}% of the frames)", 100 * rarest)) != std::string::npos);
+    CHECK(html.find(fmt::format("<code>--repeat-threshold</code> above {:.3g}", rarest)) != std::string::npos);
+  }
+
+  SECTION("a threshold above the rarest class's frame frequency: the column is shown with its values") {
+    temp_dir out;
+    balance_options balance;
+    balance.repeat_threshold = 0.5;
+    const auto html = weights_section(test::read_file(write_report(result, out.path(), balance)));
+    CHECK(has_header(html, "repeat factor"));
+    CHECK(html.find("<ul class=\"flat\">") == std::string::npos);
+    for (const std::uint32_t c : {0u, 1u, 4u, 9u}) {
+      CAPTURE(c);
+      const double f = frames_with[c] / 3.0;
+      const std::regex row(fmt::format(R"(<td class="name">(?:<span[^>]*></span>)?{}</td>(?:<td class="num">[^<]*</td>){{6}})"
+                                       R"(<td class="num">([^<]*)</td></tr>)",
+                                       woodscape_class_names()[c]));
+      std::smatch m;
+      REQUIRE(std::regex_search(html, m, row));
+      CHECK(m[1] == fmt::format("{:.3g}", std::max(1.0, std::sqrt(0.5 / f))));  // LVIS: max(1, sqrt(t / f))
+    }
+  }
+
+  SECTION("beta = 0 makes every effective-number weight 1: that column goes, with the reason") {
+    temp_dir out;
+    balance_options balance;
+    balance.effective_beta = 0;
+    balance.repeat_threshold = 0.5;
+    const auto html = weights_section(test::read_file(write_report(result, out.path(), balance)));
+    CHECK_FALSE(has_header(html, "effective number"));
+    CHECK(has_header(html, "ENet"));
+    CHECK(has_header(html, "repeat factor"));
+    CHECK(html.find("<b>effective number</b>: 1 for every class") != std::string::npos);
+    CHECK(html.find("counts every class as one sample") != std::string::npos);
+    CHECK(test::read_file(out / "images/class_weights.svg").find("effective number - 1 for every class") !=
+          std::string::npos);
+  }
+
+  SECTION("one weighted class: every column is one value, and the note says why") {
+    temp_dir road_only, out;
+    write_gray(road_only / "a.png", std::vector<std::uint8_t>(W * H, 1));
+    const auto html = weights_section(test::read_file(write_report(scan_dir(road_only.path(), false), out.path())));
+    for (const auto* h : weight_headers) {
+      CAPTURE(h);
+      CHECK_FALSE(has_header(html, h));
+      // The normalized weights are 1 for a lone class; ENet is not normalized: 1 / ln(c + p), p = 1.
+      const double value = std::string_view(h) == "ENet" ? 1 / std::log(balance_options{}.enet_c + 1) : 1.0;
+      CHECK(html.find(fmt::format("<b>{}</b>: {:.4g} for every class", h, value)) != std::string::npos);
+    }
+    CHECK_FALSE(has_header(html, "repeat factor"));
+    CHECK(html.find("Only one class, road, is weighted") != std::string::npos);
+  }
 }
 
 TEST_CASE("report.html of a grouped scan has a section per group with its own heatmaps", "[report]") {
