@@ -159,11 +159,37 @@ axis_weights weights_of(std::uint32_t n, std::uint32_t m) {
   return w;
 }
 
+// The grid's shared scale (heatmap_grid_layout): a fraction of the frames to t in [0, 1], log
+// between floor and top. A log scale, because one linear scale for every class would leave a class
+// in 2% of the frames a flat dark tile beside the road's 100%.
+struct log_scale {
+  double floor = 0;
+  double top = 0;
+  double inverse_span = 0;  // 1 / log(top / floor)
+
+  static log_scale of(double top) {
+    log_scale s;
+    if (!(top > 0)) return s;
+    s.top = top;
+    // The largest 1, 2 or 5 x 10^k at most top / 1000: round tick values, three decades or a bit more.
+    const double x = top / 1000.0;
+    const double decade = std::pow(10.0, std::floor(std::log10(x) + 1e-9));
+    const double m = x / decade;
+    s.floor = (m >= 5 - 1e-9 ? 5 : m >= 2 - 1e-9 ? 2 : 1) * decade;
+    s.inverse_span = 1.0 / std::log(top / s.floor);
+    return s;
+  }
+  double t(double fraction) const {
+    return fraction > floor && top > 0 ? std::min(1.0, std::log(fraction / floor) * inverse_span) : 0.0;
+  }
+};
+
 // The thumbnail of one plane as colours: each pixel is the area average of the counts it covers,
-// divided by the plane's max.
+// as a fraction of the frames on the shared scale.
 void draw_thumbnail(rgb_image& image, std::uint32_t x0, std::uint32_t y0, std::span<const std::uint32_t> plane,
                     std::uint32_t width, std::uint32_t height, const axis_weights& wx, const axis_weights& wy,
-                    std::uint32_t tw, std::uint32_t th, std::uint32_t max, colormap map) {
+                    std::uint32_t tw, std::uint32_t th, std::uint32_t max, std::uint64_t frames,
+                    const log_scale& scale, colormap map) {
   if (max == 0) {
     image.fill_rect(x0, y0, tw, th, table_of(map)[0]);
     return;
@@ -178,7 +204,8 @@ void draw_thumbnail(rgb_image& image, std::uint32_t x0, std::uint32_t y0, std::s
       dst[i] = sum;
     }
   }
-  const double scale = static_cast<double>(width) * height * max;  // the weights sum to width and height
+  // The weights sum to width and height: a sum over (width * height * frames) is a fraction of the frames.
+  const double per_fraction = static_cast<double>(width) * height * static_cast<double>(frames);
   std::vector<std::uint64_t> sums(tw);
   for (std::uint32_t ty = 0; ty < th; ++ty) {
     std::fill(sums.begin(), sums.end(), 0);
@@ -187,7 +214,7 @@ void draw_thumbnail(rgb_image& image, std::uint32_t x0, std::uint32_t y0, std::s
       for (std::uint32_t i = 0; i < tw; ++i) sums[i] += wy.weight[j] * row[i];
     }
     for (std::uint32_t i = 0; i < tw; ++i)
-      image.set(x0 + i, y0 + ty, colour_at(map, static_cast<double>(sums[i]) / scale));
+      image.set(x0 + i, y0 + ty, colour_at(map, scale.t(static_cast<double>(sums[i]) / per_fraction)));
   }
 }
 
@@ -198,8 +225,43 @@ struct grid_parts {
   std::vector<std::string> notes;  // under each thumbnail
   std::vector<std::uint32_t> maxima;
   std::uint32_t cell_width = 0;
+  log_scale scale;
   heatmap_grid_layout layout;
 };
+
+constexpr std::uint32_t grid_bar_height = 12;
+constexpr std::uint32_t min_grid_bar_width = 320;  // three decades, a 1-2-5 tick label each 30 px or more
+constexpr std::uint32_t max_grid_bar_width = 640;
+constexpr std::uint32_t tick_label_gap = 8;        // between two tick labels
+
+// The bar's ticks: both ends, then the 1, 2 and 5 x 10^k between whose centred label does not
+// touch a label already placed.
+std::vector<heatmap_scale_tick> grid_ticks(const log_scale& scale, std::uint32_t bar_x, std::uint32_t bar_length) {
+  const auto x_of = [&](double f) {
+    return bar_x + static_cast<std::uint32_t>(std::lround(scale.t(f) * (bar_length - 1)));
+  };
+  if (!(scale.top > 0)) return {{bar_x, 0.0, "0%"}};
+  heatmap_scale_tick low{bar_x, scale.floor, "<=" + percent(scale.floor)};
+  heatmap_scale_tick high{bar_x + bar_length - 1, scale.top, percent(scale.top)};
+  // Occupied label spans: the ends' labels are aligned inside the bar (left end left, right end right).
+  std::vector<std::pair<std::int64_t, std::int64_t>> taken{
+      {low.x, std::int64_t{low.x} + text_width(low.label)}, {std::int64_t{high.x} + 1 - text_width(high.label), high.x + 1}};
+  std::vector<heatmap_scale_tick> ticks{low};
+  // The floor is 1, 2 or 5 x 10^k: the candidates start in its decade.
+  for (auto k = static_cast<int>(std::floor(std::log10(scale.floor) + 1e-9)); std::pow(10.0, k) < scale.top; ++k)
+    for (const double m : {1.0, 2.0, 5.0}) {
+      const double f = m * std::pow(10.0, k);
+      if (f <= scale.floor * (1 + 1e-9) || f >= scale.top * (1 - 1e-9)) continue;
+      heatmap_scale_tick t{x_of(f), f, percent(f)};
+      const std::int64_t w = text_width(t.label), l = std::int64_t{t.x} - w / 2, r = l + w;
+      if (std::ranges::any_of(taken, [&](const auto& s) { return l < s.second + tick_label_gap && s.first < r + tick_label_gap; }))
+        continue;
+      taken.emplace_back(l, r);
+      ticks.push_back(std::move(t));
+    }
+  ticks.push_back(std::move(high));
+  return ticks;
+}
 
 grid_parts grid_parts_of(const heatmap_set& set, std::span<const std::string> class_names, std::uint32_t thumb_width) {
   const std::size_t classes = heatmap_classes(set);
@@ -215,10 +277,12 @@ grid_parts grid_parts_of(const heatmap_set& set, std::span<const std::string> cl
   l.rows = static_cast<std::uint32_t>((classes + l.columns - 1) / l.columns);
 
   p.title = fmt::format("{}, {}x{}", frames_text(set.frames), set.width, set.height);
-  p.caption = "each pixel: fraction of the frames holding the class; each class on its own scale";
+  p.caption = "each pixel: fraction of the frames holding the class - one log scale for every class";
   std::uint32_t cell_width = l.thumb_width;
+  std::uint32_t top_count = 0;
   for (std::size_t c = 0; c < classes; ++c) {
     p.maxima.push_back(max_count(plane_of(set, c)));
+    top_count = std::max(top_count, p.maxima.back());
     p.notes.push_back(p.maxima.back() == 0 ? std::string("never present")
                                            : fmt::format("max {} of frames", percent(fraction(p.maxima.back(), set.frames))));
     cell_width = std::max(cell_width, u32(text_width(p.notes.back())));
@@ -226,14 +290,24 @@ grid_parts grid_parts_of(const heatmap_set& set, std::span<const std::string> cl
   p.cell_width = cell_width;
   for (std::size_t c = 0; c < classes; ++c) p.names.push_back(fit(display_name(class_names[c], c), cell_width));
 
+  p.scale = log_scale::of(fraction(top_count, set.frames));
+  l.scale_top = p.scale.top;
+  l.scale_floor = p.scale.floor;
+
   const std::uint32_t line = u32(text_height());
+  const std::uint32_t cells_width = l.columns * cell_width + (l.columns - 1) * cell_gap;
+  l.bar_x = margin;
+  l.bar_y = margin + u32(text_height(2)) + 4 + line + 10;
+  l.bar_width = std::clamp(cells_width, min_grid_bar_width, max_grid_bar_width);
+  l.bar_height = grid_bar_height;
+  l.ticks = grid_ticks(p.scale, l.bar_x, l.bar_width);
   const std::uint32_t cell_height = line + line_gap + l.thumb_height + line_gap + line;
-  const std::uint32_t top = margin + u32(text_height(2)) + 4 + line + 12;
+  const std::uint32_t top = l.bar_y + l.bar_height + tick_length + label_gap + line + 14;
   for (std::size_t c = 0; c < classes; ++c) {
     const auto col = static_cast<std::uint32_t>(c % l.columns), row = static_cast<std::uint32_t>(c / l.columns);
     l.thumbs.emplace_back(margin + col * (cell_width + cell_gap), top + row * (cell_height + cell_gap) + line + line_gap);
   }
-  l.width = std::max({margin + l.columns * cell_width + (l.columns - 1) * cell_gap + margin,
+  l.width = std::max({margin + cells_width + margin, margin + l.bar_width + margin,
                       margin + u32(text_width(p.title, 2)) + margin, margin + u32(text_width(p.caption)) + margin});
   l.height = top + l.rows * cell_height + (l.rows - 1) * cell_gap + margin;
   return p;
@@ -300,6 +374,18 @@ rgb_image render_heatmap_grid(const heatmap_set& set, std::span<const std::strin
   rgb_image image(l.width, l.height);
   draw_text(image, margin, margin, p.title, text_colour, 2);
   draw_text(image, margin, margin + u32(text_height(2)) + 4, p.caption, text_colour);
+  for (std::uint32_t i = 0; i < l.bar_width; ++i)
+    image.fill_rect(l.bar_x + i, l.bar_y, 1, l.bar_height,
+                    colour_at(options.map, p.scale.top > 0 && l.bar_width > 1 ? static_cast<double>(i) / (l.bar_width - 1) : 0.0));
+  const std::int64_t label_y = std::int64_t{l.bar_y} + l.bar_height + tick_length + label_gap;
+  for (std::size_t k = 0; k < l.ticks.size(); ++k) {
+    const auto& t = l.ticks[k];
+    image.fill_rect(t.x, std::int64_t{l.bar_y} + l.bar_height, 1, tick_length, text_colour);
+    const std::int64_t w = text_width(t.label);
+    const std::int64_t x = k == 0 ? t.x : k + 1 == l.ticks.size() ? std::int64_t{t.x} + 1 - w : std::int64_t{t.x} - w / 2;
+    draw_text(image, x, label_y, t.label, text_colour);
+  }
+
   const auto wx = weights_of(set.width, l.thumb_width);
   const auto wy = weights_of(set.height, l.thumb_height);
   const std::int64_t line = text_height();
@@ -307,7 +393,7 @@ rgb_image render_heatmap_grid(const heatmap_set& set, std::span<const std::strin
     const auto [x, y] = l.thumbs[c];
     draw_text(image, x, std::int64_t{y} - line_gap - line, p.names[c], text_colour);
     draw_thumbnail(image, x, y, plane_of(set, c), set.width, set.height, wx, wy, l.thumb_width, l.thumb_height,
-                   p.maxima[c], options.map);
+                   p.maxima[c], set.frames, p.scale, options.map);
     draw_text(image, x, std::int64_t{y} + l.thumb_height + line_gap, p.notes[c], text_colour);
   }
   return image;

@@ -1,8 +1,10 @@
 #pragma once
 // Heatmap pictures: per class, the fraction of frames in which each pixel holds the class, as a
 // colour-mapped image with a title and a colour bar; and a grid of every class's thumbnail.
-// Each class is scaled to its own maximum (as matplotlib's imshow does), so a rare class is as
-// legible as a common one; the colour bar and labels give the absolute fractions.
+// A class's own image is scaled to its own maximum (as matplotlib's imshow does), so a rare class
+// shows where it lives in detail. The grid is for comparing classes: every thumbnail is on one
+// logarithmic scale shared by all classes, with one labelled colour bar, so equal colours are
+// equal fractions in any two tiles and a class in 1% of the frames is still seen beside the road.
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -35,10 +37,30 @@ struct class_heatmap_layout {
   std::uint32_t bar_height = 0;
 };
 
-/// Where render_heatmap_grid puts the thumbnails, in pixels of its image.
+/// One labelled tick of the grid's colour bar.
+struct heatmap_scale_tick {
+  std::uint32_t x = 0;    ///< the bar's pixel column of this fraction
+  double fraction = 0;    ///< of the frames
+  std::string label;      ///< as drawn under the tick ("20%"; the lowest end "<=0.1%")
+};
+
+/// Where render_heatmap_grid puts the thumbnails and the colour bar, in pixels of its image, and
+/// the scale they share.
 struct heatmap_grid_layout {
   std::uint32_t width = 0;  ///< of the image
   std::uint32_t height = 0;
+  /// The shared scale: a fraction f of the frames is colour_at(map, t), t = log(f / scale_floor) /
+  /// log(scale_top / scale_floor) clamped to [0, 1]. scale_top is the largest fraction of any class
+  /// at any pixel; scale_floor the largest 1, 2 or 5 x 10^k at most scale_top / 1000 (three decades
+  /// at least), so f <= scale_floor, 0 included, is the lowest colour. Both 0 when no class is
+  /// ever present (then everything is the lowest colour).
+  double scale_top = 0;
+  double scale_floor = 0;
+  std::uint32_t bar_x = 0;  ///< top-left corner of the horizontal colour bar: its left column is
+  std::uint32_t bar_y = 0;  ///< scale_floor and below, its right column scale_top
+  std::uint32_t bar_width = 0;
+  std::uint32_t bar_height = 0;
+  std::vector<heatmap_scale_tick> ticks;  ///< left to right: both ends and the 1-2-5 values that fit between
   std::uint32_t columns = 0;  ///< min(4, ceil(sqrt(classes))); classes fill rows left to right
   std::uint32_t rows = 0;
   std::uint32_t thumb_width = 0;   ///< min(requested, set.width)
@@ -64,12 +86,12 @@ rgb_image render_class_heatmap(const heatmap_set& set, std::size_t class_index, 
 heatmap_grid_layout layout_heatmap_grid(const heatmap_set& set, std::span<const std::string> class_names,
                                         std::uint32_t thumb_width = 320);
 
-/// Every class as a thumbnail, thumb_width pixels wide at most (0 counts as 1), in a grid under one
-/// title line. A thumbnail pixel is the area average of the fractions of the source pixels it covers
-/// (exact for integer factors), coloured on the same scale as render_class_heatmap (the class's
-/// full-resolution max), so colours mean the same in both pictures. Each thumbnail has the class
-/// name above it and "max X% of frames" below. Throws std::invalid_argument if class_names does
-/// not name every class of the set, and as heatmap_classes.
+/// Every class as a thumbnail, thumb_width pixels wide at most (0 counts as 1), in a grid under a
+/// title line and one colour bar. A thumbnail pixel is the area average of the fractions of the
+/// source pixels it covers (exact for integer factors), coloured on the scale shared by every class
+/// (heatmap_grid_layout::scale_top), so two tiles compare colour for colour. Each thumbnail has the
+/// class name above it and "max X% of frames" below. Throws std::invalid_argument if class_names
+/// does not name every class of the set, and as heatmap_classes.
 rgb_image render_heatmap_grid(const heatmap_set& set, std::span<const std::string> class_names,
                               std::uint32_t thumb_width = 320, const heatmap_image_options& options = {});
 

@@ -198,6 +198,9 @@ p, li { max-width: 90ch; }
 .card b { display: block; font-size: 20px; }
 .card span { color: var(--muted); font-size: 13px; }
 table { border-collapse: collapse; margin: 8px 0 16px; font-size: 14px; }
+table.weights th { vertical-align: bottom; }
+table.weights th.num { white-space: normal; min-width: 5.5em; }
+ul.flat { color: var(--muted); font-size: 14px; }
 .scroll { overflow-x: auto; }
 td.name { white-space: nowrap; }
 th, td { padding: 4px 10px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
@@ -264,11 +267,24 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
     if (most && least && most != least)
       card(ratio_text(static_cast<double>(most->pixels) / static_cast<double>(least->pixels)) + " : 1",
            fmt::format("pixels of {} to {}", escape_html(most->name), escape_html(least->name)));
-    if (!options_.merged) card(fmt::format("{:.1f} s", result_.wall_seconds), result_.wall_seconds > 0
-                                                            ? fmt::format("{:.0f} frames/s", static_cast<double>(totals.frames + totals.skipped) / result_.wall_seconds)
-                                                            : std::string("scan time"));
     out += "</div>\n";
     return out;
+  }
+
+  /// The machine's side of the scan (time and throughput), for the Run section: the cards at the
+  /// top are about the data. Nothing for merged statistics, which have no scan to time.
+  std::string speed_cards() const {
+    if (options_.merged) return {};
+    std::string out = "<div class=\"cards\">";
+    const auto card = [&](const std::string& value, const std::string& what) {
+      out += fmt::format("<div class=\"card\"><b>{}</b><span>{}</span></div>", value, what);
+    };
+    card(fmt::format("{:.2f} s", result_.wall_seconds), "scan time (wall)");
+    // Skipped files were read and decoded as far as they went: they count as frames handled.
+    if (result_.wall_seconds > 0)
+      card(fmt::format("{:.0f}", static_cast<double>(totals_.frames + totals_.skipped) / result_.wall_seconds),
+           "frames/s (scanned and skipped)");
+    return out + "</div>\n";
   }
 
   /// Summary table: per class its pixels, share, frames present, with a bar of the share.
@@ -371,7 +387,7 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
   std::string heatmap_set_html(const heatmap_set& set, const fs::path& sub, bool per_class_shown) const {
     const fs::path dir = dir_ / "images" / "heatmaps" / sub / fmt::format("{}x{}", set.width, set.height);
     const auto files = detail::write_heatmap_images(set, result_.stats.class_names, dir, {.map = map_});
-    std::string out = fmt::format("<figure>{}<figcaption>All classes, {} frames of {}&times;{} (images/{})</figcaption></figure>\n",
+    std::string out = fmt::format("<figure>{}<figcaption>All classes on one scale, {} frames of {}&times;{} (images/{})</figcaption></figure>\n",
                                   png_img(files.back(), "heatmaps of all classes", "full"), digit_groups(set.frames),
                                   set.width, set.height, escape_html((fs::path("heatmaps") / sub / dir.filename() / "grid.png").generic_string()));
     if (!per_class_shown) return out;
@@ -400,7 +416,9 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
     if (overall.heatmaps.empty()) return out + "<p>No frame was scanned.</p>\n";
     out += fmt::format(
         "<p>Where each class lives: each pixel shows the fraction of the frames in which it holds the class "
-        "({} colour map, each class scaled to its own maximum, read the colour bar). One set per frame size.</p>\n",
+        "({} colour map). The grid puts every class on one logarithmic scale, its colour bar above the tiles, so "
+        "equal colours are equal fractions in any two tiles; each class at full resolution is scaled to its own "
+        "maximum, with its own colour bar. One set per frame size.</p>\n",
         map_ == detail::colormap::magma ? "magma" : "viridis");
     if (overall.class_names.size() > report_class_limit)
       return out + fmt::format("<p>Heatmap images are left out above {} classes; the counts are in "
@@ -422,25 +440,86 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
     if (!many)
       out += "<figure>" + inline_svg(detail::class_weights_svg(overall, balance_, palette_), "class_weights.svg") +
              "<figcaption>images/class_weights.svg</figcaption></figure>\n";
-    out += "<div class=\"scroll\"><table>\n<tr><th class=\"num\">id</th><th>class</th><th class=\"num\">inverse frequency</th><th "
-           "class=\"num\">inverse sqrt</th><th class=\"num\">median frequency (present)</th><th class=\"num\">median "
-           "frequency (all)</th>"
-           "<th class=\"num\">ENet</th><th class=\"num\">effective number</th><th class=\"num\">repeat factor</th></tr>\n";
+    // A column in which every weighted class has the same value sets no class apart: it is left out
+    // of the table and said in one line under it instead (weights.csv keeps every column).
+    struct column {
+      const char* header;
+      std::optional<double> class_balance::*weight;  // nullptr: the repeat factor
+      std::optional<double> uniform;
+    };
+    std::vector<column> columns{{"inverse frequency", &class_balance::inverse_frequency, {}},
+                                {"inverse sqrt", &class_balance::inverse_sqrt_frequency, {}},
+                                {"median frequency (present)", &class_balance::median_frequency_present, {}},
+                                {"median frequency (all)", &class_balance::median_frequency_all, {}},
+                                {"ENet", &class_balance::enet, {}},
+                                {"effective number", &class_balance::effective_number, {}},
+                                {"repeat factor", nullptr, {}}};
+    for (auto& c : columns)
+      c.uniform = c.weight ? detail::uniform_weight(weights, c.weight) : detail::uniform_repeat_factor(weights);
+    std::vector<std::string> flat_notes;
+    for (const auto& c : columns)
+      if (c.uniform) flat_notes.push_back(flat_column_note(c.header, *c.uniform, c.weight == nullptr, weights));
+
+    out += "<div class=\"scroll\"><table class=\"weights\">\n<tr><th class=\"num\">id</th><th>class</th>";
+    for (const auto& c : columns)
+      if (!c.uniform) out += fmt::format("<th class=\"num\">{}</th>", c.header);
+    out += "</tr>\n";
     for (const auto& w : weights) {
       if (many && !w.inverse_frequency) continue;  // above the limit: the weighted classes only
-      out += fmt::format(
-          "<tr{}><td class=\"num\">{}</td><td class=\"name\">{}{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td "
-          "class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td "
-          "class=\"num\">{:.3g}</td></tr>\n",
-          w.ignored ? " class=\"ignored\"" : "", w.id, swatch(w.id), escape_html(w.name), weight_cell(w.inverse_frequency),
-          weight_cell(w.inverse_sqrt_frequency), weight_cell(w.median_frequency_present),
-          weight_cell(w.median_frequency_all), weight_cell(w.enet), weight_cell(w.effective_number), w.repeat_factor);
+      out += fmt::format("<tr{}><td class=\"num\">{}</td><td class=\"name\">{}{}</td>", w.ignored ? " class=\"ignored\"" : "",
+                         w.id, swatch(w.id), escape_html(w.name));
+      for (const auto& c : columns) {
+        if (c.uniform) continue;
+        out += "<td class=\"num\">" +
+               (c.weight ? weight_cell(w.*(c.weight)) : fmt::format("{:.3g}", w.repeat_factor)) + "</td>";
+      }
+      out += "</tr>\n";
     }
     out += "</table></div>\n";
+    if (!flat_notes.empty()) {
+      out += "<ul class=\"flat\">";
+      for (const auto& n : flat_notes) out += "<li>" + n + "</li>";
+      out += "</ul>\n";
+    }
     out += fmt::format("<p class=\"muted\">ENet c = {}, effective number &beta; = {} over {}, repeat threshold t = {}.</p>\n",
                        balance_.enet_c, balance_.effective_beta,
                        balance_.unit == effective_unit::frames ? "frames" : "pixels", balance_.repeat_threshold);
     return out;
+  }
+
+  /// Why a weight or repeat-factor column holds one value for every weighted class, and what to
+  /// change for it to say something.
+  std::string flat_column_note(const char* header, double value, bool repeat_factor,
+                               const std::vector<class_balance>& weights) const {
+    const class_balance* rarest = nullptr;  // the weighted class in the fewest frames
+    std::size_t weighted = 0;
+    for (const auto& c : weights)
+      if (c.inverse_frequency) {
+        ++weighted;
+        if (!rarest || c.frame_frequency < rarest->frame_frequency) rarest = &c;
+      }
+    std::string why;
+    if (weighted == 1)
+      why = fmt::format("Only one class, {}, is weighted: the others are absent or ignored", escape_html(rarest->name));
+    else if (repeat_factor && value == 1)
+      why = fmt::format(
+          "The threshold t = {} is at or below every class's frame frequency f, the lowest being {}'s ({} of the "
+          "frames), and r = max(1, &radic;(t / f)): choose <code>--repeat-threshold</code> above {:.3g} to "
+          "repeat the frames of the rarer classes",
+          balance_.repeat_threshold, escape_html(rarest->name), percent(rarest->frame_frequency),
+          rarest->frame_frequency);
+    else if (!repeat_factor && header == std::string_view("effective number") && balance_.effective_beta == 0)
+      why = "&beta; = 0 counts every class as one sample: choose <code>--effective-beta</code> closer to 1";
+    else if (!repeat_factor && header == std::string_view("effective number"))
+      why = fmt::format("With &beta; = {} every class has so many {} that &beta;<sup>n</sup> is 0 and its effective "
+                        "number the limit 1 / (1 &minus; &beta;): choose <code>--effective-beta</code> closer to 1{}",
+                        balance_.effective_beta, balance_.unit == effective_unit::frames ? "frames" : "pixels",
+                        balance_.unit == effective_unit::pixels ? " or <code>--effective-unit frames</code>" : "");
+    else
+      why = "The weighted classes' counts give every class the same value";
+    return fmt::format("<b>{}</b>: {:.4g} for every class, so it is left out of the table (the column stays in "
+                       "<code>weights.csv</code>). {}.",
+                       header, value, why);
   }
 
   std::string cooccurrence_section(const dataset_stats& overall) const {
@@ -622,7 +701,6 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
     rows.emplace_back("input", result_.input);
     rows.emplace_back("maskscan", MASKSCAN_VERSION);
     if (options_.merged) rows.emplace_back("source", "merged from state files (maskscan merge): no scan timing to show");
-    else rows.emplace_back("wall time", fmt::format("{:.2f} s", result_.wall_seconds));
     rows.emplace_back("frames", fmt::format("{} in the source, {} scanned, {} skipped{}", result_.frames_total,
                                             result_.stats.frames.size(), result_.stats.errors.size(),
                                             result_.partial ? " (partial)" : ""));
@@ -651,7 +729,7 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
                                              balance_.enet_c, balance_.effective_beta,
                                              balance_.unit == effective_unit::frames ? "frames" : "pixels",
                                              balance_.repeat_threshold));
-    std::string out = "<h2 id=\"run\">Run</h2>\n<dl class=\"run\">\n";
+    std::string out = "<h2 id=\"run\">Run</h2>\n" + speed_cards() + "<dl class=\"run\">\n";
     for (const auto& [k, v] : rows) out += fmt::format("<dt>{}</dt><dd>{}</dd>\n", escape_html(k), escape_html(v));
     return out + "</dl>\n";
   }

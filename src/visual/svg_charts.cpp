@@ -549,6 +549,29 @@ std::string class_distribution_svg(const dataset_stats& stats, bool log_scale, s
   return render_bar_chart_svg(chart);
 }
 
+namespace {
+std::optional<double> uniform_of(std::span<const class_balance> weights, auto value_of) {
+  std::optional<double> first;
+  for (const auto& c : weights) {
+    if (!c.inverse_frequency) continue;  // not weighted
+    const std::optional<double> v = value_of(c);
+    if (!v) return std::nullopt;
+    if (!first) first = v;
+    else if (std::abs(*v - *first) > 1e-9 * std::max(std::abs(*v), std::abs(*first))) return std::nullopt;
+  }
+  return first;
+}
+}  // namespace
+
+std::optional<double> uniform_weight(std::span<const class_balance> weights,
+                                     std::optional<double> class_balance::*weight) {
+  return uniform_of(weights, [&](const class_balance& c) { return c.*weight; });
+}
+
+std::optional<double> uniform_repeat_factor(std::span<const class_balance> weights) {
+  return uniform_of(weights, [](const class_balance& c) { return std::optional<double>(c.repeat_factor); });
+}
+
 std::string class_weights_svg(const dataset_stats& stats, const balance_options& balance,
                               std::span<const rgb8> class_colours) {
   const auto weights = class_weights(stats, balance);
@@ -575,6 +598,8 @@ std::string class_weights_svg(const dataset_stats& stats, const balance_options&
   }
   for (const auto& k : kinds) {
     bar_panel panel{k.title, {}, false, value_format::number, {}, 1.0};
+    if (const auto same = uniform_weight(weights, k.weight))
+      panel.title += fmt::format(" - {:.4g} for every class", *same);
     double smallest = 0, largest = 0;
     for (const auto& c : weights) {
       const auto& v = c.*(k.weight);

@@ -67,8 +67,17 @@ std::string render_bar_chart_svg(const bar_chart& chart);
 /// (ids beyond it, or an empty span: the default colour).
 std::string class_distribution_svg(const dataset_stats& stats, bool log_scale, std::span<const rgb8> class_colours);
 
+/// The value every weighted class (one with an inverse_frequency) has for `weight`, when they all
+/// have the same one (to 1e-9 relative): such a column sets no class apart from another, so it is
+/// no information to show as one. nullopt when two differ or no class is weighted.
+std::optional<double> uniform_weight(std::span<const class_balance> weights,
+                                     std::optional<double> class_balance::*weight);
+/// The same for the weighted classes' repeat factors (absent and ignored classes have 1 by definition).
+std::optional<double> uniform_repeat_factor(std::span<const class_balance> weights);
+
 /// The six class weights of class_weights(stats, balance), one panel per kind (each its own axis,
-/// log when the kind's weights span more than two decades), with a dashed line at weight 1.
+/// log when the kind's weights span more than two decades), with a dashed line at weight 1. A kind
+/// whose weights are uniform_weight says so in its title ("... - X for every class").
 /// Absent and ignore-listed classes have no bar. Throws as class_weights for bad options.
 std::string class_weights_svg(const dataset_stats& stats, const balance_options& balance,
                               std::span<const rgb8> class_colours);

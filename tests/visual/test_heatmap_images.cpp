@@ -100,6 +100,15 @@ heatmap_set make_set() {
 const std::array<std::uint32_t, 3> max_counts{10, 9, 0};
 const rgb8 white{255, 255, 255};
 
+bool has_dark_pixel_in(const decoded& d, std::uint32_t x0, std::uint32_t x1, std::uint32_t y0, std::uint32_t y1) {
+  for (std::uint32_t y = y0; y < y1 && y < d.height; ++y)
+    for (std::uint32_t x = x0; x < x1 && x < d.width; ++x) {
+      const rgb8 p = d.at(x, y);
+      if (p[0] < 100 && p[1] < 100 && p[2] < 100) return true;
+    }
+  return false;
+}
+
 bool has_dark_pixel(const decoded& d, std::uint32_t y0, std::uint32_t y1) {
   for (std::uint32_t y = y0; y < y1; ++y)
     for (std::uint32_t x = 0; x < d.width; ++x) {
@@ -213,7 +222,7 @@ TEST_CASE("a class heatmap refuses a class the set does not have and a malformed
   CHECK_THROWS_AS(maskscan::detail::render_class_heatmap(empty, 0, "x"), std::invalid_argument);
 }
 
-TEST_CASE("the grid shows each class as an area-averaged thumbnail in rows of ceil(sqrt) columns",
+TEST_CASE("the grid shows each class as an area-averaged thumbnail, on the shared scale, in rows of ceil(sqrt) columns",
           "[heatmap-images]") {
   const auto set = make_set();
   const std::vector<std::string> names{"road", "car", "bicycle"};
@@ -244,8 +253,10 @@ TEST_CASE("the grid shows each class as an area-averaged thumbnail in rows of ce
         const double sum = count_of(c, 2 * tx, 2 * ty) + count_of(c, 2 * tx + 1, 2 * ty) + count_of(c, 2 * tx, 2 * ty + 1) +
                            count_of(c, 2 * tx + 1, 2 * ty + 1);
         const rgb8 colour = d.at(x0 + tx, y0 + ty);
-        if (max_counts[c] == 0) REQUIRE(index_of(map, colour) == 0);
-        else REQUIRE(colour_matches(map, colour, sum / 4, max_counts[c]));  // on the full-resolution max
+        // On the scale every class shares: the largest fraction of any class is 10 of 10 frames
+        // (class 0), so log between 0.1% (a thousandth of 100%, already 1 x 10^k) and 100%.
+        const double f = sum / 4 / frames;
+        REQUIRE(colour_matches(map, colour, f > 0.001 ? std::log(f / 0.001) / std::log(1000.0) : 0.0, 1.0));
       }
     for (std::uint32_t tx = 0; tx < 20; ++tx) {  // nothing else touches the thumbnail's edges
       CHECK(d.at(x0 + tx, y0 - 1) == white);
@@ -255,6 +266,122 @@ TEST_CASE("the grid shows each class as an area-averaged thumbnail in rows of ce
       CHECK(d.at(x0 + 20, y0 + ty) == white);
     }
   }
+}
+
+namespace {
+// Two classes of 10 frames whose columns hold the same fractions: road in x of 10 frames at column
+// x (0..10), person in x % 4 (0..3). Person's maximum is 3, road's 10.
+constexpr std::uint32_t cmp_w = 11, cmp_h = 4;
+std::uint32_t compare_count(std::size_t c, std::uint32_t x) { return c == 0 ? x : x % 4; }
+heatmap_set compare_set() {
+  heatmap_set set;
+  set.width = cmp_w;
+  set.height = cmp_h;
+  set.frames = 10;
+  for (std::size_t c = 0; c < 2; ++c)
+    for (std::uint32_t y = 0; y < cmp_h; ++y)
+      for (std::uint32_t x = 0; x < cmp_w; ++x) set.counts.push_back(compare_count(c, x));
+  return set;
+}
+}  // namespace
+
+TEST_CASE("the grid puts every class on one scale: equal fractions in two classes are the same colour",
+          "[heatmap-images]") {
+  const auto set = compare_set();
+  const std::vector<std::string> names{"road", "person"};
+  const colormap map = GENERATE(colormap::viridis, colormap::magma);
+  CAPTURE(map == colormap::magma);
+  const auto layout = maskscan::detail::layout_heatmap_grid(set, names, cmp_w);  // thumbnails at full size
+  const auto d = round_trip(maskscan::detail::render_heatmap_grid(set, names, cmp_w, {map}));
+  REQUIRE(layout.thumb_width == cmp_w);
+  REQUIRE(layout.thumb_height == cmp_h);
+  const auto colour = [&](std::size_t c, std::uint32_t x, std::uint32_t y) {
+    return d.at(layout.thumbs[c].first + x, layout.thumbs[c].second + y);
+  };
+  // Person's 1, 2, 3 of 10 frames are road's colours at the same counts, not person's own maximum.
+  for (std::uint32_t y = 0; y < cmp_h; ++y)
+    for (std::uint32_t x = 0; x < cmp_w; ++x) {
+      CAPTURE(x, y);
+      CHECK(colour(1, x, y) == colour(0, compare_count(1, x), y));
+    }
+  CHECK(index_of(map, colour(1, 3, 0)) < 255);  // 3 of 10 frames is not the top of the scale
+  CHECK(index_of(map, colour(0, 10, 0)) == 255);
+  CHECK(index_of(map, colour(1, 0, 0)) == 0);
+  // One order across classes: more frames, a colour at least as high.
+  for (std::uint32_t a = 0; a < cmp_w; ++a)
+    for (std::uint32_t b = 0; b < cmp_w; ++b)
+      if (compare_count(0, a) < compare_count(1, b)) CHECK(index_of(map, colour(0, a, 0)) <= index_of(map, colour(1, b, 0)));
+}
+
+TEST_CASE("the grid's colour bar runs low to high, left to right, and its ticks name the tiles' colours",
+          "[heatmap-images]") {
+  const auto set = compare_set();
+  const std::vector<std::string> names{"road", "person"};
+  const colormap map = GENERATE(colormap::viridis, colormap::magma);
+  CAPTURE(map == colormap::magma);
+  const auto layout = maskscan::detail::layout_heatmap_grid(set, names, cmp_w);
+  const auto d = round_trip(maskscan::detail::render_heatmap_grid(set, names, cmp_w, {map}));
+  REQUIRE(d.width == layout.width);
+  REQUIRE(d.height == layout.height);
+  CHECK(layout.scale_top == 1.0);  // road at column 10: 10 of 10 frames
+  CHECK(layout.scale_floor == Approx(0.001));
+  REQUIRE(layout.bar_width >= 100);
+  REQUIRE(layout.bar_height >= 4);
+  REQUIRE(layout.bar_x + layout.bar_width <= d.width);
+  REQUIRE(layout.bar_y + layout.bar_height < layout.thumbs[0].second);  // above the tiles
+
+  // Present and monotonic: every row of the bar the same, its colour index never falling.
+  int previous = -1;
+  for (std::uint32_t x = layout.bar_x; x < layout.bar_x + layout.bar_width; ++x) {
+    CAPTURE(x);
+    const int index = index_of(map, d.at(x, layout.bar_y));
+    REQUIRE(index >= previous);
+    previous = index;
+    for (std::uint32_t y = layout.bar_y; y < layout.bar_y + layout.bar_height; ++y) REQUIRE(d.at(x, y) == d.at(x, layout.bar_y));
+  }
+  CHECK(index_of(map, d.at(layout.bar_x, layout.bar_y)) == 0);
+  CHECK(index_of(map, d.at(layout.bar_x + layout.bar_width - 1, layout.bar_y)) == 255);
+  CHECK(d.at(layout.bar_x - 1, layout.bar_y) == white);
+  CHECK(d.at(layout.bar_x + layout.bar_width, layout.bar_y) == white);
+
+  // Labelled ticks: increasing, both ends, each with text under it; a tick at k of 10 frames has
+  // the colour of a tile pixel holding the class in k frames (within one colour-table entry: the
+  // tick sits on a whole pixel column of the bar).
+  REQUIRE(layout.ticks.size() >= 4);
+  CHECK(layout.ticks.front().x == layout.bar_x);
+  CHECK(layout.ticks.back().x == layout.bar_x + layout.bar_width - 1);
+  CHECK(layout.ticks.back().label == "100%");
+  CHECK(layout.ticks.front().label == "<=0.1%");
+  std::size_t matched = 0;
+  for (std::size_t k = 0; k < layout.ticks.size(); ++k) {
+    const auto& t = layout.ticks[k];
+    CAPTURE(t.label, t.fraction);
+    if (k > 0) CHECK(t.x > layout.ticks[k - 1].x);
+    if (k > 0) CHECK(t.fraction > layout.ticks[k - 1].fraction);
+    const std::uint32_t below = layout.bar_y + layout.bar_height + 5;  // under the tick mark itself
+    CHECK(has_dark_pixel_in(d, t.x > 12 ? t.x - 12 : 0, t.x + 12, below, below + 15));
+    const double frames_at_tick = t.fraction * 10;
+    if (k == 0 || std::abs(frames_at_tick - std::round(frames_at_tick)) > 1e-9) continue;
+    const auto x = static_cast<std::uint32_t>(std::lround(frames_at_tick));  // road's column of that count
+    const int tile = index_of(map, d.at(layout.thumbs[0].first + x, layout.thumbs[0].second));
+    CHECK(std::abs(index_of(map, d.at(t.x, layout.bar_y)) - tile) <= 1);
+    ++matched;
+  }
+  CHECK(matched >= 2);  // 100% and at least one of 10%, 20%, 50%
+}
+
+TEST_CASE("a grid where no class is present is the lowest colour throughout, bar included", "[heatmap-images]") {
+  auto set = compare_set();
+  std::fill(set.counts.begin(), set.counts.end(), 0u);
+  const std::vector<std::string> names{"road", "person"};
+  const auto layout = maskscan::detail::layout_heatmap_grid(set, names, cmp_w);
+  const auto d = round_trip(maskscan::detail::render_heatmap_grid(set, names, cmp_w));
+  CHECK(layout.scale_top == 0);
+  for (std::uint32_t x = layout.bar_x; x < layout.bar_x + layout.bar_width; ++x)
+    REQUIRE(index_of(colormap::viridis, d.at(x, layout.bar_y)) == 0);
+  for (const auto& [x0, y0] : layout.thumbs)
+    for (std::uint32_t y = 0; y < cmp_h; ++y)
+      for (std::uint32_t x = 0; x < cmp_w; ++x) REQUIRE(index_of(colormap::viridis, d.at(x0 + x, y0 + y)) == 0);
 }
 
 TEST_CASE("a thumbnail of a uniform class is uniform at any downscale factor", "[heatmap-images]") {

@@ -4,11 +4,13 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstring>
 #include <map>
 #include <regex>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <fmt/format.h>
@@ -237,9 +239,161 @@ TEST_CASE("report.html holds the scan's numbers, embeds the pictures written bes
     CHECK(at == expected);
   }
 
+  SECTION("the grid shows every class on one scale: equal shares of frames in two classes are one colour") {
+    // From the masks: pixels holding person (4) in exactly one of the 3 frames, and the one pixel
+    // of traffic_sign (9), also in one frame. Person's own maximum is 2 frames, traffic_sign's 1.
+    std::vector<unsigned> person(W * H, 0), sign(W * H, 0);
+    for (unsigned k = 0; k < 3; ++k) {
+      const auto p = plane(k);
+      for (std::size_t i = 0; i < p.size(); ++i) person[i] += p[i] == 4, sign[i] += p[i] == 9;
+    }
+    const auto image = detail::decode_rgb_image(out / "images/heatmaps/8x6/grid.png");
+    const auto& set = result.stats.heatmaps.begin()->second;
+    const auto names = woodscape_class_names();
+    const auto layout = detail::layout_heatmap_grid(set, names);
+    REQUIRE(image.width == layout.width);
+    REQUIRE(layout.thumb_width == W);  // full size: a thumbnail pixel is a mask pixel
+    const auto at = [&](std::size_t c, std::size_t i) {
+      return image.get(layout.thumbs[c].first + static_cast<std::uint32_t>(i % W),
+                       layout.thumbs[c].second + static_cast<std::uint32_t>(i / W));
+    };
+    const auto sign_pixel = static_cast<std::size_t>(std::ranges::find(sign, 1u) - sign.begin());
+    std::size_t compared = 0;
+    for (std::size_t i = 0; i < person.size(); ++i)
+      if (person[i] == 1) {
+        CAPTURE(i);
+        CHECK(at(4, i) == at(9, sign_pixel));
+        ++compared;
+      }
+    CHECK(compared >= 2);
+    // The colour bar is there: left to right, viridis from its first entry to its last, never falling.
+    const auto& table = detail::viridis_table;
+    int previous = -1;
+    for (std::uint32_t x = layout.bar_x; x < layout.bar_x + layout.bar_width; ++x) {
+      const auto it = std::ranges::find(table, image.get(x, layout.bar_y));
+      REQUIRE(it != table.end());
+      const int index = static_cast<int>(it - table.begin());
+      REQUIRE(index >= previous);
+      previous = index;
+    }
+    CHECK(std::ranges::find(table, image.get(layout.bar_x, layout.bar_y)) == table.begin());
+    CHECK(previous == 255);
+  }
+
   SECTION("no overlays without RGB frames, and the page says where it looked") {
     CHECK(html.find("No RGB frames were found") != std::string::npos);
     CHECK_FALSE(fs::exists(out / "images/overlays"));
+  }
+}
+
+TEST_CASE("report.html: the headline cards are about the data, the scan's time and speed are in the Run section",
+          "[report]") {
+  temp_dir data, out;
+  for (unsigned k = 0; k < 3; ++k) write_gray(data / fmt::format("f{}.png", k), plane(k));
+  test::write_file(data / "bad.png", "not a png\n");
+  auto result = scan_dir(data.path(), false);
+  REQUIRE(result.stats.frames.size() == 3);
+  REQUIRE(result.stats.errors.size() == 1);
+  result.wall_seconds = 0.25;  // 4 files handled (3 scanned, 1 skipped) in 0.25 s: 16 frames/s
+  const auto html = test::read_file(write_report(result, out.path()));
+  const auto summary = html.find("<h2 id=\"summary\">"), run = html.find("<h2 id=\"run\">");
+  REQUIRE(summary != std::string::npos);
+  REQUIRE(run != std::string::npos);
+  const auto headline = html.substr(0, summary), run_section = html.substr(run);
+  CHECK(headline.find("<b>3</b><span>frames scanned</span>") != std::string::npos);
+  CHECK(headline.find("frames/s") == std::string::npos);
+  CHECK(headline.find("0.25 s") == std::string::npos);
+  CHECK(headline.find("scan time") == std::string::npos);
+  CHECK(run_section.find("<b>0.25 s</b><span>scan time (wall)</span>") != std::string::npos);
+  CHECK(run_section.find("<b>16</b><span>frames/s (scanned and skipped)</span>") != std::string::npos);
+}
+
+namespace {
+std::string weights_section(const std::string& html) {
+  const auto begin = html.find("<h2 id=\"weights\">"), end = html.find("<h2 id=\"cooccurrence\">");
+  REQUIRE(begin != std::string::npos);
+  REQUIRE(end != std::string::npos);
+  return html.substr(begin, end - begin);
+}
+bool has_header(const std::string& section, const std::string& header) {
+  return section.find("<th class=\"num\">" + header + "</th>") != std::string::npos;
+}
+const std::array<const char*, 6> weight_headers{"inverse frequency", "inverse sqrt", "median frequency (present)",
+                                                "median frequency (all)", "ENet", "effective number"};
+}  // namespace
+
+TEST_CASE("report.html: a weights column in which every class has the same value is left out, with the reason",
+          "[report]") {
+  temp_dir data;
+  for (unsigned k = 0; k < 3; ++k) write_gray(data / fmt::format("f{}.png", k), plane(k));
+  const auto result = scan_dir(data.path(), false);
+  // From the masks: void, road and person are in all 3 frames, traffic_sign (9) in 1.
+  std::array<unsigned, 10> frames_with{};
+  for (unsigned k = 0; k < 3; ++k) {
+    const auto p = plane(k);
+    for (std::uint32_t c = 0; c < 10; ++c) frames_with[c] += std::ranges::count(p, c) > 0;
+  }
+  REQUIRE(frames_with[9] == 1);
+  const double rarest = frames_with[9] / 3.0;
+
+  SECTION("the default threshold: every repeat factor is 1, the column is replaced by a note") {
+    temp_dir out;
+    const auto html = weights_section(test::read_file(write_report(result, out.path())));
+    CHECK_FALSE(has_header(html, "repeat factor"));
+    for (const auto* h : weight_headers) CHECK(has_header(html, h));
+    CHECK(html.find("<b>repeat factor</b>: 1 for every class") != std::string::npos);
+    CHECK(html.find("t = 0.001 is at or below every class's frame frequency") != std::string::npos);
+    CHECK(html.find(fmt::format("traffic_sign's ({:.1f}% of the frames)", 100 * rarest)) != std::string::npos);
+    CHECK(html.find(fmt::format("<code>--repeat-threshold</code> above {:.3g}", rarest)) != std::string::npos);
+  }
+
+  SECTION("a threshold above the rarest class's frame frequency: the column is shown with its values") {
+    temp_dir out;
+    balance_options balance;
+    balance.repeat_threshold = 0.5;
+    const auto html = weights_section(test::read_file(write_report(result, out.path(), balance)));
+    CHECK(has_header(html, "repeat factor"));
+    CHECK(html.find("<ul class=\"flat\">") == std::string::npos);
+    for (const std::uint32_t c : {0u, 1u, 4u, 9u}) {
+      CAPTURE(c);
+      const double f = frames_with[c] / 3.0;
+      const std::regex row(fmt::format(R"(<td class="name">(?:<span[^>]*></span>)?{}</td>(?:<td class="num">[^<]*</td>){{6}})"
+                                       R"(<td class="num">([^<]*)</td></tr>)",
+                                       woodscape_class_names()[c]));
+      std::smatch m;
+      REQUIRE(std::regex_search(html, m, row));
+      CHECK(m[1] == fmt::format("{:.3g}", std::max(1.0, std::sqrt(0.5 / f))));  // LVIS: max(1, sqrt(t / f))
+    }
+  }
+
+  SECTION("beta = 0 makes every effective-number weight 1: that column goes, with the reason") {
+    temp_dir out;
+    balance_options balance;
+    balance.effective_beta = 0;
+    balance.repeat_threshold = 0.5;
+    const auto html = weights_section(test::read_file(write_report(result, out.path(), balance)));
+    CHECK_FALSE(has_header(html, "effective number"));
+    CHECK(has_header(html, "ENet"));
+    CHECK(has_header(html, "repeat factor"));
+    CHECK(html.find("<b>effective number</b>: 1 for every class") != std::string::npos);
+    CHECK(html.find("counts every class as one sample") != std::string::npos);
+    CHECK(test::read_file(out / "images/class_weights.svg").find("effective number - 1 for every class") !=
+          std::string::npos);
+  }
+
+  SECTION("one weighted class: every column is one value, and the note says why") {
+    temp_dir road_only, out;
+    write_gray(road_only / "a.png", std::vector<std::uint8_t>(W * H, 1));
+    const auto html = weights_section(test::read_file(write_report(scan_dir(road_only.path(), false), out.path())));
+    for (const auto* h : weight_headers) {
+      CAPTURE(h);
+      CHECK_FALSE(has_header(html, h));
+      // The normalized weights are 1 for a lone class; ENet is not normalized: 1 / ln(c + p), p = 1.
+      const double value = std::string_view(h) == "ENet" ? 1 / std::log(balance_options{}.enet_c + 1) : 1.0;
+      CHECK(html.find(fmt::format("<b>{}</b>: {:.4g} for every class", h, value)) != std::string::npos);
+    }
+    CHECK_FALSE(has_header(html, "repeat factor"));
+    CHECK(html.find("Only one class, road, is weighted") != std::string::npos);
   }
 }
 
@@ -393,7 +547,8 @@ TEST_CASE("report.html of merged statistics shows no scan timing, concurrency or
   options.merged = true;
   const auto html = test::read_file(write_report(result, out.path(), {}, options));
   CHECK(html.find("merged from state files") != std::string::npos);
-  CHECK(html.find("<dt>wall time</dt>") == std::string::npos);
+  CHECK(html.find("scan time") == std::string::npos);
+  CHECK(html.find("frames/s") == std::string::npos);
   CHECK(html.find("<dt>concurrency</dt>") == std::string::npos);
   CHECK(html.find("Sample overlays") == std::string::npos);
   CHECK(html.find("merged: a.state, b.state") != std::string::npos);

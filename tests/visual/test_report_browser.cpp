@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <initializer_list>
 #include <optional>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -285,4 +286,70 @@ TEST_CASE("report.html of a grouped scan with components renders in Chromium wit
   CHECK(missing_h2(r, {"Summary", "Class distribution", "Heatmaps", "Class weights", "Co-occurrence",
                        "Connected components", "Groups", "Sample overlays", "Skipped files", "Run"})
             .empty());
+}
+
+namespace {
+
+/// The weights table as Chromium laid it out in a viewport `width` CSS pixels wide.
+struct table_geometry {
+  int columns = 0;          ///< header cells
+  bool fits = false;        ///< the table's right edge is inside its box: nothing hidden
+  bool scrollable = false;  ///< the box is wider inside than out and scrolls sideways
+  bool box_in_view = false; ///< the box itself ends inside the viewport (the page does not cut it)
+};
+
+/// Loads a copy of `report` with a script that measures the Class weights table into data-
+/// attributes of a <pre>: the report has no script of its own, and the DOM is what the harness
+/// returns.
+table_geometry weights_table_geometry(const test::temp_dir& work, const fs::path& report, int width) {
+  const auto copy = work / fmt::format("measured-{}.html", width);
+  auto html = test::read_file(report);
+  const auto end = html.rfind("</body>");
+  REQUIRE(end != std::string::npos);
+  html.insert(end, R"(<pre id="measured"></pre><script>
+const out = document.getElementById('measured');
+const table = document.querySelector('h2#weights ~ div table');
+if (!table) out.dataset.error = 'no weights table';
+else {
+  const box = table.parentElement, b = box.getBoundingClientRect(), t = table.getBoundingClientRect();
+  const overflow = getComputedStyle(box).overflowX;
+  out.dataset.columns = table.rows[0].cells.length;
+  out.dataset.fits = +(t.right <= b.right + 0.5 && box.scrollWidth <= box.clientWidth);
+  out.dataset.scrollable = +(box.scrollWidth > box.clientWidth && (overflow === 'auto' || overflow === 'scroll'));
+  out.dataset.boxInView = +(b.right <= document.documentElement.clientWidth + 0.5);
+}
+</script>
+)");
+  test::write_file(copy, html);
+  test::browser_options options;
+  options.width = width;
+  const auto r = test::load_in_chromium(copy, work / fmt::format("chromium-{}", width), options);
+  INFO(describe(r));
+  REQUIRE(r.console_errors().empty());
+  const auto attribute = [&](const std::string& name) {
+    std::smatch m;
+    INFO(name);
+    REQUIRE(std::regex_search(r.dom, m, std::regex("<pre id=\"measured\"[^>]* data-" + name + "=\"([0-9]+)\"")));
+    return std::stoi(m[1]);
+  };
+  CHECK(r.dom.find("data-error") == std::string::npos);
+  return {attribute("columns"), attribute("fits") == 1, attribute("scrollable") == 1, attribute("box-in-view") == 1};
+}
+
+}  // namespace
+
+TEST_CASE("report.html: the weights table is whole on a 1400 px page, and scrolls in its own box when narrower",
+          "[browser][report]") {
+  test::temp_dir work;
+  // A threshold above some classes' frame frequency: repeat factors differ, so every column is shown.
+  const auto report = make_report(work, "--repeat-threshold 0.9");
+  const auto wide = weights_table_geometry(work, report, 1400);
+  CHECK(wide.columns == 9);  // id, class, six weights, repeat factor
+  CHECK(wide.fits);
+  CHECK(wide.box_in_view);
+  // On a narrow window the table cannot fit: it must scroll inside its box, not be cut by the page.
+  const auto narrow = weights_table_geometry(work, report, 640);
+  CHECK_FALSE(narrow.fits);
+  CHECK(narrow.scrollable);
+  CHECK(narrow.box_in_view);
 }
