@@ -3,6 +3,7 @@
 // of the same name (`workers` <-> `--workers`, ...).
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -71,6 +72,8 @@ struct scan_options {
   /// Values that are deliberately unlabelled (0..65535): counted separately, excluded from class
   /// fractions; added to the class map's.
   std::vector<std::uint32_t> ignore;
+  /// Names of ignore values that are not class ids (CamVid's 11 "Unlabelled"), from the class map.
+  std::map<std::uint32_t, std::string> ignore_names;
   /// Colour-coded (RGB/RGBA) masks: each colour's value. Colours not in the table are counted per
   /// colour (frame_row::unknown_colours), never guessed. Empty: colour masks are skipped with
   /// errc::unsupported_color_type. Values must be below 65535.

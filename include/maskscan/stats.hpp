@@ -82,6 +82,8 @@ struct dataset_stats {
   bool classes_from_values = false;
   std::vector<std::string> class_names;
   std::vector<std::uint32_t> ignore;  ///< sorted, unique
+  /// Names of ignore values that are not class ids (class_map::ignore_names); see value_name.
+  std::map<std::uint32_t, std::string> ignore_names;
   bool has_heatmaps = false;
   std::vector<colour_entry> colours;  ///< scan_options::colours
   std::vector<value_remap> remap;     ///< scan_options::remap
@@ -142,6 +144,10 @@ void prefix_frames(dataset_stats& stats, std::string_view prefix);
 
 /// Sorts rows and errors into their canonical order (merge() does this itself).
 void normalize(dataset_stats& stats);
+
+/// What a value is called: its class name for a class id, else its name as an ignore value
+/// (CamVid's 11 "Unlabelled"), else "" (an out-of-range value has no name).
+std::string value_name(const dataset_stats& stats, std::uint32_t value);
 
 /// Totals derived from the rows.
 struct value_total {

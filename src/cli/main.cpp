@@ -413,6 +413,7 @@ int run_merge(const merge_command& cmd) {
       }
   result.options.class_names = merged.class_names;
   result.options.ignore = merged.ignore;
+  result.options.ignore_names = merged.ignore_names;
   result.options.heatmaps = merged.has_heatmaps;
   result.options.colours = merged.colours;
   result.options.remap = merged.remap;

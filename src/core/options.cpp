@@ -20,6 +20,7 @@ void use_class_map(scan_options& options, const class_map& map) {
   options.labels = map.name;
   options.class_names = map.names;
   options.ignore = map.ignore;
+  options.ignore_names = map.ignore_names;
   options.colours = map.colours;
   options.remap = map.remap;
 }
@@ -45,6 +46,7 @@ scan_options resolve_defaults(scan_options options) {
     const auto map = class_map_named(options.labels);
     if (options.class_names.empty()) options.class_names = map.names;
     options.ignore.insert(options.ignore.end(), map.ignore.begin(), map.ignore.end());
+    options.ignore_names.insert(map.ignore_names.begin(), map.ignore_names.end());
     if (options.colours.empty()) options.colours = map.colours;
     if (options.remap.empty()) options.remap = map.remap;
   }

@@ -129,7 +129,15 @@ void print_summary(const scan_result& result, std::ostream& out, bool unicode) {
                r.share, share_w, r.frames, frames_w, r.frames_percent, frames_percent_w, r.bar.empty() ? "" : "  ", r.bar);
   }
 
-  if (totals.ignored_pixels) fmt::print(out, "ignored pixels: {}\n", totals.ignored_pixels);
+  if (totals.ignored_pixels) {
+    std::string values;  // "11 Unlabelled: 297271"
+    for (const auto& v : totals.ignored) {
+      const auto name = value_name(result.stats, v.value);
+      values += fmt::format("{}{}{}{}: {}", values.empty() ? "" : ", ", v.value, name.empty() ? "" : " ",
+                            printable_name(name), v.pixels);
+    }
+    fmt::print(out, "ignored pixels: {} ({})\n", totals.ignored_pixels, values);
+  }
   if (totals.out_of_range_pixels)
     fmt::print(out, "out-of-range pixels: {} (values not in the class list; see summary.json)\n",
                totals.out_of_range_pixels);

@@ -161,7 +161,15 @@ void write_summary(const scan_result& result, const dataset_stats& stats, const 
       {"out_of_range_pixels", totals.out_of_range_pixels},
       {"unknown_colour_pixels", totals.unknown_colour_pixels},
       {"classes", std::move(classes)},
-      {"ignored", value_totals_json(totals.ignored)},
+      {"ignored", [&] {  // each ignored value with its name, if the class map gives one
+         auto values = value_totals_json(totals.ignored);
+         for (auto& v : values) {
+           auto& entry = v.as_object();
+           const auto name = value_name(stats, static_cast<std::uint32_t>(entry.at("value").to_number<std::uint64_t>()));
+           entry["name"] = name.empty() ? json::value(nullptr) : json::value(name);
+         }
+         return values;
+       }()},
       {"out_of_range", value_totals_json(totals.out_of_range)},
       {"files_with_out_of_range", std::move(files_out_of_range)},
       {"unknown_colours", std::move(unknown_colours)},

@@ -29,6 +29,10 @@ dataset_stats make_stats(const scan_options& options) {
   stats.classes_from_values = classes_from_values(options);
   stats.colours = options.colours;
   std::ranges::sort(stats.colours);
+  // Only names of values that are ignored and not class ids mean anything here.
+  for (const auto& [value, name] : options.ignore_names)
+    if (value >= stats.class_names.size() && std::ranges::binary_search(stats.ignore, value))
+      stats.ignore_names.emplace(value, name);
   stats.remap = options.remap;
   std::ranges::sort(stats.remap);
   stats.instance_divisor = options.instance_divisor;
@@ -50,6 +54,8 @@ void require_same_meaning(const dataset_stats& a, const dataset_stats& b) {
   if (!a.classes_from_values && a.class_names != b.class_names)
     throw std::invalid_argument("cannot merge statistics with different class lists");
   if (a.ignore != b.ignore) throw std::invalid_argument("cannot merge statistics with different ignore values");
+  if (a.ignore_names != b.ignore_names)
+    throw std::invalid_argument("cannot merge statistics whose ignore values are named differently");
   if (a.has_heatmaps != b.has_heatmaps)
     throw std::invalid_argument("cannot merge statistics with and without heatmaps");
   if (a.colours != b.colours) throw std::invalid_argument("cannot merge statistics with different colour tables");
@@ -133,6 +139,12 @@ dataset_stats complete_resumed(dataset_stats saved, const dataset_stats& rest) {
   return saved;
 }
 
+std::string value_name(const dataset_stats& stats, std::uint32_t value) {
+  if (value < stats.class_names.size()) return stats.class_names[value];
+  const auto it = stats.ignore_names.find(value);
+  return it == stats.ignore_names.end() ? std::string() : it->second;
+}
+
 dataset_totals compute_totals(const dataset_stats& stats) {
   dataset_totals t;
   const auto classes = stats.class_names.size();
@@ -181,6 +193,7 @@ dataset_stats empty_like(const dataset_stats& stats) {
   out.classes_from_values = stats.classes_from_values;
   out.class_names = stats.class_names;
   out.ignore = stats.ignore;
+  out.ignore_names = stats.ignore_names;
   out.has_heatmaps = stats.has_heatmaps;
   out.colours = stats.colours;
   out.remap = stats.remap;

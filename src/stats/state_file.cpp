@@ -5,6 +5,7 @@
 //   u8 classes_from_values
 //   u32 classes, classes x string            (string = u32 length + bytes)
 //   u32 ignores, ignores x u32
+//   u32 ignore names, names x {u32 value, string name}
 //   u8 has_heatmaps
 //   u32 colours, colours x {u32 rgba, u32 value}
 //   u32 remaps, remaps x {u32 from, u32 to}
@@ -112,6 +113,8 @@ void save_state(const dataset_stats& stats, const std::filesystem::path& file) {
     for (const auto& name : stats.class_names) w.str(name);
     w.put(static_cast<std::uint32_t>(stats.ignore.size()));
     for (auto v : stats.ignore) w.put(v);
+    w.put(static_cast<std::uint32_t>(stats.ignore_names.size()));
+    for (const auto& [value, name] : stats.ignore_names) { w.put(value); w.str(name); }
     w.put(static_cast<std::uint8_t>(stats.has_heatmaps));
     w.put(static_cast<std::uint32_t>(stats.colours.size()));
     for (const auto& c : stats.colours) { w.put(c.colour.packed()); w.put(c.value); }
@@ -192,6 +195,11 @@ dataset_stats load_state(const std::filesystem::path& file) {
   const auto classes = stats.class_names.size();
   stats.ignore.resize(r.count(r.get<std::uint32_t>(), 4));
   for (auto& v : stats.ignore) v = r.get<std::uint32_t>();
+  const auto ignore_names = r.count(r.get<std::uint32_t>(), 8);
+  for (std::uint64_t i = 0; i < ignore_names; ++i) {
+    const auto value = r.get<std::uint32_t>();
+    if (!stats.ignore_names.emplace(value, r.str()).second) r.fail("an ignore value named twice");
+  }
   stats.has_heatmaps = r.get<std::uint8_t>() != 0;
   stats.colours.resize(r.count(r.get<std::uint32_t>(), 8));
   for (auto& c : stats.colours) { c.colour = rgba::unpack(r.get<std::uint32_t>()); c.value = r.get<std::uint32_t>(); }

@@ -1,8 +1,11 @@
 #include "visual/html.hpp"
 
+#include <maskscan/text.hpp>
+
 namespace maskscan::detail {
 
-std::string escape_html(std::string_view text) {
+std::string escape_html(std::string_view raw) {
+  const std::string text = printable_name(raw);  // a name that is not UTF-8, as every output writes it
   std::string out;
   out.reserve(text.size());
   for (const char c : text) {

@@ -336,10 +336,15 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
     out += class_table(overall, totals);
     std::vector<std::string> notes;
     if (totals.ignored_pixels)
-      notes.push_back(fmt::format("{} ignored pixels (values {}), excluded from shares and weights.",
+      notes.push_back(fmt::format("{} ignored pixels ({}), excluded from shares and weights.",
                                   digit_groups(totals.ignored_pixels), [&] {
-                                    std::string v;
-                                    for (const auto& t : totals.ignored) v += fmt::format("{}{}", v.empty() ? "" : ", ", t.value);
+                                    std::string v;  // "Unlabelled (value 11)", or "value 11" unnamed
+                                    for (const auto& t : totals.ignored) {
+                                      const auto name = value_name(overall, t.value);
+                                      v += fmt::format("{}{}", v.empty() ? "" : ", ",
+                                                       name.empty() ? fmt::format("value {}", t.value)
+                                                                    : fmt::format("{} (value {})", escape_html(name), t.value));
+                                    }
                                     return v;
                                   }()));
     if (totals.out_of_range_pixels) {

@@ -15,6 +15,8 @@
 
 #include <fmt/format.h>
 
+#include <maskscan/text.hpp>
+
 namespace maskscan::detail {
 namespace {
 
@@ -22,57 +24,30 @@ namespace {
 
 constexpr std::string_view replacement_character = "\xEF\xBF\xBD";
 
-/// The length of the valid UTF-8 sequence at text[i] of a character XML allows, or 0.
-std::size_t valid_sequence(std::string_view text, std::size_t i) {
-  const auto lead = static_cast<unsigned char>(text[i]);
-  std::size_t length = 0;
-  std::uint32_t cp = 0, least = 0;
-  if (lead < 0x80) return lead >= 0x20 || lead == '\t' || lead == '\n' || lead == '\r' ? 1 : 0;
-  if ((lead & 0xE0) == 0xC0) {
-    length = 2, cp = lead & 0x1Fu, least = 0x80;
-  } else if ((lead & 0xF0) == 0xE0) {
-    length = 3, cp = lead & 0x0Fu, least = 0x800;
-  } else if ((lead & 0xF8) == 0xF0) {
-    length = 4, cp = lead & 0x07u, least = 0x10000;
-  } else {
-    return 0;
-  }
-  if (i + length > text.size()) return 0;
-  for (std::size_t k = 1; k < length; ++k) {
-    const auto b = static_cast<unsigned char>(text[i + k]);
-    if ((b & 0xC0) != 0x80) return 0;
-    cp = (cp << 6) | (b & 0x3Fu);
-  }
-  const bool ok = cp >= least && cp <= 0x10FFFF && !(cp >= 0xD800 && cp <= 0xDFFF) && cp != 0xFFFE && cp != 0xFFFF;
-  return ok ? length : 0;
-}
-
-/// Text for XML character data and quoted attribute values: the five special characters escaped,
-/// line breaks and tabs as spaces, anything not valid UTF-8 or not allowed in XML as U+FFFD.
-std::string escape(std::string_view text) {
+/// Text for XML character data and quoted attribute values: a name that is not UTF-8 as every
+/// output writes it (printable_name), the five special characters escaped, line breaks and tabs as
+/// spaces, and the characters XML does not allow (other C0 controls, U+FFFE, U+FFFF) as U+FFFD.
+std::string escape(std::string_view raw) {
+  const std::string text = printable_name(raw);
   std::string out;
   out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size();) {
-    const auto length = valid_sequence(text, i);
-    if (length == 0) {
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    const std::string_view rest = std::string_view(text).substr(i);
+    if (rest.starts_with("\xEF\xBF\xBE") || rest.starts_with("\xEF\xBF\xBF")) {
       out += replacement_character;
-      ++i;
+      i += 2;
       continue;
     }
-    if (length == 1) {
-      switch (text[i]) {
-        case '&': out += "&amp;"; break;
-        case '<': out += "&lt;"; break;
-        case '>': out += "&gt;"; break;
-        case '"': out += "&quot;"; break;
-        case '\'': out += "&apos;"; break;
-        case '\t': case '\n': case '\r': out += ' '; break;
-        default: out += text[i];
-      }
-    } else {
-      out.append(text.substr(i, length));
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&apos;"; break;
+      case '\t': case '\n': case '\r': out += ' '; break;
+      default: if (c < 0x20) out += replacement_character; else out += text[i];
     }
-    i += length;
   }
   return out;
 }

@@ -151,9 +151,9 @@ TEST_CASE("a misspelt flag or subcommand exits 2 with the nearest valid one", "[
 
 TEST_CASE("errors that are not about an unknown argument keep CLI11's message, and --help still wins",
           "[cli][usage]") {
-  const auto missing = run_cli("scan");
+  const auto missing = run_cli("scan");  // neither a directory nor --files-from
   CHECK(missing.status == 2);
-  CHECK(missing.err == "input is required\n" + run_with_help);
+  CHECK(missing.err == "maskscan: give the directory (or PNG file) to scan, or --files-from LIST\n");
   const auto positional = run_cli("scan -- d --lables");  // after "--", an extra positional, not a flag
   CHECK(positional.status == 2);
   CHECK(positional.err.find("unknown option") == std::string::npos);

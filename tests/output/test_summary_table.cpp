@@ -172,7 +172,7 @@ TEST_CASE("the summary table lines up its columns and draws bars proportional to
   }
 
   // The lines after the table are as they were.
-  CHECK(lines[6] == "ignored pixels: 64");
+  CHECK(lines[6] == "ignored pixels: 64 (4 unlabeled: 50, 255: 14)");  // per value, named where the map names it
   CHECK(lines[7] == "out-of-range pixels: 80 (values not in the class list; see summary.json)");
   CHECK(lines[8] == "2 frames scanned, 1 skipped in 0.50 s (6 frames/s, io=threads, workers=2)");
   CHECK(lines[9] == "skipped c.png: bad CRC in IDAT");

@@ -83,6 +83,8 @@ encoder encode_head(const dataset_stats& s, std::uint32_t version = 3) {
   for (const auto& n : s.class_names) e.str(n);
   e.u32(static_cast<std::uint32_t>(s.ignore.size()));
   for (auto v : s.ignore) e.u32(v);
+  e.u32(static_cast<std::uint32_t>(s.ignore_names.size()));
+  for (const auto& [value, name] : s.ignore_names) { e.u32(value); e.str(name); }
   e.u8(s.has_heatmaps ? 1 : 0);
   e.u32(static_cast<std::uint32_t>(s.colours.size()));
   for (const auto& c : s.colours) {
@@ -280,6 +282,7 @@ TEST_CASE("state files of empty and unusual statistics round-trip", "[stats]") {
     auto s = make_stats({"class_0", "class_1"}, {255}, false);
     s.classes_from_values = true;  // no class map: the classes are the values found
     s.partial = true;              // an interrupted scan's
+    s.ignore_names = {{255, "void"}};
     s.frames.push_back({"a.png", 1, 1, {0, 1}, {}, {}});
     edges.push_back({"classes from values, partial", s});
   }
