@@ -54,22 +54,27 @@ std::vector<double> repeat_factors(const dataset_stats& stats, const balance_opt
 /// frames_present). classes x classes, ignore-listed ids included.
 std::vector<std::vector<std::uint64_t>> cooccurrence(const dataset_stats& stats);
 
-/// Connected components of one class, summed over frames.
+/// Connected components of one class, summed over frames. Components of at least the minimum size
+/// are instances; smaller ones are specks, counted apart.
 struct component_summary {
   std::uint32_t id = 0;
   std::string name;
   std::uint64_t instances = 0;
-  std::uint64_t pixels = 0;       ///< sum of the sizes (= the class's pixels)
-  double mean_pixels = 0;         ///< 0 without instances
-  double median_pixels = 0;       ///< of all sizes; the mean of the two middle ones for an even count
+  std::uint64_t pixels = 0;       ///< sum of the instances' sizes (the class's pixels less the specks')
+  double mean_pixels = 0;         ///< of the instances; 0 without instances
+  double median_pixels = 0;       ///< of the instances' sizes; the mean of the two middle ones for an even count
   std::uint64_t min_pixels = 0, max_pixels = 0;
   /// log2_histogram[k] = instances of size in [2^k, 2^(k+1)); as long as the largest size needs.
   std::vector<std::uint64_t> log2_histogram;
+  std::uint64_t specks = 0;        ///< components smaller than the minimum size
+  std::uint64_t speck_pixels = 0;  ///< their pixels
 };
-/// Per class id; `sizes` is one entry of dataset_stats::component_sizes (or their sum over groups).
+/// Per class id; `sizes` is one entry of dataset_stats::component_sizes (or their sum over groups),
+/// `min_pixels` the smallest instance (dataset_stats::min_component_pixels; 0 or 1: every component).
 /// Ids beyond sizes.size() have no instances. Throws std::invalid_argument for a component of size 0
 /// or more histograms than class names.
 std::vector<component_summary> summarize_components(const std::vector<size_histogram>& sizes,
-                                                    const std::vector<std::string>& class_names);
+                                                    const std::vector<std::string>& class_names,
+                                                    std::uint64_t min_pixels = 1);
 
 }  // namespace maskscan

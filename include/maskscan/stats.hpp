@@ -89,6 +89,7 @@ struct dataset_stats {
   std::vector<value_remap> remap;     ///< scan_options::remap
   std::uint32_t instance_divisor = 0;
   unsigned components = 0;            ///< connectivity (4/8) of the components, 0 = not counted
+  std::uint64_t min_component_pixels = 0;  ///< with components: smaller ones are specks, not instances
   std::string grouping;               ///< how frames were grouped ("" = not grouped), see describe_grouping
 
   // What was found:

@@ -202,6 +202,11 @@ void add_scan_flags(CLI::App& app, scan_command& cmd) {
                  "Count connected components of each class (instances, mean/median size, log2 size histogram in "
                  "components.csv) with 4- or 8-connectivity (0: off, the default)")
       ->check(CLI::IsMember({0u, 4u, 8u}));
+  app.add_option("--min-component-pixels", o.min_component_pixels,
+                 "With --components: a component of fewer pixels is a speck, counted apart (specks, speck_pixels in "
+                 "components.csv) and not as an instance; 1 counts every component")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   auto* group_by = app.add_option("--group-by", o.group_by,
                  "Group frames by a regular expression over their relative path with one capture group naming the "
                  "group, e.g. '_(FV|RV|MVL|MVR)\\.png$'; every statistic is written per group in groups/<name>/ "

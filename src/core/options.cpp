@@ -78,6 +78,9 @@ scan_options resolve_defaults(scan_options options) {
     throw std::invalid_argument(fmt::format(
         "{} classes with a colour table: at most 65535 (65535 marks a colour that is not in the table)",
         options.class_names.size()));
+  if (options.min_component_pixels == 0)
+    throw std::invalid_argument(
+        "scan_options::min_component_pixels (--min-component-pixels) must be at least 1 (1: every component counts)");
   if (options.components != 0 && options.components != 4 && options.components != 8)
     throw std::invalid_argument(
         fmt::format("scan_options::components (--components) must be 0 (off), 4 or 8, not {}", options.components));

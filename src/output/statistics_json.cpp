@@ -57,7 +57,8 @@ json::array cooccurrence_json(const dataset_stats& stats) {
 json::array components_json(const dataset_stats& stats) {
   json::array out;
   if (stats.components == 0) return out;
-  for (const auto& s : summarize_components(component_sizes_of_all_groups(stats), stats.class_names))
+  for (const auto& s : summarize_components(component_sizes_of_all_groups(stats), stats.class_names,
+                                            stats.min_component_pixels))
     out.push_back(json::object{
         {"id", s.id},
         {"name", s.name},
@@ -68,6 +69,8 @@ json::array components_json(const dataset_stats& stats) {
         {"min_pixels", s.min_pixels},
         {"max_pixels", s.max_pixels},
         {"log2_histogram", json::array(s.log2_histogram.begin(), s.log2_histogram.end())},
+        {"specks", s.specks},
+        {"speck_pixels", s.speck_pixels},
     });
   return out;
 }

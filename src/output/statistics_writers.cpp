@@ -65,16 +65,18 @@ void write_cooccurrence_csv(const dataset_stats& stats, const std::filesystem::p
 }
 
 void write_components_csv(const dataset_stats& stats, const std::filesystem::path& file) {
-  const auto summaries = summarize_components(detail::component_sizes_of_all_groups(stats), stats.class_names);
+  const auto summaries = summarize_components(detail::component_sizes_of_all_groups(stats), stats.class_names,
+                                              stats.min_component_pixels);
   std::size_t bins = 0;
   for (const auto& s : summaries) bins = std::max(bins, s.log2_histogram.size());
   detail::write_file_atomically(file, [&](std::ostream& out) {
-    out << "id,name,instances,pixels,mean_pixels,median_pixels,min_pixels,max_pixels";
+    out << "id,name,instances,pixels,mean_pixels,median_pixels,min_pixels,max_pixels,specks,speck_pixels";
     for (std::size_t k = 0; k < bins; ++k) out << ',' << bin_name(k);
     out << '\n';
     for (const auto& s : summaries) {
-      fmt::print(out, "{},{},{},{},{},{},{},{}", s.id, csv_field(s.name), s.instances, s.pixels,
-                 number(s.mean_pixels), number(s.median_pixels), s.min_pixels, s.max_pixels);
+      fmt::print(out, "{},{},{},{},{},{},{},{},{},{}", s.id, csv_field(s.name), s.instances, s.pixels,
+                 number(s.mean_pixels), number(s.median_pixels), s.min_pixels, s.max_pixels, s.specks,
+                 s.speck_pixels);
       for (std::size_t k = 0; k < bins; ++k) fmt::print(out, ",{}", k < s.log2_histogram.size() ? s.log2_histogram[k] : 0);
       out << '\n';
     }

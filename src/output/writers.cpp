@@ -39,7 +39,7 @@ json::object options_json(const scan_options& o) {
           {"io", to_string(o.io)},    {"decoder", to_string(o.decoder)}, {"serial", o.serial},           {"heatmaps", o.heatmaps},
           {"labels", o.labels},       {"ignore", ignore},             {"colours", o.colours.size()},
           {"remap", std::move(remap)}, {"instance_divisor", o.instance_divisor},
-          {"components", o.components}, {"group_by", o.group_by},     {"splits", std::move(splits)},
+          {"components", o.components}, {"min_component_pixels", o.min_component_pixels}, {"group_by", o.group_by},     {"splits", std::move(splits)},
           {"max_pixels", o.max_pixels}, {"max_file_bytes", o.max_file_bytes}, {"max_heatmap_bytes", o.max_heatmap_bytes}};
 }
 

@@ -22,7 +22,8 @@ frame_processor::frame_processor(const scan_options& options, std::size_t groups
       heatmaps_(options.class_names.size(), options.ignore, from_values_) {
   limits_.max_pixels = options.max_pixels;
   if (options.components)
-    components_.emplace(options.class_names.size(), options.ignore, options.components, from_values_);
+    components_.emplace(options.class_names.size(), options.ignore, options.components, from_values_,
+                        options.min_component_pixels);
 }
 
 frame_sinks frame_processor::begin_frame(std::uint32_t width, std::uint32_t height, const std::string& group,

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <ranges>
 #include <cmath>
 #include <stdexcept>
 #include <string>
@@ -156,7 +157,8 @@ std::vector<std::vector<std::uint64_t>> cooccurrence(const dataset_stats& stats)
 }
 
 std::vector<component_summary> summarize_components(const std::vector<size_histogram>& sizes,
-                                                    const std::vector<std::string>& class_names) {
+                                                    const std::vector<std::string>& class_names,
+                                                    std::uint64_t min_pixels) {
   if (sizes.size() > class_names.size())
     throw std::invalid_argument(fmt::format("component sizes of {} classes, but only {} class names", sizes.size(),
                                             class_names.size()));
@@ -166,10 +168,17 @@ std::vector<component_summary> summarize_components(const std::vector<size_histo
     s.id = static_cast<std::uint32_t>(c);
     s.name = class_names[c];
     if (c >= sizes.size()) continue;
-    const auto& histogram = sizes[c];
-    for (const auto& [size, count] : histogram) {
+    // The instances' sizes: the histogram from min_pixels on (specks are counted apart).
+    const auto& all = sizes[c];
+    const auto first_instance = all.lower_bound(std::max<std::uint64_t>(min_pixels, 1));
+    for (auto it = all.begin(); it != first_instance; ++it) {
+      if (it->first == 0 && it->second) throw std::invalid_argument(fmt::format("class {}: a component of size 0", c));
+      s.specks += it->second;
+      s.speck_pixels += it->first * it->second;
+    }
+    const auto instances = std::ranges::subrange(first_instance, all.end());
+    for (const auto& [size, count] : instances) {
       if (count == 0) continue;
-      if (size == 0) throw std::invalid_argument(fmt::format("class {}: a component of size 0", c));
       if (s.instances == 0) s.min_pixels = size;  // the map is ascending
       s.max_pixels = size;
       s.instances += count;
@@ -184,7 +193,7 @@ std::vector<component_summary> summarize_components(const std::vector<size_histo
     const std::uint64_t lower_pos = (s.instances - 1) / 2, upper_pos = s.instances / 2;
     std::uint64_t seen = 0, lower = 0, upper = 0;
     bool have_lower = false;
-    for (const auto& [size, count] : histogram) {
+    for (const auto& [size, count] : instances) {
       seen += count;  // positions [seen - count, seen) hold `size`
       if (!have_lower && lower_pos < seen) {
         lower = size;

@@ -13,9 +13,10 @@ constexpr std::uint32_t no_label = ~std::uint32_t{0};
 }  // namespace
 
 component_counter::component_counter(std::size_t classes, const std::vector<std::uint32_t>& ignore,
-                                     unsigned connectivity, bool from_values)
+                                     unsigned connectivity, bool from_values, std::uint64_t min_pixels)
     : classes_(from_values ? value_classes : classes),
       from_values_(from_values),
+      min_pixels_(min_pixels),
       labelled_(classes_, 1),
       touch_(connectivity == 8 ? 1 : 0) {
   if (connectivity != 4 && connectivity != 8)
@@ -108,7 +109,7 @@ void component_counter::finish(std::vector<std::uint32_t>& instances, std::vecto
   for (std::size_t i = 0; i < n; ++i) {
     const node& c = nodes_[i];
     if (c.parent != i) continue;
-    ++instances[c.value];
+    if (c.pixels >= min_pixels_) ++instances[c.value];
     ++sizes[c.value][c.pixels];
   }
   reset();

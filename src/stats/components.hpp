@@ -22,8 +22,10 @@ class component_counter {
   /// classes: class count; ids >= classes and ignore-listed ids are not labelled. connectivity 4 or 8
   /// (std::invalid_argument otherwise). `from_values` (classes from values, `classes` ignored): every
   /// value that is not ignored is a class, and finish() sizes `instances` to the largest one present.
+  /// Components of fewer than `min_pixels` pixels are specks: finish() counts them in `sizes` but
+  /// not in `instances`.
   component_counter(std::size_t classes, const std::vector<std::uint32_t>& ignore, unsigned connectivity,
-                    bool from_values = false);
+                    bool from_values = false, std::uint64_t min_pixels = 1);
 
   /// Starts a frame (and drops whatever a frame that was not finished left behind).
   void begin(std::uint32_t width, std::uint32_t height);
@@ -41,7 +43,8 @@ class component_counter {
     cur_.push_back({x0, x1, value, 0});
   }
 
-  /// Ends the frame: instances[c] = number of components of class c (instances is resized to classes,
+  /// Ends the frame: instances[c] = number of components of class c of at least min_pixels pixels
+  /// (instances is resized to classes,
   /// from values: to the largest class present + 1), and each component's size is added to sizes[c]
   /// (sizes is resized to that many if smaller). The counter is then ready for the next frame.
   void finish(std::vector<std::uint32_t>& instances, std::vector<size_histogram>& sizes);
@@ -67,6 +70,7 @@ class component_counter {
 
   std::size_t classes_;
   bool from_values_;
+  std::uint64_t min_pixels_;
   std::vector<std::uint8_t> labelled_;  // per class id: not ignore-listed
   std::uint32_t touch_;                 // 0 with 4-connectivity, 1 with 8 (diagonal neighbours touch)
   std::uint64_t row_ = no_row;          // the row of cur_

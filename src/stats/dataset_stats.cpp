@@ -37,6 +37,7 @@ dataset_stats make_stats(const scan_options& options) {
   std::ranges::sort(stats.remap);
   stats.instance_divisor = options.instance_divisor;
   stats.components = options.components;
+  stats.min_component_pixels = options.components ? options.min_component_pixels : 0;
   stats.grouping = frame_grouper(options).description();
   return stats;
 }
@@ -62,7 +63,7 @@ void require_same_meaning(const dataset_stats& a, const dataset_stats& b) {
   if (a.remap != b.remap) throw std::invalid_argument("cannot merge statistics with different value remaps");
   if (a.instance_divisor != b.instance_divisor)
     throw std::invalid_argument("cannot merge statistics with different instance divisors");
-  if (a.components != b.components)
+  if (a.components != b.components || a.min_component_pixels != b.min_component_pixels)
     throw std::invalid_argument("cannot merge statistics with different connected-component settings");
   if (a.grouping != b.grouping)
     throw std::invalid_argument(fmt::format("cannot merge statistics grouped differently ('{}' and '{}')",
@@ -199,6 +200,7 @@ dataset_stats empty_like(const dataset_stats& stats) {
   out.remap = stats.remap;
   out.instance_divisor = stats.instance_divisor;
   out.components = stats.components;
+  out.min_component_pixels = stats.min_component_pixels;
   out.grouping = stats.grouping;
   out.partial = stats.partial;
   return out;

@@ -9,7 +9,7 @@
 //   u8 has_heatmaps
 //   u32 colours, colours x {u32 rgba, u32 value}
 //   u32 remaps, remaps x {u32 from, u32 to}
-//   u32 instance_divisor, u32 components, string grouping, u8 partial
+//   u32 instance_divisor, u32 components, u64 min_component_pixels, string grouping, u8 partial
 //   u64 frames, frames x {string path, string group, u64 file size, i64 file mtime (ns),
 //                         u32 width, u32 height, classes x u64,
 //                         values (ignored), values (out of range), values (unknown colours),
@@ -122,6 +122,7 @@ void save_state(const dataset_stats& stats, const std::filesystem::path& file) {
     for (const auto& r : stats.remap) { w.put(r.from); w.put(r.to); }
     w.put(stats.instance_divisor);
     w.put(static_cast<std::uint32_t>(stats.components));
+    w.put(stats.min_component_pixels);
     w.str(stats.grouping);
     w.put(static_cast<std::uint8_t>(stats.partial));
     w.put(static_cast<std::uint64_t>(stats.frames.size()));
@@ -207,6 +208,7 @@ dataset_stats load_state(const std::filesystem::path& file) {
   for (auto& m : stats.remap) { m.from = r.get<std::uint32_t>(); m.to = r.get<std::uint32_t>(); }
   stats.instance_divisor = r.get<std::uint32_t>();
   stats.components = r.get<std::uint32_t>();
+  stats.min_component_pixels = r.get<std::uint64_t>();
   stats.grouping = r.str();
   stats.partial = r.get<std::uint8_t>() != 0;
   stats.frames.resize(r.count(r.get<std::uint64_t>(), 48 + 8 * classes));

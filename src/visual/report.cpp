@@ -22,6 +22,7 @@
 #include <maskscan/grouping.hpp>
 
 #include "core/atomic_file.hpp"
+#include "stats/balance_detail.hpp"
 #include "visual/heatmap_images.hpp"
 #include "visual/html.hpp"
 #include "visual/overlay.hpp"
@@ -569,23 +570,23 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
   }
 
   std::string components_section(const dataset_stats& overall) const {
-    std::vector<size_histogram> sizes;
-    for (const auto& [group, per_class] : overall.component_sizes) {
-      if (sizes.size() < per_class.size()) sizes.resize(per_class.size());
-      for (std::size_t c = 0; c < per_class.size(); ++c)
-        for (const auto& [size, n] : per_class[c]) sizes[c][size] += n;
-    }
-    const auto summary = summarize_components(sizes, overall.class_names);
-    std::string out = fmt::format("<h2 id=\"components\">Connected components</h2>\n<p>Instances per class, "
-                                  "{}-connected (size histograms in <code>components.csv</code>).</p>\n",
-                                  overall.components);
+    const auto summary = summarize_components(detail::component_sizes_of_all_groups(overall), overall.class_names,
+                                              overall.min_component_pixels);
+    std::string out = fmt::format(
+        "<h2 id=\"components\">Connected components</h2>\n<p>Instances per class, {}-connected. A component of "
+        "fewer than {} pixels is a speck, not an instance (<code>--min-component-pixels</code>); specks are counted "
+        "apart. Size histograms are in <code>components.csv</code>.</p>\n",
+        overall.components, digit_groups(overall.min_component_pixels));
     out += "<table>\n<tr><th class=\"num\">id</th><th>class</th><th class=\"num\">instances</th><th class=\"num\">mean "
-           "px</th><th class=\"num\">median px</th><th class=\"num\">min px</th><th class=\"num\">max px</th></tr>\n";
+           "px</th><th class=\"num\">median px</th><th class=\"num\">min px</th><th class=\"num\">max px</th>"
+           "<th class=\"num\">specks</th><th class=\"num\">speck px</th></tr>\n";
     for (const auto& s : summary)
       out += fmt::format("<tr><td class=\"num\">{}</td><td>{}{}</td><td class=\"num\">{}</td><td class=\"num\">{:.1f}</td><td "
-                         "class=\"num\">{:.1f}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>\n",
+                         "class=\"num\">{:.1f}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td "
+                         "class=\"num\">{}</td><td class=\"num\">{}</td></tr>\n",
                          s.id, swatch(s.id), escape_html(s.name), digit_groups(s.instances), s.mean_pixels,
-                         s.median_pixels, digit_groups(s.min_pixels), digit_groups(s.max_pixels));
+                         s.median_pixels, digit_groups(s.min_pixels), digit_groups(s.max_pixels),
+                         digit_groups(s.specks), digit_groups(s.speck_pixels));
     return out + "</table>\n";
   }
 
@@ -726,7 +727,10 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
     if (!result_.stats.remap.empty()) rows.emplace_back("remap", fmt::format("{} values remapped", result_.stats.remap.size()));
     if (result_.stats.instance_divisor) rows.emplace_back("instance divisor", fmt::format("{}", result_.stats.instance_divisor));
     rows.emplace_back("heatmaps", result_.stats.has_heatmaps ? "yes" : "no");
-    rows.emplace_back("components", result_.stats.components ? fmt::format("{}-connected", result_.stats.components) : "no");
+    rows.emplace_back("components", result_.stats.components
+                                        ? fmt::format("{}-connected, specks below {} pixels", result_.stats.components,
+                                                      result_.stats.min_component_pixels)
+                                        : "no");
     if (!result_.stats.grouping.empty()) rows.emplace_back("grouping", result_.stats.grouping);
     if (!options_.merged) rows.emplace_back("limits", fmt::format("max-pixels={}, max-file-bytes={}, max-heatmap-bytes={}", o.max_pixels,
                                             o.max_file_bytes, o.max_heatmap_bytes));

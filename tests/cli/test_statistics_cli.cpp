@@ -225,14 +225,21 @@ TEST_CASE("cli statistics: CamVid with --labels camvid11 --components 8 writes e
     for (std::size_t b = 0; b < 11; ++b) CHECK(co[a + 1][b + 1] == co[b + 1][a + 1]);
   }
 
-  // components.csv: one row per class; its pixels are the class's pixels.
+  // components.csv: one row per class; its instances' and specks' pixels are the class's pixels
+  // (the default --min-component-pixels 16 makes components of 1..15 pixels specks).
   const auto comp = read_csv(out / "components.csv");
   REQUIRE(comp.size() == 12);
   const auto pixels_col = column(comp[0], "pixels"), instances_col = column(comp[0], "instances");
+  const auto specks_col = column(comp[0], "specks"), speck_pixels_col = column(comp[0], "speck_pixels");
+  std::int64_t specks = 0;
   for (std::size_t c = 0; c < 11; ++c) {
-    CHECK(std::stoll(comp[c + 1][pixels_col]) == classes[c].at("pixels").to_number<std::int64_t>());
-    CHECK(std::stoll(comp[c + 1][instances_col]) >= classes[c].at("frames_present").to_number<std::int64_t>());
+    CHECK(std::stoll(comp[c + 1][pixels_col]) + std::stoll(comp[c + 1][speck_pixels_col]) ==
+          classes[c].at("pixels").to_number<std::int64_t>());
+    CHECK(std::stoll(comp[c + 1][instances_col]) + std::stoll(comp[c + 1][specks_col]) >=
+          classes[c].at("frames_present").to_number<std::int64_t>());
+    specks += std::stoll(comp[c + 1][specks_col]);
   }
+  CHECK(specks > 0);
   // frames.csv has one instances_<class> column per class.
   const auto frames = read_csv(out / "frames.csv");
   REQUIRE(frames.size() == 102);

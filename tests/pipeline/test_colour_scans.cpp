@@ -302,6 +302,7 @@ TEST_CASE("colour scan: RUGD masks through a class map built from RUGD_annotatio
   use_class_map(base, rugd);
   base.heatmaps = true;
   base.components = 8;
+  base.min_component_pixels = 1;  // every component an instance: a class present has at least one
   const auto reference =
       scan(frame_source::from_directory(dir), with(base, {true, 1, io_backend::threads, 128, decoder_kind::spng}));
   REQUIRE(reference.stats.errors.empty());
@@ -437,6 +438,7 @@ TEST_CASE("colour scan: WoodScape-like frames as rgbLabels colour masks with the
   gray_options.labels = "woodscape";  // WoodScape's ten classes (and a colour table gray masks do not use)
   gray_options.heatmaps = true;
   gray_options.components = 8;
+  gray_options.min_component_pixels = 1;
   gray_options.workers = 2;
   scan_options colour_options = gray_options;
   use_class_map(colour_options, builtin_class_map("woodscape"));

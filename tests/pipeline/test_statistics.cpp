@@ -469,6 +469,7 @@ TEST_CASE("statistics: CamVid components through the pipeline equal a flood fill
     CAPTURE(connectivity);
     const auto t0 = std::chrono::steady_clock::now();
     std::map<std::string, std::vector<std::uint32_t>> instances;
+    std::map<std::string, std::vector<size_histogram>> frame_sizes;  // per frame, per class
     std::vector<size_histogram> sizes(11);
     std::vector<std::uint8_t> seen;
     std::vector<std::uint32_t> queue;
@@ -478,12 +479,14 @@ TEST_CASE("statistics: CamVid components through the pipeline equal a flood fill
       instances[name] = std::move(t.instances);
       for (std::size_t c = 0; c < 11; ++c)
         for (const auto& [size, n] : t.sizes[c]) sizes[c][size] += n;
+      frame_sizes[name] = std::move(t.sizes);
     }
     const double fill_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     CAPTURE(fill_seconds);
 
     auto o = base;
     o.components = connectivity;
+    o.min_component_pixels = 1;  // every component an instance
     o.workers = 2;
     const auto r = scan(frame_source::from_directory(dir), o);
     REQUIRE(r.stats.errors.empty());
@@ -505,6 +508,44 @@ TEST_CASE("statistics: CamVid components through the pipeline equal a flood fill
       for (const auto& [name, inst] : instances) n += inst[c];
       CHECK(summary[c].instances == n);
     }
+
+    // With a minimum size (the default 16), smaller components are specks: a frame's instances are
+    // the flood fill's components of at least that size, and instances + specks are every component.
+    const std::uint64_t min_pixels = GENERATE(2u, 16u);
+    CAPTURE(min_pixels);
+    auto thresholded = o;
+    thresholded.min_component_pixels = min_pixels;
+    const auto t = scan(frame_source::from_directory(dir), thresholded);
+    std::uint64_t specks_seen = 0;
+    for (const auto& row : t.stats.frames) {
+      CAPTURE(row.path);
+      std::vector<std::uint32_t> want(11, 0);
+      for (std::size_t c = 0; c < 11; ++c)
+        for (const auto& [size, n] : frame_sizes.at(row.path)[c])
+          if (size >= min_pixels) want[c] += static_cast<std::uint32_t>(n);
+      CHECK(row.instances == want);
+    }
+    CHECK(t.stats.component_sizes.at("") == sizes);  // every component's size is kept
+    const auto thresholded_summary =
+        summarize_components(t.stats.component_sizes.at(""), t.stats.class_names, t.stats.min_component_pixels);
+    for (std::size_t c = 0; c < 11; ++c) {
+      CAPTURE(c);
+      std::uint64_t big = 0, small = 0, small_pixels = 0;
+      for (const auto& [size, n] : sizes[c]) {
+        if (size >= min_pixels) {
+          big += n;
+        } else {
+          small += n;
+          small_pixels += size * n;
+        }
+      }
+      CHECK(thresholded_summary[c].instances == big);
+      CHECK(thresholded_summary[c].specks == small);
+      CHECK(thresholded_summary[c].pixels + thresholded_summary[c].speck_pixels == totals.classes[c].pixels);
+      CHECK(thresholded_summary[c].speck_pixels == small_pixels);
+      specks_seen += small;
+    }
+    CHECK(specks_seen > 0);  // CamVid has many specks: the threshold is exercised
 
     for (const bool serial : {true, false}) {
       auto other = o;
@@ -535,6 +576,7 @@ TEST_CASE("statistics: components of ignore-listed and out-of-range values conne
   test::write_file(dir / "m.png", std::string(reinterpret_cast<const char*>(png.data()), png.size()));
   scan_options o;
   use_class_map(o, builtin_class_map("camvid11"));
+  o.min_component_pixels = 1;  // every component an instance
   for (const unsigned connectivity : {4u, 8u}) {
     CAPTURE(connectivity);
     o.components = connectivity;
@@ -554,6 +596,15 @@ TEST_CASE("statistics: components of ignore-listed and out-of-range values conne
     }
     CHECK(r.stats.frames[0].instances == instances);
     CHECK(r.stats.component_sizes.at("") == sizes);
+    // At least 3 pixels: 4-connected, only the 6-pixel block of class 0 is an instance; 8-connected,
+    // class 0 has {6, 3} and class 1 {3}. The sizes are kept whole either way.
+    auto at_least_3 = o;
+    at_least_3.min_component_pixels = 3;
+    const auto t = scan_one_file(dir / "m.png", at_least_3);
+    instances[0] = connectivity == 4 ? 1 : 2;
+    instances[1] = connectivity == 4 ? 0 : 1;
+    CHECK(t.stats.frames[0].instances == instances);
+    CHECK(t.stats.component_sizes.at("") == sizes);
   }
 }
 

@@ -739,18 +739,31 @@ TEST_CASE("cooccurrence.csv and components.csv of the hand example", "[balance]"
   const auto lines = lines_of(maskscan::test::read_file(dir / "components.csv"));
   REQUIRE(lines.size() == 5);
   CHECK(lines[0] ==
-        "id,name,instances,pixels,mean_pixels,median_pixels,min_pixels,max_pixels,"
+        "id,name,instances,pixels,mean_pixels,median_pixels,min_pixels,max_pixels,specks,speck_pixels,"
         "size_1,size_2_3,size_4_7,size_8_15,size_16_31,size_32_63,size_64_127");
-  CHECK(lines[1] == "0,road,4,13,3.25,2,1,8,2,1,0,1,0,0,0");
-  CHECK(lines[2] == "1,car,5,215,43,5,5,100,0,0,3,0,0,0,2");
-  CHECK(lines[3] == "2,void,0,0,0,0,0,0,0,0,0,0,0,0,0");
-  CHECK(lines[4] == "3,\"bicycle, parked\",0,0,0,0,0,0,0,0,0,0,0,0,0");
+  CHECK(lines[1] == "0,road,4,13,3.25,2,1,8,0,0,2,1,0,1,0,0,0");
+  CHECK(lines[2] == "1,car,5,215,43,5,5,100,0,0,0,0,3,0,0,0,2");
+  CHECK(lines[3] == "2,void,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0");
+  CHECK(lines[4] == "3,\"bicycle, parked\",0,0,0,0,0,0,0,0,0,0,0,0,0,0,0");
+
+  // Components of fewer than 4 pixels are specks: road's 1, 1 and 3 (5 pixels) leave its 8 as the only
+  // instance; car's are all of 5 pixels or more. The bins count instances only.
+  stats.min_component_pixels = 4;
+  maskscan::write_components_csv(stats, dir / "components.csv");
+  const auto thresholded = lines_of(maskscan::test::read_file(dir / "components.csv"));
+  REQUIRE(thresholded.size() == 5);
+  CHECK(thresholded[0] ==
+        "id,name,instances,pixels,mean_pixels,median_pixels,min_pixels,max_pixels,specks,speck_pixels,"
+        "size_1,size_2_3,size_4_7,size_8_15,size_16_31,size_32_63,size_64_127");
+  CHECK(thresholded[1] == "0,road,1,8,8,8,8,8,3,5,0,0,0,1,0,0,0");
+  CHECK(thresholded[2] == "1,car,5,215,43,5,5,100,0,0,0,0,3,0,0,0,2");
+  stats.min_component_pixels = 0;
 
   // Without any component: no bin columns.
   stats.component_sizes.clear();
   maskscan::write_components_csv(stats, dir / "components.csv");
   CHECK(lines_of(maskscan::test::read_file(dir / "components.csv"))[0] ==
-        "id,name,instances,pixels,mean_pixels,median_pixels,min_pixels,max_pixels");
+        "id,name,instances,pixels,mean_pixels,median_pixels,min_pixels,max_pixels,specks,speck_pixels");
   // No temporary left beside the outputs.
   std::set<std::string> names;
   for (const auto& e : fs::directory_iterator(dir.path())) names.insert(e.path().filename().string());

@@ -95,6 +95,7 @@ encoder encode_head(const dataset_stats& s, std::uint32_t version = 3) {
   for (const auto& r : s.remap) { e.u32(r.from); e.u32(r.to); }
   e.u32(s.instance_divisor);
   e.u32(s.components);
+  e.u64(s.min_component_pixels);
   e.str(s.grouping);
   e.u8(s.partial ? 1 : 0);
   e.u64(s.frames.size());
