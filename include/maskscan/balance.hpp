@@ -18,7 +18,11 @@ struct balance_options {
   double enet_c = 1.02;           ///< ENet: w = 1 / ln(c + p), c > 1
   double effective_beta = 0.9999;  ///< effective number: E = (1 - beta^s) / (1 - beta), 0 <= beta < 1
   effective_unit unit = effective_unit::frames;
-  double repeat_threshold = 0.001;  ///< LVIS repeat factors: r_c = max(1, sqrt(t / f_c)), t > 0
+  /// LVIS repeat factors: r_c = max(1, sqrt(t / f_c)), t > 0. None by default: LVIS's t = 0.001 is
+  /// below the frame frequency of every class of every segmentation dataset tried (the rarest
+  /// class of the WoodScape-like demo is in 21% of the frames), so every factor would be 1. A
+  /// class in fewer than a fraction t of the frames is repeated; choose t from frame_frequency.
+  std::optional<double> repeat_threshold;
 };
 
 /// One class's raw inputs and weights. Classes whose id is ignore-listed, and classes with no pixel,
@@ -38,7 +42,8 @@ struct class_balance {
   std::optional<double> median_frequency_all;
   std::optional<double> enet;
   std::optional<double> effective_number;
-  double repeat_factor = 1;                  ///< r_c = max(1, sqrt(t / f_c)); 1 for absent/ignored
+  /// r_c = max(1, sqrt(t / f_c)) for a weighted class when a threshold t is given, else none.
+  std::optional<double> repeat_factor;
 };
 
 /// Per class id, in id order. Weighted classes: not ignore-listed and n_c > 0 (K of them); every
@@ -47,7 +52,8 @@ struct class_balance {
 std::vector<class_balance> class_weights(const dataset_stats& stats, const balance_options& options = {});
 
 /// Per frame of stats.frames (same order): r = max over the weighted classes present in the frame
-/// (class_pixels[c] > 0) of r_c; 1 when no weighted class is present. Throws as class_weights.
+/// (class_pixels[c] > 0) of r_c; 1 when no weighted class is present. Empty without a
+/// repeat_threshold. Throws as class_weights.
 std::vector<double> repeat_factors(const dataset_stats& stats, const balance_options& options = {});
 
 /// matrix[a][b] = frames in which both class a and class b have at least one pixel (the diagonal:

@@ -112,10 +112,12 @@ void add_balance_flags(CLI::App& app, maskscan::balance_options& b) {
                  "What n counts in the effective-number weights: frames (in which the class is present) or pixels")
       ->transform(maskscan::cli::choices(units))
       ->default_str("frames");
-  app.add_option("--repeat-threshold", b.repeat_threshold,
-                 "LVIS repeat factors in frames.csv: r = max over the frame's classes of max(1, sqrt(t / f)), f = "
-                 "fraction of frames holding the class; the threshold t")
-      ->capture_default_str();
+  app.add_option_function<double>(
+      "--repeat-threshold", [&b](const double& t) { b.repeat_threshold = t; },
+      "LVIS repeat factors (a repeat_factor column in frames.csv and weights.csv, for a weighted sampler): a "
+      "frame is repeated r = max over its classes of max(1, sqrt(t / f)) times, f = the fraction of frames holding "
+      "the class; a class in fewer than a fraction t of the frames is repeated. Default: none (LVIS's 0.001 is "
+      "below every class of a segmentation dataset); choose t from frame_frequency in weights.csv, e.g. 0.3");
 }
 
 /// The flags of report.html (scan and merge; only a scan knows where RGB frames are).

@@ -32,7 +32,7 @@ json::object balance_json(const dataset_stats& stats, const balance_options& opt
         {"median_frequency_all", optional_number(c.median_frequency_all)},
         {"enet", optional_number(c.enet)},
         {"effective_number", optional_number(c.effective_number)},
-        {"repeat_factor", c.repeat_factor},
+        {"repeat_factor", optional_number(c.repeat_factor)},
     });
   }
   const auto medians = median_frequencies(classes);
@@ -40,7 +40,7 @@ json::object balance_json(const dataset_stats& stats, const balance_options& opt
       {"options", json::object{{"enet_c", options.enet_c},
                                {"effective_beta", options.effective_beta},
                                {"effective_unit", options.unit == effective_unit::frames ? "frames" : "pixels"},
-                               {"repeat_threshold", options.repeat_threshold}}},
+                               {"repeat_threshold", optional_number(options.repeat_threshold)}}},
       {"weighted_classes", weighted},
       {"classes", std::move(out_classes)},
       {"median_frequency_present_median", optional_number(medians.present)},

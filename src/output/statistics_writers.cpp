@@ -37,15 +37,19 @@ std::string bin_name(std::size_t k) {
 void write_weights_csv(const dataset_stats& stats, const balance_options& options, const std::filesystem::path& file) {
   const auto classes = class_weights(stats, options);  // throws on invalid options before any file exists
   detail::write_file_atomically(file, [&](std::ostream& out) {
+    // repeat_factor, last, only when a threshold was given.
+    const bool repeat = options.repeat_threshold.has_value();
     out << "id,name,ignored,pixels,frames_present,pixels_of_frames_present,frequency,frame_frequency,"
            "inverse_frequency,inverse_sqrt_frequency,median_frequency_present,median_frequency_all,enet,"
-           "effective_number,repeat_factor\n";
-    for (const auto& c : classes)
-      fmt::print(out, "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", c.id, csv_field(c.name), c.ignored, c.pixels,
+           "effective_number"
+        << (repeat ? ",repeat_factor\n" : "\n");
+    for (const auto& c : classes) {
+      fmt::print(out, "{},{},{},{},{},{},{},{},{},{},{},{},{},{}", c.id, csv_field(c.name), c.ignored, c.pixels,
                  c.frames_present, c.pixels_of_frames_present, number(c.frequency), number(c.frame_frequency),
                  number(c.inverse_frequency), number(c.inverse_sqrt_frequency), number(c.median_frequency_present),
-                 number(c.median_frequency_all), number(c.enet), number(c.effective_number),
-                 number(c.repeat_factor));
+                 number(c.median_frequency_all), number(c.enet), number(c.effective_number));
+      out << (repeat ? "," + number(c.repeat_factor) + "\n" : "\n");
+    }
   });
 }
 

@@ -235,9 +235,9 @@ void write_frames_csv(const dataset_stats& stats, const std::filesystem::path& f
     for (const auto& name : stats.class_names) out << ',' << csv_field("pixels_" + name);
     out << ",ignored,out_of_range";
     if (colours) out << ",unknown_colours";
-    out << ",repeat_factor";
     if (components)
       for (const auto& name : stats.class_names) out << ',' << csv_field("instances_" + name);
+    if (!repeat.empty()) out << ",repeat_factor";  // last: only with --repeat-threshold
     out << '\n';
     auto sum = [](const std::vector<value_pixels>& values) {
       std::uint64_t n = 0;
@@ -251,10 +251,10 @@ void write_frames_csv(const dataset_stats& stats, const std::filesystem::path& f
       for (auto p : row.class_pixels) fmt::print(out, ",{}", p);
       fmt::print(out, ",{},{}", sum(row.ignored), sum(row.out_of_range));
       if (colours) fmt::print(out, ",{}", sum(row.unknown_colours));
-      fmt::print(out, ",{}", repeat[i]);
       if (components)
         for (std::size_t c = 0; c < stats.class_names.size(); ++c)
           fmt::print(out, ",{}", c < row.instances.size() ? row.instances[c] : 0);
+      if (!repeat.empty()) fmt::print(out, ",{}", repeat[i]);
       out << '\n';
     }
   });

@@ -51,9 +51,9 @@ void validate(const balance_options& options) {
   if (!(options.effective_beta >= 0 && options.effective_beta < 1))
     throw std::invalid_argument(
         fmt::format("effective-number beta (balance_options::effective_beta, --effective-beta) must be in [0, 1), got {}", options.effective_beta));
-  if (!(options.repeat_threshold > 0))
+  if (options.repeat_threshold && !(*options.repeat_threshold > 0))
     throw std::invalid_argument(
-        fmt::format("repeat-factor threshold t (balance_options::repeat_threshold, --repeat-threshold) must be > 0, got {}", options.repeat_threshold));
+        fmt::format("repeat-factor threshold t (balance_options::repeat_threshold, --repeat-threshold) must be > 0, got {}", *options.repeat_threshold));
 }
 
 std::vector<size_histogram> component_sizes_of_all_groups(const dataset_stats& stats) {
@@ -119,7 +119,7 @@ std::vector<class_balance> class_weights(const dataset_stats& stats, const balan
     const double raw = (1 - beta) / -std::expm1(s * log_beta);
     c.effective_number = raw;
     effective_sum += raw;
-    c.repeat_factor = std::max(1.0, std::sqrt(options.repeat_threshold / c.frame_frequency));
+    if (options.repeat_threshold) c.repeat_factor = std::max(1.0, std::sqrt(*options.repeat_threshold / c.frame_frequency));
   }
   // Normalized so that the weights of the K weighted classes sum to K (Cui et al.'s code).
   for (auto& c : out)
@@ -130,12 +130,13 @@ std::vector<class_balance> class_weights(const dataset_stats& stats, const balan
 std::vector<double> repeat_factors(const dataset_stats& stats, const balance_options& options) {
   const auto classes = class_weights(stats, options);
   std::vector<double> out;
+  if (!options.repeat_threshold) return out;
   out.reserve(stats.frames.size());
   for (const auto& row : stats.frames) {
     double r = 1;
     const std::size_t n = std::min(classes.size(), row.class_pixels.size());
     for (std::size_t c = 0; c < n; ++c)
-      if (row.class_pixels[c] > 0 && !classes[c].ignored) r = std::max(r, classes[c].repeat_factor);
+      if (row.class_pixels[c] > 0 && classes[c].repeat_factor) r = std::max(r, *classes[c].repeat_factor);
     out.push_back(r);
   }
   return out;

@@ -450,7 +450,7 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
     // of the table and said in one line under it instead (weights.csv keeps every column).
     struct column {
       const char* header;
-      std::optional<double> class_balance::*weight;  // nullptr: the repeat factor
+      std::optional<double> class_balance::*weight;
       std::optional<double> uniform;
     };
     std::vector<column> columns{{"inverse frequency", &class_balance::inverse_frequency, {}},
@@ -458,13 +458,13 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
                                 {"median frequency (present)", &class_balance::median_frequency_present, {}},
                                 {"median frequency (all)", &class_balance::median_frequency_all, {}},
                                 {"ENet", &class_balance::enet, {}},
-                                {"effective number", &class_balance::effective_number, {}},
-                                {"repeat factor", nullptr, {}}};
-    for (auto& c : columns)
-      c.uniform = c.weight ? detail::uniform_weight(weights, c.weight) : detail::uniform_repeat_factor(weights);
+                                {"effective number", &class_balance::effective_number, {}}};
+    if (balance_.repeat_threshold) columns.push_back({"repeat factor", &class_balance::repeat_factor, {}});
+    for (auto& c : columns) c.uniform = detail::uniform_weight(weights, c.weight);
     std::vector<std::string> flat_notes;
     for (const auto& c : columns)
-      if (c.uniform) flat_notes.push_back(flat_column_note(c.header, *c.uniform, c.weight == nullptr, weights));
+      if (c.uniform)
+        flat_notes.push_back(flat_column_note(c.header, *c.uniform, c.weight == &class_balance::repeat_factor, weights));
 
     out += "<div class=\"scroll\"><table class=\"weights\">\n<tr><th class=\"num\">id</th><th>class</th>";
     for (const auto& c : columns)
@@ -476,8 +476,7 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
                          w.id, swatch(w.id), escape_html(w.name));
       for (const auto& c : columns) {
         if (c.uniform) continue;
-        out += "<td class=\"num\">" +
-               (c.weight ? weight_cell(w.*(c.weight)) : fmt::format("{:.3g}", w.repeat_factor)) + "</td>";
+        out += "<td class=\"num\">" + weight_cell(w.*(c.weight)) + "</td>";
       }
       out += "</tr>\n";
     }
@@ -487,9 +486,13 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
       for (const auto& n : flat_notes) out += "<li>" + n + "</li>";
       out += "</ul>\n";
     }
-    out += fmt::format("<p class=\"muted\">ENet c = {}, effective number &beta; = {} over {}, repeat threshold t = {}.</p>\n",
-                       balance_.enet_c, balance_.effective_beta,
-                       balance_.unit == effective_unit::frames ? "frames" : "pixels", balance_.repeat_threshold);
+    out += fmt::format(
+        "<p class=\"muted\">ENet c = {}, effective number &beta; = {} over {}, {}.</p>\n", balance_.enet_c,
+        balance_.effective_beta, balance_.unit == effective_unit::frames ? "frames" : "pixels",
+        balance_.repeat_threshold
+            ? fmt::format("repeat threshold t = {}", *balance_.repeat_threshold)
+            : std::string("no repeat factors (<code>--repeat-threshold t</code> repeats the frames of classes in "
+                          "fewer than a fraction t of the frames; frame frequencies are in <code>weights.csv</code>)"));
     return out;
   }
 
@@ -512,7 +515,7 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
           "The threshold t = {} is at or below every class's frame frequency f, the lowest being {}'s ({} of the "
           "frames), and r = max(1, &radic;(t / f)): choose <code>--repeat-threshold</code> above {:.3g} to "
           "repeat the frames of the rarer classes",
-          balance_.repeat_threshold, escape_html(rarest->name), percent(rarest->frame_frequency),
+          balance_.repeat_threshold.value_or(0), escape_html(rarest->name), percent(rarest->frame_frequency),
           rarest->frame_frequency);
     else if (!repeat_factor && header == std::string_view("effective number") && balance_.effective_beta == 0)
       why = "&beta; = 0 counts every class as one sample: choose <code>--effective-beta</code> closer to 1";
@@ -737,7 +740,8 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
     rows.emplace_back("balance", fmt::format("enet-c={}, effective-beta={}, effective-unit={}, repeat-threshold={}",
                                              balance_.enet_c, balance_.effective_beta,
                                              balance_.unit == effective_unit::frames ? "frames" : "pixels",
-                                             balance_.repeat_threshold));
+                                             balance_.repeat_threshold ? fmt::format("{}", *balance_.repeat_threshold)
+                                                                       : std::string("none")));
     std::string out = "<h2 id=\"run\">Run</h2>\n" + speed_cards() + "<dl class=\"run\">\n";
     for (const auto& [k, v] : rows) out += fmt::format("<dt>{}</dt><dd>{}</dd>\n", escape_html(k), escape_html(v));
     return out + "</dl>\n";

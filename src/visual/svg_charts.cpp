@@ -543,10 +543,6 @@ std::optional<double> uniform_weight(std::span<const class_balance> weights,
   return uniform_of(weights, [&](const class_balance& c) { return c.*weight; });
 }
 
-std::optional<double> uniform_repeat_factor(std::span<const class_balance> weights) {
-  return uniform_of(weights, [](const class_balance& c) { return std::optional<double>(c.repeat_factor); });
-}
-
 std::string class_weights_svg(const dataset_stats& stats, const balance_options& balance,
                               std::span<const rgb8> class_colours) {
   const auto weights = class_weights(stats, balance);

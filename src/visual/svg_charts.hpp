@@ -72,8 +72,6 @@ std::string class_distribution_svg(const dataset_stats& stats, bool log_scale, s
 /// no information to show as one. nullopt when two differ or no class is weighted.
 std::optional<double> uniform_weight(std::span<const class_balance> weights,
                                      std::optional<double> class_balance::*weight);
-/// The same for the weighted classes' repeat factors (absent and ignored classes have 1 by definition).
-std::optional<double> uniform_repeat_factor(std::span<const class_balance> weights);
 
 /// The six class weights of class_weights(stats, balance), one panel per kind (each its own axis,
 /// log when the kind's weights span more than two decades), with a dashed line at weight 1. A kind

@@ -390,9 +390,8 @@ TEST_CASE("cli statistics: a class-map file with a remap and ignore values gives
   REQUIRE(frames.size() == 2);
   // The map has a colour table, so frames.csv has an unknown_colours column (0 for a gray mask).
   CHECK(frames[0] == std::vector<std::string>{"path", "group", "width", "height", "pixels_background", "pixels_road",
-                                              "pixels_car", "ignored", "out_of_range", "unknown_colours",
-                                              "repeat_factor"});
-  CHECK(frames[1] == std::vector<std::string>{"m.png", "", "4", "3", "1", "3", "4", "3", "1", "0", "1"});
+                                              "pixels_car", "ignored", "out_of_range", "unknown_colours"});
+  CHECK(frames[1] == std::vector<std::string>{"m.png", "", "4", "3", "1", "3", "4", "3", "1", "0"});
 
   const auto summary = read_json(out / "summary.json");
   CHECK(summary.at("options").at("labels").as_string() == (work / "map.json").string());

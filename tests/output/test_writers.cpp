@@ -218,17 +218,17 @@ TEST_CASE("write_frames_csv writes a header and one row per frame in path order,
   const auto file = dir.path() / "frames.csv";
   maskscan::write_frames_csv(csv_stats(), file);
   const std::string want =
-      "path,group,width,height,pixels_road,\"pixels_car,truck\",pixels_sky,ignored,out_of_range,repeat_factor\n"
-      "\"a,comma.png\",,2,2,1,2,0,1,0,1\n"
-      "b.png,,4,3,5,3,0,2,2,1\n"
-      "dir/c.png,,3,1,0,0,3,0,0,1\n"
-      "\"quote\"\"d.png\",,1,1,0,0,0,0,1,1\n";
+      "path,group,width,height,pixels_road,\"pixels_car,truck\",pixels_sky,ignored,out_of_range\n"
+      "\"a,comma.png\",,2,2,1,2,0,1,0\n"
+      "b.png,,4,3,5,3,0,2,2\n"
+      "dir/c.png,,3,1,0,0,3,0,0\n"
+      "\"quote\"\"d.png\",,1,1,0,0,0,0,1\n";
   CHECK(read_file(file) == want);
 
   // Read back as CSV: every record has the header's field count and the paths come back intact.
   const auto records = parse_csv(read_file(file));
   REQUIRE(records.size() == 5);
-  for (const auto& r : records) CHECK(r.size() == 10);
+  for (const auto& r : records) CHECK(r.size() == 9);
   CHECK(records[0][5] == "pixels_car,truck");
   CHECK(records[1][0] == "a,comma.png");
   CHECK(records[4][0] == "quote\"d.png");
@@ -240,16 +240,16 @@ TEST_CASE("write_frames_csv header lists the class names, prefixed, between heig
     std::string header;
   };
   const auto c = GENERATE(values<header_case>({
-      {{}, "path,group,width,height,ignored,out_of_range,repeat_factor"},
-      {{"a"}, "path,group,width,height,pixels_a,ignored,out_of_range,repeat_factor"},
+      {{}, "path,group,width,height,ignored,out_of_range"},
+      {{"a"}, "path,group,width,height,pixels_a,ignored,out_of_range"},
       {{"void", "road", "lane marking"},
-       "path,group,width,height,pixels_void,pixels_road,pixels_lane marking,ignored,out_of_range,repeat_factor"},
+       "path,group,width,height,pixels_void,pixels_road,pixels_lane marking,ignored,out_of_range"},
       {{"say \"hi\"", "x\ny"},
-       "path,group,width,height,\"pixels_say \"\"hi\"\"\",\"pixels_x\ny\",ignored,out_of_range,repeat_factor"},
+       "path,group,width,height,\"pixels_say \"\"hi\"\"\",\"pixels_x\ny\",ignored,out_of_range"},
       // Classes named like the fixed columns (ADE20K has a "path"): the header stays unique.
       {{"path", "group", "width", "ignored", "repeat_factor"},
        "path,group,width,height,pixels_path,pixels_group,pixels_width,pixels_ignored,pixels_repeat_factor,ignored,"
-       "out_of_range,repeat_factor"},
+       "out_of_range"},
   }));
   CAPTURE(c.header);
   temp_dir dir;
@@ -258,7 +258,7 @@ TEST_CASE("write_frames_csv header lists the class names, prefixed, between heig
   CHECK(read_file(file) == c.header + "\n");
   const auto records = parse_csv(read_file(file));
   REQUIRE(records.size() == 1);
-  CHECK(records[0].size() == c.names.size() + 7);
+  CHECK(records[0].size() == c.names.size() + 6);
   CHECK(std::set<std::string>(records[0].begin(), records[0].end()).size() == records[0].size());
 }
 
@@ -268,6 +268,11 @@ TEST_CASE("write_frames_csv quotes a path with a newline so that the row stays o
   auto s = make_stats({"a"}, {}, false);
   s.frames.push_back({"line\nbreak.png", 1, 1, {1}, {}, {}});
   maskscan::write_frames_csv(s, file);
+  CHECK(read_file(file) == "path,group,width,height,pixels_a,ignored,out_of_range\n\"line\nbreak.png\",,1,1,1,0,0\n");
+  // With a repeat threshold, repeat_factor is the last column (the only class is in every frame: 1).
+  maskscan::balance_options t;
+  t.repeat_threshold = 0.5;
+  maskscan::write_frames_csv(s, file, t);
   CHECK(read_file(file) ==
         "path,group,width,height,pixels_a,ignored,out_of_range,repeat_factor\n\"line\nbreak.png\",,1,1,1,0,0,1\n");
 }
@@ -465,7 +470,7 @@ TEST_CASE("write_outputs writes summary.json, frames.csv and one .npy per resolu
 
   // Each file has the content of its own writer's format.
   const auto csv = read_file(out / "frames.csv");
-  CHECK(csv.substr(0, csv.find('\n')) == "path,group,width,height,pixels_road,pixels_car,pixels_sky,ignored,out_of_range,repeat_factor");
+  CHECK(csv.substr(0, csv.find('\n')) == "path,group,width,height,pixels_road,pixels_car,pixels_sky,ignored,out_of_range");
   CHECK(std::count(csv.begin(), csv.end(), '\n') == 4);  // header + 3 rows
   for (const auto& [res, heat] : result.stats.heatmaps) {
     const auto name = "heatmaps_" + std::to_string(res.width) + "x" + std::to_string(res.height) + ".npy";

@@ -86,7 +86,7 @@ struct reference_weights {
   std::vector<std::uint64_t> n, F, T;
   std::uint64_t P = 0, N = 0, K = 0;
   std::vector<std::optional<double>> inverse, inverse_sqrt, median_present, median_all, enet, effective;
-  std::vector<double> repeat;        // per class
+  std::vector<std::optional<double>> repeat;  // per class: only weighted ones, only with a threshold
   std::vector<double> frame_repeat;  // per file, in the map's order
 };
 
@@ -130,7 +130,7 @@ reference_weights reference(const counts_per_file& files, std::uint32_t classes,
   r.median_all.resize(classes);
   r.enet.resize(classes);
   r.effective.resize(classes);
-  r.repeat.assign(classes, 1.0);
+  r.repeat.assign(classes, std::nullopt);
   double effective_sum = 0;
   for (std::uint32_t c = 0; c < classes; ++c) {
     if (r.n[c] == 0) continue;
@@ -144,14 +144,15 @@ reference_weights reference(const counts_per_file& files, std::uint32_t classes,
     const double s = o.unit == effective_unit::frames ? double(r.F[c]) : double(r.n[c]);
     r.effective[c] = (1 - o.effective_beta) / (1 - std::pow(o.effective_beta, s));  // the naive form
     effective_sum += *r.effective[c];
-    r.repeat[c] = std::max(1.0, std::sqrt(o.repeat_threshold / f));
+    if (o.repeat_threshold) r.repeat[c] = std::max(1.0, std::sqrt(*o.repeat_threshold / f));
   }
   for (auto& e : r.effective)
     if (e) *e = *e * double(r.K) / effective_sum;
   for (const auto& [file, counts] : files) {
+    if (!o.repeat_threshold) break;  // no repeat factors without a threshold
     double frame = 1;
     for (const auto& [v, pixels] : counts)
-      if (counts_as_class(v) && pixels > 0) frame = std::max(frame, r.repeat[v]);
+      if (counts_as_class(v) && pixels > 0 && r.repeat[v]) frame = std::max(frame, *r.repeat[v]);
     r.frame_repeat.push_back(frame);
   }
   return r;
@@ -213,7 +214,7 @@ void compare_with_reference(const dataset_stats& stats, const counts_per_file& f
     // The reference uses 1 - pow(beta, s); the library -expm1(s ln beta): they differ by rounding
     // of 1 - beta^s, about 1e-16 / (1 - beta^s) relative.
     require_same(g.effective_number, ref.effective[c], 1e-9);
-    REQUIRE(g.repeat_factor == Approx(ref.repeat[c]).epsilon(tight));
+    require_same(g.repeat_factor, ref.repeat[c]);
   }
   const auto frames = maskscan::repeat_factors(stats, o);
   REQUIRE(frames.size() == ref.frame_repeat.size());
@@ -303,9 +304,16 @@ TEST_CASE("class weights of a hand-built dataset, every number computed by hand"
   // by 4e-14 here, which the library's expm1 form avoids).
   CHECK(*road.effective_number == Approx(0.666711111851753).epsilon(1e-15));
   CHECK(*car.effective_number == Approx(1.333288888148247).epsilon(1e-15));
-  // repeat factors with t = 0.001: sqrt(0.001 / 0.8) and sqrt(0.001 / 0.4) are below 1.
-  CHECK(road.repeat_factor == 1);
-  CHECK(car.repeat_factor == 1);
+  // No threshold given: no repeat factors.
+  CHECK_FALSE(road.repeat_factor);
+  CHECK_FALSE(car.repeat_factor);
+  CHECK(maskscan::repeat_factors(stats).empty());
+  // LVIS's t = 0.001: sqrt(0.001 / 0.8) and sqrt(0.001 / 0.4) are below 1.
+  balance_options lvis;
+  lvis.repeat_threshold = 0.001;
+  const auto wl = maskscan::class_weights(stats, lvis);
+  CHECK(wl[0].repeat_factor == 1.0);
+  CHECK(wl[1].repeat_factor == 1.0);
 
   // void (ignore-listed, and its 20 pixels are in row.ignored) and the absent bicycle: no weights.
   for (const auto* c : {&w[2], &w[3]}) {
@@ -321,7 +329,8 @@ TEST_CASE("class weights of a hand-built dataset, every number computed by hand"
     CHECK_FALSE(c->median_frequency_all);
     CHECK_FALSE(c->enet);
     CHECK_FALSE(c->effective_number);
-    CHECK(c->repeat_factor == 1);
+    CHECK_FALSE(c->repeat_factor);
+    CHECK_FALSE(wl[c->id].repeat_factor);  // not weighted: no repeat factor, whatever the threshold
   }
   CHECK(w[2].ignored);
   CHECK_FALSE(w[3].ignored);
@@ -400,7 +409,7 @@ TEST_CASE("pixels of an ignore-listed class id count nowhere", "[balance]") {
   CHECK(w[2].pixels == 6);  // reported as found
   CHECK_FALSE(w[2].inverse_frequency);
   CHECK_FALSE(w[2].effective_number);
-  CHECK(w[2].repeat_factor == 1);
+  CHECK_FALSE(w[2].repeat_factor);
   // b.png holds only class a, a.png holds a and b: the ignored id adds nothing to repeat factors.
   balance_options o;
   o.repeat_threshold = 4;  // r_a = sqrt(4 / 1) = 2, r_b = sqrt(4 / 0.5) = sqrt(8)
@@ -415,10 +424,10 @@ TEST_CASE("repeat factors of the hand example", "[balance]") {
   o.repeat_threshold = 0.8;
   // r = max(1, sqrt(0.8 / f)): road f = 4/5 -> 1, car f = 2/5 -> sqrt(2).
   const auto w = maskscan::class_weights(stats, o);
-  CHECK(w[0].repeat_factor == Approx(1.0).epsilon(tight));
-  CHECK(w[1].repeat_factor == Approx(1.4142135623730951).epsilon(tight));
-  CHECK(w[2].repeat_factor == 1);
-  CHECK(w[3].repeat_factor == 1);
+  CHECK(*w[0].repeat_factor == Approx(1.0).epsilon(tight));
+  CHECK(*w[1].repeat_factor == Approx(1.4142135623730951).epsilon(tight));
+  CHECK_FALSE(w[2].repeat_factor);  // ignored
+  CHECK_FALSE(w[3].repeat_factor);  // absent
   // Per frame: a road -> 1, b and c road + car -> sqrt(2), d road -> 1, e nothing weighted -> 1.
   const auto r = maskscan::repeat_factors(stats, o);
   REQUIRE(r.size() == 5);
@@ -447,12 +456,15 @@ TEST_CASE("no weighted class at all: no weights, repeat factors 1", "[balance]")
   auto s = make_stats({"a", "void"}, {1}, false);
   CHECK(maskscan::class_weights(s).size() == 2);
   CHECK(maskscan::repeat_factors(s).empty());
+  balance_options with_threshold;
+  with_threshold.repeat_threshold = 0.5;
   s.frames.push_back(make_row("a.png", 2, 1, {0, 0}, {{1, 2}}));
   const auto w = maskscan::class_weights(s);
   CHECK_FALSE(w[0].inverse_frequency);
   CHECK_FALSE(w[0].effective_number);
   CHECK(w[0].frequency == 0);
-  CHECK(maskscan::repeat_factors(s) == std::vector<double>{1.0});
+  CHECK(maskscan::repeat_factors(s).empty());  // no threshold
+  CHECK(maskscan::repeat_factors(s, with_threshold) == std::vector<double>{1.0});
   const auto j = maskscan::detail::balance_json(s, {});
   CHECK(j.at("median_frequency_present_median").is_null());
   CHECK(j.at("median_frequency_all_median").is_null());
@@ -560,7 +572,7 @@ TEST_CASE("invalid balance options are refused", "[balance]") {
   }
   maskscan::test::temp_dir dir;
   for (const auto& o : bad) {
-    INFO("enet_c " << o.enet_c << " beta " << o.effective_beta << " t " << o.repeat_threshold);
+    INFO("enet_c " << o.enet_c << " beta " << o.effective_beta << " t " << o.repeat_threshold.value_or(-1));
     CHECK_THROWS_AS(maskscan::class_weights(stats, o), std::invalid_argument);
     CHECK_THROWS_AS(maskscan::repeat_factors(stats, o), std::invalid_argument);
     CHECK_THROWS_AS(maskscan::detail::balance_json(stats, o), std::invalid_argument);
@@ -695,11 +707,11 @@ TEST_CASE("weights.csv of the hand example", "[balance]") {
   CHECK(lines[0] ==
         "id,name,ignored,pixels,frames_present,pixels_of_frames_present,frequency,frame_frequency,"
         "inverse_frequency,inverse_sqrt_frequency,median_frequency_present,median_frequency_all,enet,"
-        "effective_number,repeat_factor");
+        "effective_number");  // no repeat_factor column without a threshold
   const auto w = maskscan::class_weights(stats);
   // Numbers read back to the very same doubles.
   const auto road = cells_of(lines[1]);
-  REQUIRE(road.size() == 15);
+  REQUIRE(road.size() == 14);
   CHECK(road[0] == "0");
   CHECK(road[1] == "road");
   CHECK(road[2] == "false");
@@ -716,10 +728,21 @@ TEST_CASE("weights.csv of the hand example", "[balance]") {
   CHECK(car[8] == "3.75");
   CHECK(std::stod(car[9]) == *w[1].inverse_sqrt_frequency);
   CHECK(std::stod(car[11]) == *w[1].median_frequency_all);
-  CHECK(car[14] == "1");
   // The ignore-listed and the absent class: raw counts, then empty weight cells.
-  CHECK(lines[3] == "2,void,true,0,0,0,0,0,,,,,,,1");
-  CHECK(lines[4] == "3,\"bicycle, parked\",false,0,0,0,0,0,,,,,,,1");
+  CHECK(lines[3] == "2,void,true,0,0,0,0,0,,,,,,");
+  CHECK(lines[4] == "3,\"bicycle, parked\",false,0,0,0,0,0,,,,,,");
+
+  // With a threshold, repeat_factor is the last column: road f = 4/5 -> 1, car f = 2/5 -> sqrt(2) at t = 0.8;
+  // none for the ignored and the absent class.
+  balance_options t;
+  t.repeat_threshold = 0.8;
+  maskscan::write_weights_csv(stats, t, dir / "weights.csv");
+  const auto with_repeat = lines_of(maskscan::test::read_file(dir / "weights.csv"));
+  REQUIRE(with_repeat.size() == 5);
+  CHECK(with_repeat[0].ends_with(",effective_number,repeat_factor"));
+  CHECK(cells_of(with_repeat[1]).back() == "1");
+  CHECK(std::stod(cells_of(with_repeat[2]).back()) == std::sqrt(2.0));
+  CHECK(with_repeat[3] == "2,void,true,0,0,0,0,0,,,,,,,");
 }
 
 TEST_CASE("cooccurrence.csv and components.csv of the hand example", "[balance]") {
@@ -779,7 +802,7 @@ TEST_CASE("balance in summary.json: options, every field, null for no weight, th
   CHECK(opts.at("enet_c").to_number<double>() == 1.02);
   CHECK(opts.at("effective_beta").to_number<double>() == 0.9);
   CHECK(opts.at("effective_unit") == "pixels");
-  CHECK(opts.at("repeat_threshold").to_number<double>() == 0.001);
+  CHECK(opts.at("repeat_threshold").is_null());  // none given
   CHECK(j.at("weighted_classes").to_number<int>() == 2);
   CHECK(j.at("median_frequency_present_median").to_number<double>() == Approx(67.0 / 120).epsilon(tight));
   CHECK(j.at("median_frequency_all_median").to_number<double>() == Approx(0.5).epsilon(tight));
@@ -797,6 +820,12 @@ TEST_CASE("balance in summary.json: options, every field, null for no weight, th
   for (const char* key : {"inverse_frequency", "inverse_sqrt_frequency", "median_frequency_present",
                           "median_frequency_all", "enet", "effective_number"})
     CHECK(bicycle.at(key).is_null());
-  CHECK(bicycle.at("repeat_factor").to_number<double>() == 1);
+  CHECK(bicycle.at("repeat_factor").is_null());
+  CHECK(car.at("repeat_factor").is_null());  // no threshold, no repeat factors
+  o.repeat_threshold = 0.8;
+  const auto with_repeat = maskscan::detail::balance_json(hand_example(), o);
+  CHECK(with_repeat.at("options").at("repeat_threshold").to_number<double>() == 0.8);
+  CHECK(with_repeat.at("classes").at(1).at("repeat_factor").to_number<double>() == Approx(std::sqrt(2.0)).epsilon(tight));
+  CHECK(with_repeat.at("classes").at(3).at("repeat_factor").is_null());
   CHECK(classes[2].at("ignored") == true);
 }

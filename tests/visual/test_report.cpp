@@ -336,9 +336,19 @@ TEST_CASE("report.html: a weights column in which every class has the same value
   REQUIRE(frames_with[9] == 1);
   const double rarest = frames_with[9] / 3.0;
 
-  SECTION("the default threshold: every repeat factor is 1, the column is replaced by a note") {
+  SECTION("no threshold (the default): no repeat-factor column, and the page says how to ask for one") {
     temp_dir out;
     const auto html = weights_section(test::read_file(write_report(result, out.path())));
+    CHECK_FALSE(has_header(html, "repeat factor"));
+    for (const auto* h : weight_headers) CHECK(has_header(html, h));
+    CHECK(html.find("no repeat factors (<code>--repeat-threshold t</code>") != std::string::npos);
+  }
+
+  SECTION("LVIS's threshold 0.001: every repeat factor is 1, the column is replaced by a note") {
+    temp_dir out;
+    balance_options lvis;
+    lvis.repeat_threshold = 0.001;
+    const auto html = weights_section(test::read_file(write_report(result, out.path(), lvis)));
     CHECK_FALSE(has_header(html, "repeat factor"));
     for (const auto* h : weight_headers) CHECK(has_header(html, h));
     CHECK(html.find("<b>repeat factor</b>: 1 for every class") != std::string::npos);
@@ -362,7 +372,7 @@ TEST_CASE("report.html: a weights column in which every class has the same value
                                        woodscape_class_names()[c]));
       std::smatch m;
       REQUIRE(std::regex_search(html, m, row));
-      CHECK(m[1] == fmt::format("{:.3g}", std::max(1.0, std::sqrt(0.5 / f))));  // LVIS: max(1, sqrt(t / f))
+      CHECK(m[1] == fmt::format("{:.4g}", std::max(1.0, std::sqrt(0.5 / f))));  // as the weights  // LVIS: max(1, sqrt(t / f))
     }
   }
 
