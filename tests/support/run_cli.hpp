@@ -26,6 +26,15 @@ inline cli_result run_cli(const std::string& args, const std::string& shell_pref
   return {WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, read_file(out), read_file(err)};
 }
 
+/// `command` through /bin/sh, its stdout and stderr captured (e.g. a python3 check of an output).
+inline cli_result run_shell(const std::string& command) {
+  static temp_dir capture;
+  const auto out = capture / "stdout", err = capture / "stderr";
+  const std::string full = "(" + command + ") >" + out.string() + " 2>" + err.string();
+  const int raw = std::system(full.c_str());
+  return {WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, read_file(out), read_file(err)};
+}
+
 /// A path quoted for the shell.
 inline std::string quote(const std::filesystem::path& p) {
   // Appending (not "'" + p.string() + "'") avoids a GCC 12 -Wrestrict false positive.
