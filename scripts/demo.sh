@@ -15,5 +15,5 @@ if [[ ! -f $demo/.complete-with-rgb ]]; then
   touch "$demo/.complete-with-rgb"
 fi
 # --force: the demo's own results directory is rewritten on every run.
-./build/src/maskscan scan "$masks" --heatmaps --group-by '_(FV|RV|MVL|MVR)\.png$' --out "$demo/results" --force --report
+./build/src/maskscan scan "$masks" --labels woodscape --heatmaps --group-by '_(FV|RV|MVL|MVR)\.png$' --out "$demo/results" --force --report
 echo "open file://$(realpath "$demo/results/report.html")"
