@@ -14,6 +14,7 @@ namespace maskscan {
 namespace {
 
 constexpr double warn_share = 0.01;  // more than 1% of the pixels
+constexpr double suggested_coverage = 0.5;  // a map is suggested when at least half of its values occur
 
 std::string percent(std::uint64_t part, std::uint64_t whole) {
   return fmt::format("{:.1f}%", 100.0 * static_cast<double>(part) / static_cast<double>(whole));
@@ -30,9 +31,11 @@ std::string value_list(const std::set<std::uint32_t>& values) {
   return fmt::format("{}{}", fmt::join(shown, ", "), more ? fmt::format(" and {} more", values.size() - 12) : "");
 }
 
-/// Built-in maps that name every value (a class id or an ignore value of the map), the tightest
-/// first: fewest of the map's values left unused.
-std::vector<class_map> fitting_maps(const std::set<std::uint32_t>& values) {
+/// Built-in maps that name every value (a class id or an ignore value of the map) and of whose
+/// values at least `min_coverage` occur, the tightest first: fewest of the map's values left unused.
+/// (Coverage keeps a big map from "fitting" any few small values: Mapillary's 17..85 are all below
+/// ADE20K's 151 classes, but are not ADE20K's.)
+std::vector<class_map> fitting_maps(const std::set<std::uint32_t>& values, double min_coverage) {
   std::vector<std::pair<std::size_t, class_map>> fits;
   for (const auto& name : builtin_class_map_names()) {
     auto map = builtin_class_map(name);
@@ -42,6 +45,7 @@ std::vector<class_map> fitting_maps(const std::set<std::uint32_t>& values) {
     if (!fits_all) continue;
     std::set<std::uint32_t> named(map.ignore.begin(), map.ignore.end());
     for (std::uint32_t id = 0; id < map.names.size(); ++id) named.insert(id);
+    if (static_cast<double>(values.size()) < min_coverage * static_cast<double>(named.size())) continue;
     fits.emplace_back(named.size() - values.size(), std::move(map));
   }
   std::ranges::stable_sort(fits, {}, &std::pair<std::size_t, class_map>::first);
@@ -115,13 +119,15 @@ std::vector<std::string> class_map_warnings(const dataset_stats& stats) {
         "no class map was given (--labels), so the classes are the values found, named by their number "
         "(class_0 .. class_{}); values found: {}",
         stats.class_names.empty() ? 0 : stats.class_names.size() - 1, value_list(values));
-    if (const auto maps = raw_values ? fitting_maps(values) : std::vector<class_map>{}; !maps.empty())
+    if (const auto maps = raw_values ? fitting_maps(values, suggested_coverage) : std::vector<class_map>{};
+        !maps.empty())
       text += fmt::format(". {} would name them", suggest(maps));
     else if (!values.empty() && *values.rbegin() >= 1000)
       text += ". No built-in class map has these values; if they are instance-coded (class x 1000 + instance, as "
               "Cityscapes instanceIds), add --instance-divisor 1000";
     else
-      text += ". No built-in class map names them all: give --labels FILE or --class-names FILE (docs/class-maps.md)";
+      text += ". No built-in class map is known to name them: give --labels FILE or --class-names FILE "
+              "(docs/class-maps.md)";
     warnings.push_back(std::move(text));
   }
 
@@ -138,14 +144,17 @@ std::vector<std::string> class_map_warnings(const dataset_stats& stats) {
                           "the class map does not fit these masks",
                           percent(totals.out_of_range_pixels, totals.pixels), totals.out_of_range_pixels,
                           stats.class_names.size(), value_list(out));
-    if (const auto maps = raw_values && !stats.classes_from_values ? fitting_maps(values) : std::vector<class_map>{};
-        !maps.empty()) {
-      const bool labelids_as_trainids = stats.class_names == builtin_class_map("cityscapes-train").names &&
-                                        std::ranges::any_of(maps, [](const class_map& m) { return m.name == "cityscapes"; });
-      text += labelids_as_trainids
-                  ? "; they look like Cityscapes labelIds read as trainIds: use --labels cityscapes, with --remap "
-                    "cityscapes-train to count the 19 trainIds"
-                  : fmt::format("; every value found fits {}", suggest(maps));
+    if (raw_values && !stats.classes_from_values) {
+      // Values above the 19 trainIds, all of them Cityscapes labelIds: the classic mix-up.
+      const auto all_labelids = fitting_maps(values, 0);
+      const bool labelids_as_trainids =
+          stats.class_names == builtin_class_map("cityscapes-train").names &&
+          std::ranges::any_of(all_labelids, [](const class_map& m) { return m.name == "cityscapes"; });
+      if (labelids_as_trainids)
+        text += "; they look like Cityscapes labelIds read as trainIds: use --labels cityscapes, with --remap "
+                "cityscapes-train to count the 19 trainIds";
+      else if (const auto maps = fitting_maps(values, suggested_coverage); !maps.empty())
+        text += fmt::format("; every value found fits {}", suggest(maps));
     }
     warnings.push_back(std::move(text));
   }
