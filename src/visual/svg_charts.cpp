@@ -24,32 +24,28 @@ namespace {
 
 constexpr std::string_view replacement_character = "\xEF\xBF\xBD";
 
-/// Text for XML character data and quoted attribute values: a name that is not UTF-8 as every
-/// output writes it (printable_name), the five special characters escaped, line breaks and tabs as
-/// spaces, and the characters XML does not allow (other C0 controls, U+FFFE, U+FFFF) as U+FFFD.
+/// Text for XML character data and quoted attribute values: escape_html's (a name that is not UTF-8
+/// as every output writes it, the five special characters escaped), with line breaks and tabs as
+/// spaces and the characters XML does not allow (other C0 controls, U+FFFE, U+FFFF) as U+FFFD.
 std::string escape(std::string_view raw) {
   const std::string text = printable_name(raw);
-  std::string out;
-  out.reserve(text.size());
+  std::string allowed;
+  allowed.reserve(text.size());
   for (std::size_t i = 0; i < text.size(); ++i) {
     const auto c = static_cast<unsigned char>(text[i]);
     const std::string_view rest = std::string_view(text).substr(i);
     if (rest.starts_with("\xEF\xBF\xBE") || rest.starts_with("\xEF\xBF\xBF")) {
-      out += replacement_character;
+      allowed += replacement_character;
       i += 2;
-      continue;
-    }
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      case '\t': case '\n': case '\r': out += ' '; break;
-      default: if (c < 0x20) out += replacement_character; else out += text[i];
+    } else if (c == '\t' || c == '\n' || c == '\r') {
+      allowed += ' ';
+    } else if (c < 0x20) {
+      allowed += replacement_character;
+    } else {
+      allowed += text[i];
     }
   }
-  return out;
+  return escape_html(allowed);
 }
 
 std::size_t code_points(std::string_view text) {
