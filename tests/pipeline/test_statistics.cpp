@@ -690,3 +690,46 @@ TEST_CASE("statistics: CamVid class weights of a scan equal the formulas over ex
   for (std::size_t c = 0; c < classes; ++c) weighted += static_cast<double>(n[c]) * *w[c].inverse_frequency;
   CHECK(weighted == exact(static_cast<double>(P)));
 }
+
+// --- (g) what the values mean ----------------------------------------------------------------------
+
+TEST_CASE("statistics: scan_options::labels alone applies the map it names; without any map the classes are "
+          "the values found, at every concurrency setting",
+          "[statistics][labels]") {
+  const auto dir = gray8_dir() / "camvid_segnet";
+  const auto expected = test::load_expected_counts(gray8_dir() / "expected_counts.json");
+  std::map<std::uint32_t, std::uint64_t> per_value;
+  for (const auto& [file, counts] : expected)
+    if (file.starts_with("camvid_segnet/"))
+      for (const auto& [v, n] : counts) per_value[v] += n;
+
+  scan_options named;
+  named.labels = "camvid11";
+  named.heatmaps = true;
+  const auto r = scan(frame_source::from_directory(dir), named);
+  CHECK(r.stats.class_names == builtin_class_map("camvid11").names);  // Sky .. Bicyclist, not WoodScape's
+  CHECK_FALSE(r.stats.classes_from_values);
+  const auto totals = compute_totals(r.stats);
+  for (std::uint32_t c = 0; c < 11; ++c) CHECK(totals.classes[c].pixels == per_value[c]);
+  REQUIRE(totals.ignored.size() == 1);  // 11 = Unlabelled, SegNet's ignore_label
+  CHECK(totals.ignored[0].pixels == per_value[11]);
+  CHECK(value_name(r.stats, 11) == "Unlabelled");
+
+  // No map: twelve classes, one per value, the same counts; the heatmaps of classes 0..10 are the
+  // named scan's, class 11's are what the named scan ignores.
+  scan_options values;
+  values.heatmaps = true;
+  const auto base = scan(frame_source::from_directory(dir), values);
+  CHECK(base.stats.classes_from_values);
+  CHECK(base.stats.class_names == numbered_class_names(12));
+  const auto value_totals = compute_totals(base.stats);
+  for (std::uint32_t v = 0; v < 12; ++v) CHECK(value_totals.classes[v].pixels == per_value[v]);
+  const auto& heat = base.stats.heatmaps.at(heatmap_key{"", 480, 360});
+  const auto& named_heat = r.stats.heatmaps.at(heatmap_key{"", 480, 360});
+  REQUIRE(heat.counts.size() == 12u * 480 * 360);
+  CHECK(std::equal(named_heat.counts.begin(), named_heat.counts.end(), heat.counts.begin()));
+  for (const auto& setting : concurrency_settings({1u, 2u, 4u})) {
+    CAPTURE(setting.describe());
+    CHECK(scan(frame_source::from_directory(dir), with(values, setting)).stats == base.stats);
+  }
+}
