@@ -22,7 +22,8 @@ TEST_CASE("help (--help) explains every flag of every subcommand", "[cli]") {
   for (const char* flag : {"--out", "--heatmaps", "--workers", "--io-depth", "--queue-depth", "--io", "--serial",
                            "--decoder", "--num-classes", "--class-names", "--ignore", "--max-pixels", "--max-file-bytes",
                            "--save-state", "--progress", "--no-progress", "--max-heatmap-bytes", "--resume",
-                           "--strict", "--force"}) {
+                           "--strict", "--force", "--files-from", "--root", "--min-component-pixels",
+                           "--repeat-threshold", "--labels"}) {
     CAPTURE(flag);
     CHECK(scan_help.out.find(flag) != std::string::npos);
   }
@@ -32,7 +33,8 @@ TEST_CASE("help (--help) explains every flag of every subcommand", "[cli]") {
   CHECK(run_cli("--help").out.find("Exit status: 0") != std::string::npos);
   CHECK(scan_help.out.find("Exit status: 0") != std::string::npos);
   const auto merge_help = run_cli("merge --help");
-  for (const char* flag : {"--out", "--save-state", "--force"}) CHECK(merge_help.out.find(flag) != std::string::npos);
+  for (const char* flag : {"--out", "--save-state", "--force", "--prefix"})
+    CHECK(merge_help.out.find(flag) != std::string::npos);
 }
 
 TEST_CASE("scan of the real CamVid folder reproduces expected_counts.json with every concurrency flag",
