@@ -462,9 +462,12 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
                            overall.heatmap_grid.width, overall.heatmap_grid.height)
              : std::string());
     if (overall.class_names.size() > report_class_limit)
-      return out + fmt::format("<p>Heatmap images are left out above {} classes; the counts are in "
-                               "<code>heatmaps_&lt;W&gt;x&lt;H&gt;.npy</code>{}.</p>\n", report_class_limit,
-                               grid ? " and <code>heatmaps_grid_&lt;W&gt;x&lt;H&gt;.npy</code>" : "");
+      return out + fmt::format("<p>Heatmap images are left out above {} classes; the counts are in {}.</p>\n",
+                               report_class_limit,
+                               overall.has_heatmaps && grid ? "<code>heatmaps_&lt;W&gt;x&lt;H&gt;.npy</code> and "
+                                                              "<code>heatmaps_grid_&lt;W&gt;x&lt;H&gt;.npy</code>"
+                               : grid ? "<code>heatmaps_grid_&lt;W&gt;x&lt;H&gt;.npy</code>"
+                                      : "<code>heatmaps_&lt;W&gt;x&lt;H&gt;.npy</code>");
     if (const auto it = overall.grid_heatmaps.find(""); it != overall.grid_heatmaps.end()) {
       out += fmt::format("<h3 id=\"heatmap-grid\">All frames on the {}&times;{} grid</h3>\n", it->second.width, it->second.height);
       out += grid_set_html(it->second, {}, true);

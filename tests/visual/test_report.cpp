@@ -606,3 +606,20 @@ TEST_CASE("report.html of a heatmap grid shows the grid set's images, zoomed, fo
       REQUIRE(image.get(layout.map_x + x, layout.map_y + y) == (y < 64 ? table[0] : table[255]));
     }
 }
+
+TEST_CASE("report.html above 256 classes with a heatmap grid only names the grid's .npy and draws nothing",
+          "[report][heatmap-grid]") {
+  temp_dir data, out;
+  write_gray(data / "a.png", plane(0));
+  scan_options o;
+  o.heatmap_grid = {4, 3};
+  o.class_names = numbered_class_names(300);
+  const auto result = scan(frame_source::from_directory(data.path()), o);
+  REQUIRE(result.stats.grid_heatmaps.size() == 1);
+  const auto html = test::read_file(write_report(result, out.path()));
+  CHECK(html.find("Heatmap images are left out above 256 classes; the counts are in "
+                  "<code>heatmaps_grid_&lt;W&gt;x&lt;H&gt;.npy</code>.") != std::string::npos);
+  CHECK(html.find("Not accumulated") == std::string::npos);
+  CHECK(embedded_pngs(html).empty());
+  CHECK_FALSE(fs::exists(out / "images/heatmaps"));
+}
