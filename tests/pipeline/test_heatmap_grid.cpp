@@ -187,7 +187,7 @@ TEST_CASE("heatmap grid: every workers, queue-depth, I/O backend and decoder set
   CHECK(scan(data.source(), fast).stats.grid_heatmaps == reference.stats.grid_heatmaps);
 }
 
-TEST_CASE("heatmap grid: groups sum to the ungrouped scan; merge of two halves, state files and select_group keep it",
+TEST_CASE("heatmap grid: groups sum to the ungrouped scan, and merge of halves, state files, select_group keep it",
           "[pipeline][heatmap-grid][merge]") {
   static const test::mixed_dataset data;
   scan_options base;
