@@ -180,7 +180,8 @@ void add_scan_flags(CLI::App& app, scan_command& cmd) {
                  "WxH, e.g. 64x48: also accumulate per-class heatmaps on a common grid of W x H cells (each 1 to 4096), "
                  "onto which every frame is sampled whatever its size (each cell takes the pixel nearest its centre "
                  "in normalised coordinates), so datasets of many frame sizes get one heatmap set; independent of "
-                 "--heatmaps (either, both or neither)");
+                 "--heatmaps (either, both or neither)")
+      ->type_name("WxH");
   app.add_option("--workers", o.workers, "Decode/compute threads, each owning its accumulator (0 = one per core)")
       ->capture_default_str();
   app.add_option("--io-depth", o.io_depth, "Maximum file reads in flight")->capture_default_str()->check(CLI::PositiveNumber);
