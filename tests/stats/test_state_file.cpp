@@ -452,21 +452,37 @@ TEST_CASE("load_state bounds counts in a state file with a valid CRC by the file
   temp_dir dir;
   const auto file = dir.path() / "counts.bin";
   auto s = make_stats({"a", "b"}, {}, true);
+  s.heatmap_grid = {3, 2};
   s.frames.push_back({"f.png", 1, 1, {1, 0}, {}, {}});
   const auto good = encode(s);
-  // Offsets from the layout: magic 8, version 4, class count at 12.
-  const std::size_t class_count = 12;
-  const std::size_t first_name_length = 16;
-  const std::size_t ignore_count = 16 + 5 + 5;  // after "a" and "b"
+  // Offsets from the layout: magic 8, version 4, classes_from_values 1, class count at 13.
+  const std::size_t class_count = 13;
+  const std::size_t first_name_length = 17;
+  const std::size_t ignore_count = 17 + 5 + 5;  // after "a" and "b"
   const std::size_t grid_width = ignore_count + 4 + 4 + 1;  // after the ignore values, their names, has_heatmaps
-  // After the grid, the colours, the remaps, the divisor, components, the grouping "" and partial.
-  const std::size_t frame_count = grid_width + 8 + 4 + 4 + 4 + 4 + 4 + 1;
+  // The frame count ends the head of a value without frames and errors but for the errors' u64:
+  // found from the encoder, so that a field added before it cannot make this patch miss it.
+  auto no_frames = s;
+  no_frames.frames.clear();
+  const std::size_t frame_count = encode_head(no_frames).b.size() - 16;
+  // Each offset holds what it is said to hold.
+  const auto u64_at = [&](std::size_t at, std::size_t width) {
+    std::uint64_t v = 0;
+    for (std::size_t k = 0; k < width; ++k) v |= std::uint64_t{static_cast<unsigned char>(good[at + k])} << (8 * k);
+    return v;
+  };
+  REQUIRE(u64_at(class_count, 4) == 2);
+  REQUIRE(u64_at(first_name_length, 4) == 1);
+  REQUIRE(u64_at(ignore_count, 4) == 0);
+  REQUIRE(u64_at(grid_width, 4) == 3);
+  REQUIRE(u64_at(grid_width + 4, 4) == 2);
+  REQUIRE(u64_at(frame_count, 8) == 1);
   struct patch {
     const char* what;
     std::size_t offset;
     std::size_t width;
   };
-  const auto p = GENERATE(values<patch>({{"class count", class_count, 4},
+  const auto p = GENERATE_COPY(values<patch>({{"class count", class_count, 4},
                                          {"class name length", first_name_length, 4},
                                          {"ignore count", ignore_count, 4},
                                          {"frame count", frame_count, 8},
