@@ -5,9 +5,11 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <maskscan/class_map.hpp>
+#include <maskscan/stats.hpp>
 
 namespace maskscan {
 
@@ -57,6 +59,12 @@ struct scan_options {
   bool serial = false;
   /// Accumulate per-class heatmaps (one set per frame resolution).
   bool heatmaps = false;
+  /// Accumulate per-class heatmaps on a common grid of width x height cells (each 1..max_grid_side;
+  /// 0x0, the default, = off), onto which every frame is sampled whatever its size: cell (i, j) takes
+  /// the frame's pixel nearest its centre in normalised coordinates (grid_sample), so frames of
+  /// every size add up in one set per group (dataset_stats::grid_heatmaps). Independent of
+  /// `heatmaps`: either, both or neither. Its sets count against max_heatmap_bytes like a frame size's.
+  grid_size heatmap_grid;
   /// The class map: a built-in name (builtin_class_map_names(): woodscape, cityscapes, camvid11, ...)
   /// or a class-map file (load_class_map). When `class_names` is empty, resolve_defaults applies it:
   /// the map's names, and its colours and remap unless given, and its ignore values added to
@@ -103,7 +111,11 @@ struct scan_options {
   std::uint64_t max_file_bytes = std::uint64_t{256} << 20;
   /// With heatmaps: frames whose resolution needs heatmap sets larger than this (groups x classes x
   /// width x height x 4 bytes, kept once per worker; groups: those the source's frames fall into) are rejected before it is allocated. 1 GiB holds e.g.
-  /// 34 classes at 2048x1024 or 10 classes at 8192x3276.
+  /// 34 classes at 2048x1024 or 10 classes at 8192x3276. The grid sets of heatmap_grid (groups x
+  /// classes x grid width x grid height x 4 bytes) are judged on their own against the same limit:
+  /// resolve_defaults refuses a grid whose one set of the class map's classes is over it; frames
+  /// whose grid sets would be over it (all groups; classes from values: up to the frame's largest
+  /// value) are rejected.
   std::uint64_t max_heatmap_bytes = std::uint64_t{1} << 30;
   /// Stop at the first file that cannot be scanned: no further reads are issued, frames in flight
   /// are finished, and the scan completes with errc::stopped_on_error and a partial result.
@@ -124,11 +136,19 @@ class_map class_map_named(const std::string& labels);
 /// values found (see scan_options::labels).
 bool classes_from_values(const scan_options& options) noexcept;
 
+/// Parses a grid size "WxH" (or "WXH"), e.g. "64x48"; "0x0" is off. Checks the syntax only (the
+/// range is resolve_defaults'). Throws std::invalid_argument saying what is expected.
+grid_size parse_grid_size(std::string_view text);
+/// "WxH".
+std::string to_string(grid_size grid);
+
 /// Resolved defaults: the class map `labels` applied (when class_names is empty), workers = hardware threads, io_depth and
 /// queue_depth at least 1, ignore sorted. Throws std::invalid_argument naming the option for values
 /// no scan can use (an unknown `labels`, class names empty or given twice, more than 65536 classes,
 /// ignore values over 65535, components not 0/4/8, remap values over 65535, colour values of
-/// 65535 or more, a colour table without class names, a bad group_by or splits); async_scan and
+/// 65535 or more, a colour table without class names, a bad group_by or splits, a heatmap_grid
+/// side of 0 beside a non-zero one or over max_grid_side, a grid whose set of the class map's classes
+/// is over max_heatmap_bytes); async_scan and
 /// scan call it first, so they throw it before any work is done.
 scan_options resolve_defaults(scan_options options);
 

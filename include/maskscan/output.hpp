@@ -12,7 +12,8 @@ namespace maskscan {
 inline constexpr int summary_schema_version = 1;
 
 /// Into `dir` (created if needed): summary.json, frames.csv, weights.csv, cooccurrence.csv,
-/// components.csv (with components) and heatmaps_<W>x<H>.npy (with heatmaps). Grouped statistics:
+/// components.csv (with components), heatmaps_<W>x<H>.npy (with heatmaps) and
+/// heatmaps_grid_<W>x<H>.npy (with a heatmap grid, once a frame was scanned). Grouped statistics:
 /// the same set of files for each group in groups/<group>/, and for all frames at the top.
 void write_outputs(const scan_result& result, const std::filesystem::path& dir, const balance_options& balance = {});
 

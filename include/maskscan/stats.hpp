@@ -71,6 +71,27 @@ struct heatmap_key {
   friend auto operator<=>(const heatmap_key&, const heatmap_key&) = default;
 };
 
+/// The size of the common grid that grid heatmaps sample every frame onto (scan_options::heatmap_grid):
+/// `width` columns x `height` rows of cells. 0x0: no grid heatmaps.
+struct grid_size {
+  std::uint32_t width = 0;
+  std::uint32_t height = 0;
+  bool empty() const noexcept { return width == 0 || height == 0; }
+  friend bool operator==(const grid_size&, const grid_size&) = default;
+  friend auto operator<=>(const grid_size&, const grid_size&) = default;
+};
+
+/// The largest grid side (columns or rows) scan_options::heatmap_grid accepts.
+inline constexpr std::uint32_t max_grid_side = 4096;
+
+/// The frame row (column) that grid row (column) `cell` of `cells` samples in a frame of `size` rows
+/// (columns): the pixel nearest the cell's centre in normalised coordinates,
+/// floor((cell + 0.5) * size / cells) = floor((2 cell + 1) size / (2 cells)), in exact integers.
+/// Always < size for cell < cells.
+constexpr std::uint32_t grid_sample(std::uint32_t cell, std::uint32_t cells, std::uint32_t size) noexcept {
+  return static_cast<std::uint32_t>((2 * std::uint64_t{cell} + 1) * size / (2 * std::uint64_t{cells}));
+}
+
 /// Connected-component sizes of one class: size in pixels -> number of components of that size.
 using size_histogram = std::map<std::uint64_t, std::uint64_t>;
 
@@ -85,6 +106,8 @@ struct dataset_stats {
   /// Names of ignore values that are not class ids (class_map::ignore_names); see value_name.
   std::map<std::uint32_t, std::string> ignore_names;
   bool has_heatmaps = false;
+  /// Heatmaps on a common grid (scan_options::heatmap_grid); 0x0: none.
+  grid_size heatmap_grid;
   std::vector<colour_entry> colours;  ///< scan_options::colours
   std::vector<value_remap> remap;     ///< scan_options::remap
   std::uint32_t instance_divisor = 0;
@@ -99,6 +122,11 @@ struct dataset_stats {
   std::vector<frame_row> frames;      ///< sorted (by path first) after normalize()/merge()
   std::vector<file_error> errors;     ///< sorted (by path first) after normalize()/merge()
   std::map<heatmap_key, heatmap_set> heatmaps;
+  /// With heatmap_grid: per group ("" without grouping) the grid heatmaps of its frames of every
+  /// size, width x height = heatmap_grid: counts[(c * height + i) * width + j] is the number of frames
+  /// whose pixel sampled for cell (i, j) (row grid_sample(i, height, frame height), column
+  /// grid_sample(j, width, frame width)) holds class c; `frames` is the frames sampled.
+  std::map<std::string, heatmap_set> grid_heatmaps;
   /// With components: per group ("" without grouping), per class id, the sizes of all components.
   std::map<std::string, std::vector<size_histogram>> component_sizes;
 
@@ -114,7 +142,8 @@ struct scan_options;
 dataset_stats make_stats(const scan_options& options);
 
 /// Adds `other` into `into`. Throws std::invalid_argument if the class lists, ignore lists or
-/// heatmap settings differ (merging those would silently mix different meanings of an id), and
+/// heatmap settings (per-size heatmaps, heatmap grid) differ (merging those would silently mix
+/// different meanings of an id), and
 /// duplicate_frame if a frame (a row or a skipped file) is in both, which would count it twice
 /// (shards of different roots that hold equal relative names: prefix_frames first). A merge that
 /// throws leaves `into` as it was. Rows and errors of both must be sorted (normalize()).
@@ -197,19 +226,19 @@ void save_state(const dataset_stats& stats, const std::filesystem::path& file);
 dataset_stats load_state(const std::filesystem::path& file);
 inline constexpr std::uint32_t state_format_version = 3;
 
-/// The groups that occur (in frames, errors, heatmaps or component sizes), sorted.
+/// The groups that occur (in frames, errors, heatmaps, grid heatmaps or component sizes), sorted.
 std::vector<std::string> group_names(const dataset_stats& stats);
 
-/// The statistics of one group: its frames, errors, heatmaps (unless `heatmaps` is false) and
-/// component sizes.
+/// The statistics of one group: its frames, errors, heatmaps and grid heatmaps (unless `heatmaps` is
+/// false) and component sizes.
 dataset_stats select_group(const dataset_stats& stats, const std::string& group, bool heatmaps = true);
 
 /// The statistics of each group (keyed by group name), each a complete dataset_stats whose
 /// heatmaps and component sizes are those of the group. Without grouping: one entry, "".
 std::map<std::string, dataset_stats> split_by_group(const dataset_stats& stats);
 
-/// The statistics as if no grouping had been asked for: groups dropped, heatmaps and component
-/// sizes of all groups summed. ungroup(grouped scan) == ungrouped scan of the same frames.
+/// The statistics as if no grouping had been asked for: groups dropped, heatmaps, grid heatmaps and
+/// component sizes of all groups summed. ungroup(grouped scan) == ungrouped scan of the same frames.
 dataset_stats ungroup(const dataset_stats& stats);
 
 }  // namespace maskscan

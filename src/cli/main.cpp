@@ -57,6 +57,7 @@ struct scan_command {
   bool force = false;
   maskscan::cli::class_map_flags classes;
   std::vector<std::string> splits;  // NAME=LISTFILE
+  std::string heatmap_grid;         // WxH
   std::optional<bool> progress;
   bool report = false;
   maskscan::report_options report_options;
@@ -172,10 +173,17 @@ void add_scan_flags(CLI::App& app, scan_command& cmd) {
       ->check(CLI::ExistingDirectory);
   auto* out = app.add_option("--out", cmd.out,
                  "Directory for summary.json, frames.csv, weights.csv, cooccurrence.csv, components.csv (with "
-                 "--components), heatmaps_<W>x<H>.npy (with --heatmaps) and groups/<group>/ (with --group-by or "
-                 "--split), created if needed; without it only the summary table is printed");
+                 "--components), heatmaps_<W>x<H>.npy (with --heatmaps), heatmaps_grid_<W>x<H>.npy (with "
+                 "--heatmap-grid) and groups/<group>/ (with --group-by or --split), created if needed; without it "
+                 "only the summary table is printed");
   app.add_flag("--heatmaps", o.heatmaps,
                "Accumulate per-class heatmaps (frames in which each pixel holds each class), one set per resolution");
+  app.add_option("--heatmap-grid", cmd.heatmap_grid,
+                 "WxH, e.g. 64x48: also accumulate per-class heatmaps on a common grid of W x H cells (each 1 to 4096), "
+                 "onto which every frame is sampled whatever its size (each cell takes the pixel nearest its centre "
+                 "in normalised coordinates), so datasets of many frame sizes get one heatmap set; independent of "
+                 "--heatmaps (either, both or neither)")
+      ->type_name("WxH");
   app.add_option("--workers", o.workers, "Decode/compute threads, each owning its accumulator (0 = one per core)")
       ->capture_default_str();
   app.add_option("--io-depth", o.io_depth, "Maximum file reads in flight")->capture_default_str()->check(CLI::PositiveNumber);
@@ -223,7 +231,8 @@ void add_scan_flags(CLI::App& app, scan_command& cmd) {
       ->capture_default_str();
   app.add_option("--max-heatmap-bytes", o.max_heatmap_bytes,
                  "With --heatmaps: reject frames whose size needs heatmap sets larger than this (groups x classes x width x "
-                 "height x 4 bytes, kept per worker), before allocating it")
+                 "height x 4 bytes, kept per worker), before allocating it; the sets of --heatmap-grid (groups x classes "
+                 "x W x H x 4 bytes) are judged on their own against it")
       ->capture_default_str();
   app.add_option("--save-state", cmd.save_state,
                  "Also write the mergeable binary statistics to this file (see `maskscan merge`); after an "
@@ -273,6 +282,7 @@ int run_scan(scan_command& cmd) {
     if (cmd.input.empty() == cmd.files_from.empty())
       throw std::invalid_argument("give the directory (or PNG file) to scan, or --files-from LIST");
     apply_class_flags(cmd, options);
+    if (!cmd.heatmap_grid.empty()) options.heatmap_grid = maskscan::parse_grid_size(cmd.heatmap_grid);
     options = maskscan::resolve_defaults(std::move(options));  // class map, group-by, splits, limits
     (void)maskscan::class_weights(maskscan::make_stats(options), cmd.balance);  // bad weight options too
   } catch (const std::exception& e) {
@@ -422,6 +432,7 @@ int run_merge(const merge_command& cmd) {
   result.options.ignore = merged.ignore;
   result.options.ignore_names = merged.ignore_names;
   result.options.heatmaps = merged.has_heatmaps;
+  result.options.heatmap_grid = merged.heatmap_grid;
   result.options.colours = merged.colours;
   result.options.remap = merged.remap;
   result.options.instance_divisor = merged.instance_divisor;

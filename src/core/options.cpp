@@ -7,6 +7,7 @@
 #include <maskscan/grouping.hpp>
 
 #include <algorithm>
+#include <charconv>
 #include <filesystem>
 #include <string_view>
 #include <thread>
@@ -38,6 +39,28 @@ class_map class_map_named(const std::string& labels) {
 bool classes_from_values(const scan_options& options) noexcept {
   return options.labels.empty() && options.class_names.empty();
 }
+
+grid_size parse_grid_size(std::string_view text) {
+  const auto bad = [&] {
+    return std::invalid_argument(fmt::format(
+        "heatmap grid (--heatmap-grid) '{}': expected WxH, e.g. 64x48 (W and H in 1..{}; 0x0 is off)", text, max_grid_side));
+  };
+  const auto x = text.find_first_of("xX");
+  if (x == std::string_view::npos) throw bad();
+  const auto number = [&](std::string_view digits) {
+    std::uint32_t v = 0;
+    // from_chars alone would take a sign and stop at the first non-digit.
+    if (digits.empty() || digits.find_first_not_of("0123456789") != std::string_view::npos) throw bad();
+    const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v);
+    if (ec != std::errc{})
+      throw std::invalid_argument(
+          fmt::format("heatmap grid (--heatmap-grid) '{}': {} is over {}", text, digits, max_grid_side));
+    return v;
+  };
+  return {number(text.substr(0, x)), number(text.substr(x + 1))};
+}
+
+std::string to_string(grid_size grid) { return fmt::format("{}x{}", grid.width, grid.height); }
 
 scan_options resolve_defaults(scan_options options) {
   // A map given by name only: apply it. (use_class_map fills every field and names the map; a map
@@ -92,6 +115,20 @@ scan_options resolve_defaults(scan_options options) {
       throw std::invalid_argument(
           fmt::format("scan_options::colours: colour {} has value {}; colour values must be below 65535",
                       to_string(c.colour), c.value));
+  if (const auto g = options.heatmap_grid; g != grid_size{}) {
+    if (g.empty() || g.width > max_grid_side || g.height > max_grid_side)
+      throw std::invalid_argument(fmt::format(
+          "scan_options::heatmap_grid (--heatmap-grid) {}: each side must be 1 to {} (or 0x0: off)", to_string(g),
+          max_grid_side));
+    // One set for the class map's classes already over the limit: every frame would be refused.
+    // (More groups, or classes from values, are judged frame by frame.)
+    const std::uint64_t bytes = std::uint64_t{g.width} * g.height * sizeof(std::uint32_t) * options.class_names.size();
+    if (bytes > options.max_heatmap_bytes)
+      throw std::invalid_argument(fmt::format(
+          "scan_options::heatmap_grid (--heatmap-grid) {} for {} classes needs {} bytes per worker, more than "
+          "max_heatmap_bytes (--max-heatmap-bytes) {}: choose a coarser grid or raise the limit",
+          to_string(g), options.class_names.size(), bytes, options.max_heatmap_bytes));
+  }
   (void)frame_grouper(options);  // throws std::invalid_argument for a bad group_by or splits
   std::ranges::sort(options.ignore);
   options.ignore.erase(std::unique(options.ignore.begin(), options.ignore.end()), options.ignore.end());  // not ranges::unique: clang 14 (fuzz/)

@@ -37,6 +37,7 @@ json::object options_json(const scan_options& o) {
   for (const auto& s : o.splits) splits.push_back({{"name", s.name}, {"entries", s.frames.size()}});
   return {{"workers", o.workers},     {"io_depth", o.io_depth},       {"queue_depth", o.queue_depth},
           {"io", to_string(o.io)},    {"decoder", to_string(o.decoder)}, {"serial", o.serial},           {"heatmaps", o.heatmaps},
+          {"heatmap_grid", o.heatmap_grid.empty() ? json::value(nullptr) : json::value(to_string(o.heatmap_grid))},
           {"labels", o.labels},       {"ignore", ignore},             {"colours", o.colours.size()},
           {"remap", std::move(remap)}, {"instance_divisor", o.instance_divisor},
           {"components", o.components}, {"min_component_pixels", o.min_component_pixels}, {"group_by", o.group_by},     {"splits", std::move(splits)},
@@ -92,6 +93,10 @@ std::string heatmap_file_name(const heatmap_set& heat) {
   return fmt::format("heatmaps_{}x{}.npy", heat.width, heat.height);
 }
 
+std::string grid_file_name(const heatmap_set& grid) {
+  return fmt::format("heatmaps_grid_{}x{}.npy", grid.width, grid.height);
+}
+
 /// summary.json of `stats`: the whole scan's, or one group's (`group` names it).
 /// The heatmap sets written with a set of statistics (pointers: a group's sets are not copied).
 using heatmap_list = std::vector<const heatmap_set*>;
@@ -102,9 +107,16 @@ heatmap_list heatmaps_of(const dataset_stats& stats, const std::string* group = 
   return out;
 }
 
+/// The grid heatmaps written with a set of statistics: the group's, or (ungrouped statistics) the
+/// one set; null when there is none (no grid, or no frame scanned).
+const heatmap_set* grid_of(const dataset_stats& stats, const std::string& group = {}) {
+  const auto it = stats.grid_heatmaps.find(group);
+  return it == stats.grid_heatmaps.end() ? nullptr : &it->second;
+}
+
 void write_summary(const scan_result& result, const dataset_stats& stats, const heatmap_list& heat_sets,
-                   const std::filesystem::path& file, const balance_options& balance, const std::string* group,
-                   json::array groups) {
+                   const heatmap_set* grid, const std::filesystem::path& file, const balance_options& balance,
+                   const std::string* group, json::array groups) {
   const auto totals = compute_totals(stats);
 
   class_map table;  // for the display colours of the classes
@@ -141,6 +153,15 @@ void write_summary(const scan_result& result, const dataset_stats& stats, const 
     heatmaps.push_back({{"file", heatmap_file_name(*heat)},
                         {"width", heat->width}, {"height", heat->height}, {"frames", heat->frames},
                         {"shape", json::array{stats.class_names.size(), heat->height, heat->width}}});
+  // The grid: null when it was not asked for; without a frame scanned there is no set and no file.
+  json::value heatmap_grid = nullptr;
+  if (!stats.heatmap_grid.empty())
+    heatmap_grid = json::object{
+        {"file", grid ? json::value(grid_file_name(*grid)) : json::value(nullptr)},
+        {"width", stats.heatmap_grid.width},
+        {"height", stats.heatmap_grid.height},
+        {"frames", grid ? grid->frames : 0},
+        {"shape", json::array{stats.class_names.size(), stats.heatmap_grid.height, stats.heatmap_grid.width}}};
 
   const double fps = result.wall_seconds > 0 ? static_cast<double>(totals.frames + totals.skipped) / result.wall_seconds : 0.0;
   json::object doc{
@@ -178,6 +199,7 @@ void write_summary(const scan_result& result, const dataset_stats& stats, const 
       {"cooccurrence", cooccurrence_written(stats) ? json::value(detail::cooccurrence_json(stats)) : json::value(nullptr)},
       {"components", stats.components ? json::value(detail::components_json(stats)) : json::value(nullptr)},
       {"heatmaps", std::move(heatmaps)},
+      {"heatmap_grid", std::move(heatmap_grid)},
       {"errors", std::move(errors)},
       {"classes_from_values", stats.classes_from_values},
       {"warnings", json::value_from(class_map_warnings(stats))},
@@ -199,8 +221,8 @@ void write_summary(const scan_result& result, const dataset_stats& stats, const 
 /// Every file of one set of statistics into `dir`; summary.json last, so that a summary.json on
 /// disk means every file it names is complete.
 void write_dataset(const scan_result& result, const dataset_stats& stats, const heatmap_list& heat_sets,
-                   const std::filesystem::path& dir, const balance_options& balance, const std::string* group,
-                   json::array groups) {
+                   const heatmap_set* grid, const std::filesystem::path& dir, const balance_options& balance,
+                   const std::string* group, json::array groups) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) throw std::runtime_error(fmt::format("{}: cannot create the output directory ({})", dir.string(), ec.message()));
@@ -210,17 +232,18 @@ void write_dataset(const scan_result& result, const dataset_stats& stats, const 
   if (stats.components) write_components_csv(stats, dir / "components.csv");
   for (const heatmap_set* heat : heat_sets)
     write_heatmap_npy(*heat, stats.class_names.size(), dir / heatmap_file_name(*heat));
-  write_summary(result, stats, heat_sets, dir / "summary.json", balance, group, std::move(groups));
+  if (grid) write_heatmap_npy(*grid, stats.class_names.size(), dir / grid_file_name(*grid));
+  write_summary(result, stats, heat_sets, grid, dir / "summary.json", balance, group, std::move(groups));
 }
 
 }  // namespace
 
 void write_summary_json(const scan_result& result, const std::filesystem::path& file, const balance_options& balance) {
   if (result.stats.grouping.empty()) {
-    write_summary(result, result.stats, heatmaps_of(result.stats), file, balance, nullptr, {});
+    write_summary(result, result.stats, heatmaps_of(result.stats), grid_of(result.stats), file, balance, nullptr, {});
   } else {
     const auto overall = ungroup(result.stats);
-    write_summary(result, overall, heatmaps_of(overall), file, balance, nullptr, {});
+    write_summary(result, overall, heatmaps_of(overall), grid_of(overall), file, balance, nullptr, {});
   }
 }
 
@@ -285,7 +308,7 @@ void write_heatmap_npy(const heatmap_set& heat, std::size_t classes, const std::
 void write_outputs(const scan_result& result, const std::filesystem::path& dir, const balance_options& balance) {
   (void)class_weights(result.stats, balance);  // invalid options are refused before anything is written
   if (result.stats.grouping.empty()) {
-    write_dataset(result, result.stats, heatmaps_of(result.stats), dir, balance, nullptr, {});
+    write_dataset(result, result.stats, heatmaps_of(result.stats), grid_of(result.stats), dir, balance, nullptr, {});
     return;
   }
   // Grouped: each group in groups/<name>/, then the whole (groups summed) at the top.
@@ -293,10 +316,10 @@ void write_outputs(const scan_result& result, const std::filesystem::path& dir, 
   const auto names = group_names(result.stats);
   const auto directories = group_directories(names);
   for (const auto& name : names) {  // one group in memory at a time
-    // The group's rows; its heatmaps are written from result.stats, not copied.
+    // The group's rows; its heatmaps and grid heatmaps are written from result.stats, not copied.
     const auto stats = select_group(result.stats, name, false);
     const auto sub = std::filesystem::path("groups") / directories.at(name);
-    write_dataset(result, stats, heatmaps_of(result.stats, &name), dir / sub, balance, &name, {});
+    write_dataset(result, stats, heatmaps_of(result.stats, &name), grid_of(result.stats, name), dir / sub, balance, &name, {});
     groups.push_back({{"name", name}, {"directory", sub.generic_string()}, {"frames_scanned", stats.frames.size()},
                       {"frames_skipped", stats.errors.size()}});
   }
@@ -305,7 +328,7 @@ void write_outputs(const scan_result& result, const std::filesystem::path& dir, 
   overall.frames = result.stats.frames;
   overall.errors = result.stats.errors;
   overall.grouping = result.stats.grouping;  // frames.csv then has its group column
-  write_dataset(result, overall, heatmaps_of(overall), dir, balance, nullptr, std::move(groups));
+  write_dataset(result, overall, heatmaps_of(overall), grid_of(overall), dir, balance, nullptr, std::move(groups));
 }
 
 }  // namespace maskscan

@@ -13,6 +13,7 @@ frame_processor::frame_processor(const scan_options& options, std::size_t groups
       from_values_(classes_from_values(options)),
       classes_(options.class_names.size()),
       max_heatmap_bytes_(options.max_heatmap_bytes),
+      grid_size_(options.heatmap_grid),
       groups_(std::max<std::size_t>(groups, 1)),
       decoder_(options.decoder),
       grouper_(options),
@@ -24,6 +25,8 @@ frame_processor::frame_processor(const scan_options& options, std::size_t groups
   if (options.components)
     components_.emplace(options.class_names.size(), options.ignore, options.components, from_values_,
                         options.min_component_pixels);
+  if (!options.heatmap_grid.empty())
+    grid_.emplace(options.heatmap_grid, options.class_names.size(), options.ignore, from_values_);
 }
 
 frame_sinks frame_processor::begin_frame(std::uint32_t width, std::uint32_t height, const std::string& group,
@@ -33,7 +36,9 @@ frame_sinks frame_processor::begin_frame(std::uint32_t width, std::uint32_t heig
   if (heat) heat->begin(width, height, group);
   component_counter* components = components_ ? &*components_ : nullptr;
   if (components) components->begin(width, height);
-  return {counter_, heat, use_lut && !lut_.empty() ? lut_.data() : nullptr, components};
+  grid_accumulator* grid = grid_ ? &*grid_ : nullptr;
+  if (grid) grid->begin(width, height, group);
+  return {counter_, heat, use_lut && !lut_.empty() ? lut_.data() : nullptr, components, grid};
 }
 
 namespace {
@@ -60,6 +65,20 @@ file_error frame_processor::heatmap_error(const std::string& name, std::uint32_t
                                 heatmap_bytes(classes, width, height, groups_), max_heatmap_bytes_)};
 }
 
+bool frame_processor::grid_too_large(std::size_t classes) const noexcept {
+  return grid_ && heatmap_bytes(classes, grid_size_.width, grid_size_.height, groups_) > max_heatmap_bytes_;
+}
+
+file_error frame_processor::grid_error(const std::string& name, std::size_t classes) const {
+  return file_error{name, errc::image_too_large,
+                    fmt::format("the {}x{} heatmap grid for {} classes{}{} would need {} bytes, more than the limit of {} "
+                                "(--max-heatmap-bytes); raise it or choose a coarser --heatmap-grid",
+                                grid_size_.width, grid_size_.height, classes,
+                                from_values_ ? " (its largest value + 1)" : "",
+                                groups_ > 1 ? fmt::format(" in each of {} groups", groups_) : std::string(),
+                                heatmap_bytes(classes, grid_size_.width, grid_size_.height, groups_), max_heatmap_bytes_)};
+}
+
 bool frame_processor::process_fast(std::span<const std::byte> bytes, const std::string& group) {
   std::uint32_t width = 0, height = 0;
   std::optional<frame_sinks> sinks;
@@ -81,14 +100,22 @@ bool frame_processor::process_fast(std::span<const std::byte> bytes, const std::
 
 frame_outcome frame_processor::process(std::span<const std::byte> bytes, const std::string& name,
                                        const file_stamp& stamp) {
+  // The grid's size does not depend on the frame: with a class map, over the limit is known now.
+  if (!from_values_ && grid_too_large(classes_)) return grid_error(name, classes_);
   const std::string group = grouper_.group_of(name);
   auto finish = [&]() -> frame_outcome {
     frame_row row = counter_.finish(name);
     // From values, a frame's class count is known only now: one over the limit is taken back.
-    if (from_values_ && heatmap_too_large(row.width, row.height, row.class_pixels.size())) {
-      heatmaps_.discard_frame();
-      return heatmap_error(name, row.width, row.height, row.class_pixels.size());
+    if (from_values_) {
+      const std::size_t classes = row.class_pixels.size();
+      const bool heat = heatmap_too_large(row.width, row.height, classes), grid = grid_too_large(classes);
+      if (heat || grid) {
+        heatmaps_.discard_frame();
+        if (grid_) grid_->discard_frame();
+        return heat ? heatmap_error(name, row.width, row.height, classes) : grid_error(name, classes);
+      }
     }
+    if (grid_) grid_->commit();
     row.group = group;
     row.file_size = stamp.size;
     row.file_mtime_ns = stamp.mtime_ns;
@@ -166,15 +193,19 @@ dataset_stats result_builder::finish(std::vector<worker_totals> workers) {
       for (const auto& [key, heat] : w.heatmaps)
         if (const std::size_t cells = std::size_t{heat.width} * heat.height) classes = std::max(classes, heat.counts.size() / cells);
       for (const auto& [group, sizes] : w.component_sizes) classes = std::max(classes, sizes.size());
+      for (const auto& [group, heat] : w.grid_heatmaps)
+        if (const std::size_t cells = std::size_t{heat.width} * heat.height) classes = std::max(classes, heat.counts.size() / cells);
     }
     widen_classes(stats_, classes);
     for (auto& w : workers) {
       widen_heatmaps(w.heatmaps, classes);
+      widen_heatmaps(w.grid_heatmaps, classes);
       for (auto& [group, sizes] : w.component_sizes) sizes.resize(classes);
     }
   }
   for (auto& w : workers) {
     add_heatmaps(stats_.heatmaps, std::move(w.heatmaps));
+    add_grid_heatmaps(stats_.grid_heatmaps, std::move(w.grid_heatmaps));
     for (const auto& [group, sizes] : w.component_sizes) add_component_sizes(stats_.component_sizes[group], sizes);
   }
   normalize(stats_);

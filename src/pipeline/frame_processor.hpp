@@ -27,6 +27,7 @@ using frame_outcome = std::variant<frame_row, file_error>;
 struct worker_totals {
   std::map<heatmap_key, heatmap_set> heatmaps;
   std::map<std::string, std::vector<size_histogram>> component_sizes;  ///< per group, per class
+  std::map<std::string, heatmap_set> grid_heatmaps;                    ///< per group
 };
 
 class frame_processor {
@@ -38,7 +39,10 @@ class frame_processor {
   /// The frame's row (with `stamp`, the file as it was read), or why it could not be scanned.
   frame_outcome process(std::span<const std::byte> bytes, const std::string& name, const file_stamp& stamp = {});
   /// The heatmaps and component sizes of the frames processed so far; the processor starts afresh.
-  worker_totals take() { return {heatmaps_.take(), std::exchange(component_sizes_, {})}; }
+  worker_totals take() {
+    return {heatmaps_.take(), std::exchange(component_sizes_, {}),
+            grid_ ? grid_->take() : std::map<std::string, heatmap_set>{}};
+  }
 
  private:
   /// The fast path, fused: rows go to the counter while hot in cache. false: not handled.
@@ -50,11 +54,15 @@ class frame_processor {
   /// The error of a frame whose heatmaps would be over max_heatmap_bytes.
   file_error heatmap_error(const std::string& name, std::uint32_t width, std::uint32_t height,
                            std::size_t classes) const;
+  /// With a heatmap grid: whether its sets (all groups) for `classes` would be over max_heatmap_bytes.
+  bool grid_too_large(std::size_t classes) const noexcept;
+  file_error grid_error(const std::string& name, std::size_t classes) const;
 
   bool heatmaps_enabled_;
   bool from_values_;     // the classes are the values: a frame's class count is known once it is counted
   std::size_t classes_;  // from values: 0
   std::uint64_t max_heatmap_bytes_;
+  grid_size grid_size_;
   std::size_t groups_;
   decoder_kind decoder_;
   frame_grouper grouper_;
@@ -66,6 +74,7 @@ class frame_processor {
   frame_counter counter_;
   heatmap_accumulator heatmaps_;
   std::optional<component_counter> components_;
+  std::optional<grid_accumulator> grid_;
   std::map<std::string, std::vector<size_histogram>> component_sizes_;
 };
 

@@ -38,6 +38,7 @@ dataset_stats make_stats(const scan_options& options) {
   stats.instance_divisor = options.instance_divisor;
   stats.components = options.components;
   stats.min_component_pixels = options.components ? options.min_component_pixels : 0;
+  stats.heatmap_grid = options.heatmap_grid;
   stats.grouping = frame_grouper(options).description();
   return stats;
 }
@@ -59,6 +60,10 @@ void require_same_meaning(const dataset_stats& a, const dataset_stats& b) {
     throw std::invalid_argument("cannot merge statistics whose ignore values are named differently");
   if (a.has_heatmaps != b.has_heatmaps)
     throw std::invalid_argument("cannot merge statistics with and without heatmaps");
+  if (a.heatmap_grid != b.heatmap_grid)
+    throw std::invalid_argument(fmt::format("cannot merge statistics with different heatmap grids ({} and {})",
+                                            a.heatmap_grid.empty() ? "none" : to_string(a.heatmap_grid),
+                                            b.heatmap_grid.empty() ? "none" : to_string(b.heatmap_grid)));
   if (a.colours != b.colours) throw std::invalid_argument("cannot merge statistics with different colour tables");
   if (a.remap != b.remap) throw std::invalid_argument("cannot merge statistics with different value remaps");
   if (a.instance_divisor != b.instance_divisor)
@@ -115,6 +120,12 @@ void merge(dataset_stats& into, const dataset_stats& other) {
       if (heat.counts.size() != stats->class_names.size() * heat.width * heat.height)
         throw std::invalid_argument(fmt::format("heatmaps of {}x{} do not hold {} classes", key.width, key.height,
                                                 stats->class_names.size()));
+  for (const dataset_stats* stats : {static_cast<const dataset_stats*>(&into), &other})
+    for (const auto& [group, heat] : stats->grid_heatmaps)
+      if (heat.width != stats->heatmap_grid.width || heat.height != stats->heatmap_grid.height ||
+          heat.counts.size() != stats->class_names.size() * heat.width * heat.height)
+        throw std::invalid_argument(fmt::format("grid heatmaps of {}x{} do not hold {} classes on the {} grid", heat.width,
+                                                heat.height, stats->class_names.size(), to_string(stats->heatmap_grid)));
   if (&into == &other) return;  // no frame in it: nothing to add
   // Classes from values: the shorter list is widened (a copy of `other`, or `into` once checked).
   if (into.classes_from_values && into.class_names.size() < other.class_names.size())
@@ -129,6 +140,7 @@ void merge(dataset_stats& into, const dataset_stats& other) {
   into.frames.insert(into.frames.end(), other.frames.begin(), other.frames.end());
   into.errors.insert(into.errors.end(), other.errors.begin(), other.errors.end());
   detail::add_heatmaps(into.heatmaps, other.heatmaps);
+  detail::add_grid_heatmaps(into.grid_heatmaps, other.grid_heatmaps);
   for (const auto& [group, sizes] : other.component_sizes) detail::add_component_sizes(into.component_sizes[group], sizes);
   normalize(into);
 }
@@ -196,6 +208,7 @@ dataset_stats empty_like(const dataset_stats& stats) {
   out.ignore = stats.ignore;
   out.ignore_names = stats.ignore_names;
   out.has_heatmaps = stats.has_heatmaps;
+  out.heatmap_grid = stats.heatmap_grid;
   out.colours = stats.colours;
   out.remap = stats.remap;
   out.instance_divisor = stats.instance_divisor;
@@ -212,6 +225,7 @@ std::vector<std::string> group_names(const dataset_stats& stats) {
   for (const auto& row : stats.frames) names.insert(row.group);
   for (const auto& e : stats.errors) names.insert(e.group);
   for (const auto& [key, heat] : stats.heatmaps) names.insert(key.group);
+  for (const auto& [group, heat] : stats.grid_heatmaps) names.insert(group);
   for (const auto& [name, sizes] : stats.component_sizes) names.insert(name);
   return {names.begin(), names.end()};
 }
@@ -225,6 +239,9 @@ dataset_stats select_group(const dataset_stats& stats, const std::string& group,
   if (heatmaps)
     for (const auto& [key, heat] : stats.heatmaps)
       if (key.group == group) out.heatmaps.emplace(key, heat);
+  if (heatmaps)
+    if (const auto it = stats.grid_heatmaps.find(group); it != stats.grid_heatmaps.end())
+      out.grid_heatmaps.emplace(group, it->second);
   if (const auto it = stats.component_sizes.find(group); it != stats.component_sizes.end())
     out.component_sizes.emplace(group, it->second);
   return out;
@@ -250,6 +267,15 @@ dataset_stats ungroup(const dataset_stats& stats) {
     heatmap_set& sum = it->second;
     if (sum.counts.size() != heat.counts.size())
       throw std::invalid_argument(fmt::format("heatmaps of {}x{} differ in class count", key.width, key.height));
+    sum.frames += heat.frames;
+    std::ranges::transform(sum.counts, heat.counts, sum.counts.begin(), std::plus<>{});
+  }
+  for (const auto& [group, heat] : stats.grid_heatmaps) {
+    auto [it, inserted] = out.grid_heatmaps.try_emplace(std::string(), heat);
+    if (inserted) continue;
+    heatmap_set& sum = it->second;
+    if (sum.counts.size() != heat.counts.size())
+      throw std::invalid_argument(fmt::format("grid heatmaps of {}x{} differ in class count", heat.width, heat.height));
     sum.frames += heat.frames;
     std::ranges::transform(sum.counts, heat.counts, sum.counts.begin(), std::plus<>{});
   }
@@ -290,6 +316,20 @@ void add_heatmaps(std::map<heatmap_key, heatmap_set>& into, std::map<heatmap_key
   }
 }
 
+void add_grid_heatmaps(std::map<std::string, heatmap_set>& into, std::map<std::string, heatmap_set> from) {
+  for (auto& [group, heat] : from) {
+    auto [it, inserted] = into.try_emplace(group, std::move(heat));
+    if (inserted) continue;
+    auto& mine = it->second;
+    if (mine.width != heat.width || mine.height != heat.height || mine.counts.size() != heat.counts.size())
+      throw std::invalid_argument(fmt::format("grid heatmaps of {}x{} and {}x{} ({} and {} counts) cannot be added",
+                                              mine.width, mine.height, heat.width, heat.height, mine.counts.size(),
+                                              heat.counts.size()));
+    mine.frames += heat.frames;
+    std::ranges::transform(mine.counts, heat.counts, mine.counts.begin(), std::plus<>{});
+  }
+}
+
 void add_component_sizes(std::vector<size_histogram>& into, const std::vector<size_histogram>& from) {
   if (into.size() < from.size()) into.resize(from.size());
   for (std::size_t c = 0; c < from.size(); ++c)
@@ -301,10 +341,16 @@ void widen_heatmaps(std::map<heatmap_key, heatmap_set>& sets, std::size_t classe
   for (auto& [key, heat] : sets) heat.counts.resize(classes * heat.width * heat.height, 0);
 }
 
+void widen_heatmaps(std::map<std::string, heatmap_set>& grid_sets, std::size_t classes) {
+  for (auto& [group, heat] : grid_sets) heat.counts.resize(classes * heat.width * heat.height, 0);
+}
+
 std::size_t classes_needed(const dataset_stats& stats) {
   std::size_t classes = stats.class_names.size();
   for (const auto& row : stats.frames) classes = std::max({classes, row.class_pixels.size(), row.instances.size()});
   for (const auto& [key, heat] : stats.heatmaps)
+    if (const std::size_t cells = std::size_t{heat.width} * heat.height) classes = std::max(classes, heat.counts.size() / cells);
+  for (const auto& [group, heat] : stats.grid_heatmaps)
     if (const std::size_t cells = std::size_t{heat.width} * heat.height) classes = std::max(classes, heat.counts.size() / cells);
   for (const auto& [group, sizes] : stats.component_sizes) classes = std::max(classes, sizes.size());
   return classes;
@@ -318,6 +364,7 @@ void widen_classes(dataset_stats& stats, std::size_t classes) {
     if (stats.components) row.instances.resize(classes, 0);
   }
   widen_heatmaps(stats.heatmaps, classes);
+  widen_heatmaps(stats.grid_heatmaps, classes);
   for (auto& [group, sizes] : stats.component_sizes) sizes.resize(classes);
 }
 }  // namespace detail

@@ -198,6 +198,75 @@ std::map<heatmap_key, heatmap_set> heatmap_accumulator::take() {
   return out;
 }
 
+grid_accumulator::grid_accumulator(grid_size grid, std::size_t classes, const std::vector<std::uint32_t>& ignore,
+                                   bool from_values)
+    : grid_(grid),
+      classes_(from_values ? value_classes : classes),
+      from_values_(from_values),
+      counted_(std::size_t{1} << 16, 0),
+      rows_(grid.height),
+      columns_(grid.width),
+      samples_(std::size_t{grid.width} * grid.height) {
+  std::fill_n(counted_.begin(), std::min(classes_, counted_.size()), 1);
+  for (const auto v : ignore)
+    if (v < counted_.size()) counted_[v] = 0;
+}
+
+void grid_accumulator::begin(std::uint32_t width, std::uint32_t height, const std::string& group) {
+  if (width != width_ || height != height_) {
+    width_ = width;
+    height_ = height;
+    for (std::uint32_t i = 0; i < grid_.height; ++i) rows_[i] = grid_sample(i, grid_.height, height);
+    for (std::uint32_t j = 0; j < grid_.width; ++j) columns_[j] = grid_sample(j, grid_.width, width);
+  }
+  if (!current_ || *current_group_ != group) {
+    auto [it, inserted] = sets_.try_emplace(group);
+    current_group_ = &it->first;
+    current_ = &it->second;
+    if (inserted) {
+      current_->width = grid_.width;
+      current_->height = grid_.height;
+      // From values: no class yet; commit() grows the set to what its samples need.
+      current_->counts.assign((from_values_ ? 0 : classes_) * grid_.width * grid_.height, 0);
+    }
+  }
+  // A frame without pixels has nothing to sample (and rows_ would point at no row).
+  next_row_ = width == 0 || height == 0 ? grid_.height : 0;
+  begun_ = true;
+}
+
+void grid_accumulator::commit() {
+  if (!begun_) return;
+  begun_ = false;
+  heatmap_set& set = *current_;
+  ++set.frames;
+  if (width_ == 0 || height_ == 0) return;
+  const std::size_t cells = samples_.size();
+  const std::size_t sampled = std::size_t{next_row_} * grid_.width;  // all of them once every row has come
+  const std::uint8_t* counted = counted_.data();
+  if (from_values_) {  // counts are (class, cell): more classes are zeros appended
+    std::uint32_t needed = 0;
+    for (std::size_t k = 0; k < sampled; ++k) needed = std::max(needed, counted[samples_[k]] ? samples_[k] + 1 : 0);
+    if (needed * cells > set.counts.size()) set.counts.resize(needed * cells, 0);
+  }
+  if (set.counts.empty()) return;  // no class (yet): no sample counts
+  // One table lookup a cell: a sample that counts adds 1 to its class's cell, any other adds 0 to
+  // class 0's (a cell that exists: the set has a class).
+  std::uint32_t* counts = set.counts.data();
+  const std::uint32_t* samples = samples_.data();
+  for (std::size_t k = 0; k < sampled; ++k) {
+    const std::uint32_t v = samples[k], add = counted[v];
+    counts[(add ? std::size_t{v} * cells : 0) + k] += add;
+  }
+}
+
+std::map<std::string, heatmap_set> grid_accumulator::take() {
+  begun_ = false;
+  current_ = nullptr;
+  current_group_ = nullptr;
+  return std::exchange(sets_, {});
+}
+
 void accumulate_plane(const label_plane& plane, const frame_sinks& sinks) {
   for (std::uint32_t y = 0; y < plane.height; ++y) {
     const std::size_t offset = std::size_t{y} * plane.width;

@@ -113,6 +113,55 @@ class heatmap_accumulator {
   const heatmap_key* current_key_ = nullptr;
 };
 
+/// Per-class heatmaps on a common grid (scan_options::heatmap_grid): each frame, whatever its size,
+/// is sampled at grid.height rows x grid.width columns (grid_sample), and cell (i, j) of class c
+/// counts the frames whose sample there holds c. Only the rows that grid rows map to are looked at,
+/// one lookup per cell, so a frame costs grid cells, not pixels; the counts are direct (no
+/// difference arrays: a set is small). A frame's samples are kept until commit(), so that a frame
+/// refused after its rows were seen (classes from values over the limit) can be dropped.
+class grid_accumulator {
+ public:
+  /// `from_values` (classes from values, `classes` ignored): a set holds as many classes as the
+  /// largest value sampled into it needs (take() then gives sets of different class counts).
+  grid_accumulator(grid_size grid, std::size_t classes, const std::vector<std::uint32_t>& ignore,
+                   bool from_values = false);
+  /// Starts a frame of width x height of `group` ("" without grouping): each group has its own set.
+  void begin(std::uint32_t width, std::uint32_t height, const std::string& group = {});
+  /// Row y of the frame begun (rows must come in order, 0 first): the cells that sample it take its
+  /// values, through `lut` when there is one (frame_sinks::lut; like the ids, its values are 16-bit).
+  template <class T>
+  void sample_row(std::uint32_t y, const T* row, const std::uint32_t* lut) {
+    for (; next_row_ < grid_.height && rows_[next_row_] == y; ++next_row_) {
+      std::uint32_t* out = samples_.data() + std::size_t{next_row_} * grid_.width;
+      for (std::uint32_t j = 0; j < grid_.width; ++j) {
+        const std::uint32_t raw = row[columns_[j]];
+        out[j] = lut ? lut[raw] : raw;
+      }
+    }
+  }
+  /// Adds the samples of the frame begun last to its group's set.
+  void commit();
+  /// Drops the frame begun last (it is not counted).
+  void discard_frame() noexcept { begun_ = false; }
+  /// The sets by group; the accumulator is empty afterwards.
+  std::map<std::string, heatmap_set> take();
+
+ private:
+  grid_size grid_;
+  std::size_t classes_;
+  bool from_values_;
+  std::vector<std::uint8_t> counted_;    // per 16-bit value: a class id that is not ignore-listed
+  std::vector<std::uint32_t> rows_;      // the frame row each grid row samples
+  std::vector<std::uint32_t> columns_;   // the frame column each grid column samples
+  std::uint32_t width_ = 0, height_ = 0; // of the frame rows_ and columns_ are for
+  std::uint32_t next_row_ = 0;           // grid rows sampled so far
+  bool begun_ = false;                   // a frame is begun and neither committed nor discarded
+  std::vector<std::uint32_t> samples_;   // the frame's value at each cell, row-major
+  std::map<std::string, heatmap_set> sets_;
+  heatmap_set* current_ = nullptr;
+  const std::string* current_group_ = nullptr;
+};
+
 /// Where the runs of a frame go. `lut` (65536 entries, or null for none) turns raw values into the
 /// values counted: the instance divisor and the remap (scan_options) folded into one table.
 struct frame_sinks {
@@ -120,6 +169,7 @@ struct frame_sinks {
   heatmap_accumulator* heat = nullptr;
   const std::uint32_t* lut = nullptr;
   component_counter* components = nullptr;
+  grid_accumulator* grid = nullptr;
 };
 
 /// One row of a frame into the sinks: the hot loop of a scan.
@@ -131,9 +181,11 @@ void accumulate_row(std::uint32_t y, const T* row, std::uint32_t width, const fr
     if (sinks.heat) sinks.heat->add_run(y, x0, x1, value);
     if (sinks.components) sinks.components->add_run(y, x0, x1, value);
   });
+  if (sinks.grid) sinks.grid->sample_row(y, row, sinks.lut);
 }
 
-/// Feeds a decoded plane to the sinks row by row (counter.begin and heat->begin must have been called).
+/// Feeds a decoded plane to the sinks row by row (counter.begin, heat->begin and grid->begin must
+/// have been called).
 void accumulate_plane(const label_plane& plane, const frame_sinks& sinks);
 
 /// The value table of scan_options' instance divisor and remap: lut[raw] = remap(divide(raw)) for
@@ -146,8 +198,13 @@ void add_heatmaps(std::map<heatmap_key, heatmap_set>& into, std::map<heatmap_key
 /// Adds component size histograms class by class.
 void add_component_sizes(std::vector<size_histogram>& into, const std::vector<size_histogram>& from);
 
+/// Adds grid heatmap sets group by group (sets of a new group are moved over).
+/// Throws std::invalid_argument if two sets of one group differ in size or class count.
+void add_grid_heatmaps(std::map<std::string, heatmap_set>& into, std::map<std::string, heatmap_set> from);
+
 /// Classes from values: gives every set `classes` classes (the new ones all zero).
 void widen_heatmaps(std::map<heatmap_key, heatmap_set>& sets, std::size_t classes);
+void widen_heatmaps(std::map<std::string, heatmap_set>& grid_sets, std::size_t classes);
 /// Classes from values: the classes the rows, heatmaps and component sizes of `stats` need.
 std::size_t classes_needed(const dataset_stats& stats);
 /// Classes from values: widens `stats` to `classes` classes (numbered names, zero counts), so that

@@ -6,7 +6,7 @@
 //   u32 classes, classes x string            (string = u32 length + bytes)
 //   u32 ignores, ignores x u32
 //   u32 ignore names, names x {u32 value, string name}
-//   u8 has_heatmaps
+//   u8 has_heatmaps, u32 heatmap grid width, u32 heatmap grid height   (0, 0: no grid)
 //   u32 colours, colours x {u32 rgba, u32 value}
 //   u32 remaps, remaps x {u32 from, u32 to}
 //   u32 instance_divisor, u32 components, u64 min_component_pixels, string grouping, u8 partial
@@ -16,6 +16,7 @@
 //                         u32 n, n x u32 (instances)}     (values = u32 n, n x {u32 value, u64 pixels})
 //   u64 errors, errors x {string path, string group, u32 code, string message}
 //   u32 heatmap sets, sets x {string group, u32 width, u32 height, u64 frames, classes*height*width x u32}
+//   u32 grid sets, sets x {string group, u64 frames, classes*grid height*grid width x u32}
 //   u32 component groups, groups x {string group, u32 classes, classes x {u64 n, n x {u64 size, u64 count}}}
 //   u32 CRC-32 of everything before it
 #include <maskscan/stats.hpp>
@@ -116,6 +117,8 @@ void save_state(const dataset_stats& stats, const std::filesystem::path& file) {
     w.put(static_cast<std::uint32_t>(stats.ignore_names.size()));
     for (const auto& [value, name] : stats.ignore_names) { w.put(value); w.str(name); }
     w.put(static_cast<std::uint8_t>(stats.has_heatmaps));
+    w.put(stats.heatmap_grid.width);
+    w.put(stats.heatmap_grid.height);
     w.put(static_cast<std::uint32_t>(stats.colours.size()));
     for (const auto& c : stats.colours) { w.put(c.colour.packed()); w.put(c.value); }
     w.put(static_cast<std::uint32_t>(stats.remap.size()));
@@ -154,6 +157,15 @@ void save_state(const dataset_stats& stats, const std::filesystem::path& file) {
       w.str(key.group);
       w.put(heat.width);
       w.put(heat.height);
+      w.put(heat.frames);
+      w.bytes(heat.counts.data(), heat.counts.size() * sizeof(std::uint32_t));
+    }
+    w.put(static_cast<std::uint32_t>(stats.grid_heatmaps.size()));
+    for (const auto& [group, heat] : stats.grid_heatmaps) {
+      if (heat.width != stats.heatmap_grid.width || heat.height != stats.heatmap_grid.height ||
+          heat.counts.size() != stats.class_names.size() * heat.width * heat.height)
+        throw std::logic_error("grid heatmaps of another size or class count than the statistics'");
+      w.str(group);
       w.put(heat.frames);
       w.bytes(heat.counts.data(), heat.counts.size() * sizeof(std::uint32_t));
     }
@@ -202,6 +214,11 @@ dataset_stats load_state(const std::filesystem::path& file) {
     if (!stats.ignore_names.emplace(value, r.str()).second) r.fail("an ignore value named twice");
   }
   stats.has_heatmaps = r.get<std::uint8_t>() != 0;
+  stats.heatmap_grid.width = r.get<std::uint32_t>();
+  stats.heatmap_grid.height = r.get<std::uint32_t>();
+  if (stats.heatmap_grid != grid_size{} &&
+      (stats.heatmap_grid.empty() || stats.heatmap_grid.width > max_grid_side || stats.heatmap_grid.height > max_grid_side))
+    r.fail(fmt::format("a heatmap grid of {}x{}", stats.heatmap_grid.width, stats.heatmap_grid.height));
   stats.colours.resize(r.count(r.get<std::uint32_t>(), 8));
   for (auto& c : stats.colours) { c.colour = rgba::unpack(r.get<std::uint32_t>()); c.value = r.get<std::uint32_t>(); }
   stats.remap.resize(r.count(r.get<std::uint32_t>(), 8));
@@ -249,6 +266,19 @@ dataset_stats load_state(const std::filesystem::path& file) {
     heatmap_key key{std::move(group), heat.width, heat.height};
     if (!stats.heatmaps.emplace(std::move(key), std::move(heat)).second)
       r.fail("two heatmap sets of one group and resolution");
+  }
+  const auto grid_sets = r.count(r.get<std::uint32_t>(), 12);
+  if (grid_sets && stats.heatmap_grid.empty()) r.fail("grid heatmaps without a heatmap grid");
+  for (std::uint64_t i = 0; i < grid_sets; ++i) {
+    std::string group = r.str();
+    heatmap_set heat;
+    heat.width = stats.heatmap_grid.width;
+    heat.height = stats.heatmap_grid.height;
+    heat.frames = r.get<std::uint64_t>();
+    // At most 4096 x 4096 x 65536 (classes are counted by a u32, but bounded by the file): no overflow.
+    heat.counts.resize(r.count(std::uint64_t{heat.width} * heat.height * classes, 4));
+    r.bytes(heat.counts.data(), heat.counts.size() * sizeof(std::uint32_t));
+    if (!stats.grid_heatmaps.emplace(std::move(group), std::move(heat)).second) r.fail("two grid heatmap sets of one group");
   }
   const auto component_groups = r.count(r.get<std::uint32_t>(), 8);
   for (std::uint64_t i = 0; i < component_groups; ++i) {

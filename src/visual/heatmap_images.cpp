@@ -94,7 +94,11 @@ bar_ticks ticks_of(std::uint32_t max, std::uint64_t frames) {
   return t;
 }
 
-std::string caption_of(const heatmap_set& set, std::uint32_t max) {
+std::string caption_of(const heatmap_set& set, std::uint32_t max, const heatmap_image_options& options) {
+  if (options.grid)
+    return fmt::format("fraction of the {} (all sizes, {}x{} grid) holding the class at each cell{}",
+                       frames_text(set.frames), options.grid->width, options.grid->height,
+                       max == 0 ? " - never present" : "");
   return fmt::format("fraction of the {} ({}x{}) holding the class at each pixel{}", frames_text(set.frames),
                      set.width, set.height, max == 0 ? " - never present" : "");
 }
@@ -107,14 +111,15 @@ struct class_parts {
   class_heatmap_layout layout;
 };
 
-class_parts class_parts_of(const heatmap_set& set, std::size_t class_index, std::string_view class_name) {
+class_parts class_parts_of(const heatmap_set& set, std::size_t class_index, std::string_view class_name,
+                           const heatmap_image_options& options) {
   const std::size_t classes = heatmap_classes(set);
   if (class_index >= classes)
     throw std::invalid_argument(fmt::format("class {} is not one of the {} classes of the heatmaps", class_index, classes));
   class_parts p;
   p.max = max_count(plane_of(set, class_index));
   p.title = display_name(class_name, class_index);
-  p.caption = caption_of(set, p.max);
+  p.caption = caption_of(set, p.max, options);
   p.ticks = ticks_of(p.max, set.frames);
 
   int label_width = text_width(p.ticks.top_note);
@@ -263,7 +268,8 @@ std::vector<heatmap_scale_tick> grid_ticks(const log_scale& scale, std::uint32_t
   return ticks;
 }
 
-grid_parts grid_parts_of(const heatmap_set& set, std::span<const std::string> class_names, std::uint32_t thumb_width) {
+grid_parts grid_parts_of(const heatmap_set& set, std::span<const std::string> class_names, std::uint32_t thumb_width,
+                         const heatmap_image_options& options) {
   const std::size_t classes = heatmap_classes(set);
   if (class_names.size() != classes)
     throw std::invalid_argument(
@@ -276,8 +282,11 @@ grid_parts grid_parts_of(const heatmap_set& set, std::span<const std::string> cl
   l.columns = std::min<std::uint32_t>(4, static_cast<std::uint32_t>(std::ceil(std::sqrt(static_cast<double>(classes)))));
   l.rows = static_cast<std::uint32_t>((classes + l.columns - 1) / l.columns);
 
-  p.title = fmt::format("{}, {}x{}", frames_text(set.frames), set.width, set.height);
-  p.caption = "each pixel: fraction of the frames holding the class - one log scale for every class";
+  p.title = options.grid ? fmt::format("{} of all sizes, {}x{} grid", frames_text(set.frames), options.grid->width,
+                                       options.grid->height)
+                         : fmt::format("{}, {}x{}", frames_text(set.frames), set.width, set.height);
+  p.caption = fmt::format("each {}: fraction of the frames holding the class - one log scale for every class",
+                          options.grid ? "cell" : "pixel");
   std::uint32_t cell_width = l.thumb_width;
   std::uint32_t top_count = 0;
   for (std::size_t c = 0; c < classes; ++c) {
@@ -323,13 +332,33 @@ std::size_t heatmap_classes(const heatmap_set& set) {
   return set.counts.size() / plane;
 }
 
-class_heatmap_layout layout_class_heatmap(const heatmap_set& set, std::size_t class_index, std::string_view class_name) {
-  return class_parts_of(set, class_index, class_name).layout;
+heatmap_set zoom_heatmap(const heatmap_set& set, std::uint32_t factor) {
+  if (factor == 0 || std::uint64_t{std::max(set.width, set.height)} * factor > UINT32_MAX)
+    throw std::invalid_argument(fmt::format("a {}x{} heatmap cannot be zoomed by {}", set.width, set.height, factor));
+  const std::size_t classes = heatmap_classes(set);
+  heatmap_set out;
+  out.width = set.width * factor;
+  out.height = set.height * factor;
+  out.frames = set.frames;
+  out.counts.reserve(classes * out.width * out.height);
+  for (std::size_t c = 0; c < classes; ++c) {
+    const auto plane = plane_of(set, c);
+    for (std::uint32_t y = 0; y < out.height; ++y) {
+      const std::uint32_t* src = plane.data() + std::size_t{y / factor} * set.width;
+      for (std::uint32_t x = 0; x < out.width; ++x) out.counts.push_back(src[x / factor]);
+    }
+  }
+  return out;
+}
+
+class_heatmap_layout layout_class_heatmap(const heatmap_set& set, std::size_t class_index, std::string_view class_name,
+                                          const heatmap_image_options& options) {
+  return class_parts_of(set, class_index, class_name, options).layout;
 }
 
 rgb_image render_class_heatmap(const heatmap_set& set, std::size_t class_index, std::string_view class_name,
                                const heatmap_image_options& options) {
-  const class_parts p = class_parts_of(set, class_index, class_name);
+  const class_parts p = class_parts_of(set, class_index, class_name, options);
   const auto& l = p.layout;
   rgb_image image(l.width, l.height);
   draw_text(image, margin, margin, p.title, text_colour, 2);
@@ -363,13 +392,13 @@ rgb_image render_class_heatmap(const heatmap_set& set, std::size_t class_index, 
 }
 
 heatmap_grid_layout layout_heatmap_grid(const heatmap_set& set, std::span<const std::string> class_names,
-                                        std::uint32_t thumb_width) {
-  return grid_parts_of(set, class_names, thumb_width).layout;
+                                        std::uint32_t thumb_width, const heatmap_image_options& options) {
+  return grid_parts_of(set, class_names, thumb_width, options).layout;
 }
 
 rgb_image render_heatmap_grid(const heatmap_set& set, std::span<const std::string> class_names, std::uint32_t thumb_width,
                               const heatmap_image_options& options) {
-  const grid_parts p = grid_parts_of(set, class_names, thumb_width);
+  const grid_parts p = grid_parts_of(set, class_names, thumb_width, options);
   const auto& l = p.layout;
   rgb_image image(l.width, l.height);
   draw_text(image, margin, margin, p.title, text_colour, 2);

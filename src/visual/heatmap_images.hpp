@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -23,7 +24,15 @@ namespace maskscan::detail {
 
 struct heatmap_image_options {
   colormap map = colormap::viridis;  ///< the colour map; its lowest colour is 0, its highest the class's max
+  /// The set is a grid set (dataset_stats::grid_heatmaps) of this grid, maybe zoomed (zoom_heatmap):
+  /// titles and captions name the grid and speak of cells of frames of every size, not of pixels.
+  std::optional<grid_size> grid;
 };
+
+/// `set` with each count repeated over a `factor` x `factor` square (nearest neighbour: every
+/// fraction stays as it was), to draw a small grid set large enough to see. Throws
+/// std::invalid_argument for factor 0 and as heatmap_classes.
+heatmap_set zoom_heatmap(const heatmap_set& set, std::uint32_t factor);
 
 /// Where render_class_heatmap puts the map and the colour bar, in pixels of its image.
 struct class_heatmap_layout {
@@ -72,7 +81,8 @@ struct heatmap_grid_layout {
 /// if the set is empty (no pixel) or counts is not a whole number of planes.
 std::size_t heatmap_classes(const heatmap_set& set);
 
-class_heatmap_layout layout_class_heatmap(const heatmap_set& set, std::size_t class_index, std::string_view class_name);
+class_heatmap_layout layout_class_heatmap(const heatmap_set& set, std::size_t class_index, std::string_view class_name,
+                                          const heatmap_image_options& options = {});
 
 /// One class at full resolution: pixel (x, y) of the map is colour_at(map, f / max), f the fraction
 /// of set.frames in which the pixel holds the class and max the largest f of the class (a class
@@ -84,7 +94,7 @@ rgb_image render_class_heatmap(const heatmap_set& set, std::size_t class_index, 
                                const heatmap_image_options& options = {});
 
 heatmap_grid_layout layout_heatmap_grid(const heatmap_set& set, std::span<const std::string> class_names,
-                                        std::uint32_t thumb_width = 320);
+                                        std::uint32_t thumb_width = 320, const heatmap_image_options& options = {});
 
 /// Every class as a thumbnail, thumb_width pixels wide at most (0 counts as 1), in a grid under a
 /// title line and one colour bar. A thumbnail pixel is the area average of the fractions of the

@@ -73,6 +73,16 @@ std::string percent(double fraction) {
 constexpr std::size_t report_class_limit = 256;
 /// Heatmap images are made for this many frame sizes at most, the most common ones.
 constexpr std::size_t heatmap_sizes_shown = 4;
+/// A grid set is drawn zoomed by a whole factor to at least this width (each cell a square of
+/// pixels), as long as its longer side stays within max_grid_image_side.
+constexpr std::uint32_t min_grid_image_width = 256;
+constexpr std::uint32_t max_grid_image_side = 1024;
+
+std::uint32_t grid_zoom(const heatmap_set& grid) {
+  const std::uint32_t wanted = (min_grid_image_width + grid.width - 1) / grid.width;
+  const std::uint32_t most = max_grid_image_side / std::max(grid.width, grid.height);
+  return std::max(1u, std::min(wanted, most));
+}
 
 /// 2801.4 -> "2,801", 14.03 -> "14", 1.4 -> "1.4": three significant digits at most below 1,000.
 std::string ratio_text(double r) {
@@ -393,11 +403,31 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
   std::string heatmap_set_html(const heatmap_set& set, const fs::path& sub, bool per_class_shown) const {
     const fs::path dir = dir_ / "images" / "heatmaps" / sub / fmt::format("{}x{}", set.width, set.height);
     const auto files = detail::write_heatmap_images(set, result_.stats.class_names, dir, {.map = map_});
-    std::string out = fmt::format("<figure>{}<figcaption>All classes on one scale, {} frames of {}&times;{} (images/{})</figcaption></figure>\n",
-                                  png_img(files.back(), "heatmaps of all classes", "full"), digit_groups(set.frames),
-                                  set.width, set.height, escape_html((fs::path("heatmaps") / sub / dir.filename() / "grid.png").generic_string()));
-    if (!per_class_shown) return out;
-    out += "<details><summary>Each class at full resolution</summary>\n<div class=\"heatmaps\">\n";
+    const std::string what = fmt::format("{} frames of {}&times;{}", digit_groups(set.frames), set.width, set.height);
+    return set_images_html(files, what, fs::path("heatmaps") / sub / dir.filename(),
+                           per_class_shown ? "Each class at full resolution" : "");
+  }
+
+  /// Writes the images of a grid set (drawn zoomed, each cell a square) and returns them as HTML.
+  std::string grid_set_html(const heatmap_set& grid, const fs::path& sub, bool per_class_shown) const {
+    const auto name = fmt::format("grid_{}x{}", grid.width, grid.height);
+    const fs::path dir = dir_ / "images" / "heatmaps" / sub / name;
+    const auto files = detail::write_heatmap_images(detail::zoom_heatmap(grid, grid_zoom(grid)), result_.stats.class_names,
+                                                    dir, {.map = map_, .grid = grid_size{grid.width, grid.height}});
+    const std::string what = fmt::format("{} frames of every size sampled onto the {}&times;{} grid", digit_groups(grid.frames),
+                                         grid.width, grid.height);
+    return set_images_html(files, what, fs::path("heatmaps") / sub / name, per_class_shown ? "Each class on the grid" : "");
+  }
+
+  /// The grid image of a set (the last of `files`) as a figure, and the per-class images folded
+  /// under `per_class` (none if empty).
+  std::string set_images_html(const std::vector<fs::path>& files, const std::string& what, const fs::path& images,
+                              const std::string& per_class) const {
+    std::string out = fmt::format("<figure>{}<figcaption>All classes on one scale, {} (images/{})</figcaption></figure>\n",
+                                  png_img(files.back(), "heatmaps of all classes", "full"), what,
+                                  escape_html((images / "grid.png").generic_string()));
+    if (per_class.empty()) return out;
+    out += "<details><summary>" + per_class + "</summary>\n<div class=\"heatmaps\">\n";
     for (std::size_t c = 0; c + 1 < files.size(); ++c)
       out += fmt::format("<figure>{}</figure>\n", png_img(files[c], "heatmap of " + result_.stats.class_names[c]));
     out += "</div></details>\n";
@@ -416,19 +446,35 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
 
   std::string heatmap_section(const dataset_stats& overall) const {
     std::string out = "<h2 id=\"heatmaps\">Heatmaps</h2>\n";
-    if (!overall.has_heatmaps)
-      return out + "<p>Not accumulated in this scan: run <code>maskscan scan &hellip; --heatmaps --report</code> to "
+    const bool grid = !overall.heatmap_grid.empty();
+    if (!overall.has_heatmaps && !grid)
+      return out + "<p>Not accumulated in this scan: run <code>maskscan scan &hellip; --heatmaps --report</code> (one "
+                   "set per frame size) or <code>--heatmap-grid 64x48</code> (frames of every size on one grid) to "
                    "see where each class lives.</p>\n";
-    if (overall.heatmaps.empty()) return out + "<p>No frame was scanned.</p>\n";
+    if (overall.heatmaps.empty() && overall.grid_heatmaps.empty()) return out + "<p>No frame was scanned.</p>\n";
     out += fmt::format(
         "<p>Where each class lives: each pixel shows the fraction of the frames in which it holds the class "
         "({} colour map). The grid puts every class on one logarithmic scale, its colour bar above the tiles, so "
         "equal colours are equal fractions in any two tiles; each class at full resolution is scaled to its own "
-        "maximum, with its own colour bar. One set per frame size.</p>\n",
-        map_ == detail::colormap::magma ? "magma" : "viridis");
+        "maximum, with its own colour bar.{}{}</p>\n",
+        map_ == detail::colormap::magma ? "magma" : "viridis", overall.has_heatmaps ? " One set per frame size." : "",
+        grid ? fmt::format(" On the {0}&times;{1} grid, every frame, whatever its size, is sampled at {0}&times;{1} "
+                           "points (the pixel nearest each cell's centre), so frames of all sizes add up in one set.",
+                           overall.heatmap_grid.width, overall.heatmap_grid.height)
+             : std::string());
     if (overall.class_names.size() > report_class_limit)
-      return out + fmt::format("<p>Heatmap images are left out above {} classes; the counts are in "
-                               "<code>heatmaps_&lt;W&gt;x&lt;H&gt;.npy</code>.</p>\n", report_class_limit);
+      return out + fmt::format("<p>Heatmap images are left out above {} classes; the counts are in {}.</p>\n",
+                               report_class_limit,
+                               overall.has_heatmaps && grid ? "<code>heatmaps_&lt;W&gt;x&lt;H&gt;.npy</code> and "
+                                                              "<code>heatmaps_grid_&lt;W&gt;x&lt;H&gt;.npy</code>"
+                               : grid ? "<code>heatmaps_grid_&lt;W&gt;x&lt;H&gt;.npy</code>"
+                                      : "<code>heatmaps_&lt;W&gt;x&lt;H&gt;.npy</code>");
+    if (const auto it = overall.grid_heatmaps.find(""); it != overall.grid_heatmaps.end()) {
+      out += fmt::format("<h3 id=\"heatmap-grid\">All frames on the {}&times;{} grid</h3>\n", it->second.width, it->second.height);
+      out += grid_set_html(it->second, {}, true);
+    }
+    if (!overall.has_heatmaps) return out;
+    if (grid) out += "<h3 id=\"heatmap-sizes\">Per frame size</h3>\n";
     for (const auto* set : most_common_sizes(overall)) out += heatmap_set_html(*set, {}, true);
     if (overall.heatmaps.size() > heatmap_sizes_shown)
       out += fmt::format("<p class=\"muted\">Images of the {} most common of {} frame sizes; every size is in the "
@@ -638,7 +684,11 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
       out += "<details><summary>Class table and heatmaps of " + escape_html(name) + "</summary>\n";
       out += class_table(stats, totals[g]);
       if (result_.stats.class_names.size() <= report_class_limit)
+      {
+        if (const auto it = result_.stats.grid_heatmaps.find(name); it != result_.stats.grid_heatmaps.end())
+          out += grid_set_html(it->second, directories.at(name), false);
         for (const auto* set : most_common_sizes(result_.stats, name)) out += heatmap_set_html(*set, directories.at(name), false);
+      }
       out += "</details>\n";
     }
     return out;
@@ -729,7 +779,12 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
     rows.emplace_back("ignore", ignore.empty() ? "none" : ignore);
     if (!result_.stats.remap.empty()) rows.emplace_back("remap", fmt::format("{} values remapped", result_.stats.remap.size()));
     if (result_.stats.instance_divisor) rows.emplace_back("instance divisor", fmt::format("{}", result_.stats.instance_divisor));
-    rows.emplace_back("heatmaps", result_.stats.has_heatmaps ? "yes" : "no");
+    {
+      const auto& s = result_.stats;
+      const std::string grid = s.heatmap_grid.empty() ? std::string() : "on a " + to_string(s.heatmap_grid) + " grid";
+      rows.emplace_back("heatmaps", s.has_heatmaps ? (grid.empty() ? "per frame size" : "per frame size and " + grid)
+                                                   : (grid.empty() ? "no" : grid));
+    }
     rows.emplace_back("components", result_.stats.components
                                         ? fmt::format("{}-connected, specks below {} pixels", result_.stats.components,
                                                       result_.stats.min_component_pixels)

@@ -190,7 +190,7 @@ TEST_CASE("cli trust: --files-from scans the frames a list names, from a file or
   CHECK(run_cli("scan --no-progress").status == 2);
 }
 
-TEST_CASE("cli trust: without --labels no dataset's names are given; the values are the classes, and the scan "
+TEST_CASE("cli trust: without --labels no dataset's names are given, the values are the classes, and the scan "
           "says which map names them",
           "[cli][trust][labels]") {
   test::temp_dir work;

@@ -120,3 +120,45 @@ TEST_CASE("without labels or class names the classes are the values found", "[op
   CHECK_FALSE(classes_from_values(named));
   CHECK_FALSE(make_stats(resolve_defaults(named)).classes_from_values);
 }
+
+TEST_CASE("parse_grid_size reads WxH and refuses anything else, saying what it expects", "[options][heatmap-grid]") {
+  CHECK(parse_grid_size("64x48") == grid_size{64, 48});
+  CHECK(parse_grid_size("1X4096") == grid_size{1, 4096});
+  CHECK(parse_grid_size("0x0") == grid_size{});  // off
+  CHECK(parse_grid_size("007x3") == grid_size{7, 3});
+  CHECK(to_string(grid_size{64, 48}) == "64x48");
+  for (const char* bad : {"", "x", "64", "64x", "x48", "64*48", "64x48x2", "-1x4", "+1x4", " 64x48", "64x48 ", "6 4x48",
+                          "64x4.8", "axb", "99999999999x1"}) {
+    CAPTURE(bad);
+    try {
+      (void)parse_grid_size(bad);
+      FAIL("accepted");
+    } catch (const std::invalid_argument& e) {
+      CHECK_THAT(e.what(), Catch::Contains("--heatmap-grid") && Catch::Contains(std::string("'") + bad + "'"));
+    }
+  }
+}
+
+TEST_CASE("resolve_defaults accepts heatmap grids of 1 to 4096 cells a side, or 0x0, and refuses the rest",
+          "[options][heatmap-grid]") {
+  scan_options o;
+  for (const auto ok : {grid_size{}, grid_size{1, 1}, grid_size{4096, 4096}, grid_size{64, 48}}) {
+    o.heatmap_grid = ok;
+    CAPTURE(ok.width, ok.height);
+    CHECK(refusal(o) == "accepted");
+    CHECK(resolve_defaults(o).heatmap_grid == ok);
+  }
+  for (const auto bad : {grid_size{0, 5}, grid_size{5, 0}, grid_size{4097, 1}, grid_size{1, 4097},
+                         grid_size{0xFFFFFFFFu, 0xFFFFFFFFu}}) {
+    o.heatmap_grid = bad;
+    CAPTURE(bad.width, bad.height);
+    const auto why = refusal(o);
+    CHECK_THAT(why, Catch::Contains("--heatmap-grid") && Catch::Contains(to_string(bad)) && Catch::Contains("4096"));
+  }
+  // 4096 x 4096 cells x 4 bytes x 34 classes = 2,281,701,376 bytes: over the default limit of 1 GiB.
+  o.heatmap_grid = {4096, 4096};
+  o.labels = "cityscapes";
+  CHECK_THAT(refusal(o), Catch::Contains("2281701376 bytes") && Catch::Contains("--max-heatmap-bytes"));
+  o.max_heatmap_bytes = 2'281'701'376;
+  CHECK(refusal(o) == "accepted");
+}

@@ -574,3 +574,63 @@ TEST_CASE("write_outputs leaves out the co-occurrence matrix above 1024 classes"
   REQUIRE_FALSE(ec);
   CHECK(doc.at("cooccurrence").is_null());
 }
+
+TEST_CASE("write_outputs writes the grid heatmaps at the top and per group, listed in summary.json", "[output][heatmap-grid]") {
+  temp_dir dir;
+  scan_result r;
+  r.stats = make_stats({"a", "b", "c"}, {}, false);
+  r.stats.heatmap_grid = {2, 1};
+  r.stats.grouping = "group-by:^([^/]+)/";
+  r.stats.frames.push_back({"x/1.png", 5, 3, {14, 1, 0}, {}, {}, {}, {}, "x"});
+  r.stats.frames.push_back({"x/2.png", 2, 2, {0, 2, 2}, {}, {}, {}, {}, "x"});
+  r.stats.frames.push_back({"y/3.png", 9, 1, {9, 0, 0}, {}, {}, {}, {}, "y"});
+  r.stats.errors.push_back({"z/4.png", errc::not_png, "no signature", "z"});  // a group without frames: no grid set
+  r.stats.grid_heatmaps["x"] = heatmap_set{2, 1, 2, {1, 0, 0, 2, 1, 0}};
+  r.stats.grid_heatmaps["y"] = heatmap_set{2, 1, 1, {1, 1, 0, 0, 0, 0}};
+  normalize(r.stats);
+  r.options.class_names = r.stats.class_names;
+  r.options.heatmap_grid = {2, 1};
+  maskscan::write_outputs(r, dir.path());
+
+  const auto names = file_names(dir.path());
+  CHECK(names.count("heatmaps_grid_2x1.npy") == 1);
+  CHECK(names.count("groups/x/heatmaps_grid_2x1.npy") == 1);
+  CHECK(names.count("groups/y/heatmaps_grid_2x1.npy") == 1);
+  CHECK(names.count("groups/z/heatmaps_grid_2x1.npy") == 0);
+  const auto top = parse_npy(read_file(dir.path() / "heatmaps_grid_2x1.npy"));
+  CHECK(top.classes == 3);
+  CHECK(top.height == 1);
+  CHECK(top.width == 2);
+  CHECK(top.values == std::vector<std::uint32_t>{2, 1, 0, 2, 1, 0});  // x + y, cell by cell
+  CHECK(parse_npy(read_file(dir.path() / "groups/x/heatmaps_grid_2x1.npy")).values == r.stats.grid_heatmaps.at("x").counts);
+
+  const auto summary = [&](const fs::path& file) {
+    json::error_code ec;
+    auto doc = json::parse(read_file(file), ec);
+    REQUIRE_FALSE(ec);
+    return doc;
+  };
+  const auto doc = summary(dir.path() / "summary.json");
+  const auto& grid = doc.at("heatmap_grid");
+  CHECK(as_string(grid.at("file")) == "heatmaps_grid_2x1.npy");
+  CHECK(as_u64(grid.at("width")) == 2);
+  CHECK(as_u64(grid.at("height")) == 1);
+  CHECK(as_u64(grid.at("frames")) == 3);
+  CHECK(grid.at("shape") == json::value{3, 1, 2});
+  CHECK(as_string(doc.at("options").at("heatmap_grid")) == "2x1");
+  CHECK(doc.at("heatmaps").as_array().empty());  // per frame size: none asked for
+  CHECK(as_u64(summary(dir.path() / "groups/x/summary.json").at("heatmap_grid").at("frames")) == 2);
+  const auto empty_group = summary(dir.path() / "groups/z/summary.json");
+  CHECK(empty_group.at("heatmap_grid").at("file").is_null());
+  CHECK(as_u64(empty_group.at("heatmap_grid").at("frames")) == 0);
+
+  // Without a grid: null, and no file.
+  temp_dir plain;
+  scan_result none;
+  none.stats = csv_stats();
+  none.options.class_names = none.stats.class_names;
+  maskscan::write_outputs(none, plain.path());
+  const auto plain_doc = summary(plain.path() / "summary.json");
+  CHECK(plain_doc.at("heatmap_grid").is_null());
+  CHECK(plain_doc.at("options").at("heatmap_grid").is_null());
+}

@@ -36,6 +36,7 @@ TEST_CASE("results are byte-identical for every workers, io-depth, queue-depth, 
 
   scan_options base;
   base.heatmaps = true;
+  base.heatmap_grid = {9, 4};
   base.class_names = numbered_class_names(11);
   base.ignore = {11};
   static const auto reference = [&] {
@@ -48,7 +49,9 @@ TEST_CASE("results are byte-identical for every workers, io-depth, queue-depth, 
   REQUIRE(reference.stats.errors.size() == data.bad_files);
   REQUIRE(reference.stats.frames.size() == 24 + 12 + 26);
   REQUIRE(reference.stats.heatmaps.size() == 3);  // 64x48, 33x17, 480x360
-  REQUIRE(reference_files.size() == 7);  // summary.json, frames.csv, weights.csv, cooccurrence.csv, 3 .npy
+  REQUIRE(reference.stats.grid_heatmaps.at("").frames == 62);  // all three sizes on one grid
+  // summary.json, frames.csv, weights.csv, cooccurrence.csv, 3 .npy, the grid's .npy
+  REQUIRE(reference_files.size() == 8);
 
   const unsigned workers = GENERATE(1u, 2u, 4u, 8u);
   const unsigned io_depth = GENERATE(1u, 4u, 64u);
@@ -80,12 +83,15 @@ TEST_CASE("the fast decoder alone skips what it does not handle and counts the r
   scan_options o;
   o.serial = true;
   o.decoder = decoder_kind::spng;
+  o.heatmap_grid = {5, 3};
   const auto reference = scan(data.source(), o);
   o.decoder = decoder_kind::fast;
   const auto fast = scan(data.source(), o);
   // Every frame of the mixed set is a plain 8-bit gray PNG: all are handled, identically.
   CHECK(fast.stats.frames == reference.stats.frames);
   CHECK(fast.stats.errors == reference.stats.errors);
+  CHECK(fast.stats.grid_heatmaps == reference.stats.grid_heatmaps);
+  CHECK(fast.stats.grid_heatmaps.at("").frames == 62);
 
   // A valid interlaced PNG is not handled by the fast path: skipped with its own error.
   test::temp_dir dir;

@@ -83,3 +83,62 @@ TEST_CASE("max_heatmap_bytes counts the heatmaps of every group: each group has 
   CHECK(fits.stats.frames.size() == 12 + 24);
   CHECK(fits.stats.heatmaps.count(heatmap_key{"synth_64x48", 64, 48}) == 1);
 }
+
+TEST_CASE("max_heatmap_bytes judges the heatmap grid's sets: refused up front, per group, per frame from values",
+          "[pipeline][limits][heatmap-grid]") {
+  const test::mixed_dataset data;
+  scan_options base;
+  base.class_names = woodscape_class_names();  // ten classes
+  base.heatmap_grid = {64, 48};                // 10 x 64 x 48 x 4 = 122,880 bytes per set
+
+  // One set of the class map's classes over the limit: every frame would be refused, so the scan is.
+  auto over = base;
+  over.max_heatmap_bytes = 122'879;
+  CHECK_THROWS_WITH(resolve_defaults(over), Catch::Contains("--heatmap-grid") && Catch::Contains("64x48") &&
+                                                Catch::Contains("122880 bytes") && Catch::Contains("--max-heatmap-bytes"));
+  CHECK_THROWS_AS(scan(data.source(), over), std::invalid_argument);
+  over.max_heatmap_bytes = 122'880;
+  CHECK_NOTHROW(resolve_defaults(over));
+
+  // Four groups need four sets: every frame is refused, saying so, the same way for every setting.
+  auto grouped = base;
+  grouped.group_by = "^([^/]+)/";
+  grouped.max_heatmap_bytes = 200'000;
+  const unsigned workers = GENERATE(0u, 2u);  // 0: serial
+  CAPTURE(workers);
+  grouped.serial = workers == 0;
+  grouped.workers = std::max(workers, 1u);
+  const auto refused = scan(data.source(), grouped);
+  CHECK(refused.stats.frames.empty());
+  CHECK(refused.stats.grid_heatmaps.empty());
+  std::size_t grid_errors = 0;
+  for (const auto& e : refused.stats.errors)
+    if (e.path.starts_with("synth_") || e.path.starts_with("camvid/")) {
+      ++grid_errors;
+      CHECK(e.code == errc::image_too_large);
+      CHECK_THAT(e.message, Catch::Contains("64x48 heatmap grid") && Catch::Contains("in each of 4 groups") &&
+                                Catch::Contains("491520 bytes") && Catch::Contains("--heatmap-grid"));
+    }
+  CHECK(grid_errors == 24 + 12 + 26);
+  grouped.max_heatmap_bytes = 4 * 122'880;
+  CHECK(scan(data.source(), grouped).stats.frames.size() == 24 + 12 + 26);
+
+  // Classes from values: a frame is judged by its largest value. CamVid's frames hold values up to
+  // 11 (12 classes: 147,456 bytes), the synthetic ones up to 9 (10 classes: 122,880 bytes).
+  auto from_values = base;
+  from_values.class_names.clear();
+  from_values.labels.clear();
+  from_values.max_heatmap_bytes = 140'000;
+  from_values.serial = workers == 0;
+  from_values.workers = std::max(workers, 1u);
+  const auto r = scan(data.source(), from_values);
+  std::size_t camvid_refused = 0;
+  for (const auto& e : r.stats.errors)
+    if (e.path.starts_with("camvid/")) {
+      ++camvid_refused;
+      CHECK_THAT(e.message, Catch::Contains("heatmap grid") && Catch::Contains("largest value + 1"));
+    }
+  CHECK(camvid_refused == 26);
+  CHECK(r.stats.frames.size() == 24 + 12);
+  CHECK(r.stats.grid_heatmaps.at("").frames == 24 + 12);
+}

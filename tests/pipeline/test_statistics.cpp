@@ -693,7 +693,7 @@ TEST_CASE("statistics: CamVid class weights of a scan equal the formulas over ex
 
 // --- (g) what the values mean ----------------------------------------------------------------------
 
-TEST_CASE("statistics: scan_options::labels alone applies the map it names; without any map the classes are "
+TEST_CASE("statistics: scan_options::labels alone applies the map it names, and without any map the classes are "
           "the values found, at every concurrency setting",
           "[statistics][labels]") {
   const auto dir = gray8_dir() / "camvid_segnet";

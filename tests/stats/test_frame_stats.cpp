@@ -12,6 +12,7 @@
 
 #include "decode/png_decoder.hpp"
 #include "stats/frame_stats.hpp"
+#include "support/grid_reference.hpp"
 #include "support/plane_stats.hpp"
 
 namespace {
@@ -364,4 +365,143 @@ TEST_CASE("for_each_run splits rows of long and short runs exactly, across the 8
     CHECK(expected_start == width);
     REQUIRE(rebuilt == row);
   }
+}
+
+// --- grid heatmaps ---------------------------------------------------------------------------------
+
+TEST_CASE("grid_sample is the pixel nearest the cell's centre, floor((2i + 1) size / (2 cells))", "[stats][heatmap-grid]") {
+  using maskscan::grid_sample;
+  // Worked by hand: 7 columns onto 3 cells: centres at 7/6, 21/6, 35/6 -> 1, 3, 5.
+  CHECK(grid_sample(0, 3, 7) == 1);
+  CHECK(grid_sample(1, 3, 7) == 3);
+  CHECK(grid_sample(2, 3, 7) == 5);
+  // 3 rows onto 2 cells: 3/4, 9/4 -> 0, 2. A frame smaller than the grid repeats its pixels.
+  CHECK(grid_sample(0, 2, 3) == 0);
+  CHECK(grid_sample(1, 2, 3) == 2);
+  for (std::uint32_t i = 0; i < 4; ++i) CHECK(grid_sample(i, 4, 1) == 0);
+  CHECK(grid_sample(3, 4, 2) == 1);  // 7/4
+  // Exact where floating point would not be: (2 * 4095 + 1) * 4294967295 / 8192 does not fit 32 bits.
+  CHECK(grid_sample(4095, 4096, 4294967295U) == static_cast<std::uint32_t>(
+                                                    (std::uint64_t{8191} * 4294967295U) / 8192));
+}
+
+TEST_CASE("grid_accumulator counts what a per-cell loop over the definition counts, any sizes, depths, lut, groups",
+          "[stats][heatmap-grid]") {
+  const int depth = GENERATE(8, 16);
+  const bool from_values = GENERATE(false, true);
+  const bool with_lut = GENERATE(false, true);
+  CAPTURE(depth, from_values, with_lut);
+  std::mt19937 rng(static_cast<std::uint32_t>(depth * 100 + from_values * 10 + with_lut));
+  const std::size_t classes = 7;
+  const std::vector<std::uint32_t> ignore{2, 9};
+  // from values: every value below max_value_classes that is not ignored is a class.
+  const std::size_t counted_classes = from_values ? maskscan::max_value_classes : classes;
+  // A table that folds raw values onto others (as --instance-divisor and --remap do).
+  std::vector<std::uint32_t> lut(std::size_t{1} << 16);
+  for (std::uint32_t v = 0; v < lut.size(); ++v) lut[v] = v % 3 == 0 ? v / 3 : v;
+
+  for (int round = 0; round < 6; ++round) {
+    const maskscan::grid_size grid{static_cast<std::uint32_t>(1 + rng() % 9), static_cast<std::uint32_t>(1 + rng() % 9)};
+    CAPTURE(round, grid.width, grid.height);
+    maskscan::detail::grid_accumulator acc(grid, classes, ignore, from_values);
+    maskscan::detail::frame_counter counter(classes, ignore, from_values);
+    std::map<std::string, std::vector<std::uint32_t>> want;
+    std::map<std::string, std::uint64_t> frames;
+    for (int f = 0; f < 8; ++f) {
+      const std::uint32_t w = 1 + rng() % 20, h = 1 + rng() % 20;  // often smaller than the grid
+      const std::string group = rng() % 2 ? "a" : "b";
+      label_plane plane;
+      plane.width = w;
+      plane.height = h;
+      plane.depth = static_cast<unsigned>(depth);
+      std::vector<std::uint32_t> counted;  // the values as counted (after the table)
+      for (std::uint32_t p = 0; p < w * h; ++p) {
+        const std::uint32_t v = rng() % 4 == 0 ? rng() % (depth == 16 ? 3000 : 256) : rng() % 10;
+        if (depth == 16) plane.u16.push_back(static_cast<std::uint16_t>(v));
+        else plane.u8.push_back(static_cast<std::uint8_t>(v));
+        counted.push_back(with_lut ? lut[v] : v);
+      }
+      counter.begin(w, h);
+      acc.begin(w, h, group);
+      accumulate_plane(plane, {counter, nullptr, with_lut ? lut.data() : nullptr, nullptr, &acc});
+      (void)counter.finish("f");
+      acc.commit();
+      maskscan::test::add_to_grid_reference(want[group], grid.width, grid.height, counted_classes, ignore, counted, w, h);
+      ++frames[group];
+    }
+    auto sets = acc.take();
+    REQUIRE(sets.size() == want.size());
+    for (auto& [group, counts] : want) {
+      CAPTURE(group);
+      const auto& set = sets.at(group);
+      CHECK(set.width == grid.width);
+      CHECK(set.height == grid.height);
+      CHECK(set.frames == frames.at(group));
+      if (from_values) {  // as many classes as the largest value sampled needs: the rest are zeros
+        const std::size_t cells = std::size_t{grid.width} * grid.height;
+        REQUIRE(set.counts.size() % cells == 0);
+        REQUIRE(set.counts.size() <= counts.size());
+        CHECK(std::all_of(counts.begin() + static_cast<std::ptrdiff_t>(set.counts.size()), counts.end(),
+                          [](std::uint32_t n) { return n == 0; }));
+        counts.resize(set.counts.size());
+        if (!set.counts.empty()) CHECK(std::any_of(set.counts.end() - static_cast<std::ptrdiff_t>(cells), set.counts.end(),
+                                                   [](std::uint32_t n) { return n > 0; }));
+      }
+      CHECK(set.counts == counts);
+    }
+    CHECK(acc.take().empty());  // take() empties the accumulator
+  }
+}
+
+TEST_CASE("grid_accumulator does not count a discarded frame", "[stats][heatmap-grid]") {
+  maskscan::detail::grid_accumulator acc({2, 1}, 2, {});
+  maskscan::detail::frame_counter counter(2, {});
+  const auto feed = [&](const label_plane& plane) {
+    counter.begin(plane.width, plane.height);
+    acc.begin(plane.width, plane.height);
+    accumulate_plane(plane, {counter, nullptr, nullptr, nullptr, &acc});
+    (void)counter.finish("f");
+  };
+  feed(plane8(2, 1, {0, 1}));
+  acc.discard_frame();
+  acc.commit();  // nothing begun any more: a no-op
+  feed(plane8(4, 1, {1, 1, 0, 0}));  // columns (2j + 1) 4 / 4 = 1 and 3: values 1 and 0
+  acc.commit();
+  const auto sets = acc.take();
+  REQUIRE(sets.size() == 1);
+  CHECK(sets.at("").frames == 1);
+  // (class, column): class 0 at column 1, class 1 at column 0.
+  CHECK(sets.at("").counts == std::vector<std::uint32_t>{0, 1, 1, 0});
+}
+
+TEST_CASE("grid_accumulator keeps a set without classes when nothing sampled counts", "[stats][heatmap-grid]") {
+  // Classes from values, every sample ignored: the set has no class yet, then grows with the next frame.
+  maskscan::detail::grid_accumulator acc({2, 2}, 0, {5}, true);
+  maskscan::detail::frame_counter counter(0, {5}, true);
+  const auto feed = [&](const label_plane& plane) {
+    counter.begin(plane.width, plane.height);
+    acc.begin(plane.width, plane.height);
+    accumulate_plane(plane, {counter, nullptr, nullptr, nullptr, &acc});
+    (void)counter.finish("f");
+    acc.commit();
+  };
+  feed(plane8(2, 2, {5, 5, 5, 5}));
+  auto sets = acc.take();
+  REQUIRE(sets.size() == 1);
+  CHECK(sets.at("").frames == 1);
+  CHECK(sets.at("").counts.empty());
+  feed(plane8(2, 2, {5, 5, 5, 5}));
+  feed(plane8(2, 2, {5, 1, 5, 5}));
+  sets = acc.take();
+  CHECK(sets.at("").frames == 2);
+  CHECK(sets.at("").counts == std::vector<std::uint32_t>{0, 0, 0, 0, 0, 1, 0, 0});  // class 1 at cell (0, 1)
+
+  // A class map without classes: nothing ever counts.
+  maskscan::detail::grid_accumulator none({3, 1}, 0, {});
+  maskscan::detail::frame_counter none_counter(0, {});
+  none_counter.begin(3, 1);
+  none.begin(3, 1);
+  accumulate_plane(plane8(3, 1, {0, 1, 2}), {none_counter, nullptr, nullptr, nullptr, &none});
+  none.commit();
+  CHECK(none.take().at("").counts.empty());
 }

@@ -19,6 +19,7 @@
 
 #include <maskscan/stats.hpp>
 
+#include "support/grid_reference.hpp"
 #include "support/plane_stats.hpp"
 #include "support/test_data.hpp"
 
@@ -86,6 +87,8 @@ encoder encode_head(const dataset_stats& s, std::uint32_t version = 3) {
   e.u32(static_cast<std::uint32_t>(s.ignore_names.size()));
   for (const auto& [value, name] : s.ignore_names) { e.u32(value); e.str(name); }
   e.u8(s.has_heatmaps ? 1 : 0);
+  e.u32(s.heatmap_grid.width);
+  e.u32(s.heatmap_grid.height);
   e.u32(static_cast<std::uint32_t>(s.colours.size()));
   for (const auto& c : s.colours) {
     e.u32(std::uint32_t{c.colour.r} << 24 | std::uint32_t{c.colour.g} << 16 | std::uint32_t{c.colour.b} << 8 | c.colour.a);
@@ -137,6 +140,16 @@ void encode_sets(encoder& e, const std::vector<std::pair<std::string, heatmap_se
   }
 }
 
+/// The grid sets of `s` (their size is the header's heatmap grid).
+void encode_grid_sets(encoder& e, const std::vector<std::pair<std::string, heatmap_set>>& sets) {
+  e.u32(static_cast<std::uint32_t>(sets.size()));
+  for (const auto& [group, h] : sets) {
+    e.str(group);
+    e.u64(h.frames);
+    for (auto c : h.counts) e.u32(c);
+  }
+}
+
 void encode_components(encoder& e, const dataset_stats& s) {
   e.u32(static_cast<std::uint32_t>(s.component_sizes.size()));
   for (const auto& [group, sizes] : s.component_sizes) {
@@ -154,6 +167,7 @@ std::string encode(const dataset_stats& s, std::uint32_t version = 3) {
   std::vector<std::pair<std::string, heatmap_set>> sets;
   for (const auto& [key, h] : s.heatmaps) sets.emplace_back(key.group, h);
   encode_sets(e, sets);
+  encode_grid_sets(e, {s.grid_heatmaps.begin(), s.grid_heatmaps.end()});
   encode_components(e, s);
   return e.finish();
 }
@@ -182,11 +196,12 @@ load_outcome try_load(const fs::path& file) {
   }
 }
 
-/// A value with rows, ignored and out-of-range values, errors and heatmaps of two resolutions,
-/// the rows and heatmaps counted from random planes.
+/// A value with rows, ignored and out-of-range values, errors, heatmaps of two resolutions and grid
+/// heatmaps of two groups, the rows and heatmaps counted from random planes.
 dataset_stats sample_stats(std::uint32_t seed) {
   std::mt19937 rng(seed);
   auto s = make_stats({"void", "road", "lane marking", "curb", "person", "rider"}, {255, 250}, true);
+  s.heatmap_grid = {3, 2};
   maskscan::test::reused_counter histogram;
   const std::vector<std::pair<std::uint32_t, std::uint32_t>> sizes{{8, 6}, {8, 6}, {5, 9}, {8, 6}, {5, 9}};
   for (std::size_t f = 0; f < sizes.size(); ++f) {
@@ -201,6 +216,12 @@ dataset_stats sample_stats(std::uint32_t seed) {
     s.frames.push_back(maskscan::test::count_frame(plane, "seq" + std::to_string(f % 2) + "/frame_" + std::to_string(f) + ".png",
                                                      s.class_names.size(), s.ignore, histogram));
     maskscan::test::add_to_heatmaps(plane, s.class_names.size(), s.ignore, s.heatmaps);
+    auto& grid = s.grid_heatmaps["seq" + std::to_string(f % 2)];
+    grid.width = 3;
+    grid.height = 2;
+    ++grid.frames;
+    maskscan::test::add_to_grid_reference(grid.counts, 3, 2, s.class_names.size(), s.ignore,
+                                          {plane.u8.begin(), plane.u8.end()}, plane.width, plane.height);
     s.frames.back().file_size = 1000 * f + 7;  // the file's stamp: kept for --resume
     s.frames.back().file_mtime_ns = f == 2 ? -5 : static_cast<std::int64_t>(1'700'000'000'123'456'789 + f);
   }
@@ -219,6 +240,7 @@ TEST_CASE("save_state then load_state gives back the same statistics", "[stats]"
   const auto original = sample_stats(GENERATE(1u, 2u));
 
   REQUIRE(original.heatmaps.size() == 2);  // the sample really has what the test is about
+  REQUIRE(original.grid_heatmaps.size() == 2);
   REQUIRE(!original.errors.empty());
   bool any_out_of_range = false;
   for (const auto& row : original.frames) any_out_of_range = any_out_of_range || !row.out_of_range.empty();
@@ -230,6 +252,9 @@ TEST_CASE("save_state then load_state gives back the same statistics", "[stats]"
   CHECK(loaded.heatmaps.size() == 2);
   CHECK(loaded.heatmaps.at(heatmap_key{"", 8, 6}).frames == 3);
   CHECK(loaded.heatmaps.at(heatmap_key{"", 5, 9}).frames == 2);
+  CHECK(loaded.heatmap_grid == maskscan::grid_size{3, 2});
+  CHECK(loaded.grid_heatmaps.at("seq0").frames == 3);
+  CHECK(loaded.grid_heatmaps.at("seq1").frames == 2);
 }
 
 TEST_CASE("save_state writes the documented little-endian layout ending in a CRC-32", "[stats]") {
@@ -272,6 +297,15 @@ TEST_CASE("state files of empty and unusual statistics round-trip", "[stats]") {
   std::vector<edge> edges;
   edges.push_back({"no classes, nothing", make_stats({}, {}, false)});
   edges.push_back({"heatmaps on but none yet", make_stats({"a"}, {0, 1}, true)});
+  {
+    auto s = make_stats({"a", "b"}, {}, false);
+    s.heatmap_grid = {4096, 1};  // the largest side, and a grid without any frame yet
+    edges.push_back({"a heatmap grid but no grid set", s});
+    s.heatmap_grid = {1, 1};
+    s.frames.push_back({"a.png", 7, 3, {20, 1}, {}, {}});
+    s.grid_heatmaps[""] = heatmap_set{1, 1, 1, {1, 0}};
+    edges.push_back({"a 1x1 grid", s});
+  }
   {
     auto s = make_stats({"", std::string("nul\0inside", 10), "\xff\xfe"}, {}, false);
     s.frames.push_back({"", 0, 0, {0, 0, 0}, {}, {}});
@@ -386,6 +420,8 @@ TEST_CASE("load_state rejects every truncation and every single-byte change of a
   small.errors.push_back({"h.png", errc::not_png, "x"});
   small.heatmaps[heatmap_key{"", 2, 1}] = heatmap_set{2, 1, 1, {1, 0, 0, 0}};
   small.heatmaps[heatmap_key{"", 1, 1}] = heatmap_set{1, 1, 1, {0, 0}};
+  small.heatmap_grid = {2, 1};
+  small.grid_heatmaps[""] = heatmap_set{2, 1, 2, {1, 0, 0, 0}};
   const auto good = encode(small);
   write_bytes(file, good);
   REQUIRE(load_state(file) == small);
@@ -417,22 +453,42 @@ TEST_CASE("load_state bounds counts in a state file with a valid CRC by the file
   temp_dir dir;
   const auto file = dir.path() / "counts.bin";
   auto s = make_stats({"a", "b"}, {}, true);
+  s.heatmap_grid = {3, 2};
   s.frames.push_back({"f.png", 1, 1, {1, 0}, {}, {}});
   const auto good = encode(s);
-  // Offsets from the layout: magic 8, version 4, class count at 12.
-  const std::size_t class_count = 12;
-  const std::size_t first_name_length = 16;
-  const std::size_t ignore_count = 16 + 5 + 5;  // after "a" and "b"
-  const std::size_t frame_count = ignore_count + 4 + 1;
+  // Offsets from the layout: magic 8, version 4, classes_from_values 1, class count at 13.
+  const std::size_t class_count = 13;
+  const std::size_t first_name_length = 17;
+  const std::size_t ignore_count = 17 + 5 + 5;  // after "a" and "b"
+  const std::size_t grid_width = ignore_count + 4 + 4 + 1;  // after the ignore values, their names, has_heatmaps
+  // The frame count ends the head of a value without frames and errors but for the errors' u64:
+  // found from the encoder, so that a field added before it cannot make this patch miss it.
+  auto no_frames = s;
+  no_frames.frames.clear();
+  const std::size_t frame_count = encode_head(no_frames).b.size() - 16;
+  // Each offset holds what it is said to hold.
+  const auto u64_at = [&](std::size_t at, std::size_t width) {
+    std::uint64_t v = 0;
+    for (std::size_t k = 0; k < width; ++k) v |= std::uint64_t{static_cast<unsigned char>(good[at + k])} << (8 * k);
+    return v;
+  };
+  REQUIRE(u64_at(class_count, 4) == 2);
+  REQUIRE(u64_at(first_name_length, 4) == 1);
+  REQUIRE(u64_at(ignore_count, 4) == 0);
+  REQUIRE(u64_at(grid_width, 4) == 3);
+  REQUIRE(u64_at(grid_width + 4, 4) == 2);
+  REQUIRE(u64_at(frame_count, 8) == 1);
   struct patch {
     const char* what;
     std::size_t offset;
     std::size_t width;
   };
-  const auto p = GENERATE(values<patch>({{"class count", class_count, 4},
+  const auto p = GENERATE_COPY(values<patch>({{"class count", class_count, 4},
                                          {"class name length", first_name_length, 4},
                                          {"ignore count", ignore_count, 4},
-                                         {"frame count", frame_count, 8}}));
+                                         {"frame count", frame_count, 8},
+                                         {"heatmap grid width", grid_width, 4},
+                                         {"heatmap grid height", grid_width + 4, 4}}));
   CAPTURE(p.what);
   auto bytes = good;
   for (std::size_t k = 0; k < p.width; ++k) bytes[p.offset + k] = '\xff';
@@ -452,6 +508,7 @@ TEST_CASE("load_state rejects a heatmap set whose cell count overflows 64 bits",
   const auto s = make_stats({"a", "b", "c", "d"}, {}, true);
   auto e = encode_head(s);
   encode_sets(e, {{"", heatmap_set{0x80000000U, 0x80000000U, 1, {}}}});
+  encode_grid_sets(e, {});
   encode_components(e, s);
   write_bytes(file, e.finish());
   const auto outcome = try_load(file);
@@ -468,10 +525,29 @@ TEST_CASE("load_state rejects a state file with two heatmap sets of one resoluti
   const auto s = make_stats({"a"}, {}, true);
   auto e = encode_head(s);
   encode_sets(e, {{"", heatmap_set{1, 1, 1, {1}}}, {"", heatmap_set{1, 1, 2, {2}}}});
+  encode_grid_sets(e, {});
   encode_components(e, s);
   write_bytes(file, e.finish());
   const auto outcome = try_load(file);
   INFO(outcome.message);
   REQUIRE(outcome.runtime_error);
   CHECK_THAT(outcome.message, Catch::Matchers::Contains(file.string()));
+}
+
+TEST_CASE("load_state rejects grid heatmaps without a heatmap grid and two grid sets of one group", "[stats]") {
+  temp_dir dir;
+  const auto file = dir.path() / "grid.bin";
+  auto s = make_stats({"a"}, {}, false);
+  s.heatmap_grid = GENERATE(maskscan::grid_size{}, maskscan::grid_size{1, 1});
+  CAPTURE(s.heatmap_grid.width);
+  auto e = encode_head(s);
+  encode_sets(e, {});
+  if (s.heatmap_grid.empty()) encode_grid_sets(e, {{"", heatmap_set{0, 0, 1, {}}}});  // a set but no grid
+  else encode_grid_sets(e, {{"g", heatmap_set{1, 1, 1, {1}}}, {"g", heatmap_set{1, 1, 1, {0}}}});
+  encode_components(e, s);
+  write_bytes(file, e.finish());
+  const auto outcome = try_load(file);
+  INFO(outcome.message);
+  REQUIRE(outcome.runtime_error);
+  CHECK_THAT(outcome.message, Catch::Matchers::Contains(file.string()) && Catch::Matchers::Contains("grid"));
 }

@@ -498,3 +498,19 @@ TEST_CASE("write_heatmap_images cuts a very long class name in the file name, no
   CHECK(written.front().filename() == expected);
   CHECK(fs::is_regular_file(written.front()));
 }
+
+TEST_CASE("zoom_heatmap repeats each count over a square, keeping frames and classes", "[heatmap-images][heatmap-grid]") {
+  const auto set = make_set();
+  const std::uint32_t k = GENERATE(1u, 3u);
+  const auto zoomed = maskscan::detail::zoom_heatmap(set, k);
+  CHECK(zoomed.width == W * k);
+  CHECK(zoomed.height == H * k);
+  CHECK(zoomed.frames == set.frames);
+  REQUIRE(zoomed.counts.size() == 3u * W * k * H * k);
+  for (std::size_t c = 0; c < 3; ++c)
+    for (std::uint32_t y = 0; y < H * k; ++y)
+      for (std::uint32_t x = 0; x < W * k; ++x)
+        REQUIRE(zoomed.counts[(c * H * k + y) * W * k + x] == count_of(c, x / k, y / k));
+  CHECK_THROWS_AS(maskscan::detail::zoom_heatmap(set, 0), std::invalid_argument);
+  CHECK_THROWS_AS(maskscan::detail::zoom_heatmap(set, 0x80000000u), std::invalid_argument);
+}

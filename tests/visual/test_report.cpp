@@ -563,3 +563,73 @@ TEST_CASE("report.html of merged statistics shows no scan timing, concurrency or
   CHECK(html.find("Sample overlays") == std::string::npos);
   CHECK(html.find("merged: a.state, b.state") != std::string::npos);
 }
+
+TEST_CASE("report.html of a heatmap grid shows the grid set's images, zoomed, for all frames and per group",
+          "[report][heatmap-grid]") {
+  temp_dir data, out;
+  // Frames of two sizes: the 8x6 masks, and the same masks at 16x12 (each pixel a 2x2 block). A 4x3
+  // grid samples both at the same places: columns (2j+1)8/8 = 1, 3, 5, 7 and rows (2i+1)6/6 = 1, 3, 5
+  // of the 8x6 masks; columns 2, 6, 10, 14 and rows 2, 6, 10 of the 16x12 ones, the same pixels.
+  for (unsigned k = 0; k < 4; ++k) {
+    const auto small = plane(k);
+    write_gray(data / fmt::format("f{}_{}.png", k, k % 2 ? "RV" : "FV"), small);
+    std::vector<std::uint8_t> big(4 * W * H);
+    for (std::uint32_t y = 0; y < 2 * H; ++y)
+      for (std::uint32_t x = 0; x < 2 * W; ++x) big[y * 2 * W + x] = small[(y / 2) * W + x / 2];
+    const auto png = test::encode_png({2 * W, 2 * H, 8, 0, false}, big);
+    test::write_file(data / fmt::format("g{}_{}.png", k, k % 2 ? "RV" : "FV"),
+                     std::string(reinterpret_cast<const char*>(png.data()), png.size()));
+  }
+  scan_options o;
+  o.labels = "woodscape";
+  o.heatmap_grid = {4, 3};
+  o.group_by = "_(FV|RV)\\.png$";
+  const auto result = scan(frame_source::from_directory(data.path()), o);
+  REQUIRE(result.stats.frames.size() == 8);
+  const auto html = test::read_file(write_report(result, out.path()));
+
+  CHECK(html.find("Not accumulated") == std::string::npos);
+  CHECK(html.find("All frames on the 4&times;3 grid") != std::string::npos);
+  CHECK(html.find("8 frames of every size sampled onto the 4&times;3 grid") != std::string::npos);
+  CHECK(html.find("on a 4x3 grid") != std::string::npos);  // the Run section
+  CHECK(fs::is_regular_file(out / "images/heatmaps/grid_4x3/grid.png"));
+  CHECK(fs::is_regular_file(out / "images/heatmaps/grid_4x3/01_road.png"));
+  CHECK(fs::is_regular_file(out / "images/heatmaps/FV/grid_4x3/grid.png"));
+  CHECK(fs::is_regular_file(out / "images/heatmaps/RV/grid_4x3/grid.png"));
+  CHECK_FALSE(fs::exists(out / "images/heatmaps/8x6"));  // no per-size sets were asked for
+  // Every embedded picture is a file under images/: the overall grid + 10 classes, one grid per group.
+  CHECK(embedded_pngs(html).size() == 1 + 10 + 2);
+
+  // Road (1) holds the bottom half of every mask: grid rows 1 and 2 (mask rows 3 and 5) in all 8
+  // frames, grid row 0 (mask row 1) in none. Drawn with each cell a 64 x 64 square (4 cells to 256
+  // pixels), on road's own scale: the top 64 rows the lowest colour, the rest the highest.
+  const auto image = detail::decode_rgb_image(out / "images/heatmaps/grid_4x3/01_road.png");
+  const auto& grid = ungroup(result.stats).grid_heatmaps.at("");
+  const auto zoomed = detail::zoom_heatmap(grid, 64);
+  const auto layout = detail::layout_class_heatmap(zoomed, 1, "road", {.grid = grid_size{4, 3}});
+  REQUIRE(image.width == layout.width);
+  REQUIRE(image.height == layout.height);
+  const auto& table = detail::viridis_table;
+  for (std::uint32_t y = 0; y < 3 * 64; ++y)
+    for (std::uint32_t x = 0; x < 4 * 64; x += 7) {
+      CAPTURE(x, y);
+      REQUIRE(image.get(layout.map_x + x, layout.map_y + y) == (y < 64 ? table[0] : table[255]));
+    }
+}
+
+TEST_CASE("report.html above 256 classes with a heatmap grid only names the grid's .npy and draws nothing",
+          "[report][heatmap-grid]") {
+  temp_dir data, out;
+  write_gray(data / "a.png", plane(0));
+  scan_options o;
+  o.heatmap_grid = {4, 3};
+  o.class_names = numbered_class_names(300);
+  const auto result = scan(frame_source::from_directory(data.path()), o);
+  REQUIRE(result.stats.grid_heatmaps.size() == 1);
+  const auto html = test::read_file(write_report(result, out.path()));
+  CHECK(html.find("Heatmap images are left out above 256 classes; the counts are in "
+                  "<code>heatmaps_grid_&lt;W&gt;x&lt;H&gt;.npy</code>.") != std::string::npos);
+  CHECK(html.find("Not accumulated") == std::string::npos);
+  CHECK(embedded_pngs(html).empty());
+  CHECK_FALSE(fs::exists(out / "images/heatmaps"));
+}
