@@ -347,7 +347,7 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
     out += class_table(overall, totals);
     std::vector<std::string> notes;
     if (totals.ignored_pixels)
-      notes.push_back(fmt::format("{} ignored pixels ({}), excluded from shares and weights.",
+      notes.push_back(fmt::format("{} ignored pixels, excluded from shares and weights: {}.",
                                   digit_groups(totals.ignored_pixels), [&] {
                                     std::string v;  // "Unlabelled (value 11)", or "value 11" unnamed
                                     for (const auto& t : totals.ignored) {

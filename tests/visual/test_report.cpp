@@ -633,3 +633,19 @@ TEST_CASE("report.html above 256 classes with a heatmap grid only names the grid
   CHECK(embedded_pngs(html).empty());
   CHECK_FALSE(fs::exists(out / "images/heatmaps"));
 }
+
+TEST_CASE("report.html names ignored values by the class map's names, not by their numbers alone", "[report]") {
+  temp_dir out;
+  scan_options o;
+  o.labels = "camvid11";  // 11 = Unlabelled, SegNet's ignore_label
+  const auto result =
+      scan(frame_source::from_directory(test::data_root() / "real/gray8_ids/camvid_segnet"), o);
+  const auto html = test::read_file(write_report(result, out.path()));
+  std::uint64_t unlabelled = 0;
+  for (const auto& [file, counts] : test::load_expected_counts(test::data_root() / "real/gray8_ids/expected_counts.json"))
+    if (file.starts_with("camvid_segnet/") && counts.count(11)) unlabelled += counts.at(11);
+  CHECK(html.find("ignored pixels, excluded from shares and weights: Unlabelled (value 11).") != std::string::npos);
+  std::string grouped = std::to_string(unlabelled);  // the page's digit groups: 297,271
+  for (auto i = static_cast<std::ptrdiff_t>(grouped.size()) - 3; i > 0; i -= 3) grouped.insert(static_cast<std::size_t>(i), ",");
+  CHECK(html.find(grouped + " ignored pixels") != std::string::npos);
+}
