@@ -238,11 +238,16 @@ def make_fixture(root: Path, maskscan: str, tests_binary: str, data: Path) -> No
     link(real / "palette/voc2012_aug", "VOC/SegmentationClass")
     link(real / "rgb_color/rugd_sample", "RUGD/annotations")
     # gtFine/ as Cityscapes lays it out: the crop's labelIds as a val frame, and a copy named as a train
-    # frame so that splits/val.txt selects one of two.
-    crop = real / "gray8_ids/mmseg_testdata/cityscapes_frankfurt_000000_000294_gtFine_labelIds.png"
+    # frame so that splits/val.txt selects one of two. Beside each, the other masks a real gtFine/
+    # holds (instanceIds, labelTrainIds), which a recipe must not count as labelIds.
+    crops = real / "gray8_ids/mmseg_testdata"
+    kinds = {"labelIds": "cityscapes_frankfurt_000000_000294_gtFine_labelIds.png",
+             "instanceIds": "cityscapes_frankfurt_000000_000294_gtFine_instanceIds_16bit.png",
+             "labelTrainIds": "cityscapes_frankfurt_000000_000294_gtFine_labelTrainIds.png"}
     for name in ("val/frankfurt/frankfurt_000000_000294", "train/aachen/aachen_000000_000019"):
         (root / "gtFine" / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(crop, root / f"gtFine/{name}_gtFine_labelIds.png")
+        for kind, file in kinds.items():
+            shutil.copyfile(crops / file, root / f"gtFine/{name}_gtFine_{kind}.png")
     (root / "splits").mkdir()
     (root / "splits/val.txt").write_text("val/frankfurt/frankfurt_000000_000294_gtFine_labelIds.png\n")
     # rugd.json: RUGD's colour table as a JSON class map (docs/class-maps.md), void ignored.
