@@ -43,7 +43,8 @@ void remove_unfinished_outputs() noexcept;
 /// scanned) and a bar of its share, the most frequent class filling 30 cells; a non-zero class
 /// always gets a mark. An ignore-listed class id shows the pixels holding it, "ignored" as its
 /// share and no bar. Then the ignored / out-of-range / unknown-colour pixels, the groups, the
-/// frames scanned and skipped with the time taken, and the first 20 skipped files.
+/// frames scanned and skipped with the time taken (none for merged statistics, whose
+/// options.workers is 0: no scan ran), and the first 20 skipped files.
 /// `unicode`: bars of eighth blocks (U+2588, U+258F..U+2589), else of '#'.
 void print_summary(const scan_result& result, std::ostream& out, bool unicode);
 /// As above, `unicode` when the locale (LC_ALL, else LC_CTYPE, else LANG) names UTF-8.

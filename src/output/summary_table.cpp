@@ -152,12 +152,16 @@ void print_summary(const scan_result& result, std::ostream& out, bool unicode) {
       list += fmt::format("{}{} {}", list.empty() ? "" : ", ", printable_name(group), n);
     fmt::print(out, "{} groups (frames): {}\n", frames.size(), list);
   }
-  fmt::print(out, "{} frames scanned, {} skipped{} in {:.2f} s ({:.0f} frames/s, io={}, workers={})\n", totals.frames,
-             totals.skipped, !(result.partial || result.stats.partial) ? ""
-             : result.stopped_at.empty() ? " (PARTIAL: interrupted)"
-                                         : " (PARTIAL: stopped at the first bad file)", result.wall_seconds,
-             result.wall_seconds > 0 ? static_cast<double>(totals.frames + totals.skipped) / result.wall_seconds : 0.0,
-             result.options.serial ? "serial" : to_string(result.io_used), result.options.workers);
+  const char* partial = !(result.partial || result.stats.partial) ? ""
+                        : result.stopped_at.empty()                  ? " (PARTIAL: interrupted)"
+                                                                     : " (PARTIAL: stopped at the first bad file)";
+  if (result.options.workers == 0)  // no scan ran (merged state files): there is no time or speed to tell
+    fmt::print(out, "{} frames scanned, {} skipped{} (merged statistics)\n", totals.frames, totals.skipped, partial);
+  else
+    fmt::print(out, "{} frames scanned, {} skipped{} in {:.2f} s ({:.0f} frames/s, io={}, workers={})\n", totals.frames,
+               totals.skipped, partial, result.wall_seconds,
+               result.wall_seconds > 0 ? static_cast<double>(totals.frames + totals.skipped) / result.wall_seconds : 0.0,
+               result.options.serial ? "serial" : to_string(result.io_used), result.options.workers);
   constexpr std::size_t listed = 20;
   for (std::size_t i = 0; i < result.stats.errors.size() && i < listed; ++i)
     fmt::print(out, "skipped {}: {}\n", printable_name(result.stats.errors[i].path), result.stats.errors[i].message);
