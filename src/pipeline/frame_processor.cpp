@@ -189,13 +189,9 @@ void result_builder::add(frame_outcome outcome) {
 dataset_stats result_builder::finish(std::vector<worker_totals> workers) {
   if (stats_.classes_from_values) {  // every row, set and histogram to the class count of the largest value
     std::size_t classes = classes_needed(stats_);
-    for (const auto& w : workers) {
-      for (const auto& [key, heat] : w.heatmaps)
-        if (const std::size_t cells = std::size_t{heat.width} * heat.height) classes = std::max(classes, heat.counts.size() / cells);
-      for (const auto& [group, sizes] : w.component_sizes) classes = std::max(classes, sizes.size());
-      for (const auto& [group, heat] : w.grid_heatmaps)
-        if (const std::size_t cells = std::size_t{heat.width} * heat.height) classes = std::max(classes, heat.counts.size() / cells);
-    }
+    for (const auto& w : workers)
+      classes = std::max({classes, classes_in_sets(w.heatmaps), classes_in_sets(w.grid_heatmaps),
+                          classes_in_sizes(w.component_sizes)});
     widen_classes(stats_, classes);
     for (auto& w : workers) {
       widen_heatmaps(w.heatmaps, classes);

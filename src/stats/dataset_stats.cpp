@@ -348,12 +348,8 @@ void widen_heatmaps(std::map<std::string, heatmap_set>& grid_sets, std::size_t c
 std::size_t classes_needed(const dataset_stats& stats) {
   std::size_t classes = stats.class_names.size();
   for (const auto& row : stats.frames) classes = std::max({classes, row.class_pixels.size(), row.instances.size()});
-  for (const auto& [key, heat] : stats.heatmaps)
-    if (const std::size_t cells = std::size_t{heat.width} * heat.height) classes = std::max(classes, heat.counts.size() / cells);
-  for (const auto& [group, heat] : stats.grid_heatmaps)
-    if (const std::size_t cells = std::size_t{heat.width} * heat.height) classes = std::max(classes, heat.counts.size() / cells);
-  for (const auto& [group, sizes] : stats.component_sizes) classes = std::max(classes, sizes.size());
-  return classes;
+  return std::max({classes, classes_in_sets(stats.heatmaps), classes_in_sets(stats.grid_heatmaps),
+                   classes_in_sizes(stats.component_sizes)});
 }
 
 void widen_classes(dataset_stats& stats, std::size_t classes) {

@@ -2,6 +2,7 @@
 // Per-frame statistics, built from runs of equal ids row by row: pure code, no I/O, no threads.
 // Label masks are long runs of one class, so the work per frame is proportional to the number of
 // runs, not of pixels (a WoodScape frame: ~1.2 M pixels, a few thousand runs).
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <span>
@@ -205,6 +206,20 @@ void add_grid_heatmaps(std::map<std::string, heatmap_set>& into, std::map<std::s
 /// Classes from values: gives every set `classes` classes (the new ones all zero).
 void widen_heatmaps(std::map<heatmap_key, heatmap_set>& sets, std::size_t classes);
 void widen_heatmaps(std::map<std::string, heatmap_set>& grid_sets, std::size_t classes);
+/// The most classes a heatmap set of `sets` holds (any map whose values are heatmap_set).
+template <class Map>
+std::size_t classes_in_sets(const Map& sets) {
+  std::size_t classes = 0;
+  for (const auto& [key, heat] : sets)
+    if (const std::size_t cells = std::size_t{heat.width} * heat.height) classes = std::max(classes, heat.counts.size() / cells);
+  return classes;
+}
+/// The most classes a group's component size histograms hold.
+inline std::size_t classes_in_sizes(const std::map<std::string, std::vector<size_histogram>>& sizes) {
+  std::size_t classes = 0;
+  for (const auto& [group, per_class] : sizes) classes = std::max(classes, per_class.size());
+  return classes;
+}
 /// Classes from values: the classes the rows, heatmaps and component sizes of `stats` need.
 std::size_t classes_needed(const dataset_stats& stats);
 /// Classes from values: widens `stats` to `classes` classes (numbered names, zero counts), so that
