@@ -339,7 +339,10 @@ int run_scan(scan_command& cmd) {
 
   if (!cmd.out.empty()) maskscan::write_outputs(result, cmd.out, cmd.balance);
   if (!cmd.save_state.empty()) maskscan::save_state(result.stats, cmd.save_state);
-  if (!ec && report_nothing_scanned(result, cmd.out)) return exit_failure;
+  if (!ec && report_nothing_scanned(result, cmd.out)) {
+    if (cmd.report) fmt::print("report: {}\n", maskscan::write_report(result, cmd.out, cmd.balance, cmd.report_options).string());
+    return exit_failure;
+  }
   maskscan::print_summary(result, std::cout);
   std::cout.flush();
   print_warnings(result.stats);

@@ -337,7 +337,7 @@ TEST_CASE("cli trust: a folder where nothing can be scanned says why once, lists
   fs::create_directories(work / "photos");
   const std::string jpeg("\xFF\xD8\xFF\xE0\x00\x10JFIF\x00\x01\x01\x00", 14);
   for (int i = 0; i < 5; ++i) test::write_file(work / ("photos/" + std::to_string(i) + ".png"), jpeg);
-  const auto r = run_cli("scan " + quote(work / "photos") + " --no-progress --out " + quote(work / "o"));
+  const auto r = run_cli("scan " + quote(work / "photos") + " --no-progress --report --out " + quote(work / "o"));
   CHECK(r.status == 1);
   CHECK(r.err.find("nothing was scanned: all 5 files are not PNG files (the first: not a PNG file: it is a JPEG "
                    "image)") != std::string::npos);
@@ -345,6 +345,7 @@ TEST_CASE("cli trust: a folder where nothing can be scanned says why once, lists
   const auto summary = summary_of(work / "o");
   CHECK(summary.at("errors").as_array().size() == 5);
   CHECK(summary.at("frames_scanned").to_number<int>() == 0);
+  CHECK(fs::exists(work / "o/report.html"));  // asked for, and written: it lists the files too
 }
 
 TEST_CASE("cli trust: --class-names refuses a file whose lines would shift the ids", "[cli][trust][labels]") {
