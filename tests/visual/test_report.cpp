@@ -604,7 +604,8 @@ TEST_CASE("report.html of a heatmap grid shows the grid set's images, zoomed, fo
   // frames, grid row 0 (mask row 1) in none. Drawn with each cell a 64 x 64 square (4 cells to 256
   // pixels), on road's own scale: the top 64 rows the lowest colour, the rest the highest.
   const auto image = detail::decode_rgb_image(out / "images/heatmaps/grid_4x3/01_road.png");
-  const auto& grid = ungroup(result.stats).grid_heatmaps.at("");
+  const auto overall = ungroup(result.stats);
+  const auto& grid = overall.grid_heatmaps.at("");
   const auto zoomed = detail::zoom_heatmap(grid, 64);
   const auto layout = detail::layout_class_heatmap(zoomed, 1, "road", {.grid = grid_size{4, 3}});
   REQUIRE(image.width == layout.width);
