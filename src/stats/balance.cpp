@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <bit>
-#include <ranges>
 #include <cmath>
 #include <stdexcept>
 #include <string>
@@ -177,8 +176,9 @@ std::vector<component_summary> summarize_components(const std::vector<size_histo
       s.specks += it->second;
       s.speck_pixels += it->first * it->second;
     }
-    const auto instances = std::ranges::subrange(first_instance, all.end());
-    for (const auto& [size, count] : instances) {
+    // (Iterators, not std::ranges::subrange: clang 14, which builds the fuzzers, rejects it with GCC 12's library.)
+    for (auto it = first_instance; it != all.end(); ++it) {
+      const auto& [size, count] = *it;
       if (count == 0) continue;
       if (s.instances == 0) s.min_pixels = size;  // the map is ascending
       s.max_pixels = size;
@@ -194,7 +194,8 @@ std::vector<component_summary> summarize_components(const std::vector<size_histo
     const std::uint64_t lower_pos = (s.instances - 1) / 2, upper_pos = s.instances / 2;
     std::uint64_t seen = 0, lower = 0, upper = 0;
     bool have_lower = false;
-    for (const auto& [size, count] : instances) {
+    for (auto it = first_instance; it != all.end(); ++it) {
+      const auto& [size, count] = *it;
       seen += count;  // positions [seen - count, seen) hold `size`
       if (!have_lower && lower_pos < seen) {
         lower = size;
