@@ -330,7 +330,7 @@ TEST_CASE("write_summary_json writes the documented schema with the totals of th
   REQUIRE(doc.is_object());
   const auto& o = doc.as_object();
 
-  CHECK(as_u64(o.at("schema_version")) == 1);
+  CHECK(as_u64(o.at("schema_version")) == 2);
   CHECK(as_string(o.at("tool")) == "maskscan");
   CHECK(o.at("partial") == json::value(false));
   CHECK(as_u64(o.at("frames_total")) == 5);
