@@ -43,15 +43,24 @@ struct split {
   friend bool operator==(const split&, const split&) = default;
 };
 
+/// Upper bounds of scan_options::workers, io_depth and queue_depth (resolve_defaults refuses more):
+/// each worker is a thread, and so is each read in flight with io_backend::threads (up to 64).
+inline constexpr unsigned max_workers = 1024;
+inline constexpr unsigned max_io_depth = 4096;
+inline constexpr unsigned max_queue_depth = 65536;
+
 struct scan_options {
-  /// Compute threads, each a strand owning its accumulator. 0 = one per hardware thread.
+  /// Compute threads, each a strand owning its accumulator. 0 = one per hardware thread. At most
+  /// max_workers. A thread the system refuses to start fails the scan with an error saying so.
   unsigned workers = 0;
-  /// Maximum file reads in flight (each holds one open file). A scan lowers it to what the
-  /// process's open-file limit (RLIMIT_NOFILE) leaves free, so a low `ulimit -n` never fails reads.
+  /// Maximum file reads in flight (each holds one open file), 1..max_io_depth (0 counts as 1). A
+  /// scan lowers it to what the process's open-file limit (RLIMIT_NOFILE) leaves free, so a low
+  /// `ulimit -n` never fails reads.
   unsigned io_depth = 16;
-  /// Maximum frames in flight in total (read, queued or being decoded); each holds one recycled
-  /// read buffer, so memory is bounded by this, not by the number of frames. Frames go to the
-  /// workers in batches of min(8, queue_depth / io_depth), one cross-thread hop per batch.
+  /// Maximum frames in flight in total (read, queued or being decoded), 1..max_queue_depth (0
+  /// counts as 1); each holds one recycled read buffer, so memory is bounded by this, not by the
+  /// number of frames. Frames go to the workers in batches of min(8, queue_depth / io_depth), one
+  /// cross-thread hop per batch.
   unsigned queue_depth = 128;
   io_backend io = io_backend::automatic;
   decoder_kind decoder = decoder_kind::automatic;
@@ -144,7 +153,7 @@ std::string to_string(grid_size grid);
 
 /// Resolved defaults: the class map `labels` applied (when class_names is empty), workers = hardware threads, io_depth and
 /// queue_depth at least 1, ignore sorted. Throws std::invalid_argument naming the option for values
-/// no scan can use (an unknown `labels`, class names empty or given twice, more than 65536 classes,
+/// no scan can use (workers, io_depth or queue_depth over their max_* bound, an unknown `labels`, class names empty or given twice, more than 65536 classes,
 /// ignore values over 65535, components not 0/4/8, remap values over 65535, colour values of
 /// 65535 or more, a colour table without class names, a bad group_by or splits, a heatmap_grid
 /// side of 0 beside a non-zero one or over max_grid_side, a grid whose set of the class map's classes

@@ -90,7 +90,16 @@ scan_options resolve_defaults(scan_options options) {
     if (v > 0xFFFF)
       throw std::invalid_argument(
           fmt::format("ignore value {} (--ignore): mask values are 8- or 16-bit, so no value above 65535 can match", v));
-  if (options.workers == 0) options.workers = std::max(1u, std::thread::hardware_concurrency());
+  // Each worker and each blocking read is a thread: bounded, so that a typo (--workers 100000)
+  // cannot exhaust the machine's task limit and leave other processes unable to fork.
+  const auto bound = [](const char* name, const char* flag, unsigned value, unsigned max) {
+    if (value > max)
+      throw std::invalid_argument(fmt::format("scan_options::{} ({}) {} is over the limit of {}", name, flag, value, max));
+  };
+  bound("workers", "--workers", options.workers, max_workers);
+  bound("io_depth", "--io-depth", options.io_depth, max_io_depth);
+  bound("queue_depth", "--queue-depth", options.queue_depth, max_queue_depth);
+  if (options.workers == 0) options.workers = std::clamp(std::thread::hardware_concurrency(), 1u, max_workers);
   options.io_depth = std::max(1u, options.io_depth);
   options.queue_depth = std::max(1u, options.queue_depth);
   // Values are 16-bit, and on colour planes 65535 marks an unknown colour, so it cannot be a class.

@@ -162,3 +162,22 @@ TEST_CASE("resolve_defaults accepts heatmap grids of 1 to 4096 cells a side, or 
   o.max_heatmap_bytes = 2'281'701'376;
   CHECK(refusal(o) == "accepted");
 }
+
+TEST_CASE("workers, io_depth and queue_depth are bounded, so a typo cannot exhaust the machine's threads",
+          "[options][env-faults]") {
+  scan_options o;
+  o.workers = max_workers;
+  o.io_depth = max_io_depth;
+  o.queue_depth = max_queue_depth;
+  CHECK(refusal(o) == "accepted");
+  o.workers = max_workers + 1;
+  CHECK(refusal(o) == "scan_options::workers (--workers) 1025 is over the limit of 1024");
+  o = {};
+  o.io_depth = max_io_depth + 1;
+  CHECK(refusal(o) == "scan_options::io_depth (--io-depth) 4097 is over the limit of 4096");
+  o = {};
+  o.queue_depth = 100000;
+  CHECK(refusal(o) == "scan_options::queue_depth (--queue-depth) 100000 is over the limit of 65536");
+  // The default (0: one per hardware thread) stays within the bound on any machine.
+  CHECK(resolve_defaults(scan_options{}).workers <= max_workers);
+}
