@@ -64,6 +64,11 @@ struct scan_result {
   std::uint64_t frames_total = 0;  ///< frames in the source
   bool partial = false;            ///< cancelled or stopped: only the frames done so far are counted
   std::string stopped_at;          ///< stop_on_error: the bad file the scan stopped at (relative path)
+  /// An environment failure (the handler's error is neither empty, cancelled nor stopped_on_error):
+  /// what failed, in words naming it, e.g. "cannot start compute threads (--workers): 37 of 64
+  /// started, ..." or "not enough memory for the 1280x966 heatmaps of 10 classes (...)", without
+  /// the error code's own message. The statistics are then empty.
+  std::string failure;
   double wall_seconds = 0;
 };
 
@@ -80,7 +85,7 @@ void launch_scan(boost::asio::any_io_executor ex, frame_source source, scan_opti
 ///   `errc::cancelled` when it was cancelled (the result then holds the frames done, with
 ///   `partial == true`), `errc::stopped_on_error` when `options.stop_on_error` stopped it at a bad
 ///   file (`result.stopped_at` names it; the result is partial likewise), or an environment
-///   failure (e.g. out of memory). With
+///   failure (e.g. out of memory, a thread the system refuses: `result.failure` says what). With
 ///   `boost::asio::use_awaitable` the `co_await` yields `std::tuple<std::error_code, scan_result>`.
 /// - Executor: file reads and the coordinator run on `ex`; decoding runs on an internal pool of
 ///   `options.workers` threads that lives as long as the operation. The handler is invoked

@@ -10,7 +10,6 @@
 #include <boost/asio/read_at.hpp>
 #include <boost/asio/random_access_file.hpp>
 #include <boost/asio/this_coro.hpp>
-#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -19,7 +18,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <maskscan/text.hpp>
+
+#include "core/out_of_memory.hpp"
 #include "core/run_on.hpp"
+#include "core/thread_pool.hpp"
 
 namespace maskscan::detail {
 namespace asio = boost::asio;
@@ -47,6 +50,59 @@ class fd_guard {
 };
 }  // namespace
 
+namespace {
+/// What a file that is not a regular file is, in words.
+const char* file_kind(mode_t mode) noexcept {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISFIFO(mode)) return "a FIFO (named pipe)";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISSOCK(mode)) return "a socket";
+  return "not a regular file";
+}
+
+/// Opens a frame's file for reading and checks that it is a regular file. The open does not
+/// block (O_NONBLOCK): a FIFO would otherwise wait in open() until a writer came, forever and deaf
+/// to signals; a device or socket named *.png would be read as endless or empty bytes. Returns the
+/// descriptor (the caller closes it), or -1 with the cause in `diag`/`ec`.
+int open_frame_file(const std::filesystem::path& file, diagnostics& diag, file_stamp& stamp, std::error_code& ec) {
+  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+  if (fd < 0) {
+    const int error = errno;
+    // A socket cannot be opened at all (ENXIO): say what it is, as for the kinds opened below.
+    struct stat st {};
+    if (::stat(file.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
+      ec = io_failure("read", fmt::format("it is {}, not a regular file: only regular files are frames", file_kind(st.st_mode)),
+                      diag);
+    else
+      ec = io_failure("open", std::strerror(error), diag);
+    return -1;
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    ec = io_failure("stat", std::strerror(errno), diag);
+    ::close(fd);
+    return -1;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ec = io_failure("read", fmt::format("it is {}, not a regular file: only regular files are frames", file_kind(st.st_mode)),
+                    diag);
+    ::close(fd);
+    return -1;
+  }
+  stamp = stamp_of(st);
+  return fd;
+}
+
+/// buffer.resize(size), naming the file when the memory is not there.
+void size_buffer(std::vector<std::byte>& buffer, std::uint64_t size, const std::filesystem::path& file) {
+  naming_allocation([&] { buffer.resize(size); }, [&] {
+    return fmt::format("reading {} ({}; up to --queue-depth files are held at once)", printable_name(file.string()),
+                       byte_size(size));
+  });
+}
+}  // namespace
+
 file_stamp stamp_of(const struct ::stat& st) noexcept {
   return {static_cast<std::uint64_t>(st.st_size),
           static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec};
@@ -54,15 +110,14 @@ file_stamp stamp_of(const struct ::stat& st) noexcept {
 
 std::error_code read_file_blocking(const std::filesystem::path& file, std::vector<std::byte>& buffer,
                                    std::uint64_t max_bytes, diagnostics& diag, file_stamp* stamp) {
-  fd_guard fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.get() < 0) return io_failure("open", std::strerror(errno), diag);
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) return io_failure("stat", std::strerror(errno), diag);
-  if (S_ISDIR(st.st_mode)) return io_failure("read", "it is a directory", diag);
-  if (stamp) *stamp = stamp_of(st);
-  const auto size = static_cast<std::uint64_t>(st.st_size);
+  std::error_code ec;
+  file_stamp opened;
+  fd_guard fd(open_frame_file(file, diag, opened, ec));
+  if (fd.get() < 0) return ec;
+  if (stamp) *stamp = opened;
+  const auto size = opened.size;
   if (size > max_bytes) return too_large(size, max_bytes, diag);
-  buffer.resize(size);
+  size_buffer(buffer, size, file);
   std::size_t done = 0;
   while (done < size) {
     const auto n = ::pread(fd.get(), buffer.data() + done, size - done, static_cast<off_t>(done));
@@ -75,16 +130,23 @@ std::error_code read_file_blocking(const std::filesystem::path& file, std::vecto
 }
 
 unsigned open_file_headroom() {
-  constexpr std::uint64_t reserve = 16;
   rlimit limit{};
   if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return UINT_MAX;
   std::uint64_t open_now = 0;
   std::error_code ec;
+  // Counted with getdents on an open directory: the iterator's own descriptor is among them.
   for (std::filesystem::directory_iterator it("/proc/self/fd", ec), end; !ec && it != end; it.increment(ec))
     ++open_now;
-  if (ec) open_now = 64;  // no /proc: assume a typical number in use
-  const std::uint64_t used = open_now + reserve;
-  return limit.rlim_cur > used ? static_cast<unsigned>(std::min<std::uint64_t>(limit.rlim_cur - used, UINT_MAX)) : 1u;
+  // Not countable: no descriptor left to open the folder with (all in use), or no /proc (assume a
+  // typical number in use).
+  if (ec) open_now = ec == std::errc::too_many_files_open ? limit.rlim_cur : 64;
+  const std::uint64_t used = open_now + open_file_reserve;
+  if (limit.rlim_cur <= used)
+    throw std::runtime_error(fmt::format(
+        "the open-file limit (ulimit -n {}) leaves no descriptor for reading frames: {} are open, and a scan keeps {} "
+        "for its own event handling and for writing the results; raise it to at least {} (e.g. ulimit -n 1024)",
+        limit.rlim_cur, open_now, open_file_reserve, used + 1));
+  return static_cast<unsigned>(std::min<std::uint64_t>(limit.rlim_cur - used, UINT_MAX));
 }
 
 bool io_uring_available() {
@@ -104,15 +166,18 @@ class uring_reader final : public file_reader {
   asio::awaitable<std::error_code> read(const std::filesystem::path& file, std::vector<std::byte>& buffer,
                                         std::uint64_t max_bytes, diagnostics& diag, file_stamp& stamp) override {
     asio::random_access_file f(co_await asio::this_coro::executor);
+    std::error_code open_ec;
+    const int fd = open_frame_file(file, diag, stamp, open_ec);
+    if (fd < 0) co_return open_ec;
     boost::system::error_code ec;
-    f.open(file.string(), asio::random_access_file::read_only, ec);
-    if (ec) co_return io_failure("open", ec.message(), diag);
-    struct stat st {};
-    if (::fstat(f.native_handle(), &st) != 0) co_return io_failure("stat", std::strerror(errno), diag);
-    stamp = stamp_of(st);
+    f.assign(fd, ec);  // f owns the descriptor from here
+    if (ec) {
+      ::close(fd);
+      co_return io_failure("open", ec.message(), diag);
+    }
     const auto size = stamp.size;
     if (size > max_bytes) co_return too_large(size, max_bytes, diag);
-    buffer.resize(size);
+    size_buffer(buffer, size, file);
     auto [read_ec, n] = co_await asio::async_read_at(f, 0, asio::buffer(buffer), asio::as_tuple(asio::use_awaitable));
     if (read_ec == asio::error::eof)
       co_return io_failure("read", fmt::format("it ended after {} of {} bytes", n, size), diag);
@@ -124,7 +189,7 @@ class uring_reader final : public file_reader {
 
 class thread_reader final : public file_reader {
  public:
-  explicit thread_reader(unsigned threads) : pool_(threads) {}
+  explicit thread_reader(unsigned threads) : pool_(threads, "read threads (--io threads, one per --io-depth)") {}
   ~thread_reader() override { pool_.join(); }
 
   asio::awaitable<std::error_code> read(const std::filesystem::path& file, std::vector<std::byte>& buffer,
@@ -136,15 +201,27 @@ class thread_reader final : public file_reader {
   io_backend backend() const noexcept override { return io_backend::threads; }
 
  private:
-  asio::thread_pool pool_;
+  thread_pool pool_;
 };
 
 }  // namespace
 
-std::unique_ptr<file_reader> make_file_reader(io_backend requested, unsigned io_depth) {
+std::unique_ptr<file_reader> make_file_reader(io_backend requested, unsigned io_depth,
+                                              const asio::any_io_executor& ex) {
   if (requested == io_backend::uring && !io_uring_available())
-    throw std::runtime_error("--io=uring was requested but this kernel or sandbox does not allow io_uring");
-  if (requested != io_backend::threads && io_uring_available()) return std::make_unique<uring_reader>();
+    throw std::runtime_error("--io uring was requested but this kernel or sandbox does not allow io_uring "
+                             "(or no file descriptor is left for its ring: ulimit -n)");
+  if (requested != io_backend::threads && io_uring_available()) {
+    try {
+      // Asio makes the io_context's ring when the first file is made: make it now, where a failure
+      // can still be reported (or avoided) cleanly.
+      asio::random_access_file probe(ex);
+      return std::make_unique<uring_reader>();
+    } catch (const std::exception& e) {
+      if (requested == io_backend::uring)
+        throw std::runtime_error(fmt::format("--io uring: cannot set up the io_uring ring: {}", e.what()));
+    }
+  }
   // Blocking reads only need as many threads as reads in flight; more would just idle.
   return std::make_unique<thread_reader>(std::clamp(io_depth, 1u, 64u));
 }

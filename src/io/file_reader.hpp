@@ -33,9 +33,15 @@ file_stamp stamp_of(const struct ::stat& st) noexcept;
 std::error_code read_file_blocking(const std::filesystem::path& file, std::vector<std::byte>& buffer,
                                    std::uint64_t max_bytes, diagnostics& diag, file_stamp* stamp = nullptr);
 
-/// How many more files this process can open at once: the soft RLIMIT_NOFILE minus the
-/// descriptors open now (counted in /proc/self/fd) minus a reserve for the I/O machinery
-/// (io_uring, eventfds, threads' needs). At least 1.
+/// Descriptors a scan keeps free beyond its reads: the I/O machinery (io_uring ring, eventfds,
+/// timerfd) and the results written after the scan (a temporary file and its folder at a time,
+/// a lock, a report's images).
+inline constexpr unsigned open_file_reserve = 16;
+
+/// How many files a scan may open for reading at once: the soft RLIMIT_NOFILE minus the
+/// descriptors open now (counted in /proc/self/fd) minus open_file_reserve. Throws
+/// std::runtime_error saying the limit and the least that works when that leaves none, so a tiny
+/// `ulimit -n` is refused before any input is read, not met as failed reads or lost results.
 unsigned open_file_headroom();
 
 /// True if this process may create an io_uring (the kernel has it and no seccomp policy forbids it).
@@ -54,6 +60,11 @@ class file_reader {
 
 /// The reader for `requested` (automatic resolves to uring when available). `io_depth` sizes the
 /// thread pool of the threads backend. Throws std::runtime_error if uring is requested but absent.
-std::unique_ptr<file_reader> make_file_reader(io_backend requested, unsigned io_depth);
+/// The reader of `requested` (automatic: io_uring when available, else threads). The io_uring
+/// reader sets up its ring on `ex`'s execution context now, so a ring that cannot be had (no
+/// descriptor left under `ulimit -n`, a kernel or sandbox without io_uring) fails here with a
+/// std::runtime_error saying why, not in the middle of the reads; automatic then falls back to threads.
+std::unique_ptr<file_reader> make_file_reader(io_backend requested, unsigned io_depth,
+                                              const boost::asio::any_io_executor& ex);
 
 }  // namespace maskscan::detail

@@ -5,6 +5,10 @@
 
 #include <fmt/format.h>
 
+#include <maskscan/text.hpp>
+
+#include "core/out_of_memory.hpp"
+
 
 namespace maskscan::detail {
 
@@ -100,6 +104,14 @@ bool frame_processor::process_fast(std::span<const std::byte> bytes, const std::
 
 frame_outcome frame_processor::process(std::span<const std::byte> bytes, const std::string& name,
                                        const file_stamp& stamp) {
+  return naming_allocation([&] { return scan_frame(bytes, name, stamp); }, [&] {
+    return fmt::format("scanning {} (a {}-byte PNG): its label plane, runs or statistics", printable_name(name),
+                       bytes.size());
+  });
+}
+
+frame_outcome frame_processor::scan_frame(std::span<const std::byte> bytes, const std::string& name,
+                                          const file_stamp& stamp) {
   // The grid's size does not depend on the frame: with a class map, over the limit is known now.
   if (!from_values_ && grid_too_large(classes_)) return grid_error(name, classes_);
   const std::string group = grouper_.group_of(name);
@@ -169,16 +181,20 @@ result_builder::result_builder(const scan_options& options, std::uint64_t frames
 }
 
 void result_builder::add(frame_outcome outcome) {
+  naming_allocation(
+      [&] {
+        if (auto* row = std::get_if<frame_row>(&outcome)) {
+          stats_.frames.push_back(std::move(*row));
+        } else {
+          auto& error = std::get<file_error>(outcome);
+          error.group = grouper_.group_of(error.path);
+          if (options_.stop_on_error && stopped_at_.empty()) stopped_at_ = error.path;
+          stats_.errors.push_back(std::move(error));
+          ++progress_.frames_skipped;
+        }
+      },
+      [&] { return fmt::format("the per-frame rows of the scan ({} frames so far)", done_); });
   ++done_;
-  if (auto* row = std::get_if<frame_row>(&outcome)) {
-    stats_.frames.push_back(std::move(*row));
-  } else {
-    auto& error = std::get<file_error>(outcome);
-    error.group = grouper_.group_of(error.path);
-    if (options_.stop_on_error && stopped_at_.empty()) stopped_at_ = error.path;
-    stats_.errors.push_back(std::move(error));
-    ++progress_.frames_skipped;
-  }
   if (options_.on_progress) {
     progress_.frames_done = done_;
     progress_.elapsed_seconds = now_seconds() - start_;
@@ -187,6 +203,13 @@ void result_builder::add(frame_outcome outcome) {
 }
 
 dataset_stats result_builder::finish(std::vector<worker_totals> workers) {
+  const auto n = workers.size();
+  return naming_allocation([&] { return add_up(std::move(workers)); }, [&] {
+    return fmt::format("the scan's totals: the heatmaps and component sizes of {} workers added up", n);
+  });
+}
+
+dataset_stats result_builder::add_up(std::vector<worker_totals> workers) {
   if (stats_.classes_from_values) {  // every row, set and histogram to the class count of the largest value
     std::size_t classes = classes_needed(stats_);
     for (const auto& w : workers)

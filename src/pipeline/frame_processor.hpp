@@ -37,6 +37,7 @@ class frame_processor {
   explicit frame_processor(const scan_options& options, std::size_t groups = 1);
 
   /// The frame's row (with `stamp`, the file as it was read), or why it could not be scanned.
+  /// Throws std::system_error(not_enough_memory) naming what did not fit (out_of_memory).
   frame_outcome process(std::span<const std::byte> bytes, const std::string& name, const file_stamp& stamp = {});
   /// The heatmaps and component sizes of the frames processed so far; the processor starts afresh.
   worker_totals take() {
@@ -45,6 +46,8 @@ class frame_processor {
   }
 
  private:
+  /// process() without naming the allocation that failed.
+  frame_outcome scan_frame(std::span<const std::byte> bytes, const std::string& name, const file_stamp& stamp);
   /// The fast path, fused: rows go to the counter while hot in cache. false: not handled.
   bool process_fast(std::span<const std::byte> bytes, const std::string& group);
   /// The sinks of a frame of `group`, begun (counter, heatmaps, components) for width x height.
@@ -91,6 +94,7 @@ class result_builder {
   dataset_stats finish(std::vector<worker_totals> workers);
 
  private:
+  dataset_stats add_up(std::vector<worker_totals> workers);
   const scan_options& options_;
   frame_grouper grouper_;
   dataset_stats stats_;

@@ -19,10 +19,10 @@
 #include <boost/asio/experimental/channel.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/strand.hpp>
-#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include "core/run_on.hpp"
+#include "core/thread_pool.hpp"
 #include "io/file_reader.hpp"
 #include <maskscan/grouping.hpp>
 
@@ -106,7 +106,7 @@ class scan_operation : public std::enable_shared_from_this<scan_operation> {
 
   awaitable<scan_result> run() {
     if (options_.serial) {
-      asio::thread_pool loop_thread(1);
+      thread_pool loop_thread(1, "the serial loop's thread (--serial)");
       co_return co_await async_run_on(
           loop_thread.get_executor(), [&] { return run_serial(source_, options_, stop); }, use_awaitable);
     }
@@ -114,9 +114,9 @@ class scan_operation : public std::enable_shared_from_this<scan_operation> {
     const auto t0 = std::chrono::steady_clock::now();
     options_.io_depth = std::min(options_.io_depth, open_file_headroom());  // each read holds a file open
     scan_result result = new_result(source_, options_);
-    reader_ = make_file_reader(options_.io, options_.io_depth);
+    reader_ = make_file_reader(options_.io, options_.io_depth, strand_);
     result.io_used = reader_->backend();
-    pool_.emplace(options_.workers);
+    pool_.emplace(options_.workers, "compute threads (--workers)");
     for (unsigned i = 0; i < options_.workers; ++i)
       workers_.push_back(std::make_unique<worker>(asio::make_strand(pool_->get_executor()), options_, groups_));
     io_slots_.emplace(strand_, options_.io_depth);
@@ -160,9 +160,9 @@ class scan_operation : public std::enable_shared_from_this<scan_operation> {
 
  private:
   struct worker {
-    worker(asio::strand<asio::thread_pool::executor_type> s, const scan_options& options, std::size_t groups)
+    worker(asio::strand<thread_pool::executor_type> s, const scan_options& options, std::size_t groups)
         : strand(std::move(s)), processor(options, groups) {}
-    asio::strand<asio::thread_pool::executor_type> strand;
+    asio::strand<thread_pool::executor_type> strand;
     frame_processor processor;
     unsigned pending = 0;  // touched only on the scan strand
   };
@@ -223,7 +223,7 @@ class scan_operation : public std::enable_shared_from_this<scan_operation> {
   scan_options options_;
   std::size_t groups_;  // groups the frames fall into: each has its own heatmaps
   std::unique_ptr<file_reader> reader_;
-  std::optional<asio::thread_pool> pool_;  // declared before workers_: their strands die first
+  std::optional<thread_pool> pool_;  // declared before workers_: their strands die first
   std::vector<std::unique_ptr<worker>> workers_;
   std::optional<async_semaphore> io_slots_;
   /// A frame's outcome, or nullopt when a lane has finished.
@@ -244,6 +244,23 @@ std::error_code to_error_code(std::exception_ptr e) {
   }
 }
 
+std::string failure_message(std::exception_ptr e) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::bad_alloc&) {
+    return "not enough memory (an allocation of the scan failed)";
+  } catch (const std::system_error& x) {
+    // what() is "<what_arg>: <the code's message>": keep the words, the code is the handler's.
+    std::string what = x.what();
+    if (const auto suffix = ": " + x.code().message(); what.ends_with(suffix)) what.resize(what.size() - suffix.size());
+    return what;
+  } catch (const std::exception& x) {
+    return x.what();
+  } catch (...) {
+    return "an unknown failure";
+  }
+}
+
 }  // namespace
 
 void launch_scan(asio::any_io_executor ex, frame_source source, scan_options options, scan_handler handler) {
@@ -257,7 +274,10 @@ void launch_scan(asio::any_io_executor ex, frame_source source, scan_options opt
                  [op, ex, handler = std::move(handler)](std::exception_ptr e, scan_result result) mutable {
                    if (auto s = asio::get_associated_cancellation_slot(handler); s.is_connected()) s.clear();
                    std::error_code ec;
-                   if (e) ec = to_error_code(e);
+                   if (e) {
+                     ec = to_error_code(e);
+                     result.failure = failure_message(e);
+                   }
                    else if (!result.stopped_at.empty()) ec = make_error_code(errc::stopped_on_error);
                    else if (op->stop && result.partial) ec = make_error_code(errc::cancelled);
                    // Never call the handler from inside our own call stack: post it, on its own executor.
@@ -285,7 +305,7 @@ scan_result scan(frame_source source, scan_options options) {
     result = std::move(r);
   });
   io.run();
-  if (ec && ec != make_error_code(errc::stopped_on_error)) throw std::system_error(ec, "scan failed");
+  if (ec && ec != make_error_code(errc::stopped_on_error)) throw std::system_error(ec, result.failure);
   return result;
 }
 

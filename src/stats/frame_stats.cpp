@@ -9,6 +9,11 @@
 
 #if defined(__x86_64__)
 #include <immintrin.h>
+
+#include <maskscan/options.hpp>
+#include <maskscan/text.hpp>
+
+#include "core/out_of_memory.hpp"
 #endif
 
 namespace maskscan::detail {
@@ -113,20 +118,32 @@ void heatmap_accumulator::begin(std::uint32_t width, std::uint32_t height, const
   const bool same = current_ && current_key_->width == width && current_key_->height == height &&
                     current_key_->group == group;
   if (!same) {
-    auto [it, inserted] = sets_.try_emplace(heatmap_key{group, width, height});
+    current_ = nullptr;  // until the set is had: after a failure, no run goes to another frame's set
+    current_key_ = nullptr;
+    heatmap_key key{group, width, height};
+    auto it = sets_.find(key);
+    if (it == sets_.end()) {
+      // The set is made whole before it enters the map: if its memory cannot be had, nothing is
+      // left half-made for a later frame (or take()) to trip over.
+      diff_set set;
+      set.width = width;
+      set.height = height;
+      // From values: no class yet; flush() grows the set to what its runs need.
+      set.classes = from_values_ ? 0 : classes_;
+      const std::size_t values = set.classes * height * (std::size_t{width} + 1);
+      naming_allocation([&] { set.diff.assign(values, 0); }, [&] {
+        return fmt::format("the {}x{} heatmaps{} of {} classes ({}; each worker keeps one set per frame size and group)",
+                           width, height, group.empty() ? "" : fmt::format(" of group '{}'", printable_name(group)),
+                           set.classes, byte_size(values * sizeof(std::uint32_t)));
+      });
+      it = sets_.emplace(std::move(key), std::move(set)).first;
+    }
     current_key_ = &it->first;
     current_ = &it->second;
-    if (inserted) {
-      current_->width = width;
-      current_->height = height;
-      // From values: no class yet; flush() grows the set to what its runs need.
-      current_->classes = from_values_ ? 0 : classes_;
-      current_->diff.assign(current_->classes * height * (std::size_t{width} + 1), 0);
-    }
   }
   if (current_->frame_start.size() == batch_frames) flush(*current_);
-  ++current_->frames;
   current_->frame_start.push_back(current_->runs.size());
+  ++current_->frames;
 }
 
 void heatmap_accumulator::discard_frame() {
@@ -138,7 +155,10 @@ void heatmap_accumulator::discard_frame() {
 
 void heatmap_accumulator::grow(diff_set& set, std::size_t classes) {
   const std::size_t stride = std::size_t{set.width} + 1, old_row = set.classes * stride, new_row = classes * stride;
-  decltype(set.diff) diff(new_row * set.height, 0);
+  auto diff = naming_allocation([&] { return decltype(set.diff)(new_row * set.height, 0); }, [&] {
+    return fmt::format("the {}x{} heatmaps of {} classes ({})", set.width, set.height, classes,
+                       byte_size(new_row * set.height * sizeof(std::uint32_t)));
+  });
   for (std::size_t y = 0; y < set.height; ++y)
     std::copy_n(set.diff.data() + y * old_row, old_row, diff.data() + y * new_row);
   set.diff = std::move(diff);
@@ -180,7 +200,10 @@ std::map<heatmap_key, heatmap_set> heatmap_accumulator::take() {
     heat.width = set.width;
     heat.height = set.height;
     heat.frames = set.frames;
-    heat.counts.resize(classes * h * w);
+    naming_allocation([&] { heat.counts.resize(classes * h * w); }, [&] {
+      return fmt::format("the {}x{} heatmap counts of {} classes ({})", w, h, classes,
+                         byte_size(classes * h * w * sizeof(std::uint32_t)));
+    });
     for (std::size_t y = 0; y < h; ++y) {
       for (std::size_t c = 0; c < classes; ++c) {
         const std::uint32_t* d = set.diff.data() + (y * classes + c) * (w + 1);
@@ -220,15 +243,22 @@ void grid_accumulator::begin(std::uint32_t width, std::uint32_t height, const st
     for (std::uint32_t j = 0; j < grid_.width; ++j) columns_[j] = grid_sample(j, grid_.width, width);
   }
   if (!current_ || *current_group_ != group) {
-    auto [it, inserted] = sets_.try_emplace(group);
+    auto it = sets_.find(group);
+    if (it == sets_.end()) {  // made whole before it enters the map, as heatmap_accumulator::begin
+      heatmap_set set;
+      set.width = grid_.width;
+      set.height = grid_.height;
+      // From values: no class yet; commit() grows the set to what its samples need.
+      const std::size_t classes = from_values_ ? 0 : classes_, values = classes * grid_.width * grid_.height;
+      naming_allocation([&] { set.counts.assign(values, 0); }, [&] {
+        return fmt::format("the {} heatmap grid{} of {} classes ({})", to_string(grid_),
+                           group.empty() ? "" : fmt::format(" of group '{}'", printable_name(group)), classes,
+                           byte_size(values * sizeof(std::uint32_t)));
+      });
+      it = sets_.emplace(group, std::move(set)).first;
+    }
     current_group_ = &it->first;
     current_ = &it->second;
-    if (inserted) {
-      current_->width = grid_.width;
-      current_->height = grid_.height;
-      // From values: no class yet; commit() grows the set to what its samples need.
-      current_->counts.assign((from_values_ ? 0 : classes_) * grid_.width * grid_.height, 0);
-    }
   }
   // A frame without pixels has nothing to sample (and rows_ would point at no row).
   next_row_ = width == 0 || height == 0 ? grid_.height : 0;
@@ -247,7 +277,11 @@ void grid_accumulator::commit() {
   if (from_values_) {  // counts are (class, cell): more classes are zeros appended
     std::uint32_t needed = 0;
     for (std::size_t k = 0; k < sampled; ++k) needed = std::max(needed, counted[samples_[k]] ? samples_[k] + 1 : 0);
-    if (needed * cells > set.counts.size()) set.counts.resize(needed * cells, 0);
+    if (needed * cells > set.counts.size())
+      naming_allocation([&] { set.counts.resize(needed * cells, 0); }, [&] {
+        return fmt::format("the {} heatmap grid of {} classes ({})", to_string(grid_), needed,
+                           byte_size(needed * cells * sizeof(std::uint32_t)));
+      });
   }
   if (set.counts.empty()) return;  // no class (yet): no sample counts
   // One table lookup a cell: a sample that counts adds 1 to its class's cell, any other adds 0 to

@@ -505,3 +505,30 @@ TEST_CASE("grid_accumulator keeps a set without classes when nothing sampled cou
   none.commit();
   CHECK(none.take().at("").counts.empty());
 }
+
+TEST_CASE("heatmaps that cannot be allocated are an error naming them, and nothing half-made is left",
+          "[stats][env-faults]") {
+  // 65536 classes of 65535 x 65535: over a petabyte, more than any address space, so the allocation
+  // fails on every machine (and under the sanitizers, whose presets let it return null).
+  maskscan::detail::heatmap_accumulator acc(65536, {});
+  acc.begin(2, 1);
+  acc.add_run(0, 0, 2, 1);
+  try {
+    acc.begin(65535, 65535, "g");
+    FAIL("the allocation succeeded");
+  } catch (const std::system_error& e) {
+    CHECK(e.code() == std::errc::not_enough_memory);
+    CHECK_THAT(e.what(), Catch::Contains("not enough memory for the 65535x65535 heatmaps of group 'g' of 65536 classes"));
+  }
+  // Before: the set's map entry was made before its memory, and the next frame of that size (or
+  // take()) wrote into the empty set: SIGSEGV.
+  CHECK_THROWS_AS(acc.begin(65535, 65535, "g"), std::system_error);
+  acc.begin(2, 1);
+  acc.add_run(0, 1, 2, 1);
+  const auto sets = acc.take();
+  REQUIRE(sets.size() == 1);
+  const auto& set = sets.at(heatmap_key{"", 2, 1});
+  CHECK(set.frames == 2);
+  CHECK(set.counts[1 * 2 + 0] == 1);  // class 1, x 0
+  CHECK(set.counts[1 * 2 + 1] == 2);  // class 1, x 1
+}
