@@ -7,6 +7,7 @@
 
 #include <boost/asio/buffer.hpp>
 #include <fmt/format.h>
+#include <poll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -17,9 +18,14 @@ namespace {
 
 std::atomic<int> signals_received{0};
 std::atomic<int> wakeup_fd{-1};
-struct sigaction previous_int {}, previous_term {};
+std::atomic<bool> scan_running{false};  // between the constructor and stop_listening()
+std::atomic<std::uint64_t> progress_ticks{0}, ticks_at_alarm{0};
+struct sigaction previous_int {}, previous_term {}, previous_alarm {};
 
 void write_stderr(const char* text, std::size_t size) noexcept {
+  // Not if stderr would block (a pipe nobody reads): quitting must not wait for it.
+  pollfd out{STDERR_FILENO, POLLOUT, 0};
+  if (::poll(&out, 1, 0) != 1 || !(out.revents & POLLOUT)) return;
   while (size > 0) {
     const auto n = ::write(STDERR_FILENO, text, size);
     if (n <= 0) return;
@@ -28,17 +34,40 @@ void write_stderr(const char* text, std::size_t size) noexcept {
   }
 }
 
-// Only async-signal-safe calls: atomics, write(), unlink() (in remove_unfinished_outputs), _exit().
+[[noreturn]] void quit_now(const char* message, std::size_t size) noexcept {
+  remove_unfinished_outputs();
+  write_stderr(message, size);
+  ::_exit(exit_interrupted);
+}
+
+// Only async-signal-safe calls: atomics, poll(), write(), alarm(), unlink() (in remove_unfinished_outputs), _exit().
 extern "C" void on_signal(int) {
   if (signals_received.fetch_add(1) == 0) {
     const std::uint64_t one = 1;
     if (const int fd = wakeup_fd.load(); fd >= 0) [[maybe_unused]] auto ignored = ::write(fd, &one, sizeof one);
+    // If the scan does not come to its end in time (its thread blocked in a system call, say),
+    // the watchdog ends the process: the first signal always ends it.
+    if (scan_running.load()) {
+      ticks_at_alarm = progress_ticks.load();
+      ::alarm(stop_grace_seconds);
+    }
     return;
   }
-  remove_unfinished_outputs();
   static constexpr char message[] = "\nmaskscan: interrupted again: quitting now (no half-written output is left)\n";
-  write_stderr(message, sizeof message - 1);
-  ::_exit(exit_interrupted);
+  quit_now(message, sizeof message - 1);
+}
+
+extern "C" void on_watchdog(int) {
+  if (!scan_running.load()) return;  // the scan ended in time: its results are being written
+  if (const auto now = progress_ticks.load(); ticks_at_alarm.exchange(now) != now) {
+    ::alarm(stop_grace_seconds);  // frames in flight are still being finished: give it more time
+    return;
+  }
+  static constexpr char message[] =
+      "\nmaskscan: the scan made no progress for 10 s after the interrupt (a read, a write or a thread is "
+      "blocked): quitting now, without results (no half-written output is left)\n";
+  static_assert(stop_grace_seconds == 10, "the message says 10 s");
+  quit_now(message, sizeof message - 1);
 }
 
 int make_wakeup_fd() {
@@ -57,12 +86,18 @@ interrupt_signals::interrupt_signals(boost::asio::io_context& io) : wakeup_(io, 
   action.sa_flags = SA_RESTART;
   ::sigaction(SIGINT, &action, &previous_int);
   ::sigaction(SIGTERM, &action, &previous_term);
+  action.sa_handler = on_watchdog;
+  ::sigaction(SIGALRM, &action, &previous_alarm);
+  scan_running = true;
   listen();
 }
 
 interrupt_signals::~interrupt_signals() {
+  scan_running = false;
+  ::alarm(0);
   ::sigaction(SIGINT, &previous_int, nullptr);
   ::sigaction(SIGTERM, &previous_term, nullptr);
+  ::sigaction(SIGALRM, &previous_alarm, nullptr);
   wakeup_fd = -1;
 }
 
@@ -77,10 +112,14 @@ void interrupt_signals::listen() {
 }
 
 void interrupt_signals::stop_listening() {
+  scan_running = false;
+  ::alarm(0);
   boost::system::error_code ignored;
   wakeup_.cancel(ignored);
 }
 
 bool interrupt_signals::interrupted() noexcept { return signals_received.load() > 0; }
+
+void interrupt_signals::note_progress() noexcept { progress_ticks.fetch_add(1, std::memory_order_relaxed); }
 
 }  // namespace maskscan::cli

@@ -3,7 +3,9 @@
 //  - the first signal cancels the scan through an Asio cancellation slot: no further reads, the
 //    frames in flight are finished, and the results so far are written, marked partial;
 //  - a second signal quits at once (exit 130), first removing the temporary file of any output
-//    being written, so no half-written file is left behind (finished outputs stay whole).
+//    being written, so no half-written file is left behind (finished outputs stay whole);
+//  - if the scan then makes no progress for stop_grace_seconds and has not completed (blocked in a
+//    system call), a watchdog (SIGALRM) quits likewise: the first signal always ends the process.
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
@@ -11,6 +13,10 @@
 namespace maskscan::cli {
 
 inline constexpr int exit_interrupted = 130;
+/// After the first signal, the scan finishes its frames in flight; if it then goes this long
+/// without finishing a frame and has not completed (a thread blocked in a system call: a read on a
+/// hung file system, a write to a full pipe), the process quits as at a second signal.
+inline constexpr unsigned stop_grace_seconds = 10;
 
 class interrupt_signals {
  public:
@@ -28,6 +34,9 @@ class interrupt_signals {
   void stop_listening();
   /// True if a signal has arrived.
   static bool interrupted() noexcept;
+  /// Call for every frame done (from the scan's on_progress): the watchdog quits only when the
+  /// scan makes no progress for stop_grace_seconds after the first signal.
+  static void note_progress() noexcept;
 
  private:
   void listen();

@@ -184,11 +184,20 @@ void add_scan_flags(CLI::App& app, scan_command& cmd) {
                  "in normalised coordinates), so datasets of many frame sizes get one heatmap set; independent of "
                  "--heatmaps (either, both or neither)")
       ->type_name("WxH");
-  app.add_option("--workers", o.workers, "Decode/compute threads, each owning its accumulator (0 = one per core)")
+  app.add_option("--workers", o.workers,
+                 fmt::format("Decode/compute threads, each owning its accumulator (0 = one per core; at most {})",
+                             maskscan::max_workers))
       ->capture_default_str();
-  app.add_option("--io-depth", o.io_depth, "Maximum file reads in flight")->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--io-depth", o.io_depth,
+                 fmt::format("Maximum file reads in flight (1 to {}; lowered to what the open-file limit, ulimit -n, "
+                             "leaves free)",
+                             maskscan::max_io_depth))
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   app.add_option("--queue-depth", o.queue_depth,
-                 "Maximum frames in flight in total (each holds one recycled read buffer); bounds memory")
+                 fmt::format("Maximum frames in flight in total (each holds one recycled read buffer); bounds memory "
+                             "(1 to {})",
+                             maskscan::max_queue_depth))
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   const std::map<std::string, maskscan::io_backend> backends{{"auto", maskscan::io_backend::automatic},
@@ -297,6 +306,11 @@ int run_scan(scan_command& cmd) {
       return maskscan::cli::interrupt_signals::interrupted() || (strict && p.frames_skipped > 0);
     });
   }
+  // Progress the interrupt watchdog can see: after a signal, a scan still finishing frames is let be.
+  options.on_progress = [show = std::move(options.on_progress)](const maskscan::scan_progress& p) {
+    maskscan::cli::interrupt_signals::note_progress();
+    if (show) show(p);
+  };
 
   check_output_targets(cmd.out, cmd.save_state, cmd.force, cmd.resume);
   auto source = cmd.files_from.empty() ? maskscan::frame_source::from_directory(cmd.input)
@@ -330,7 +344,7 @@ int run_scan(scan_command& cmd) {
                        }));
   io.run();
   if (ec && ec != maskscan::errc::cancelled && ec != maskscan::errc::stopped_on_error)
-    throw std::system_error(ec, "the scan failed");
+    throw std::runtime_error(fmt::format("the scan failed: {}", result.failure.empty() ? ec.message() : result.failure));
   if (resumed) {
     result.stats = maskscan::complete_resumed(std::move(*resumed), result.stats);
     result.frames_total = frames_total;

@@ -245,3 +245,21 @@ TEST_CASE("an interrupted scan resumed with frame_source::remaining gives exactl
   merge(merged, rest_stats);
   CHECK(merged.partial);
 }
+
+TEST_CASE("4 scans at once on one io_context each give the exact result", "[pipeline][api][env-faults][load]") {
+  asio::io_context io;
+  std::vector<std::optional<std::pair<std::error_code, scan_result>>> outcomes(4);
+  for (std::size_t i = 0; i < outcomes.size(); ++i) {
+    auto o = heatmap_options();
+    o.workers = 1 + static_cast<unsigned>(i % 2);
+    o.io = i < 2 ? io_backend::automatic : io_backend::threads;
+    async_scan(io.get_executor(), dataset().source(), o,
+               [&, i](std::error_code ec, scan_result r) { outcomes[i].emplace(ec, std::move(r)); });
+  }
+  io.run();
+  for (const auto& outcome : outcomes) {
+    REQUIRE(outcome);
+    CHECK_FALSE(outcome->first);
+    CHECK(outcome->second.stats == serial_reference().stats);
+  }
+}
