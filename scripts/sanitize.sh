@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds and runs the test suite under AddressSanitizer+UndefinedBehaviorSanitizer (with leak
 # checks) and under ThreadSanitizer (CMake presets asan and tsan). Benchmarks and the installed-
-# package test are left out there: they measure or link an uninstrumented world.
+# package test are left out there: they measure or link an uninstrumented world. So is the docs
+# test (label docs): it runs the CLI commands of every recipe, which the release stage checks, and
+# under the sanitizers it only repeats scans the other tests make, slowly (CI stays under an hour).
 #   scripts/sanitize.sh [asan] [tsan]      (default: both)
 set -euo pipefail
 cd "$(dirname "$0")/.."
