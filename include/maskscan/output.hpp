@@ -1,6 +1,8 @@
 #pragma once
-// Writers for a scan's results. Every file is written atomically (temp file + rename), so a
-// reader never sees half a file. Failures to write throw std::runtime_error naming the file.
+// Writers for a scan's results. Every file is written atomically (a temporary `<name>.tmp.<pid>.<n>`
+// beside it, renamed into place), so a reader never sees half a file; the statistics are fsynced
+// before the rename, so that after a power cut they are whole files too. Failures to write throw
+// std::runtime_error naming the file and the cause ("No space left on device", ...).
 #include <filesystem>
 #include <iosfwd>
 

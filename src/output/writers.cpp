@@ -215,7 +215,7 @@ void write_summary(const scan_result& result, const dataset_stats& stats, const 
   detail::write_file_atomically(file, [&](std::ostream& out) {
     pretty_print(out, doc);
     out << '\n';
-  });
+  }, detail::durability::synced);
 }
 
 /// Every file of one set of statistics into `dir`; summary.json last, so that a summary.json on
@@ -280,7 +280,7 @@ void write_frames_csv(const dataset_stats& stats, const std::filesystem::path& f
       if (!repeat.empty()) fmt::print(out, ",{}", repeat[i]);
       out << '\n';
     }
-  });
+  }, detail::durability::synced);
 }
 
 void write_heatmap_npy(const heatmap_set& heat, std::size_t classes, const std::filesystem::path& file) {
@@ -302,7 +302,7 @@ void write_heatmap_npy(const heatmap_set& heat, std::size_t classes, const std::
     out << header;
     out.write(reinterpret_cast<const char*>(heat.counts.data()),
               static_cast<std::streamsize>(heat.counts.size() * sizeof(std::uint32_t)));
-  });
+  }, detail::durability::synced);
 }
 
 void write_outputs(const scan_result& result, const std::filesystem::path& dir, const balance_options& balance) {
