@@ -17,6 +17,9 @@ inline constexpr int summary_schema_version = 2;  // 2: repeat_factor and repeat
 /// components.csv (with components), heatmaps_<W>x<H>.npy (with heatmaps) and
 /// heatmaps_grid_<W>x<H>.npy (with a heatmap grid, once a frame was scanned). Grouped statistics:
 /// the same set of files for each group in groups/<group>/, and for all frames at the top.
+/// A summary.json on disk names only complete files of its own run: an earlier summary.json is
+/// removed (durably) before any file is replaced, and each is written after the files it names, so
+/// a failure or a kill half-way leaves no summary.json beside files of another run.
 void write_outputs(const scan_result& result, const std::filesystem::path& dir, const balance_options& balance = {});
 
 /// summary.json of the whole scan (grouped statistics: all groups together).

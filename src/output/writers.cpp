@@ -4,12 +4,15 @@
 #include <map>
 #include <set>
 #include <bit>
+#include <cerrno>
+#include <cstring>
 #include <ostream>
 #include <stdexcept>
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
 #include <fmt/ostream.h>
+#include <unistd.h>
 
 #include <maskscan/grouping.hpp>
 #include <maskscan/text.hpp>
@@ -218,14 +221,29 @@ void write_summary(const scan_result& result, const dataset_stats& stats, const 
   }, detail::durability::synced);
 }
 
-/// Every file of one set of statistics into `dir`; summary.json last, so that a summary.json on
-/// disk means every file it names is complete.
+/// Removes `dir`/summary.json, durably (the directory is synced), before any file it names is
+/// replaced: a run that fails or is killed half-way then leaves no summary.json that disagrees with
+/// the files beside it.
+void remove_summary(const std::filesystem::path& dir) {
+  const auto file = dir / "summary.json";
+  if (::unlink(file.c_str()) != 0) {
+    if (errno == ENOENT) return;
+    throw std::runtime_error(fmt::format("{}: cannot remove the earlier results' summary before replacing them: {}",
+                                         file.string(), std::strerror(errno)));
+  }
+  detail::sync_directory(dir);
+}
+
+/// Every file of one set of statistics into `dir`: an earlier summary.json is removed first and the
+/// new one written last, so that a summary.json on disk means every file it names is complete and
+/// of the same run (docs/outputs.md).
 void write_dataset(const scan_result& result, const dataset_stats& stats, const heatmap_list& heat_sets,
                    const heatmap_set* grid, const std::filesystem::path& dir, const balance_options& balance,
                    const std::string* group, json::array groups) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) throw std::runtime_error(fmt::format("{}: cannot create the output directory ({})", dir.string(), ec.message()));
+  remove_summary(dir);  // an earlier run's: from here on it would name files that are being replaced
   write_frames_csv(stats, dir / "frames.csv", balance);
   write_weights_csv(stats, balance, dir / "weights.csv");
   if (cooccurrence_written(stats)) write_cooccurrence_csv(stats, dir / "cooccurrence.csv");
@@ -307,6 +325,8 @@ void write_heatmap_npy(const heatmap_set& heat, std::size_t classes, const std::
 
 void write_outputs(const scan_result& result, const std::filesystem::path& dir, const balance_options& balance) {
   (void)class_weights(result.stats, balance);  // invalid options are refused before anything is written
+  std::error_code ec;
+  if (std::filesystem::is_directory(dir, ec)) remove_summary(dir);  // before the groups' files are replaced
   if (result.stats.grouping.empty()) {
     write_dataset(result, result.stats, heatmaps_of(result.stats), grid_of(result.stats), dir, balance, nullptr, {});
     return;

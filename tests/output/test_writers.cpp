@@ -634,3 +634,27 @@ TEST_CASE("write_outputs writes the grid heatmaps at the top and per group, list
   CHECK(plain_doc.at("heatmap_grid").is_null());
   CHECK(plain_doc.at("options").at("heatmap_grid").is_null());
 }
+
+TEST_CASE("a rewrite that fails half-way leaves no summary.json beside files of another run",
+          "[output][env-faults]") {
+  // The promise (docs/outputs.md): if summary.json exists, every file it names is complete and of
+  // its run. frames.csv is replaced first, so the earlier summary.json must be gone by then.
+  temp_dir dir;
+  const auto result = summary_result();  // 3 frames
+  maskscan::write_outputs(result, dir.path());
+  REQUIRE(fs::exists(dir / "summary.json"));
+
+  scan_result fewer = result;
+  fewer.stats.frames.pop_back();
+  // weights.csv, written after frames.csv, cannot be replaced: a directory holds its name.
+  fs::remove(dir / "weights.csv");
+  fs::create_directories(dir / "weights.csv" / "in-the-way");
+  CHECK_THROWS_WITH(maskscan::write_outputs(fewer, dir.path()), Catch::Contains("weights.csv"));
+  const auto csv = read_file(dir / "frames.csv");
+  CHECK(std::count(csv.begin(), csv.end(), '\n') == 3);  // the new frames.csv: header + 2 rows
+  CHECK_FALSE(fs::exists(dir / "summary.json"));         // not the old one, which says 3 frames
+
+  fs::remove_all(dir / "weights.csv");
+  maskscan::write_outputs(fewer, dir.path());
+  CHECK(as_u64(json::parse(read_file(dir / "summary.json")).at("frames_scanned")) == 2);
+}
