@@ -5,6 +5,7 @@
 // std::runtime_error naming the file and the cause ("No space left on device", ...).
 #include <filesystem>
 #include <iosfwd>
+#include <vector>
 
 #include <maskscan/balance.hpp>
 #include <maskscan/scan.hpp>
@@ -42,6 +43,18 @@ void write_heatmap_npy(const heatmap_set& heat, std::size_t classes, const std::
 /// thread), so that a process about to die leaves no half-written file behind: the outputs stay
 /// as they were. Async-signal-safe (only unlink()), for a signal handler that then calls _exit().
 void remove_unfinished_outputs() noexcept;
+
+/// Removes the temporary files (`<output>.tmp.<pid>.<n>`, see write_outputs) that a writer left in
+/// `dir` when it was killed before it could remove them (kill -9, a crash, a power cut): in `dir`
+/// and in each groups/<group>/ those of maskscan's output names (summary.json, frames.csv,
+/// weights.csv, cooccurrence.csv, components.csv, report.html, heatmaps_*.npy), and every one under
+/// images/ (the report's pictures); never another file, and never one whose process is still
+/// running (a temporary named with this process's own id is taken as left by an earlier process of
+/// that id). Returns the files removed. Call it before writing into `dir`, while no other process
+/// writes results there (the CLI holds the lock of --out).
+std::vector<std::filesystem::path> remove_stale_temporaries(const std::filesystem::path& dir);
+/// The same for one file written on its own (a state file): its temporaries beside it.
+std::vector<std::filesystem::path> remove_stale_temporaries_of(const std::filesystem::path& file);
 
 /// The human summary, plain text for a terminal or a pipe (no colours): a table with per class its
 /// id, name, pixels, share of the labelled pixels, frames present (count and % of the frames

@@ -5,8 +5,12 @@
 #include <set>
 #include <bit>
 #include <cerrno>
+#include <csignal>
 #include <cstring>
+#include <functional>
+#include <limits>
 #include <ostream>
+#include <regex>
 #include <stdexcept>
 
 #include <boost/json.hpp>
@@ -349,6 +353,68 @@ void write_outputs(const scan_result& result, const std::filesystem::path& dir, 
   overall.errors = result.stats.errors;
   overall.grouping = result.stats.grouping;  // frames.csv then has its group column
   write_dataset(result, overall, heatmaps_of(overall), grid_of(overall), dir, balance, nullptr, std::move(groups));
+}
+
+namespace {
+
+/// The file names maskscan writes into an output directory (and each groups/<group>/).
+bool is_output_name(const std::string& name) {
+  static const std::set<std::string> fixed{"summary.json", "frames.csv",     "weights.csv",
+                                           "cooccurrence.csv", "components.csv", "report.html"};
+  static const std::regex heatmaps(R"(heatmaps_(grid_)?[0-9]+x[0-9]+\.npy)");
+  return fixed.contains(name) || std::regex_match(name, heatmaps);
+}
+
+/// True if process `pid` may still be writing its temporary: it exists and is not this process
+/// (whose own temporaries are registered and removed by itself; a name with this process's pid is
+/// left by an earlier process of that number, e.g. a container's first process).
+bool writer_alive(long long pid) {
+  if (pid <= 0 || pid == ::getpid() || pid > std::numeric_limits<pid_t>::max()) return false;
+  return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
+}
+
+/// Removes the stale temporaries directly in `dir` whose output name `wanted` accepts.
+void remove_stale_in(const std::filesystem::path& dir, const std::function<bool(const std::string&)>& wanted,
+                     std::vector<std::filesystem::path>& removed) {
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const auto name = it->path().filename().string();
+    const auto temp = detail::parse_temporary_name(name);
+    if (!temp || !wanted(temp->output) || writer_alive(temp->pid)) continue;
+    if (!it->is_regular_file(ec) || it->is_symlink(ec)) continue;
+    if (::unlink(it->path().c_str()) == 0) removed.push_back(it->path());
+  }
+}
+
+}  // namespace
+
+std::vector<std::filesystem::path> remove_stale_temporaries(const std::filesystem::path& dir) {
+  namespace fs = std::filesystem;
+  std::vector<fs::path> removed;
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return removed;
+  remove_stale_in(dir, is_output_name, removed);
+  for (fs::directory_iterator it(dir / "groups", ec), end; !ec && it != end; it.increment(ec))
+    if (it->is_directory(ec) && !it->is_symlink(ec)) remove_stale_in(it->path(), is_output_name, removed);
+  // images/ is the report's own tree: every temporary in it is one of its pictures.
+  const auto any = [](const std::string&) { return true; };
+  if (fs::is_directory(dir / "images", ec) && !fs::is_symlink(dir / "images", ec)) {
+    remove_stale_in(dir / "images", any, removed);
+    for (fs::recursive_directory_iterator it(dir / "images", ec), end; !ec && it != end; it.increment(ec))
+      if (it->is_directory(ec) && !it->is_symlink(ec)) remove_stale_in(it->path(), any, removed);
+  }
+  if (!removed.empty()) detail::sync_directory(dir);
+  return removed;
+}
+
+std::vector<std::filesystem::path> remove_stale_temporaries_of(const std::filesystem::path& file) {
+  std::vector<std::filesystem::path> removed;
+  const auto name = file.filename().string();
+  const auto dir = file.parent_path().empty() ? std::filesystem::path(".") : file.parent_path();
+  remove_stale_in(dir, [&](const std::string& output) { return output == name; }, removed);
+  if (file.parent_path().empty())  // name them as the file was given
+    for (auto& p : removed) p = p.filename();
+  return removed;
 }
 
 }  // namespace maskscan
