@@ -11,6 +11,8 @@
 #include <optional>
 #include <thread>
 
+#include <csignal>
+
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/io_context.hpp>
 
@@ -458,6 +460,9 @@ int run_merge(const merge_command& cmd) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A file size limit (ulimit -f) then fails the write with EFBIG, reported with the file's name and
+  // the temporary removed, instead of killing the process without a word (SIGXFSZ, exit 153).
+  std::signal(SIGXFSZ, SIG_IGN);
   CLI::App app{"maskscan: exact class statistics (pixel counts, frames present, heatmaps) for "
                "segmentation label masks"};
   app.require_subcommand(1);
