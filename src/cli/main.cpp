@@ -67,6 +67,7 @@ struct scan_command {
   maskscan::report_options report_options;
   maskscan::scan_options options;
   maskscan::balance_options balance;
+  std::string command;  // "maskscan scan ...", for the lock files
 };
 
 struct synth_command {
@@ -83,6 +84,7 @@ struct merge_command {
   bool report = false;
   maskscan::report_options report_options;
   maskscan::balance_options balance;
+  std::string command;  // "maskscan merge ...", for the lock files
 };
 
 namespace fs = std::filesystem;
@@ -294,7 +296,7 @@ int run_scan(scan_command& cmd) {
   // a run that cannot write its results fails at once, not after the whole scan.
   const maskscan::cli::output_targets targets(
       {.out = cmd.out, .state = cmd.save_state, .resumed_state = cmd.resume, .force = cmd.force,
-       .command = cmd.report_options.command_line});
+       .command = cmd.command});
   std::vector<std::filesystem::path> left_out;
   maskscan::listing_options listing{.include_results = cmd.include_results, .left_out = &left_out};
   if (!cmd.out.empty() && !cmd.include_results) {
@@ -304,6 +306,7 @@ int run_scan(scan_command& cmd) {
   auto source = cmd.files_from.empty() ? maskscan::frame_source::from_directory(cmd.input, listing)
                                        : maskscan::frame_source::from_list(cmd.files_from, cmd.root);
   if (!left_out.empty()) {
+    std::ranges::sort(left_out);
     std::string names;
     constexpr std::size_t shown = 5;
     for (std::size_t i = 0; i < std::min(shown, left_out.size()); ++i)
@@ -410,7 +413,7 @@ int run_merge(const merge_command& cmd) {
     throw usage_error(e.what());
   }
   const maskscan::cli::output_targets targets(
-      {.out = cmd.out, .state = cmd.save_state, .force = cmd.force, .command = cmd.report_options.command_line});
+      {.out = cmd.out, .state = cmd.save_state, .force = cmd.force, .command = cmd.command});
   const auto load = [&](std::size_t i) {
     auto stats = maskscan::load_state(cmd.states[i]);
     if (!cmd.prefixes.empty()) maskscan::prefix_frames(stats, cmd.prefixes[i]);
@@ -534,6 +537,7 @@ int main(int argc, char** argv) {
   maskscan::cli::add_overlay_flags(*overlay, overlay_cmd);
 
   std::string command_line;  // for the report's "Run" section
+  std::string arguments;     // the same without the program's path, for the lock files
   for (int i = 0; i < argc; ++i) {
     std::string arg = argv[i];
     const bool plain = !arg.empty() && arg.find_first_not_of(
@@ -544,8 +548,10 @@ int main(int argc, char** argv) {
       arg = quoted + "'";
     }
     command_line += (i ? " " : "") + arg;
+    if (i) arguments += " " + arg;
   }
   scan_cmd.report_options.command_line = merge_cmd.report_options.command_line = command_line;
+  scan_cmd.command = merge_cmd.command = "maskscan" + arguments;
 
   try {
     app.parse(argc, argv);
