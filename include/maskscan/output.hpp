@@ -1,8 +1,11 @@
 #pragma once
-// Writers for a scan's results. Every file is written atomically (temp file + rename), so a
-// reader never sees half a file. Failures to write throw std::runtime_error naming the file.
+// Writers for a scan's results. Every file is written atomically (a temporary `<name>.tmp.<pid>.<n>`
+// beside it, renamed into place), so a reader never sees half a file; the statistics are fsynced
+// before the rename, so that after a power cut they are whole files too. Failures to write throw
+// std::runtime_error naming the file and the cause ("No space left on device", ...).
 #include <filesystem>
 #include <iosfwd>
+#include <vector>
 
 #include <maskscan/balance.hpp>
 #include <maskscan/scan.hpp>
@@ -15,6 +18,9 @@ inline constexpr int summary_schema_version = 2;  // 2: repeat_factor and repeat
 /// components.csv (with components), heatmaps_<W>x<H>.npy (with heatmaps) and
 /// heatmaps_grid_<W>x<H>.npy (with a heatmap grid, once a frame was scanned). Grouped statistics:
 /// the same set of files for each group in groups/<group>/, and for all frames at the top.
+/// A summary.json on disk names only complete files of its own run: an earlier summary.json is
+/// removed (durably) before any file is replaced, and each is written after the files it names, so
+/// a failure or a kill half-way leaves no summary.json beside files of another run.
 void write_outputs(const scan_result& result, const std::filesystem::path& dir, const balance_options& balance = {});
 
 /// summary.json of the whole scan (grouped statistics: all groups together).
@@ -37,6 +43,18 @@ void write_heatmap_npy(const heatmap_set& heat, std::size_t classes, const std::
 /// thread), so that a process about to die leaves no half-written file behind: the outputs stay
 /// as they were. Async-signal-safe (only unlink()), for a signal handler that then calls _exit().
 void remove_unfinished_outputs() noexcept;
+
+/// Removes the temporary files (`<output>.tmp.<pid>.<n>`, see write_outputs) that a writer left in
+/// `dir` when it was killed before it could remove them (kill -9, a crash, a power cut): in `dir`
+/// and in each groups/<group>/ those of maskscan's output names (summary.json, frames.csv,
+/// weights.csv, cooccurrence.csv, components.csv, report.html, heatmaps_*.npy), and every one under
+/// images/ (the report's pictures); never another file, and never one whose process is still
+/// running (a temporary named with this process's own id is taken as left by an earlier process of
+/// that id). Returns the files removed. Call it before writing into `dir`, while no other process
+/// writes results there (the CLI holds the lock of --out).
+std::vector<std::filesystem::path> remove_stale_temporaries(const std::filesystem::path& dir);
+/// The same for one file written on its own (a state file): its temporaries beside it.
+std::vector<std::filesystem::path> remove_stale_temporaries_of(const std::filesystem::path& file);
 
 /// The human summary, plain text for a terminal or a pipe (no colours): a table with per class its
 /// id, name, pixels, share of the labelled pixels, frames present (count and % of the frames

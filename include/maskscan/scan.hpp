@@ -15,13 +15,26 @@
 
 namespace maskscan {
 
+/// What frame_source::from_directory leaves out of a directory it lists.
+struct listing_options {
+  /// Directories left out with everything below them, e.g. the scan's own output directory (a
+  /// report fills it with PNGs that are not masks); any spelling of the same directory matches.
+  std::vector<std::filesystem::path> exclude;
+  /// Also list directories holding a maskscan summary.json (results of a scan, whose report
+  /// pictures are PNGs). Default false: they are left out with everything below them.
+  bool include_results = false;
+  /// If set, receives the directories that were left out.
+  std::vector<std::filesystem::path>* left_out = nullptr;
+};
+
 /// The frames of a scan: absolute paths plus the root they are reported relative to.
 class frame_source {
  public:
-  /// Every *.png (any letter case) below `root`, recursively, sorted by relative path. A regular
-  /// file `root` is a one-frame source. Throws std::runtime_error naming the path if it does not
-  /// exist or cannot be listed.
-  static frame_source from_directory(const std::filesystem::path& root);
+  /// Every *.png (any letter case) below `root`, recursively, sorted by relative path, except in
+  /// the directories `options` leaves out: by default every directory below `root` that holds a
+  /// maskscan summary.json (`root` itself is always listed). A regular file `root` is a one-frame
+  /// source. Throws std::runtime_error naming the path if it does not exist or cannot be listed.
+  static frame_source from_directory(const std::filesystem::path& root, const listing_options& options = {});
   /// Explicit files; reported relative to `root` when they lie below it, else as absolute paths.
   /// A frame listed twice (by equal names) is refused: std::invalid_argument naming it, since it
   /// would be counted twice. Files are not opened here: a missing one is a per-file error of the scan.

@@ -11,6 +11,8 @@
 #include <optional>
 #include <thread>
 
+#include <csignal>
+
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/io_context.hpp>
 
@@ -28,6 +30,7 @@
 #include "cli/choices.hpp"
 #include "cli/class_map_flags.hpp"
 #include "cli/interrupt.hpp"
+#include "cli/output_lock.hpp"
 #include "cli/overlay_command.hpp"
 #include "cli/progress.hpp"
 #include "cli/suggest.hpp"
@@ -55,6 +58,7 @@ struct scan_command {
   std::string save_state;
   std::string resume;
   bool force = false;
+  bool include_results = false;
   maskscan::cli::class_map_flags classes;
   std::vector<std::string> splits;  // NAME=LISTFILE
   std::string heatmap_grid;         // WxH
@@ -63,6 +67,7 @@ struct scan_command {
   maskscan::report_options report_options;
   maskscan::scan_options options;
   maskscan::balance_options balance;
+  std::string command;  // "maskscan scan ...", for the lock files
 };
 
 struct synth_command {
@@ -79,27 +84,10 @@ struct merge_command {
   bool report = false;
   maskscan::report_options report_options;
   maskscan::balance_options balance;
+  std::string command;  // "maskscan merge ...", for the lock files
 };
 
 namespace fs = std::filesystem;
-
-/// Refuses, before any work is done, to overwrite earlier results without --force: a non-empty
-/// --out directory, or an existing --save-state file (unless it is the state being resumed).
-void check_output_targets(const std::string& out, const std::string& state, bool force,
-                          const std::string& resumed_state = {}) {
-  std::error_code ec;
-  if (!out.empty() && fs::exists(out, ec)) {
-    if (!fs::is_directory(out, ec)) throw std::runtime_error(fmt::format("--out {}: exists and is not a directory", out));
-    if (!force && !fs::is_empty(out, ec))
-      throw std::runtime_error(fmt::format(
-          "--out {}: the directory exists and is not empty; pass --force to overwrite the results in it "
-          "(other files are kept), or choose another directory",
-          out));
-  }
-  if (!state.empty() && fs::exists(state, ec) && !force &&
-      !(!resumed_state.empty() && fs::equivalent(state, resumed_state, ec)))
-    throw std::runtime_error(fmt::format("--save-state {}: the file exists; pass --force to overwrite it", state));
-}
 
 /// The flags of the balancing statistics (scan and merge).
 void add_balance_flags(CLI::App& app, maskscan::balance_options& b) {
@@ -175,7 +163,8 @@ void add_scan_flags(CLI::App& app, scan_command& cmd) {
                  "Directory for summary.json, frames.csv, weights.csv, cooccurrence.csv, components.csv (with "
                  "--components), heatmaps_<W>x<H>.npy (with --heatmaps), heatmaps_grid_<W>x<H>.npy (with "
                  "--heatmap-grid) and groups/<group>/ (with --group-by or --split), created if needed; without it "
-                 "only the summary table is printed");
+                 "only the summary table is printed. It is checked and locked before any input is read (lock file "
+                 ".maskscan.lock in it, while the run lasts): a second run on it is refused, naming the first");
   app.add_flag("--heatmaps", o.heatmaps,
                "Accumulate per-class heatmaps (frames in which each pixel holds each class), one set per resolution");
   app.add_option("--heatmap-grid", cmd.heatmap_grid,
@@ -245,7 +234,8 @@ void add_scan_flags(CLI::App& app, scan_command& cmd) {
       ->capture_default_str();
   app.add_option("--save-state", cmd.save_state,
                  "Also write the mergeable binary statistics to this file (see `maskscan merge`); after an "
-                 "interruption it holds the frames done, for --resume");
+                 "interruption it holds the frames done, for --resume. Its folder must exist; it is locked through "
+                 "<file>.lock while the run lasts");
   app.add_option("--resume", cmd.resume,
                  "Continue the scan saved in this state file (by --save-state, e.g. of an interrupted run): only "
                  "frames without results in it are scanned (files it lists as skipped are tried again), and the "
@@ -256,6 +246,10 @@ void add_scan_flags(CLI::App& app, scan_command& cmd) {
                "written, marked partial");
   app.add_flag("--force", cmd.force, "Overwrite results in an existing, non-empty --out directory and an existing "
                                      "--save-state file");
+  app.add_flag("--include-results", cmd.include_results,
+               "Also scan the PNGs in --out and in every directory below the input that holds a maskscan "
+               "summary.json (the results of a scan, whose report pictures are PNGs, not masks): by default they "
+               "are left out, and stderr says which");
   app.add_flag("--progress,!--no-progress", cmd.progress,
                "Show a progress line on stderr (default: only when stderr is a terminal)");
   cmd.progress.reset();  // CLI11 2.1 treats std::optional<bool> as a counter and sets it to 0 (false) here
@@ -312,9 +306,32 @@ int run_scan(scan_command& cmd) {
     if (show) show(p);
   };
 
-  check_output_targets(cmd.out, cmd.save_state, cmd.force, cmd.resume);
-  auto source = cmd.files_from.empty() ? maskscan::frame_source::from_directory(cmd.input)
+  // Every destination is made ready (created, locked, so proven writable) before any input is read:
+  // a run that cannot write its results fails at once, not after the whole scan.
+  const maskscan::cli::output_targets targets(
+      {.out = cmd.out, .state = cmd.save_state, .resumed_state = cmd.resume, .force = cmd.force,
+       .command = cmd.command});
+  std::vector<std::filesystem::path> left_out;
+  maskscan::listing_options listing{.include_results = cmd.include_results, .left_out = &left_out};
+  if (!cmd.out.empty() && !cmd.include_results) {
+    listing.exclude.push_back(cmd.out);  // a report fills it with PNGs
+    listing.exclude.push_back(std::filesystem::path(cmd.out) / "images");  // those, when --out is the input itself
+  }
+  auto source = cmd.files_from.empty() ? maskscan::frame_source::from_directory(cmd.input, listing)
                                        : maskscan::frame_source::from_list(cmd.files_from, cmd.root);
+  if (!left_out.empty()) {
+    std::ranges::sort(left_out);
+    std::string names;
+    constexpr std::size_t shown = 5;
+    for (std::size_t i = 0; i < std::min(shown, left_out.size()); ++i)
+      names += (i ? ", " : "") + maskscan::printable_name(left_out[i].lexically_relative(cmd.input).generic_string());
+    if (left_out.size() > shown) names += fmt::format(" and {} more", left_out.size() - shown);
+    fmt::print(stderr,
+               "maskscan: left out {} director{} below {} that hold{} maskscan results (this run's --out, or the "
+               "summary.json of an earlier scan): {}; their PNGs are a report's pictures, not masks (--include-results "
+               "scans them)\n",
+               left_out.size(), left_out.size() == 1 ? "y" : "ies", cmd.input, left_out.size() == 1 ? "s" : "", names);
+  }
   if (source.size() == 0)
     throw std::runtime_error(fmt::format("{}: no *.png files found (the directory is searched recursively)", cmd.input));
   const std::uint64_t frames_total = source.size();
@@ -409,7 +426,8 @@ int run_merge(const merge_command& cmd) {
   } catch (const std::exception& e) {
     throw usage_error(e.what());
   }
-  check_output_targets(cmd.out, cmd.save_state, cmd.force);
+  const maskscan::cli::output_targets targets(
+      {.out = cmd.out, .state = cmd.save_state, .force = cmd.force, .command = cmd.command});
   const auto load = [&](std::size_t i) {
     auto stats = maskscan::load_state(cmd.states[i]);
     if (!cmd.prefixes.empty()) maskscan::prefix_frames(stats, cmd.prefixes[i]);
@@ -472,12 +490,15 @@ int run_merge(const merge_command& cmd) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A file size limit (ulimit -f) then fails the write with EFBIG, reported with the file's name and
+  // the temporary removed, instead of killing the process without a word (SIGXFSZ, exit 153).
+  std::signal(SIGXFSZ, SIG_IGN);
   CLI::App app{"maskscan: exact class statistics (pixel counts, frames present, heatmaps) for "
                "segmentation label masks"};
   app.require_subcommand(1);
   const std::string exit_statuses =
       "Exit status: 0 every file scanned; 1 nothing scanned (no input, no *.png, a --resume state that does not fit, "
-      "an output refused or unwritable); 2 wrong command line; 3 some files skipped (each listed with its cause); "
+      "an output refused, in use by another run or unwritable, a write that failed); 2 wrong command line; 3 some files skipped (each listed with its cause); "
       "4 --strict stopped at a bad file; 130 interrupted (SIGINT/SIGTERM), results so far written, marked partial.";
   app.footer(exit_statuses);
 
@@ -515,8 +536,10 @@ int main(int argc, char** argv) {
                     "(e.g. --prefix cityA --prefix cityB), to keep apart scans of different folders whose frames share "
                     "relative names")
       ->take_all();
-  auto* merge_out = merge->add_option("--out", merge_cmd.out, "Directory for summary.json, frames.csv and heatmaps");
-  merge->add_option("--save-state", merge_cmd.save_state, "Also write the merged state to this file");
+  auto* merge_out = merge->add_option("--out", merge_cmd.out, "Directory for summary.json, frames.csv and heatmaps (locked "
+                                                                   "while the run lasts, as scan's)");
+  merge->add_option("--save-state", merge_cmd.save_state,
+                    "Also write the merged state to this file (its folder must exist; locked through <file>.lock)");
   merge->add_flag("--force", merge_cmd.force, "Overwrite results in an existing, non-empty --out directory and an "
                                               "existing --save-state file");
   add_balance_flags(*merge, merge_cmd.balance);
@@ -528,6 +551,7 @@ int main(int argc, char** argv) {
   maskscan::cli::add_overlay_flags(*overlay, overlay_cmd);
 
   std::string command_line;  // for the report's "Run" section
+  std::string arguments;     // the same without the program's path, for the lock files
   for (int i = 0; i < argc; ++i) {
     std::string arg = argv[i];
     const bool plain = !arg.empty() && arg.find_first_not_of(
@@ -538,8 +562,10 @@ int main(int argc, char** argv) {
       arg = quoted + "'";
     }
     command_line += (i ? " " : "") + arg;
+    if (i) arguments += " " + arg;
   }
   scan_cmd.report_options.command_line = merge_cmd.report_options.command_line = command_line;
+  scan_cmd.command = merge_cmd.command = "maskscan" + arguments;
 
   try {
     app.parse(argc, argv);

@@ -4,10 +4,13 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
+#include <algorithm>
+#include <streambuf>
+#include <string_view>
 #include <stdexcept>
 
 #include <fmt/format.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <maskscan/output.hpp>
@@ -72,27 +75,148 @@ class registration {
 
 }  // namespace
 
+namespace {
+
+/// An output stream buffer over a file descriptor that keeps the errno of the first failed
+/// write(), which std::ofstream loses: the message can then say "No space left on device" or
+/// "File too large" (with SIGXFSZ ignored, as the CLI does) instead of only "write failed".
+class fd_buffer : public std::streambuf {
+ public:
+  explicit fd_buffer(int fd) : fd_(fd) { setp(buffer_.data(), buffer_.data() + buffer_.size()); }
+  fd_buffer(const fd_buffer&) = delete;
+  fd_buffer& operator=(const fd_buffer&) = delete;
+  /// The errno of the first failed write, 0 if none failed.
+  int error() const noexcept { return error_; }
+
+ protected:
+  int_type overflow(int_type c) override {
+    if (!drain()) return traits_type::eof();
+    if (!traits_type::eq_int_type(c, traits_type::eof())) {
+      *pptr() = traits_type::to_char_type(c);
+      pbump(1);
+    }
+    return traits_type::not_eof(c);
+  }
+  int sync() override { return drain() ? 0 : -1; }
+  std::streamsize xsputn(const char* s, std::streamsize n) override {
+    if (n >= static_cast<std::streamsize>(buffer_.size())) {  // large blocks (heatmaps) go straight through
+      if (!drain() || !write_all(s, static_cast<std::size_t>(n))) return 0;
+      return n;
+    }
+    return std::streambuf::xsputn(s, n);
+  }
+
+ private:
+  bool drain() {
+    const auto n = static_cast<std::size_t>(pptr() - pbase());
+    setp(buffer_.data(), buffer_.data() + buffer_.size());
+    return write_all(buffer_.data(), n);
+  }
+  bool write_all(const char* data, std::size_t n) {
+    if (error_) return false;  // after the first failure nothing more is written
+    while (n > 0) {
+      const auto written = ::write(fd_, data, n);
+      if (written < 0) {
+        if (errno == EINTR) continue;
+        error_ = errno;
+        return false;
+      }
+      if (written == 0) {  // no progress and no errno: say so rather than loop
+        error_ = EIO;
+        return false;
+      }
+      data += written;
+      n -= static_cast<std::size_t>(written);
+    }
+    return true;
+  }
+
+  int fd_;
+  int error_ = 0;
+  std::array<char, 1 << 16> buffer_{};
+};
+
+/// Closes the descriptor on every path (a failed close after a good write is reported by hand).
+class file_descriptor {
+ public:
+  explicit file_descriptor(int fd) noexcept : fd_(fd) {}
+  ~file_descriptor() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  file_descriptor(const file_descriptor&) = delete;
+  file_descriptor& operator=(const file_descriptor&) = delete;
+  int get() const noexcept { return fd_; }
+  /// close(), returning its errno (0 if it succeeded).
+  int close() noexcept {
+    const int fd = fd_;
+    fd_ = -1;
+    return ::close(fd) == 0 ? 0 : errno;
+  }
+
+ private:
+  int fd_;
+};
+
+[[noreturn]] void fail(const std::filesystem::path& file, const char* what, int error) {
+  throw std::runtime_error(fmt::format("{}: {}: {}", file.string(), what, std::strerror(error)));
+}
+
+}  // namespace
+
+std::string temporary_name(const std::filesystem::path& file, long pid, unsigned n) {
+  return fmt::format("{}.tmp.{}.{}", file.filename().string(), pid, n);
+}
+
+std::optional<temporary_file_name> parse_temporary_name(const std::string& name) {
+  // <output>.tmp.<pid>.<n>, both numbers decimal without sign.
+  const auto digits = [](std::string_view s) {
+    return !s.empty() && s.size() <= 19 && std::ranges::all_of(s, [](char c) { return c >= '0' && c <= '9'; });
+  };
+  const auto last_dot = name.rfind('.');
+  if (last_dot == std::string::npos || !digits(std::string_view(name).substr(last_dot + 1))) return std::nullopt;
+  const auto pid_dot = name.rfind('.', last_dot - 1);
+  if (pid_dot == std::string::npos || pid_dot == 0) return std::nullopt;
+  const auto pid = std::string_view(name).substr(pid_dot + 1, last_dot - pid_dot - 1);
+  if (!digits(pid)) return std::nullopt;
+  constexpr std::string_view tmp = ".tmp";
+  if (pid_dot < tmp.size() + 1 || std::string_view(name).substr(pid_dot - tmp.size(), tmp.size()) != tmp)
+    return std::nullopt;
+  return temporary_file_name{name.substr(0, pid_dot - tmp.size()), std::stoll(std::string(pid))};
+}
+
+void sync_directory(const std::filesystem::path& dir) {
+  const int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return;  // nothing to make durable that we could reach
+  ::fsync(fd);         // best effort: some file systems refuse fsync on a directory
+  ::close(fd);
+}
+
 void write_file_atomically(const std::filesystem::path& file,
-                           const std::function<void(std::ostream&)>& write) {
+                           const std::function<void(std::ostream&)>& write, durability level) {
   static std::atomic<unsigned> counter{0};
-  auto temp = file;
-  temp += fmt::format(".tmp.{}.{}", ::getpid(), counter++);
+  const auto temp = file.parent_path() / temporary_name(file, ::getpid(), counter++);
   const registration registered(temp);  // registered before the file exists, released after the rename
+  // Every message names the output (the temporary beside it is an implementation detail, and is
+  // removed) and the cause as the system gave it.
+  file_descriptor fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666));
+  if (fd.get() < 0) fail(file, "cannot create a temporary file beside it", errno);
   try {
+    fd_buffer buffer(fd.get());
     {
-      std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-      if (!out)
-        throw std::runtime_error(fmt::format("{}: cannot create ({})", temp.string(), std::strerror(errno)));
+      std::ostream out(&buffer);
       write(out);
       out.flush();
-      if (!out) throw std::runtime_error(fmt::format("{}: write failed", temp.string()));
+      if (!out && buffer.error() == 0) throw std::runtime_error(fmt::format("{}: cannot write", file.string()));
     }
-    std::error_code ec;
-    std::filesystem::rename(temp, file, ec);
-    if (ec) throw std::runtime_error(fmt::format("{}: cannot rename into place ({})", file.string(), ec.message()));
+    if (buffer.error()) fail(file, "cannot write", buffer.error());
+    // The data reaches the disk before the name does, so that after a crash the name holds the whole
+    // file, not an empty one.
+    if (level == durability::synced && ::fsync(fd.get()) != 0 && errno != EINVAL && errno != EROFS)
+      fail(file, "cannot write", errno);
+    if (const int error = fd.close()) fail(file, "cannot write", error);
+    if (::rename(temp.c_str(), file.c_str()) != 0) fail(file, "cannot rename into place", errno);
   } catch (...) {
-    std::error_code ignored;
-    std::filesystem::remove(temp, ignored);
+    ::unlink(temp.c_str());
     throw;
   }
 }

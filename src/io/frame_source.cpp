@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <optional>
 #include <iostream>
 #include <stdexcept>
 #include <string_view>
@@ -40,7 +41,40 @@ std::string report_name(const fs::path& given, const fs::path& root) {
 }
 }  // namespace
 
-frame_source frame_source::from_directory(const fs::path& root) {
+namespace {
+/// True if `file` is a summary.json that maskscan wrote: its first key-values (schema_version, then
+/// "tool": "maskscan") say so. Only the start is read: a summary of many files can be large.
+bool is_maskscan_summary(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return false;
+  std::string head(4096, '\0');
+  in.read(head.data(), static_cast<std::streamsize>(head.size()));
+  head.resize(static_cast<std::size_t>(in.gcount()));
+  const auto start = head.find_first_not_of(" \t\r\n");
+  if (start == std::string::npos || head[start] != '{' || head.find("\"schema_version\"") == std::string::npos)
+    return false;
+  for (auto key = head.find("\"tool\""); key != std::string::npos; key = head.find("\"tool\"", key + 1)) {
+    auto i = head.find_first_not_of(" \t\r\n", key + 6);
+    if (i == std::string::npos || head[i] != ':') continue;
+    i = head.find_first_not_of(" \t\r\n", i + 1);
+    if (i != std::string::npos && head.compare(i, 10, "\"maskscan\"") == 0) return true;
+  }
+  return false;
+}
+
+struct file_id {
+  dev_t device;
+  ino_t inode;
+  bool operator==(const file_id&) const = default;
+};
+std::optional<file_id> id_of(const fs::path& p) {
+  struct stat st {};
+  if (::stat(p.c_str(), &st) != 0) return std::nullopt;
+  return file_id{st.st_dev, st.st_ino};
+}
+}  // namespace
+
+frame_source frame_source::from_directory(const fs::path& root, const listing_options& options) {
   std::error_code ec;
   const auto status = fs::status(root, ec);
   if (ec || !fs::exists(status))
@@ -51,11 +85,28 @@ frame_source frame_source::from_directory(const fs::path& root) {
   // Directory symlinks are not followed: a link loop cannot make the walk endless.
   fs::recursive_directory_iterator it(root, fs::directory_options::none, ec);
   if (ec) throw std::runtime_error(fmt::format("{}: cannot list the directory ({})", root.string(), ec.message()));
+  std::vector<file_id> excluded;
+  for (const auto& dir : options.exclude)
+    if (const auto id = id_of(dir)) excluded.push_back(*id);
   for (const fs::recursive_directory_iterator end; it != end; it.increment(ec)) {
     if (ec) throw std::runtime_error(fmt::format("{}: cannot list the directory ({})", root.string(), ec.message()));
     // Directories named *.png are not frames; anything else with the name is listed, so that a
     // broken file shows up as a per-file error instead of being skipped silently.
-    if (!it->is_directory(ec) && has_png_extension(it->path())) files.push_back(it->path());
+    if (it->is_directory(ec)) {
+      if (it->is_symlink(ec)) continue;  // not walked into: nothing to leave out
+      const auto is_excluded = [&] {
+        const auto id = excluded.empty() ? std::nullopt : id_of(it->path());
+        return id && std::ranges::find(excluded, *id) != excluded.end();
+      };
+      const bool leave_out = is_excluded() ||
+                             (!options.include_results && is_maskscan_summary(it->path() / "summary.json"));
+      if (leave_out) {
+        it.disable_recursion_pending();
+        if (options.left_out) options.left_out->push_back(it->path());
+      }
+      continue;
+    }
+    if (has_png_extension(it->path())) files.push_back(it->path());
   }
   return from_paths(std::move(files), root);
 }

@@ -50,7 +50,7 @@ void write_weights_csv(const dataset_stats& stats, const balance_options& option
                  number(c.median_frequency_all), number(c.enet), number(c.effective_number));
       out << (repeat ? "," + number(c.repeat_factor) + "\n" : "\n");
     }
-  });
+  }, detail::durability::synced);
 }
 
 void write_cooccurrence_csv(const dataset_stats& stats, const std::filesystem::path& file) {
@@ -65,7 +65,7 @@ void write_cooccurrence_csv(const dataset_stats& stats, const std::filesystem::p
       for (const auto n : matrix[a]) fmt::print(out, ",{}", n);
       out << '\n';
     }
-  });
+  }, detail::durability::synced);
 }
 
 void write_components_csv(const dataset_stats& stats, const std::filesystem::path& file) {
@@ -84,7 +84,7 @@ void write_components_csv(const dataset_stats& stats, const std::filesystem::pat
       for (std::size_t k = 0; k < bins; ++k) fmt::print(out, ",{}", k < s.log2_histogram.size() ? s.log2_histogram[k] : 0);
       out << '\n';
     }
-  });
+  }, detail::durability::synced);
 }
 
 }  // namespace maskscan

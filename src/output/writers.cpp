@@ -4,12 +4,19 @@
 #include <map>
 #include <set>
 #include <bit>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <functional>
+#include <limits>
 #include <ostream>
+#include <regex>
 #include <stdexcept>
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
 #include <fmt/ostream.h>
+#include <unistd.h>
 
 #include <maskscan/grouping.hpp>
 #include <maskscan/text.hpp>
@@ -215,17 +222,32 @@ void write_summary(const scan_result& result, const dataset_stats& stats, const 
   detail::write_file_atomically(file, [&](std::ostream& out) {
     pretty_print(out, doc);
     out << '\n';
-  });
+  }, detail::durability::synced);
 }
 
-/// Every file of one set of statistics into `dir`; summary.json last, so that a summary.json on
-/// disk means every file it names is complete.
+/// Removes `dir`/summary.json, durably (the directory is synced), before any file it names is
+/// replaced: a run that fails or is killed half-way then leaves no summary.json that disagrees with
+/// the files beside it.
+void remove_summary(const std::filesystem::path& dir) {
+  const auto file = dir / "summary.json";
+  if (::unlink(file.c_str()) != 0) {
+    if (errno == ENOENT) return;
+    throw std::runtime_error(fmt::format("{}: cannot remove the earlier results' summary before replacing them: {}",
+                                         file.string(), std::strerror(errno)));
+  }
+  detail::sync_directory(dir);
+}
+
+/// Every file of one set of statistics into `dir`: an earlier summary.json is removed first and the
+/// new one written last, so that a summary.json on disk means every file it names is complete and
+/// of the same run (docs/outputs.md).
 void write_dataset(const scan_result& result, const dataset_stats& stats, const heatmap_list& heat_sets,
                    const heatmap_set* grid, const std::filesystem::path& dir, const balance_options& balance,
                    const std::string* group, json::array groups) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) throw std::runtime_error(fmt::format("{}: cannot create the output directory ({})", dir.string(), ec.message()));
+  remove_summary(dir);  // an earlier run's: from here on it would name files that are being replaced
   write_frames_csv(stats, dir / "frames.csv", balance);
   write_weights_csv(stats, balance, dir / "weights.csv");
   if (cooccurrence_written(stats)) write_cooccurrence_csv(stats, dir / "cooccurrence.csv");
@@ -280,7 +302,7 @@ void write_frames_csv(const dataset_stats& stats, const std::filesystem::path& f
       if (!repeat.empty()) fmt::print(out, ",{}", repeat[i]);
       out << '\n';
     }
-  });
+  }, detail::durability::synced);
 }
 
 void write_heatmap_npy(const heatmap_set& heat, std::size_t classes, const std::filesystem::path& file) {
@@ -302,11 +324,13 @@ void write_heatmap_npy(const heatmap_set& heat, std::size_t classes, const std::
     out << header;
     out.write(reinterpret_cast<const char*>(heat.counts.data()),
               static_cast<std::streamsize>(heat.counts.size() * sizeof(std::uint32_t)));
-  });
+  }, detail::durability::synced);
 }
 
 void write_outputs(const scan_result& result, const std::filesystem::path& dir, const balance_options& balance) {
   (void)class_weights(result.stats, balance);  // invalid options are refused before anything is written
+  std::error_code ec;
+  if (std::filesystem::is_directory(dir, ec)) remove_summary(dir);  // before the groups' files are replaced
   if (result.stats.grouping.empty()) {
     write_dataset(result, result.stats, heatmaps_of(result.stats), grid_of(result.stats), dir, balance, nullptr, {});
     return;
@@ -329,6 +353,68 @@ void write_outputs(const scan_result& result, const std::filesystem::path& dir, 
   overall.errors = result.stats.errors;
   overall.grouping = result.stats.grouping;  // frames.csv then has its group column
   write_dataset(result, overall, heatmaps_of(overall), grid_of(overall), dir, balance, nullptr, std::move(groups));
+}
+
+namespace {
+
+/// The file names maskscan writes into an output directory (and each groups/<group>/).
+bool is_output_name(const std::string& name) {
+  static const std::set<std::string> fixed{"summary.json", "frames.csv",     "weights.csv",
+                                           "cooccurrence.csv", "components.csv", "report.html"};
+  static const std::regex heatmaps(R"(heatmaps_(grid_)?[0-9]+x[0-9]+\.npy)");
+  return fixed.contains(name) || std::regex_match(name, heatmaps);
+}
+
+/// True if process `pid` may still be writing its temporary: it exists and is not this process
+/// (whose own temporaries are registered and removed by itself; a name with this process's pid is
+/// left by an earlier process of that number, e.g. a container's first process).
+bool writer_alive(long long pid) {
+  if (pid <= 0 || pid == ::getpid() || pid > std::numeric_limits<pid_t>::max()) return false;
+  return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
+}
+
+/// Removes the stale temporaries directly in `dir` whose output name `wanted` accepts.
+void remove_stale_in(const std::filesystem::path& dir, const std::function<bool(const std::string&)>& wanted,
+                     std::vector<std::filesystem::path>& removed) {
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const auto name = it->path().filename().string();
+    const auto temp = detail::parse_temporary_name(name);
+    if (!temp || !wanted(temp->output) || writer_alive(temp->pid)) continue;
+    if (!it->is_regular_file(ec) || it->is_symlink(ec)) continue;
+    if (::unlink(it->path().c_str()) == 0) removed.push_back(it->path());
+  }
+}
+
+}  // namespace
+
+std::vector<std::filesystem::path> remove_stale_temporaries(const std::filesystem::path& dir) {
+  namespace fs = std::filesystem;
+  std::vector<fs::path> removed;
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return removed;
+  remove_stale_in(dir, is_output_name, removed);
+  for (fs::directory_iterator it(dir / "groups", ec), end; !ec && it != end; it.increment(ec))
+    if (it->is_directory(ec) && !it->is_symlink(ec)) remove_stale_in(it->path(), is_output_name, removed);
+  // images/ is the report's own tree: every temporary in it is one of its pictures.
+  const auto any = [](const std::string&) { return true; };
+  if (fs::is_directory(dir / "images", ec) && !fs::is_symlink(dir / "images", ec)) {
+    remove_stale_in(dir / "images", any, removed);
+    for (fs::recursive_directory_iterator it(dir / "images", ec), end; !ec && it != end; it.increment(ec))
+      if (it->is_directory(ec) && !it->is_symlink(ec)) remove_stale_in(it->path(), any, removed);
+  }
+  if (!removed.empty()) detail::sync_directory(dir);
+  return removed;
+}
+
+std::vector<std::filesystem::path> remove_stale_temporaries_of(const std::filesystem::path& file) {
+  std::vector<std::filesystem::path> removed;
+  const auto name = file.filename().string();
+  const auto dir = file.parent_path().empty() ? std::filesystem::path(".") : file.parent_path();
+  remove_stale_in(dir, [&](const std::string& output) { return output == name; }, removed);
+  if (file.parent_path().empty())  // name them as the file was given
+    for (auto& p : removed) p = p.filename();
+  return removed;
 }
 
 }  // namespace maskscan

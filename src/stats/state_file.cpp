@@ -179,7 +179,7 @@ void save_state(const dataset_stats& stats, const std::filesystem::path& file) {
       }
     }
     w.finish();
-  });
+  }, detail::durability::synced);
 }
 
 dataset_stats load_state(const std::filesystem::path& file) {

@@ -23,7 +23,7 @@ TEST_CASE("help (--help) explains every flag of every subcommand", "[cli]") {
                            "--decoder", "--num-classes", "--class-names", "--ignore", "--max-pixels", "--max-file-bytes",
                            "--save-state", "--progress", "--no-progress", "--max-heatmap-bytes", "--resume",
                            "--strict", "--force", "--files-from", "--root", "--min-component-pixels",
-                           "--repeat-threshold", "--labels"}) {
+                           "--repeat-threshold", "--labels", "--include-results"}) {
     CAPTURE(flag);
     CHECK(scan_help.out.find(flag) != std::string::npos);
   }

@@ -135,3 +135,49 @@ TEST_CASE("from_list reads one path per line, relative to the root or the list's
     CHECK_THROWS_WITH(frame_source::from_list(dir / "nope.txt"), Catch::Contains("nope.txt"));
   }
 }
+
+TEST_CASE("from_directory leaves out the directories it is told to and those holding a maskscan summary.json",
+          "[io][env-faults]") {
+  // A scan's --out inside its input holds report pictures (PNGs that are not masks); so does the
+  // output of any earlier scan. A summary.json that is not maskscan's leaves its folder listed.
+  test::temp_dir dir;
+  const auto put = [&](const std::string& name, const std::string& bytes = "x") {
+    fs::create_directories((dir / name).parent_path());
+    test::write_file(dir / name, bytes);
+  };
+  const std::string maskscan_summary = "{\n  \"schema_version\": 2,\n  \"tool\": \"maskscan\",\n  \"input\": \"x\"\n}\n";
+  put("a.png");
+  put("summary.json", maskscan_summary);  // the root itself is always listed
+  put("out/images/heatmaps/64x48/grid.png");
+  put("old/summary.json", maskscan_summary);
+  put("old/images/class_0.png");
+  put("old/groups/FV/summary.json", maskscan_summary);
+  put("foreign/summary.json", "{\"schema_version\": 1, \"tool\": \"labelme\", \"note\": \"maskscan\"}");
+  put("foreign/w.png");
+  put("notjson/summary.json", "tool: maskscan\n");
+  put("notjson/v.png");
+
+  const auto names = [](const frame_source& s) {
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < s.size(); ++i) out.push_back(s.name(i));
+    return out;
+  };
+  std::vector<fs::path> left_out;
+  // Any spelling of the excluded directory matches it.
+  const auto source = frame_source::from_directory(
+      dir.path(), {.exclude = {dir / "foreign/../out"}, .left_out = &left_out});
+  CHECK(names(source) == std::vector<std::string>{"a.png", "foreign/w.png", "notjson/v.png"});
+  std::ranges::sort(left_out);
+  CHECK(left_out == std::vector<fs::path>{dir / "old", dir / "out"});
+
+  // The default: results of earlier scans are left out, nothing else.
+  CHECK(names(frame_source::from_directory(dir.path())) ==
+        std::vector<std::string>{"a.png", "foreign/w.png", "notjson/v.png", "out/images/heatmaps/64x48/grid.png"});
+
+  // Asked for: everything is listed (an explicit exclusion still holds).
+  left_out.clear();
+  CHECK(names(frame_source::from_directory(dir.path(), {.exclude = {dir / "out"}, .include_results = true,
+                                                        .left_out = &left_out})) ==
+        std::vector<std::string>{"a.png", "foreign/w.png", "notjson/v.png", "old/images/class_0.png"});
+  CHECK(left_out == std::vector<fs::path>{dir / "out"});
+}

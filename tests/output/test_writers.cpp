@@ -3,6 +3,7 @@
 // files and the absence of temporaries.
 #include <catch2/catch.hpp>
 
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -633,4 +634,67 @@ TEST_CASE("write_outputs writes the grid heatmaps at the top and per group, list
   const auto plain_doc = summary(plain.path() / "summary.json");
   CHECK(plain_doc.at("heatmap_grid").is_null());
   CHECK(plain_doc.at("options").at("heatmap_grid").is_null());
+}
+
+TEST_CASE("a rewrite that fails half-way leaves no summary.json beside files of another run",
+          "[output][env-faults]") {
+  // The promise (docs/outputs.md): if summary.json exists, every file it names is complete and of
+  // its run. frames.csv is replaced first, so the earlier summary.json must be gone by then.
+  temp_dir dir;
+  const auto result = summary_result();  // 3 frames
+  maskscan::write_outputs(result, dir.path());
+  REQUIRE(fs::exists(dir / "summary.json"));
+
+  scan_result fewer = result;
+  fewer.stats.frames.pop_back();
+  // weights.csv, written after frames.csv, cannot be replaced: a directory holds its name.
+  fs::remove(dir / "weights.csv");
+  fs::create_directories(dir / "weights.csv" / "in-the-way");
+  CHECK_THROWS_WITH(maskscan::write_outputs(fewer, dir.path()), Catch::Contains("weights.csv"));
+  const auto csv = read_file(dir / "frames.csv");
+  CHECK(std::count(csv.begin(), csv.end(), '\n') == 3);  // the new frames.csv: header + 2 rows
+  CHECK_FALSE(fs::exists(dir / "summary.json"));         // not the old one, which says 3 frames
+
+  fs::remove_all(dir / "weights.csv");
+  maskscan::write_outputs(fewer, dir.path());
+  CHECK(as_u64(json::parse(read_file(dir / "summary.json")).at("frames_scanned")) == 2);
+}
+
+TEST_CASE("remove_stale_temporaries removes a killed writer's temporaries of maskscan outputs, nothing else",
+          "[output][env-faults]") {
+  temp_dir dir;
+  const auto out = dir.path();
+  const pid_t child = ::fork();  // a process id that is not running any more
+  if (child == 0) ::_exit(0);
+  ::waitpid(child, nullptr, 0);
+  const auto dead = std::to_string(child), live = std::to_string(::getppid());
+  const std::vector<fs::path> stale{out / ("summary.json.tmp." + dead + ".0"),
+                                    out / ("heatmaps_grid_64x48.npy.tmp." + dead + ".12"),
+                                    out / "groups" / "FV" / ("frames.csv.tmp." + dead + ".1"),
+                                    out / "images" / "heatmaps" / "64x48" / ("3_car.png.tmp." + dead + ".2"),
+                                    // this process's own number: an earlier process of that number left it
+                                    out / ("weights.csv.tmp." + std::to_string(::getpid()) + ".5")};
+  const std::vector<fs::path> kept{out / "notes.tmp.txt", out / ("frames.csv.tmp." + live + ".0"),
+                                   out / ("mine.csv.tmp." + dead + ".0"), out / "frames.csv",
+                                   out / "other" / ("summary.json.tmp." + dead + ".0")};
+  for (const auto& f : stale) {
+    fs::create_directories(f.parent_path());
+    maskscan::test::write_file(f, "half");
+  }
+  for (const auto& f : kept) {
+    fs::create_directories(f.parent_path());
+    maskscan::test::write_file(f, "keep");
+  }
+  auto removed = maskscan::remove_stale_temporaries(out);
+  std::ranges::sort(removed);
+  auto want = stale;
+  std::ranges::sort(want);
+  CHECK(removed == want);
+  for (const auto& f : stale) CHECK_FALSE(fs::exists(f));
+  for (const auto& f : kept) CHECK(read_file(f) == "keep");
+
+  maskscan::test::write_file(out / ("s.state.tmp." + dead + ".0"), "half");
+  CHECK(maskscan::remove_stale_temporaries_of(out / "s.state") ==
+        std::vector<fs::path>{out / ("s.state.tmp." + dead + ".0")});
+  CHECK(maskscan::remove_stale_temporaries(out / "missing").empty());
 }
