@@ -25,6 +25,7 @@
 #include <maskscan/synth.hpp>
 
 #include "support/child_process.hpp"
+#include "support/results.hpp"
 #include "support/run_cli.hpp"
 
 extern char** environ;
@@ -34,6 +35,7 @@ using namespace maskscan;
 using Catch::Matchers::Contains;
 using test::quote;
 using test::run_cli;
+using test::summary_of;
 namespace fs = std::filesystem;
 
 // Sanitizers reserve terabytes of address space for their shadow memory: under `ulimit -v` a
@@ -51,42 +53,26 @@ constexpr bool thread_sanitized = sanitizers.find("thread") != std::string_view:
 
 /// Four WoodScape-sized frames (1280x966): one heatmap set is 10 x 1280 x 966 x 4 bytes = 49.5 MB.
 const test::temp_dir& full_size_frames() {
-  static const test::temp_dir dir;
-  static const bool made = [] {
-    synth_options o;
-    o.frames = 4;
-    o.seed = 5;
-    synthesize_dataset(dir.path(), o);
-    return true;
-  }();
-  (void)made;
-  return dir;
+  synth_options o;
+  o.frames = 4;
+  o.seed = 5;
+  return test::synthesized(o);
 }
 
 /// 200 small frames, for scans that run many at once.
 const test::temp_dir& small_frames() {
-  static const test::temp_dir dir;
-  static const bool made = [] {
-    synth_options o;
-    o.frames = 200;
-    o.width = 160;
-    o.height = 120;
-    o.seed = 6;
-    synthesize_dataset(dir.path(), o);
-    return true;
-  }();
-  (void)made;
-  return dir;
+  synth_options o;
+  o.frames = 200;
+  o.width = 160;
+  o.height = 120;
+  o.seed = 6;
+  return test::synthesized(o);
 }
 
 /// `maskscan <args>` under a shell limit (`ulimit -v 100000`), killed if it runs over a minute. The
 /// output files are opened before the limit applies.
 test::cli_result under_limit(const std::string& limit, const std::string& args) {
   return test::run_shell(fmt::format("{}; exec timeout -s KILL 60 {} {}", limit, MASKSCAN_CLI, args));
-}
-
-boost::json::object summary(const fs::path& out) {
-  return boost::json::parse(test::read_file(out / "summary.json")).as_object();
 }
 
 }  // namespace
@@ -176,7 +162,7 @@ TEST_CASE("A tiny open-file limit is refused before the scan, and a small one st
                                              quote(small_frames().path()), io, quote(out.path() / "r")));
       CHECK(r.status == 0);
       REQUIRE(fs::exists(out.path() / "r" / "summary.json"));
-      CHECK(summary(out.path() / "r").at("frames_scanned").as_int64() == 200);
+      CHECK(summary_of(out.path() / "r").at("frames_scanned").as_int64() == 200);
       CHECK(fs::exists(out.path() / "r" / "report.html"));
     }
   }
@@ -244,11 +230,11 @@ TEST_CASE("20 scans of one input at once each give the same exact result", "[cli
         MASKSCAN_CLI, "scan", small_frames().path().string(), "--heatmaps", "--workers", "1", "--no-progress",
         "--out", (out.path() / std::to_string(i)).string()}));
   for (auto& s : scans) CHECK(s->wait() == 0);
-  const auto first = summary(out.path() / "0");
+  const auto first = summary_of(out.path() / "0");
   CHECK(first.at("frames_scanned").as_int64() == 200);
   for (int i = 1; i < 20; ++i) {
     CAPTURE(i);
-    const auto other = summary(out.path() / std::to_string(i));
+    const auto other = summary_of(out.path() / std::to_string(i));
     CHECK(other.at("classes") == first.at("classes"));
     CHECK(test::read_file(out.path() / std::to_string(i) / "frames.csv") == test::read_file(out.path() / "0" / "frames.csv"));
     CHECK(test::read_file(out.path() / std::to_string(i) / "heatmaps_160x120.npy") ==

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "support/child_process.hpp"
+#include "support/results.hpp"
 #include "support/run_cli.hpp"
 #include "support/test_data.hpp"
 
@@ -28,11 +29,12 @@ using namespace maskscan;
 using test::quote;
 using test::run_cli;
 using test::run_shell;
+using test::csv_rows;
+using test::summary_of;
 namespace fs = std::filesystem;
 namespace json = boost::json;
 using clock_type = std::chrono::steady_clock;
 
-json::object summary_of(const fs::path& dir) { return json::parse(test::read_file(dir / "summary.json")).as_object(); }
 std::uint64_t frames_scanned(const fs::path& dir) { return summary_of(dir).at("frames_scanned").to_number<std::uint64_t>(); }
 
 /// A WoodScape-like folder of `frames` frames of width x height (names 00000_FV.png, ...).
@@ -41,12 +43,6 @@ void synth(const fs::path& dir, unsigned frames, unsigned seed, unsigned width =
                          std::to_string(width) + " --height " + std::to_string(height) + " --seed " +
                          std::to_string(seed));
   REQUIRE(r.status == 0);
-}
-
-/// The number of data rows of a CSV file.
-std::size_t csv_rows(const fs::path& file) {
-  const auto text = test::read_file(file);
-  return static_cast<std::size_t>(std::ranges::count(text, '\n')) - 1;
 }
 
 /// Every file below `dir` whose name holds ".tmp." (a temporary of an atomic write).

@@ -12,43 +12,30 @@
 
 #include "support/child_process.hpp"
 #include "support/mixed_dataset.hpp"
+#include "support/results.hpp"
 #include "support/run_cli.hpp"
 
 namespace {
 using namespace maskscan;
 using test::quote;
+using test::csv_rows;
 using test::run_cli;
 namespace fs = std::filesystem;
 
 /// 600 frames of 640x480: long enough (~0.3 s) with one libspng worker to be interrupted half-way.
 const test::temp_dir& long_dataset() {
-  static const test::temp_dir dir;
-  static const bool made = [] {
-    synth_options o;
-    o.frames = 600;
-    o.width = 640;
-    o.height = 480;
-    o.seed = 11;
-    o.filter = png_filter::sub;
-    synthesize_dataset(dir.path(), o);
-    return true;
-  }();
-  (void)made;
-  return dir;
+  synth_options o;
+  o.frames = 600;
+  o.width = 640;
+  o.height = 480;
+  o.seed = 11;
+  o.filter = png_filter::sub;
+  return test::synthesized(o);
 }
 
 std::vector<std::string> slow_scan(const fs::path& data, const fs::path& out, const fs::path& state) {
   return {MASKSCAN_CLI, "scan", data.string(), "--heatmaps", "--decoder", "spng", "--workers", "1",
           "--queue-depth", "4", "--io-depth", "1", "--progress", "--out", out.string(), "--save-state", state.string()};
-}
-
-boost::json::object summary(const fs::path& out) {
-  return boost::json::parse(test::read_file(out / "summary.json")).as_object();
-}
-
-std::size_t csv_rows(const fs::path& file) {
-  const auto text = test::read_file(file);
-  return static_cast<std::size_t>(std::ranges::count(text, '\n')) - 1;  // minus the header
 }
 
 bool has_temp_files(const fs::path& dir) {
@@ -77,7 +64,7 @@ TEST_CASE("SIGINT/SIGTERM: frames in flight are finished, partial results writte
   CHECK(scan.output().find("interrupted") != std::string::npos);
   CHECK(scan.output().find("--resume " + state.string()) != std::string::npos);
 
-  const auto partial = summary(out);
+  const auto partial = test::summary_of(out);
   CHECK(partial.at("partial").as_bool());
   const auto scanned = partial.at("frames_scanned").as_int64();
   CHECK(scanned > 0);
@@ -99,7 +86,7 @@ TEST_CASE("SIGINT/SIGTERM: frames in flight are finished, partial results writte
   CHECK(test::read_file(out / "heatmaps_640x480.npy") == test::read_file(full / "heatmaps_640x480.npy"));
   CHECK(test::summary_data(test::read_file(out / "summary.json")) ==
         test::summary_data(test::read_file(full / "summary.json")));
-  CHECK_FALSE(summary(out).at("partial").as_bool());
+  CHECK_FALSE(test::summary_of(out).at("partial").as_bool());
 }
 
 TEST_CASE("a second signal quits at once, exit 130, leaving no half-written file", "[cli][interrupt]") {
@@ -118,7 +105,7 @@ TEST_CASE("a second signal quits at once, exit 130, leaving no half-written file
   CHECK_FALSE(has_temp_files(out));
   CHECK_FALSE(has_temp_files(work.path()));
   // Whatever exists is whole: summary.json is written last, so if it is there it parses.
-  if (fs::exists(out / "summary.json")) CHECK_NOTHROW(summary(out));
+  if (fs::exists(out / "summary.json")) CHECK_NOTHROW(test::summary_of(out));
 }
 
 TEST_CASE("scan --resume refuses a state from another dataset or other class options", "[cli][resume]") {
@@ -145,7 +132,7 @@ TEST_CASE("scan --resume refuses a state from another dataset or other class opt
                            " --out " + quote(work / "out"));
     CHECK(r.status == 0);
     CHECK(r.err.find("24 frames done, 0 to scan") != std::string::npos);
-    CHECK(summary(work / "out").at("frames_scanned").as_int64() == 24);
+    CHECK(test::summary_of(work / "out").at("frames_scanned").as_int64() == 24);
   }
 }
 
@@ -156,7 +143,7 @@ TEST_CASE("scan --strict stops at the first bad file, names it, exit 4, and with
   const auto strict = run_cli("scan " + quote(data.dir.path()) + " --strict --no-progress --workers 1 --queue-depth 1 "
                               "--out " + quote(work / "strict"));
   CHECK(strict.status == 4);
-  const auto s = summary(work / "strict");
+  const auto s = test::summary_of(work / "strict");
   REQUIRE(s.at("stopped_at").is_string());
   const std::string stopped_at(s.at("stopped_at").as_string());
   CHECK(stopped_at.starts_with("bad/"));
@@ -171,7 +158,7 @@ TEST_CASE("scan --strict stops at the first bad file, names it, exit 4, and with
 
   const auto lenient = run_cli("scan " + quote(data.dir.path()) + " --no-progress --out " + quote(work / "all"));
   CHECK(lenient.status == 3);
-  CHECK(summary(work / "all").at("stopped_at").is_null());
+  CHECK(test::summary_of(work / "all").at("stopped_at").is_null());
 }
 
 TEST_CASE("existing results are not clobbered without --force", "[cli][force]") {
@@ -196,7 +183,7 @@ TEST_CASE("existing results are not clobbered without --force", "[cli][force]") 
   const auto forced = run_cli("scan " + input + " --no-progress --force --out " + quote(out) + " --save-state " +
                               quote(work / "s.state"));
   CHECK(forced.status == 0);
-  CHECK(summary(out).at("frames_scanned").as_int64() == 12);
+  CHECK(test::summary_of(out).at("frames_scanned").as_int64() == 12);
   CHECK(test::read_file(out / "notes.txt") == "mine");  // other files are kept
 
   test::write_file(work / "file", "x");
@@ -230,7 +217,7 @@ TEST_CASE("20,000 files under `ulimit -n 128` are all scanned, whatever --io-dep
                          "ulimit -n 128 &&");
   INFO(r.err);
   REQUIRE(r.status == 0);
-  const auto s = summary(out.path());
+  const auto s = test::summary_of(out.path());
   CHECK(s.at("frames_scanned").as_int64() == 20000);
   CHECK(s.at("frames_skipped").as_int64() == 0);
   CHECK(s.at("options").at("io_depth").as_int64() < 128);

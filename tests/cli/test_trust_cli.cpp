@@ -16,6 +16,7 @@
 
 #include <maskscan/stats.hpp>
 
+#include "support/results.hpp"
 #include "support/run_cli.hpp"
 #include "support/test_data.hpp"
 
@@ -24,12 +25,12 @@ using namespace maskscan;
 using test::quote;
 using test::run_cli;
 using test::run_shell;
+using test::summary_of;
 namespace fs = std::filesystem;
 namespace json = boost::json;
 
 const fs::path real = test::data_root() / "real";
 
-json::object summary_of(const fs::path& dir) { return json::parse(test::read_file(dir / "summary.json")).as_object(); }
 
 /// A WoodScape-like folder of `frames` small frames (names 00000_FV.png, ...).
 void synth(const fs::path& dir, unsigned frames, unsigned seed) {
