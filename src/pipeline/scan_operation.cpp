@@ -11,6 +11,8 @@
 #include <exception>
 #include <new>
 #include <optional>
+#include <tuple>
+#include <utility>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/associated_cancellation_slot.hpp>
@@ -232,32 +234,21 @@ class scan_operation : public std::enable_shared_from_this<scan_operation> {
   std::size_t next_ = 0;
 };
 
-std::error_code to_error_code(std::exception_ptr e) {
+/// An environment failure as the handler's error and scan_result::failure's words.
+std::pair<std::error_code, std::string> describe_failure(std::exception_ptr e) {
   try {
     std::rethrow_exception(e);
-  } catch (const std::system_error& s) {
-    return s.code();
-  } catch (const std::bad_alloc&) {
-    return std::make_error_code(std::errc::not_enough_memory);
-  } catch (...) {
-    return std::make_error_code(std::errc::state_not_recoverable);
-  }
-}
-
-std::string failure_message(std::exception_ptr e) {
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::bad_alloc&) {
-    return "not enough memory (an allocation of the scan failed)";
   } catch (const std::system_error& x) {
     // what() is "<what_arg>: <the code's message>": keep the words, the code is the handler's.
     std::string what = x.what();
     if (const auto suffix = ": " + x.code().message(); what.ends_with(suffix)) what.resize(what.size() - suffix.size());
-    return what;
+    return {x.code(), what};
+  } catch (const std::bad_alloc&) {
+    return {std::make_error_code(std::errc::not_enough_memory), "not enough memory (an allocation of the scan failed)"};
   } catch (const std::exception& x) {
-    return x.what();
+    return {std::make_error_code(std::errc::state_not_recoverable), x.what()};
   } catch (...) {
-    return "an unknown failure";
+    return {std::make_error_code(std::errc::state_not_recoverable), "an unknown failure"};
   }
 }
 
@@ -275,8 +266,7 @@ void launch_scan(asio::any_io_executor ex, frame_source source, scan_options opt
                    if (auto s = asio::get_associated_cancellation_slot(handler); s.is_connected()) s.clear();
                    std::error_code ec;
                    if (e) {
-                     ec = to_error_code(e);
-                     result.failure = failure_message(e);
+                     std::tie(ec, result.failure) = describe_failure(e);
                    }
                    else if (!result.stopped_at.empty()) ec = make_error_code(errc::stopped_on_error);
                    else if (op->stop && result.partial) ec = make_error_code(errc::cancelled);
