@@ -51,14 +51,14 @@ int main(int argc, char** argv) {
   std::vector<std::vector<std::byte>> files(n);
   diagnostics diag;
   for (std::size_t i = 0; i < n; ++i)
-    if (detail::read_file_blocking(source.file(i), files[i], UINT64_MAX, diag)) {
+    if (detail::read_file_blocking((source.root() / source.name(i)), files[i], UINT64_MAX, diag)) {
       std::fprintf(stderr, "%s: %s\n", source.name(i).c_str(), diag.message.c_str());
       return 1;
     }
 
   std::vector<std::byte> buffer;
   const double read = ms_per_frame(n, repeat, [&] {
-    for (std::size_t i = 0; i < n; ++i) detail::read_file_blocking(source.file(i), buffer, UINT64_MAX, diag);
+    for (std::size_t i = 0; i < n; ++i) detail::read_file_blocking((source.root() / source.name(i)), buffer, UINT64_MAX, diag);
   });
   detail::label_plane plane;
   const double spng = ms_per_frame(n, repeat, [&] {

@@ -18,6 +18,7 @@ enum class io_backend {
   automatic,  ///< io_uring when the kernel allows it, otherwise threads
   uring,      ///< asio::random_access_file over io_uring
   threads,    ///< blocking pread() on a small thread pool
+  store,      ///< the store's own reader (frame_source::from_memory, from_store): never a choice of files
 };
 
 /// Which PNG decoder turns bytes into ids.
@@ -28,7 +29,7 @@ enum class decoder_kind {
   fast,       ///< the fast path only: files it does not handle are skipped with an error
 };
 
-/// Progress of a running scan, reported from the coordinator (one thread at a time).
+/// Progress of a running scan (scan_context::on_progress).
 struct scan_progress {
   std::uint64_t frames_done = 0;     ///< frames finished so far (scanned + skipped)
   std::uint64_t frames_skipped = 0;  ///< of which could not be scanned
@@ -129,8 +130,6 @@ struct scan_options {
   /// Stop at the first file that cannot be scanned: no further reads are issued, frames in flight
   /// are finished, and the scan completes with errc::stopped_on_error and a partial result.
   bool stop_on_error = false;
-  /// Called from the coordinator after each frame (throttle in the callback if needed).
-  std::function<void(const scan_progress&)> on_progress;
 };
 
 /// Sets labels (the map's name), class_names, ignore, colours and remap from a class map.

@@ -1,78 +1,28 @@
 #pragma once
-// The scan operation: async_scan (callback, future, co_await, cancellable) and the blocking scan().
+// The scan operation: async_scan (callback, future, co_await, cancellable), shaped like Asio's own
+// operations, and the blocking scan().
+#include <chrono>
 #include <cstdint>
-#include <filesystem>
+#include <functional>
 #include <string>
-#include <system_error>
 #include <vector>
 
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/async_result.hpp>
+#include <boost/system/error_code.hpp>
 
+#include <maskscan/compute_pool.hpp>
 #include <maskscan/options.hpp>
+#include <maskscan/source.hpp>
 #include <maskscan/stats.hpp>
 
 namespace maskscan {
 
-/// What frame_source::from_directory leaves out of a directory it lists.
-struct listing_options {
-  /// Directories left out with everything below them, e.g. the scan's own output directory (a
-  /// report fills it with PNGs that are not masks); any spelling of the same directory matches.
-  std::vector<std::filesystem::path> exclude;
-  /// Also list directories holding a maskscan summary.json (results of a scan, whose report
-  /// pictures are PNGs). Default false: they are left out with everything below them.
-  bool include_results = false;
-  /// If set, receives the directories that were left out.
-  std::vector<std::filesystem::path>* left_out = nullptr;
-};
-
-/// The frames of a scan: absolute paths plus the root they are reported relative to.
-class frame_source {
- public:
-  /// Every *.png (any letter case) below `root`, recursively, sorted by relative path, except in
-  /// the directories `options` leaves out: by default every directory below `root` that holds a
-  /// maskscan summary.json (`root` itself is always listed). A regular file `root` is a one-frame
-  /// source. Throws std::runtime_error naming the path if it does not exist or cannot be listed.
-  static frame_source from_directory(const std::filesystem::path& root, const listing_options& options = {});
-  /// Explicit files; reported relative to `root` when they lie below it, else as absolute paths.
-  /// A frame listed twice (by equal names) is refused: std::invalid_argument naming it, since it
-  /// would be counted twice. Files are not opened here: a missing one is a per-file error of the scan.
-  static frame_source from_paths(std::vector<std::filesystem::path> files,
-                                 const std::filesystem::path& root = {});
-  /// The files a list names, one path per line (`--files-from`), as a data catalogue or a split
-  /// file gives them: relative lines are relative to `root`, or to the list's folder when `root` is
-  /// empty; blank lines are skipped and a CR before the newline is dropped. "-" reads standard input
-  /// (relative to `root`, else the current directory). Frames are reported relative to that folder.
-  /// Throws std::runtime_error naming the list if it cannot be read or names no file, and
-  /// std::invalid_argument naming the line of a frame listed twice.
-  static frame_source from_list(const std::filesystem::path& list, const std::filesystem::path& root = {});
-
-  /// The frames still to scan to complete `done` (statistics saved by an interrupted scan of this
-  /// source): every frame without a row in `done`. Files `done` lists as errors are scanned again.
-  /// Throws std::invalid_argument naming a frame of `done` that is not in this source (the state
-  /// belongs to another dataset or root), since merging it would count a frame twice or a stranger,
-  /// and naming the frames whose file changed since it was scanned (size or modification time
-  /// differ from frame_row::file_size / file_mtime_ns, or it cannot be read): their counts are
-  /// summed into heatmaps and totals and cannot be replaced, so such a state is not resumed.
-  frame_source remaining(const dataset_stats& done) const;
-
-  std::size_t size() const noexcept { return names_.size(); }
-  const std::filesystem::path& root() const noexcept { return root_; }
-  /// The path to open: root / name (a name outside the root is absolute or as given).
-  std::filesystem::path file(std::size_t i) const { return root_ / names_[i]; }
-  /// The name a frame is reported under (relative to the root, '/' separators).
-  const std::string& name(std::size_t i) const { return names_[i]; }
-
- private:
-  std::filesystem::path root_;
-  std::vector<std::string> names_;  // only names are kept: memory per frame stays small
-};
-
 struct scan_result {
   dataset_stats stats;
-  std::string input;               ///< the source's root, as given
-  scan_options options;            ///< the options after defaults were resolved
+  std::string input;               ///< where the frames are (frame_source::location): the root as given
+  scan_options options;            ///< the options after defaults were resolved (a value: it refers to nothing)
   io_backend io_used = io_backend::threads;  ///< the backend that did the reads
   std::uint64_t frames_total = 0;  ///< frames in the source
   bool partial = false;            ///< cancelled or stopped: only the frames done so far are counted
@@ -85,39 +35,77 @@ struct scan_result {
   double wall_seconds = 0;
 };
 
+/// What a scan runs on and reports to, beside its options. Nothing of it is kept in the result.
+struct scan_context {
+  /// Compute threads shared with other scans (a service's one pool); the scan decodes on
+  /// `options.workers` strands of it (0: one per thread of the pool). Null (the default): the scan
+  /// starts a pool of `options.workers` threads of its own and ends it when it completes. The pool
+  /// must outlive the scan.
+  compute_pool* pool = nullptr;
+  /// Progress, called on the completion handler's associated executor (the caller's), never
+  /// concurrently: at most once per `progress_interval` while frames finish, and once more with
+  /// the final counts just before the completion handler. Empty: no progress.
+  std::function<void(const scan_progress&)> on_progress;
+  std::chrono::milliseconds progress_interval{100};
+};
+
 namespace detail {
-using scan_handler = boost::asio::any_completion_handler<void(std::error_code, scan_result)>;
-void launch_scan(boost::asio::any_io_executor ex, frame_source source, scan_options options,
+using scan_handler = boost::asio::any_completion_handler<void(boost::system::error_code, scan_result)>;
+void launch_scan(boost::asio::any_io_executor ex, frame_source source, scan_options options, scan_context context,
                  scan_handler handler);
 }  // namespace detail
 
 /// Scans every frame of `source` and completes with the statistics.
 ///
-/// - Handler: `void(std::error_code, scan_result)`. The error is empty when the scan finished
-///   (files that could not be scanned are listed in `result.stats.errors`, not reported here),
-///   `errc::cancelled` when it was cancelled (the result then holds the frames done, with
-///   `partial == true`), `errc::stopped_on_error` when `options.stop_on_error` stopped it at a bad
-///   file (`result.stopped_at` names it; the result is partial likewise), or an environment
-///   failure (e.g. out of memory, a thread the system refuses: `result.failure` says what). With
-///   `boost::asio::use_awaitable` the `co_await` yields `std::tuple<std::error_code, scan_result>`.
-/// - Executor: file reads and the coordinator run on `ex`; decoding runs on an internal pool of
-///   `options.workers` threads that lives as long as the operation. The handler is invoked
-///   through its associated executor (default: `ex`).
-/// - Lifetimes: `source` and `options` are moved into the operation; nothing else is referenced.
-/// - Cancellation: any type (terminal, partial, total) stops issuing reads; frames in flight are
-///   finished and counted; then the operation completes with `errc::cancelled`.
+/// - Handler: `void(boost::system::error_code, scan_result)`, like Asio's and Beast's operations.
+///   The error is empty when the scan finished (files that could not be scanned are listed in
+///   `result.stats.errors`, not reported here); `errc::cancelled` when it was cancelled (the result
+///   holds the frames done, `partial == true`; it compares equal to
+///   `std::errc::operation_canceled`); `errc::stopped_on_error` when `options.stop_on_error` stopped
+///   it at a bad file (`result.stopped_at` names it; partial likewise); `std::errc::invalid_argument`
+///   for options no scan can use (`result.failure` holds resolve_defaults' message; nothing was
+///   read); or an environment failure (out of memory, a thread the system refuses:
+///   `result.failure` says what). Every completion, errors included, is posted to the handler's
+///   associated executor: never invoked from inside async_scan.
+/// - Tokens: a callback; `use_future`; `use_awaitable` — `co_await` then yields the scan_result
+///   and throws boost::system::system_error on any error (`redirect_error(use_awaitable, ec)`
+///   stores it instead). The partial result of a cancelled or stopped scan is the second element
+///   of `co_await async_scan(..., as_tuple(use_awaitable))`.
+/// - Executors: the reads and the merging of per-frame rows (a few microseconds per frame) run on a
+///   strand of `ex`; everything heavy — resolving options, setting up readers and accumulators,
+///   decoding, adding up the workers' heatmaps and sorting the rows — runs on the compute pool
+///   (context.pool, or the scan's own), so a 1 ms timer on `ex` stays on time while a scan runs
+///   (bench/embedding_latency). The handler's executor counts as having outstanding work until the
+///   handler has run (its io_context's run() does not return early).
+/// - Cancellation (bind_cancellation_slot): `terminal` and `partial` are honoured — no further reads
+///   are issued, frames in flight are finished and counted, and the operation completes with
+///   `errc::cancelled` and the partial result (its statistics are a side effect that stays, which
+///   is what partial permits). `total` alone is not honoured (frames already counted cannot be
+///   undone): the scan goes on.
+/// - Lifetimes: `source`, `options` and `context` are moved into the operation; `context.pool`
+///   must outlive it; nothing else is referenced.
 template <class CompletionToken>
-auto async_scan(boost::asio::any_io_executor ex, frame_source source, scan_options options,
+auto async_scan(boost::asio::any_io_executor ex, frame_source source, scan_options options, scan_context context,
                 CompletionToken&& token) {
-  return boost::asio::async_initiate<CompletionToken, void(std::error_code, scan_result)>(
-      [](auto handler, boost::asio::any_io_executor e, frame_source s, scan_options o) {
-        detail::launch_scan(std::move(e), std::move(s), std::move(o), detail::scan_handler(std::move(handler)));
+  return boost::asio::async_initiate<CompletionToken, void(boost::system::error_code, scan_result)>(
+      [](auto handler, boost::asio::any_io_executor e, frame_source s, scan_options o, scan_context c) {
+        detail::launch_scan(std::move(e), std::move(s), std::move(o), std::move(c),
+                            detail::scan_handler(std::move(handler)));
       },
-      token, std::move(ex), std::move(source), std::move(options));
+      token, std::move(ex), std::move(source), std::move(options), std::move(context));
 }
 
-/// Blocking form: runs the scan on an io_context of its own on the calling thread.
-/// Throws std::system_error for environment failures; bad files are in result.stats.errors.
-scan_result scan(frame_source source, scan_options options);
+/// async_scan with a pool of its own and no progress.
+template <class CompletionToken>
+auto async_scan(boost::asio::any_io_executor ex, frame_source source, scan_options options, CompletionToken&& token) {
+  return async_scan(std::move(ex), std::move(source), std::move(options), scan_context{},
+                    std::forward<CompletionToken>(token));
+}
+
+/// Blocking form: runs the scan on an io_context of its own on the calling thread (progress is
+/// called on it). Throws std::invalid_argument for options no scan can use (before any work) and
+/// std::system_error for environment failures; bad files are in result.stats.errors, and a scan
+/// stopped by stop_on_error returns its partial result.
+scan_result scan(frame_source source, scan_options options, scan_context context = {});
 
 }  // namespace maskscan

@@ -293,15 +293,16 @@ int run_scan(scan_command& cmd) {
   }
 
   const bool show_progress = cmd.progress.value_or(::isatty(STDERR_FILENO) == 1);
+  maskscan::scan_context context;
   if (show_progress) {
     // A scan that stops early (interrupt, --strict after a bad file) never reports done == total:
     // the line is ended then, so that the messages and the summary that follow start on their own.
-    options.on_progress = maskscan::cli::stderr_progress([strict = options.stop_on_error](const maskscan::scan_progress& p) {
+    context.on_progress = maskscan::cli::stderr_progress([strict = options.stop_on_error](const maskscan::scan_progress& p) {
       return maskscan::cli::interrupt_signals::interrupted() || (strict && p.frames_skipped > 0);
     });
   }
   // Progress the interrupt watchdog can see: after a signal, a scan still finishing frames is let be.
-  options.on_progress = [show = std::move(options.on_progress)](const maskscan::scan_progress& p) {
+  context.on_progress = [show = std::move(context.on_progress)](const maskscan::scan_progress& p) {
     maskscan::cli::interrupt_signals::note_progress();
     if (show) show(p);
   };
@@ -351,15 +352,17 @@ int run_scan(scan_command& cmd) {
 
   boost::asio::io_context io;
   maskscan::cli::interrupt_signals signals(io);  // alive until the outputs are written
-  std::error_code ec;
+  boost::system::error_code ec;
   maskscan::scan_result result;
-  maskscan::async_scan(io.get_executor(), std::move(source), std::move(options),
-                       boost::asio::bind_cancellation_slot(signals.slot(), [&](std::error_code e, maskscan::scan_result r) {
+  maskscan::async_scan(io.get_executor(), std::move(source), std::move(options), std::move(context),
+                       boost::asio::bind_cancellation_slot(signals.slot(), [&](boost::system::error_code e, maskscan::scan_result r) {
                          ec = e;
                          result = std::move(r);
                          signals.stop_listening();
                        }));
   io.run();
+  if (ec == boost::system::errc::invalid_argument)  // e.g. a frame named by two --split lists
+    throw std::runtime_error(result.failure);
   if (ec && ec != maskscan::errc::cancelled && ec != maskscan::errc::stopped_on_error)
     throw std::runtime_error(fmt::format("the scan failed: {}", result.failure.empty() ? ec.message() : result.failure));
   if (resumed) {

@@ -20,6 +20,11 @@ class category_impl final : public std::error_category {
     }
     return "unknown maskscan error";
   }
+  /// A cancelled scan compares equal to std::errc::operation_canceled, as Asio's cancelled operations do.
+  bool equivalent(int code, const std::error_condition& condition) const noexcept override {
+    if (static_cast<errc>(code) == errc::cancelled && condition == std::errc::operation_canceled) return true;
+    return std::error_category::equivalent(code, condition);
+  }
 };
 }  // namespace
 

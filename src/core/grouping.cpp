@@ -1,5 +1,5 @@
 #include <maskscan/grouping.hpp>
-#include <maskscan/scan.hpp>
+#include <maskscan/source.hpp>
 
 #include <algorithm>
 #include <cctype>

@@ -149,6 +149,7 @@ const char* to_string(io_backend b) noexcept {
     case io_backend::automatic: return "auto";
     case io_backend::uring: return "uring";
     case io_backend::threads: return "threads";
+    case io_backend::store: return "store";
   }
   return "unknown";
 }

@@ -6,14 +6,14 @@
 #include <cstring>
 #include <stdexcept>
 
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/read_at.hpp>
-#include <boost/asio/random_access_file.hpp>
-#include <boost/asio/this_coro.hpp>
+#include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <liburing.h>
+#include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -161,69 +161,172 @@ bool io_uring_available() {
 
 namespace {
 
-class uring_reader final : public file_reader {
+/// io_uring through liburing: each read is one IORING_OP_READ (repeated for a short read); the ring
+/// signals completions on an eventfd that a stream_descriptor waits on, on the scan's strand, where
+/// every call of this reader happens, so the ring needs no lock.
+class uring_reader final : public frame_reader {
  public:
-  asio::awaitable<std::error_code> read(const std::filesystem::path& file, std::vector<std::byte>& buffer,
-                                        std::uint64_t max_bytes, diagnostics& diag, file_stamp& stamp) override {
-    asio::random_access_file f(co_await asio::this_coro::executor);
-    std::error_code open_ec;
-    const int fd = open_frame_file(file, diag, stamp, open_ec);
-    if (fd < 0) co_return open_ec;
-    boost::system::error_code ec;
-    f.assign(fd, ec);  // f owns the descriptor from here
-    if (ec) {
-      ::close(fd);
-      co_return io_failure("open", ec.message(), diag);
+  uring_reader(std::filesystem::path root, unsigned io_depth, const asio::any_io_executor& ex)
+      : root_(std::move(root)), events_(ex) {
+    if (const int r = io_uring_queue_init(std::clamp(io_depth, 1u, 4096u), &ring_, 0); r < 0)
+      throw std::runtime_error(fmt::format("cannot set up the io_uring ring: {}", std::strerror(-r)));
+    const int fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (fd < 0 || io_uring_register_eventfd(&ring_, fd) < 0) {
+      const int error = errno;
+      if (fd >= 0) ::close(fd);
+      io_uring_queue_exit(&ring_);
+      throw std::runtime_error(fmt::format("cannot set up the io_uring ring's eventfd: {}", std::strerror(error)));
     }
+    events_.assign(fd);
+  }
+  ~uring_reader() override {
+    boost::system::error_code ignored;
+    events_.close(ignored);
+    io_uring_queue_exit(&ring_);
+  }
+
+  asio::awaitable<std::error_code> read(const std::string& key, std::vector<std::byte>& buffer, std::uint64_t max_bytes,
+                                        diagnostics& diag, frame_version& stamp) override {
+    const auto file = root_ / key;
+    std::error_code open_ec;
+    fd_guard fd(open_frame_file(file, diag, stamp, open_ec));
+    if (fd.get() < 0) co_return open_ec;
     const auto size = stamp.size;
     if (size > max_bytes) co_return too_large(size, max_bytes, diag);
     size_buffer(buffer, size, file);
-    auto [read_ec, n] = co_await asio::async_read_at(f, 0, asio::buffer(buffer), asio::as_tuple(asio::use_awaitable));
-    if (read_ec == asio::error::eof)
-      co_return io_failure("read", fmt::format("it ended after {} of {} bytes", n, size), diag);
-    if (read_ec) co_return io_failure("read", read_ec.message(), diag);
+    std::size_t done = 0;
+    while (done < size) {
+      const int n = co_await async_read_some(fd.get(), buffer.data() + done, size - done, done);
+      if (n == -EINTR || n == -EAGAIN) continue;
+      if (n < 0) co_return io_failure("read", std::strerror(-n), diag);
+      if (n == 0) co_return io_failure("read", fmt::format("it ended after {} of {} bytes", done, size), diag);
+      done += static_cast<std::size_t>(n);
+    }
     co_return std::error_code{};
   }
   io_backend backend() const noexcept override { return io_backend::uring; }
+
+ private:
+  struct request {
+    asio::any_completion_handler<void(int)> handler;
+  };
+
+  /// One read of up to `n` bytes at `offset`; completes with the byte count or -errno.
+  asio::awaitable<int> async_read_some(int fd, std::byte* data, std::size_t n, std::size_t offset) {
+    return asio::async_initiate<const asio::use_awaitable_t<>&, void(int)>(
+        [this, fd, data, n, offset](auto handler) {
+          io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
+          if (!sqe) {  // never with at most io_depth reads in flight; refuse rather than overrun
+            asio::post(events_.get_executor(), [h = std::move(handler)]() mutable { std::move(h)(-EBUSY); });
+            return;
+          }
+          auto* r = new request{std::move(handler)};
+          io_uring_prep_read(sqe, fd, data, static_cast<unsigned>(std::min<std::size_t>(n, 1u << 30)), offset);
+          io_uring_sqe_set_data(sqe, r);
+          if (const int submitted = io_uring_submit(&ring_); submitted < 0) {
+            auto h = std::move(r->handler);
+            delete r;
+            asio::post(events_.get_executor(), [h = std::move(h), submitted]() mutable { std::move(h)(submitted); });
+            return;
+          }
+          ++in_flight_;
+          watch();
+        },
+        asio::use_awaitable);
+  }
+
+  /// Waits for the eventfd while reads are in flight, then completes every finished read.
+  void watch() {
+    if (watching_ || in_flight_ == 0) return;
+    watching_ = true;
+    events_.async_wait(asio::posix::stream_descriptor::wait_read, [this](boost::system::error_code ec) {
+      watching_ = false;
+      std::uint64_t count = 0;
+      [[maybe_unused]] const auto ignored = ::read(events_.native_handle(), &count, sizeof count);
+      // Collect first: a completed coroutine may submit its next read (and touch the ring) at once.
+      std::vector<std::pair<request*, int>> finished;
+      io_uring_cqe* cqe = nullptr;
+      while (io_uring_peek_cqe(&ring_, &cqe) == 0) {
+        finished.emplace_back(static_cast<request*>(io_uring_cqe_get_data(cqe)), cqe->res);
+        io_uring_cqe_seen(&ring_, cqe);
+      }
+      in_flight_ -= finished.size();
+      if (ec && finished.empty()) return;  // the descriptor was closed: nothing is in flight then
+      for (auto& [r, result] : finished) {
+        auto handler = std::move(r->handler);
+        delete r;
+        std::move(handler)(result);
+      }
+      watch();
+    });
+  }
+
+  std::filesystem::path root_;
+  io_uring ring_{};
+  asio::posix::stream_descriptor events_;
+  std::size_t in_flight_ = 0;
+  bool watching_ = false;
 };
 
-class thread_reader final : public file_reader {
+class thread_reader final : public frame_reader {
  public:
-  explicit thread_reader(unsigned threads) : pool_(threads, "read threads (--io threads, one per --io-depth)") {}
+  thread_reader(std::filesystem::path root, unsigned threads)
+      : root_(std::move(root)), pool_(threads, "read threads (--io threads, one per --io-depth)") {}
   ~thread_reader() override { pool_.join(); }
 
-  asio::awaitable<std::error_code> read(const std::filesystem::path& file, std::vector<std::byte>& buffer,
-                                        std::uint64_t max_bytes, diagnostics& diag, file_stamp& stamp) override {
+  asio::awaitable<std::error_code> read(const std::string& key, std::vector<std::byte>& buffer, std::uint64_t max_bytes,
+                                        diagnostics& diag, frame_version& stamp) override {
     co_return co_await async_run_on(
-        pool_.get_executor(), [&] { return read_file_blocking(file, buffer, max_bytes, diag, &stamp); },
+        pool_.get_executor(), [&] { return read_file_blocking(root_ / key, buffer, max_bytes, diag, &stamp); },
         asio::use_awaitable);
   }
   io_backend backend() const noexcept override { return io_backend::threads; }
 
  private:
+  std::filesystem::path root_;
   thread_pool pool_;
+};
+
+class file_store final : public frame_store {
+ public:
+  explicit file_store(std::filesystem::path root) : root_(std::move(root)) {}
+  std::unique_ptr<frame_reader> make_reader(const scan_options& options, const asio::any_io_executor& ex) const override {
+    return make_file_reader(root_, options.io, options.io_depth, ex);
+  }
+  std::error_code read_blocking(const std::string& key, std::vector<std::byte>& buffer, std::uint64_t max_bytes,
+                                diagnostics& diag, frame_version& version) const override {
+    return read_file_blocking(root_ / key, buffer, max_bytes, diag, &version);
+  }
+  std::optional<frame_version> version(const std::string& key) const override {
+    struct stat st {};
+    if (::stat((root_ / key).c_str(), &st) != 0) return std::nullopt;
+    return stamp_of(st);
+  }
+
+ private:
+  std::filesystem::path root_;
 };
 
 }  // namespace
 
-std::unique_ptr<file_reader> make_file_reader(io_backend requested, unsigned io_depth,
-                                              const asio::any_io_executor& ex) {
+std::unique_ptr<frame_reader> make_file_reader(std::filesystem::path root, io_backend requested, unsigned io_depth,
+                                               const asio::any_io_executor& ex) {
   if (requested == io_backend::uring && !io_uring_available())
     throw std::runtime_error("--io uring was requested but this kernel or sandbox does not allow io_uring "
                              "(or no file descriptor is left for its ring: ulimit -n)");
   if (requested != io_backend::threads && io_uring_available()) {
     try {
-      // Asio makes the io_context's ring when the first file is made: make it now, where a failure
-      // can still be reported (or avoided) cleanly.
-      asio::random_access_file probe(ex);
-      return std::make_unique<uring_reader>();
+      return std::make_unique<uring_reader>(root, io_depth, ex);
     } catch (const std::exception& e) {
-      if (requested == io_backend::uring)
-        throw std::runtime_error(fmt::format("--io uring: cannot set up the io_uring ring: {}", e.what()));
+      if (requested == io_backend::uring) throw std::runtime_error(fmt::format("--io uring: {}", e.what()));
     }
   }
   // Blocking reads only need as many threads as reads in flight; more would just idle.
-  return std::make_unique<thread_reader>(std::clamp(io_depth, 1u, 64u));
+  return std::make_unique<thread_reader>(std::move(root), std::clamp(io_depth, 1u, 64u));
+}
+
+std::shared_ptr<const frame_store> make_file_store(std::filesystem::path root) {
+  return std::make_shared<file_store>(std::move(root));
 }
 
 }  // namespace maskscan::detail

@@ -1,7 +1,8 @@
 #pragma once
 // Reading whole files into recycled buffers: a blocking read (serial loop, threads backend) and
-// the awaitable readers the pipeline uses (io_uring via asio::random_access_file, or pread on a
-// thread pool).
+// the frame_readers of the file store (io_uring driven directly through liburing, its completions
+// signalled on an eventfd the caller's io_context watches; or pread on a thread pool). No Asio
+// type depends on io_uring, so neither the library nor its users define BOOST_ASIO_HAS_IO_URING.
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -10,19 +11,16 @@
 #include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/awaitable.hpp>
 #include <sys/stat.h>
 
 #include <maskscan/errors.hpp>
 #include <maskscan/options.hpp>
+#include <maskscan/reader.hpp>
 
 namespace maskscan::detail {
 
 /// What fstat of the open file said: a frame's row keeps it, so that --resume can tell a changed file.
-struct file_stamp {
-  std::uint64_t size = 0;
-  std::int64_t mtime_ns = 0;
-};
+using file_stamp = frame_version;
 
 /// The stamp of a stat() result.
 file_stamp stamp_of(const struct ::stat& st) noexcept;
@@ -47,24 +45,16 @@ unsigned open_file_headroom();
 /// True if this process may create an io_uring (the kernel has it and no seccomp policy forbids it).
 bool io_uring_available();
 
-class file_reader {
- public:
-  virtual ~file_reader() = default;
-  /// Same contract as read_file_blocking; completes on the awaiting coroutine's executor.
-  virtual boost::asio::awaitable<std::error_code> read(const std::filesystem::path& file,
-                                                       std::vector<std::byte>& buffer,
-                                                       std::uint64_t max_bytes, diagnostics& diag,
-                                                       file_stamp& stamp) = 0;
-  virtual io_backend backend() const noexcept = 0;
-};
+/// The reader of files below `root` (a key is a path relative to it, or absolute) for `requested`
+/// (automatic: io_uring when available, else threads). `io_depth` sizes the io_uring ring and the
+/// thread pool of the threads backend. The io_uring reader sets up its ring now and watches its
+/// eventfd on `ex`, so a ring that cannot be had (no descriptor left under `ulimit -n`, a kernel or
+/// sandbox without io_uring) fails here with a std::runtime_error saying why, not in the middle of
+/// the reads; automatic then falls back to threads.
+std::unique_ptr<frame_reader> make_file_reader(std::filesystem::path root, io_backend requested, unsigned io_depth,
+                                               const boost::asio::any_io_executor& ex);
 
-/// The reader for `requested` (automatic resolves to uring when available). `io_depth` sizes the
-/// thread pool of the threads backend. Throws std::runtime_error if uring is requested but absent.
-/// The reader of `requested` (automatic: io_uring when available, else threads). The io_uring
-/// reader sets up its ring on `ex`'s execution context now, so a ring that cannot be had (no
-/// descriptor left under `ulimit -n`, a kernel or sandbox without io_uring) fails here with a
-/// std::runtime_error saying why, not in the middle of the reads; automatic then falls back to threads.
-std::unique_ptr<file_reader> make_file_reader(io_backend requested, unsigned io_depth,
-                                              const boost::asio::any_io_executor& ex);
+/// The store of files below `root` (frame_source::from_directory, from_paths, from_list).
+std::shared_ptr<const frame_store> make_file_store(std::filesystem::path root);
 
 }  // namespace maskscan::detail

@@ -1,4 +1,5 @@
-#include <maskscan/scan.hpp>
+#include <maskscan/reader.hpp>
+#include <maskscan/source.hpp>
 
 #include <algorithm>
 #include <cctype>
@@ -112,10 +113,21 @@ frame_source frame_source::from_directory(const fs::path& root, const listing_op
 }
 
 frame_source frame_source::from_paths(std::vector<fs::path> files, const fs::path& root) {
-  frame_source source;
+  std::vector<std::string> names;
+  names.reserve(files.size());
+  for (const auto& f : files) names.push_back(report_name(f, root));
+  auto source = from_store(detail::make_file_store(root), std::move(names));
   source.root_ = root;
-  source.names_.reserve(files.size());
-  for (const auto& f : files) source.names_.push_back(report_name(f, root));
+  source.location_ = root.string();
+  source.of_files_ = true;
+  return source;
+}
+
+frame_source frame_source::from_store(std::shared_ptr<const frame_store> store, std::vector<std::string> keys) {
+  if (!store) throw std::invalid_argument("frame_source::from_store: no store");
+  frame_source source;
+  source.store_ = std::move(store);
+  source.names_ = std::move(keys);
   std::ranges::sort(source.names_);
   if (const auto twice = std::ranges::adjacent_find(source.names_); twice != source.names_.end())
     throw std::invalid_argument(
@@ -161,12 +173,15 @@ frame_source frame_source::remaining(const dataset_stats& done) const {
     return std::invalid_argument(fmt::format(
         "the saved statistics hold frame '{}', which is not among the {} frames under {}: they were saved "
         "from another dataset or root",
-        printable_name(path), names_.size(), root_.string()));
+        printable_name(path), names_.size(), location_));
   };
   // Both lists are sorted by name, so one merge walk keeps the frames without a row and finds any
   // row that is not a frame of this source.
   frame_source rest;
   rest.root_ = root_;
+  rest.location_ = location_;
+  rest.store_ = store_;
+  rest.of_files_ = of_files_;
   std::size_t r = 0;
   for (const auto& name : names_) {
     if (r < rows.size() && rows[r] < name) throw stranger(rows[r]);
@@ -178,10 +193,8 @@ frame_source frame_source::remaining(const dataset_stats& done) const {
   // A frame whose file changed since it was scanned: its counts are in the sums and cannot be taken out.
   std::vector<std::string> changed;
   for (const auto& row : done.frames) {
-    struct stat st {};
-    const auto path = root_ / row.path;
-    const bool same = ::stat(path.c_str(), &st) == 0 && static_cast<std::uint64_t>(st.st_size) == row.file_size &&
-                      detail::stamp_of(st).mtime_ns == row.file_mtime_ns;
+    const auto now = store_->version(row.path);
+    const bool same = now && now->size == row.file_size && now->mtime_ns == row.file_mtime_ns;
     if (!same) changed.push_back(printable_name(row.path));
   }
   if (!changed.empty()) {

@@ -176,8 +176,11 @@ result_builder::result_builder(const scan_options& options, std::uint64_t frames
     : options_(options),
       grouper_(options),
       stats_(make_stats(options)),
-      start_(now_seconds()) {
-  progress_.frames_total = frames_total;
+      frames_total_(frames_total),
+      start_(now_seconds()) {}
+
+scan_progress result_builder::progress() const {
+  return {done_, skipped_, frames_total_, now_seconds() - start_};
 }
 
 void result_builder::add(frame_outcome outcome) {
@@ -190,16 +193,11 @@ void result_builder::add(frame_outcome outcome) {
           error.group = grouper_.group_of(error.path);
           if (options_.stop_on_error && stopped_at_.empty()) stopped_at_ = error.path;
           stats_.errors.push_back(std::move(error));
-          ++progress_.frames_skipped;
+          ++skipped_;
         }
       },
       [&] { return fmt::format("the per-frame rows of the scan ({} frames so far)", done_); });
   ++done_;
-  if (options_.on_progress) {
-    progress_.frames_done = done_;
-    progress_.elapsed_seconds = now_seconds() - start_;
-    options_.on_progress(progress_);
-  }
 }
 
 dataset_stats result_builder::finish(std::vector<worker_totals> workers) {

@@ -82,12 +82,14 @@ class frame_processor {
 };
 
 /// Turns frame outcomes, in whatever order they arrive, into the scan's dataset_stats, and
-/// reports progress. Used by the coordinator coroutine and by the serial loop alike.
+/// counts progress. Used by the coordinator coroutine and by the serial loop alike.
 class result_builder {
  public:
   result_builder(const scan_options& options, std::uint64_t frames_total);
   void add(frame_outcome outcome);
   std::uint64_t frames_done() const noexcept { return done_; }
+  /// Frames done and skipped so far, and the time since the builder was made.
+  scan_progress progress() const;
   /// With stop_on_error: the first file that could not be scanned, in arrival order (else empty).
   const std::string& stopped_at() const noexcept { return stopped_at_; }
   /// Adds the workers' heatmaps and returns the normalized statistics.
@@ -98,7 +100,8 @@ class result_builder {
   const scan_options& options_;
   frame_grouper grouper_;
   dataset_stats stats_;
-  scan_progress progress_;
+  std::uint64_t frames_total_;
+  std::uint64_t skipped_ = 0;
   std::uint64_t done_ = 0;
   std::string stopped_at_;
   double start_;

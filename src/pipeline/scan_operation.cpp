@@ -1,8 +1,11 @@
 // The scan pipeline:
-//   lanes (queue_depth coroutines, each with one recycled read buffer) take the next path, read it
+//   lanes (queue_depth coroutines, each with one recycled read buffer) take the next key, read it
 //   (at most io_depth reads in flight), hand the bytes to the least-busy worker strand, and send
 //   the small per-frame outcome to the coordinator, which merges outcomes in arrival order.
-// All coroutines run on one strand over the caller's executor; decoding runs on the worker pool.
+// The lanes and the coordinator run on one strand over the caller's executor: a few microseconds
+// per frame. Everything heavy runs on the compute pool: resolving the options, making the reader
+// and the accumulators, decoding, and at the end adding up the workers' totals.
+#include <maskscan/reader.hpp>
 #include <maskscan/scan.hpp>
 
 #include <algorithm>
@@ -11,13 +14,15 @@
 #include <exception>
 #include <new>
 #include <optional>
+#include <stdexcept>
+#include <thread>
 #include <tuple>
 #include <utility>
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/experimental/channel.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/strand.hpp>
@@ -46,9 +51,9 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 scan_result new_result(const frame_source& source, const scan_options& options) {
   scan_result result;
   result.options = options;
-  result.io_used = io_backend::threads;
+  result.io_used = source.of_files() ? io_backend::threads : io_backend::store;
   result.frames_total = source.size();
-  result.input = source.root().string();
+  result.input = source.location();
   return result;
 }
 
@@ -62,8 +67,49 @@ void complete(scan_result& result, result_builder& builder, std::vector<worker_t
   result.wall_seconds = seconds_since(t0);
 }
 
+/// Delivers progress on the caller's side: at most once per interval while frames finish, and a
+/// last time before the completion. Called from one thread at a time (the coordinator's strand or
+/// the serial loop); the calls it posts go through one strand of the scan's executor, each
+/// dispatched into the handler's associated executor.
+class progress_reporter {
+ public:
+  progress_reporter(std::function<void(const scan_progress&)> callback, std::chrono::milliseconds interval,
+                    asio::strand<asio::any_io_executor> where, asio::any_completion_executor handler_ex)
+      : callback_(callback ? std::make_shared<std::function<void(const scan_progress&)>>(std::move(callback)) : nullptr),
+        interval_(interval),
+        where_(std::move(where)),
+        handler_ex_(std::move(handler_ex)) {}
+
+  /// After a frame: posts `p` if the interval has passed since the last post.
+  void frame_done(const scan_progress& p) {
+    if (!callback_) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (posted_once_ && now - last_ < interval_) return;
+    posted_once_ = true;
+    last_ = now;
+    post(p);
+  }
+  const asio::strand<asio::any_io_executor>& strand() const noexcept { return where_; }
+  /// The final counts (posted before the completion handler, on the same strand).
+  void last(const scan_progress& p) {
+    if (callback_) post(p);
+  }
+
+ private:
+  void post(const scan_progress& p) {
+    asio::post(where_, asio::bind_executor(handler_ex_, [callback = callback_, p] { (*callback)(p); }));
+  }
+  std::shared_ptr<std::function<void(const scan_progress&)>> callback_;
+  std::chrono::milliseconds interval_;
+  asio::strand<asio::any_io_executor> where_;
+  asio::any_completion_executor handler_ex_;
+  std::chrono::steady_clock::time_point last_{};
+  bool posted_once_ = false;
+};
+
 /// The serial baseline: the same decode and statistics in one plain loop on the calling thread.
-scan_result run_serial(const frame_source& source, const scan_options& options, const std::atomic<bool>& stop) {
+scan_result run_serial(const frame_source& source, const scan_options& options, const std::atomic<bool>& stop,
+                       progress_reporter* progress) {
   const auto t0 = std::chrono::steady_clock::now();
   scan_result result = new_result(source, options);
   frame_processor processor(options, frame_grouper(options).count_groups(source));
@@ -73,14 +119,16 @@ scan_result run_serial(const frame_source& source, const scan_options& options, 
        ++i) {
     diagnostics diag;
     file_stamp stamp;
-    if (const auto ec = read_file_blocking(source.file(i), buffer, options.max_file_bytes, diag, &stamp))
+    if (const auto ec = source.store()->read_blocking(source.name(i), buffer, options.max_file_bytes, diag, stamp))
       builder.add(file_error{source.name(i), static_cast<errc>(ec.value()), std::move(diag.message)});
     else
       builder.add(processor.process(buffer, source.name(i), stamp));
+    if (progress) progress->frame_done(builder.progress());
   }
   std::vector<worker_totals> workers;
   workers.push_back(processor.take());
   complete(result, builder, std::move(workers), t0);
+  if (progress) progress->last(builder.progress());
   return result;
 }
 
@@ -95,36 +143,41 @@ class async_semaphore {
   asio::experimental::channel<void(boost::system::error_code)> slots_;
 };
 
+/// The compute threads of one scan: the caller's shared pool, or a pool of the scan's own.
+struct compute_threads {
+  std::optional<thread_pool> own;
+  asio::any_io_executor executor;
+};
+
 class scan_operation : public std::enable_shared_from_this<scan_operation> {
  public:
-  scan_operation(asio::any_io_executor ex, frame_source source, scan_options options)
+  scan_operation(asio::any_io_executor ex, asio::any_completion_executor handler_ex, frame_source source,
+                 scan_options options, scan_context context)
       : strand_(asio::make_strand(ex)),
         source_(std::move(source)),
         options_(std::move(options)),
-        groups_(frame_grouper(options_).count_groups(source_)) {}  // throws for conflicting splits
+        pool_(context.pool),
+        progress_(std::move(context.on_progress), context.progress_interval, asio::make_strand(ex), handler_ex) {}
 
   std::atomic<bool> stop{false};
   const asio::strand<asio::any_io_executor>& strand() const noexcept { return strand_; }
+  /// Where the last progress and then the handler are posted, in that order.
+  const asio::strand<asio::any_io_executor>& completion_strand() const noexcept { return completion_; }
 
   awaitable<scan_result> run() {
+    const auto t0 = std::chrono::steady_clock::now();
+    start_compute();
     if (options_.serial) {
-      thread_pool loop_thread(1, "the serial loop's thread (--serial)");
       co_return co_await async_run_on(
-          loop_thread.get_executor(), [&] { return run_serial(source_, options_, stop); }, use_awaitable);
+          compute_.executor,
+          [&] {
+            options_ = resolve_defaults(std::move(options_));
+            return run_serial(source_, options_, stop, &progress_);
+          },
+          use_awaitable);
     }
 
-    const auto t0 = std::chrono::steady_clock::now();
-    options_.io_depth = std::min(options_.io_depth, open_file_headroom());  // each read holds a file open
-    scan_result result = new_result(source_, options_);
-    reader_ = make_file_reader(options_.io, options_.io_depth, strand_);
-    result.io_used = reader_->backend();
-    pool_.emplace(options_.workers, "compute threads (--workers)");
-    for (unsigned i = 0; i < options_.workers; ++i)
-      workers_.push_back(std::make_unique<worker>(asio::make_strand(pool_->get_executor()), options_, groups_));
-    io_slots_.emplace(strand_, options_.io_depth);
-    // Unbuffered: a lane holds its outcome until the coordinator has taken it, so a frame counts
-    // against queue_depth until it is merged.
-    outcomes_.emplace(strand_, 0);
+    scan_result result = co_await async_run_on(compute_.executor, [&] { return set_up(); }, use_awaitable);
     result_builder builder(result.options, source_.size());
 
     // Each lane ends by sending an empty message, so the coordinator knows when all are done
@@ -148,26 +201,76 @@ class scan_operation : public std::enable_shared_from_this<scan_operation> {
         continue;
       }
       builder.add(std::move(*message));
+      progress_.frame_done(builder.progress());
       if (!builder.stopped_at().empty()) stop = true;  // stop_on_error: no further reads
     }
     if (lane_failure_) std::rethrow_exception(lane_failure_);
 
-    pool_->join();  // every frame is done, so the workers are idle: this only ends the threads
-    std::vector<worker_totals> totals;
-    for (auto& w : workers_) totals.push_back(w->processor.take());
-    workers_.clear();
-    complete(result, builder, std::move(totals), t0);
+    // Every frame is done, so the workers are idle: their totals are added up on the pool.
+    co_await async_run_on(
+        compute_.executor,
+        [&] {
+          std::vector<worker_totals> totals;
+          for (auto& w : workers_) totals.push_back(w->processor.take());
+          workers_.clear();  // their accumulators' memory is given back here, not on the caller's thread
+          reader_.reset();
+          complete(result, builder, std::move(totals), t0);
+          return 0;
+        },
+        use_awaitable);
+    progress_.last(builder.progress());
     co_return result;
+  }
+
+  /// Ends the scan's own compute threads (idle by now); called on the strand before completion.
+  void end_compute() {
+    if (compute_.own) compute_.own->join();
   }
 
  private:
   struct worker {
-    worker(asio::strand<thread_pool::executor_type> s, const scan_options& options, std::size_t groups)
+    worker(asio::strand<asio::any_io_executor> s, const scan_options& options, std::size_t groups)
         : strand(std::move(s)), processor(options, groups) {}
-    asio::strand<thread_pool::executor_type> strand;
+    asio::strand<asio::any_io_executor> strand;
     frame_processor processor;
     unsigned pending = 0;  // touched only on the scan strand
   };
+
+  /// The caller's pool, or threads of the scan's own (the only work done on the caller's thread:
+  /// the threads must exist before anything can run on them).
+  void start_compute() {
+    if (pool_) {
+      if (options_.workers == 0) options_.workers = pool_->size();
+      compute_.executor = pool_->get_executor();
+      return;
+    }
+    // A count over the bound is refused by resolve_defaults before a thread is started.
+    if (options_.workers > max_workers) options_ = resolve_defaults(std::move(options_));
+    const unsigned threads =
+        options_.serial ? 1 : options_.workers != 0 ? options_.workers
+                                                    : std::clamp(std::thread::hardware_concurrency(), 1u, max_workers);
+    compute_.own.emplace(threads, options_.serial ? "the serial loop's thread (--serial)" : "compute threads (--workers)");
+    compute_.executor = compute_.own->get_executor();
+  }
+
+  /// On the pool: the options resolved, the reader and the workers made.
+  scan_result set_up() {
+    options_ = resolve_defaults(std::move(options_));
+    const std::size_t groups = frame_grouper(options_).count_groups(source_);  // throws for conflicting splits
+    options_.io_depth = std::min(options_.io_depth, open_file_headroom());    // each read holds a file open
+    scan_result result = new_result(source_, options_);
+    if (source_.size() != 0) {  // an empty source may have no store
+      reader_ = source_.store()->make_reader(options_, strand_);
+      result.io_used = reader_->backend();
+    }
+    for (unsigned i = 0; i < options_.workers; ++i)
+      workers_.push_back(std::make_unique<worker>(asio::make_strand(compute_.executor), options_, groups));
+    io_slots_.emplace(strand_, options_.io_depth);
+    // Unbuffered: a lane holds its outcome until the coordinator has taken it, so a frame counts
+    // against queue_depth until it is merged.
+    outcomes_.emplace(strand_, 0);
+    return result;
+  }
 
   worker& least_busy_worker() {
     return **std::ranges::min_element(workers_, {}, [](const auto& w) { return w->pending; });
@@ -188,7 +291,7 @@ class scan_operation : public std::enable_shared_from_this<scan_operation> {
         for (std::size_t k = 0; k < frames.size(); ++k) {
           diagnostics diag;
           co_await io_slots_->acquire();
-          const auto ec = co_await reader_->read(source_.file(frames[k]), buffers[k], options_.max_file_bytes, diag, stamps[k]);
+          const auto ec = co_await reader_->read(source_.name(frames[k]), buffers[k], options_.max_file_bytes, diag, stamps[k]);
           io_slots_->release();
           read_errors[k].reset();
           if (ec) read_errors[k] = file_error{source_.name(frames[k]), static_cast<errc>(ec.value()), std::move(diag.message)};
@@ -223,9 +326,11 @@ class scan_operation : public std::enable_shared_from_this<scan_operation> {
   asio::strand<asio::any_io_executor> strand_;
   frame_source source_;
   scan_options options_;
-  std::size_t groups_;  // groups the frames fall into: each has its own heatmaps
-  std::unique_ptr<file_reader> reader_;
-  std::optional<thread_pool> pool_;  // declared before workers_: their strands die first
+  compute_pool* pool_;
+  progress_reporter progress_;
+  asio::strand<asio::any_io_executor> completion_ = progress_.strand();
+  compute_threads compute_;  // declared before workers_ and reader_: their strands and readers die first
+  std::unique_ptr<frame_reader> reader_;
   std::vector<std::unique_ptr<worker>> workers_;
   std::optional<async_semaphore> io_slots_;
   /// A frame's outcome, or nullopt when a lane has finished.
@@ -234,68 +339,86 @@ class scan_operation : public std::enable_shared_from_this<scan_operation> {
   std::size_t next_ = 0;
 };
 
-/// An environment failure as the handler's error and scan_result::failure's words.
-std::pair<std::error_code, std::string> describe_failure(std::exception_ptr e) {
+/// A failure as the handler's error and scan_result::failure's words.
+std::pair<boost::system::error_code, std::string> describe_failure(std::exception_ptr e) {
   try {
     std::rethrow_exception(e);
+  } catch (const std::invalid_argument& x) {  // options no scan can use (resolve_defaults, splits)
+    return {make_error_code(boost::system::errc::invalid_argument), x.what()};
   } catch (const std::system_error& x) {
     // what() is "<what_arg>: <the code's message>": keep the words, the code is the handler's.
     std::string what = x.what();
     if (const auto suffix = ": " + x.code().message(); what.ends_with(suffix)) what.resize(what.size() - suffix.size());
     return {x.code(), what};
   } catch (const std::bad_alloc&) {
-    return {std::make_error_code(std::errc::not_enough_memory), "not enough memory (an allocation of the scan failed)"};
+    return {make_error_code(boost::system::errc::not_enough_memory), "not enough memory (an allocation of the scan failed)"};
   } catch (const std::exception& x) {
-    return {std::make_error_code(std::errc::state_not_recoverable), x.what()};
+    return {make_error_code(boost::system::errc::state_not_recoverable), x.what()};
   } catch (...) {
-    return {std::make_error_code(std::errc::state_not_recoverable), "an unknown failure"};
+    return {make_error_code(boost::system::errc::state_not_recoverable), "an unknown failure"};
   }
 }
 
 }  // namespace
 
-void launch_scan(asio::any_io_executor ex, frame_source source, scan_options options, scan_handler handler) {
-  auto op = std::make_shared<scan_operation>(ex, std::move(source), resolve_defaults(std::move(options)));
+void launch_scan(asio::any_io_executor ex, frame_source source, scan_options options, scan_context context,
+                 scan_handler handler) {
+  // The handler's executor has outstanding work until the handler has run.
+  auto handler_ex = asio::prefer(asio::get_associated_executor(handler, ex), asio::execution::outstanding_work.tracked);
+  std::shared_ptr<scan_operation> op;
+  try {
+    op = std::make_shared<scan_operation>(ex, handler_ex, std::move(source), std::move(options), std::move(context));
+  } catch (...) {  // out of memory for the operation itself: still through the handler, posted
+    auto [ec, failure] = describe_failure(std::current_exception());
+    scan_result result;
+    result.failure = std::move(failure);
+    asio::post(ex, asio::bind_executor(handler_ex, [handler = std::move(handler), ec, result = std::move(result)]() mutable {
+      std::move(handler)(ec, std::move(result));
+    }));
+    return;
+  }
   auto slot = asio::get_associated_cancellation_slot(handler);
   if (slot.is_connected())
-    slot.assign([weak = std::weak_ptr<scan_operation>(op)](asio::cancellation_type) {
+    slot.assign([weak = std::weak_ptr<scan_operation>(op)](asio::cancellation_type type) {
+      // terminal and partial: the frames done so far stay counted, a side effect both permit;
+      // total alone asks for no side effect, which a scan that has counted frames cannot give.
+      if ((type & (asio::cancellation_type::terminal | asio::cancellation_type::partial)) == asio::cancellation_type::none)
+        return;
       if (auto alive = weak.lock()) alive->stop = true;
     });
   asio::co_spawn(op->strand(), op->run(),
-                 [op, ex, handler = std::move(handler)](std::exception_ptr e, scan_result result) mutable {
+                 [op, handler_ex, handler = std::move(handler)](std::exception_ptr e, scan_result result) mutable {
                    if (auto s = asio::get_associated_cancellation_slot(handler); s.is_connected()) s.clear();
-                   std::error_code ec;
-                   if (e) {
-                     std::tie(ec, result.failure) = describe_failure(e);
-                   }
+                   op->end_compute();
+                   boost::system::error_code ec;
+                   if (e) std::tie(ec, result.failure) = describe_failure(e);
                    else if (!result.stopped_at.empty()) ec = make_error_code(errc::stopped_on_error);
                    else if (op->stop && result.partial) ec = make_error_code(errc::cancelled);
-                   // Never call the handler from inside our own call stack: post it, on its own executor.
-                   auto handler_ex = asio::get_associated_executor(handler, ex);
-                   asio::post(ex, asio::bind_executor(handler_ex, [handler = std::move(handler), ec,
-                                                                   result = std::move(result)]() mutable {
-                     std::move(handler)(ec, std::move(result));
-                   }));
+                   // Never call the handler from inside our own call stack: post it, after the last
+                   // progress on the same strand, then into the handler's own executor.
+                   asio::post(op->completion_strand(),
+                              asio::bind_executor(handler_ex, [handler = std::move(handler), handler_ex, ec,
+                                                               result = std::move(result)]() mutable {
+                                std::move(handler)(ec, std::move(result));
+                              }));
                  });
 }
 
 }  // namespace detail
 
-scan_result scan(frame_source source, scan_options options) {
-  options = resolve_defaults(std::move(options));
-  if (options.serial) {
-    const std::atomic<bool> never{false};
-    return detail::run_serial(source, options, never);
-  }
+scan_result scan(frame_source source, scan_options options, scan_context context) {
+  options = resolve_defaults(std::move(options));  // bad options throw std::invalid_argument here
   asio::io_context io;
-  std::error_code ec;
+  boost::system::error_code ec;
   scan_result result;
-  async_scan(io.get_executor(), std::move(source), std::move(options), [&](std::error_code e, scan_result r) {
-    ec = e;
-    result = std::move(r);
-  });
+  async_scan(io.get_executor(), std::move(source), std::move(options), std::move(context),
+             [&](boost::system::error_code e, scan_result r) {
+               ec = e;
+               result = std::move(r);
+             });
   io.run();
-  if (ec && ec != make_error_code(errc::stopped_on_error)) throw std::system_error(ec, result.failure);
+  if (ec == boost::system::errc::invalid_argument) throw std::invalid_argument(result.failure);  // e.g. splits
+  if (ec && ec != errc::stopped_on_error) throw std::system_error(static_cast<std::error_code>(ec), result.failure);
   return result;
 }
 

@@ -18,9 +18,10 @@ int main(int argc, char** argv) {
         // full-expression twice (a GCC 12 coroutine bug), which crashed this program at -O0.
         auto source = maskscan::frame_source::from_directory(argv[1]);
         maskscan::scan_options options;
-        auto [ec, result] = co_await maskscan::async_scan(io.get_executor(), std::move(source), std::move(options),
-                                                          boost::asio::use_awaitable);
-        if (!ec) frames = static_cast<int>(result.stats.frames.size());
+        // use_awaitable throws boost::system::system_error if the scan fails.
+        auto result = co_await maskscan::async_scan(io.get_executor(), std::move(source), std::move(options),
+                                                    boost::asio::use_awaitable);
+        frames = static_cast<int>(result.stats.frames.size());
       },
       [](std::exception_ptr e) {
         if (e) std::rethrow_exception(e);
