@@ -450,7 +450,7 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
     }
     out += fmt::format(
         "<p class=\"muted\">ENet c = {}, effective number &beta; = {} over {}, {}.</p>\n", balance_.enet_c,
-        balance_.effective_beta, balance_.unit == effective_unit::frames ? "frames" : "pixels",
+        balance_.effective_beta, to_string(balance_.unit),
         balance_.repeat_threshold
             ? fmt::format("repeat threshold t = {}", *balance_.repeat_threshold)
             : std::string("no repeat factors (<code>--repeat-threshold t</code> repeats the frames of classes in "
@@ -484,7 +484,7 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
     else if (!repeat_factor && header == std::string_view("effective number"))
       why = fmt::format("With &beta; = {} every class has so many {} that &beta;<sup>n</sup> is 0 and its effective "
                         "number the limit 1 / (1 &minus; &beta;): choose <code>--effective-beta</code> closer to 1{}",
-                        balance_.effective_beta, balance_.unit == effective_unit::frames ? "frames" : "pixels",
+                        balance_.effective_beta, to_string(balance_.unit),
                         balance_.unit == effective_unit::pixels ? " or <code>--effective-unit frames</code>" : "");
     else
       why = "The weighted classes' counts give every class the same value";

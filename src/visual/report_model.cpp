@@ -8,6 +8,7 @@
 #include <maskscan/grouping.hpp>
 
 #include "stats/balance_detail.hpp"
+#include "stats/component_totals.hpp"
 #include "visual/svg_charts.hpp"
 
 namespace maskscan::detail {
@@ -147,7 +148,7 @@ std::vector<std::pair<std::string, std::string>> run_rows(const scan_result& res
                                           o.max_file_bytes, o.max_heatmap_bytes));
   rows.emplace_back("balance", fmt::format("enet-c={}, effective-beta={}, effective-unit={}, repeat-threshold={}",
                                            balance.enet_c, balance.effective_beta,
-                                           balance.unit == effective_unit::frames ? "frames" : "pixels",
+                                           to_string(balance.unit),
                                            balance.repeat_threshold ? fmt::format("{}", *balance.repeat_threshold)
                                                                     : std::string("none")));
   return rows;
@@ -230,8 +231,7 @@ report_model make_report_model(const scan_result& result, const balance_options&
   m.weight_columns = weight_columns_of(m.weights, balance);
   m.cooccurrence = cooccurrence_of(overall, m.totals);
   if (overall.components)
-    m.components = summarize_components(component_sizes_of_all_groups(overall), overall.class_names,
-                                        overall.min_component_pixels);
+    m.components = component_totals(overall);
   if (!result.stats.grouping.empty()) add_groups(m);
   if (!options.merged && result.wall_seconds > 0)
     m.frames_per_second = static_cast<double>(m.totals.frames + m.totals.skipped) / result.wall_seconds;
