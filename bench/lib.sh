@@ -1,6 +1,16 @@
-# Shared by the bench/*_cost.sh scripts: interleaved timed runs and their median table.
-# The caller sets: maskscan, dir, runs, tmp, names (one per configuration) and defines
-# flags_of K (fills the array `flags` with configuration K's scan flags).
+# Shared by the bench/*.sh scripts: their arguments, interleaved timed runs and their median table.
+# The caller sets `here` (the repository), calls bench_setup "$@", and for bench_run sets names (one
+# per configuration) and defines flags_of K (fills the array `flags` with configuration K's scan flags).
+
+# The arguments DATASET_DIR [RUNS]: sets maskscan ($MASKSCAN or the build's), dir, runs, frames (the
+# dataset's PNG files) and tmp (a directory removed at exit).
+bench_setup() {
+  maskscan=${MASKSCAN:-$here/build/src/maskscan}
+  dir=$1 runs=${2:-5}
+  frames=$(find "$dir" -name '*.png' | wc -l)
+  tmp=$(mktemp -d)
+  trap 'rm -rf "$tmp"' EXIT
+}
 
 # Runs every configuration `runs` times, interleaved (A B C, A B C, ...) so that machine noise hits
 # them alike; records "K wall_seconds peak_rss_kib" lines in $tmp/all.
@@ -28,4 +38,12 @@ bench_table() {
     ratio=$(awk -v a="$med" -v b="$base" 'BEGIN { printf "%.2fx", a / b }')
     printf '| %s | %s | %s..%s | %s | %d |\n' "${names[$k]}" "$med" "$lo" "$hi" "$ratio" "$((rss / 1024))"
   done
+}
+
+# bench_run, then the dataset line and bench_table.
+bench_report() {
+  bench_run
+  echo "dataset: $dir ($frames frames), $(nproc) cores, median of $runs interleaved runs"
+  echo
+  bench_table
 }

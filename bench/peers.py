@@ -144,6 +144,18 @@ def read_mask(path):
     return mask
 
 
+def readable_masks(paths, t):
+    """The mask of each path in turn; a file that cannot be read is counted in t as failed and skipped,
+    as maskscan skips it."""
+    for p in paths:
+        try:
+            mask = read_mask(p)
+        except Exception as e:  # noqa: BLE001
+            t.fail(p, e)
+            continue
+        yield mask
+
+
 # ----------------------------------------------------------------------------------------------
 # Per-frame work of the article-style peers. Module level so ProcessPoolExecutor can pickle them.
 # Each returns (shape, counts, out_of_range[, onehot]).
@@ -221,12 +233,7 @@ def heat_for(heats, shape, C, dtype=np.uint32):
 
 def run_loop_counts(paths, C, W, args):
     t = Totals(C)
-    for p in paths:
-        try:
-            mask = read_mask(p)
-        except Exception as e:  # noqa: BLE001 - a bad file is skipped, as maskscan does
-            t.fail(p, e)
-            continue
+    for mask in readable_masks(paths, t):
         counts = [0] * C
         for c in range(C):
             counts[c] += int((mask == c).sum())
@@ -254,12 +261,7 @@ def run_pool_counts(executor_cls):
 def run_loop_heatmaps(paths, C, W, args):
     t = Totals(C)
     heats = {}
-    for p in paths:
-        try:
-            mask = read_mask(p)
-        except Exception as e:  # noqa: BLE001
-            t.fail(p, e)
-            continue
+    for mask in readable_masks(paths, t):
         onehot = mask[None, :, :] == np.arange(C)[:, None, None]
         heat = heat_for(heats, mask.shape, C)
         heat += onehot
@@ -357,12 +359,7 @@ def run_numpy_best(heatmaps):
                 s[0].fill(0)
                 s[1] = 0
 
-        for p in paths:
-            try:
-                mask = read_mask(p)
-            except Exception as e:  # noqa: BLE001
-                t.fail(p, e)
-                continue
+        for mask in readable_masks(paths, t):
             shape = mask.shape
             buf = bufs.get(shape)
             if buf is None:

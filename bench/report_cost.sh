@@ -7,11 +7,8 @@
 #   bench/report_cost.sh MASK_DIR [RUNS]   (e.g. demo/woodscape_like_824/semantic_annotations/gtLabels)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
-maskscan=${MASKSCAN:-$here/build/src/maskscan}
-dir=$1 runs=${2:-5}
-frames=$(find "$dir" -name '*.png' | wc -l)
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+source "$here/bench/lib.sh"
+bench_setup "$@"
 
 names=("heatmaps, 4 camera groups, every output (--out)" "the same + --report")
 flags_of() {
@@ -19,11 +16,6 @@ flags_of() {
   (($1 == 1)) && flags+=(--report)
   return 0
 }
-source "$here/bench/lib.sh"
-bench_run
-
-echo "dataset: $dir ($frames frames), $(nproc) cores, median of $runs interleaved runs"
-echo
-bench_table
+bench_report
 echo
 echo "report.html: $(du -k "$tmp/out1/report.html" | cut -f1) KiB; images/: $(du -sk "$tmp/out1/images" | cut -f1) KiB in $(find "$tmp/out1/images" -type f | wc -l) files"

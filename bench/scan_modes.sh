@@ -6,11 +6,8 @@
 #   bench/scan_modes.sh DATASET_DIR [RUNS]      (make one with: maskscan synth DIR --frames 824)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
-maskscan=${MASKSCAN:-$here/build/src/maskscan}
-dir=$1 runs=${2:-5}
-frames=$(find "$dir" -name '*.png' | wc -l)
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+source "$here/bench/lib.sh"
+bench_setup "$@"
 cat "$dir"/*.png >/dev/null 2>&1 || true  # warm the page cache
 
 measure() {  # prints "median_seconds max_rss_kb" over $runs runs of: maskscan scan $dir "$@"

@@ -9,11 +9,8 @@
 #   bench/statistics_cost.sh DATASET_DIR [RUNS]    (make one with: maskscan synth DIR --frames 8234)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
-maskscan=${MASKSCAN:-$here/build/src/maskscan}
-dir=$1 runs=${2:-5}
-frames=$(find "$dir" -name '*.png' | wc -l)
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+source "$here/bench/lib.sh"
+bench_setup "$@"
 
 names=("counts + heatmaps, no --out (the speed benchmark's configuration)"
        "counts + heatmaps, with --out (weights, repeat factors, co-occurrence are always written)"
@@ -28,9 +25,4 @@ flags_of() {  # the flags of configuration $1 into the array `flags`
   return 0
 }
 
-source "$here/bench/lib.sh"
-bench_run
-
-echo "dataset: $dir ($frames frames), $(nproc) cores, median of $runs interleaved runs"
-echo
-bench_table
+bench_report

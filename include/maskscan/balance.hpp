@@ -14,6 +14,11 @@ namespace maskscan {
 /// What the effective-number weights count as samples of a class.
 enum class effective_unit { frames, pixels };
 
+/// "frames" or "pixels", as summary.json, the report and --effective-unit name the unit.
+constexpr const char* to_string(effective_unit unit) noexcept {
+  return unit == effective_unit::frames ? "frames" : "pixels";
+}
+
 struct balance_options {
   double enet_c = 1.02;           ///< ENet: w = 1 / ln(c + p), c > 1
   double effective_beta = 0.9999;  ///< effective number: E = (1 - beta^s) / (1 - beta), 0 <= beta < 1

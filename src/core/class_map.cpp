@@ -14,6 +14,8 @@
 #include <boost/json/basic_parser_impl.hpp>
 #include <fmt/format.h>
 
+#include "core/pascal_voc_colour.hpp"
+
 namespace maskscan {
 
 std::string to_string(rgba c) {
@@ -280,18 +282,6 @@ class_map camvid11_map() {
   return make_map("camvid11", std::move(names), {unlabelled}, std::move(colours), {{unlabelled, "Unlabelled"}});
 }
 
-// The VOC devkit's colormap (VOCdevkit/VOCcode/VOClabelcolormap.m): the bits of the index are
-// dealt out to r, g, b from the most significant bit down.
-constexpr rgba voc_colour(std::uint32_t index) {
-  std::uint32_t r = 0, g = 0, b = 0;
-  for (int bit = 7; bit >= 0; --bit, index >>= 3) {
-    r |= (index & 1) << bit;
-    g |= (index >> 1 & 1) << bit;
-    b |= (index >> 2 & 1) << bit;
-  }
-  return {static_cast<std::uint8_t>(r), static_cast<std::uint8_t>(g), static_cast<std::uint8_t>(b)};
-}
-
 class_map pascal_voc_map() {
   std::vector<std::string> names = {"background", "aeroplane", "bicycle", "bird",        "boat",
                                     "bottle",     "bus",       "car",     "cat",         "chair",
@@ -300,8 +290,8 @@ class_map pascal_voc_map() {
                                     "tvmonitor"};
   constexpr std::uint32_t void_index = 255;
   std::vector<colour_entry> colours;
-  for (std::uint32_t id = 0; id < names.size(); ++id) colours.push_back({voc_colour(id), id});
-  colours.push_back({voc_colour(void_index), void_index});
+  for (std::uint32_t id = 0; id < names.size(); ++id) colours.push_back({detail::pascal_voc_colour(id), id});
+  colours.push_back({detail::pascal_voc_colour(void_index), void_index});
   // "void": the devkit's name for the object borders and difficult regions it leaves out of evaluation.
   return make_map("pascal-voc", std::move(names), {void_index}, std::move(colours), {{void_index, "void"}});
 }

@@ -3,6 +3,7 @@
 #include <optional>
 
 #include "stats/balance_detail.hpp"
+#include "stats/component_totals.hpp"
 
 namespace maskscan::detail {
 namespace json = boost::json;
@@ -39,7 +40,7 @@ json::object balance_json(const dataset_stats& stats, const balance_options& opt
   return json::object{
       {"options", json::object{{"enet_c", options.enet_c},
                                {"effective_beta", options.effective_beta},
-                               {"effective_unit", options.unit == effective_unit::frames ? "frames" : "pixels"},
+                               {"effective_unit", to_string(options.unit)},
                                {"repeat_threshold", optional_number(options.repeat_threshold)}}},
       {"weighted_classes", weighted},
       {"classes", std::move(out_classes)},
@@ -57,8 +58,7 @@ json::array cooccurrence_json(const dataset_stats& stats) {
 json::array components_json(const dataset_stats& stats) {
   json::array out;
   if (stats.components == 0) return out;
-  for (const auto& s : summarize_components(component_sizes_of_all_groups(stats), stats.class_names,
-                                            stats.min_component_pixels))
+  for (const auto& s : component_totals(stats))
     out.push_back(json::object{
         {"id", s.id},
         {"name", s.name},

@@ -14,6 +14,7 @@
 #include "core/atomic_file.hpp"
 #include "output/csv.hpp"
 #include "stats/balance_detail.hpp"
+#include "stats/component_totals.hpp"
 
 namespace maskscan {
 
@@ -69,8 +70,7 @@ void write_cooccurrence_csv(const dataset_stats& stats, const std::filesystem::p
 }
 
 void write_components_csv(const dataset_stats& stats, const std::filesystem::path& file) {
-  const auto summaries = summarize_components(detail::component_sizes_of_all_groups(stats), stats.class_names,
-                                              stats.min_component_pixels);
+  const auto summaries = detail::component_totals(stats);
   std::size_t bins = 0;
   for (const auto& s : summaries) bins = std::max(bins, s.log2_histogram.size());
   detail::write_file_atomically(file, [&](std::ostream& out) {

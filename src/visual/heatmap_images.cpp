@@ -322,6 +322,14 @@ grid_parts grid_parts_of(const heatmap_set& set, std::span<const std::string> cl
   return p;
 }
 
+/// A blank image of width x height with the title (double size) and the caption under it.
+rgb_image titled_image(std::uint32_t width, std::uint32_t height, std::string_view title, std::string_view caption) {
+  rgb_image image(width, height);
+  draw_text(image, margin, margin, title, text_colour, 2);
+  draw_text(image, margin, margin + u32(text_height(2)) + 4, caption, text_colour);
+  return image;
+}
+
 }  // namespace
 
 std::size_t heatmap_classes(const heatmap_set& set) {
@@ -360,9 +368,7 @@ rgb_image render_class_heatmap(const heatmap_set& set, std::size_t class_index, 
                                const heatmap_image_options& options) {
   const class_parts p = class_parts_of(set, class_index, class_name, options);
   const auto& l = p.layout;
-  rgb_image image(l.width, l.height);
-  draw_text(image, margin, margin, p.title, text_colour, 2);
-  draw_text(image, margin, margin + u32(text_height(2)) + 4, p.caption, text_colour);
+  rgb_image image = titled_image(l.width, l.height, p.title, p.caption);
 
   const auto plane = plane_of(set, class_index);
   const auto& table = table_of(options.map);
@@ -400,9 +406,7 @@ rgb_image render_heatmap_grid(const heatmap_set& set, std::span<const std::strin
                               const heatmap_image_options& options) {
   const grid_parts p = grid_parts_of(set, class_names, thumb_width, options);
   const auto& l = p.layout;
-  rgb_image image(l.width, l.height);
-  draw_text(image, margin, margin, p.title, text_colour, 2);
-  draw_text(image, margin, margin + u32(text_height(2)) + 4, p.caption, text_colour);
+  rgb_image image = titled_image(l.width, l.height, p.title, p.caption);
   for (std::uint32_t i = 0; i < l.bar_width; ++i)
     image.fill_rect(l.bar_x + i, l.bar_y, 1, l.bar_height,
                     colour_at(options.map, p.scale.top > 0 && l.bar_width > 1 ? static_cast<double>(i) / (l.bar_width - 1) : 0.0));

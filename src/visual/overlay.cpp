@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 #include <spng.h>
 
+#include "core/pascal_voc_colour.hpp"
 #include "decode/png_bytes.hpp"
 #include "stats/frame_stats.hpp"
 
@@ -113,13 +114,8 @@ label_plane decode_mask_file(const fs::path& file, const scan_options& options) 
 }
 
 rgb8 voc_colour(std::uint32_t index) noexcept {
-  unsigned r = 0, g = 0, b = 0;
-  for (int bit = 7; bit >= 0 && index != 0; --bit, index >>= 3) {
-    r |= (index & 1u) << bit;
-    g |= ((index >> 1) & 1u) << bit;
-    b |= ((index >> 2) & 1u) << bit;
-  }
-  return {static_cast<std::uint8_t>(r), static_cast<std::uint8_t>(g), static_cast<std::uint8_t>(b)};
+  const rgba c = pascal_voc_colour(index);
+  return {c.r, c.g, c.b};
 }
 
 std::vector<rgb8> class_palette(const scan_options& options) {

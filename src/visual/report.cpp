@@ -1,6 +1,7 @@
-// report.html: one self-contained page of a scan's statistics and pictures (docs/report.md).
-// Everything the page shows is also written as a file under images/, and embedded from the same
-// bytes, so the report and the files never disagree.
+// report.html: one self-contained page of a scan's statistics and pictures (docs/report.md), rendered
+// from report_model (what the page shows). Everything the page shows is also written as a file under
+// images/, and embedded from the same bytes, so the report and the files never disagree; this file
+// is the only one of the report that touches the file system.
 #include <maskscan/report.hpp>
 
 #include <algorithm>
@@ -22,11 +23,11 @@
 #include <maskscan/grouping.hpp>
 
 #include "core/atomic_file.hpp"
-#include "stats/balance_detail.hpp"
 #include "visual/heatmap_images.hpp"
 #include "visual/html.hpp"
 #include "visual/overlay.hpp"
 #include "visual/png_writer.hpp"
+#include "visual/report_model.hpp"
 #include "visual/svg_charts.hpp"
 
 namespace maskscan {
@@ -36,11 +37,7 @@ namespace fs = std::filesystem;
 using detail::css_colour;
 using detail::digit_groups;
 using detail::escape_html;
-
-/// Classes shown at most in the co-occurrence table (the most frequent ones).
-constexpr std::size_t cooccurrence_classes_shown = 30;
-/// Skipped files listed at most (all of them are in summary.json).
-constexpr std::size_t skipped_files_listed = 500;
+using detail::report_model;
 
 std::vector<std::uint8_t> read_bytes(const fs::path& file) {
   std::ifstream in(file, std::ios::binary);
@@ -68,21 +65,8 @@ std::string percent(double fraction) {
   return fmt::format("{:.1f}%", p);
 }
 
-/// Above this many classes, the report leaves out the per-class charts and heatmap images (their
-/// size grows with the classes: 65,536 classes would make gigabytes) and lists present classes only.
-constexpr std::size_t report_class_limit = 256;
-/// Heatmap images are made for this many frame sizes at most, the most common ones.
-constexpr std::size_t heatmap_sizes_shown = 4;
-/// A grid set is drawn zoomed by a whole factor to at least this width (each cell a square of
-/// pixels), as long as its longer side stays within max_grid_image_side.
-constexpr std::uint32_t min_grid_image_width = 256;
-constexpr std::uint32_t max_grid_image_side = 1024;
-
-std::uint32_t grid_zoom(const heatmap_set& grid) {
-  const std::uint32_t wanted = (min_grid_image_width + grid.width - 1) / grid.width;
-  const std::uint32_t most = max_grid_image_side / std::max(grid.width, grid.height);
-  return std::max(1u, std::min(wanted, most));
-}
+using detail::report_class_limit;
+using detail::heatmap_sizes_shown;
 
 /// 2801.4 -> "2,801", 14.03 -> "14", 1.4 -> "1.4": three significant digits at most below 1,000.
 std::string ratio_text(double r) {
@@ -112,16 +96,8 @@ std::string utc_now() {
   return buf;
 }
 
-/// Frame sizes and how many frames have each.
-std::map<std::pair<std::uint32_t, std::uint32_t>, std::uint64_t> frame_sizes(const dataset_stats& stats) {
-  std::map<std::pair<std::uint32_t, std::uint32_t>, std::uint64_t> sizes;
-  for (const auto& row : stats.frames) ++sizes[{row.width, row.height}];
-  return sizes;
-}
-
 /// "all 1280×966", or "1280×966: 30, 640×480: 10" (frames of each size).
-std::string sizes_text(const dataset_stats& stats) {
-  const auto sizes = frame_sizes(stats);
+std::string sizes_text(const detail::frame_size_counts& sizes) {
   if (sizes.size() == 1) return fmt::format("all {}&times;{}", sizes.begin()->first.first, sizes.begin()->first.second);
   std::string out;
   for (const auto& [size, n] : sizes)
@@ -129,17 +105,12 @@ std::string sizes_text(const dataset_stats& stats) {
   return out.empty() ? "no frames" : "frames of each size: " + out;
 }
 
-bool is_ignored(const dataset_stats& stats, std::uint32_t id) {
-  return std::ranges::binary_search(stats.ignore, id);
-}
-
 class report_builder {
  public:
-  report_builder(const scan_result& result, const fs::path& dir, const balance_options& balance,
-                 const report_options& options)
-      : result_(result), dir_(dir), balance_(balance), options_(options),
-        palette_(detail::class_palette(result.options)),
-        map_{options.colormap == heatmap_colormap::magma ? detail::colormap::magma : detail::colormap::viridis} {}
+  report_builder(const report_model& model, const fs::path& dir)
+      : model_(model), result_(*model.result), dir_(dir), balance_(model.balance), options_(model.options),
+        palette_(detail::class_palette(result_.options)),
+        map_{options_.colormap == heatmap_colormap::magma ? detail::colormap::magma : detail::colormap::viridis} {}
 
   fs::path write() {
     // images/ is the report's own tree: pictures of an earlier report (other groups, classes or
@@ -150,12 +121,10 @@ class report_builder {
                                                  (dir_ / "images").string(), ec.message()));
     make_directory(dir_ / "images");
     const bool grouped = !result_.stats.grouping.empty();
-    const dataset_stats overall_stats = grouped ? ungroup(result_.stats) : dataset_stats{};
-    const dataset_stats& overall = grouped ? overall_stats : result_.stats;
-    totals_ = compute_totals(overall);  // every section reads the same totals (a grouped scan's rows are overall's)
+    const dataset_stats& overall = *model_.overall;
 
     std::string body;
-    body += header(overall);
+    body += header();
     body += summary_section(overall);
     body += distribution_section(overall);
     body += heatmap_section(overall);
@@ -245,10 +214,8 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
     return fmt::format(R"(<span class="swatch" style="background:{}"></span>)", css_colour(palette_[id]));
   }
 
-  std::string header(const dataset_stats& overall) const {
-    const auto& totals = totals_;
-    std::size_t present = 0;
-    for (const auto& c : totals.classes) present += c.pixels > 0 && !is_ignored(overall, c.id);
+  std::string header() const {
+    const auto& h = model_.headline;
     std::string out = fmt::format("<h1>maskscan report</h1>\n<p class=\"muted\">{} &middot; generated {} by maskscan {}</p>\n",
                                   escape_html(result_.input), utc_now(), MASKSCAN_VERSION);
     if (result_.partial)
@@ -257,27 +224,18 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
           result_.stopped_at.empty() ? "The scan was interrupted."
                                      : fmt::format("The scan stopped at the first bad file, <code>{}</code>.",
                                                    escape_html(result_.stopped_at)));
-    const double skipped_share =
-        result_.frames_total ? static_cast<double>(totals.skipped) / static_cast<double>(result_.frames_total) : 0;
     out += "<div class=\"cards\">";
     const auto card = [&](const std::string& value, const std::string& what) {
       out += fmt::format("<div class=\"card\"><b>{}</b><span>{}</span></div>", value, what);
     };
-    card(digit_groups(totals.frames), "frames scanned");
-    card(digit_groups(totals.skipped), totals.skipped ? fmt::format("skipped ({})", percent(skipped_share)) : "skipped");
-    card(fmt::format("{} / {}", present, overall.class_names.size()), "classes present");
-    card(digit_groups(totals.labelled_pixels), "labelled pixels");
+    card(digit_groups(h.frames), "frames scanned");
+    card(digit_groups(h.skipped), h.skipped ? fmt::format("skipped ({})", percent(h.skipped_share)) : "skipped");
+    card(fmt::format("{} / {}", h.classes_present, h.classes), "classes present");
+    card(digit_groups(h.labelled_pixels), "labelled pixels");
     // The imbalance at a glance: the most common class against the rarest present one.
-    const class_total* most = nullptr;
-    const class_total* least = nullptr;
-    for (const auto& c : totals.classes) {
-      if (c.pixels == 0 || is_ignored(overall, c.id)) continue;
-      if (!most || c.pixels > most->pixels) most = &c;
-      if (!least || c.pixels < least->pixels) least = &c;
-    }
-    if (most && least && most != least)
-      card(ratio_text(static_cast<double>(most->pixels) / static_cast<double>(least->pixels)) + " : 1",
-           fmt::format("pixels of {} to {}", escape_html(most->name), escape_html(least->name)));
+    if (h.imbalance)
+      card(ratio_text(h.imbalance->ratio) + " : 1",
+           fmt::format("pixels of {} to {}", escape_html(h.imbalance->most), escape_html(h.imbalance->least)));
     out += "</div>\n";
     return out;
   }
@@ -292,59 +250,39 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
     };
     card(fmt::format("{:.2f} s", result_.wall_seconds), "scan time (wall)");
     // Skipped files were read and decoded as far as they went: they count as frames handled.
-    if (result_.wall_seconds > 0)
-      card(fmt::format("{:.0f}", static_cast<double>(totals_.frames + totals_.skipped) / result_.wall_seconds),
-           "frames/s (scanned and skipped)");
+    if (model_.frames_per_second) card(fmt::format("{:.0f}", *model_.frames_per_second), "frames/s (scanned and skipped)");
     return out + "</div>\n";
   }
 
   /// Summary table: per class its pixels, share, frames present, with a bar of the share.
-  std::string class_table(const dataset_stats& stats, const dataset_totals& totals) const {
-    double largest = 0;
-    for (const auto& c : totals.classes) largest = std::max(largest, c.fraction);
-    // An ignored id holds no class pixels (ignoring wins): its row shows what the value holds.
-    std::map<std::uint32_t, const value_total*> ignored_values;
-    for (const auto& v : totals.ignored) ignored_values[v.value] = &v;
-    const bool many = stats.class_names.size() > report_class_limit;
+  std::string class_table(const detail::report_class_table& table) const {
     std::string out =
         "<div class=\"scroll\"><table>\n<tr><th class=\"num\">id</th><th>class</th><th class=\"num\">pixels</th><th class=\"num\">share of "
         "labelled pixels</th><th></th><th class=\"num\">frames present</th><th class=\"num\">of frames</th></tr>\n";
-    for (const auto& listed : totals.classes) {
-      class_total c = listed;
-      const bool ignored = is_ignored(stats, c.id);
-      if (ignored) {
-        const auto it = ignored_values.find(c.id);
-        c.pixels = it == ignored_values.end() ? 0 : it->second->pixels;
-        c.frames_present = it == ignored_values.end() ? 0 : it->second->frames;
-      }
-      if (many && c.pixels == 0) continue;
-      const double frames_share =
-          totals.frames ? static_cast<double>(c.frames_present) / static_cast<double>(totals.frames) : 0;
-      const double bar = largest > 0 ? 160.0 * c.fraction / largest : 0;
+    for (const auto& c : table.rows)
       out += fmt::format(
           "<tr{}><td class=\"num\">{}</td><td class=\"name\">{}{}{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>"
           "<td><span class=\"bar\" style=\"width:{:.1f}px;background:{}\"></span></td><td class=\"num\">{}</td><td "
           "class=\"num\">{}</td></tr>\n",
-          ignored ? " class=\"ignored\"" : "", c.id, swatch(c.id), escape_html(c.name), ignored ? " (ignored)" : "",
-          digit_groups(c.pixels), ignored ? "&mdash;" : percent(c.fraction), ignored ? 0.0 : c.pixels && bar < 1 ? 1.0 : bar,
+          c.ignored ? " class=\"ignored\"" : "", c.id, swatch(c.id), escape_html(c.name), c.ignored ? " (ignored)" : "",
+          digit_groups(c.pixels), c.ignored ? "&mdash;" : percent(c.share), c.bar,
           c.id < palette_.size() ? css_colour(palette_[c.id]) : "#0969da", digit_groups(c.frames_present),
-          percent(frames_share));
-    }
+          percent(c.frames_share));
     out += "</table></div>\n";
-    if (many)
+    if (table.present_only)
       out += fmt::format("<p class=\"muted\">{} classes: only those present are listed.</p>\n",
-                         digit_groups(stats.class_names.size()));
+                         digit_groups(table.classes));
     return out;
   }
 
   std::string summary_section(const dataset_stats& overall) const {
-    const auto& totals = totals_;
+    const auto& totals = model_.totals;
     std::string out = "<h2 id=\"summary\">Summary</h2>\n";
     out += fmt::format(
         "<p>{} frames scanned ({}), {} labelled pixels of {}. The share of a class is of the labelled pixels; "
         "<i>frames present</i> counts the frames with at least one pixel of the class.</p>\n",
-        digit_groups(totals.frames), sizes_text(overall), digit_groups(totals.labelled_pixels), digit_groups(totals.pixels));
-    out += class_table(overall, totals);
+        digit_groups(totals.frames), sizes_text(model_.sizes), digit_groups(totals.labelled_pixels), digit_groups(totals.pixels));
+    out += class_table(model_.classes);
     std::vector<std::string> notes;
     if (totals.ignored_pixels)
       notes.push_back(fmt::format("{} ignored pixels, excluded from shares and weights: {}.",
@@ -412,7 +350,7 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
   std::string grid_set_html(const heatmap_set& grid, const fs::path& sub, bool per_class_shown) const {
     const auto name = fmt::format("grid_{}x{}", grid.width, grid.height);
     const fs::path dir = dir_ / "images" / "heatmaps" / sub / name;
-    const auto files = detail::write_heatmap_images(detail::zoom_heatmap(grid, grid_zoom(grid)), result_.stats.class_names,
+    const auto files = detail::write_heatmap_images(detail::zoom_heatmap(grid, detail::grid_zoom(grid)), result_.stats.class_names,
                                                     dir, {.map = map_, .grid = grid_size{grid.width, grid.height}});
     const std::string what = fmt::format("{} frames of every size sampled onto the {}&times;{} grid", digit_groups(grid.frames),
                                          grid.width, grid.height);
@@ -432,16 +370,6 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
       out += fmt::format("<figure>{}</figure>\n", png_img(files[c], "heatmap of " + result_.stats.class_names[c]));
     out += "</div></details>\n";
     return out;
-  }
-
-  /// The heatmap sets of the most common frame sizes (at most heatmap_sizes_shown), largest first.
-  static std::vector<const heatmap_set*> most_common_sizes(const dataset_stats& stats, const std::string& group = {}) {
-    std::vector<const heatmap_set*> sets;
-    for (const auto& [key, set] : stats.heatmaps)
-      if (key.group == group) sets.push_back(&set);
-    std::ranges::stable_sort(sets, [](const heatmap_set* a, const heatmap_set* b) { return a->frames > b->frames; });
-    if (sets.size() > heatmap_sizes_shown) sets.resize(heatmap_sizes_shown);
-    return sets;
   }
 
   std::string heatmap_section(const dataset_stats& overall) const {
@@ -469,13 +397,13 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
                                                               "<code>heatmaps_grid_&lt;W&gt;x&lt;H&gt;.npy</code>"
                                : grid ? "<code>heatmaps_grid_&lt;W&gt;x&lt;H&gt;.npy</code>"
                                       : "<code>heatmaps_&lt;W&gt;x&lt;H&gt;.npy</code>");
-    if (const auto it = overall.grid_heatmaps.find(""); it != overall.grid_heatmaps.end()) {
-      out += fmt::format("<h3 id=\"heatmap-grid\">All frames on the {}&times;{} grid</h3>\n", it->second.width, it->second.height);
-      out += grid_set_html(it->second, {}, true);
+    if (model_.grid) {
+      out += fmt::format("<h3 id=\"heatmap-grid\">All frames on the {}&times;{} grid</h3>\n", model_.grid->width, model_.grid->height);
+      out += grid_set_html(*model_.grid, {}, true);
     }
     if (!overall.has_heatmaps) return out;
     if (grid) out += "<h3 id=\"heatmap-sizes\">Per frame size</h3>\n";
-    for (const auto* set : most_common_sizes(overall)) out += heatmap_set_html(*set, {}, true);
+    for (const auto* set : model_.size_sets) out += heatmap_set_html(*set, {}, true);
     if (overall.heatmaps.size() > heatmap_sizes_shown)
       out += fmt::format("<p class=\"muted\">Images of the {} most common of {} frame sizes; every size is in the "
                          ".npy files.</p>\n", heatmap_sizes_shown, overall.heatmaps.size());
@@ -483,7 +411,7 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
   }
 
   std::string weights_section(const dataset_stats& overall) const {
-    const auto weights = class_weights(overall, balance_);
+    const auto& weights = model_.weights;
     std::string out = "<h2 id=\"weights\">Class weights</h2>\n";
     out += "<p>Loss weights from the counts above, one column per method (formulas and sources in "
            "<code>docs/statistics.md</code>; the same values are in <code>weights.csv</code>). Ignored and absent "
@@ -494,19 +422,7 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
              "<figcaption>images/class_weights.svg</figcaption></figure>\n";
     // A column in which every weighted class has the same value sets no class apart: it is left out
     // of the table and said in one line under it instead (weights.csv keeps every column).
-    struct column {
-      const char* header;
-      std::optional<double> class_balance::*weight;
-      std::optional<double> uniform;
-    };
-    std::vector<column> columns{{"inverse frequency", &class_balance::inverse_frequency, {}},
-                                {"inverse sqrt", &class_balance::inverse_sqrt_frequency, {}},
-                                {"median frequency (present)", &class_balance::median_frequency_present, {}},
-                                {"median frequency (all)", &class_balance::median_frequency_all, {}},
-                                {"ENet", &class_balance::enet, {}},
-                                {"effective number", &class_balance::effective_number, {}}};
-    if (balance_.repeat_threshold) columns.push_back({"repeat factor", &class_balance::repeat_factor, {}});
-    for (auto& c : columns) c.uniform = detail::uniform_weight(weights, c.weight);
+    const auto& columns = model_.weight_columns;
     std::vector<std::string> flat_notes;
     for (const auto& c : columns)
       if (c.uniform)
@@ -534,7 +450,7 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
     }
     out += fmt::format(
         "<p class=\"muted\">ENet c = {}, effective number &beta; = {} over {}, {}.</p>\n", balance_.enet_c,
-        balance_.effective_beta, balance_.unit == effective_unit::frames ? "frames" : "pixels",
+        balance_.effective_beta, to_string(balance_.unit),
         balance_.repeat_threshold
             ? fmt::format("repeat threshold t = {}", *balance_.repeat_threshold)
             : std::string("no repeat factors (<code>--repeat-threshold t</code> repeats the frames of classes in "
@@ -568,7 +484,7 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
     else if (!repeat_factor && header == std::string_view("effective number"))
       why = fmt::format("With &beta; = {} every class has so many {} that &beta;<sup>n</sup> is 0 and its effective "
                         "number the limit 1 / (1 &minus; &beta;): choose <code>--effective-beta</code> closer to 1{}",
-                        balance_.effective_beta, balance_.unit == effective_unit::frames ? "frames" : "pixels",
+                        balance_.effective_beta, to_string(balance_.unit),
                         balance_.unit == effective_unit::pixels ? " or <code>--effective-unit frames</code>" : "");
     else
       why = "The weighted classes' counts give every class the same value";
@@ -579,24 +495,13 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
 
   std::string cooccurrence_section(const dataset_stats& overall) const {
     std::string out = "<h2 id=\"cooccurrence\">Co-occurrence</h2>\n";
-    const auto& totals = totals_;
-    std::vector<std::uint32_t> shown;
-    for (const auto& c : totals.classes)
-      if (c.frames_present > 0 && !is_ignored(overall, c.id)) shown.push_back(c.id);
+    const auto& [shown, cut, too_many, matrix] = model_.cooccurrence;
     if (shown.empty()) return out + "<p>No class is present.</p>\n";
-    std::ranges::stable_sort(shown, [&](std::uint32_t a, std::uint32_t b) {
-      return totals.classes[a].frames_present > totals.classes[b].frames_present;
-    });
-    const bool cut = shown.size() > cooccurrence_classes_shown;
-    if (cut) shown.resize(cooccurrence_classes_shown);
-    std::ranges::sort(shown);
-    if (overall.class_names.size() > 1024)
-      return out + "<p>Left out above 1,024 classes (see <code>docs/statistics.md</code>).</p>\n";
-    const auto matrix = cooccurrence(overall);
+    if (too_many) return out + "<p>Left out above 1,024 classes (see <code>docs/statistics.md</code>).</p>\n";
     out += "<p>Row <i>a</i>, column <i>b</i>: of the frames holding <i>a</i>, the share that also hold <i>b</i> "
            "(hover for the frame counts; the diagonal is 100%). Frame counts for every pair are in "
            "<code>cooccurrence.csv</code>.";
-    if (cut) out += fmt::format(" The {} classes present in the most frames are shown.", cooccurrence_classes_shown);
+    if (cut) out += fmt::format(" The {} classes present in the most frames are shown.", detail::cooccurrence_classes_shown);
     out += "</p>\n<div class=\"scroll\"><table class=\"heat\">\n<tr><th></th>";
     for (const auto b : shown) out += fmt::format("<th class=\"col\">{}</th>", escape_html(overall.class_names[b]));
     out += "</tr>\n";
@@ -619,8 +524,7 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
   }
 
   std::string components_section(const dataset_stats& overall) const {
-    const auto summary = summarize_components(detail::component_sizes_of_all_groups(overall), overall.class_names,
-                                              overall.min_component_pixels);
+    const auto& summary = model_.components;
     std::string out = fmt::format(
         "<h2 id=\"components\">Connected components</h2>\n<p>Instances per class, {}-connected. A component of "
         "fewer than {} pixels is a speck, not an instance (<code>--min-component-pixels</code>); specks are counted "
@@ -643,52 +547,36 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
     std::string out = fmt::format("<h2 id=\"groups\">Groups</h2>\n<p>Grouped by <code>{}</code>. Each group's full set "
                                   "of files is in <code>groups/&lt;group&gt;/</code>.</p>\n",
                                   escape_html(result_.stats.grouping));
-    const auto names = group_names(result_.stats);
-    const auto directories = group_directories(names);  // as write_outputs names groups/<dir>/
-    std::vector<dataset_stats> groups;  // each group's rows, selected once
-    std::vector<dataset_totals> totals;
-    for (const auto& name : names) {
-      groups.push_back(select_group(result_.stats, name, false));
-      totals.push_back(compute_totals(groups.back()));
-    }
+    const auto& groups = model_.groups;
     // Side by side first: the share of each class in each group, and the frames holding it.
     out += "<p>Share of labelled pixels, and in brackets the share of frames holding the class, per group:</p>\n";
     out += "<div class=\"scroll\"><table>\n<tr><th class=\"num\">id</th><th>class</th>";
-    for (std::size_t g = 0; g < names.size(); ++g)
+    for (const auto& g : groups)
       out += fmt::format("<th class=\"num\"><a href=\"#group-{}\">{}</a><br><span class=\"muted\">{} frames</span></th>",
-                         escape_html(directories.at(names[g])), escape_html(names[g]), digit_groups(totals[g].frames));
+                         escape_html(g.directory), escape_html(g.name), digit_groups(g.totals.frames));
     out += "</tr>\n";
-    for (std::uint32_t c = 0; c < result_.stats.class_names.size(); ++c) {
-      if (is_ignored(result_.stats, c)) continue;
-      if (result_.stats.class_names.size() > report_class_limit && totals_.classes[c].pixels == 0) continue;
-      out += fmt::format("<tr><td class=\"num\">{}</td><td class=\"name\">{}{}</td>", c, swatch(c),
-                         escape_html(result_.stats.class_names[c]));
-      for (const auto& t : totals) {
-        const auto& ct = t.classes[c];
-        if (t.frames == 0) {
+    for (const auto& row : model_.group_rows) {
+      out += fmt::format("<tr><td class=\"num\">{}</td><td class=\"name\">{}{}</td>", row.id, swatch(row.id),
+                         escape_html(row.name));
+      for (const auto& share : row.groups) {
+        if (!share) {
           out += "<td class=\"num\">&mdash;</td>";  // every file of the group was skipped
           continue;
         }
-        out += fmt::format("<td class=\"num\">{} <span class=\"muted\">({})</span></td>", percent(ct.fraction),
-                           percent(static_cast<double>(ct.frames_present) / static_cast<double>(t.frames)));
+        out += fmt::format("<td class=\"num\">{} <span class=\"muted\">({})</span></td>", percent(share->pixels),
+                           percent(share->frames));
       }
       out += "</tr>\n";
     }
     out += "</table></div>\n";
-    for (std::size_t g = 0; g < names.size(); ++g) {
-      const auto& name = names[g];
-      const auto& stats = groups[g];
+    for (const auto& g : groups) {
       out += fmt::format("<h3 id=\"group-{}\">{}</h3>\n<p>{} frames scanned ({}), {} skipped.</p>\n",
-                         escape_html(directories.at(name)), escape_html(name), digit_groups(totals[g].frames),
-                         sizes_text(stats), digit_groups(totals[g].skipped));
-      out += "<details><summary>Class table and heatmaps of " + escape_html(name) + "</summary>\n";
-      out += class_table(stats, totals[g]);
-      if (result_.stats.class_names.size() <= report_class_limit)
-      {
-        if (const auto it = result_.stats.grid_heatmaps.find(name); it != result_.stats.grid_heatmaps.end())
-          out += grid_set_html(it->second, directories.at(name), false);
-        for (const auto* set : most_common_sizes(result_.stats, name)) out += heatmap_set_html(*set, directories.at(name), false);
-      }
+                         escape_html(g.directory), escape_html(g.name), digit_groups(g.totals.frames),
+                         sizes_text(g.sizes), digit_groups(g.totals.skipped));
+      out += "<details><summary>Class table and heatmaps of " + escape_html(g.name) + "</summary>\n";
+      out += class_table(g.table);
+      if (g.grid) out += grid_set_html(*g.grid, g.directory, false);
+      for (const auto* set : g.size_sets) out += heatmap_set_html(*set, g.directory, false);
       out += "</details>\n";
     }
     return out;
@@ -711,8 +599,8 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
     out += fmt::format("<p>Masks over their RGB frames from <code>{}</code> (opacity {}), to check that they line up.</p>\n",
                        escape_html(rgb_dir.string()), options_.overlay_alpha);
     out += "<div class=\"legend\">";
-    for (const auto& c : totals_.classes)  // the legend lists the classes present
-      if (c.pixels > 0 && !is_ignored(result_.stats, c.id))
+    for (const auto& c : model_.totals.classes)  // the legend lists the classes present
+      if (c.pixels > 0 && !detail::is_ignored(result_.stats, c.id))
         out += "<span>" + swatch(c.id) + escape_html(c.name) + "</span>";
     out += "</div>\n<div class=\"overlays\">\n";
     make_directory(dir_ / "images" / "overlays");
@@ -743,72 +631,30 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
     if (errors.empty()) return out + "<p>None: every file was scanned.</p>\n";
     out += fmt::format("<p>{} files could not be scanned and are left out of every statistic{}.</p>\n",
                        digit_groups(errors.size()),
-                       errors.size() > skipped_files_listed
-                           ? fmt::format("; the first {} are listed (all of them are in summary.json)", skipped_files_listed)
+                       errors.size() > detail::skipped_files_listed
+                           ? fmt::format("; the first {} are listed (all of them are in summary.json)", detail::skipped_files_listed)
                            : "");
     out += "<table>\n<tr><th>file</th><th>cause</th></tr>\n";
-    for (std::size_t i = 0; i < errors.size() && i < skipped_files_listed; ++i)
+    for (std::size_t i = 0; i < errors.size() && i < detail::skipped_files_listed; ++i)
       out += fmt::format("<tr><td><code>{}</code></td><td>{}</td></tr>\n", escape_html(errors[i].path),
                          escape_html(errors[i].message));
     return out + "</table>\n";
   }
 
   std::string run_section() const {
-    const auto& o = result_.options;
-    std::vector<std::pair<std::string, std::string>> rows;
-    if (!options_.command_line.empty()) rows.emplace_back("command", options_.command_line);
-    rows.emplace_back("input", result_.input);
-    rows.emplace_back("maskscan", MASKSCAN_VERSION);
-    if (options_.merged) rows.emplace_back("source", "merged from state files (maskscan merge): no scan timing to show");
-    rows.emplace_back("frames", fmt::format("{} in the source, {} scanned, {} skipped{}", result_.frames_total,
-                                            result_.stats.frames.size(), result_.stats.errors.size(),
-                                            result_.partial ? " (partial)" : ""));
-    if (!options_.merged) rows.emplace_back("concurrency", o.serial ? std::string("serial (one plain loop)")
-                                              : fmt::format("io={}, workers={}, io-depth={}, queue-depth={}",
-                                                            to_string(result_.io_used), o.workers, o.io_depth, o.queue_depth));
-    if (!options_.merged) rows.emplace_back("decoder", to_string(o.decoder));
-    std::string labels = o.labels.empty() ? std::string("(none: class names from flags or a state file)") : o.labels;
-    const auto builtins = builtin_class_map_names();
-    if (std::ranges::find(builtins, o.labels) != builtins.end() &&
-        builtin_class_map(o.labels).names != result_.stats.class_names)
-      labels += " (class names replaced by --num-classes / --class-names)";
-    rows.emplace_back("labels", labels);
-    rows.emplace_back("classes", fmt::format("{}", result_.stats.class_names.size()));
-    std::string ignore;
-    for (const auto v : result_.stats.ignore) ignore += fmt::format("{}{}", ignore.empty() ? "" : ", ", v);
-    rows.emplace_back("ignore", ignore.empty() ? "none" : ignore);
-    if (!result_.stats.remap.empty()) rows.emplace_back("remap", fmt::format("{} values remapped", result_.stats.remap.size()));
-    if (result_.stats.instance_divisor) rows.emplace_back("instance divisor", fmt::format("{}", result_.stats.instance_divisor));
-    {
-      const auto& s = result_.stats;
-      const std::string grid = s.heatmap_grid.empty() ? std::string() : "on a " + to_string(s.heatmap_grid) + " grid";
-      rows.emplace_back("heatmaps", s.has_heatmaps ? (grid.empty() ? "per frame size" : "per frame size and " + grid)
-                                                   : (grid.empty() ? "no" : grid));
-    }
-    rows.emplace_back("components", result_.stats.components
-                                        ? fmt::format("{}-connected, specks below {} pixels", result_.stats.components,
-                                                      result_.stats.min_component_pixels)
-                                        : "no");
-    if (!result_.stats.grouping.empty()) rows.emplace_back("grouping", result_.stats.grouping);
-    if (!options_.merged) rows.emplace_back("limits", fmt::format("max-pixels={}, max-file-bytes={}, max-heatmap-bytes={}", o.max_pixels,
-                                            o.max_file_bytes, o.max_heatmap_bytes));
-    rows.emplace_back("balance", fmt::format("enet-c={}, effective-beta={}, effective-unit={}, repeat-threshold={}",
-                                             balance_.enet_c, balance_.effective_beta,
-                                             balance_.unit == effective_unit::frames ? "frames" : "pixels",
-                                             balance_.repeat_threshold ? fmt::format("{}", *balance_.repeat_threshold)
-                                                                       : std::string("none")));
+    const auto& rows = model_.run;
     std::string out = "<h2 id=\"run\">Run</h2>\n" + speed_cards() + "<dl class=\"run\">\n";
     for (const auto& [k, v] : rows) out += fmt::format("<dt>{}</dt><dd>{}</dd>\n", escape_html(k), escape_html(v));
     return out + "</dl>\n";
   }
 
+  const report_model& model_;
   const scan_result& result_;
   fs::path dir_;
   balance_options balance_;
   report_options options_;
   std::vector<detail::rgb8> palette_;
   detail::colormap map_;
-  dataset_totals totals_;  ///< of all frames (groups summed), computed once in write()
 };
 
 }  // namespace
@@ -817,8 +663,9 @@ fs::path write_report(const scan_result& result, const fs::path& dir, const bala
                       const report_options& options) {
   if (!(options.overlay_alpha >= 0 && options.overlay_alpha <= 1))
     throw std::invalid_argument(fmt::format("the overlay opacity must be in [0, 1], not {}", options.overlay_alpha));
-  (void)class_weights(result.stats, balance);  // bad balance options are refused before anything is written
-  return report_builder(result, dir, balance, options).write();
+  // Bad balance options are refused before anything is written.
+  const report_model model = detail::make_report_model(result, balance, options);
+  return report_builder(model, dir).write();
 }
 
 }  // namespace maskscan

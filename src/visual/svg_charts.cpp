@@ -583,7 +583,7 @@ std::string class_weights_svg(const dataset_stats& stats, const balance_options&
       "{} of {} classes weighted (not ignored, with pixels); the others have none. ENet c = {}; effective number "
       "\xCE\xB2 = {} over {}. Dashed: weight 1.",
       weighted, weights.size(), balance.enet_c, balance.effective_beta,
-      balance.unit == effective_unit::frames ? "frames" : "pixels");
+      to_string(balance.unit));
   return render_bar_chart_svg(chart);
 }
 

@@ -18,6 +18,7 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
+#include "support/results.hpp"
 #include "support/run_cli.hpp"
 #include "support/test_data.hpp"
 
@@ -129,17 +130,7 @@ std::vector<colour> colours_of(const std::vector<named_colour>& classes) {
   return out;
 }
 
-std::vector<std::vector<std::string>> read_csv(const fs::path& file) {
-  std::istringstream in(test::read_file(file));
-  std::vector<std::vector<std::string>> rows;
-  for (std::string line; std::getline(in, line);) {
-    std::vector<std::string> cells;
-    std::istringstream fields(line);
-    for (std::string cell; std::getline(fields, cell, ',');) cells.push_back(cell);
-    rows.push_back(std::move(cells));
-  }
-  return rows;
-}
+using test::read_csv;
 
 std::size_t column(const std::vector<std::string>& header, const std::string& name) {
   const auto it = std::ranges::find(header, name);

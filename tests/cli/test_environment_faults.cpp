@@ -61,12 +61,7 @@ const test::temp_dir& full_size_frames() {
 
 /// 200 small frames, for scans that run many at once.
 const test::temp_dir& small_frames() {
-  synth_options o;
-  o.frames = 200;
-  o.width = 160;
-  o.height = 120;
-  o.seed = 6;
-  return test::synthesized(o);
+  return test::synthesized(test::synth_frames(200, 160, 120, 6));
 }
 
 /// `maskscan <args>` under a shell limit (`ulimit -v 100000`), killed if it runs over a minute. The

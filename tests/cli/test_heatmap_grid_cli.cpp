@@ -14,6 +14,7 @@
 #include <maskscan/scan.hpp>
 #include <maskscan/synth.hpp>
 
+#include "support/results.hpp"
 #include "support/run_cli.hpp"
 #include "support/test_data.hpp"
 
@@ -70,15 +71,8 @@ json::value read_json(const fs::path& file) {
 struct two_sizes {
   test::temp_dir dir;
   two_sizes() {
-    synth_options o;
-    o.frames = 8;
-    o.width = 96;
-    o.height = 64;
-    synthesize_dataset(dir / "big", o);
-    o.width = 40;
-    o.height = 30;
-    o.seed = 3;
-    synthesize_dataset(dir / "small", o);
+    synthesize_dataset(dir / "big", test::synth_frames(8, 96, 64));
+    synthesize_dataset(dir / "small", test::synth_frames(8, 40, 30, 3));
   }
 };
 

@@ -24,11 +24,7 @@ namespace fs = std::filesystem;
 
 /// 600 frames of 640x480: long enough (~0.3 s) with one libspng worker to be interrupted half-way.
 const test::temp_dir& long_dataset() {
-  synth_options o;
-  o.frames = 600;
-  o.width = 640;
-  o.height = 480;
-  o.seed = 11;
+  auto o = test::synth_frames(600, 640, 480, 11);
   o.filter = png_filter::sub;
   return test::synthesized(o);
 }
@@ -203,10 +199,7 @@ TEST_CASE("exit statuses: 1 for no input, 2 for a wrong command line", "[cli]") 
 
 TEST_CASE("20,000 files under `ulimit -n 128` are all scanned, whatever --io-depth asks", "[cli][fd]") {
   test::temp_dir data;
-  synth_options o;
-  o.frames = 20000;
-  o.width = 8;
-  o.height = 6;
+  auto o = test::synth_frames(20000, 8, 6);
   o.filter = png_filter::sub;
   synthesize_dataset(data.path(), o);
   const std::string io = GENERATE(as<std::string>{}, "auto", "threads");

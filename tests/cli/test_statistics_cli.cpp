@@ -15,6 +15,7 @@
 #include <maskscan/synth.hpp>
 
 #include "support/reference_png.hpp"
+#include "support/results.hpp"
 #include "support/run_cli.hpp"
 #include "support/test_data.hpp"
 
@@ -25,19 +26,7 @@ using test::run_cli;
 namespace fs = std::filesystem;
 namespace json = boost::json;
 
-/// A CSV file as rows of cells (no quoted fields are expected in these files).
-std::vector<std::vector<std::string>> read_csv(const fs::path& file) {
-  std::istringstream in(test::read_file(file));
-  std::vector<std::vector<std::string>> rows;
-  for (std::string line; std::getline(in, line);) {
-    std::vector<std::string> cells;
-    std::istringstream fields(line);
-    for (std::string cell; std::getline(fields, cell, ',');) cells.push_back(cell);
-    if (!line.empty() && line.back() == ',') cells.emplace_back();
-    rows.push_back(std::move(cells));
-  }
-  return rows;
-}
+using test::read_csv;
 
 json::object read_json(const fs::path& file) { return json::parse(test::read_file(file)).as_object(); }
 
@@ -73,13 +62,7 @@ struct small_woodscape {
   test::temp_dir dir;
   std::vector<std::string> names;
   small_woodscape() {
-    synth_options o;
-    o.frames = 20;
-    o.width = 64;
-    o.height = 48;
-    o.seed = 5;
-    o.threads = 2;
-    synthesize_dataset(dir / "masks", o);
+    synthesize_dataset(dir / "masks", test::synth_frames(20, 64, 48, 5, 2));
     for (const auto& e : fs::directory_iterator(dir / "masks")) names.push_back(e.path().filename().string());
     std::ranges::sort(names);
   }
@@ -361,14 +344,7 @@ TEST_CASE("cli statistics: a class-map file with a remap and ignore values gives
   // background 1, road 3, car 4 (a remap is one step: raw 1 -> 2, never on to another value),
   // ignored 255: 2 (raw 5 and 255), ignored 9: 1, out of range 40: 1.
   const std::vector<std::uint8_t> mask{0, 7, 7, 26, 27, 5, 255, 9, 1, 2, 40, 7};
-  test::png_header h;
-  h.width = 4;
-  h.height = 3;
-  h.bit_depth = 8;
-  h.colour_type = 0;
-  const auto png = test::encode_png(h, mask);
-  fs::create_directories(work / "masks");
-  test::write_file(work / "masks/m.png", std::string(reinterpret_cast<const char*>(png.data()), png.size()));
+  test::write_png(work / "masks/m.png", {4, 3, 8, 0, false}, mask);
   test::write_file(work / "map.json", R"({
   "name": "hand-made",
   // three classes; 255 and 9 are unlabelled

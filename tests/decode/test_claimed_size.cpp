@@ -22,14 +22,8 @@
 
 namespace {
 
-using maskscan::diagnostics;
-using maskscan::errc;
-using maskscan::detail::decode_limits;
-using maskscan::detail::decode_png;
-using maskscan::detail::decode_png_fast;
-using maskscan::detail::fast_png_scratch;
-using maskscan::detail::fast_status;
-using maskscan::detail::label_plane;
+using namespace maskscan;
+using namespace maskscan::detail;
 namespace ref = maskscan::test;
 using bytes = std::vector<std::uint8_t>;
 
@@ -37,23 +31,7 @@ void append(std::vector<std::byte>& out, const std::vector<std::byte>& more) {
   out.insert(out.end(), more.begin(), more.end());
 }
 
-bytes ihdr(std::uint32_t width, std::uint32_t height, std::uint8_t depth, std::uint8_t colour_type,
-           std::uint8_t interlace = 0) {
-  bytes d;
-  for (std::uint32_t v : {width, height}) {
-    for (int s = 24; s >= 0; s -= 8) d.push_back(static_cast<std::uint8_t>(v >> s));
-  }
-  d.insert(d.end(), {depth, colour_type, 0, 0, interlace});
-  return d;
-}
-
-bytes zlib_compress(const bytes& raw, int level) {
-  uLongf size = compressBound(static_cast<uLong>(raw.size()));
-  bytes out(size);
-  REQUIRE(compress2(out.data(), &size, raw.data(), static_cast<uLong>(raw.size()), level) == Z_OK);
-  out.resize(size);
-  return out;
-}
+using ref::zlib_compress;
 
 /// Signature, IHDR, PLTE (palette images), one IDAT holding `zlib`, IEND.
 std::vector<std::byte> make_png(const bytes& header, const bytes& zlib) {
@@ -202,7 +180,7 @@ TEST_CASE("A tiny file whose header claims a huge image is corrupt, and the mess
                            claim{0x0fffffff, 1, 2, 3, 1});
   CAPTURE(c.width, c.height, c.depth, c.colour_type, c.interlace);
   const std::vector<std::byte> png =
-      make_png(ihdr(c.width, c.height, c.depth, c.colour_type, c.interlace), zlib_compress(bytes(64, 0), 9));
+      make_png(ref::ihdr_data(c.width, c.height, c.depth, c.colour_type, c.interlace), zlib_compress(bytes(64, 0), 9));
 
   label_plane plane;
   diagnostics diag;
@@ -223,7 +201,7 @@ TEST_CASE("A tiny file whose header claims a huge image is corrupt, and the mess
 
 TEST_CASE("Refusing an impossible 16000x16000 claim does not raise the peak RSS", "[decode][limits]") {
   // 256 MB if either decoder allocated the claimed plane or scanlines (and zero-filled them).
-  const std::vector<std::byte> png = make_png(ihdr(16000, 16000, 8, 0), zlib_compress(bytes(64, 0), 9));
+  const std::vector<std::byte> png = make_png(ref::ihdr_data(16000, 16000, 8, 0), zlib_compress(bytes(64, 0), 9));
   constexpr long limit_kib = 64 * 1024;
 
   const long reference_growth = peak_rss_growth_in_child([&] {
@@ -244,7 +222,7 @@ TEST_CASE("The rule never refuses a valid PNG, not even one compressed at deflat
           "[decode][limits]") {
   SECTION("4096x4096 zeros, zlib level 9") {
     const bytes raw(std::size_t{4096} * 4097, 0);
-    const std::vector<std::byte> png = make_png(ihdr(4096, 4096, 8, 0), zlib_compress(raw, 9));
+    const std::vector<std::byte> png = make_png(ref::ihdr_data(4096, 4096, 8, 0), zlib_compress(raw, 9));
     CAPTURE(png.size(), raw.size() / png.size());
 
     label_plane plane;
@@ -271,7 +249,7 @@ TEST_CASE("The rule never refuses a valid PNG, not even one compressed at deflat
     REQUIRE(check_size == n);
     REQUIRE(n > 1031 * (zlib.size() - 6));
 
-    const std::vector<std::byte> png = make_png(ihdr(258, 65533, 8, 0), zlib);
+    const std::vector<std::byte> png = make_png(ref::ihdr_data(258, 65533, 8, 0), zlib);
     CAPTURE(png.size(), zlib.size());
     label_plane plane;
     diagnostics diag;

@@ -21,29 +21,12 @@
 
 #include "decode/png_decoder.hpp"
 #include "support/reference_png.hpp"
-
-namespace Catch {
-template <>
-struct StringMaker<maskscan::value_pixels> {
-  static std::string convert(const maskscan::value_pixels& v) {
-    char text[48];
-    std::snprintf(text, sizeof text, "{0x%08x: %llu}", v.value, static_cast<unsigned long long>(v.pixels));
-    return text;
-  }
-};
-}  // namespace Catch
+#include "support/string_makers.hpp"
 
 namespace {
 
-using maskscan::colour_entry;
-using maskscan::diagnostics;
-using maskscan::errc;
-using maskscan::rgba;
-using maskscan::value_pixels;
-using maskscan::detail::decode_limits;
-using maskscan::detail::decode_png;
-using maskscan::detail::label_plane;
-using maskscan::detail::unknown_colour_marker;
+using namespace maskscan;
+using namespace maskscan::detail;
 namespace fs = std::filesystem;
 namespace ref = maskscan::test;
 using bytes = std::vector<std::uint8_t>;

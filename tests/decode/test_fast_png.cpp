@@ -22,12 +22,8 @@
 
 namespace {
 
-using maskscan::diagnostics;
-using maskscan::detail::decode_png;
-using maskscan::detail::decode_png_fast;
-using maskscan::detail::fast_png_scratch;
-using maskscan::detail::fast_status;
-using maskscan::detail::label_plane;
+using namespace maskscan;
+using namespace maskscan::detail;
 namespace fs = std::filesystem;
 namespace ref = maskscan::test;
 using bytes = std::vector<std::uint8_t>;
@@ -142,14 +138,6 @@ void put_be32(bytes& out, std::uint32_t v) {
   for (int s = 24; s >= 0; s -= 8) out.push_back(static_cast<std::uint8_t>(v >> s));
 }
 
-bytes ihdr(std::uint32_t width, std::uint32_t height, std::uint8_t depth, std::uint8_t colour_type,
-           std::uint8_t interlace = 0) {
-  bytes d;
-  put_be32(d, width);
-  put_be32(d, height);
-  d.insert(d.end(), {depth, colour_type, 0, 0, interlace});
-  return d;
-}
 
 /// The spec's Paeth predictor, written as the spec writes it.
 int paeth(int a, int b, int c) {
@@ -206,7 +194,7 @@ bytes encode(const bytes& ids, std::uint32_t width, std::uint32_t height, const 
   const bytes stream = zlib_stream(raw, e.level, e.strategy, e.mem_level);
 
   bytes png{137, 80, 78, 71, 13, 10, 26, 10};
-  append(png, chunk("IHDR", ihdr(width, height, 8, e.colour_type)));
+  append(png, chunk("IHDR", ref::ihdr_data(width, height, 8, e.colour_type)));
   if (!e.palette.empty()) append(png, chunk("PLTE", e.palette));
   if (!e.transparency.empty()) append(png, chunk("tRNS", e.transparency));
   if (e.idat_sizes.empty()) {
@@ -307,7 +295,7 @@ bytes png_around_deflate(const bytes& deflate, std::size_t size) {
   put_be32(stream,
            static_cast<std::uint32_t>(adler32(1L, inflated.data(), static_cast<uInt>(size))));
   bytes png{137, 80, 78, 71, 13, 10, 26, 10};
-  append(png, chunk("IHDR", ihdr(static_cast<std::uint32_t>(size - 1), 1, 8, 0)));
+  append(png, chunk("IHDR", ref::ihdr_data(static_cast<std::uint32_t>(size - 1), 1, 8, 0)));
   append(png, chunk("IDAT", stream));
   append(png, chunk("IEND", {}));
   return png;
@@ -687,7 +675,7 @@ TEST_CASE("No row is delivered when the fast path does not handle a file", "[dec
     }
     raw[raw.size() - plane.width - 1] = 5;
     bytes body{137, 80, 78, 71, 13, 10, 26, 10};
-    append(body, chunk("IHDR", ihdr(plane.width, plane.height, 8, 3)));
+    append(body, chunk("IHDR", ref::ihdr_data(plane.width, plane.height, 8, 3)));
     append(body, chunk("PLTE", e.palette));
     append(body, chunk("IDAT", zlib_stream(raw, 6, Z_DEFAULT_STRATEGY, 8)));
     append(body, chunk("IEND", {}));
@@ -717,7 +705,7 @@ TEST_CASE("on_header sees the size first: refusing it, or an impossible size, al
 
   // 100000 x 100000 pixels claimed, with a 13-byte zlib stream: deflate cannot expand that far.
   bytes huge{137, 80, 78, 71, 13, 10, 26, 10};
-  append(huge, chunk("IHDR", ihdr(100000, 100000, 8, 0)));
+  append(huge, chunk("IHDR", ref::ihdr_data(100000, 100000, 8, 0)));
   append(huge, chunk("IDAT", zlib_stream(bytes(100, 0), 9, Z_DEFAULT_STRATEGY, 8)));
   append(huge, chunk("IEND", {}));
   const fast_result impossible = run_fast(huge, scratch);
@@ -743,7 +731,7 @@ TEST_CASE("Files outside the fast path's scope are left to the reference", "[dec
   };
   const bytes signature(base.begin(), base.begin() + 8);
   const auto with_ihdr = [&](std::uint8_t depth, std::uint8_t colour, std::uint8_t interlace) {
-    return join({signature, chunk("IHDR", ihdr(32, 32, depth, colour, interlace)), idat, iend});
+    return join({signature, chunk("IHDR", ref::ihdr_data(32, 32, depth, colour, interlace)), idat, iend});
   };
 
   struct case_t {

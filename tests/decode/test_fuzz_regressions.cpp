@@ -18,13 +18,8 @@
 namespace {
 
 namespace fs = std::filesystem;
-using maskscan::diagnostics;
-using maskscan::detail::decode_limits;
-using maskscan::detail::decode_png;
-using maskscan::detail::decode_png_fast;
-using maskscan::detail::fast_png_scratch;
-using maskscan::detail::fast_status;
-using maskscan::detail::label_plane;
+using namespace maskscan;
+using namespace maskscan::detail;
 
 /// tests/fuzz-regressions, found from this file's own path (CMake compiles it by absolute path).
 fs::path regressions_dir() { return fs::path(__FILE__).parent_path().parent_path() / "fuzz-regressions"; }

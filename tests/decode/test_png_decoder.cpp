@@ -19,11 +19,8 @@
 
 namespace {
 
-using maskscan::diagnostics;
-using maskscan::errc;
-using maskscan::detail::decode_limits;
-using maskscan::detail::decode_png;
-using maskscan::detail::label_plane;
+using namespace maskscan;
+using namespace maskscan::detail;
 namespace fs = std::filesystem;
 namespace ref = maskscan::test;
 
@@ -92,23 +89,8 @@ std::vector<std::byte> concat(std::initializer_list<std::vector<std::byte>> part
   return out;
 }
 
-std::vector<std::uint8_t> ihdr_data(std::uint32_t width, std::uint32_t height, std::uint8_t depth,
-                                    std::uint8_t colour_type, std::uint8_t interlace = 0) {
-  std::vector<std::uint8_t> d;
-  for (std::uint32_t v : {width, height}) {
-    for (int s = 24; s >= 0; s -= 8) d.push_back(static_cast<std::uint8_t>(v >> s));
-  }
-  d.insert(d.end(), {depth, colour_type, 0, 0, interlace});
-  return d;
-}
-
-std::vector<std::uint8_t> zlib_compress(const std::vector<std::uint8_t>& raw) {
-  uLongf size = compressBound(static_cast<uLong>(raw.size()));
-  std::vector<std::uint8_t> out(size);
-  REQUIRE(compress(out.data(), &size, raw.data(), static_cast<uLong>(raw.size())) == Z_OK);
-  out.resize(size);
-  return out;
-}
+using ref::ihdr_data;
+using ref::zlib_compress;
 
 /// A one-IDAT PNG from already filtered scanlines (each starting with its filter byte).
 std::vector<std::byte> build_png(const std::vector<std::uint8_t>& ihdr,

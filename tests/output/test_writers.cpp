@@ -32,12 +32,7 @@ namespace {
 
 namespace fs = std::filesystem;
 namespace json = boost::json;
-using maskscan::dataset_stats;
-using maskscan::errc;
-using maskscan::heatmap_key;
-using maskscan::heatmap_set;
-using maskscan::make_stats;
-using maskscan::scan_result;
+using namespace maskscan;
 
 using maskscan::test::temp_dir;
 

@@ -28,16 +28,9 @@
 
 #include "support/concurrency.hpp"
 #include "support/reference_png.hpp"
+#include "support/results.hpp"
+#include "support/string_makers.hpp"
 #include "support/test_data.hpp"
-
-namespace Catch {
-template <>
-struct StringMaker<maskscan::value_pixels> {
-  static std::string convert(const maskscan::value_pixels& v) {
-    return fmt::format("{{0x{:08x}: {}}}", v.value, v.pixels);
-  }
-};
-}  // namespace Catch
 
 using maskscan::test::concurrency_settings;
 using maskscan::test::with;
@@ -262,13 +255,7 @@ struct woodscape_pair {
 
   /// Colour copies: RGB plain in rgb/; in rgba/ every file RGBA (alpha 255), every other one Adam7.
   woodscape_pair(std::uint64_t frames, std::uint32_t w, std::uint32_t h, std::uint64_t seed) : width(w), height(h) {
-    synth_options o;
-    o.frames = frames;
-    o.width = w;
-    o.height = h;
-    o.seed = seed;
-    o.threads = 2;
-    synthesize_dataset(dir / "gray", o);
+    synthesize_dataset(dir / "gray", test::synth_frames(frames, w, h, seed, 2));
     for (const auto& e : fs::directory_iterator(dir / "gray")) names.push_back(e.path().filename().string());
     std::ranges::sort(names);
     REQUIRE(names.size() == frames);
@@ -369,13 +356,18 @@ TEST_CASE("colour scan: UMich RGBA masks count as expected_counts.json, the tran
 
   const bool serial = GENERATE(true, false);
   CAPTURE(serial);
-  scan_options seg_options;
-  use_class_map(seg_options, umich);
-  seg_options.serial = serial;
-  seg_options.workers = 2;
-  const auto seg = scan(frame_source::from_paths(seg_files, dir), seg_options);
-  REQUIRE(seg.stats.errors.empty());
-  REQUIRE(seg.stats.frames.size() == 8);
+  // Eight files through a class map, serial or on two workers: every one scanned.
+  const auto scan_eight = [&](const std::vector<fs::path>& files, const class_map& map) {
+    scan_options o;
+    use_class_map(o, map);
+    o.serial = serial;
+    o.workers = 2;
+    auto r = scan(frame_source::from_paths(files, dir), o);
+    REQUIRE(r.stats.errors.empty());
+    REQUIRE(r.stats.frames.size() == 8);
+    return r;
+  };
+  const auto seg = scan_eight(seg_files, umich);
   for (const auto& row : seg.stats.frames) {
     CAPTURE(row.path);
     const auto want = map_through(expected.at("umich_curly/" + row.path), umich);
@@ -401,13 +393,7 @@ TEST_CASE("colour scan: UMich RGBA masks count as expected_counts.json, the tran
 
   // The id masks (RGB, R = G = B = id) through {(k,k,k) -> k}: the same classes, the transparent
   // pixels in class 18 "Other".
-  scan_options id_options;
-  use_class_map(id_options, umich_ids);
-  id_options.serial = serial;
-  id_options.workers = 2;
-  const auto ids = scan(frame_source::from_paths(id_files, dir), id_options);
-  REQUIRE(ids.stats.errors.empty());
-  REQUIRE(ids.stats.frames.size() == 8);
+  const auto ids = scan_eight(id_files, umich_ids);
   for (std::size_t i = 0; i < 8; ++i) {
     const auto& id_row = ids.stats.frames[i];
     const auto& seg_row = seg.stats.frames[i];

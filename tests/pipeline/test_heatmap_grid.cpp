@@ -63,13 +63,7 @@ const std::vector<mask>& hand_masks() {
 
 void write_masks(const fs::path& dir, const std::vector<mask>& masks) {
   for (const auto& m : masks) {
-    test::png_header h;
-    h.width = m.width;
-    h.height = m.height;
-    h.bit_depth = 8;
-    h.colour_type = 0;
-    const auto png = test::encode_png(h, m.values);
-    test::write_file(dir / m.name, std::string(reinterpret_cast<const char*>(png.data()), png.size()));
+    test::write_png(dir / m.name, {m.width, m.height, 8, 0, false}, m.values);
   }
 }
 
@@ -86,6 +80,15 @@ std::vector<std::uint32_t> expected_grid(const std::vector<mask>& masks, std::ui
         if (v < classes && !ignored.count(v)) ++counts[(v * gh + i) * gw + j];
       }
   return counts;
+}
+
+/// The mixed dataset's classes, 0 to 10 with 11 ignored, sampled onto `grid`.
+scan_options mixed_grid_options(grid_size grid) {
+  scan_options o;
+  o.class_names = numbered_class_names(11);
+  o.ignore = {11};
+  o.heatmap_grid = grid;
+  return o;
 }
 
 }  // namespace
@@ -160,10 +163,7 @@ TEST_CASE("heatmap grid: with classes from values the grid sets are widened to t
 TEST_CASE("heatmap grid: every workers, queue-depth, I/O backend and decoder setting gives the same grid counts",
           "[pipeline][heatmap-grid][concurrency]") {
   static const test::mixed_dataset data;
-  scan_options base;
-  base.class_names = numbered_class_names(11);
-  base.ignore = {11};
-  base.heatmap_grid = {7, 5};
+  const scan_options base = mixed_grid_options({7, 5});
   const auto reference = scan(data.source(), test::with(base, {true, 1, io_backend::threads, 128, decoder_kind::spng}));
   REQUIRE(reference.stats.frames.size() == 24 + 12 + 26);
   REQUIRE(reference.stats.grid_heatmaps.size() == 1);
@@ -190,10 +190,7 @@ TEST_CASE("heatmap grid: every workers, queue-depth, I/O backend and decoder set
 TEST_CASE("heatmap grid: groups sum to the ungrouped scan, and merge of halves, state files, select_group keep it",
           "[pipeline][heatmap-grid][merge]") {
   static const test::mixed_dataset data;
-  scan_options base;
-  base.class_names = numbered_class_names(11);
-  base.ignore = {11};
-  base.heatmap_grid = {16, 12};
+  auto base = mixed_grid_options({16, 12});
   base.heatmaps = true;
   base.workers = 2;
   auto grouped_options = base;

@@ -24,6 +24,7 @@
 
 #include "support/concurrency.hpp"
 #include "support/reference_png.hpp"
+#include "support/results.hpp"
 #include "support/test_data.hpp"
 
 using maskscan::test::concurrency_settings;
@@ -42,17 +43,8 @@ struct woodscape_like {
   std::vector<std::string> names;  // relative paths, sorted
 
   woodscape_like() {
-    synth_options o;
-    o.frames = 20;
-    o.width = 96;
-    o.height = 72;
-    o.seed = 11;
-    o.threads = 2;
-    synthesize_dataset(dir / "seqA", o);
-    o.width = 80;
-    o.height = 64;
-    o.seed = 12;
-    synthesize_dataset(dir / "seqB", o);
+    synthesize_dataset(dir / "seqA", test::synth_frames(20, 96, 72, 11, 2));
+    synthesize_dataset(dir / "seqB", test::synth_frames(20, 80, 64, 12, 2));
     for (const auto& e : fs::recursive_directory_iterator(dir.path()))
       if (e.is_regular_file()) names.push_back(fs::relative(e.path(), dir.path()).generic_string());
     std::ranges::sort(names);
@@ -567,13 +559,7 @@ TEST_CASE("statistics: components of ignore-listed and out-of-range values conne
                                       0, 0, 200, 1, 0,    //
                                       0, 0, 11, 0, 1};
   test::temp_dir dir;
-  test::png_header h;
-  h.width = 5;
-  h.height = 3;
-  h.bit_depth = 8;
-  h.colour_type = 0;
-  const auto png = test::encode_png(h, ids);
-  test::write_file(dir / "m.png", std::string(reinterpret_cast<const char*>(png.data()), png.size()));
+  test::write_png(dir / "m.png", {5, 3, 8, 0, false}, ids);
   scan_options o;
   use_class_map(o, builtin_class_map("camvid11"));
   o.min_component_pixels = 1;  // every component an instance

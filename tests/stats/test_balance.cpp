@@ -30,14 +30,7 @@ namespace {
 
 namespace fs = std::filesystem;
 namespace json = boost::json;
-using maskscan::balance_options;
-using maskscan::class_balance;
-using maskscan::dataset_stats;
-using maskscan::effective_unit;
-using maskscan::frame_row;
-using maskscan::make_stats;
-using maskscan::size_histogram;
-using maskscan::value_pixels;
+using namespace maskscan;
 
 constexpr double tight = 1e-12;  // relative
 

@@ -14,37 +14,17 @@
 #include "stats/frame_stats.hpp"
 #include "support/grid_reference.hpp"
 #include "support/plane_stats.hpp"
+#include "support/planes.hpp"
 
 namespace {
 
-using maskscan::frame_row;
-using maskscan::heatmap_set;
-using maskscan::heatmap_key;
-using maskscan::value_pixels;
-using maskscan::detail::add_heatmaps;
+using namespace maskscan;
+using namespace maskscan::detail;
 using maskscan::test::add_to_heatmaps;
 using maskscan::test::count_frame;
-using maskscan::detail::label_plane;
 
-label_plane plane8(std::uint32_t w, std::uint32_t h, std::vector<std::uint8_t> ids) {
-  REQUIRE(ids.size() == std::size_t{w} * h);
-  label_plane p;
-  p.width = w;
-  p.height = h;
-  p.depth = 8;
-  p.u8 = std::move(ids);
-  return p;
-}
-
-label_plane plane16(std::uint32_t w, std::uint32_t h, std::vector<std::uint16_t> ids) {
-  REQUIRE(ids.size() == std::size_t{w} * h);
-  label_plane p;
-  p.width = w;
-  p.height = h;
-  p.depth = 16;
-  p.u16 = std::move(ids);
-  return p;
-}
+using maskscan::test::plane8;
+using maskscan::test::plane16;
 
 std::uint32_t id_at(const label_plane& p, std::size_t i) { return p.depth == 16 ? p.u16[i] : p.u8[i]; }
 

@@ -29,13 +29,7 @@
 namespace {
 
 namespace fs = std::filesystem;
-using maskscan::dataset_stats;
-using maskscan::errc;
-using maskscan::heatmap_set;
-using maskscan::load_state;
-using maskscan::make_stats;
-using maskscan::heatmap_key;
-using maskscan::save_state;
+using namespace maskscan;
 
 using maskscan::test::temp_dir;
 
@@ -194,6 +188,15 @@ load_outcome try_load(const fs::path& file) {
   } catch (const std::exception& e) {
     return {false, std::string("threw a non-runtime_error: ") + e.what()};
   }
+}
+
+/// Loads `file`, requiring a std::runtime_error whose message names the file; returns the message.
+std::string check_refused(const fs::path& file) {
+  const auto outcome = try_load(file);
+  INFO(outcome.message);
+  REQUIRE(outcome.runtime_error);
+  CHECK_THAT(outcome.message, Catch::Matchers::Contains(file.string()));
+  return outcome.message;
 }
 
 /// A value with rows, ignored and out-of-range values, errors, heatmaps of two resolutions and grid
@@ -395,20 +398,14 @@ TEST_CASE("load_state throws std::runtime_error naming the file for a damaged st
   const auto i = GENERATE_COPY(range(std::size_t{0}, cases.size()));
   CAPTURE(cases[i].what);
   write_bytes(file, cases[i].bytes);
-  const auto outcome = try_load(file);
-  INFO(outcome.message);
-  REQUIRE(outcome.runtime_error);
-  CHECK_THAT(outcome.message, Catch::Matchers::Contains(file.string()));
-  if (!cases[i].cause.empty()) CHECK_THAT(outcome.message, Catch::Matchers::Contains(cases[i].cause));
+  const auto message = check_refused(file);
+  if (!cases[i].cause.empty()) CHECK_THAT(message, Catch::Matchers::Contains(cases[i].cause));
 }
 
 TEST_CASE("load_state of a missing file throws std::runtime_error naming the file", "[stats]") {
   temp_dir dir;
   const auto file = dir.path() / "missing-state.bin";
-  const auto outcome = try_load(file);
-  INFO(outcome.message);
-  REQUIRE(outcome.runtime_error);
-  CHECK_THAT(outcome.message, Catch::Matchers::Contains(file.string()));
+  check_refused(file);
 }
 
 TEST_CASE("load_state rejects every truncation and every single-byte change of a state file", "[stats]") {
@@ -493,10 +490,7 @@ TEST_CASE("load_state bounds counts in a state file with a valid CRC by the file
   auto bytes = good;
   for (std::size_t k = 0; k < p.width; ++k) bytes[p.offset + k] = '\xff';
   write_bytes(file, with_fixed_crc(bytes));
-  const auto outcome = try_load(file);
-  INFO(outcome.message);
-  REQUIRE(outcome.runtime_error);
-  CHECK_THAT(outcome.message, Catch::Matchers::Contains(file.string()));
+  check_refused(file);
 }
 
 TEST_CASE("load_state rejects a heatmap set whose cell count overflows 64 bits", "[stats]") {
@@ -511,10 +505,7 @@ TEST_CASE("load_state rejects a heatmap set whose cell count overflows 64 bits",
   encode_grid_sets(e, {});
   encode_components(e, s);
   write_bytes(file, e.finish());
-  const auto outcome = try_load(file);
-  INFO(outcome.message);
-  REQUIRE(outcome.runtime_error);
-  CHECK_THAT(outcome.message, Catch::Matchers::Contains(file.string()));
+  check_refused(file);
 }
 
 TEST_CASE("load_state rejects a state file with two heatmap sets of one resolution", "[stats]") {
@@ -528,10 +519,7 @@ TEST_CASE("load_state rejects a state file with two heatmap sets of one resoluti
   encode_grid_sets(e, {});
   encode_components(e, s);
   write_bytes(file, e.finish());
-  const auto outcome = try_load(file);
-  INFO(outcome.message);
-  REQUIRE(outcome.runtime_error);
-  CHECK_THAT(outcome.message, Catch::Matchers::Contains(file.string()));
+  check_refused(file);
 }
 
 TEST_CASE("load_state rejects grid heatmaps without a heatmap grid and two grid sets of one group", "[stats]") {
@@ -546,8 +534,5 @@ TEST_CASE("load_state rejects grid heatmaps without a heatmap grid and two grid 
   else encode_grid_sets(e, {{"g", heatmap_set{1, 1, 1, {1}}}, {"g", heatmap_set{1, 1, 1, {0}}}});
   encode_components(e, s);
   write_bytes(file, e.finish());
-  const auto outcome = try_load(file);
-  INFO(outcome.message);
-  REQUIRE(outcome.runtime_error);
-  CHECK_THAT(outcome.message, Catch::Matchers::Contains(file.string()) && Catch::Matchers::Contains("grid"));
+  CHECK_THAT(check_refused(file), Catch::Matchers::Contains("grid"));
 }

@@ -97,15 +97,6 @@ std::vector<std::uint8_t> deflate_all(std::span<const std::uint8_t> raw) {
   return out;
 }
 
-std::vector<std::uint8_t> ihdr_data(std::uint32_t width, std::uint32_t height, std::uint8_t depth,
-                                    std::uint8_t colour_type) {
-  std::vector<std::uint8_t> d;
-  for (std::uint32_t v : {width, height})
-    for (int s = 24; s >= 0; s -= 8) d.push_back(static_cast<std::uint8_t>(v >> s));
-  d.insert(d.end(), {depth, colour_type, 0, 0, 0});
-  return d;
-}
-
 /// `png` with an IHDR claiming width x height (valid CRC), everything else unchanged.
 bytes with_size(std::span<const std::byte> png, std::uint32_t width, std::uint32_t height) {
   const png_header h = reference_header(png);

@@ -8,6 +8,7 @@
 #include <maskscan/scan.hpp>
 #include <maskscan/synth.hpp>
 
+#include "support/results.hpp"
 #include "support/test_data.hpp"
 
 namespace maskscan::test {
@@ -18,16 +19,8 @@ struct mixed_dataset {
 
   mixed_dataset() {
     namespace fs = std::filesystem;
-    synth_options small;
-    small.frames = 24;
-    small.width = 64;
-    small.height = 48;
-    synthesize_dataset(dir / "synth_64x48", small);
-    small.frames = 12;
-    small.width = 33;
-    small.height = 17;
-    small.seed = 7;
-    synthesize_dataset(dir / "synth_33x17", small);
+    synthesize_dataset(dir / "synth_64x48", synth_frames(24, 64, 48));
+    synthesize_dataset(dir / "synth_33x17", synth_frames(12, 33, 17, 7));
 
     fs::create_directories(dir / "camvid");
     const auto camvid = data_root() / "real/gray8_ids/camvid_segnet";

@@ -205,6 +205,25 @@ std::vector<std::byte> make_chunk(std::string_view type, std::span<const std::ui
   return out;
 }
 
+std::vector<std::uint8_t> ihdr_data(std::uint32_t width, std::uint32_t height, std::uint8_t depth,
+                                    std::uint8_t colour_type, std::uint8_t interlace) {
+  std::vector<std::uint8_t> d;
+  for (std::uint32_t v : {width, height}) {
+    for (int s = 24; s >= 0; s -= 8) d.push_back(static_cast<std::uint8_t>(v >> s));
+  }
+  d.insert(d.end(), {depth, colour_type, 0, 0, interlace});
+  return d;
+}
+
+std::vector<std::uint8_t> zlib_compress(std::span<const std::uint8_t> raw, int level) {
+  uLongf size = compressBound(static_cast<uLong>(raw.size()));
+  std::vector<std::uint8_t> out(size);
+  if (compress2(out.data(), &size, raw.data(), static_cast<uLong>(raw.size()), level) != Z_OK)
+    throw reference_error("zlib could not compress the test data");
+  out.resize(size);
+  return out;
+}
+
 std::vector<std::byte> png_signature_bytes() {
   std::vector<std::byte> out;
   for (unsigned char b : signature) out.push_back(static_cast<std::byte>(b));
@@ -255,6 +274,14 @@ std::vector<std::byte> encode_png(const png_header& h, std::span<const std::uint
   for (const auto& chunk : {make_chunk("IHDR", ihdr), make_chunk("IDAT", zlib), make_chunk("IEND", {})})
     png.insert(png.end(), chunk.begin(), chunk.end());
   return png;
+}
+
+void write_png(const std::filesystem::path& file, const png_header& header, std::span<const std::uint8_t> rows) {
+  const auto png = encode_png(header, rows);
+  if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path());
+  std::ofstream out(file, std::ios::binary);
+  out.write(reinterpret_cast<const char*>(png.data()), static_cast<std::streamsize>(png.size()));
+  if (!out.flush()) throw reference_error(file.string() + ": cannot write");
 }
 
 }  // namespace maskscan::test

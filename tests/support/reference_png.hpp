@@ -63,11 +63,23 @@ std::vector<std::byte> make_chunk(std::string_view type, std::span<const std::ui
 /// The 8-byte PNG signature.
 std::vector<std::byte> png_signature_bytes();
 
+/// The 13 bytes of an IHDR chunk's data (compression and filter method 0).
+std::vector<std::uint8_t> ihdr_data(std::uint32_t width, std::uint32_t height, std::uint8_t depth,
+                                    std::uint8_t colour_type, std::uint8_t interlace = 0);
+
+/// `raw` as one zlib stream (zlib's compress2 at `level`; -1: zlib's default). Throws reference_error
+/// if zlib fails.
+std::vector<std::uint8_t> zlib_compress(std::span<const std::uint8_t> raw, int level = -1);
+
 /// A complete PNG of a gray, RGB, gray+alpha or RGBA image (colour types 0, 2, 4, 6; no PLTE), for
 /// building test files: signature, IHDR, one IDAT (zlib level 6, filter type 0 on every row),
 /// IEND. `rows` is the unfiltered image, row-major, (width * channels * bit_depth + 7) / 8 bytes
 /// a row, 16-bit samples big-endian. header.interlaced: the Adam7 passes are cut from it (bit
 /// depths 8 and 16 only). Throws reference_error on anything else.
 std::vector<std::byte> encode_png(const png_header& header, std::span<const std::uint8_t> rows);
+
+/// encode_png(header, rows) written to `file`, its directory created if needed. Throws
+/// reference_error if it cannot be written.
+void write_png(const std::filesystem::path& file, const png_header& header, std::span<const std::uint8_t> rows);
 
 }  // namespace maskscan::test

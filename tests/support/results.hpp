@@ -1,13 +1,16 @@
 #pragma once
-// Reading what a run wrote, and datasets synthesized once per test process: the helpers the CLI
-// tests share.
+// Reading what a run wrote, and synthetic datasets (some made once per test process): the helpers
+// the CLI and pipeline tests share.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <sstream>
+#include <string>
 #include <tuple>
+#include <vector>
 
 #include <boost/json.hpp>
 
@@ -26,6 +29,34 @@ inline boost::json::object summary_of(const std::filesystem::path& dir) {
 inline std::size_t csv_rows(const std::filesystem::path& file) {
   const auto text = read_file(file);
   return static_cast<std::size_t>(std::ranges::count(text, '\n')) - 1;
+}
+
+/// A CSV file as rows of cells (no quoted fields are expected in these files; a line ending in ','
+/// ends in an empty cell).
+inline std::vector<std::vector<std::string>> read_csv(const std::filesystem::path& file) {
+  std::istringstream in(read_file(file));
+  std::vector<std::vector<std::string>> rows;
+  for (std::string line; std::getline(in, line);) {
+    std::vector<std::string> cells;
+    std::istringstream fields(line);
+    for (std::string cell; std::getline(fields, cell, ',');) cells.push_back(cell);
+    if (!line.empty() && line.back() == ',') cells.emplace_back();
+    rows.push_back(std::move(cells));
+  }
+  return rows;
+}
+
+/// What to synthesize: `frames` WoodScape-like frames of width x height from `seed`, on `threads`
+/// threads (0: one per hardware thread); the other options as synth_options has them.
+inline synth_options synth_frames(std::uint64_t frames, std::uint32_t width, std::uint32_t height,
+                                  std::uint64_t seed = synth_options{}.seed, unsigned threads = 0) {
+  synth_options o;
+  o.frames = frames;
+  o.width = width;
+  o.height = height;
+  o.seed = seed;
+  o.threads = threads;
+  return o;
 }
 
 /// A dataset written by synthesize_dataset(options) once per test process and kept until it ends

@@ -17,6 +17,8 @@
 
 #include "maskscan/synth.hpp"
 
+#include "support/test_data.hpp"
+
 namespace fs = std::filesystem;
 using maskscan::png_filter;
 
@@ -57,23 +59,7 @@ std::vector<std::uint8_t> read_file(const fs::path& path) {
   return bytes;
 }
 
-/// A fresh directory under the system temp directory, removed with everything in it at the end.
-struct temp_dir {
-  fs::path path;
-  temp_dir() {
-    std::random_device rd;
-    const auto ticks = std::chrono::steady_clock::now().time_since_epoch().count();
-    path = fs::temp_directory_path() /
-           ("maskscan_test_synth_" + std::to_string(ticks) + "_" + std::to_string(rd()));
-    fs::create_directories(path);
-  }
-  ~temp_dir() {
-    std::error_code ignored;
-    fs::remove_all(path, ignored);
-  }
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
-};
+using maskscan::test::temp_dir;
 
 }  // namespace
 
@@ -194,7 +180,7 @@ TEST_CASE("Encoding reports bad input instead of writing a broken PNG", "[synth]
 
 TEST_CASE("synthesize_dataset writes every frame, named by index and camera", "[synth][dataset]") {
   const temp_dir tmp;
-  const fs::path dir = tmp.path / "nested" / "masks";  // created on demand
+  const fs::path dir = tmp.path() / "nested" / "masks";  // created on demand
   maskscan::synth_options options;
   options.frames = 9;
   options.width = 64;
@@ -230,35 +216,35 @@ TEST_CASE("synthesize_dataset writes the Sub-filtered variant on request", "[syn
   options.height = 30;
   options.filter = png_filter::sub;
   options.threads = 2;
-  const std::uint64_t bytes = maskscan::synthesize_dataset(tmp.path, options);
+  const std::uint64_t bytes = maskscan::synthesize_dataset(tmp.path(), options);
   CHECK(bytes ==
-        fs::file_size(tmp.path / "00000_FV.png") + fs::file_size(tmp.path / "00001_MVL.png"));
-  CHECK(decode_png(read_file(tmp.path / "00001_MVL.png")).pixels ==
+        fs::file_size(tmp.path() / "00000_FV.png") + fs::file_size(tmp.path() / "00001_MVL.png"));
+  CHECK(decode_png(read_file(tmp.path() / "00001_MVL.png")).pixels ==
         maskscan::synth_mask(options.seed, 1, 40, 30));
 }
 
 TEST_CASE("synthesize_dataset names the file it could not write", "[synth][dataset]") {
   const temp_dir tmp;
-  fs::create_directories(tmp.path / "00002_MVR.png" / "blocker");  // a directory in the way
+  fs::create_directories(tmp.path() / "00002_MVR.png" / "blocker");  // a directory in the way
   maskscan::synth_options options;
   options.frames = 6;
   options.width = 16;
   options.height = 12;
   options.threads = 2;
   try {
-    maskscan::synthesize_dataset(tmp.path, options);
+    maskscan::synthesize_dataset(tmp.path(), options);
     FAIL("expected an exception");
   } catch (const std::runtime_error& e) {
     CHECK_THAT(e.what(), Catch::Contains("00002_MVR.png"));
   }
-  CHECK_FALSE(fs::exists(tmp.path / "00002_MVR.png.tmp"));
+  CHECK_FALSE(fs::exists(tmp.path() / "00002_MVR.png.tmp"));
 }
 
 TEST_CASE("synthesize_dataset with no frames only creates the directory", "[synth][dataset]") {
   const temp_dir tmp;
   maskscan::synth_options options;
   options.frames = 0;
-  CHECK(maskscan::synthesize_dataset(tmp.path / "empty", options) == 0);
-  CHECK(fs::is_directory(tmp.path / "empty"));
-  CHECK(fs::is_empty(tmp.path / "empty"));
+  CHECK(maskscan::synthesize_dataset(tmp.path() / "empty", options) == 0);
+  CHECK(fs::is_directory(tmp.path() / "empty"));
+  CHECK(fs::is_empty(tmp.path() / "empty"));
 }

@@ -283,16 +283,34 @@ heatmap_set compare_set() {
       for (std::uint32_t x = 0; x < cmp_w; ++x) set.counts.push_back(compare_count(c, x));
   return set;
 }
+
+/// One frame of width x height in which every pixel of each of `classes` classes counts `count`.
+heatmap_set one_frame_set(std::uint32_t width, std::uint32_t height, std::size_t classes, std::uint32_t count) {
+  heatmap_set set;
+  set.width = width;
+  set.height = height;
+  set.frames = 1;
+  set.counts.assign(classes * width * height, count);
+  return set;
+}
+
+/// `set` as road and person in one grid, thumbnails at full size: its layout and its image decoded.
+struct rendered_grid {
+  maskscan::detail::heatmap_grid_layout layout;
+  decoded image;
+};
+rendered_grid render_compare_grid(const heatmap_set& set, const maskscan::detail::heatmap_image_options& options = {}) {
+  const std::vector<std::string> names{"road", "person"};
+  return {maskscan::detail::layout_heatmap_grid(set, names, cmp_w),
+          round_trip(maskscan::detail::render_heatmap_grid(set, names, cmp_w, options))};
+}
 }  // namespace
 
 TEST_CASE("the grid puts every class on one scale: equal fractions in two classes are the same colour",
           "[heatmap-images]") {
-  const auto set = compare_set();
-  const std::vector<std::string> names{"road", "person"};
   const colormap map = GENERATE(colormap::viridis, colormap::magma);
   CAPTURE(map == colormap::magma);
-  const auto layout = maskscan::detail::layout_heatmap_grid(set, names, cmp_w);  // thumbnails at full size
-  const auto d = round_trip(maskscan::detail::render_heatmap_grid(set, names, cmp_w, {map}));
+  const auto [layout, d] = render_compare_grid(compare_set(), {map});
   REQUIRE(layout.thumb_width == cmp_w);
   REQUIRE(layout.thumb_height == cmp_h);
   const auto colour = [&](std::size_t c, std::uint32_t x, std::uint32_t y) {
@@ -315,12 +333,9 @@ TEST_CASE("the grid puts every class on one scale: equal fractions in two classe
 
 TEST_CASE("the grid's colour bar runs low to high, left to right, and its ticks name the tiles' colours",
           "[heatmap-images]") {
-  const auto set = compare_set();
-  const std::vector<std::string> names{"road", "person"};
   const colormap map = GENERATE(colormap::viridis, colormap::magma);
   CAPTURE(map == colormap::magma);
-  const auto layout = maskscan::detail::layout_heatmap_grid(set, names, cmp_w);
-  const auto d = round_trip(maskscan::detail::render_heatmap_grid(set, names, cmp_w, {map}));
+  const auto [layout, d] = render_compare_grid(compare_set(), {map});
   REQUIRE(d.width == layout.width);
   REQUIRE(d.height == layout.height);
   CHECK(layout.scale_top == 1.0);  // road at column 10: 10 of 10 frames
@@ -373,9 +388,7 @@ TEST_CASE("the grid's colour bar runs low to high, left to right, and its ticks 
 TEST_CASE("a grid where no class is present is the lowest colour throughout, bar included", "[heatmap-images]") {
   auto set = compare_set();
   std::fill(set.counts.begin(), set.counts.end(), 0u);
-  const std::vector<std::string> names{"road", "person"};
-  const auto layout = maskscan::detail::layout_heatmap_grid(set, names, cmp_w);
-  const auto d = round_trip(maskscan::detail::render_heatmap_grid(set, names, cmp_w));
+  const auto [layout, d] = render_compare_grid(set);
   CHECK(layout.scale_top == 0);
   for (std::uint32_t x = layout.bar_x; x < layout.bar_x + layout.bar_width; ++x)
     REQUIRE(index_of(colormap::viridis, d.at(x, layout.bar_y)) == 0);
@@ -407,11 +420,7 @@ TEST_CASE("the grid has at most four columns", "[heatmap-images]") {
   const auto [classes, columns, rows] = GENERATE(table<std::size_t, std::uint32_t, std::uint32_t>(
       {{1, 1, 1}, {2, 2, 1}, {4, 2, 2}, {5, 3, 2}, {10, 4, 3}, {19, 4, 5}, {34, 4, 9}}));
   CAPTURE(classes);
-  heatmap_set set;
-  set.width = 4;
-  set.height = 2;
-  set.frames = 1;
-  set.counts.assign(classes * 8, 0);
+  const auto set = one_frame_set(4, 2, classes, 0);
   const std::vector<std::string> names(classes, "c");
   const auto layout = maskscan::detail::layout_heatmap_grid(set, names);
   CHECK(layout.columns == columns);
@@ -450,11 +459,7 @@ TEST_CASE("write_heatmap_images pads ids to the digits of the largest id", "[hea
   const fs::path dir = scratch.path() / "ids";
   const std::size_t classes = GENERATE(1u, 11u, 101u);
   CAPTURE(classes);
-  heatmap_set set;
-  set.width = 2;
-  set.height = 1;
-  set.frames = 1;
-  set.counts.assign(classes * 2, 1);
+  const auto set = one_frame_set(2, 1, classes, 1);
   std::vector<std::string> names;
   for (std::size_t c = 0; c < classes; ++c) names.push_back("c" + std::to_string(c));
   const auto written = maskscan::detail::write_heatmap_images(set, names, dir);
@@ -484,11 +489,7 @@ TEST_CASE("write_heatmap_images names the directory it cannot create", "[heatmap
 
 TEST_CASE("write_heatmap_images cuts a very long class name in the file name, not the picture", "[heatmap-images]") {
   const maskscan::test::temp_dir scratch;
-  heatmap_set set;
-  set.width = 2;
-  set.height = 1;
-  set.frames = 1;
-  set.counts.assign(2, 1);
+  const auto set = one_frame_set(2, 1, 1, 1);
   const std::vector<std::string> names{std::string(300, 'x')};  // 300 bytes: no file system takes that name
   const auto written = maskscan::detail::write_heatmap_images(set, names, scratch.path());
   REQUIRE(written.size() == 2);

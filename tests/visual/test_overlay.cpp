@@ -17,6 +17,7 @@
 #include <maskscan/options.hpp>
 #include <maskscan/stats.hpp>
 
+#include "support/planes.hpp"
 #include "support/reference_png.hpp"
 #include "support/test_data.hpp"
 #include "visual/overlay.hpp"
@@ -33,24 +34,8 @@ rgb_image make_photo(std::uint32_t w, std::uint32_t h) {
   return photo;
 }
 
-detail::label_plane plane8(std::uint32_t w, std::uint32_t h, std::vector<std::uint8_t> ids) {
-  detail::label_plane p;
-  p.width = w;
-  p.height = h;
-  p.depth = 8;
-  p.u8 = std::move(ids);
-  return p;
-}
-
-detail::label_plane plane16(std::uint32_t w, std::uint32_t h, std::vector<std::uint16_t> ids, bool from_colours = false) {
-  detail::label_plane p;
-  p.width = w;
-  p.height = h;
-  p.depth = 16;
-  p.u16 = std::move(ids);
-  p.from_colours = from_colours;
-  return p;
-}
+using test::plane8;
+using test::plane16;
 
 scan_options three_classes() {
   scan_options o;

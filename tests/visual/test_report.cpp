@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstring>
 #include <map>
+#include <optional>
 #include <regex>
 #include <set>
 #include <string>
@@ -45,17 +46,10 @@ std::vector<std::uint8_t> plane(unsigned k) {
   return p;
 }
 
-void write_gray(const fs::path& file, const std::vector<std::uint8_t>& p) {
-  fs::create_directories(file.parent_path());
-  const auto png = test::encode_png({W, H, 8, 0, false}, p);
-  test::write_file(file, std::string(reinterpret_cast<const char*>(png.data()), png.size()));
-}
+void write_gray(const fs::path& file, const std::vector<std::uint8_t>& p) { test::write_png(file, {W, H, 8, 0, false}, p); }
 
 void write_rgb(const fs::path& file, std::uint8_t shade) {
-  fs::create_directories(file.parent_path());
-  std::vector<std::uint8_t> rgb(W * H * 3, shade);
-  const auto png = test::encode_png({W, H, 8, 2, false}, rgb);
-  test::write_file(file, std::string(reinterpret_cast<const char*>(png.data()), png.size()));
+  test::write_png(file, {W, H, 8, 2, false}, std::vector<std::uint8_t>(W * H * 3, shade));
 }
 
 std::vector<std::uint8_t> base64_decode(const std::string& s) {
@@ -335,20 +329,23 @@ TEST_CASE("report.html: a weights column in which every class has the same value
   }
   REQUIRE(frames_with[9] == 1);
   const double rarest = frames_with[9] / 3.0;
+  // The weights section of the report of `result` with this repeat threshold (none: the default).
+  const auto weights_html = [&](std::optional<double> repeat_threshold) {
+    temp_dir out;
+    balance_options balance;
+    balance.repeat_threshold = repeat_threshold;
+    return weights_section(test::read_file(write_report(result, out.path(), balance)));
+  };
 
   SECTION("no threshold (the default): no repeat-factor column, and the page says how to ask for one") {
-    temp_dir out;
-    const auto html = weights_section(test::read_file(write_report(result, out.path())));
+    const auto html = weights_html(std::nullopt);
     CHECK_FALSE(has_header(html, "repeat factor"));
     for (const auto* h : weight_headers) CHECK(has_header(html, h));
     CHECK(html.find("no repeat factors (<code>--repeat-threshold t</code>") != std::string::npos);
   }
 
   SECTION("LVIS's threshold 0.001: every repeat factor is 1, the column is replaced by a note") {
-    temp_dir out;
-    balance_options lvis;
-    lvis.repeat_threshold = 0.001;
-    const auto html = weights_section(test::read_file(write_report(result, out.path(), lvis)));
+    const auto html = weights_html(0.001);
     CHECK_FALSE(has_header(html, "repeat factor"));
     for (const auto* h : weight_headers) CHECK(has_header(html, h));
     CHECK(html.find("<b>repeat factor</b>: 1 for every class") != std::string::npos);
@@ -358,10 +355,7 @@ TEST_CASE("report.html: a weights column in which every class has the same value
   }
 
   SECTION("a threshold above the rarest class's frame frequency: the column is shown with its values") {
-    temp_dir out;
-    balance_options balance;
-    balance.repeat_threshold = 0.5;
-    const auto html = weights_section(test::read_file(write_report(result, out.path(), balance)));
+    const auto html = weights_html(0.5);
     CHECK(has_header(html, "repeat factor"));
     CHECK(html.find("<ul class=\"flat\">") == std::string::npos);
     for (const std::uint32_t c : {0u, 1u, 4u, 9u}) {

@@ -264,28 +264,26 @@ void check_report(const fs::path& report, const browser_result& r) {
   CHECK(other_files(r, report).empty());
 }
 
+/// The report of a scan with `scan_args`, rendered in Chromium: check_report, and `sections` all there.
+void check_rendered(const std::string& scan_args, std::initializer_list<std::string> sections) {
+  test::temp_dir work;
+  const auto report = make_report(work, scan_args);
+  const auto r = test::load_in_chromium(report, work / "chromium");
+  check_report(report, r);
+  INFO(describe(r));
+  CHECK(missing_h2(r, sections).empty());
+}
+
 }  // namespace
 
 TEST_CASE("report.html renders in Chromium with its sections, no console error and no request", "[browser][report]") {
-  test::temp_dir work;
-  const auto report = make_report(work, "");
-  const auto r = test::load_in_chromium(report, work / "chromium");
-  check_report(report, r);
-  INFO(describe(r));
-  CHECK(missing_h2(
-            r, {"Summary", "Class distribution", "Heatmaps", "Class weights", "Co-occurrence", "Skipped files", "Run"})
-            .empty());
+  check_rendered("", {"Summary", "Class distribution", "Heatmaps", "Class weights", "Co-occurrence", "Skipped files", "Run"});
 }
 
 TEST_CASE("report.html of a grouped scan with components renders in Chromium with every section", "[browser][report]") {
-  test::temp_dir work;
-  const auto report = make_report(work, "--components 4 --group-by '_(FV|RV|MVL|MVR)\\.png$'");
-  const auto r = test::load_in_chromium(report, work / "chromium");
-  check_report(report, r);
-  INFO(describe(r));
-  CHECK(missing_h2(r, {"Summary", "Class distribution", "Heatmaps", "Class weights", "Co-occurrence",
-                       "Connected components", "Groups", "Sample overlays", "Skipped files", "Run"})
-            .empty());
+  check_rendered("--components 4 --group-by '_(FV|RV|MVL|MVR)\\.png$'",
+                 {"Summary", "Class distribution", "Heatmaps", "Class weights", "Co-occurrence", "Connected components",
+                  "Groups", "Sample overlays", "Skipped files", "Run"});
 }
 
 namespace {
