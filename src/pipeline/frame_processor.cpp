@@ -13,6 +13,13 @@
 namespace maskscan::detail {
 
 frame_processor::frame_processor(const scan_options& options, std::size_t groups)
+    : frame_processor(detail_share_resolved(options), groups) {}
+
+frame_processor::frame_processor(std::shared_ptr<const resolved_scan> scan, std::size_t groups)
+    : frame_processor(scan, scan->options(), groups) {}
+
+frame_processor::frame_processor(std::shared_ptr<const resolved_scan> scan, const scan_options& options,
+                                 std::size_t groups)
     : heatmaps_enabled_(options.heatmaps),
       from_values_(classes_from_values(options)),
       classes_(options.class_names.size()),
@@ -20,7 +27,8 @@ frame_processor::frame_processor(const scan_options& options, std::size_t groups
       grid_size_(options.heatmap_grid),
       groups_(std::max<std::size_t>(groups, 1)),
       decoder_(options.decoder),
-      grouper_(options),
+      scan_(std::move(scan)),
+      grouper_(scan_->grouper()),
       lut_(make_value_lut(options.instance_divisor, options.remap)),
       colours_(options.colours),
       counter_(options.class_names.size(), options.ignore, from_values_),

@@ -101,7 +101,8 @@ class scan_operation : public std::enable_shared_from_this<scan_operation> {
       : strand_(asio::make_strand(ex)),
         source_(std::move(source)),
         options_(std::move(options)),
-        groups_(frame_grouper(options_).count_groups(source_)) {}  // throws for conflicting splits
+        resolved_(detail_share_resolved(options_)),  // one grouper and meaning for every worker
+        groups_(resolved_->grouper().count_groups(source_)) {}  // throws for conflicting splits
 
   std::atomic<bool> stop{false};
   const asio::strand<asio::any_io_executor>& strand() const noexcept { return strand_; }
@@ -120,7 +121,7 @@ class scan_operation : public std::enable_shared_from_this<scan_operation> {
     result.io_used = reader_->backend();
     pool_.emplace(options_.workers, "compute threads (--workers)");
     for (unsigned i = 0; i < options_.workers; ++i)
-      workers_.push_back(std::make_unique<worker>(asio::make_strand(pool_->get_executor()), options_, groups_));
+      workers_.push_back(std::make_unique<worker>(asio::make_strand(pool_->get_executor()), resolved_, groups_));
     io_slots_.emplace(strand_, options_.io_depth);
     // Unbuffered: a lane holds its outcome until the coordinator has taken it, so a frame counts
     // against queue_depth until it is merged.
@@ -162,8 +163,8 @@ class scan_operation : public std::enable_shared_from_this<scan_operation> {
 
  private:
   struct worker {
-    worker(asio::strand<thread_pool::executor_type> s, const scan_options& options, std::size_t groups)
-        : strand(std::move(s)), processor(options, groups) {}
+    worker(asio::strand<thread_pool::executor_type> s, std::shared_ptr<const resolved_scan> scan, std::size_t groups)
+        : strand(std::move(s)), processor(std::move(scan), groups) {}
     asio::strand<thread_pool::executor_type> strand;
     frame_processor processor;
     unsigned pending = 0;  // touched only on the scan strand
@@ -223,6 +224,7 @@ class scan_operation : public std::enable_shared_from_this<scan_operation> {
   asio::strand<asio::any_io_executor> strand_;
   frame_source source_;
   scan_options options_;
+  std::shared_ptr<const resolved_scan> resolved_;
   std::size_t groups_;  // groups the frames fall into: each has its own heatmaps
   std::unique_ptr<file_reader> reader_;
   std::optional<thread_pool> pool_;  // declared before workers_: their strands die first
