@@ -32,6 +32,12 @@ class ticker {
     timer_.cancel();
   }
   std::vector<double> take() { return std::exchange(lateness_, {}); }
+  /// When the latest tick came, as a fraction of [t0, t1]: where in a scan the worst stall is.
+  double worst_at(clock_type::time_point t0, clock_type::time_point t1) const {
+    if (lateness_.empty()) return 0;
+    const auto i = static_cast<std::size_t>(std::ranges::max_element(lateness_) - lateness_.begin());
+    return std::chrono::duration<double>(when_[i] - t0).count() / std::chrono::duration<double>(t1 - t0).count();
+  }
 
  private:
   void arm() {
@@ -39,13 +45,16 @@ class ticker {
     timer_.expires_at(deadline_);
     timer_.async_wait([this](boost::system::error_code ec) {
       if (ec || !running_) return;
-      lateness_.push_back(std::chrono::duration<double, std::milli>(clock_type::now() - deadline_).count());
+      const auto now = clock_type::now();
+      lateness_.push_back(std::chrono::duration<double, std::milli>(now - deadline_).count());
+      when_.push_back(now);
       arm();
     });
   }
   asio::steady_timer timer_;
   clock_type::time_point deadline_;
   std::vector<double> lateness_;
+  std::vector<clock_type::time_point> when_;
   bool running_ = false;
 };
 
@@ -96,15 +105,18 @@ int main(int argc, char** argv) {
     ticker tick(io);
     double wall = 0;
     std::size_t frames = 0;
+    clock_type::time_point t1;
     tick.start();
     const auto t0 = clock_type::now();
     maskscan::async_scan(io.get_executor(), source, options, [&](boost::system::error_code ec, maskscan::scan_result r) {
-      wall = std::chrono::duration<double>(clock_type::now() - t0).count();
+      t1 = clock_type::now();
+      wall = std::chrono::duration<double>(t1 - t0).count();
       frames = r.stats.frames.size();
       if (ec) std::fprintf(stderr, "scan failed: %s %s\n", ec.message().c_str(), r.failure.c_str());
       tick.stop();
     });
     io.run();
+    const double worst_at = tick.worst_at(t0, t1);
     const auto during = summarize(tick.take());
 
     // The same length of time with no scan: what this machine's scheduler alone costs.
@@ -115,8 +127,8 @@ int main(int argc, char** argv) {
     end.async_wait([&](boost::system::error_code) { baseline.stop(); });
     idle.run();
     const auto quiet = summarize(baseline.take());
-    std::printf("  {\"scan_seconds\": %.3f, \"frames\": %zu, \"during_scan\": %s, \"no_scan\": %s}%s\n", wall, frames,
-                json(during).c_str(), json(quiet).c_str(), run + 1 < runs ? "," : "");
+    std::printf("  {\"scan_seconds\": %.3f, \"frames\": %zu, \"during_scan\": %s, \"worst_at\": %.3f, \"no_scan\": %s}%s\n",
+                wall, frames, json(during).c_str(), worst_at, json(quiet).c_str(), run + 1 < runs ? "," : "");
   }
   std::printf("]}\n");
   return 0;

@@ -51,6 +51,10 @@ struct class_balance {
   std::optional<double> repeat_factor;
 };
 
+/// Throws std::invalid_argument naming the option if enet_c <= 1, effective_beta is outside
+/// [0, 1) or repeat_threshold <= 0 (NaN is refused too); class_weights and repeat_factors call it.
+void validate(const balance_options& options);
+
 /// Per class id, in id order. Weighted classes: not ignore-listed and n_c > 0 (K of them); every
 /// weight is computed over them only (docs/statistics.md). Throws std::invalid_argument if
 /// enet_c <= 1, effective_beta is not in [0, 1) or repeat_threshold <= 0 (or any is NaN).

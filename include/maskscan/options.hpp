@@ -16,7 +16,7 @@ namespace maskscan {
 /// How file bytes are read.
 enum class io_backend {
   automatic,  ///< io_uring when the kernel allows it, otherwise threads
-  uring,      ///< asio::random_access_file over io_uring
+  uring,      ///< io_uring (liburing): reads submitted from the scan's strand, completions signalled on an eventfd
   threads,    ///< blocking pread() on a small thread pool
   store,      ///< the store's own reader (frame_source::from_memory, from_store): never a choice of files
 };

@@ -23,19 +23,28 @@ inline constexpr int summary_schema_version = 2;  // 2: repeat_factor and repeat
 /// a failure or a kill half-way leaves no summary.json beside files of another run.
 void write_outputs(const scan_result& result, const std::filesystem::path& dir, const balance_options& balance = {});
 
+// Each writer comes twice: into a file (atomically, as above) and into a std::ostream (the same
+// bytes; a std::ostringstream gives them as a string, e.g. for a service's response). The stream
+// forms do not flush and leave the stream's error state to the caller.
+
 /// summary.json of the whole scan (grouped statistics: all groups together).
 void write_summary_json(const scan_result& result, const std::filesystem::path& file,
                         const balance_options& balance = {});
+void write_summary_json(const scan_result& result, std::ostream& out, const balance_options& balance = {});
 /// weights.csv: per class its raw counts and every weight of class_weights (empty cell: no weight).
 void write_weights_csv(const dataset_stats& stats, const balance_options& options, const std::filesystem::path& file);
+void write_weights_csv(const dataset_stats& stats, const balance_options& options, std::ostream& out);
 /// cooccurrence.csv: a header row of class names, then one row per class (frames with both).
 void write_cooccurrence_csv(const dataset_stats& stats, const std::filesystem::path& file);
+void write_cooccurrence_csv(const dataset_stats& stats, std::ostream& out);
 /// components.csv: per class instances, mean/median/min/max size and the log2 size histogram.
 void write_components_csv(const dataset_stats& stats, const std::filesystem::path& file);
+void write_components_csv(const dataset_stats& stats, std::ostream& out);
 /// frames.csv: per frame its size, class pixels, ignored/out-of-range (and unknown-colour) pixels,
 /// its LVIS repeat factor, its group and instance counts when those were asked for.
 void write_frames_csv(const dataset_stats& stats, const std::filesystem::path& file,
                       const balance_options& balance = {});
+void write_frames_csv(const dataset_stats& stats, std::ostream& out, const balance_options& balance = {});
 /// C x H x W uint32 little-endian .npy (NumPy format 1.0).
 void write_heatmap_npy(const heatmap_set& heat, std::size_t classes, const std::filesystem::path& file);
 

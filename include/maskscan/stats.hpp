@@ -15,6 +15,7 @@
 
 #include <maskscan/class_map.hpp>
 #include <maskscan/errors.hpp>
+#include <maskscan/meaning.hpp>
 
 namespace maskscan {
 
@@ -71,19 +72,6 @@ struct heatmap_key {
   friend auto operator<=>(const heatmap_key&, const heatmap_key&) = default;
 };
 
-/// The size of the common grid that grid heatmaps sample every frame onto (scan_options::heatmap_grid):
-/// `width` columns x `height` rows of cells. 0x0: no grid heatmaps.
-struct grid_size {
-  std::uint32_t width = 0;
-  std::uint32_t height = 0;
-  bool empty() const noexcept { return width == 0 || height == 0; }
-  friend bool operator==(const grid_size&, const grid_size&) = default;
-  friend auto operator<=>(const grid_size&, const grid_size&) = default;
-};
-
-/// The largest grid side (columns or rows) scan_options::heatmap_grid accepts.
-inline constexpr std::uint32_t max_grid_side = 4096;
-
 /// The frame row (column) that grid row (column) `cell` of `cells` samples in a frame of `size` rows
 /// (columns): the pixel nearest the cell's centre in normalised coordinates,
 /// floor((cell + 0.5) * size / cells) = floor((2 cell + 1) size / (2 cells)), in exact integers.
@@ -95,26 +83,8 @@ constexpr std::uint32_t grid_sample(std::uint32_t cell, std::uint32_t cells, std
 /// Connected-component sizes of one class: size in pixels -> number of components of that size.
 using size_histogram = std::map<std::uint64_t, std::uint64_t>;
 
-struct dataset_stats {
-  // What the values meant (merge() requires all of these to be equal):
-  /// No class map was given: every value below max_value_classes that occurs (and is not ignored)
-  /// is a class, class k being the value k, named class_k; the list is as long as the largest such
-  /// value needs. merge() widens the shorter of two such lists instead of refusing it.
-  bool classes_from_values = false;
-  std::vector<std::string> class_names;
-  std::vector<std::uint32_t> ignore;  ///< sorted, unique
-  /// Names of ignore values that are not class ids (class_map::ignore_names); see value_name.
-  std::map<std::uint32_t, std::string> ignore_names;
-  bool has_heatmaps = false;
-  /// Heatmaps on a common grid (scan_options::heatmap_grid); 0x0: none.
-  grid_size heatmap_grid;
-  std::vector<colour_entry> colours;  ///< scan_options::colours
-  std::vector<value_remap> remap;     ///< scan_options::remap
-  std::uint32_t instance_divisor = 0;
-  unsigned components = 0;            ///< connectivity (4/8) of the components, 0 = not counted
-  std::uint64_t min_component_pixels = 0;  ///< with components: smaller ones are specks, not instances
-  std::string grouping;               ///< how frames were grouped ("" = not grouped), see describe_grouping
-
+/// What the values meant (the scan_meaning base: merge() requires it to be equal) and what was found.
+struct dataset_stats : scan_meaning {
   // What was found:
   /// Only some of the frames the scan was given are here (it was cancelled, interrupted or stopped
   /// at a bad file). merge() keeps it: a merge of partial statistics is partial.
@@ -140,6 +110,8 @@ dataset_stats make_stats(std::vector<std::string> class_names, std::vector<std::
 struct scan_options;
 /// An empty value for a scan with these options (classes, ignore, heatmaps, colours, remap, ...).
 dataset_stats make_stats(const scan_options& options);
+/// An empty value with this meaning.
+dataset_stats make_stats(const scan_meaning& meaning);
 
 /// Adds `other` into `into`. Throws std::invalid_argument if the class lists, ignore lists or
 /// heatmap settings (per-size heatmaps, heatmap grid) differ (merging those would silently mix

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include <maskscan/grouping.hpp>
+#include <maskscan/merge.hpp>
 #include <maskscan/output.hpp>
 #include <maskscan/report.hpp>
 #include <maskscan/scan.hpp>
@@ -30,6 +31,7 @@
 #include "cli/choices.hpp"
 #include "cli/class_map_flags.hpp"
 #include "cli/interrupt.hpp"
+#include "cli/option_flags.hpp"
 #include "cli/output_lock.hpp"
 #include "cli/overlay_command.hpp"
 #include "cli/progress.hpp"
@@ -287,9 +289,9 @@ int run_scan(scan_command& cmd) {
     apply_class_flags(cmd, options);
     if (!cmd.heatmap_grid.empty()) options.heatmap_grid = maskscan::parse_grid_size(cmd.heatmap_grid);
     options = maskscan::resolve_defaults(std::move(options));  // class map, group-by, splits, limits
-    (void)maskscan::class_weights(maskscan::make_stats(options), cmd.balance);  // bad weight options too
+    maskscan::validate(cmd.balance);  // bad weight options too
   } catch (const std::exception& e) {
-    throw usage_error(e.what());
+    throw usage_error(maskscan::cli::message_of(e));
   }
 
   const bool show_progress = cmd.progress.value_or(::isatty(STDERR_FILENO) == 1);
@@ -335,19 +337,16 @@ int run_scan(scan_command& cmd) {
   }
   if (source.size() == 0)
     throw std::runtime_error(fmt::format("{}: no *.png files found (the directory is searched recursively)", cmd.input));
-  const std::uint64_t frames_total = source.size();
 
-  std::optional<maskscan::dataset_stats> resumed;
+  std::optional<maskscan::resumed_scan> resumed;
   if (!cmd.resume.empty()) {
-    resumed = maskscan::load_state(cmd.resume);
     try {
-      auto probe = maskscan::make_stats(options);
-      maskscan::merge(probe, *resumed);  // throws if the classes, ignore values, heatmaps, ... differ
-      source = source.remaining(*resumed);  // throws for frames not in the input or changed since
+      resumed = maskscan::resume_source(source, maskscan::load_state(cmd.resume), options);
     } catch (const std::invalid_argument& e) {
       throw std::runtime_error(fmt::format("--resume {}: cannot continue that scan: {}", cmd.resume, e.what()));
     }
-    fmt::print(stderr, "resuming {}: {} frames done, {} to scan\n", cmd.resume, resumed->frames.size(), source.size());
+    source = std::move(resumed->remaining);
+    fmt::print(stderr, "resuming {}: {} frames done, {} to scan\n", cmd.resume, resumed->saved.frames.size(), source.size());
   }
 
   boost::asio::io_context io;
@@ -365,11 +364,7 @@ int run_scan(scan_command& cmd) {
     throw std::runtime_error(result.failure);
   if (ec && ec != maskscan::errc::cancelled && ec != maskscan::errc::stopped_on_error)
     throw std::runtime_error(fmt::format("the scan failed: {}", result.failure.empty() ? ec.message() : result.failure));
-  if (resumed) {
-    result.stats = maskscan::complete_resumed(std::move(*resumed), result.stats);
-    result.frames_total = frames_total;
-    result.partial = result.stats.partial;
-  }
+  if (resumed) result = maskscan::complete_resume(std::move(*resumed), std::move(result));
 
   if (!cmd.out.empty()) maskscan::write_outputs(result, cmd.out, cmd.balance);
   if (!cmd.save_state.empty()) maskscan::save_state(result.stats, cmd.save_state);
@@ -410,77 +405,16 @@ int run_synth(const synth_command& cmd) {
   return exit_ok;
 }
 
-/// True if `stats` holds the frame `path` (as a row or a skipped file).
-bool holds_frame(const maskscan::dataset_stats& stats, const std::string& path) {
-  return std::ranges::binary_search(stats.frames, path, {}, &maskscan::frame_row::path) ||
-         std::ranges::binary_search(stats.errors, path, {}, &maskscan::file_error::path);
-}
-
 int run_merge(const merge_command& cmd) {
   try {
-    if (!cmd.prefixes.empty() && cmd.prefixes.size() != cmd.states.size())
-      throw std::invalid_argument(fmt::format("--prefix is given {} times for {} state files: give one per state file, "
-                                              "in the order of the state files",
-                                              cmd.prefixes.size(), cmd.states.size()));
-    for (const auto& prefix : cmd.prefixes) {
-      maskscan::dataset_stats none;
-      maskscan::prefix_frames(none, prefix);  // refuses a bad prefix before anything is read
-    }
+    maskscan::check_prefixes(cmd.states.size(), cmd.prefixes);  // before anything is read
   } catch (const std::exception& e) {
-    throw usage_error(e.what());
+    throw usage_error(maskscan::cli::message_of(e));
   }
   const maskscan::cli::output_targets targets(
       {.out = cmd.out, .state = cmd.save_state, .force = cmd.force, .command = cmd.command});
-  const auto load = [&](std::size_t i) {
-    auto stats = maskscan::load_state(cmd.states[i]);
-    if (!cmd.prefixes.empty()) maskscan::prefix_frames(stats, cmd.prefixes[i]);
-    return stats;
-  };
-  auto merged = load(0);
-  for (std::size_t i = 1; i < cmd.states.size(); ++i) {
-    auto next = load(i);
-    try {
-      maskscan::merge(merged, next);
-    } catch (const maskscan::duplicate_frame& d) {
-      // Which earlier state holds it: read them again (only on this error, one at a time).
-      std::size_t earlier = 0;
-      while (earlier + 1 < i && !holds_frame(load(earlier), d.path())) ++earlier;
-      std::error_code same_ec;
-      const bool same_file = std::filesystem::equivalent(cmd.states[earlier], cmd.states[i], same_ec);
-      throw std::runtime_error(fmt::format(
-          "{} and {} both hold frame '{}': merging them would count it twice{}", cmd.states[earlier], cmd.states[i],
-          maskscan::printable_name(d.path()),
-          same_file ? fmt::format(" ({} is given twice)", cmd.states[i])
-                    : std::string(". Shards of one scan hold different frames; if these are scans of different "
-                                  "folders whose frames share relative names, give each state a --prefix")));
-    } catch (const std::invalid_argument& e) {
-      throw std::runtime_error(fmt::format("cannot merge {} with {}: {}", cmd.states[i],
-                                           i == 1 ? cmd.states[0] : std::string("the states before it"), e.what()));
-    }
-  }
-  maskscan::scan_result result;
-  result.options.labels.clear();  // not recorded in state files: the built-in map with these names, if any
-  if (!merged.classes_from_values)
-    for (const auto& name : maskscan::builtin_class_map_names())
-      if (maskscan::builtin_class_map(name).names == merged.class_names) {
-        result.options.labels = name;  // for the report's class colours, as a scan with --labels NAME has them
-        break;
-      }
-  result.options.class_names = merged.class_names;
-  result.options.ignore = merged.ignore;
-  result.options.ignore_names = merged.ignore_names;
-  result.options.heatmaps = merged.has_heatmaps;
-  result.options.heatmap_grid = merged.heatmap_grid;
-  result.options.colours = merged.colours;
-  result.options.remap = merged.remap;
-  result.options.instance_divisor = merged.instance_divisor;
-  result.options.components = merged.components;
-  std::string states;
-  for (const auto& s : cmd.states) states += (states.empty() ? "" : ", ") + s;
-  result.input = "merged: " + states;
-  result.frames_total = merged.frames.size() + merged.errors.size();
-  result.partial = merged.partial;
-  result.stats = std::move(merged);
+  const std::vector<fs::path> states(cmd.states.begin(), cmd.states.end());
+  auto result = maskscan::merged_result(maskscan::merge_states(states, cmd.prefixes), states);
   if (!cmd.out.empty()) maskscan::write_outputs(result, cmd.out, cmd.balance);
   if (!cmd.save_state.empty()) maskscan::save_state(result.stats, cmd.save_state);
   maskscan::print_summary(result, std::cout);
@@ -591,7 +525,7 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "maskscan: {}\n", e.what());
     return exit_usage;
   } catch (const std::exception& e) {
-    fmt::print(stderr, "maskscan: {}\n", e.what());
+    fmt::print(stderr, "maskscan: {}\n", maskscan::cli::message_of(e));
     return exit_failure;
   }
   return exit_failure;

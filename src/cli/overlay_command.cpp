@@ -9,6 +9,7 @@
 
 #include <maskscan/class_map.hpp>
 
+#include "cli/option_flags.hpp"
 #include "cli/usage_error.hpp"
 #include "visual/overlay.hpp"
 #include "visual/png_writer.hpp"
@@ -44,7 +45,7 @@ int run_overlay(const overlay_command& cmd) {
     apply_class_map_flags(cmd.classes, options);
     options = resolve_defaults(std::move(options));
   } catch (const std::exception& e) {
-    throw usage_error(e.what());
+    throw usage_error(message_of(e));
   }
   // No class map: every value is a class (drawn in the Pascal VOC colour map by its number).
   if (classes_from_values(options)) options.class_names = numbered_class_names(65536);

@@ -1,4 +1,5 @@
 #include <maskscan/class_map.hpp>
+#include <maskscan/meaning.hpp>
 
 #include <algorithm>
 #include <array>
@@ -22,17 +23,23 @@ std::string to_string(rgba c) {
   return c.a == 255 ? fmt::format("{},{},{}", c.r, c.g, c.b) : fmt::format("{},{},{},{}", c.r, c.g, c.b, c.a);
 }
 
-const rgba* class_colour(const class_map& map, std::uint32_t id) {
+namespace {
+const rgba* display_colour(const std::vector<colour_entry>& colours, std::uint32_t id) {
   // An opaque entry first: an extra entry such as transparent black -> "Other" must not become
   // the class's display colour.
   const rgba* found = nullptr;
-  for (const auto& e : map.colours) {
+  for (const auto& e : colours) {
     if (e.value != id) continue;
     if (e.colour.a == 255) return &e.colour;
     if (!found) found = &e.colour;
   }
   return found;
 }
+}  // namespace
+
+const rgba* class_colour(const class_map& map, std::uint32_t id) { return display_colour(map.colours, id); }
+
+const rgba* class_colour(const scan_meaning& meaning, std::uint32_t id) { return display_colour(meaning.colours, id); }
 
 std::vector<std::string> woodscape_class_names() {
   return {"void",    "road",     "lanemarks", "curb",       "person",

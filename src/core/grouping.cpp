@@ -1,4 +1,5 @@
 #include <maskscan/grouping.hpp>
+#include <maskscan/option_error.hpp>
 #include <maskscan/source.hpp>
 
 #include <algorithm>
@@ -11,6 +12,8 @@
 #include <fmt/format.h>
 
 namespace maskscan {
+
+using O = option_error;
 namespace {
 
 bool safe_char(char c) {
@@ -39,19 +42,20 @@ std::string normalize_entry(std::string_view s) {
 
 frame_grouper::frame_grouper(const scan_options& options) {
   if (!options.group_by.empty() && !options.splits.empty())
-    throw std::invalid_argument("--group-by and --split cannot be combined: choose one way of grouping");
+    throw O({O::name("group_by"), O::text(" and "), O::name("splits"),
+             O::text(" cannot be combined: choose one way of grouping")});
   if (!options.group_by.empty()) {
     try {
       regex_ = std::regex(options.group_by, std::regex::ECMAScript);
     } catch (const std::regex_error& e) {
-      throw std::invalid_argument(fmt::format("--group-by '{}': not a valid regular expression ({})",
-                                              options.group_by, e.what()));
+      throw O({O::name("group_by"),
+               O::text(fmt::format(" '{}': not a valid regular expression ({})", options.group_by, e.what()))});
     }
     if (regex_.mark_count() != 1)
-      throw std::invalid_argument(fmt::format(
-          "--group-by '{}': needs exactly one capture group (it has {}); the captured text names the group, "
-          "e.g. '_(FV|RV|MVL|MVR)\\.png$'; use (?:...) for other parentheses",
-          options.group_by, regex_.mark_count()));
+      throw O({O::name("group_by"),
+               O::text(fmt::format(" '{}': needs exactly one capture group (it has {}); the captured text names the "
+                                   "group, e.g. '_(FV|RV|MVL|MVR)\\.png$'; use (?:...) for other parentheses",
+                                   options.group_by, regex_.mark_count()))});
     kind_ = kind::regex;
     description_ = "group-by:" + options.group_by;
     return;
@@ -60,19 +64,22 @@ frame_grouper::frame_grouper(const scan_options& options) {
   std::set<std::string> names;
   for (const auto& s : options.splits) {
     if (s.name.empty() || !std::ranges::all_of(s.name, safe_char))
-      throw std::invalid_argument(fmt::format(
-          "--split '{}': a split name must be letters, digits, '.', '_' or '-' (it names an output directory)", s.name));
+      throw O({O::name("splits"),
+               O::text(fmt::format(" '{}': a split name must be letters, digits, '.', '_' or '-' (it names an output "
+                                   "directory)",
+                                   s.name))});
     if (s.name == "." || s.name == ".." || s.name == unlisted_group)
-      throw std::invalid_argument(fmt::format("--split '{}': that name is reserved", s.name));
-    if (!names.insert(s.name).second) throw std::invalid_argument(fmt::format("--split '{}': named twice", s.name));
+      throw O({O::name("splits"), O::text(fmt::format(" '{}': that name is reserved", s.name))});
+    if (!names.insert(s.name).second) throw O({O::name("splits"), O::text(fmt::format(" '{}': named twice", s.name))});
     for (const auto& frame : s.frames) {
       const auto entry = normalize_entry(frame);
       if (entry.empty()) continue;
       const auto [it, inserted] = listed_.emplace(entry, s.name);
       if (!inserted && it->second != s.name)
-        throw std::invalid_argument(fmt::format("--split: '{}' is listed in both '{}' and '{}'; a frame can be in "
-                                                "one split only (else the groups would not add up to the whole)",
-                                                frame, it->second, s.name));
+        throw O({O::name("splits"),
+                 O::text(fmt::format(": '{}' is listed in both '{}' and '{}'; a frame can be in one split only (else "
+                                     "the groups would not add up to the whole)",
+                                     frame, it->second, s.name))});
     }
   }
   kind_ = kind::splits;
@@ -131,10 +138,10 @@ std::size_t frame_grouper::count_groups(const frame_source& source) const {
       const auto names = splits_naming(source.name(i));
       for (const auto& other : names)
         if (other != names.front())
-          throw std::invalid_argument(fmt::format(
-              "--split: {} is named by both '{}' and '{}' (one by its whole path, one by its end); a frame can be "
-              "in one split only",
-              source.name(i), names.front(), other));
+          throw O({O::name("splits"),
+                   O::text(fmt::format(": {} is named by both '{}' and '{}' (one by its whole path, one by its end); a "
+                                       "frame can be in one split only",
+                                       source.name(i), names.front(), other))});
     }
     groups.insert(group_of(source.name(i)));
   }

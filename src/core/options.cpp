@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <maskscan/grouping.hpp>
+#include <maskscan/option_error.hpp>
 
 #include <algorithm>
 #include <charconv>
@@ -16,6 +17,8 @@
 #include <fmt/ranges.h>
 
 namespace maskscan {
+
+using O = option_error;
 
 void use_class_map(scan_options& options, const class_map& map) {
   options.labels = map.name;
@@ -32,8 +35,8 @@ class_map class_map_named(const std::string& labels) {
   std::error_code ec;
   if (!labels.empty() && (labels.ends_with(".json") || std::filesystem::exists(labels, ec)))
     return load_class_map(labels);
-  throw std::invalid_argument(fmt::format("labels '{}' (--labels): neither a built-in class map ({}) nor a file",
-                                          labels, fmt::join(builtins, ", ")));
+  throw O({O::text(fmt::format("labels '{}'", labels)), O::mention("labels"),
+           O::text(fmt::format(": neither a built-in class map ({}) nor a file", fmt::join(builtins, ", ")))});
 }
 
 bool classes_from_values(const scan_options& options) noexcept {
@@ -42,8 +45,8 @@ bool classes_from_values(const scan_options& options) noexcept {
 
 grid_size parse_grid_size(std::string_view text) {
   const auto bad = [&] {
-    return std::invalid_argument(fmt::format(
-        "heatmap grid (--heatmap-grid) '{}': expected WxH, e.g. 64x48 (W and H in 1..{}; 0x0 is off)", text, max_grid_side));
+    return O({O::text("heatmap grid"), O::mention("heatmap_grid"),
+              O::text(fmt::format(" '{}': expected WxH, e.g. 64x48 (W and H in 1..{}; 0x0 is off)", text, max_grid_side))});
   };
   const auto x = text.find_first_of("xX");
   if (x == std::string_view::npos) throw bad();
@@ -53,8 +56,8 @@ grid_size parse_grid_size(std::string_view text) {
     if (digits.empty() || digits.find_first_not_of("0123456789") != std::string_view::npos) throw bad();
     const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v);
     if (ec != std::errc{})
-      throw std::invalid_argument(
-          fmt::format("heatmap grid (--heatmap-grid) '{}': {} is over {}", text, digits, max_grid_side));
+      throw O({O::text("heatmap grid"), O::mention("heatmap_grid"),
+               O::text(fmt::format(" '{}': {} is over {}", text, digits, max_grid_side))});
     return v;
   };
   return {number(text.substr(0, x)), number(text.substr(x + 1))};
@@ -88,17 +91,18 @@ scan_options resolve_defaults(scan_options options) {
   }
   for (const auto v : options.ignore)
     if (v > 0xFFFF)
-      throw std::invalid_argument(
-          fmt::format("ignore value {} (--ignore): mask values are 8- or 16-bit, so no value above 65535 can match", v));
+      throw O({O::text(fmt::format("ignore value {}", v)), O::mention("ignore"),
+               O::text(": mask values are 8- or 16-bit, so no value above 65535 can match")});
   // Each worker and each blocking read is a thread: bounded, so that a typo (--workers 100000)
   // cannot exhaust the machine's task limit and leave other processes unable to fork.
-  const auto bound = [](const char* name, const char* flag, unsigned value, unsigned max) {
+  const auto bound = [](const char* name, unsigned value, unsigned max) {
     if (value > max)
-      throw std::invalid_argument(fmt::format("scan_options::{} ({}) {} is over the limit of {}", name, flag, value, max));
+      throw O({O::text(fmt::format("scan_options::{}", name)), O::mention(name),
+               O::text(fmt::format(" {} is over the limit of {}", value, max))});
   };
-  bound("workers", "--workers", options.workers, max_workers);
-  bound("io_depth", "--io-depth", options.io_depth, max_io_depth);
-  bound("queue_depth", "--queue-depth", options.queue_depth, max_queue_depth);
+  bound("workers", options.workers, max_workers);
+  bound("io_depth", options.io_depth, max_io_depth);
+  bound("queue_depth", options.queue_depth, max_queue_depth);
   if (options.workers == 0) options.workers = std::clamp(std::thread::hardware_concurrency(), 1u, max_workers);
   options.io_depth = std::max(1u, options.io_depth);
   options.queue_depth = std::max(1u, options.queue_depth);
@@ -111,11 +115,11 @@ scan_options resolve_defaults(scan_options options) {
         "{} classes with a colour table: at most 65535 (65535 marks a colour that is not in the table)",
         options.class_names.size()));
   if (options.min_component_pixels == 0)
-    throw std::invalid_argument(
-        "scan_options::min_component_pixels (--min-component-pixels) must be at least 1 (1: every component counts)");
+    throw O({O::text("scan_options::min_component_pixels"), O::mention("min_component_pixels"),
+             O::text(" must be at least 1 (1: every component counts)")});
   if (options.components != 0 && options.components != 4 && options.components != 8)
-    throw std::invalid_argument(
-        fmt::format("scan_options::components (--components) must be 0 (off), 4 or 8, not {}", options.components));
+    throw O({O::text("scan_options::components"), O::mention("components"),
+             O::text(fmt::format(" must be 0 (off), 4 or 8, not {}", options.components))});
   for (const auto& r : options.remap)
     if (r.from > 0xFFFF || r.to > 0xFFFF)
       throw std::invalid_argument(fmt::format("scan_options::remap {} -> {}: values must be below 65536", r.from, r.to));
@@ -126,17 +130,17 @@ scan_options resolve_defaults(scan_options options) {
                       to_string(c.colour), c.value));
   if (const auto g = options.heatmap_grid; g != grid_size{}) {
     if (g.empty() || g.width > max_grid_side || g.height > max_grid_side)
-      throw std::invalid_argument(fmt::format(
-          "scan_options::heatmap_grid (--heatmap-grid) {}: each side must be 1 to {} (or 0x0: off)", to_string(g),
-          max_grid_side));
+      throw O({O::text("scan_options::heatmap_grid"), O::mention("heatmap_grid"),
+               O::text(fmt::format(" {}: each side must be 1 to {} (or 0x0: off)", to_string(g), max_grid_side))});
     // One set for the class map's classes already over the limit: every frame would be refused.
     // (More groups, or classes from values, are judged frame by frame.)
     const std::uint64_t bytes = std::uint64_t{g.width} * g.height * sizeof(std::uint32_t) * options.class_names.size();
     if (bytes > options.max_heatmap_bytes)
-      throw std::invalid_argument(fmt::format(
-          "scan_options::heatmap_grid (--heatmap-grid) {} for {} classes needs {} bytes per worker, more than "
-          "max_heatmap_bytes (--max-heatmap-bytes) {}: choose a coarser grid or raise the limit",
-          to_string(g), options.class_names.size(), bytes, options.max_heatmap_bytes));
+      throw O({O::text("scan_options::heatmap_grid"), O::mention("heatmap_grid"),
+               O::text(fmt::format(" {} for {} classes needs {} bytes per worker, more than max_heatmap_bytes",
+                                   to_string(g), options.class_names.size(), bytes)),
+               O::mention("max_heatmap_bytes"),
+               O::text(fmt::format(" {}: choose a coarser grid or raise the limit", options.max_heatmap_bytes))});
   }
   (void)frame_grouper(options);  // throws std::invalid_argument for a bad group_by or splits
   std::ranges::sort(options.ignore);

@@ -36,8 +36,14 @@ std::string bin_name(std::size_t k) {
 }  // namespace
 
 void write_weights_csv(const dataset_stats& stats, const balance_options& options, const std::filesystem::path& file) {
-  const auto classes = class_weights(stats, options);  // throws on invalid options before any file exists
-  detail::write_file_atomically(file, [&](std::ostream& out) {
+  validate(options);  // throws on invalid options before any file exists
+  detail::write_file_atomically(file, [&](std::ostream& out) { write_weights_csv(stats, options, out); },
+                                detail::durability::synced);
+}
+
+void write_weights_csv(const dataset_stats& stats, const balance_options& options, std::ostream& out) {
+  const auto classes = class_weights(stats, options);
+  {
     // repeat_factor, last, only when a threshold was given.
     const bool repeat = options.repeat_threshold.has_value();
     out << "id,name,ignored,pixels,frames_present,pixels_of_frames_present,frequency,frame_frequency,"
@@ -51,12 +57,17 @@ void write_weights_csv(const dataset_stats& stats, const balance_options& option
                  number(c.median_frequency_all), number(c.enet), number(c.effective_number));
       out << (repeat ? "," + number(c.repeat_factor) + "\n" : "\n");
     }
-  }, detail::durability::synced);
+  }
 }
 
 void write_cooccurrence_csv(const dataset_stats& stats, const std::filesystem::path& file) {
+  detail::write_file_atomically(file, [&](std::ostream& out) { write_cooccurrence_csv(stats, out); },
+                                detail::durability::synced);
+}
+
+void write_cooccurrence_csv(const dataset_stats& stats, std::ostream& out) {
   const auto matrix = cooccurrence(stats);
-  detail::write_file_atomically(file, [&](std::ostream& out) {
+  {
     // "with_" keeps the header unique whatever the classes are called (one may be named "class").
     out << "class";
     for (const auto& name : stats.class_names) out << ',' << csv_field("with_" + name);
@@ -66,14 +77,19 @@ void write_cooccurrence_csv(const dataset_stats& stats, const std::filesystem::p
       for (const auto n : matrix[a]) fmt::print(out, ",{}", n);
       out << '\n';
     }
-  }, detail::durability::synced);
+  }
 }
 
 void write_components_csv(const dataset_stats& stats, const std::filesystem::path& file) {
+  detail::write_file_atomically(file, [&](std::ostream& out) { write_components_csv(stats, out); },
+                                detail::durability::synced);
+}
+
+void write_components_csv(const dataset_stats& stats, std::ostream& out) {
   const auto summaries = detail::component_totals(stats);
   std::size_t bins = 0;
   for (const auto& s : summaries) bins = std::max(bins, s.log2_histogram.size());
-  detail::write_file_atomically(file, [&](std::ostream& out) {
+  {
     out << "id,name,instances,pixels,mean_pixels,median_pixels,min_pixels,max_pixels,specks,speck_pixels";
     for (std::size_t k = 0; k < bins; ++k) out << ',' << bin_name(k);
     out << '\n';
@@ -84,7 +100,7 @@ void write_components_csv(const dataset_stats& stats, const std::filesystem::pat
       for (std::size_t k = 0; k < bins; ++k) fmt::print(out, ",{}", k < s.log2_histogram.size() ? s.log2_histogram[k] : 0);
       out << '\n';
     }
-  }, detail::durability::synced);
+  }
 }
 
 }  // namespace maskscan

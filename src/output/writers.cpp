@@ -121,16 +121,14 @@ const heatmap_set* grid_of(const dataset_stats& stats, const std::string& group 
   return it == stats.grid_heatmaps.end() ? nullptr : &it->second;
 }
 
-void write_summary(const scan_result& result, const dataset_stats& stats, const heatmap_list& heat_sets,
-                   const heatmap_set* grid, const std::filesystem::path& file, const balance_options& balance,
-                   const std::string* group, json::array groups) {
+json::object summary_doc(const scan_result& result, const dataset_stats& stats, const heatmap_list& heat_sets,
+                         const heatmap_set* grid, const balance_options& balance, const std::string* group,
+                         json::array groups) {
   const auto totals = compute_totals(stats);
 
-  class_map table;  // for the display colours of the classes
-  table.colours = stats.colours;
   json::array classes;
   for (const auto& c : totals.classes) {
-    const rgba* colour = class_colour(table, c.id);
+    const rgba* colour = class_colour(stats, c.id);
     classes.push_back({{"id", c.id}, {"name", c.name}, {"pixels", c.pixels},
                        {"fraction", c.fraction}, {"frames_present", c.frames_present},
                        {"colour", colour ? json::value(to_string(*colour)) : json::value(nullptr)}});
@@ -219,6 +217,13 @@ void write_summary(const scan_result& result, const dataset_stats& stats, const 
   }
   doc["grouping"] = stats.grouping;
   if (!groups.empty()) doc["groups"] = std::move(groups);
+  return doc;
+}
+
+void write_summary(const scan_result& result, const dataset_stats& stats, const heatmap_list& heat_sets,
+                   const heatmap_set* grid, const std::filesystem::path& file, const balance_options& balance,
+                   const std::string* group, json::array groups) {
+  const auto doc = summary_doc(result, stats, heat_sets, grid, balance, group, std::move(groups));
   detail::write_file_atomically(file, [&](std::ostream& out) {
     pretty_print(out, doc);
     out << '\n';
@@ -269,9 +274,22 @@ void write_summary_json(const scan_result& result, const std::filesystem::path& 
   }
 }
 
+void write_summary_json(const scan_result& result, std::ostream& out, const balance_options& balance) {
+  const auto overall = result.stats.grouping.empty() ? dataset_stats{} : ungroup(result.stats);
+  const auto& stats = result.stats.grouping.empty() ? result.stats : overall;
+  pretty_print(out, summary_doc(result, stats, heatmaps_of(stats), grid_of(stats), balance, nullptr, {}));
+  out << '\n';
+}
+
 void write_frames_csv(const dataset_stats& stats, const std::filesystem::path& file, const balance_options& balance) {
+  validate(balance);  // throws on invalid options before any file exists
+  detail::write_file_atomically(file, [&](std::ostream& out) { write_frames_csv(stats, out, balance); },
+                                detail::durability::synced);
+}
+
+void write_frames_csv(const dataset_stats& stats, std::ostream& out, const balance_options& balance) {
   const auto repeat = repeat_factors(stats, balance);
-  detail::write_file_atomically(file, [&](std::ostream& out) {
+  {
     const bool colours = !stats.colours.empty(), components = stats.components != 0;
     // Every column name is unique by construction: class columns carry a prefix (a class may be
     // named "path", as one of ADE20K's is), class names are unique, and the fixed columns stay where
@@ -302,7 +320,7 @@ void write_frames_csv(const dataset_stats& stats, const std::filesystem::path& f
       if (!repeat.empty()) fmt::print(out, ",{}", repeat[i]);
       out << '\n';
     }
-  }, detail::durability::synced);
+  }
 }
 
 void write_heatmap_npy(const heatmap_set& heat, std::size_t classes, const std::filesystem::path& file) {

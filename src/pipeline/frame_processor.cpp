@@ -13,6 +13,13 @@
 namespace maskscan::detail {
 
 frame_processor::frame_processor(const scan_options& options, std::size_t groups)
+    : frame_processor(detail_share_resolved(options), groups) {}
+
+frame_processor::frame_processor(std::shared_ptr<const resolved_scan> scan, std::size_t groups)
+    : frame_processor(scan, scan->options(), groups) {}
+
+frame_processor::frame_processor(std::shared_ptr<const resolved_scan> scan, const scan_options& options,
+                                 std::size_t groups)
     : heatmaps_enabled_(options.heatmaps),
       from_values_(classes_from_values(options)),
       classes_(options.class_names.size()),
@@ -20,7 +27,8 @@ frame_processor::frame_processor(const scan_options& options, std::size_t groups
       grid_size_(options.heatmap_grid),
       groups_(std::max<std::size_t>(groups, 1)),
       decoder_(options.decoder),
-      grouper_(options),
+      scan_(std::move(scan)),
+      grouper_(scan_->grouper()),
       lut_(make_value_lut(options.instance_divisor, options.remap)),
       colours_(options.colours),
       counter_(options.class_names.size(), options.ignore, from_values_),
@@ -172,10 +180,11 @@ double now_seconds() {
 }
 }  // namespace
 
-result_builder::result_builder(const scan_options& options, std::uint64_t frames_total)
-    : options_(options),
-      grouper_(options),
-      stats_(make_stats(options)),
+result_builder::result_builder(std::shared_ptr<const resolved_scan> scan, std::uint64_t frames_total)
+    : scan_(std::move(scan)),
+      options_(scan_->options()),
+      grouper_(scan_->grouper()),
+      stats_(make_stats(scan_->meaning())),
       frames_total_(frames_total),
       start_(now_seconds()) {}
 

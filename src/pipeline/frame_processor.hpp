@@ -12,6 +12,7 @@
 
 #include <maskscan/grouping.hpp>
 #include <maskscan/options.hpp>
+#include <maskscan/resolved.hpp>
 #include <maskscan/stats.hpp>
 
 #include "decode/fast_png.hpp"
@@ -35,6 +36,8 @@ class frame_processor {
   /// `groups`: how many groups the scan's frames fall into (1 without grouping); each group has
   /// heatmaps of its own, so the heatmap limit is judged on all of them.
   explicit frame_processor(const scan_options& options, std::size_t groups = 1);
+  /// The same for a resolved scan, whose grouper the processors of a scan share.
+  explicit frame_processor(std::shared_ptr<const resolved_scan> scan, std::size_t groups = 1);
 
   /// The frame's row (with `stamp`, the file as it was read), or why it could not be scanned.
   /// Throws std::system_error(not_enough_memory) naming what did not fit (out_of_memory).
@@ -47,6 +50,7 @@ class frame_processor {
 
  private:
   /// process() without naming the allocation that failed.
+  frame_processor(std::shared_ptr<const resolved_scan> scan, const scan_options& options, std::size_t groups);
   frame_outcome scan_frame(std::span<const std::byte> bytes, const std::string& name, const file_stamp& stamp);
   /// The fast path, fused: rows go to the counter while hot in cache. false: not handled.
   bool process_fast(std::span<const std::byte> bytes, const std::string& group);
@@ -68,7 +72,8 @@ class frame_processor {
   grid_size grid_size_;
   std::size_t groups_;
   decoder_kind decoder_;
-  frame_grouper grouper_;
+  std::shared_ptr<const resolved_scan> scan_;
+  const frame_grouper& grouper_;  // scan_'s
   std::vector<std::uint32_t> lut_;  // instance divisor + remap (empty: none)
   std::vector<colour_entry> colours_;  // the colour table of RGB/RGBA masks
   decode_limits limits_;
@@ -85,7 +90,7 @@ class frame_processor {
 /// counts progress. Used by the coordinator coroutine and by the serial loop alike.
 class result_builder {
  public:
-  result_builder(const scan_options& options, std::uint64_t frames_total);
+  result_builder(std::shared_ptr<const resolved_scan> scan, std::uint64_t frames_total);
   void add(frame_outcome outcome);
   std::uint64_t frames_done() const noexcept { return done_; }
   /// Frames done and skipped so far, and the time since the builder was made.
@@ -97,8 +102,9 @@ class result_builder {
 
  private:
   dataset_stats add_up(std::vector<worker_totals> workers);
-  const scan_options& options_;
-  frame_grouper grouper_;
+  std::shared_ptr<const resolved_scan> scan_;
+  const scan_options& options_;    // scan_'s
+  const frame_grouper& grouper_;  // scan_'s
   dataset_stats stats_;
   std::uint64_t frames_total_;
   std::uint64_t skipped_ = 0;

@@ -6,6 +6,7 @@
 // per frame. Everything heavy runs on the compute pool: resolving the options, making the reader
 // and the accumulators, decoding, and at the end adding up the workers' totals.
 #include <maskscan/reader.hpp>
+#include <maskscan/resolved.hpp>
 #include <maskscan/scan.hpp>
 
 #include <algorithm>
@@ -108,12 +109,13 @@ class progress_reporter {
 };
 
 /// The serial baseline: the same decode and statistics in one plain loop on the calling thread.
-scan_result run_serial(const frame_source& source, const scan_options& options, const std::atomic<bool>& stop,
-                       progress_reporter* progress) {
+scan_result run_serial(const frame_source& source, const std::shared_ptr<const resolved_scan>& scan,
+                       const std::atomic<bool>& stop, progress_reporter* progress) {
   const auto t0 = std::chrono::steady_clock::now();
+  const scan_options& options = scan->options();
   scan_result result = new_result(source, options);
-  frame_processor processor(options, frame_grouper(options).count_groups(source));
-  result_builder builder(result.options, source.size());
+  frame_processor processor(scan, scan->grouper().count_groups(source));
+  result_builder builder(scan, source.size());
   std::vector<std::byte> buffer;
   for (std::size_t i = 0; i < source.size() && !stop.load(std::memory_order_relaxed) && builder.stopped_at().empty();
        ++i) {
@@ -171,14 +173,15 @@ class scan_operation : public std::enable_shared_from_this<scan_operation> {
       co_return co_await async_run_on(
           compute_.executor,
           [&] {
-            options_ = resolve_defaults(std::move(options_));
-            return run_serial(source_, options_, stop, &progress_);
+            resolved_ = resolve(std::move(options_));
+            options_ = resolved_->options();
+            return run_serial(source_, resolved_, stop, &progress_);
           },
           use_awaitable);
     }
 
     scan_result result = co_await async_run_on(compute_.executor, [&] { return set_up(); }, use_awaitable);
-    result_builder builder(result.options, source_.size());
+    result_builder builder(resolved_, source_.size());
 
     // Each lane ends by sending an empty message, so the coordinator knows when all are done
     // (closing the channel instead would drop outcomes still in its buffer).
@@ -229,8 +232,8 @@ class scan_operation : public std::enable_shared_from_this<scan_operation> {
 
  private:
   struct worker {
-    worker(asio::strand<asio::any_io_executor> s, const scan_options& options, std::size_t groups)
-        : strand(std::move(s)), processor(options, groups) {}
+    worker(asio::strand<asio::any_io_executor> s, std::shared_ptr<const resolved_scan> scan, std::size_t groups)
+        : strand(std::move(s)), processor(std::move(scan), groups) {}
     asio::strand<asio::any_io_executor> strand;
     frame_processor processor;
     unsigned pending = 0;  // touched only on the scan strand
@@ -255,8 +258,9 @@ class scan_operation : public std::enable_shared_from_this<scan_operation> {
 
   /// On the pool: the options resolved, the reader and the workers made.
   scan_result set_up() {
-    options_ = resolve_defaults(std::move(options_));
-    const std::size_t groups = frame_grouper(options_).count_groups(source_);  // throws for conflicting splits
+    resolved_ = resolve(std::move(options_));
+    options_ = resolved_->options();
+    const std::size_t groups = resolved_->grouper().count_groups(source_);  // throws for conflicting splits
     options_.io_depth = std::min(options_.io_depth, open_file_headroom());    // each read holds a file open
     scan_result result = new_result(source_, options_);
     if (source_.size() != 0) {  // an empty source may have no store
@@ -264,7 +268,7 @@ class scan_operation : public std::enable_shared_from_this<scan_operation> {
       result.io_used = reader_->backend();
     }
     for (unsigned i = 0; i < options_.workers; ++i)
-      workers_.push_back(std::make_unique<worker>(asio::make_strand(compute_.executor), options_, groups));
+      workers_.push_back(std::make_unique<worker>(asio::make_strand(compute_.executor), resolved_, groups));
     io_slots_.emplace(strand_, options_.io_depth);
     // Unbuffered: a lane holds its outcome until the coordinator has taken it, so a frame counts
     // against queue_depth until it is merged.
@@ -329,6 +333,7 @@ class scan_operation : public std::enable_shared_from_this<scan_operation> {
   compute_pool* pool_;
   progress_reporter progress_;
   asio::strand<asio::any_io_executor> completion_ = progress_.strand();
+  std::shared_ptr<const resolved_scan> resolved_;  // one grouper and meaning for every worker
   compute_threads compute_;  // declared before workers_ and reader_: their strands and readers die first
   std::unique_ptr<frame_reader> reader_;
   std::vector<std::unique_ptr<worker>> workers_;
@@ -407,7 +412,6 @@ void launch_scan(asio::any_io_executor ex, frame_source source, scan_options opt
 }  // namespace detail
 
 scan_result scan(frame_source source, scan_options options, scan_context context) {
-  options = resolve_defaults(std::move(options));  // bad options throw std::invalid_argument here
   asio::io_context io;
   boost::system::error_code ec;
   scan_result result;
@@ -417,7 +421,8 @@ scan_result scan(frame_source source, scan_options options, scan_context context
                result = std::move(r);
              });
   io.run();
-  if (ec == boost::system::errc::invalid_argument) throw std::invalid_argument(result.failure);  // e.g. splits
+  // Options no scan can use (resolved on the pool, before any read), or frames in two splits.
+  if (ec == boost::system::errc::invalid_argument) throw std::invalid_argument(result.failure);
   if (ec && ec != errc::stopped_on_error) throw std::system_error(static_cast<std::error_code>(ec), result.failure);
   return result;
 }

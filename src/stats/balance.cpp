@@ -42,6 +42,15 @@ frequency_medians median_frequencies(const std::vector<class_balance>& classes) 
   return {numpy_median(std::move(present)), numpy_median(std::move(all))};
 }
 
+std::vector<size_histogram> component_sizes_of_all_groups(const dataset_stats& stats) {
+  if (stats.component_sizes.size() == 1) return stats.component_sizes.begin()->second;
+  std::vector<size_histogram> sum;
+  for (const auto& [group, per_class] : stats.component_sizes) add_component_sizes(sum, per_class);
+  return sum;
+}
+
+}  // namespace detail
+
 void validate(const balance_options& options) {
   // Written as !(valid) so that NaN is refused as well.
   if (!(options.enet_c > 1))
@@ -55,17 +64,8 @@ void validate(const balance_options& options) {
         fmt::format("repeat-factor threshold t (balance_options::repeat_threshold, --repeat-threshold) must be > 0, got {}", *options.repeat_threshold));
 }
 
-std::vector<size_histogram> component_sizes_of_all_groups(const dataset_stats& stats) {
-  if (stats.component_sizes.size() == 1) return stats.component_sizes.begin()->second;
-  std::vector<size_histogram> sum;
-  for (const auto& [group, per_class] : stats.component_sizes) add_component_sizes(sum, per_class);
-  return sum;
-}
-
-}  // namespace detail
-
 std::vector<class_balance> class_weights(const dataset_stats& stats, const balance_options& options) {
-  detail::validate(options);
+  validate(options);
   const std::size_t classes = stats.class_names.size();
   std::vector<class_balance> out(classes);
   for (std::size_t c = 0; c < classes; ++c) {

@@ -20,10 +20,6 @@ struct frequency_medians {
 };
 frequency_medians median_frequencies(const std::vector<class_balance>& classes);
 
-/// Throws std::invalid_argument naming the option if enet_c <= 1, effective_beta is outside
-/// [0, 1) or repeat_threshold <= 0 (NaN is refused too).
-void validate(const balance_options& options);
-
 }  // namespace maskscan::detail
 
 namespace maskscan::detail {

@@ -24,22 +24,11 @@ dataset_stats make_stats(std::vector<std::string> class_names, std::vector<std::
   return stats;
 }
 
-dataset_stats make_stats(const scan_options& options) {
-  auto stats = make_stats(options.class_names, options.ignore, options.heatmaps);
-  stats.classes_from_values = classes_from_values(options);
-  stats.colours = options.colours;
-  std::ranges::sort(stats.colours);
-  // Only names of values that are ignored and not class ids mean anything here.
-  for (const auto& [value, name] : options.ignore_names)
-    if (value >= stats.class_names.size() && std::ranges::binary_search(stats.ignore, value))
-      stats.ignore_names.emplace(value, name);
-  stats.remap = options.remap;
-  std::ranges::sort(stats.remap);
-  stats.instance_divisor = options.instance_divisor;
-  stats.components = options.components;
-  stats.min_component_pixels = options.components ? options.min_component_pixels : 0;
-  stats.heatmap_grid = options.heatmap_grid;
-  stats.grouping = frame_grouper(options).description();
+dataset_stats make_stats(const scan_options& options) { return make_stats(meaning_of(options)); }
+
+dataset_stats make_stats(const scan_meaning& meaning) {
+  dataset_stats stats;
+  static_cast<scan_meaning&>(stats) = meaning;
   return stats;
 }
 
@@ -73,6 +62,15 @@ void require_same_meaning(const dataset_stats& a, const dataset_stats& b) {
   if (a.grouping != b.grouping)
     throw std::invalid_argument(fmt::format("cannot merge statistics grouped differently ('{}' and '{}')",
                                             a.grouping, b.grouping));
+  // A field without a sentence of its own above still refuses a merge.
+  if (a.classes_from_values) {
+    scan_meaning x = a, y = b;
+    x.class_names.clear();
+    y.class_names.clear();
+    if (x != y) throw std::invalid_argument("cannot merge statistics of different meanings");
+  } else if (static_cast<const scan_meaning&>(a) != b) {
+    throw std::invalid_argument("cannot merge statistics of different meanings");
+  }
 }
 }  // namespace
 
@@ -203,18 +201,7 @@ namespace {
 /// Everything but the frames, errors, heatmaps and component sizes.
 dataset_stats empty_like(const dataset_stats& stats) {
   dataset_stats out;
-  out.classes_from_values = stats.classes_from_values;
-  out.class_names = stats.class_names;
-  out.ignore = stats.ignore;
-  out.ignore_names = stats.ignore_names;
-  out.has_heatmaps = stats.has_heatmaps;
-  out.heatmap_grid = stats.heatmap_grid;
-  out.colours = stats.colours;
-  out.remap = stats.remap;
-  out.instance_divisor = stats.instance_divisor;
-  out.components = stats.components;
-  out.min_component_pixels = stats.min_component_pixels;
-  out.grouping = stats.grouping;
+  static_cast<scan_meaning&>(out) = stats;
   out.partial = stats.partial;
   return out;
 }

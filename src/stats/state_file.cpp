@@ -2,6 +2,7 @@
 //
 // Layout, all integers little-endian:
 //   "MSKSTATE" u32 version (3)
+//   scan_meaning, its fields in for_each_field's order (reader::field, writer::field):
 //   u8 classes_from_values
 //   u32 classes, classes x string            (string = u32 length + bytes)
 //   u32 ignores, ignores x u32
@@ -26,6 +27,7 @@
 #include <cstring>
 #include <fstream>
 #include <stdexcept>
+#include <type_traits>
 
 #include <fmt/format.h>
 #include <libdeflate.h>
@@ -55,6 +57,23 @@ class writer {
   void values(const std::vector<value_pixels>& vs) {
     put(static_cast<std::uint32_t>(vs.size()));
     for (const auto& v : vs) { put(v.value); put(v.pixels); }
+  }
+  // The fields of scan_meaning (for_each_field), in the layout above.
+  void field(bool v) { put(static_cast<std::uint8_t>(v)); }
+  void field(std::uint32_t v) { put(v); }
+  void field(std::uint64_t v) { put(v); }
+  void field(const std::string& s) { str(s); }
+  void field(const grid_size& g) { put(g.width); put(g.height); }
+  void field(const colour_entry& c) { put(c.colour.packed()); put(c.value); }
+  void field(const value_remap& r) { put(r.from); put(r.to); }
+  template <class T>
+  void field(const std::vector<T>& items) {
+    put(static_cast<std::uint32_t>(items.size()));
+    for (const auto& item : items) field(item);
+  }
+  void field(const std::map<std::uint32_t, std::string>& names) {
+    put(static_cast<std::uint32_t>(names.size()));
+    for (const auto& [value, name] : names) { put(value); str(name); }
   }
   void finish() { const std::uint32_t crc = crc_; out_.write(reinterpret_cast<const char*>(&crc), sizeof crc); }
 
@@ -93,6 +112,32 @@ class reader {
     for (auto& v : vs) { v.value = get<std::uint32_t>(); v.pixels = get<std::uint64_t>(); }
     return vs;
   }
+  // The fields of scan_meaning (for_each_field), as writer::field writes them.
+  void field(bool& v) { v = get<std::uint8_t>() != 0; }
+  void field(std::uint32_t& v) { v = get<std::uint32_t>(); }
+  void field(std::uint64_t& v) { v = get<std::uint64_t>(); }
+  void field(std::string& s) { s = str(); }
+  void field(grid_size& g) {
+    g.width = get<std::uint32_t>();
+    g.height = get<std::uint32_t>();
+    if (g != grid_size{} && (g.empty() || g.width > max_grid_side || g.height > max_grid_side))
+      fail(fmt::format("a heatmap grid of {}x{}", g.width, g.height));
+  }
+  void field(colour_entry& c) { c.colour = rgba::unpack(get<std::uint32_t>()); c.value = get<std::uint32_t>(); }
+  void field(value_remap& r) { r.from = get<std::uint32_t>(); r.to = get<std::uint32_t>(); }
+  template <class T>
+  void field(std::vector<T>& items) {
+    // Each item takes at least 4 bytes (a string's length, a value).
+    items.resize(count(get<std::uint32_t>(), std::is_same_v<T, colour_entry> || std::is_same_v<T, value_remap> ? 8 : 4));
+    for (auto& item : items) field(item);
+  }
+  void field(std::map<std::uint32_t, std::string>& names) {
+    const auto n = count(get<std::uint32_t>(), 8);
+    for (std::uint64_t i = 0; i < n; ++i) {
+      const auto value = get<std::uint32_t>();
+      if (!names.emplace(value, str()).second) fail("an ignore value named twice");
+    }
+  }
   bool done() const { return pos_ == end_; }
 
  private:
@@ -109,24 +154,7 @@ void save_state(const dataset_stats& stats, const std::filesystem::path& file) {
     writer w(out);
     w.bytes(magic, sizeof magic);
     w.put(state_format_version);
-    w.put(static_cast<std::uint8_t>(stats.classes_from_values));
-    w.put(static_cast<std::uint32_t>(stats.class_names.size()));
-    for (const auto& name : stats.class_names) w.str(name);
-    w.put(static_cast<std::uint32_t>(stats.ignore.size()));
-    for (auto v : stats.ignore) w.put(v);
-    w.put(static_cast<std::uint32_t>(stats.ignore_names.size()));
-    for (const auto& [value, name] : stats.ignore_names) { w.put(value); w.str(name); }
-    w.put(static_cast<std::uint8_t>(stats.has_heatmaps));
-    w.put(stats.heatmap_grid.width);
-    w.put(stats.heatmap_grid.height);
-    w.put(static_cast<std::uint32_t>(stats.colours.size()));
-    for (const auto& c : stats.colours) { w.put(c.colour.packed()); w.put(c.value); }
-    w.put(static_cast<std::uint32_t>(stats.remap.size()));
-    for (const auto& r : stats.remap) { w.put(r.from); w.put(r.to); }
-    w.put(stats.instance_divisor);
-    w.put(static_cast<std::uint32_t>(stats.components));
-    w.put(stats.min_component_pixels);
-    w.str(stats.grouping);
+    for_each_field(static_cast<const scan_meaning&>(stats), [&](const char*, const auto& field) { w.field(field); });
     w.put(static_cast<std::uint8_t>(stats.partial));
     w.put(static_cast<std::uint64_t>(stats.frames.size()));
     for (const auto& row : stats.frames) {
@@ -202,31 +230,8 @@ dataset_stats load_state(const std::filesystem::path& file) {
     throw std::runtime_error(fmt::format("{}: state format version {} is not supported (this build reads {})",
                                          name, version, state_format_version));
   dataset_stats stats;
-  stats.classes_from_values = r.get<std::uint8_t>() != 0;
-  stats.class_names.resize(r.count(r.get<std::uint32_t>(), 4));
-  for (auto& n : stats.class_names) n = r.str();
+  for_each_field(static_cast<scan_meaning&>(stats), [&](const char*, auto& field) { r.field(field); });
   const auto classes = stats.class_names.size();
-  stats.ignore.resize(r.count(r.get<std::uint32_t>(), 4));
-  for (auto& v : stats.ignore) v = r.get<std::uint32_t>();
-  const auto ignore_names = r.count(r.get<std::uint32_t>(), 8);
-  for (std::uint64_t i = 0; i < ignore_names; ++i) {
-    const auto value = r.get<std::uint32_t>();
-    if (!stats.ignore_names.emplace(value, r.str()).second) r.fail("an ignore value named twice");
-  }
-  stats.has_heatmaps = r.get<std::uint8_t>() != 0;
-  stats.heatmap_grid.width = r.get<std::uint32_t>();
-  stats.heatmap_grid.height = r.get<std::uint32_t>();
-  if (stats.heatmap_grid != grid_size{} &&
-      (stats.heatmap_grid.empty() || stats.heatmap_grid.width > max_grid_side || stats.heatmap_grid.height > max_grid_side))
-    r.fail(fmt::format("a heatmap grid of {}x{}", stats.heatmap_grid.width, stats.heatmap_grid.height));
-  stats.colours.resize(r.count(r.get<std::uint32_t>(), 8));
-  for (auto& c : stats.colours) { c.colour = rgba::unpack(r.get<std::uint32_t>()); c.value = r.get<std::uint32_t>(); }
-  stats.remap.resize(r.count(r.get<std::uint32_t>(), 8));
-  for (auto& m : stats.remap) { m.from = r.get<std::uint32_t>(); m.to = r.get<std::uint32_t>(); }
-  stats.instance_divisor = r.get<std::uint32_t>();
-  stats.components = r.get<std::uint32_t>();
-  stats.min_component_pixels = r.get<std::uint64_t>();
-  stats.grouping = r.str();
   stats.partial = r.get<std::uint8_t>() != 0;
   stats.frames.resize(r.count(r.get<std::uint64_t>(), 48 + 8 * classes));
   for (auto& row : stats.frames) {

@@ -119,19 +119,19 @@ rgb8 voc_colour(std::uint32_t index) noexcept {
 }
 
 std::vector<rgb8> class_palette(const scan_options& options) {
-  class_map table;
-  table.colours = options.colours;
-  if (table.colours.empty()) {
+  scan_meaning meaning;  // its colours: the options', else the built-in map's of these names
+  meaning.colours = options.colours;
+  if (meaning.colours.empty()) {
     const auto builtins = builtin_class_map_names();
     if (std::ranges::find(builtins, options.labels) != builtins.end()) {
       auto builtin = builtin_class_map(options.labels);
-      if (builtin.names == options.class_names) table.colours = std::move(builtin.colours);
+      if (builtin.names == options.class_names) meaning.colours = std::move(builtin.colours);
     }
   }
   std::vector<rgb8> palette;
   palette.reserve(options.class_names.size());
   for (std::uint32_t id = 0; id < options.class_names.size(); ++id) {
-    if (const rgba* c = class_colour(table, id)) palette.push_back({c->r, c->g, c->b});
+    if (const rgba* c = class_colour(meaning, id)) palette.push_back({c->r, c->g, c->b});
     else palette.push_back(voc_colour(id + 1));
   }
   return palette;

@@ -67,21 +67,21 @@ TEST_CASE("grouping: --group-by takes the captured text as the group, unmatched 
   CHECK(optional.group_of("a.png") == "unmatched");
 }
 
-TEST_CASE("grouping: an expression without exactly one capture group, or invalid, is refused naming --group-by",
+TEST_CASE("grouping: an expression without exactly one capture group, or invalid, is refused naming group_by",
           "[grouping]") {
   const std::string expression = GENERATE(as<std::string>{}, R"(_FV\.png$)", "(a)(b)", R"(_(?:FV)\.png$)",
                                           "((a)b)");
   CAPTURE(expression);
   CHECK_THROWS_AS(grouper_by(expression), std::invalid_argument);
-  CHECK_THROWS_WITH(grouper_by(expression), Catch::Contains("--group-by") && Catch::Contains("capture group"));
+  CHECK_THROWS_WITH(grouper_by(expression), Catch::Contains("group_by") && Catch::Contains("capture group"));
   CHECK_THROWS_WITH(grouper_by(expression), Catch::Contains(expression));
 }
 
-TEST_CASE("grouping: an expression that does not compile is refused naming --group-by", "[grouping]") {
+TEST_CASE("grouping: an expression that does not compile is refused naming group_by", "[grouping]") {
   const std::string expression = GENERATE(as<std::string>{}, "(", "_(FV|RV", "[a-", "a{2,1}(b)", "(*)");
   CAPTURE(expression);
   CHECK_THROWS_AS(grouper_by(expression), std::invalid_argument);
-  CHECK_THROWS_WITH(grouper_by(expression), Catch::Contains("--group-by"));
+  CHECK_THROWS_WITH(grouper_by(expression), Catch::Contains("group_by"));
 }
 
 TEST_CASE("grouping: split entries match by full path or by an end after '/', with or without .png",
@@ -142,7 +142,7 @@ TEST_CASE("grouping: a split name that cannot name a directory, is reserved or r
   const std::string name = GENERATE(as<std::string>{}, "", "a/b", "unlisted", "..", ".", "a b", "a\\b", "tr:ain");
   CAPTURE(name);
   CHECK_THROWS_AS(grouper_of({{name, {"x.png"}}}), std::invalid_argument);
-  CHECK_THROWS_WITH(grouper_of({{name, {"x.png"}}}), Catch::Contains("--split"));
+  CHECK_THROWS_WITH(grouper_of({{name, {"x.png"}}}), Catch::Contains("splits"));
   // Good names are accepted.
   CHECK_NOTHROW(grouper_of({{"train-1.a_B", {"x.png"}}}));
   // The same name twice.
@@ -154,7 +154,7 @@ TEST_CASE("grouping: group_by and splits together are refused", "[grouping]") {
   o.group_by = camera_regex;
   o.splits = {{"train", {"x.png"}}};
   CHECK_THROWS_AS(frame_grouper(o), std::invalid_argument);
-  CHECK_THROWS_WITH(frame_grouper(o), Catch::Contains("--group-by") && Catch::Contains("--split"));
+  CHECK_THROWS_WITH(frame_grouper(o), Catch::Contains("group_by") && Catch::Contains("splits"));
 }
 
 TEST_CASE("grouping: description() differs between configurations and is stable for one", "[grouping]") {

@@ -94,8 +94,8 @@ TEST_CASE("max_heatmap_bytes judges the heatmap grid's sets: refused up front, p
   // One set of the class map's classes over the limit: every frame would be refused, so the scan is.
   auto over = base;
   over.max_heatmap_bytes = 122'879;
-  CHECK_THROWS_WITH(resolve_defaults(over), Catch::Contains("--heatmap-grid") && Catch::Contains("64x48") &&
-                                                Catch::Contains("122880 bytes") && Catch::Contains("--max-heatmap-bytes"));
+  CHECK_THROWS_WITH(resolve_defaults(over), Catch::Contains("scan_options::heatmap_grid") && Catch::Contains("64x48") &&
+                                                Catch::Contains("122880 bytes") && Catch::Contains("max_heatmap_bytes"));
   CHECK_THROWS_AS(scan(data.source(), over), std::invalid_argument);
   over.max_heatmap_bytes = 122'880;
   CHECK_NOTHROW(resolve_defaults(over));

@@ -1,0 +1,111 @@
+// resume_source / complete_resume and merge_states / merged_result: the library logic of
+// `scan --resume` and `maskscan merge`, against one pass over the same frames.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <vector>
+
+#include <maskscan/merge.hpp>
+#include <maskscan/option_error.hpp>
+
+#include "cli/option_flags.hpp"
+#include "support/results.hpp"
+
+using namespace maskscan;
+namespace fs = std::filesystem;
+
+namespace {
+const fs::path& dataset() {
+  return test::synthesized({.frames = 10, .width = 96, .height = 64, .seed = 14}).path();
+}
+
+scan_options options() {
+  scan_options o;
+  o.labels = "woodscape";
+  o.heatmaps = true;
+  o.heatmap_grid = {8, 6};
+  o.components = 8;
+  o.workers = 2;
+  return resolve_defaults(o);
+}
+
+/// The dataset's frames split in two halves (by name), each a source of the same root.
+std::pair<frame_source, frame_source> halves() {
+  const auto all = frame_source::from_directory(dataset());
+  std::vector<fs::path> a, b;
+  for (std::size_t i = 0; i < all.size(); ++i) (i < all.size() / 2 ? a : b).push_back(all.root() / all.name(i));
+  return {frame_source::from_paths(a, dataset()), frame_source::from_paths(b, dataset())};
+}
+}  // namespace
+
+TEST_CASE("merge_states: two states of halves merge into the one-pass statistics, named as merge names them",
+          "[stats][merge]") {
+  const auto one_pass = scan(frame_source::from_directory(dataset()), options());
+  REQUIRE(one_pass.stats.frames.size() == 10);
+  auto [first, second] = halves();
+  test::temp_dir dir;
+  const std::vector<fs::path> states{dir.path() / "a.state", dir.path() / "b.state"};
+  save_state(scan(std::move(first), options()).stats, states[0]);
+  save_state(scan(std::move(second), options()).stats, states[1]);
+
+  const auto merged = merge_states(states);
+  CHECK(merged == one_pass.stats);
+  const auto result = merged_result(merged, states);
+  CHECK(result.stats == one_pass.stats);
+  CHECK(result.options.labels == "woodscape");  // guessed from the class names
+  CHECK(result.options.class_names == one_pass.options.class_names);
+  CHECK(result.options.heatmaps);
+  CHECK(result.options.heatmap_grid == grid_size{8, 6});
+  CHECK(result.options.components == 8);
+  CHECK(result.options.workers == 0);  // no scan ran
+  CHECK(result.input == "merged: " + states[0].string() + ", " + states[1].string());
+  CHECK(result.frames_total == 10);
+  CHECK_FALSE(result.partial);
+}
+
+TEST_CASE("merge_states: a frame in two states is refused naming both files and the prefix option",
+          "[stats][merge]") {
+  auto [first, second] = halves();
+  test::temp_dir dir;
+  const std::vector<fs::path> states{dir.path() / "a.state", dir.path() / "b.state", dir.path() / "c.state"};
+  const auto a = scan(std::move(first), options()).stats;
+  save_state(a, states[0]);
+  save_state(scan(std::move(second), options()).stats, states[1]);
+  save_state(a, states[2]);
+  try {
+    (void)merge_states(states);
+    FAIL("merged a frame twice");
+  } catch (const option_error& e) {
+    CHECK(e.option() == "prefix");
+    const auto frame = a.frames.front().path;
+    CHECK_THAT(e.what(), Catch::StartsWith(states[0].string() + " and " + states[2].string() + " both hold frame '" +
+                                            frame + "'"));
+    CHECK_THAT(e.what(), Catch::EndsWith("give each state a prefix"));
+    CHECK_THAT(cli::message_of(e), Catch::EndsWith("give each state a --prefix"));
+  }
+  // With a prefix per state they are frames of different folders.
+  CHECK(merge_states(states, {"x", "y", "z"}).frames.size() == 10 + a.frames.size());
+  CHECK_THROWS_AS(merge_states(states, {"x"}), option_error);
+}
+
+TEST_CASE("resume_source: a saved half continued gives the one-pass result", "[stats][merge]") {
+  const auto source = frame_source::from_directory(dataset());
+  const auto one_pass = scan(source, options());
+  auto [first, second] = halves();
+  auto saved = scan(std::move(first), options()).stats;
+  saved.partial = true;  // as an interrupted scan saves it
+
+  auto resumed = resume_source(source, saved, options());
+  CHECK(resumed.remaining.size() == 5);
+  CHECK(resumed.frames_total == 10);
+  auto rest = scan(resumed.remaining, options());
+  const auto result = complete_resume(std::move(resumed), std::move(rest));
+  CHECK(result.stats == one_pass.stats);
+  CHECK(result.frames_total == 10);
+  CHECK_FALSE(result.partial);
+
+  // Another meaning (no heatmaps) cannot continue it.
+  auto other = options();
+  other.heatmaps = false;
+  CHECK_THROWS_WITH(resume_source(source, saved, other), Catch::Contains("heatmaps"));
+}
