@@ -2,9 +2,15 @@ option(MASKSCAN_BUILD_TESTS "Build the Catch2 test suite" ON)
 option(MASKSCAN_BUILD_BENCH "Build the benchmark programs" ON)
 option(MASKSCAN_FUZZ "Build the libFuzzer harnesses in fuzz/ (clang only: the fuzz preset)" OFF)
 set(MASKSCAN_SANITIZE "" CACHE STRING "Comma-separated -fsanitize= list for all targets (e.g. address,undefined)")
+option(BUILD_SHARED_LIBS "Build libmaskscan as a shared library (soname libmaskscan.so.0, only maskscan::* exported)" OFF)
+# While the reader is asio::random_access_file, Asio must be built with io_uring in the library and
+# in every program that includes its headers: ON makes BOOST_ASIO_HAS_IO_URING (and liburing) part
+# of maskscan::maskscan's public interface. OFF once the reader uses liburing directly: then
+# nothing of io_uring reaches the consumer (src/CMakeLists.txt).
+option(MASKSCAN_ASIO_IO_URING "Define BOOST_ASIO_HAS_IO_URING publicly (Asio's io_uring types in the API)" ON)
 
-set(CMAKE_CXX_STANDARD 20)
-set(CMAKE_CXX_STANDARD_REQUIRED ON)
+# C++20 comes from target_compile_features(... cxx_std_20) on the targets (the library's is PUBLIC, so
+# it reaches every program linking it); no extensions (-std=c++20, not gnu++20).
 set(CMAKE_CXX_EXTENSIONS OFF)
 set(CMAKE_EXPORT_COMPILE_COMMANDS ON)
 if(NOT CMAKE_BUILD_TYPE AND NOT CMAKE_CONFIGURATION_TYPES)
