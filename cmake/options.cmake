@@ -7,7 +7,6 @@ option(BUILD_SHARED_LIBS "Build libmaskscan as a shared library (soname libmasks
 # in every program that includes its headers: ON makes BOOST_ASIO_HAS_IO_URING (and liburing) part
 # of maskscan::maskscan's public interface. OFF once the reader uses liburing directly: then
 # nothing of io_uring reaches the consumer (src/CMakeLists.txt).
-option(MASKSCAN_ASIO_IO_URING "Define BOOST_ASIO_HAS_IO_URING publicly (Asio's io_uring types in the API)" ON)
 
 # C++20 comes from target_compile_features(... cxx_std_20) on the targets (the library's is PUBLIC, so
 # it reaches every program linking it); no extensions (-std=c++20, not gnu++20).
