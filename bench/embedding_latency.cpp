@@ -70,16 +70,17 @@ figures summarize(std::vector<double> v) {
 }
 std::string json(const figures& f) {
   char text[160];
-  std::snprintf(text, sizeof text, "{\"max_ms\": %.3f, \"p99_ms\": %.3f, \"p50_ms\": %.3f, \"ticks\": %zu}", f.max, f.p99,
-                f.p50, f.ticks);
+  std::snprintf(text, sizeof text, "{\"max_ms\": %.3f, \"p99_ms\": %.3f, \"p50_ms\": %.3f, \"ticks\": %zu}", f.max,
+                f.p99, f.p50, f.ticks);
   return text;
 }
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr,
-                 "usage: maskscan_embedding_latency DATASET_DIR [--runs R] [--workers N] [--labels NAME] [--no-heatmaps]\n");
+    std::fprintf(
+        stderr,
+        "usage: maskscan_embedding_latency DATASET_DIR [--runs R] [--workers N] [--labels NAME] [--no-heatmaps]\n");
     return 2;
   }
   int runs = 3;
@@ -88,10 +89,14 @@ int main(int argc, char** argv) {
   options.workers = std::max(1u, std::thread::hardware_concurrency() - 1);  // cores - 1: one core for the io thread
   for (int i = 2; i < argc; ++i) {
     const std::string arg = argv[i];
-    if (arg == "--runs" && i + 1 < argc) runs = std::stoi(argv[++i]);
-    else if (arg == "--workers" && i + 1 < argc) options.workers = static_cast<unsigned>(std::stoul(argv[++i]));
-    else if (arg == "--labels" && i + 1 < argc) options.labels = argv[++i];
-    else if (arg == "--no-heatmaps") options.heatmaps = false;
+    if (arg == "--runs" && i + 1 < argc)
+      runs = std::stoi(argv[++i]);
+    else if (arg == "--workers" && i + 1 < argc)
+      options.workers = static_cast<unsigned>(std::stoul(argv[++i]));
+    else if (arg == "--labels" && i + 1 < argc)
+      options.labels = argv[++i];
+    else if (arg == "--no-heatmaps")
+      options.heatmaps = false;
     else {
       std::fprintf(stderr, "unknown argument %s\n", arg.c_str());
       return 2;
@@ -108,13 +113,15 @@ int main(int argc, char** argv) {
     clock_type::time_point t1;
     tick.start();
     const auto t0 = clock_type::now();
-    maskscan::async_scan(io.get_executor(), source, options, [&](boost::system::error_code ec, maskscan::scan_result r) {
-      t1 = clock_type::now();
-      wall = std::chrono::duration<double>(t1 - t0).count();
-      frames = r.stats.frames.size();
-      if (ec) std::fprintf(stderr, "scan failed: %s %s\n", ec.message().c_str(), r.failure.c_str());
-      tick.stop();
-    });
+    maskscan::async_scan(io.get_executor(), source, options,
+                         [&](boost::system::error_code ec, maskscan::scan_result r) {
+                           t1 = clock_type::now();
+                           wall = std::chrono::duration<double>(t1 - t0).count();
+                           frames = r.stats.frames.size();
+                           if (ec)
+                             std::fprintf(stderr, "scan failed: %s %s\n", ec.message().c_str(), r.failure.c_str());
+                           tick.stop();
+                         });
     io.run();
     const double worst_at = tick.worst_at(t0, t1);
     const auto during = summarize(tick.take());
@@ -127,8 +134,9 @@ int main(int argc, char** argv) {
     end.async_wait([&](boost::system::error_code) { baseline.stop(); });
     idle.run();
     const auto quiet = summarize(baseline.take());
-    std::printf("  {\"scan_seconds\": %.3f, \"frames\": %zu, \"during_scan\": %s, \"worst_at\": %.3f, \"no_scan\": %s}%s\n",
-                wall, frames, json(during).c_str(), worst_at, json(quiet).c_str(), run + 1 < runs ? "," : "");
+    std::printf(
+        "  {\"scan_seconds\": %.3f, \"frames\": %zu, \"during_scan\": %s, \"worst_at\": %.3f, \"no_scan\": %s}%s\n",
+        wall, frames, json(during).c_str(), worst_at, json(quiet).c_str(), run + 1 < runs ? "," : "");
   }
   std::printf("]}\n");
   return 0;

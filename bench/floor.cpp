@@ -58,7 +58,8 @@ int main(int argc, char** argv) {
 
   std::vector<std::byte> buffer;
   const double read = ms_per_frame(n, repeat, [&] {
-    for (std::size_t i = 0; i < n; ++i) detail::read_file_blocking((source.root() / source.name(i)), buffer, UINT64_MAX, diag);
+    for (std::size_t i = 0; i < n; ++i)
+      detail::read_file_blocking((source.root() / source.name(i)), buffer, UINT64_MAX, diag);
   });
   detail::label_plane plane;
   const double spng = ms_per_frame(n, repeat, [&] {

@@ -15,8 +15,7 @@ namespace {
 void decode(const std::uint8_t* data, std::size_t size) {
   detail::label_plane plane;
   diagnostics diag;
-  const std::error_code ec =
-      detail::decode_png(std::as_bytes(std::span(data, size)), fuzz::fuzz_limits(), plane, diag);
+  const std::error_code ec = detail::decode_png(std::as_bytes(std::span(data, size)), fuzz::fuzz_limits(), plane, diag);
   if (ec) {
     fuzz::check(ec.category() == error_category(), "an error outside maskscan's category");
     fuzz::check(!diag.message.empty(), "an error without a message");

@@ -32,7 +32,7 @@ scan_options fuzz_options(decoder_kind decoder) {
   o.heatmaps = true;
   o.ignore = {5};  // one class id is ignore-listed: its pixels are counted apart, never in a heatmap
   o.components = 8;
-  o.min_component_pixels = 1;  // every component an instance: checked against the component sizes below
+  o.min_component_pixels = 1;               // every component an instance: checked against the component sizes below
   o.class_names = woodscape_class_names();  // ten classes (a scan without a class map has none; see options.hpp)
   o.colours = builtin_class_map("woodscape").colours;
   // Small frames only: every input gets fresh heatmaps (classes x pixels x 4 bytes).

@@ -20,7 +20,7 @@ constexpr const char* to_string(effective_unit unit) noexcept {
 }
 
 struct balance_options {
-  double enet_c = 1.02;           ///< ENet: w = 1 / ln(c + p), c > 1
+  double enet_c = 1.02;            ///< ENet: w = 1 / ln(c + p), c > 1
   double effective_beta = 0.9999;  ///< effective number: E = (1 - beta^s) / (1 - beta), 0 <= beta < 1
   effective_unit unit = effective_unit::frames;
   /// LVIS repeat factors: r_c = max(1, sqrt(t / f_c)), t > 0. None by default: LVIS's t = 0.001 is
@@ -35,12 +35,12 @@ struct balance_options {
 struct class_balance {
   std::uint32_t id = 0;
   std::string name;
-  bool ignored = false;                      ///< the id is ignore-listed: not weighted
-  std::uint64_t pixels = 0;                  ///< n_c
-  std::uint64_t frames_present = 0;          ///< F_c: frames with at least one pixel of c
+  bool ignored = false;                        ///< the id is ignore-listed: not weighted
+  std::uint64_t pixels = 0;                    ///< n_c
+  std::uint64_t frames_present = 0;            ///< F_c: frames with at least one pixel of c
   std::uint64_t pixels_of_frames_present = 0;  ///< T_c: labelled pixels of those frames
-  double frequency = 0;                      ///< p_c = n_c / P (P: labelled pixels of all frames; 0 if P = 0)
-  double frame_frequency = 0;                ///< f_c = F_c / N (N: scanned frames; 0 if N = 0)
+  double frequency = 0;                        ///< p_c = n_c / P (P: labelled pixels of all frames; 0 if P = 0)
+  double frame_frequency = 0;                  ///< f_c = F_c / N (N: scanned frames; 0 if N = 0)
   std::optional<double> inverse_frequency;
   std::optional<double> inverse_sqrt_frequency;
   std::optional<double> median_frequency_present;  ///< SegNet / ENet-PyTorch / MATLAB definition
@@ -75,9 +75,9 @@ struct component_summary {
   std::uint32_t id = 0;
   std::string name;
   std::uint64_t instances = 0;
-  std::uint64_t pixels = 0;       ///< sum of the instances' sizes (the class's pixels less the specks')
-  double mean_pixels = 0;         ///< of the instances; 0 without instances
-  double median_pixels = 0;       ///< of the instances' sizes; the mean of the two middle ones for an even count
+  std::uint64_t pixels = 0;  ///< sum of the instances' sizes (the class's pixels less the specks')
+  double mean_pixels = 0;    ///< of the instances; 0 without instances
+  double median_pixels = 0;  ///< of the instances' sizes; the mean of the two middle ones for an even count
   std::uint64_t min_pixels = 0, max_pixels = 0;
   /// log2_histogram[k] = instances of size in [2^k, 2^(k+1)); as long as the largest size needs.
   std::vector<std::uint64_t> log2_histogram;

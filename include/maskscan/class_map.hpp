@@ -50,10 +50,11 @@ struct value_remap {
 };
 
 struct class_map {
-  std::string name;                  ///< the built-in name, or the file it was read from
-  std::vector<std::string> names;    ///< class id k is names[k]
+  std::string name;                   ///< the built-in name, or the file it was read from
+  std::vector<std::string> names;     ///< class id k is names[k]
   std::vector<std::uint32_t> ignore;  ///< sorted, unique; may lie outside 0..n-1 (e.g. 255)
-  std::map<std::uint32_t, std::string> ignore_names;  ///< names of ignore values that are not class ids (CamVid's 11 "Unlabelled")
+  std::map<std::uint32_t, std::string>
+      ignore_names;                   ///< names of ignore values that are not class ids (CamVid's 11 "Unlabelled")
   std::vector<colour_entry> colours;  ///< sorted by colour, each colour once; may be empty
   std::vector<value_remap> remap;     ///< sorted by `from`, each raw value once; values not listed are kept
   friend bool operator==(const class_map&, const class_map&) = default;

@@ -3,8 +3,8 @@
 // or by lists of frames (`--split NAME=LISTFILE`). Every statistic is kept per group as well as
 // overall, in one pass (dataset_stats: frame_row::group, heatmaps and component sizes per group).
 #include <filesystem>
-#include <regex>
 #include <map>
+#include <regex>
 #include <string>
 #include <string_view>
 #include <unordered_map>

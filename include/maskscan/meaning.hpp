@@ -44,9 +44,9 @@ struct scan_meaning {
   std::vector<colour_entry> colours;  ///< scan_options::colours, sorted
   std::vector<value_remap> remap;     ///< scan_options::remap, sorted
   std::uint32_t instance_divisor = 0;
-  unsigned components = 0;            ///< connectivity (4/8) of the components, 0 = not counted
+  unsigned components = 0;                 ///< connectivity (4/8) of the components, 0 = not counted
   std::uint64_t min_component_pixels = 0;  ///< with components: smaller ones are specks, not instances
-  std::string grouping;               ///< how frames were grouped ("" = not grouped), frame_grouper::description
+  std::string grouping;                    ///< how frames were grouped ("" = not grouped), frame_grouper::description
 
   friend bool operator==(const scan_meaning&, const scan_meaning&) = default;
 };

@@ -13,8 +13,8 @@ namespace maskscan {
 
 /// A scan to continue: what an interrupted scan saved, and the frames it has still to scan.
 struct resumed_scan {
-  dataset_stats saved;           ///< the saved statistics (load_state of its --save-state file)
-  frame_source remaining;        ///< the frames of the source without a row in `saved` (skipped ones again)
+  dataset_stats saved;             ///< the saved statistics (load_state of its --save-state file)
+  frame_source remaining;          ///< the frames of the source without a row in `saved` (skipped ones again)
   std::uint64_t frames_total = 0;  ///< the frames of the whole source
 };
 

@@ -120,12 +120,11 @@ struct scan_options {
   /// Files larger than this are rejected before they are read.
   std::uint64_t max_file_bytes = std::uint64_t{256} << 20;
   /// With heatmaps: frames whose resolution needs heatmap sets larger than this (groups x classes x
-  /// width x height x 4 bytes, kept once per worker; groups: those the source's frames fall into) are rejected before it is allocated. 1 GiB holds e.g.
-  /// 34 classes at 2048x1024 or 10 classes at 8192x3276. The grid sets of heatmap_grid (groups x
-  /// classes x grid width x grid height x 4 bytes) are judged on their own against the same limit:
-  /// resolve_defaults refuses a grid whose one set of the class map's classes is over it; frames
-  /// whose grid sets would be over it (all groups; classes from values: up to the frame's largest
-  /// value) are rejected.
+  /// width x height x 4 bytes, kept once per worker; groups: those the source's frames fall into) are rejected before
+  /// it is allocated. 1 GiB holds e.g. 34 classes at 2048x1024 or 10 classes at 8192x3276. The grid sets of
+  /// heatmap_grid (groups x classes x grid width x grid height x 4 bytes) are judged on their own against the same
+  /// limit: resolve_defaults refuses a grid whose one set of the class map's classes is over it; frames whose grid sets
+  /// would be over it (all groups; classes from values: up to the frame's largest value) are rejected.
   std::uint64_t max_heatmap_bytes = std::uint64_t{1} << 30;
   /// Stop at the first file that cannot be scanned: no further reads are issued, frames in flight
   /// are finished, and the scan completes with errc::stopped_on_error and a partial result.
@@ -150,10 +149,10 @@ grid_size parse_grid_size(std::string_view text);
 /// "WxH".
 std::string to_string(grid_size grid);
 
-/// Resolved defaults: the class map `labels` applied (when class_names is empty), workers = hardware threads, io_depth and
-/// queue_depth at least 1, ignore sorted. Throws std::invalid_argument naming the option for values
-/// no scan can use (workers, io_depth or queue_depth over their max_* bound, an unknown `labels`, class names empty or given twice, more than 65536 classes,
-/// ignore values over 65535, components not 0/4/8, remap values over 65535, colour values of
+/// Resolved defaults: the class map `labels` applied (when class_names is empty), workers = hardware threads, io_depth
+/// and queue_depth at least 1, ignore sorted. Throws std::invalid_argument naming the option for values no scan can use
+/// (workers, io_depth or queue_depth over their max_* bound, an unknown `labels`, class names empty or given twice,
+/// more than 65536 classes, ignore values over 65535, components not 0/4/8, remap values over 65535, colour values of
 /// 65535 or more, a colour table without class names, a bad group_by or splits, a heatmap_grid
 /// side of 0 beside a non-zero one or over max_grid_side, a grid whose set of the class map's classes
 /// is over max_heatmap_bytes); async_scan and

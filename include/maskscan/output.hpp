@@ -12,7 +12,8 @@
 
 namespace maskscan {
 
-inline constexpr int summary_schema_version = 2;  // 2: repeat_factor and repeat_threshold may be null, ignored[] named, warnings
+inline constexpr int summary_schema_version =
+    2;  // 2: repeat_factor and repeat_threshold may be null, ignored[] named, warnings
 
 /// Into `dir` (created if needed): summary.json, frames.csv, weights.csv, cooccurrence.csv,
 /// components.csv (with components), heatmaps_<W>x<H>.npy (with heatmaps) and

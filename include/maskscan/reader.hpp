@@ -53,8 +53,8 @@ class frame_store {
   virtual std::unique_ptr<frame_reader> make_reader(const scan_options& options,
                                                     const boost::asio::any_io_executor& ex) const = 0;
   /// The same read, blocking, on the calling thread (the serial loop, scan_options::serial).
-  virtual std::error_code read_blocking(const std::string& key, std::vector<std::byte>& buffer,
-                                        std::uint64_t max_bytes, diagnostics& diag, frame_version& version) const = 0;
+  virtual std::error_code read_blocking(const std::string& key, std::vector<std::byte>& buffer, std::uint64_t max_bytes,
+                                        diagnostics& diag, frame_version& version) const = 0;
   /// The version of `key` now, without reading it (nullopt: it cannot be had, e.g. the file is gone):
   /// frame_source::remaining compares it with the version a saved row was counted from.
   virtual std::optional<frame_version> version(const std::string& key) const = 0;

@@ -21,12 +21,12 @@ namespace maskscan {
 
 struct scan_result {
   dataset_stats stats;
-  std::string input;               ///< where the frames are (frame_source::location): the root as given
-  scan_options options;            ///< the options after defaults were resolved (a value: it refers to nothing)
+  std::string input;     ///< where the frames are (frame_source::location): the root as given
+  scan_options options;  ///< the options after defaults were resolved (a value: it refers to nothing)
   io_backend io_used = io_backend::threads;  ///< the backend that did the reads
-  std::uint64_t frames_total = 0;  ///< frames in the source
-  bool partial = false;            ///< cancelled or stopped: only the frames done so far are counted
-  std::string stopped_at;          ///< stop_on_error: the bad file the scan stopped at (relative path)
+  std::uint64_t frames_total = 0;            ///< frames in the source
+  bool partial = false;                      ///< cancelled or stopped: only the frames done so far are counted
+  std::string stopped_at;                    ///< stop_on_error: the bad file the scan stopped at (relative path)
   /// An environment failure (the handler's error is neither empty, cancelled nor stopped_on_error):
   /// what failed, in words naming it, e.g. "cannot start compute threads (--workers): 37 of 64
   /// started, ..." or "not enough memory for the 1280x966 heatmaps of 10 classes (...)", without

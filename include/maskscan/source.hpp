@@ -39,8 +39,7 @@ class frame_source {
   /// Explicit files; reported relative to `root` when they lie below it, else as absolute paths.
   /// A frame listed twice (by equal names) is refused: std::invalid_argument naming it, since it
   /// would be counted twice. Files are not opened here: a missing one is a per-file error of the scan.
-  static frame_source from_paths(std::vector<std::filesystem::path> files,
-                                 const std::filesystem::path& root = {});
+  static frame_source from_paths(std::vector<std::filesystem::path> files, const std::filesystem::path& root = {});
   /// The files a list names, one path per line (`--files-from`), as a data catalogue or a split
   /// file gives them: relative lines are relative to `root`, or to the list's folder when `root` is
   /// empty; blank lines are skipped and a CR before the newline is dropped. "-" reads standard input
@@ -50,7 +49,8 @@ class frame_source {
   static frame_source from_list(const std::filesystem::path& list, const std::filesystem::path& root = {});
   /// Frames held in memory: each key's PNG bytes (the store keeps them; the scan reads them with no
   /// I/O). `location` is what scan_result::input reports. Keys must be non-empty.
-  static frame_source from_memory(std::map<std::string, std::vector<std::byte>> frames, std::string location = "memory");
+  static frame_source from_memory(std::map<std::string, std::vector<std::byte>> frames,
+                                  std::string location = "memory");
   /// The frames `keys` of any store (an object store, an archive, ...). Keys are sorted; a key
   /// given twice is refused (std::invalid_argument naming it), as from_paths does.
   static frame_source from_store(std::shared_ptr<const frame_store> store, std::vector<std::string> keys);

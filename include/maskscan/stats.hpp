@@ -89,8 +89,8 @@ struct dataset_stats : scan_meaning {
   /// Only some of the frames the scan was given are here (it was cancelled, interrupted or stopped
   /// at a bad file). merge() keeps it: a merge of partial statistics is partial.
   bool partial = false;
-  std::vector<frame_row> frames;      ///< sorted (by path first) after normalize()/merge()
-  std::vector<file_error> errors;     ///< sorted (by path first) after normalize()/merge()
+  std::vector<frame_row> frames;   ///< sorted (by path first) after normalize()/merge()
+  std::vector<file_error> errors;  ///< sorted (by path first) after normalize()/merge()
   std::map<heatmap_key, heatmap_set> heatmaps;
   /// With heatmap_grid: per group ("" without grouping) the grid heatmaps of its frames of every
   /// size, width x height = heatmap_grid: counts[(c * height + i) * width + j] is the number of frames
@@ -104,8 +104,7 @@ struct dataset_stats : scan_meaning {
 };
 
 /// An empty value for the given class list and ignore values.
-dataset_stats make_stats(std::vector<std::string> class_names, std::vector<std::uint32_t> ignore,
-                         bool heatmaps);
+dataset_stats make_stats(std::vector<std::string> class_names, std::vector<std::uint32_t> ignore, bool heatmaps);
 
 struct scan_options;
 /// An empty value for a scan with these options (classes, ignore, heatmaps, colours, remap, ...).
@@ -167,8 +166,8 @@ struct class_total {
 struct dataset_totals {
   std::uint64_t frames = 0;
   std::uint64_t skipped = 0;
-  std::uint64_t pixels = 0;            ///< all pixels of all scanned frames
-  std::uint64_t labelled_pixels = 0;   ///< pixels holding a class id
+  std::uint64_t pixels = 0;           ///< all pixels of all scanned frames
+  std::uint64_t labelled_pixels = 0;  ///< pixels holding a class id
   std::uint64_t ignored_pixels = 0;
   std::uint64_t out_of_range_pixels = 0;
   std::uint64_t unknown_colour_pixels = 0;  ///< colour masks: pixels of colours not in the table

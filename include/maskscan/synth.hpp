@@ -41,9 +41,8 @@ std::vector<std::uint8_t> synth_photo(std::uint64_t seed, std::uint64_t index, s
                                       std::uint32_t height);
 
 /// 8-bit grayscale PNG bytes of a plane, encoded with libspng.
-std::vector<std::uint8_t> encode_gray8_png(const std::vector<std::uint8_t>& plane,
-                                           std::uint32_t width, std::uint32_t height,
-                                           png_filter filter, int zlib_level);
+std::vector<std::uint8_t> encode_gray8_png(const std::vector<std::uint8_t>& plane, std::uint32_t width,
+                                           std::uint32_t height, png_filter filter, int zlib_level);
 
 /// Writes frames named 00000_FV.png, 00001_MVL.png, ... (cameras FV, MVL, MVR, RV in turn) into
 /// `dir` (created if needed), and with options.rgb_dir their photos as RGB PNGs of the same names

@@ -14,7 +14,8 @@ CLI::Validator word_choices(std::vector<std::pair<std::string, std::string>> wor
   return CLI::Validator(
       [words = std::move(words), names, listed](std::string& input) {
         std::string lower = input;
-        std::ranges::transform(lower, lower.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        std::ranges::transform(lower, lower.begin(),
+                               [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
         const auto word = std::ranges::find(words, lower, &std::pair<std::string, std::string>::first);
         if (word != words.end()) {
           input = word->second;

@@ -43,8 +43,8 @@ void apply_class_map_flags(const class_map_flags& flags, scan_options& options) 
   if (!flags.labels.empty()) use_class_map(options, class_map_named(flags.labels));
   if (!flags.remap.empty()) {
     if (!flags.labels.empty() && flags.labels != "cityscapes")
-      throw std::invalid_argument(fmt::format("--remap {} maps Cityscapes labelIds; it cannot follow --labels {}",
-                                              flags.remap, flags.labels));
+      throw std::invalid_argument(
+          fmt::format("--remap {} maps Cityscapes labelIds; it cannot follow --labels {}", flags.remap, flags.labels));
     use_class_map(options, builtin_remap(flags.remap));
   }
   if (flags.num_classes) options.class_names = numbered_class_names(flags.num_classes);

@@ -13,11 +13,11 @@ namespace maskscan::cli {
 
 /// The flags that decide how a mask's values read as classes.
 struct class_map_flags {
-  std::string labels;                 ///< --labels: a built-in class map or a class-map JSON file
-  std::string remap;                  ///< --remap: a built-in remap (cityscapes-train)
-  std::uint32_t num_classes = 0;      ///< --num-classes: classes class_0 .. class_{N-1}
-  std::string class_names_file;       ///< --class-names: one name per line, or a JSON array
-  std::vector<std::uint32_t> ignore;  ///< --ignore: added to the class map's ignore values
+  std::string labels;                  ///< --labels: a built-in class map or a class-map JSON file
+  std::string remap;                   ///< --remap: a built-in remap (cityscapes-train)
+  std::uint32_t num_classes = 0;       ///< --num-classes: classes class_0 .. class_{N-1}
+  std::string class_names_file;        ///< --class-names: one name per line, or a JSON array
+  std::vector<std::uint32_t> ignore;   ///< --ignore: added to the class map's ignore values
   std::uint32_t instance_divisor = 0;  ///< --instance-divisor: v >= N counts as v / N
 };
 

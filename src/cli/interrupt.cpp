@@ -5,11 +5,11 @@
 #include <cstdint>
 #include <system_error>
 
-#include <boost/asio/buffer.hpp>
 #include <fmt/format.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
+#include <boost/asio/buffer.hpp>
 
 #include <maskscan/output.hpp>
 
@@ -20,7 +20,8 @@ std::atomic<int> signals_received{0};
 std::atomic<int> wakeup_fd{-1};
 std::atomic<bool> scan_running{false};  // between the constructor and stop_listening()
 std::atomic<std::uint64_t> progress_ticks{0}, ticks_at_alarm{0};
-struct sigaction previous_int {}, previous_term {}, previous_alarm {};
+struct sigaction previous_int {
+}, previous_term{}, previous_alarm{};
 
 void write_stderr(const char* text, std::size_t size) noexcept {
   // Not if stderr would block (a pipe nobody reads): quitting must not wait for it.
@@ -44,7 +45,8 @@ void write_stderr(const char* text, std::size_t size) noexcept {
 extern "C" void on_signal(int) {
   if (signals_received.fetch_add(1) == 0) {
     const std::uint64_t one = 1;
-    if (const int fd = wakeup_fd.load(); fd >= 0) [[maybe_unused]] auto ignored = ::write(fd, &one, sizeof one);
+    if (const int fd = wakeup_fd.load(); fd >= 0) [[maybe_unused]]
+      auto ignored = ::write(fd, &one, sizeof one);
     // If the scan does not come to its end in time (its thread blocked in a system call, say),
     // the watchdog ends the process: the first signal always ends it.
     if (scan_running.load()) {

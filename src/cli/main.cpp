@@ -4,11 +4,11 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <stdexcept>
-#include <system_error>
 #include <iostream>
 #include <map>
 #include <optional>
+#include <stdexcept>
+#include <system_error>
 #include <thread>
 
 #include <csignal>
@@ -16,9 +16,9 @@
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/io_context.hpp>
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <unistd.h>
+#include <CLI/CLI.hpp>
 
 #include <maskscan/grouping.hpp>
 #include <maskscan/merge.hpp>
@@ -42,11 +42,11 @@ namespace {
 
 /// Exit statuses (documented in the README).
 enum exit_status : int {
-  exit_ok = 0,             // every file scanned
-  exit_failure = 1,        // nothing useful done: no input, unreadable state, cannot write output, ...
-  exit_usage = 2,          // the command line is wrong (unknown flag, bad value)
-  exit_some_skipped = 3,   // the scan finished, but some files could not be scanned (listed in the summary)
-  exit_strict_stop = 4,    // --strict: stopped at the first file that could not be scanned
+  exit_ok = 0,            // every file scanned
+  exit_failure = 1,       // nothing useful done: no input, unreadable state, cannot write output, ...
+  exit_usage = 2,         // the command line is wrong (unknown flag, bad value)
+  exit_some_skipped = 3,  // the scan finished, but some files could not be scanned (listed in the summary)
+  exit_strict_stop = 4,   // --strict: stopped at the first file that could not be scanned
   exit_interrupted = maskscan::cli::exit_interrupted,  // 130: SIGINT/SIGTERM; results so far written, partial
 };
 
@@ -115,7 +115,8 @@ void add_balance_flags(CLI::App& app, maskscan::balance_options& b) {
 void add_report_flags(CLI::App& app, bool& report, maskscan::report_options& r, CLI::Option* out, bool overlays) {
   app.add_flag("--report", report,
                "Also write report.html into --out: one self-contained page (no network needed) with the summary table, "
-               "class charts, heatmap images, weights, co-occurrence, groups, sample overlays (scan only), skipped files and the "
+               "class charts, heatmap images, weights, co-occurrence, groups, sample overlays (scan only), skipped "
+               "files and the "
                "options and timing of the run; its pictures also go to images/ (docs/report.md)")
       ->needs(out);
   const std::map<std::string, maskscan::heatmap_colormap> maps{{"viridis", maskscan::heatmap_colormap::viridis},
@@ -149,31 +150,35 @@ void apply_class_flags(const scan_command& cmd, maskscan::scan_options& options)
 
 void add_scan_flags(CLI::App& app, scan_command& cmd) {
   auto& o = cmd.options;
-  auto* input = app.add_option("input", cmd.input,
-                               "Directory of label PNGs (searched recursively for *.png) or one PNG file");
-  auto* files_from = app.add_option("--files-from", cmd.files_from,
-                 "Scan the frames a list names instead of a directory: one path per line ('-' reads standard input), "
-                 "as a data catalogue or a split file gives them; relative paths are relative to --root, else to the "
-                 "list's folder; blank lines are skipped; a frame listed twice is refused")
-      ->excludes(input);
+  auto* input =
+      app.add_option("input", cmd.input, "Directory of label PNGs (searched recursively for *.png) or one PNG file");
+  auto* files_from =
+      app.add_option(
+             "--files-from", cmd.files_from,
+             "Scan the frames a list names instead of a directory: one path per line ('-' reads standard input), "
+             "as a data catalogue or a split file gives them; relative paths are relative to --root, else to the "
+             "list's folder; blank lines are skipped; a frame listed twice is refused")
+          ->excludes(input);
   app.add_option("--root", cmd.root,
                  "With --files-from: the folder its relative paths are relative to, and frames are named relative to "
                  "(default: the list's folder)")
       ->needs(files_from)
       ->check(CLI::ExistingDirectory);
-  auto* out = app.add_option("--out", cmd.out,
-                 "Directory for summary.json, frames.csv, weights.csv, cooccurrence.csv, components.csv (with "
-                 "--components), heatmaps_<W>x<H>.npy (with --heatmaps), heatmaps_grid_<W>x<H>.npy (with "
-                 "--heatmap-grid) and groups/<group>/ (with --group-by or --split), created if needed; without it "
-                 "only the summary table is printed. It is checked and locked before any input is read (lock file "
-                 ".maskscan.lock in it, while the run lasts): a second run on it is refused, naming the first");
+  auto* out =
+      app.add_option("--out", cmd.out,
+                     "Directory for summary.json, frames.csv, weights.csv, cooccurrence.csv, components.csv (with "
+                     "--components), heatmaps_<W>x<H>.npy (with --heatmaps), heatmaps_grid_<W>x<H>.npy (with "
+                     "--heatmap-grid) and groups/<group>/ (with --group-by or --split), created if needed; without it "
+                     "only the summary table is printed. It is checked and locked before any input is read (lock file "
+                     ".maskscan.lock in it, while the run lasts): a second run on it is refused, naming the first");
   app.add_flag("--heatmaps", o.heatmaps,
                "Accumulate per-class heatmaps (frames in which each pixel holds each class), one set per resolution");
-  app.add_option("--heatmap-grid", cmd.heatmap_grid,
-                 "WxH, e.g. 64x48: also accumulate per-class heatmaps on a common grid of W x H cells (each 1 to 4096), "
-                 "onto which every frame is sampled whatever its size (each cell takes the pixel nearest its centre "
-                 "in normalised coordinates), so datasets of many frame sizes get one heatmap set; independent of "
-                 "--heatmaps (either, both or neither)")
+  app.add_option(
+         "--heatmap-grid", cmd.heatmap_grid,
+         "WxH, e.g. 64x48: also accumulate per-class heatmaps on a common grid of W x H cells (each 1 to 4096), "
+         "onto which every frame is sampled whatever its size (each cell takes the pixel nearest its centre "
+         "in normalised coordinates), so datasets of many frame sizes get one heatmap set; independent of "
+         "--heatmaps (either, both or neither)")
       ->type_name("WxH");
   app.add_option("--workers", o.workers,
                  fmt::format("Decode/compute threads, each owning its accumulator (0 = one per core; at most {})",
@@ -194,12 +199,13 @@ void add_scan_flags(CLI::App& app, scan_command& cmd) {
   const std::map<std::string, maskscan::io_backend> backends{{"auto", maskscan::io_backend::automatic},
                                                              {"uring", maskscan::io_backend::uring},
                                                              {"threads", maskscan::io_backend::threads}};
-  app.add_option("--io", o.io, "How files are read: uring (io_uring), threads (pread on a thread pool), auto (uring if available)")
+  app.add_option("--io", o.io,
+                 "How files are read: uring (io_uring), threads (pread on a thread pool), auto (uring if available)")
       ->transform(maskscan::cli::choices(backends))
       ->default_str("auto");
   const std::map<std::string, maskscan::decoder_kind> decoders{{"auto", maskscan::decoder_kind::automatic},
-                                                                {"spng", maskscan::decoder_kind::spng},
-                                                                {"fast", maskscan::decoder_kind::fast}};
+                                                               {"spng", maskscan::decoder_kind::spng},
+                                                               {"fast", maskscan::decoder_kind::fast}};
   app.add_option("--decoder", o.decoder,
                  "PNG decoder: auto (the fast libdeflate path for plain 8-bit gray/palette PNGs, libspng for the "
                  "rest), spng (libspng, the reference, for everything), fast (the fast path only; other files "
@@ -217,10 +223,11 @@ void add_scan_flags(CLI::App& app, scan_command& cmd) {
                  "components.csv) and not as an instance; 1 counts every component")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
-  auto* group_by = app.add_option("--group-by", o.group_by,
-                 "Group frames by a regular expression over their relative path with one capture group naming the "
-                 "group, e.g. '_(FV|RV|MVL|MVR)\\.png$'; every statistic is written per group in groups/<name>/ "
-                 "and for all frames (frames it does not match: group 'unmatched')");
+  auto* group_by =
+      app.add_option("--group-by", o.group_by,
+                     "Group frames by a regular expression over their relative path with one capture group naming the "
+                     "group, e.g. '_(FV|RV|MVL|MVR)\\.png$'; every statistic is written per group in groups/<name>/ "
+                     "and for all frames (frames it does not match: group 'unmatched')");
   app.add_option("--split", cmd.splits,
                  "NAME=LISTFILE: a group of the frames listed in LISTFILE (one relative path per line, or its end "
                  "after a '/', with or without .png); repeatable; frames in no list: group 'unlisted'")
@@ -229,10 +236,11 @@ void add_scan_flags(CLI::App& app, scan_command& cmd) {
       ->capture_default_str();
   app.add_option("--max-file-bytes", o.max_file_bytes, "Reject files larger than this many bytes (before reading)")
       ->capture_default_str();
-  app.add_option("--max-heatmap-bytes", o.max_heatmap_bytes,
-                 "With --heatmaps: reject frames whose size needs heatmap sets larger than this (groups x classes x width x "
-                 "height x 4 bytes, kept per worker), before allocating it; the sets of --heatmap-grid (groups x classes "
-                 "x W x H x 4 bytes) are judged on their own against it")
+  app.add_option(
+         "--max-heatmap-bytes", o.max_heatmap_bytes,
+         "With --heatmaps: reject frames whose size needs heatmap sets larger than this (groups x classes x width x "
+         "height x 4 bytes, kept per worker), before allocating it; the sets of --heatmap-grid (groups x classes "
+         "x W x H x 4 bytes) are judged on their own against it")
       ->capture_default_str();
   app.add_option("--save-state", cmd.save_state,
                  "Also write the mergeable binary statistics to this file (see `maskscan merge`); after an "
@@ -246,8 +254,9 @@ void add_scan_flags(CLI::App& app, scan_command& cmd) {
   app.add_flag("--strict", o.stop_on_error,
                "Stop at the first file that cannot be scanned and name it (exit status 4); the results so far are "
                "written, marked partial");
-  app.add_flag("--force", cmd.force, "Overwrite results in an existing, non-empty --out directory and an existing "
-                                     "--save-state file");
+  app.add_flag("--force", cmd.force,
+               "Overwrite results in an existing, non-empty --out directory and an existing "
+               "--save-state file");
   app.add_flag("--include-results", cmd.include_results,
                "Also scan the PNGs in --out and in every directory below the input that holds a maskscan "
                "summary.json (the results of a scan, whose report pictures are PNGs, not masks): by default they "
@@ -289,7 +298,7 @@ int run_scan(scan_command& cmd) {
     apply_class_flags(cmd, options);
     if (!cmd.heatmap_grid.empty()) options.heatmap_grid = maskscan::parse_grid_size(cmd.heatmap_grid);
     options = maskscan::resolve_defaults(std::move(options));  // class map, group-by, splits, limits
-    maskscan::validate(cmd.balance);  // bad weight options too
+    maskscan::validate(cmd.balance);                           // bad weight options too
   } catch (const std::exception& e) {
     throw usage_error(maskscan::cli::message_of(e));
   }
@@ -299,9 +308,10 @@ int run_scan(scan_command& cmd) {
   if (show_progress) {
     // A scan that stops early (interrupt, --strict after a bad file) never reports done == total:
     // the line is ended then, so that the messages and the summary that follow start on their own.
-    context.on_progress = maskscan::cli::stderr_progress([strict = options.stop_on_error](const maskscan::scan_progress& p) {
-      return maskscan::cli::interrupt_signals::interrupted() || (strict && p.frames_skipped > 0);
-    });
+    context.on_progress =
+        maskscan::cli::stderr_progress([strict = options.stop_on_error](const maskscan::scan_progress& p) {
+          return maskscan::cli::interrupt_signals::interrupted() || (strict && p.frames_skipped > 0);
+        });
   }
   // Progress the interrupt watchdog can see: after a signal, a scan still finishing frames is let be.
   context.on_progress = [show = std::move(context.on_progress)](const maskscan::scan_progress& p) {
@@ -311,13 +321,15 @@ int run_scan(scan_command& cmd) {
 
   // Every destination is made ready (created, locked, so proven writable) before any input is read:
   // a run that cannot write its results fails at once, not after the whole scan.
-  const maskscan::cli::output_targets targets(
-      {.out = cmd.out, .state = cmd.save_state, .resumed_state = cmd.resume, .force = cmd.force,
-       .command = cmd.command});
+  const maskscan::cli::output_targets targets({.out = cmd.out,
+                                               .state = cmd.save_state,
+                                               .resumed_state = cmd.resume,
+                                               .force = cmd.force,
+                                               .command = cmd.command});
   std::vector<std::filesystem::path> left_out;
   maskscan::listing_options listing{.include_results = cmd.include_results, .left_out = &left_out};
   if (!cmd.out.empty() && !cmd.include_results) {
-    listing.exclude.push_back(cmd.out);  // a report fills it with PNGs
+    listing.exclude.push_back(cmd.out);                                    // a report fills it with PNGs
     listing.exclude.push_back(std::filesystem::path(cmd.out) / "images");  // those, when --out is the input itself
   }
   auto source = cmd.files_from.empty() ? maskscan::frame_source::from_directory(cmd.input, listing)
@@ -336,7 +348,8 @@ int run_scan(scan_command& cmd) {
                left_out.size(), left_out.size() == 1 ? "y" : "ies", cmd.input, left_out.size() == 1 ? "s" : "", names);
   }
   if (source.size() == 0)
-    throw std::runtime_error(fmt::format("{}: no *.png files found (the directory is searched recursively)", cmd.input));
+    throw std::runtime_error(
+        fmt::format("{}: no *.png files found (the directory is searched recursively)", cmd.input));
 
   std::optional<maskscan::resumed_scan> resumed;
   if (!cmd.resume.empty()) {
@@ -346,37 +359,42 @@ int run_scan(scan_command& cmd) {
       throw std::runtime_error(fmt::format("--resume {}: cannot continue that scan: {}", cmd.resume, e.what()));
     }
     source = std::move(resumed->remaining);
-    fmt::print(stderr, "resuming {}: {} frames done, {} to scan\n", cmd.resume, resumed->saved.frames.size(), source.size());
+    fmt::print(stderr, "resuming {}: {} frames done, {} to scan\n", cmd.resume, resumed->saved.frames.size(),
+               source.size());
   }
 
   boost::asio::io_context io;
   maskscan::cli::interrupt_signals signals(io);  // alive until the outputs are written
   boost::system::error_code ec;
   maskscan::scan_result result;
-  maskscan::async_scan(io.get_executor(), std::move(source), std::move(options), std::move(context),
-                       boost::asio::bind_cancellation_slot(signals.slot(), [&](boost::system::error_code e, maskscan::scan_result r) {
-                         ec = e;
-                         result = std::move(r);
-                         signals.stop_listening();
-                       }));
+  maskscan::async_scan(
+      io.get_executor(), std::move(source), std::move(options), std::move(context),
+      boost::asio::bind_cancellation_slot(signals.slot(), [&](boost::system::error_code e, maskscan::scan_result r) {
+        ec = e;
+        result = std::move(r);
+        signals.stop_listening();
+      }));
   io.run();
   if (ec == boost::system::errc::invalid_argument)  // e.g. a frame named by two --split lists
     throw std::runtime_error(result.failure);
   if (ec && ec != maskscan::errc::cancelled && ec != maskscan::errc::stopped_on_error)
-    throw std::runtime_error(fmt::format("the scan failed: {}", result.failure.empty() ? ec.message() : result.failure));
+    throw std::runtime_error(
+        fmt::format("the scan failed: {}", result.failure.empty() ? ec.message() : result.failure));
   if (resumed) result = maskscan::complete_resume(std::move(*resumed), std::move(result));
 
   if (!cmd.out.empty()) maskscan::write_outputs(result, cmd.out, cmd.balance);
   if (!cmd.save_state.empty()) maskscan::save_state(result.stats, cmd.save_state);
   if (!ec && report_nothing_scanned(result, cmd.out)) {
-    if (cmd.report) fmt::print("report: {}\n", maskscan::write_report(result, cmd.out, cmd.balance, cmd.report_options).string());
+    if (cmd.report)
+      fmt::print("report: {}\n", maskscan::write_report(result, cmd.out, cmd.balance, cmd.report_options).string());
     return exit_failure;
   }
   maskscan::print_summary(result, std::cout);
   std::cout.flush();
   print_warnings(result.stats);
   if (!cmd.out.empty()) fmt::print("results written to {}\n", cmd.out);
-  if (cmd.report) fmt::print("report: {}\n", maskscan::write_report(result, cmd.out, cmd.balance, cmd.report_options).string());
+  if (cmd.report)
+    fmt::print("report: {}\n", maskscan::write_report(result, cmd.out, cmd.balance, cmd.report_options).string());
   std::cout.flush();
 
   if (ec == maskscan::errc::stopped_on_error) {
@@ -420,7 +438,8 @@ int run_merge(const merge_command& cmd) {
   maskscan::print_summary(result, std::cout);
   std::cout.flush();
   print_warnings(result.stats);
-  if (cmd.report) fmt::print("report: {}\n", maskscan::write_report(result, cmd.out, cmd.balance, cmd.report_options).string());
+  if (cmd.report)
+    fmt::print("report: {}\n", maskscan::write_report(result, cmd.out, cmd.balance, cmd.report_options).string());
   return exit_ok;
 }
 
@@ -430,12 +449,14 @@ int main(int argc, char** argv) {
   // A file size limit (ulimit -f) then fails the write with EFBIG, reported with the file's name and
   // the temporary removed, instead of killing the process without a word (SIGXFSZ, exit 153).
   std::signal(SIGXFSZ, SIG_IGN);
-  CLI::App app{"maskscan: exact class statistics (pixel counts, frames present, heatmaps) for "
-               "segmentation label masks"};
+  CLI::App app{
+      "maskscan: exact class statistics (pixel counts, frames present, heatmaps) for "
+      "segmentation label masks"};
   app.require_subcommand(1);
   const std::string exit_statuses =
       "Exit status: 0 every file scanned; 1 nothing scanned (no input, no *.png, a --resume state that does not fit, "
-      "an output refused, in use by another run or unwritable, a write that failed); 2 wrong command line; 3 some files skipped (each listed with its cause); "
+      "an output refused, in use by another run or unwritable, a write that failed); 2 wrong command line; 3 some "
+      "files skipped (each listed with its cause); "
       "4 --strict stopped at a bad file; 130 interrupted (SIGINT/SIGTERM), results so far written, marked partial.";
   app.footer(exit_statuses);
 
@@ -448,51 +469,64 @@ int main(int argc, char** argv) {
   auto* synth = app.add_subcommand("synth", "Write a reproducible WoodScape-like dataset of label PNGs");
   synth->add_option("dir", synth_cmd.dir, "Output directory")->required();
   synth->add_option("--frames", synth_cmd.options.frames, "Number of frames")->capture_default_str();
-  synth->add_option("--width", synth_cmd.options.width, "Frame width")->capture_default_str()->check(CLI::PositiveNumber);
-  synth->add_option("--height", synth_cmd.options.height, "Frame height")->capture_default_str()->check(CLI::PositiveNumber);
+  synth->add_option("--width", synth_cmd.options.width, "Frame width")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  synth->add_option("--height", synth_cmd.options.height, "Frame height")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   synth->add_option("--seed", synth_cmd.options.seed, "Random seed (same seed, same files)")->capture_default_str();
   const std::map<std::string, maskscan::png_filter> filters{{"adaptive", maskscan::png_filter::adaptive},
-                                                             {"sub", maskscan::png_filter::sub}};
-  synth->add_option("--filter", synth_cmd.options.filter,
-                    "PNG row filters: adaptive (as libpng/PIL write) or sub (every row Sub, as OpenCV writes)")
+                                                            {"sub", maskscan::png_filter::sub}};
+  synth
+      ->add_option("--filter", synth_cmd.options.filter,
+                   "PNG row filters: adaptive (as libpng/PIL write) or sub (every row Sub, as OpenCV writes)")
       ->transform(maskscan::cli::choices(filters))
       ->default_str("adaptive");
-  synth->add_option("--threads", synth_cmd.options.threads, "Encoder threads (0 = one per core)")->capture_default_str();
+  synth->add_option("--threads", synth_cmd.options.threads, "Encoder threads (0 = one per core)")
+      ->capture_default_str();
   synth->add_option("--rgb", synth_cmd.options.rgb_dir,
                     "Also write an RGB \"photo\" of each frame (same file name) into this directory, e.g. rgb_images/ "
                     "beside gtLabels/, for overlays");
 
   merge_command merge_cmd;
   auto* merge = app.add_subcommand("merge", "Merge state files written by `scan --save-state` and write the results");
-  merge->add_option("states", merge_cmd.states,
-                    "State files (scan --save-state); a frame in two of them is refused, as it would count twice")
+  merge
+      ->add_option("states", merge_cmd.states,
+                   "State files (scan --save-state); a frame in two of them is refused, as it would count twice")
       ->required()
       ->check(CLI::ExistingFile);
-  merge->add_option("--prefix", merge_cmd.prefixes,
-                    "Once per state file, in their order: a folder name put before the frame names of that state "
-                    "(e.g. --prefix cityA --prefix cityB), to keep apart scans of different folders whose frames share "
-                    "relative names")
+  merge
+      ->add_option("--prefix", merge_cmd.prefixes,
+                   "Once per state file, in their order: a folder name put before the frame names of that state "
+                   "(e.g. --prefix cityA --prefix cityB), to keep apart scans of different folders whose frames share "
+                   "relative names")
       ->take_all();
-  auto* merge_out = merge->add_option("--out", merge_cmd.out, "Directory for summary.json, frames.csv and heatmaps (locked "
-                                                                   "while the run lasts, as scan's)");
+  auto* merge_out = merge->add_option("--out", merge_cmd.out,
+                                      "Directory for summary.json, frames.csv and heatmaps (locked "
+                                      "while the run lasts, as scan's)");
   merge->add_option("--save-state", merge_cmd.save_state,
                     "Also write the merged state to this file (its folder must exist; locked through <file>.lock)");
-  merge->add_flag("--force", merge_cmd.force, "Overwrite results in an existing, non-empty --out directory and an "
-                                              "existing --save-state file");
+  merge->add_flag("--force", merge_cmd.force,
+                  "Overwrite results in an existing, non-empty --out directory and an "
+                  "existing --save-state file");
   add_balance_flags(*merge, merge_cmd.balance);
   merge_cmd.report_options.merged = true;  // no scan timing; a state file does not say where the masks are
   add_report_flags(*merge, merge_cmd.report, merge_cmd.report_options, merge_out, false);
 
   maskscan::cli::overlay_command overlay_cmd;
-  auto* overlay = app.add_subcommand("overlay", "Write an RGB frame with its label mask blended on top, each class in its colour");
+  auto* overlay =
+      app.add_subcommand("overlay", "Write an RGB frame with its label mask blended on top, each class in its colour");
   maskscan::cli::add_overlay_flags(*overlay, overlay_cmd);
 
   std::string command_line;  // for the report's "Run" section
   std::string arguments;     // the same without the program's path, for the lock files
   for (int i = 0; i < argc; ++i) {
     std::string arg = argv[i];
-    const bool plain = !arg.empty() && arg.find_first_not_of(
-        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,+@%") == std::string::npos;
+    const bool plain =
+        !arg.empty() &&
+        arg.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,+@%") ==
+            std::string::npos;
     if (!plain) {  // single-quoted for a POSIX shell
       std::string quoted = "'";
       for (const char c : arg) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);

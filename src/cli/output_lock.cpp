@@ -93,7 +93,8 @@ run_lock::run_lock(fs::path file, const std::string& what, const std::string& co
   for (int attempt = 0;; ++attempt) {
     fd_ = ::open(file_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
     if (fd_ < 0)
-      throw std::runtime_error(fmt::format("{}: cannot write there: {}: {}", what, file_.string(), std::strerror(errno)));
+      throw std::runtime_error(
+          fmt::format("{}: cannot write there: {}: {}", what, file_.string(), std::strerror(errno)));
     if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
       const int error = errno;
       const std::string holder = error == EWOULDBLOCK ? describe_holder(fd_) : std::string();
@@ -108,13 +109,15 @@ run_lock::run_lock(fs::path file, const std::string& what, const std::string& co
     }
     // The holder before us removes the file when it is done: if it did so between our open() and
     // flock(), we hold a lock on a file nobody else sees, and must take the one now at the name.
-    struct stat held {}, named {};
+    struct stat held {
+    }, named{};
     if (::fstat(fd_, &held) == 0 && ::stat(file_.c_str(), &named) == 0 && held.st_dev == named.st_dev &&
         held.st_ino == named.st_ino)
       break;
     ::close(fd_);
     fd_ = -1;
-    if (attempt == 100) throw std::runtime_error(fmt::format("{}: cannot lock {}: it keeps being replaced", what, file_.string()));
+    if (attempt == 100)
+      throw std::runtime_error(fmt::format("{}: cannot lock {}: it keeps being replaced", what, file_.string()));
   }
   std::string single_line = command;
   for (auto& c : single_line)
@@ -123,7 +126,8 @@ run_lock::run_lock(fs::path file, const std::string& what, const std::string& co
                                        static_cast<long long>(std::time(nullptr)), single_line);
   // Best effort: the lock is held whatever the file says; a failure here only makes the message of
   // a refused run less precise.
-  if (::ftruncate(fd_, 0) == 0) [[maybe_unused]] const auto written = ::pwrite(fd_, text.data(), text.size(), 0);
+  if (::ftruncate(fd_, 0) == 0) [[maybe_unused]]
+    const auto written = ::pwrite(fd_, text.data(), text.size(), 0);
 }
 
 run_lock::~run_lock() {
@@ -140,16 +144,17 @@ output_targets::output_targets(const request& r) {
       const fs::path folder = state.parent_path().empty() ? fs::path(".") : state.parent_path();
       const auto status = fs::status(folder, ec);
       if (!fs::exists(status))
-        throw std::runtime_error(fmt::format("--save-state {}: cannot write there: the folder {} does not exist", r.state,
-                                             folder.string()));
+        throw std::runtime_error(
+            fmt::format("--save-state {}: cannot write there: the folder {} does not exist", r.state, folder.string()));
       if (!fs::is_directory(status))
-        throw std::runtime_error(fmt::format("--save-state {}: cannot write there: {} is not a directory", r.state,
-                                             folder.string()));
+        throw std::runtime_error(
+            fmt::format("--save-state {}: cannot write there: {} is not a directory", r.state, folder.string()));
       if (fs::is_directory(state, ec))
         throw std::runtime_error(fmt::format("--save-state {}: is a directory; give a file name", r.state));
       if (fs::exists(state, ec) && !r.force &&
           !(!r.resumed_state.empty() && fs::equivalent(state, r.resumed_state, ec)))
-        throw std::runtime_error(fmt::format("--save-state {}: the file exists; pass --force to overwrite it", r.state));
+        throw std::runtime_error(
+            fmt::format("--save-state {}: the file exists; pass --force to overwrite it", r.state));
     }
     if (!r.out.empty()) {
       const fs::path out = r.out;

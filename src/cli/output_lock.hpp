@@ -39,7 +39,7 @@ class output_targets {
     std::string state;          ///< --save-state, or empty
     std::string resumed_state;  ///< --resume: the state file that may be overwritten without --force
     bool force = false;
-    std::string command;        ///< the command line, for the lock files
+    std::string command;  ///< the command line, for the lock files
   };
   /// In this order, each before the next and all before any input is read: the --save-state folder
   /// must exist and the file must not (unless --force or it is the resumed state); --out is created

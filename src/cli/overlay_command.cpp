@@ -57,8 +57,7 @@ int run_overlay(const overlay_command& cmd) {
   const auto overlay = detail::overlay_files(cmd.image, cmd.mask, options, cmd.alpha);
   if (out.has_parent_path()) {
     fs::create_directories(out.parent_path(), ec);
-    if (ec)
-      throw std::runtime_error(fmt::format("--out {}: cannot create its directory ({})", cmd.out, ec.message()));
+    if (ec) throw std::runtime_error(fmt::format("--out {}: cannot create its directory ({})", cmd.out, ec.message()));
   }
   detail::write_png(out, overlay);
   fmt::print("overlay ({}x{}) written to {}\n", overlay.width, overlay.height, cmd.out);

@@ -60,11 +60,11 @@ std::string format_progress(const scan_progress& p, unsigned columns, bool unico
   };
   constexpr int bar_rank = 2;
   std::vector<field> fields;
-  fields.push_back({fmt::format("{:>{}}/{} frames", p.frames_done, fmt::formatted_size("{}", p.frames_total),
-                                p.frames_total),
-                    0});
+  fields.push_back(
+      {fmt::format("{:>{}}/{} frames", p.frames_done, fmt::formatted_size("{}", p.frames_total), p.frames_total), 0});
   if (p.frames_skipped > 0) fields.push_back({fmt::format("({} skipped)", p.frames_skipped), 3});
-  fields.push_back({rate < 0 ? std::string("-- frames/s") : fmt::format("{:.{}f} frames/s", rate, rate < 10 ? 1 : 0), 4});
+  fields.push_back(
+      {rate < 0 ? std::string("-- frames/s") : fmt::format("{:.{}f} frames/s", rate, rate < 10 ? 1 : 0), 4});
   if (!done) {
     const double eta = rate > 0 ? static_cast<double>(p.frames_total - p.frames_done) / rate : -1;
     // Rounded up (a small tolerance absorbs the division's rounding): "0:00" only when done.
@@ -80,7 +80,8 @@ std::string format_progress(const scan_progress& p, unsigned columns, bool unico
     const std::size_t size = text.size() + (with_bar ? min_bar_cells + 4 : 0);  // "[" "]" "  "
     if (size > budget) continue;
     if (!with_bar) return text;
-    const double fraction = p.frames_total ? static_cast<double>(p.frames_done) / static_cast<double>(p.frames_total) : 1.0;
+    const double fraction =
+        p.frames_total ? static_cast<double>(p.frames_done) / static_cast<double>(p.frames_total) : 1.0;
     return progress_bar(fraction, static_cast<unsigned>(budget - text.size() - 4), unicode) + "  " + text;
   }
   return fmt::format("{}/{}", p.frames_done, p.frames_total).substr(0, budget);

@@ -1,16 +1,16 @@
 #include "core/atomic_file.hpp"
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
-#include <algorithm>
+#include <stdexcept>
 #include <streambuf>
 #include <string_view>
-#include <stdexcept>
 
-#include <fmt/format.h>
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <maskscan/output.hpp>
@@ -191,8 +191,8 @@ void sync_directory(const std::filesystem::path& dir) {
   ::close(fd);
 }
 
-void write_file_atomically(const std::filesystem::path& file,
-                           const std::function<void(std::ostream&)>& write, durability level) {
+void write_file_atomically(const std::filesystem::path& file, const std::function<void(std::ostream&)>& write,
+                           durability level) {
   static std::atomic<unsigned> counter{0};
   const auto temp = file.parent_path() / temporary_name(file, ::getpid(), counter++);
   const registration registered(temp);  // registered before the file exists, released after the rename

@@ -19,8 +19,7 @@ enum class durability {
 /// it, then renames it into place, so a reader sees either the old file or the whole new one.
 /// Throws std::runtime_error naming `file` (not the temporary) and the cause as the system gave it
 /// ("No space left on device", "File too large", ...) if anything fails; the temporary is removed.
-void write_file_atomically(const std::filesystem::path& file,
-                           const std::function<void(std::ostream&)>& write,
+void write_file_atomically(const std::filesystem::path& file, const std::function<void(std::ostream&)>& write,
                            durability level = durability::renamed);
 
 /// The name of the temporary beside `file` that process `pid` writes as its `n`th.

@@ -11,9 +11,9 @@
 #include <sstream>
 #include <stdexcept>
 
+#include <fmt/format.h>
 #include <boost/json.hpp>
 #include <boost/json/basic_parser_impl.hpp>
-#include <fmt/format.h>
 
 #include "core/pascal_voc_colour.hpp"
 
@@ -42,8 +42,7 @@ const rgba* class_colour(const class_map& map, std::uint32_t id) { return displa
 const rgba* class_colour(const scan_meaning& meaning, std::uint32_t id) { return display_colour(meaning.colours, id); }
 
 std::vector<std::string> woodscape_class_names() {
-  return {"void",    "road",     "lanemarks", "curb",       "person",
-          "rider",   "vehicles", "bicycle",   "motorcycle", "traffic_sign"};
+  return {"void", "road", "lanemarks", "curb", "person", "rider", "vehicles", "bicycle", "motorcycle", "traffic_sign"};
 }
 
 std::vector<std::string> numbered_class_names(std::uint32_t n) {
@@ -117,8 +116,9 @@ std::vector<std::string> load_class_names(const std::filesystem::path& file) {
     }
   } else {
     // Line k names class id k - 1: a line skipped would silently give every later class the wrong id.
-    constexpr std::string_view why = "line 1 names class id 0, line 2 id 1, and so on, so blank lines and comments "
-                                     "are not allowed";
+    constexpr std::string_view why =
+        "line 1 names class id 0, line 2 id 1, and so on, so blank lines and comments "
+        "are not allowed";
     for (const auto raw : text_lines(text)) {
       const auto number = names.size() + 1;
       const auto name = trim(raw);
@@ -290,11 +290,10 @@ class_map camvid11_map() {
 }
 
 class_map pascal_voc_map() {
-  std::vector<std::string> names = {"background", "aeroplane", "bicycle", "bird",        "boat",
-                                    "bottle",     "bus",       "car",     "cat",         "chair",
-                                    "cow",        "diningtable", "dog",   "horse",       "motorbike",
-                                    "person",     "pottedplant", "sheep", "sofa",        "train",
-                                    "tvmonitor"};
+  std::vector<std::string> names = {"background", "aeroplane", "bicycle",   "bird",   "boat",        "bottle",
+                                    "bus",        "car",       "cat",       "chair",  "cow",         "diningtable",
+                                    "dog",        "horse",     "motorbike", "person", "pottedplant", "sheep",
+                                    "sofa",       "train",     "tvmonitor"};
   constexpr std::uint32_t void_index = 255;
   std::vector<colour_entry> colours;
   for (std::uint32_t id = 0; id < names.size(); ++id) colours.push_back({detail::pascal_voc_colour(id), id});
@@ -307,46 +306,184 @@ class_map pascal_voc_map() {
 // objects", not evaluated). Colours: mmsegmentation's ADE20KDataset palette, whose entry k is id
 // k + 1; id 0 has no colour there.
 class_map ade20k_150_map() {
-  static const char* const names[] = {
-      "other", "wall", "building", "sky", "floor", "tree", "ceiling", "road", "bed", "windowpane", "grass",
-      "cabinet", "sidewalk", "person", "earth", "door", "table", "mountain", "plant", "curtain", "chair", "car",
-      "water", "painting", "sofa", "shelf", "house", "sea", "mirror", "rug", "field", "armchair", "seat", "fence",
-      "desk", "rock", "wardrobe", "lamp", "bathtub", "railing", "cushion", "base", "box", "column", "signboard",
-      "chest of drawers", "counter", "sand", "sink", "skyscraper", "fireplace", "refrigerator", "grandstand", "path",
-      "stairs", "runway", "case", "pool table", "pillow", "screen door", "stairway", "river", "bridge", "bookcase",
-      "blind", "coffee table", "toilet", "flower", "book", "hill", "bench", "countertop", "stove", "palm",
-      "kitchen island", "computer", "swivel chair", "boat", "bar", "arcade machine", "hovel", "bus", "towel",
-      "light", "truck", "tower", "chandelier", "awning", "streetlight", "booth", "television", "airplane",
-      "dirt track", "apparel", "pole", "land", "bannister", "escalator", "ottoman", "bottle", "buffet", "poster",
-      "stage", "van", "ship", "fountain", "conveyer belt", "canopy", "washer", "plaything", "swimming pool", "stool",
-      "barrel", "basket", "waterfall", "tent", "bag", "minibike", "cradle", "oven", "ball", "food", "step", "tank",
-      "trade name", "microwave", "pot", "animal", "bicycle", "lake", "dishwasher", "screen", "blanket", "sculpture",
-      "hood", "sconce", "vase", "traffic light", "tray", "ashcan", "fan", "pier", "crt screen", "plate", "monitor",
-      "bulletin board", "shower", "radiator", "glass", "clock", "flag"};
+  static const char* const names[] = {"other",
+                                      "wall",
+                                      "building",
+                                      "sky",
+                                      "floor",
+                                      "tree",
+                                      "ceiling",
+                                      "road",
+                                      "bed",
+                                      "windowpane",
+                                      "grass",
+                                      "cabinet",
+                                      "sidewalk",
+                                      "person",
+                                      "earth",
+                                      "door",
+                                      "table",
+                                      "mountain",
+                                      "plant",
+                                      "curtain",
+                                      "chair",
+                                      "car",
+                                      "water",
+                                      "painting",
+                                      "sofa",
+                                      "shelf",
+                                      "house",
+                                      "sea",
+                                      "mirror",
+                                      "rug",
+                                      "field",
+                                      "armchair",
+                                      "seat",
+                                      "fence",
+                                      "desk",
+                                      "rock",
+                                      "wardrobe",
+                                      "lamp",
+                                      "bathtub",
+                                      "railing",
+                                      "cushion",
+                                      "base",
+                                      "box",
+                                      "column",
+                                      "signboard",
+                                      "chest of drawers",
+                                      "counter",
+                                      "sand",
+                                      "sink",
+                                      "skyscraper",
+                                      "fireplace",
+                                      "refrigerator",
+                                      "grandstand",
+                                      "path",
+                                      "stairs",
+                                      "runway",
+                                      "case",
+                                      "pool table",
+                                      "pillow",
+                                      "screen door",
+                                      "stairway",
+                                      "river",
+                                      "bridge",
+                                      "bookcase",
+                                      "blind",
+                                      "coffee table",
+                                      "toilet",
+                                      "flower",
+                                      "book",
+                                      "hill",
+                                      "bench",
+                                      "countertop",
+                                      "stove",
+                                      "palm",
+                                      "kitchen island",
+                                      "computer",
+                                      "swivel chair",
+                                      "boat",
+                                      "bar",
+                                      "arcade machine",
+                                      "hovel",
+                                      "bus",
+                                      "towel",
+                                      "light",
+                                      "truck",
+                                      "tower",
+                                      "chandelier",
+                                      "awning",
+                                      "streetlight",
+                                      "booth",
+                                      "television",
+                                      "airplane",
+                                      "dirt track",
+                                      "apparel",
+                                      "pole",
+                                      "land",
+                                      "bannister",
+                                      "escalator",
+                                      "ottoman",
+                                      "bottle",
+                                      "buffet",
+                                      "poster",
+                                      "stage",
+                                      "van",
+                                      "ship",
+                                      "fountain",
+                                      "conveyer belt",
+                                      "canopy",
+                                      "washer",
+                                      "plaything",
+                                      "swimming pool",
+                                      "stool",
+                                      "barrel",
+                                      "basket",
+                                      "waterfall",
+                                      "tent",
+                                      "bag",
+                                      "minibike",
+                                      "cradle",
+                                      "oven",
+                                      "ball",
+                                      "food",
+                                      "step",
+                                      "tank",
+                                      "trade name",
+                                      "microwave",
+                                      "pot",
+                                      "animal",
+                                      "bicycle",
+                                      "lake",
+                                      "dishwasher",
+                                      "screen",
+                                      "blanket",
+                                      "sculpture",
+                                      "hood",
+                                      "sconce",
+                                      "vase",
+                                      "traffic light",
+                                      "tray",
+                                      "ashcan",
+                                      "fan",
+                                      "pier",
+                                      "crt screen",
+                                      "plate",
+                                      "monitor",
+                                      "bulletin board",
+                                      "shower",
+                                      "radiator",
+                                      "glass",
+                                      "clock",
+                                      "flag"};
 
   static constexpr rgba palette[] = {
-      {120, 120, 120}, {180, 120, 120}, {6, 230, 230}, {80, 50, 50}, {4, 200, 3}, {120, 120, 80}, {140, 140, 140},
-      {204, 5, 255}, {230, 230, 230}, {4, 250, 7}, {224, 5, 255}, {235, 255, 7}, {150, 5, 61}, {120, 120, 70},
-      {8, 255, 51}, {255, 6, 82}, {143, 255, 140}, {204, 255, 4}, {255, 51, 7}, {204, 70, 3}, {0, 102, 200},
-      {61, 230, 250}, {255, 6, 51}, {11, 102, 255}, {255, 7, 71}, {255, 9, 224}, {9, 7, 230}, {220, 220, 220},
-      {255, 9, 92}, {112, 9, 255}, {8, 255, 214}, {7, 255, 224}, {255, 184, 6}, {10, 255, 71}, {255, 41, 10},
-      {7, 255, 255}, {224, 255, 8}, {102, 8, 255}, {255, 61, 6}, {255, 194, 7}, {255, 122, 8}, {0, 255, 20},
-      {255, 8, 41}, {255, 5, 153}, {6, 51, 255}, {235, 12, 255}, {160, 150, 20}, {0, 163, 255}, {140, 140, 140},
-      {250, 10, 15}, {20, 255, 0}, {31, 255, 0}, {255, 31, 0}, {255, 224, 0}, {153, 255, 0}, {0, 0, 255},
-      {255, 71, 0}, {0, 235, 255}, {0, 173, 255}, {31, 0, 255}, {11, 200, 200}, {255, 82, 0}, {0, 255, 245},
-      {0, 61, 255}, {0, 255, 112}, {0, 255, 133}, {255, 0, 0}, {255, 163, 0}, {255, 102, 0}, {194, 255, 0},
-      {0, 143, 255}, {51, 255, 0}, {0, 82, 255}, {0, 255, 41}, {0, 255, 173}, {10, 0, 255}, {173, 255, 0},
-      {0, 255, 153}, {255, 92, 0}, {255, 0, 255}, {255, 0, 245}, {255, 0, 102}, {255, 173, 0}, {255, 0, 20},
-      {255, 184, 184}, {0, 31, 255}, {0, 255, 61}, {0, 71, 255}, {255, 0, 204}, {0, 255, 194}, {0, 255, 82},
-      {0, 10, 255}, {0, 112, 255}, {51, 0, 255}, {0, 194, 255}, {0, 122, 255}, {0, 255, 163}, {255, 153, 0},
-      {0, 255, 10}, {255, 112, 0}, {143, 255, 0}, {82, 0, 255}, {163, 255, 0}, {255, 235, 0}, {8, 184, 170},
-      {133, 0, 255}, {0, 255, 92}, {184, 0, 255}, {255, 0, 31}, {0, 184, 255}, {0, 214, 255}, {255, 0, 112},
-      {92, 255, 0}, {0, 224, 255}, {112, 224, 255}, {70, 184, 160}, {163, 0, 255}, {153, 0, 255}, {71, 255, 0},
-      {255, 0, 163}, {255, 204, 0}, {255, 0, 143}, {0, 255, 235}, {133, 255, 0}, {255, 0, 235}, {245, 0, 255},
-      {255, 0, 122}, {255, 245, 0}, {10, 190, 212}, {214, 255, 0}, {0, 204, 255}, {20, 0, 255}, {255, 255, 0},
-      {0, 153, 255}, {0, 41, 255}, {0, 255, 204}, {41, 0, 255}, {41, 255, 0}, {173, 0, 255}, {0, 245, 255},
-      {71, 0, 255}, {122, 0, 255}, {0, 255, 184}, {0, 92, 255}, {184, 255, 0}, {0, 133, 255}, {255, 214, 0},
-      {25, 194, 194}, {102, 255, 0}, {92, 0, 255}};
+      {120, 120, 120}, {180, 120, 120}, {6, 230, 230},   {80, 50, 50},    {4, 200, 3},     {120, 120, 80},
+      {140, 140, 140}, {204, 5, 255},   {230, 230, 230}, {4, 250, 7},     {224, 5, 255},   {235, 255, 7},
+      {150, 5, 61},    {120, 120, 70},  {8, 255, 51},    {255, 6, 82},    {143, 255, 140}, {204, 255, 4},
+      {255, 51, 7},    {204, 70, 3},    {0, 102, 200},   {61, 230, 250},  {255, 6, 51},    {11, 102, 255},
+      {255, 7, 71},    {255, 9, 224},   {9, 7, 230},     {220, 220, 220}, {255, 9, 92},    {112, 9, 255},
+      {8, 255, 214},   {7, 255, 224},   {255, 184, 6},   {10, 255, 71},   {255, 41, 10},   {7, 255, 255},
+      {224, 255, 8},   {102, 8, 255},   {255, 61, 6},    {255, 194, 7},   {255, 122, 8},   {0, 255, 20},
+      {255, 8, 41},    {255, 5, 153},   {6, 51, 255},    {235, 12, 255},  {160, 150, 20},  {0, 163, 255},
+      {140, 140, 140}, {250, 10, 15},   {20, 255, 0},    {31, 255, 0},    {255, 31, 0},    {255, 224, 0},
+      {153, 255, 0},   {0, 0, 255},     {255, 71, 0},    {0, 235, 255},   {0, 173, 255},   {31, 0, 255},
+      {11, 200, 200},  {255, 82, 0},    {0, 255, 245},   {0, 61, 255},    {0, 255, 112},   {0, 255, 133},
+      {255, 0, 0},     {255, 163, 0},   {255, 102, 0},   {194, 255, 0},   {0, 143, 255},   {51, 255, 0},
+      {0, 82, 255},    {0, 255, 41},    {0, 255, 173},   {10, 0, 255},    {173, 255, 0},   {0, 255, 153},
+      {255, 92, 0},    {255, 0, 255},   {255, 0, 245},   {255, 0, 102},   {255, 173, 0},   {255, 0, 20},
+      {255, 184, 184}, {0, 31, 255},    {0, 255, 61},    {0, 71, 255},    {255, 0, 204},   {0, 255, 194},
+      {0, 255, 82},    {0, 10, 255},    {0, 112, 255},   {51, 0, 255},    {0, 194, 255},   {0, 122, 255},
+      {0, 255, 163},   {255, 153, 0},   {0, 255, 10},    {255, 112, 0},   {143, 255, 0},   {82, 0, 255},
+      {163, 255, 0},   {255, 235, 0},   {8, 184, 170},   {133, 0, 255},   {0, 255, 92},    {184, 0, 255},
+      {255, 0, 31},    {0, 184, 255},   {0, 214, 255},   {255, 0, 112},   {92, 255, 0},    {0, 224, 255},
+      {112, 224, 255}, {70, 184, 160},  {163, 0, 255},   {153, 0, 255},   {71, 255, 0},    {255, 0, 163},
+      {255, 204, 0},   {255, 0, 143},   {0, 255, 235},   {133, 255, 0},   {255, 0, 235},   {245, 0, 255},
+      {255, 0, 122},   {255, 245, 0},   {10, 190, 212},  {214, 255, 0},   {0, 204, 255},   {20, 0, 255},
+      {255, 255, 0},   {0, 153, 255},   {0, 41, 255},    {0, 255, 204},   {41, 0, 255},    {41, 255, 0},
+      {173, 0, 255},   {0, 245, 255},   {71, 0, 255},    {122, 0, 255},   {0, 255, 184},   {0, 92, 255},
+      {184, 255, 0},   {0, 133, 255},   {255, 214, 0},   {25, 194, 194},  {102, 255, 0},   {92, 0, 255}};
   static_assert(std::size(names) == 151 && std::size(palette) == 150);
   std::vector<colour_entry> colours;
   for (std::uint32_t k = 0; k < std::size(palette); ++k) colours.push_back({palette[k], k + 1});
@@ -358,11 +495,11 @@ struct builtin {
   class_map (*make)();
 };
 constexpr std::array<builtin, 6> builtin_maps = {{{"woodscape", woodscape_map},
-                                                 {"cityscapes", cityscapes_map},
-                                                 {"cityscapes-train", cityscapes_train_map},
-                                                 {"camvid11", camvid11_map},
-                                                 {"pascal-voc", pascal_voc_map},
-                                                 {"ade20k-150", ade20k_150_map}}};
+                                                  {"cityscapes", cityscapes_map},
+                                                  {"cityscapes-train", cityscapes_train_map},
+                                                  {"camvid11", camvid11_map},
+                                                  {"pascal-voc", pascal_voc_map},
+                                                  {"ade20k-150", ade20k_150_map}}};
 constexpr std::array<builtin, 1> builtin_remaps = {{{"cityscapes-train", cityscapes_train_remap}}};
 
 template <std::size_t N>
@@ -457,8 +594,8 @@ class duplicate_key_finder {
   struct frame {
     bool object;
     std::set<std::string, std::less<>> keys;
-    std::string current;     // objects: the key whose value is being read
-    std::size_t elements;    // arrays: elements begun so far
+    std::string current;   // objects: the key whose value is being read
+    std::size_t elements;  // arrays: elements begun so far
   };
 
   void value_begins() {
@@ -588,8 +725,7 @@ class_map load_json_class_map(const std::filesystem::path& file, const std::stri
 
   class_map map;
   map.name = file.string();
-  if (const auto* name = root.if_contains("name"); name && !name->is_string())
-    f.fail("name", "must be a string");
+  if (const auto* name = root.if_contains("name"); name && !name->is_string()) f.fail("name", "must be a string");
 
   // Colours already in the table: packed colour -> the key that gave it.
   std::map<std::uint32_t, std::string> colour_sources;
@@ -790,8 +926,8 @@ class_map load_colour_table(const std::filesystem::path& file, std::string_view 
   };
   const auto n = lines.size();
   if (n > max_table_value + 1)
-    throw std::runtime_error(fmt::format("{}: {} lines; a colour table has at most {} classes", file.string(), n,
-                                         max_table_value + 1));
+    throw std::runtime_error(
+        fmt::format("{}: {} lines; a colour table has at most {} classes", file.string(), n, max_table_value + 1));
 
   class_map map;
   map.name = file.string();
@@ -808,8 +944,8 @@ class_map load_colour_table(const std::filesystem::path& file, std::string_view 
       fail(number, fmt::format(" starts with '#': a colour table has no comments (one {} line per class)", shape));
     const auto f = fields_of(line);
     if (f.size() != field_count)
-      fail(number, fmt::format(": expected {} fields {} separated by spaces or tabs (found {})", field_count, shape,
-                               f.size()));
+      fail(number,
+           fmt::format(": expected {} fields {} separated by spaces or tabs (found {})", field_count, shape, f.size()));
     const auto id = with_ids ? decimal(f[0], max_table_value) : static_cast<std::uint32_t>(i);
     if (!id) fail(number, fmt::format(": the id must be an integer 0..{} (found \"{}\")", max_table_value, f[0]));
     const auto name = with_ids ? f[1] : f[3];

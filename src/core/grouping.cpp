@@ -6,8 +6,8 @@
 #include <cctype>
 #include <fstream>
 #include <set>
-#include <vector>
 #include <stdexcept>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -16,16 +16,13 @@ namespace maskscan {
 using O = option_error;
 namespace {
 
-bool safe_char(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
-}
+bool safe_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-'; }
 
 bool ends_with_png(std::string_view s) {
   if (s.size() < 4) return false;
   const auto ext = s.substr(s.size() - 4);
-  return std::equal(ext.begin(), ext.end(), ".png", [](char a, char b) {
-    return std::tolower(static_cast<unsigned char>(a)) == b;
-  });
+  return std::equal(ext.begin(), ext.end(), ".png",
+                    [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; });
 }
 
 /// A list entry or a frame path in the form they are compared: '/' separators, no leading "./",
@@ -161,7 +158,8 @@ std::map<std::string, std::string> group_directories(const std::vector<std::stri
   std::set<std::string> taken;
   for (const auto& name : groups) {
     std::string directory = group_directory_name(name);
-    for (int k = 2; !taken.insert(directory).second; ++k) directory = group_directory_name(name) + "-" + std::to_string(k);
+    for (int k = 2; !taken.insert(directory).second; ++k)
+      directory = group_directory_name(name) + "-" + std::to_string(k);
     out.emplace(name, std::move(directory));
   }
   return out;

@@ -29,7 +29,9 @@ struct huge_page_allocator {
   void deallocate(T* p, std::size_t) noexcept { std::free(p); }
 
   template <class U>
-  bool operator==(const huge_page_allocator<U>&) const noexcept { return true; }
+  bool operator==(const huge_page_allocator<U>&) const noexcept {
+    return true;
+  }
 };
 
 }  // namespace maskscan::detail

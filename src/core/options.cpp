@@ -45,8 +45,9 @@ bool classes_from_values(const scan_options& options) noexcept {
 
 grid_size parse_grid_size(std::string_view text) {
   const auto bad = [&] {
-    return O({O::text("heatmap grid"), O::mention("heatmap_grid"),
-              O::text(fmt::format(" '{}': expected WxH, e.g. 64x48 (W and H in 1..{}; 0x0 is off)", text, max_grid_side))});
+    return O(
+        {O::text("heatmap grid"), O::mention("heatmap_grid"),
+         O::text(fmt::format(" '{}': expected WxH, e.g. 64x48 (W and H in 1..{}; 0x0 is off)", text, max_grid_side))});
   };
   const auto x = text.find_first_of("xX");
   if (x == std::string_view::npos) throw bad();
@@ -83,10 +84,11 @@ scan_options resolve_defaults(scan_options options) {
     std::unordered_map<std::string_view, std::size_t> first;
     for (std::size_t i = 0; i < options.class_names.size(); ++i) {
       const auto& name = options.class_names[i];
-      if (name.empty()) throw std::invalid_argument(fmt::format("class_names[{}] is empty: every class needs a name", i));
+      if (name.empty())
+        throw std::invalid_argument(fmt::format("class_names[{}] is empty: every class needs a name", i));
       if (const auto [it, added] = first.emplace(name, i); !added)
-        throw std::invalid_argument(fmt::format("class name '{}' is given to class {} and class {}: names must be unique",
-                                                name, it->second, i));
+        throw std::invalid_argument(fmt::format(
+            "class name '{}' is given to class {} and class {}: names must be unique", name, it->second, i));
     }
   }
   for (const auto v : options.ignore)
@@ -108,12 +110,12 @@ scan_options resolve_defaults(scan_options options) {
   options.queue_depth = std::max(1u, options.queue_depth);
   // Values are 16-bit, and on colour planes 65535 marks an unknown colour, so it cannot be a class.
   if (options.class_names.size() > 0x10000)
-    throw std::invalid_argument(fmt::format("{} classes: class ids are 16-bit values, so at most 65536 classes",
-                                            options.class_names.size()));
+    throw std::invalid_argument(
+        fmt::format("{} classes: class ids are 16-bit values, so at most 65536 classes", options.class_names.size()));
   if (!options.colours.empty() && options.class_names.size() > 0xFFFF)
-    throw std::invalid_argument(fmt::format(
-        "{} classes with a colour table: at most 65535 (65535 marks a colour that is not in the table)",
-        options.class_names.size()));
+    throw std::invalid_argument(
+        fmt::format("{} classes with a colour table: at most 65535 (65535 marks a colour that is not in the table)",
+                    options.class_names.size()));
   if (options.min_component_pixels == 0)
     throw O({O::text("scan_options::min_component_pixels"), O::mention("min_component_pixels"),
              O::text(" must be at least 1 (1: every component counts)")});
@@ -122,7 +124,8 @@ scan_options resolve_defaults(scan_options options) {
              O::text(fmt::format(" must be 0 (off), 4 or 8, not {}", options.components))});
   for (const auto& r : options.remap)
     if (r.from > 0xFFFF || r.to > 0xFFFF)
-      throw std::invalid_argument(fmt::format("scan_options::remap {} -> {}: values must be below 65536", r.from, r.to));
+      throw std::invalid_argument(
+          fmt::format("scan_options::remap {} -> {}: values must be below 65536", r.from, r.to));
   for (const auto& c : options.colours)
     if (c.value >= 0xFFFF)
       throw std::invalid_argument(
@@ -144,7 +147,8 @@ scan_options resolve_defaults(scan_options options) {
   }
   (void)frame_grouper(options);  // throws std::invalid_argument for a bad group_by or splits
   std::ranges::sort(options.ignore);
-  options.ignore.erase(std::unique(options.ignore.begin(), options.ignore.end()), options.ignore.end());  // not ranges::unique: clang 14 (fuzz/)
+  options.ignore.erase(std::unique(options.ignore.begin(), options.ignore.end()),
+                       options.ignore.end());  // not ranges::unique: clang 14 (fuzz/)
   return options;
 }
 

@@ -16,14 +16,14 @@ std::size_t utf8_sequence(std::string_view s) noexcept {
   if (b0 >= 0xE0 && b0 <= 0xEF) {
     if (!continuation(1) || !continuation(2)) return 0;
     const std::uint8_t b1 = byte(1);
-    if (b0 == 0xE0 && b1 < 0xA0) return 0;  // overlong
+    if (b0 == 0xE0 && b1 < 0xA0) return 0;   // overlong
     if (b0 == 0xED && b1 >= 0xA0) return 0;  // UTF-16 surrogates
     return 3;
   }
   if (b0 >= 0xF0 && b0 <= 0xF4) {
     if (!continuation(1) || !continuation(2) || !continuation(3)) return 0;
     const std::uint8_t b1 = byte(1);
-    if (b0 == 0xF0 && b1 < 0x90) return 0;  // overlong
+    if (b0 == 0xF0 && b1 < 0x90) return 0;   // overlong
     if (b0 == 0xF4 && b1 >= 0x90) return 0;  // above U+10FFFF
     return 4;
   }

@@ -16,10 +16,10 @@ thread_pool::thread_pool(unsigned threads, const std::string& purpose)
   } catch (const std::system_error& e) {
     const auto started = threads_.size();
     join();
-    throw std::system_error(
-        e.code(), fmt::format("cannot start {}: {} of {} started, then the system refused one ({}); ask for "
-                              "fewer, or raise the limits on threads and memory (ulimit -u, ulimit -v)",
-                              purpose, started, threads, e.code().message()));
+    throw std::system_error(e.code(),
+                            fmt::format("cannot start {}: {} of {} started, then the system refused one ({}); ask for "
+                                        "fewer, or raise the limits on threads and memory (ulimit -u, ulimit -v)",
+                                        purpose, started, threads, e.code().message()));
   } catch (...) {
     join();
     throw;

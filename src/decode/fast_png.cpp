@@ -24,10 +24,7 @@ namespace {
 constexpr std::array<unsigned char, 8> png_signature{137, 80, 78, 71, 13, 10, 26, 10};
 constexpr std::uint32_t png_max_u31 = 0x7fffffffU;  // the spec's bound on lengths and dimensions
 
-
-bool is_type(const std::uint8_t* type, const char (&name)[5]) {
-  return std::memcmp(type, name, 4) == 0;
-}
+bool is_type(const std::uint8_t* type, const char (&name)[5]) { return std::memcmp(type, name, 4) == 0; }
 
 // ---------------------------------------------------------------------------------------------
 // zlib's rules
@@ -157,11 +154,10 @@ class huffman_code {
   std::array<std::uint16_t, 288> sorted_{};            ///< symbols by (length, value)
 };
 
-constexpr std::array<std::uint8_t, 29> length_extra_bits{
-    0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0};
-constexpr std::array<std::uint8_t, 30> distance_extra_bits{0, 0, 0,  0,  1,  1,  2,  2,  3,  3,
-                                                           4, 4, 5,  5,  6,  6,  7,  7,  8,  8,
-                                                           9, 9, 10, 10, 11, 11, 12, 12, 13, 13};
+constexpr std::array<std::uint8_t, 29> length_extra_bits{0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2,
+                                                         2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0};
+constexpr std::array<std::uint8_t, 30> distance_extra_bits{0, 0, 0, 0, 1, 1, 2, 2,  3,  3,  4,  4,  5,  5,  6,
+                                                           6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13};
 
 /// Walks one block's symbols up to its end-of-block code; false at a symbol zlib refuses.
 bool walk_symbols(bit_reader& in, const huffman_code& litlen, const huffman_code& distance) {
@@ -229,8 +225,7 @@ bool read_dynamic_header(bit_reader& in, dynamic_codes& codes) {
     for (; repeat > 0; --repeat) lengths[i++] = value;
   }
   if (lengths[256] == 0) return false;  // zlib: "missing end-of-block"
-  return codes.litlen.build(lengths.data(), litlens) &&
-         codes.distance.build(lengths.data() + litlens, distances);
+  return codes.litlen.build(lengths.data(), litlens) && codes.distance.build(lengths.data() + litlens, distances);
 }
 
 /// True if zlib (as libspng uses it: 32 KiB window, no dictionary) accepts the whole stream
@@ -261,14 +256,12 @@ bool follows_zlib_rules(std::span<const std::uint8_t> zlib) {
         if (final_block) return !in.overrun();
         if (!walk_symbols(in, dynamic.litlen, dynamic.distance)) return false;
         break;
-      default:
-        return false;
+      default: return false;
     }
     if (in.overrun()) return false;
     if (final_block) return true;
   }
 }
-
 
 // ---------------------------------------------------------------------------------------------
 // Unfiltering, one byte per pixel (a = left, b = up, c = up-left)
@@ -366,8 +359,7 @@ void unfilter_paeth(std::uint8_t* row, const std::uint8_t* up, std::size_t n) {
       continue;
     }
     auto* p = reinterpret_cast<__m128i*>(row + i);
-    const __m128i v =
-        _mm_add_epi8(prefix_sum(_mm_loadu_si128(p)), _mm_set1_epi8(static_cast<char>(a)));
+    const __m128i v = _mm_add_epi8(prefix_sum(_mm_loadu_si128(p)), _mm_set1_epi8(static_cast<char>(a)));
     _mm_storeu_si128(p, v);
     a = _mm_cvtsi128_si32(_mm_srli_si128(v, 15)) & 0xff;
   }
@@ -379,8 +371,7 @@ void unfilter_paeth(std::uint8_t* row, const std::uint8_t* up, std::size_t n) {
 
 // ---------------------------------------------------------------------------------------------
 
-bool fast_png_parse(std::span<const std::byte> bytes, fast_png_scratch& scratch,
-                    fast_png_image& image) {
+bool fast_png_parse(std::span<const std::byte> bytes, fast_png_scratch& scratch, fast_png_image& image) {
   const auto* const data = reinterpret_cast<const std::uint8_t*>(bytes.data());
   const std::size_t size = bytes.size();
   if (size < png_signature.size() || std::memcmp(data, png_signature.data(), 8) != 0) return false;
@@ -409,9 +400,8 @@ bool fast_png_parse(std::span<const std::byte> bytes, fast_png_scratch& scratch,
       image.width = load_be32(body);
       image.height = load_be32(body + 4);
       colour_type = body[9];
-      if (image.width == 0 || image.width > png_max_u31 || image.height == 0 ||
-          image.height > png_max_u31 || body[8] != 8 || (colour_type != 0 && colour_type != 3) ||
-          body[10] != 0 || body[11] != 0 || body[12] != 0) {
+      if (image.width == 0 || image.width > png_max_u31 || image.height == 0 || image.height > png_max_u31 ||
+          body[8] != 8 || (colour_type != 0 && colour_type != 3) || body[10] != 0 || body[11] != 0 || body[12] != 0) {
         return false;
       }
       have_header = true;
@@ -424,16 +414,14 @@ bool fast_png_parse(std::span<const std::byte> bytes, fast_png_scratch& scratch,
       if (!is_type(type, "IEND") || length != 0 || at != size) return false;
       break;
     } else if (is_type(type, "PLTE")) {
-      if (colour_type != 3 || have_palette || have_transparency || length == 0 || length % 3 != 0 ||
-          length > 256 * 3) {
+      if (colour_type != 3 || have_palette || have_transparency || length == 0 || length % 3 != 0 || length > 256 * 3) {
         return false;
       }
       palette_entries = length / 3;
       have_palette = true;
     } else if (is_type(type, "tRNS")) {
       if (have_transparency) return false;
-      if (colour_type == 3 ? !have_palette || length == 0 || length > palette_entries
-                           : length != 2) {
+      if (colour_type == 3 ? !have_palette || length == 0 || length > palette_entries : length != 2) {
         return false;
       }
       have_transparency = true;
@@ -469,9 +457,9 @@ bool fast_png_inflate(const fast_png_image& image, fast_png_scratch& scratch) {
 
   scratch.inflated.resize(static_cast<std::size_t>(expected));
   std::size_t consumed = 0;
-  const libdeflate_result result = libdeflate_zlib_decompress_ex(
-      &thread_inflater(), image.zlib.data(), image.zlib.size(), scratch.inflated.data(),
-      scratch.inflated.size(), &consumed, nullptr);
+  const libdeflate_result result =
+      libdeflate_zlib_decompress_ex(&thread_inflater(), image.zlib.data(), image.zlib.size(), scratch.inflated.data(),
+                                    scratch.inflated.size(), &consumed, nullptr);
   // The reference ignores bytes after the zlib stream; the fast path refuses them (being
   // stricter than the reference is always safe).
   if (result != LIBDEFLATE_SUCCESS || consumed != image.zlib.size()) return false;
@@ -484,21 +472,16 @@ bool fast_png_inflate(const fast_png_image& image, fast_png_scratch& scratch) {
   return true;
 }
 
-const std::uint8_t* fast_png_unfilter_row(fast_png_scratch& scratch, std::uint32_t width,
-                                          std::uint32_t y) noexcept {
+const std::uint8_t* fast_png_unfilter_row(fast_png_scratch& scratch, std::uint32_t width, std::uint32_t y) noexcept {
   const std::size_t stride = std::size_t{width} + 1;
   std::uint8_t* const row = scratch.inflated.data() + y * stride + 1;
   const std::uint8_t* const up = y > 0 ? row - stride : nullptr;
   switch (row[-1]) {
-    case 1:
-      unfilter_sub(row, width);
-      break;
+    case 1: unfilter_sub(row, width); break;
     case 2:
       if (up) unfilter_up(row, up, width);
       break;
-    case 3:
-      unfilter_average(row, up, width);
-      break;
+    case 3: unfilter_average(row, up, width); break;
     case 4:  // on the first row b = c = 0, so Paeth predicts a: it is Sub
       if (up) {
         unfilter_paeth(row, up, width);
@@ -506,8 +489,7 @@ const std::uint8_t* fast_png_unfilter_row(fast_png_scratch& scratch, std::uint32
         unfilter_sub(row, width);
       }
       break;
-    default:
-      break;  // None (the filter types were checked in fast_png_inflate)
+    default: break;  // None (the filter types were checked in fast_png_inflate)
   }
   return row;
 }

@@ -32,8 +32,7 @@ struct fast_png_image {
 /// Step 1: accepts only the chunk sequence signature, IHDR (8-bit, colour type 0 or 3, not
 /// interlaced), PLTE (type 3 only, exactly one), an optional tRNS, consecutive IDATs, and IEND
 /// ending exactly at the end of `bytes`, every CRC correct. false: not handled.
-bool fast_png_parse(std::span<const std::byte> bytes, fast_png_scratch& scratch,
-                    fast_png_image& image);
+bool fast_png_parse(std::span<const std::byte> bytes, fast_png_scratch& scratch, fast_png_image& image);
 
 /// Step 2: inflates `image.zlib` into scratch.inflated and checks it completely: zlib header,
 /// the rules zlib (and so libspng) enforces beyond libdeflate's, Adler-32, the exact size, no
@@ -41,8 +40,7 @@ bool fast_png_parse(std::span<const std::byte> bytes, fast_png_scratch& scratch,
 bool fast_png_inflate(const fast_png_image& image, fast_png_scratch& scratch);
 
 /// Step 3: unfilters row `y` in place (row y-1 must be done) and returns its `width` ids.
-const std::uint8_t* fast_png_unfilter_row(fast_png_scratch& scratch, std::uint32_t width,
-                                          std::uint32_t y) noexcept;
+const std::uint8_t* fast_png_unfilter_row(fast_png_scratch& scratch, std::uint32_t width, std::uint32_t y) noexcept;
 
 /// Decodes `bytes` if it is an eligible, completely valid PNG: calls on_header(width, height)
 /// once -- the place to apply decode_limits::max_pixels, the fast path knows no limits; returning
@@ -52,8 +50,8 @@ const std::uint8_t* fast_png_unfilter_row(fast_png_scratch& scratch, std::uint32
 /// delivered; the caller then runs decode_png, which gives the authoritative result or error.
 /// Besides what the callbacks throw, throws only std::bad_alloc (a broken environment).
 template <class OnHeader, class OnRow>
-fast_status decode_png_fast(std::span<const std::byte> bytes, fast_png_scratch& scratch,
-                            OnHeader&& on_header, OnRow&& on_row) {
+fast_status decode_png_fast(std::span<const std::byte> bytes, fast_png_scratch& scratch, OnHeader&& on_header,
+                            OnRow&& on_row) {
   fast_png_image image;
   if (!fast_png_parse(bytes, scratch, image)) return fast_status::not_handled;
   if (!on_header(image.width, image.height)) return fast_status::not_handled;

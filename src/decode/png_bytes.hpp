@@ -21,8 +21,8 @@ inline std::uint32_t load_be32(const std::byte* p) noexcept {
 /// zlib stream of a `width` x `height` image of `bits_per_pixel` must inflate to; interlaced
 /// (Adam7): the sum over the seven reduced images, an empty pass having no rows at all.
 /// With width and height below 2^31 and at most 64 bits per pixel this cannot overflow.
-inline std::uint64_t filtered_image_bytes(std::uint32_t width, std::uint32_t height,
-                                          unsigned bits_per_pixel, bool interlaced) noexcept {
+inline std::uint64_t filtered_image_bytes(std::uint32_t width, std::uint32_t height, unsigned bits_per_pixel,
+                                          bool interlaced) noexcept {
   const auto rows = [&](std::uint64_t w, std::uint64_t h) -> std::uint64_t {
     return w && h ? h * (1 + (w * bits_per_pixel + 7) / 8) : 0;
   };

@@ -39,8 +39,7 @@ std::error_code fail(diagnostics& diag, errc code, std::string message) {
 
 /// Every error libspng reports is a malformed file, named by libspng's own words and the step.
 std::error_code fail_spng(diagnostics& diag, int ret, const char* step) {
-  return fail(diag, errc::corrupt_png,
-              std::string("libspng: ") + spng_strerror(ret) + " (while " + step + ")");
+  return fail(diag, errc::corrupt_png, std::string("libspng: ") + spng_strerror(ret) + " (while " + step + ")");
 }
 
 /// The one-pixel word of an RGBA8 pixel: its four bytes (R, G, B, A in memory order) loaded as
@@ -74,10 +73,10 @@ class colour_lookup {
     slots_.assign(std::size_t{1} << bits_, slot{});
     for (const colour_entry& e : colours) {
       if (e.value >= unknown_colour_marker) {
-        throw std::invalid_argument(
-            "colour table: the value " + std::to_string(e.value) + " of colour " + std::to_string(e.colour.r) + "," +
-            std::to_string(e.colour.g) + "," + std::to_string(e.colour.b) + "," + std::to_string(e.colour.a) +
-            " is not below " + std::to_string(unknown_colour_marker) + " (the unknown-colour marker)");
+        throw std::invalid_argument("colour table: the value " + std::to_string(e.value) + " of colour " +
+                                    std::to_string(e.colour.r) + "," + std::to_string(e.colour.g) + "," +
+                                    std::to_string(e.colour.b) + "," + std::to_string(e.colour.a) + " is not below " +
+                                    std::to_string(unknown_colour_marker) + " (the unknown-colour marker)");
       }
       const std::uint32_t word = pixel_word(e.colour);
       std::size_t i = hash_slot(word, bits_);
@@ -167,8 +166,8 @@ void map_colours(const std::uint8_t* pixels, std::size_t count, const colour_loo
 /// Unpacks 1/2/4-bit samples (rows of `stride` bytes, MSB first) into one byte per pixel, in place.
 /// Walking backwards is safe: pixel k's source byte is at row*stride + (x*depth)/8 <= k, so each
 /// write lands on a byte no pixel before k still needs.
-void unpack_in_place(std::uint8_t* data, std::uint32_t width, std::uint32_t height,
-                     std::size_t stride, unsigned depth) {
+void unpack_in_place(std::uint8_t* data, std::uint32_t width, std::uint32_t height, std::size_t stride,
+                     unsigned depth) {
   const unsigned mask = (1U << depth) - 1U;
   const unsigned per_byte = 8U / depth;
   for (std::size_t y = height; y-- > 0;) {
@@ -180,7 +179,6 @@ void unpack_in_place(std::uint8_t* data, std::uint32_t width, std::uint32_t heig
     }
   }
 }
-
 
 std::string hex32(std::uint32_t v) {
   char text[9];
@@ -214,7 +212,8 @@ std::error_code check_chunk_layout(std::span<const std::byte> bytes, diagnostics
     const std::string type = chunk_name(bytes.data() + at + 4);
     const std::string where = "the " + type + " chunk at offset " + std::to_string(at);
     if (length > 0x7fffffffU)
-      return fail(diag, errc::corrupt_png, where + " claims " + std::to_string(length) + " bytes, more than PNG allows");
+      return fail(diag, errc::corrupt_png,
+                  where + " claims " + std::to_string(length) + " bytes, more than PNG allows");
     if (length + std::size_t{12} > left) {
       return fail(diag, errc::corrupt_png,
                   "truncated: the file ends inside " + where + " (" + std::to_string(length + std::size_t{12} - left) +
@@ -279,8 +278,8 @@ std::error_code diagnose_zlib_stream(std::span<const std::byte> bytes, std::size
   if (ret == Z_STREAM_END) return {};
   if (ret == Z_DATA_ERROR && what == "incorrect data check")
     return fail(diag, errc::corrupt_png, "the image data fails its Adler-32 checksum: it is damaged");
-  if (ret == Z_DATA_ERROR && (what == "incorrect header check" || what == "unknown compression method" ||
-                              what == "invalid window size"))
+  if (ret == Z_DATA_ERROR &&
+      (what == "incorrect header check" || what == "unknown compression method" || what == "invalid window size"))
     return fail(diag, errc::corrupt_png, "the zlib header of the image data is invalid (zlib: " + what + ")");
   if (ret == Z_DATA_ERROR)
     return fail(diag, errc::corrupt_png, "the deflate stream of the image data is corrupt (zlib: " + what + ")");
@@ -345,8 +344,8 @@ std::error_code decode_colours(spng_ctx* c, std::span<const std::byte> bytes, co
   out.from_colours = true;
   out.u8.clear();  // keeps its capacity for later 8-bit frames
   out.scratch.resize(size);
-  if (const auto ec = decode_image_and_chunks(c, out.scratch.data(), size, SPNG_FMT_RGBA8, bytes, filtered,
-                                              out.scratch, diag))
+  if (const auto ec =
+          decode_image_and_chunks(c, out.scratch.data(), size, SPNG_FMT_RGBA8, bytes, filtered, out.scratch, diag))
     return ec;
 
   // Mapped before the zlib stream is verified: verify_zlib_stream reuses scratch.
@@ -373,8 +372,8 @@ const char* image_format(std::span<const std::byte> bytes) noexcept {
 
 }  // namespace
 
-std::error_code decode_png(std::span<const std::byte> bytes, const decode_limits& limits,
-                           label_plane& out, diagnostics& diag, std::span<const colour_entry> colours) {
+std::error_code decode_png(std::span<const std::byte> bytes, const decode_limits& limits, label_plane& out,
+                           diagnostics& diag, std::span<const colour_entry> colours) {
   diag.message.clear();
   out.unknown_colours.clear();
   out.from_colours = false;
@@ -418,9 +417,8 @@ std::error_code decode_png(std::span<const std::byte> bytes, const decode_limits
   const std::uint64_t pixels = std::uint64_t{ihdr.width} * ihdr.height;
   if (pixels > limits.max_pixels) {
     return fail(diag, errc::image_too_large,
-                "image too large: " + std::to_string(ihdr.width) + "x" +
-                    std::to_string(ihdr.height) + " = " + std::to_string(pixels) +
-                    " pixels exceeds the limit of " + std::to_string(limits.max_pixels) +
+                "image too large: " + std::to_string(ihdr.width) + "x" + std::to_string(ihdr.height) + " = " +
+                    std::to_string(pixels) + " pixels exceeds the limit of " + std::to_string(limits.max_pixels) +
                     " pixels");
   }
   // Colour masks: 8-bit RGB or RGBA, through a colour table. 16 bits per channel would need a
@@ -447,17 +445,16 @@ std::error_code decode_png(std::span<const std::byte> bytes, const decode_limits
     }
   } else if (ihdr.color_type != SPNG_COLOR_TYPE_GRAYSCALE && ihdr.color_type != SPNG_COLOR_TYPE_INDEXED) {
     // libspng rejects every other colour type in spng_get_ihdr; this is a guard only.
-    return fail(diag, errc::corrupt_png,
-                "invalid PNG colour type " + std::to_string(ihdr.color_type));
+    return fail(diag, errc::corrupt_png, "invalid PNG colour type " + std::to_string(ihdr.color_type));
   }
   // A header claiming more image data than the whole file could inflate to is a lie: refused
   // before the plane (or anything else of the claimed size) is allocated.
-  const auto filtered = static_cast<std::size_t>(filtered_image_bytes(
-      ihdr.width, ihdr.height, unsigned{ihdr.bit_depth} * channels, ihdr.interlace_method != 0));
+  const auto filtered = static_cast<std::size_t>(
+      filtered_image_bytes(ihdr.width, ihdr.height, unsigned{ihdr.bit_depth} * channels, ihdr.interlace_method != 0));
   if (!image_data_can_fit(filtered, bytes.size())) {
     return fail(diag, errc::corrupt_png,
-                "the header claims " + std::to_string(ihdr.width) + "x" + std::to_string(ihdr.height) +
-                    " but a " + std::to_string(bytes.size()) +
+                "the header claims " + std::to_string(ihdr.width) + "x" + std::to_string(ihdr.height) + " but a " +
+                    std::to_string(bytes.size()) +
                     "-byte file cannot hold that much image data (deflate compresses at most " +
                     std::to_string(max_deflate_ratio) + ":1)");
   }
@@ -479,8 +476,8 @@ std::error_code decode_png(std::span<const std::byte> bytes, const decode_limits
   if (size != stride * ihdr.height) {
     return fail(diag, errc::corrupt_png,
                 "unexpected decoded image size from libspng: " + std::to_string(size) + " for a " +
-                    std::to_string(ihdr.width) + "x" + std::to_string(ihdr.height) + " " +
-                    std::to_string(bit_depth) + "-bit image");
+                    std::to_string(ihdr.width) + "x" + std::to_string(ihdr.height) + " " + std::to_string(bit_depth) +
+                    "-bit image");
   }
 
   out.width = ihdr.width;

@@ -23,7 +23,7 @@ inline constexpr std::uint16_t unknown_colour_marker = 0xFFFF;
 struct label_plane {
   std::uint32_t width = 0;
   std::uint32_t height = 0;
-  unsigned depth = 8;               ///< 8 -> u8 holds the ids, 16 -> u16 holds them
+  unsigned depth = 8;  ///< 8 -> u8 holds the ids, 16 -> u16 holds them
   std::vector<std::uint8_t> u8;
   std::vector<std::uint16_t> u16;
   /// A plane decoded from colours (RGB/RGBA PNG): each colour not in the table (value =
@@ -58,8 +58,7 @@ struct decode_limits {
 /// unknown_colour_marker (std::invalid_argument otherwise); its order does not matter (class_map
 /// keeps it sorted). Gray and palette files ignore it.
 /// errc::unsupported_color_type: RGB/RGBA with an empty table, 16-bit RGB/RGBA, gray+alpha.
-std::error_code decode_png(std::span<const std::byte> bytes, const decode_limits& limits,
-                           label_plane& out, diagnostics& diag,
-                           std::span<const colour_entry> colours = {});
+std::error_code decode_png(std::span<const std::byte> bytes, const decode_limits& limits, label_plane& out,
+                           diagnostics& diag, std::span<const colour_entry> colours = {});
 
 }  // namespace maskscan::detail

@@ -6,10 +6,6 @@
 #include <cstring>
 #include <stdexcept>
 
-#include <boost/asio/any_completion_handler.hpp>
-#include <boost/asio/async_result.hpp>
-#include <boost/asio/posix/stream_descriptor.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <liburing.h>
@@ -17,6 +13,10 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include <maskscan/text.hpp>
 
@@ -41,10 +41,13 @@ std::error_code io_failure(const char* what, const std::string& cause, diagnosti
 class fd_guard {
  public:
   explicit fd_guard(int fd) : fd_(fd) {}
-  ~fd_guard() { if (fd_ >= 0) ::close(fd_); }
+  ~fd_guard() {
+    if (fd_ >= 0) ::close(fd_);
+  }
   fd_guard(const fd_guard&) = delete;
   fd_guard& operator=(const fd_guard&) = delete;
   int get() const { return fd_; }
+
  private:
   int fd_;
 };
@@ -72,7 +75,8 @@ int open_frame_file(const std::filesystem::path& file, diagnostics& diag, file_s
     // A socket cannot be opened at all (ENXIO): say what it is, as for the kinds opened below.
     struct stat st {};
     if (::stat(file.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
-      ec = io_failure("read", fmt::format("it is {}, not a regular file: only regular files are frames", file_kind(st.st_mode)),
+      ec = io_failure("read",
+                      fmt::format("it is {}, not a regular file: only regular files are frames", file_kind(st.st_mode)),
                       diag);
     else
       ec = io_failure("open", std::strerror(error), diag);
@@ -85,7 +89,8 @@ int open_frame_file(const std::filesystem::path& file, diagnostics& diag, file_s
     return -1;
   }
   if (!S_ISREG(st.st_mode)) {
-    ec = io_failure("read", fmt::format("it is {}, not a regular file: only regular files are frames", file_kind(st.st_mode)),
+    ec = io_failure("read",
+                    fmt::format("it is {}, not a regular file: only regular files are frames", file_kind(st.st_mode)),
                     diag);
     ::close(fd);
     return -1;
@@ -96,10 +101,11 @@ int open_frame_file(const std::filesystem::path& file, diagnostics& diag, file_s
 
 /// buffer.resize(size), naming the file when the memory is not there.
 void size_buffer(std::vector<std::byte>& buffer, std::uint64_t size, const std::filesystem::path& file) {
-  naming_allocation([&] { buffer.resize(size); }, [&] {
-    return fmt::format("reading {} ({}; up to --queue-depth files are held at once)", printable_name(file.string()),
-                       byte_size(size));
-  });
+  naming_allocation([&] { buffer.resize(size); },
+                    [&] {
+                      return fmt::format("reading {} ({}; up to --queue-depth files are held at once)",
+                                         printable_name(file.string()), byte_size(size));
+                    });
 }
 }  // namespace
 
@@ -135,8 +141,7 @@ unsigned open_file_headroom() {
   std::uint64_t open_now = 0;
   std::error_code ec;
   // Counted with getdents on an open directory: the iterator's own descriptor is among them.
-  for (std::filesystem::directory_iterator it("/proc/self/fd", ec), end; !ec && it != end; it.increment(ec))
-    ++open_now;
+  for (std::filesystem::directory_iterator it("/proc/self/fd", ec), end; !ec && it != end; it.increment(ec)) ++open_now;
   // Not countable: no descriptor left to open the folder with (all in use), or no /proc (assume a
   // typical number in use).
   if (ec) open_now = ec == std::errc::too_many_files_open ? limit.rlim_cur : 64;
@@ -290,7 +295,8 @@ class thread_reader final : public frame_reader {
 class file_store final : public frame_store {
  public:
   explicit file_store(std::filesystem::path root) : root_(std::move(root)) {}
-  std::unique_ptr<frame_reader> make_reader(const scan_options& options, const asio::any_io_executor& ex) const override {
+  std::unique_ptr<frame_reader> make_reader(const scan_options& options,
+                                            const asio::any_io_executor& ex) const override {
     return make_file_reader(root_, options.io, options.io_depth, ex);
   }
   std::error_code read_blocking(const std::string& key, std::vector<std::byte>& buffer, std::uint64_t max_bytes,
@@ -312,8 +318,9 @@ class file_store final : public frame_store {
 std::unique_ptr<frame_reader> make_file_reader(std::filesystem::path root, io_backend requested, unsigned io_depth,
                                                const asio::any_io_executor& ex) {
   if (requested == io_backend::uring && !io_uring_available())
-    throw std::runtime_error("--io uring was requested but this kernel or sandbox does not allow io_uring "
-                             "(or no file descriptor is left for its ring: ulimit -n)");
+    throw std::runtime_error(
+        "--io uring was requested but this kernel or sandbox does not allow io_uring "
+        "(or no file descriptor is left for its ring: ulimit -n)");
   if (requested != io_backend::threads && io_uring_available()) {
     try {
       return std::make_unique<uring_reader>(root, io_depth, ex);

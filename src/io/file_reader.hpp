@@ -10,8 +10,8 @@
 #include <system_error>
 #include <vector>
 
-#include <boost/asio/any_io_executor.hpp>
 #include <sys/stat.h>
+#include <boost/asio/any_io_executor.hpp>
 
 #include <maskscan/errors.hpp>
 #include <maskscan/options.hpp>

@@ -6,8 +6,8 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
-#include <optional>
 #include <iostream>
+#include <optional>
 #include <stdexcept>
 #include <string_view>
 #include <unordered_map>
@@ -78,8 +78,7 @@ std::optional<file_id> id_of(const fs::path& p) {
 frame_source frame_source::from_directory(const fs::path& root, const listing_options& options) {
   std::error_code ec;
   const auto status = fs::status(root, ec);
-  if (ec || !fs::exists(status))
-    throw std::runtime_error(fmt::format("{}: no such file or directory", root.string()));
+  if (ec || !fs::exists(status)) throw std::runtime_error(fmt::format("{}: no such file or directory", root.string()));
   if (!fs::is_directory(status)) return from_paths({root}, root.parent_path());
 
   std::vector<fs::path> files;
@@ -99,8 +98,8 @@ frame_source frame_source::from_directory(const fs::path& root, const listing_op
         const auto id = excluded.empty() ? std::nullopt : id_of(it->path());
         return id && std::ranges::find(excluded, *id) != excluded.end();
       };
-      const bool leave_out = is_excluded() ||
-                             (!options.include_results && is_maskscan_summary(it->path() / "summary.json"));
+      const bool leave_out =
+          is_excluded() || (!options.include_results && is_maskscan_summary(it->path() / "summary.json"));
       if (leave_out) {
         it.disable_recursion_pending();
         if (options.left_out) options.left_out->push_back(it->path());
@@ -141,10 +140,14 @@ frame_source frame_source::from_list(const fs::path& list, const fs::path& root)
   std::ifstream file;
   if (!standard_input) {
     file.open(list, std::ios::binary);
-    if (!file) throw std::runtime_error(fmt::format("{}: cannot open the file list ({})", list_name, std::strerror(errno)));
+    if (!file)
+      throw std::runtime_error(fmt::format("{}: cannot open the file list ({})", list_name, std::strerror(errno)));
   }
   std::istream& in = standard_input ? std::cin : file;
-  const fs::path base = !root.empty() ? root : standard_input ? fs::path(".") : list.parent_path().empty() ? fs::path(".") : list.parent_path();
+  const fs::path base = !root.empty()                ? root
+                        : standard_input             ? fs::path(".")
+                        : list.parent_path().empty() ? fs::path(".")
+                                                     : list.parent_path();
   std::vector<fs::path> files;
   std::unordered_map<std::string, std::size_t> line_of;  // frame name -> the line that listed it
   std::size_t line_number = 0;
@@ -170,10 +173,10 @@ frame_source frame_source::remaining(const dataset_stats& done) const {
   for (const auto& row : done.frames) rows.push_back(row.path);
   std::ranges::sort(rows);
   const auto stranger = [&](std::string_view path) {
-    return std::invalid_argument(fmt::format(
-        "the saved statistics hold frame '{}', which is not among the {} frames under {}: they were saved "
-        "from another dataset or root",
-        printable_name(path), names_.size(), location_));
+    return std::invalid_argument(
+        fmt::format("the saved statistics hold frame '{}', which is not among the {} frames under {}: they were saved "
+                    "from another dataset or root",
+                    printable_name(path), names_.size(), location_));
   };
   // Both lists are sorted by name, so one merge walk keeps the frames without a row and finds any
   // row that is not a frame of this source.
@@ -185,8 +188,10 @@ frame_source frame_source::remaining(const dataset_stats& done) const {
   std::size_t r = 0;
   for (const auto& name : names_) {
     if (r < rows.size() && rows[r] < name) throw stranger(rows[r]);
-    if (r < rows.size() && rows[r] == name) ++r;
-    else rest.names_.push_back(name);
+    if (r < rows.size() && rows[r] == name)
+      ++r;
+    else
+      rest.names_.push_back(name);
   }
   if (r < rows.size()) throw stranger(rows[r]);
 

@@ -24,8 +24,8 @@ std::error_code copy_frame(const frame_map& frames, const std::string& key, std:
   }
   version = {it->second.size(), 0};
   if (it->second.size() > max_bytes) {
-    diag.message = fmt::format("the file has {} bytes, more than the limit of {} (--max-file-bytes)",
-                               it->second.size(), max_bytes);
+    diag.message = fmt::format("the file has {} bytes, more than the limit of {} (--max-file-bytes)", it->second.size(),
+                               max_bytes);
     return make_error_code(errc::file_too_large);
   }
   buffer.assign(it->second.begin(), it->second.end());

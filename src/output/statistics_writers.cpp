@@ -37,8 +37,8 @@ std::string bin_name(std::size_t k) {
 
 void write_weights_csv(const dataset_stats& stats, const balance_options& options, const std::filesystem::path& file) {
   validate(options);  // throws on invalid options before any file exists
-  detail::write_file_atomically(file, [&](std::ostream& out) { write_weights_csv(stats, options, out); },
-                                detail::durability::synced);
+  detail::write_file_atomically(
+      file, [&](std::ostream& out) { write_weights_csv(stats, options, out); }, detail::durability::synced);
 }
 
 void write_weights_csv(const dataset_stats& stats, const balance_options& options, std::ostream& out) {
@@ -61,8 +61,8 @@ void write_weights_csv(const dataset_stats& stats, const balance_options& option
 }
 
 void write_cooccurrence_csv(const dataset_stats& stats, const std::filesystem::path& file) {
-  detail::write_file_atomically(file, [&](std::ostream& out) { write_cooccurrence_csv(stats, out); },
-                                detail::durability::synced);
+  detail::write_file_atomically(
+      file, [&](std::ostream& out) { write_cooccurrence_csv(stats, out); }, detail::durability::synced);
 }
 
 void write_cooccurrence_csv(const dataset_stats& stats, std::ostream& out) {
@@ -81,8 +81,8 @@ void write_cooccurrence_csv(const dataset_stats& stats, std::ostream& out) {
 }
 
 void write_components_csv(const dataset_stats& stats, const std::filesystem::path& file) {
-  detail::write_file_atomically(file, [&](std::ostream& out) { write_components_csv(stats, out); },
-                                detail::durability::synced);
+  detail::write_file_atomically(
+      file, [&](std::ostream& out) { write_components_csv(stats, out); }, detail::durability::synced);
 }
 
 void write_components_csv(const dataset_stats& stats, std::ostream& out) {
@@ -95,9 +95,9 @@ void write_components_csv(const dataset_stats& stats, std::ostream& out) {
     out << '\n';
     for (const auto& s : summaries) {
       fmt::print(out, "{},{},{},{},{},{},{},{},{},{}", s.id, csv_field(s.name), s.instances, s.pixels,
-                 number(s.mean_pixels), number(s.median_pixels), s.min_pixels, s.max_pixels, s.specks,
-                 s.speck_pixels);
-      for (std::size_t k = 0; k < bins; ++k) fmt::print(out, ",{}", k < s.log2_histogram.size() ? s.log2_histogram[k] : 0);
+                 number(s.mean_pixels), number(s.median_pixels), s.min_pixels, s.max_pixels, s.specks, s.speck_pixels);
+      for (std::size_t k = 0; k < bins; ++k)
+        fmt::print(out, ",{}", k < s.log2_histogram.size() ? s.log2_histogram[k] : 0);
       out << '\n';
     }
   }

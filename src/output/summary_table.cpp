@@ -103,8 +103,8 @@ void print_summary(const scan_result& result, std::ostream& out, bool unicode) {
       const std::uint64_t frames = it == ignored.end() ? 0 : it->second->frames;
       rows.push_back({c.id, printable_name(c.name), pixels, frames, "ignored", percent(frames, totals.frames, 1), {}});
     } else {
-      rows.push_back({c.id, printable_name(c.name), c.pixels, c.frames_present, percent(c.pixels, totals.labelled_pixels, 3),
-                      percent(c.frames_present, totals.frames, 1),
+      rows.push_back({c.id, printable_name(c.name), c.pixels, c.frames_present,
+                      percent(c.pixels, totals.labelled_pixels, 3), percent(c.frames_present, totals.frames, 1),
                       detail::share_bar(c.pixels, largest, detail::summary_bar_cells, unicode)});
     }
   }
@@ -125,8 +125,9 @@ void print_summary(const scan_result& result, std::ostream& out, bool unicode) {
   fmt::print(out, "{:>{}}  {}  {:>{}}  {:>{}}  {:>{}}  {:>{}}  bar\n", "id", id_w, name_cell("class"), "pixels",
              pixels_w, "share", share_w, "frames", frames_w, "frames %", frames_percent_w);
   for (const auto& r : rows) {
-    fmt::print(out, "{:>{}}  {}  {:>{}}  {:>{}}  {:>{}}  {:>{}}{}{}\n", r.id, id_w, name_cell(r.name), r.pixels, pixels_w,
-               r.share, share_w, r.frames, frames_w, r.frames_percent, frames_percent_w, r.bar.empty() ? "" : "  ", r.bar);
+    fmt::print(out, "{:>{}}  {}  {:>{}}  {:>{}}  {:>{}}  {:>{}}{}{}\n", r.id, id_w, name_cell(r.name), r.pixels,
+               pixels_w, r.share, share_w, r.frames, frames_w, r.frames_percent, frames_percent_w,
+               r.bar.empty() ? "" : "  ", r.bar);
   }
 
   if (totals.ignored_pixels) {
@@ -153,15 +154,16 @@ void print_summary(const scan_result& result, std::ostream& out, bool unicode) {
     fmt::print(out, "{} groups (frames): {}\n", frames.size(), list);
   }
   const char* partial = !(result.partial || result.stats.partial) ? ""
-                        : result.stopped_at.empty()                  ? " (PARTIAL: interrupted)"
-                                                                     : " (PARTIAL: stopped at the first bad file)";
+                        : result.stopped_at.empty()               ? " (PARTIAL: interrupted)"
+                                                                  : " (PARTIAL: stopped at the first bad file)";
   if (result.options.workers == 0)  // no scan ran (merged state files): there is no time or speed to tell
     fmt::print(out, "{} frames scanned, {} skipped{} (merged statistics)\n", totals.frames, totals.skipped, partial);
   else
-    fmt::print(out, "{} frames scanned, {} skipped{} in {:.2f} s ({:.0f} frames/s, io={}, workers={})\n", totals.frames,
-               totals.skipped, partial, result.wall_seconds,
-               result.wall_seconds > 0 ? static_cast<double>(totals.frames + totals.skipped) / result.wall_seconds : 0.0,
-               result.options.serial ? "serial" : to_string(result.io_used), result.options.workers);
+    fmt::print(
+        out, "{} frames scanned, {} skipped{} in {:.2f} s ({:.0f} frames/s, io={}, workers={})\n", totals.frames,
+        totals.skipped, partial, result.wall_seconds,
+        result.wall_seconds > 0 ? static_cast<double>(totals.frames + totals.skipped) / result.wall_seconds : 0.0,
+        result.options.serial ? "serial" : to_string(result.io_used), result.options.workers);
   constexpr std::size_t listed = 20;
   for (std::size_t i = 0; i < result.stats.errors.size() && i < listed; ++i)
     fmt::print(out, "skipped {}: {}\n", printable_name(result.stats.errors[i].path), result.stats.errors[i].message);

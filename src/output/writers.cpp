@@ -1,22 +1,22 @@
 #include <maskscan/output.hpp>
 
 #include <algorithm>
-#include <map>
-#include <set>
 #include <bit>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
 #include <functional>
 #include <limits>
+#include <map>
 #include <ostream>
 #include <regex>
+#include <set>
 #include <stdexcept>
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 #include <unistd.h>
+#include <boost/json.hpp>
 
 #include <maskscan/grouping.hpp>
 #include <maskscan/text.hpp>
@@ -42,13 +42,26 @@ json::object options_json(const scan_options& o) {
   for (const auto& r : o.remap) remap[std::to_string(r.from)] = r.to;
   json::array splits;
   for (const auto& s : o.splits) splits.push_back({{"name", s.name}, {"entries", s.frames.size()}});
-  return {{"workers", o.workers},     {"io_depth", o.io_depth},       {"queue_depth", o.queue_depth},
-          {"io", to_string(o.io)},    {"decoder", to_string(o.decoder)}, {"serial", o.serial},           {"heatmaps", o.heatmaps},
+  return {{"workers", o.workers},
+          {"io_depth", o.io_depth},
+          {"queue_depth", o.queue_depth},
+          {"io", to_string(o.io)},
+          {"decoder", to_string(o.decoder)},
+          {"serial", o.serial},
+          {"heatmaps", o.heatmaps},
           {"heatmap_grid", o.heatmap_grid.empty() ? json::value(nullptr) : json::value(to_string(o.heatmap_grid))},
-          {"labels", o.labels},       {"ignore", ignore},             {"colours", o.colours.size()},
-          {"remap", std::move(remap)}, {"instance_divisor", o.instance_divisor},
-          {"components", o.components}, {"min_component_pixels", o.min_component_pixels}, {"group_by", o.group_by},     {"splits", std::move(splits)},
-          {"max_pixels", o.max_pixels}, {"max_file_bytes", o.max_file_bytes}, {"max_heatmap_bytes", o.max_heatmap_bytes}};
+          {"labels", o.labels},
+          {"ignore", ignore},
+          {"colours", o.colours.size()},
+          {"remap", std::move(remap)},
+          {"instance_divisor", o.instance_divisor},
+          {"components", o.components},
+          {"min_component_pixels", o.min_component_pixels},
+          {"group_by", o.group_by},
+          {"splits", std::move(splits)},
+          {"max_pixels", o.max_pixels},
+          {"max_file_bytes", o.max_file_bytes},
+          {"max_heatmap_bytes", o.max_heatmap_bytes}};
 }
 
 /// Indented JSON (Boost.JSON 1.81 only serializes to one line): summary.json is read by people too.
@@ -129,13 +142,17 @@ json::object summary_doc(const scan_result& result, const dataset_stats& stats, 
   json::array classes;
   for (const auto& c : totals.classes) {
     const rgba* colour = class_colour(stats, c.id);
-    classes.push_back({{"id", c.id}, {"name", c.name}, {"pixels", c.pixels},
-                       {"fraction", c.fraction}, {"frames_present", c.frames_present},
+    classes.push_back({{"id", c.id},
+                       {"name", c.name},
+                       {"pixels", c.pixels},
+                       {"fraction", c.fraction},
+                       {"frames_present", c.frames_present},
                        {"colour", colour ? json::value(to_string(*colour)) : json::value(nullptr)}});
   }
   json::array unknown_colours;
   for (const auto& v : totals.unknown_colours)
-    unknown_colours.push_back({{"colour", to_string(rgba::unpack(v.value))}, {"pixels", v.pixels}, {"frames", v.frames}});
+    unknown_colours.push_back(
+        {{"colour", to_string(rgba::unpack(v.value))}, {"pixels", v.pixels}, {"frames", v.frames}});
   json::array files_unknown_colours;
   for (const auto& row : stats.frames) {
     if (row.unknown_colours.empty()) continue;
@@ -156,7 +173,9 @@ json::object summary_doc(const scan_result& result, const dataset_stats& stats, 
   json::array heatmaps;
   for (const heatmap_set* heat : heat_sets)
     heatmaps.push_back({{"file", heatmap_file_name(*heat)},
-                        {"width", heat->width}, {"height", heat->height}, {"frames", heat->frames},
+                        {"width", heat->width},
+                        {"height", heat->height},
+                        {"frames", heat->frames},
                         {"shape", json::array{stats.class_names.size(), heat->height, heat->width}}});
   // The grid: null when it was not asked for; without a frame scanned there is no set and no file.
   json::value heatmap_grid = nullptr;
@@ -168,7 +187,8 @@ json::object summary_doc(const scan_result& result, const dataset_stats& stats, 
         {"frames", grid ? grid->frames : 0},
         {"shape", json::array{stats.class_names.size(), stats.heatmap_grid.height, stats.heatmap_grid.width}}};
 
-  const double fps = result.wall_seconds > 0 ? static_cast<double>(totals.frames + totals.skipped) / result.wall_seconds : 0.0;
+  const double fps =
+      result.wall_seconds > 0 ? static_cast<double>(totals.frames + totals.skipped) / result.wall_seconds : 0.0;
   json::object doc{
       {"schema_version", summary_schema_version},
       {"tool", "maskscan"},
@@ -187,11 +207,13 @@ json::object summary_doc(const scan_result& result, const dataset_stats& stats, 
       {"out_of_range_pixels", totals.out_of_range_pixels},
       {"unknown_colour_pixels", totals.unknown_colour_pixels},
       {"classes", std::move(classes)},
-      {"ignored", [&] {  // each ignored value with its name, if the class map gives one
+      {"ignored",
+       [&] {  // each ignored value with its name, if the class map gives one
          auto values = value_totals_json(totals.ignored);
          for (auto& v : values) {
            auto& entry = v.as_object();
-           const auto name = value_name(stats, static_cast<std::uint32_t>(entry.at("value").to_number<std::uint64_t>()));
+           const auto name =
+               value_name(stats, static_cast<std::uint32_t>(entry.at("value").to_number<std::uint64_t>()));
            entry["name"] = name.empty() ? json::value(nullptr) : json::value(name);
          }
          return values;
@@ -201,7 +223,8 @@ json::object summary_doc(const scan_result& result, const dataset_stats& stats, 
       {"unknown_colours", std::move(unknown_colours)},
       {"files_with_unknown_colours", std::move(files_unknown_colours)},
       {"weights", detail::balance_json(stats, balance)},
-      {"cooccurrence", cooccurrence_written(stats) ? json::value(detail::cooccurrence_json(stats)) : json::value(nullptr)},
+      {"cooccurrence",
+       cooccurrence_written(stats) ? json::value(detail::cooccurrence_json(stats)) : json::value(nullptr)},
       {"components", stats.components ? json::value(detail::components_json(stats)) : json::value(nullptr)},
       {"heatmaps", std::move(heatmaps)},
       {"heatmap_grid", std::move(heatmap_grid)},
@@ -224,10 +247,13 @@ void write_summary(const scan_result& result, const dataset_stats& stats, const 
                    const heatmap_set* grid, const std::filesystem::path& file, const balance_options& balance,
                    const std::string* group, json::array groups) {
   const auto doc = summary_doc(result, stats, heat_sets, grid, balance, group, std::move(groups));
-  detail::write_file_atomically(file, [&](std::ostream& out) {
-    pretty_print(out, doc);
-    out << '\n';
-  }, detail::durability::synced);
+  detail::write_file_atomically(
+      file,
+      [&](std::ostream& out) {
+        pretty_print(out, doc);
+        out << '\n';
+      },
+      detail::durability::synced);
 }
 
 /// Removes `dir`/summary.json, durably (the directory is synced), before any file it names is
@@ -251,7 +277,8 @@ void write_dataset(const scan_result& result, const dataset_stats& stats, const 
                    const std::string* group, json::array groups) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
-  if (ec) throw std::runtime_error(fmt::format("{}: cannot create the output directory ({})", dir.string(), ec.message()));
+  if (ec)
+    throw std::runtime_error(fmt::format("{}: cannot create the output directory ({})", dir.string(), ec.message()));
   remove_summary(dir);  // an earlier run's: from here on it would name files that are being replaced
   write_frames_csv(stats, dir / "frames.csv", balance);
   write_weights_csv(stats, balance, dir / "weights.csv");
@@ -283,8 +310,8 @@ void write_summary_json(const scan_result& result, std::ostream& out, const bala
 
 void write_frames_csv(const dataset_stats& stats, const std::filesystem::path& file, const balance_options& balance) {
   validate(balance);  // throws on invalid options before any file exists
-  detail::write_file_atomically(file, [&](std::ostream& out) { write_frames_csv(stats, out, balance); },
-                                detail::durability::synced);
+  detail::write_file_atomically(
+      file, [&](std::ostream& out) { write_frames_csv(stats, out, balance); }, detail::durability::synced);
 }
 
 void write_frames_csv(const dataset_stats& stats, std::ostream& out, const balance_options& balance) {
@@ -329,20 +356,23 @@ void write_heatmap_npy(const heatmap_set& heat, std::size_t classes, const std::
     throw std::logic_error("heatmap size does not match its shape");
   // NumPy format 1.0: magic, version, u16 header length, a dict padded with spaces to a multiple
   // of 64 bytes and ended by '\n'.
-  std::string header = fmt::format("{{'descr': '<u4', 'fortran_order': False, 'shape': ({}, {}, {}), }}",
-                                   classes, heat.height, heat.width);
+  std::string header = fmt::format("{{'descr': '<u4', 'fortran_order': False, 'shape': ({}, {}, {}), }}", classes,
+                                   heat.height, heat.width);
   const std::size_t unpadded = 10 + header.size() + 1;
   header.append((64 - unpadded % 64) % 64, ' ');
   header += '\n';
-  detail::write_file_atomically(file, [&](std::ostream& out) {
-    out.write("\x93NUMPY\x01\x00", 8);
-    const auto len = static_cast<std::uint16_t>(header.size());
-    out.put(static_cast<char>(len & 0xff));
-    out.put(static_cast<char>(len >> 8));
-    out << header;
-    out.write(reinterpret_cast<const char*>(heat.counts.data()),
-              static_cast<std::streamsize>(heat.counts.size() * sizeof(std::uint32_t)));
-  }, detail::durability::synced);
+  detail::write_file_atomically(
+      file,
+      [&](std::ostream& out) {
+        out.write("\x93NUMPY\x01\x00", 8);
+        const auto len = static_cast<std::uint16_t>(header.size());
+        out.put(static_cast<char>(len & 0xff));
+        out.put(static_cast<char>(len >> 8));
+        out << header;
+        out.write(reinterpret_cast<const char*>(heat.counts.data()),
+                  static_cast<std::streamsize>(heat.counts.size() * sizeof(std::uint32_t)));
+      },
+      detail::durability::synced);
 }
 
 void write_outputs(const scan_result& result, const std::filesystem::path& dir, const balance_options& balance) {
@@ -361,8 +391,11 @@ void write_outputs(const scan_result& result, const std::filesystem::path& dir, 
     // The group's rows; its heatmaps and grid heatmaps are written from result.stats, not copied.
     const auto stats = select_group(result.stats, name, false);
     const auto sub = std::filesystem::path("groups") / directories.at(name);
-    write_dataset(result, stats, heatmaps_of(result.stats, &name), grid_of(result.stats, name), dir / sub, balance, &name, {});
-    groups.push_back({{"name", name}, {"directory", sub.generic_string()}, {"frames_scanned", stats.frames.size()},
+    write_dataset(result, stats, heatmaps_of(result.stats, &name), grid_of(result.stats, name), dir / sub, balance,
+                  &name, {});
+    groups.push_back({{"name", name},
+                      {"directory", sub.generic_string()},
+                      {"frames_scanned", stats.frames.size()},
                       {"frames_skipped", stats.errors.size()}});
   }
   auto overall = ungroup(result.stats);
@@ -377,7 +410,7 @@ namespace {
 
 /// The file names maskscan writes into an output directory (and each groups/<group>/).
 bool is_output_name(const std::string& name) {
-  static const std::set<std::string> fixed{"summary.json", "frames.csv",     "weights.csv",
+  static const std::set<std::string> fixed{"summary.json",     "frames.csv",     "weights.csv",
                                            "cooccurrence.csv", "components.csv", "report.html"};
   static const std::regex heatmaps(R"(heatmaps_(grid_)?[0-9]+x[0-9]+\.npy)");
   return fixed.contains(name) || std::regex_match(name, heatmaps);
@@ -429,7 +462,8 @@ std::vector<std::filesystem::path> remove_stale_temporaries_of(const std::filesy
   std::vector<std::filesystem::path> removed;
   const auto name = file.filename().string();
   const auto dir = file.parent_path().empty() ? std::filesystem::path(".") : file.parent_path();
-  remove_stale_in(dir, [&](const std::string& output) { return output == name; }, removed);
+  remove_stale_in(
+      dir, [&](const std::string& output) { return output == name; }, removed);
   if (file.parent_path().empty())  // name them as the file was given
     for (auto& p : removed) p = p.filename();
   return removed;

@@ -9,7 +9,6 @@
 
 #include "core/out_of_memory.hpp"
 
-
 namespace maskscan::detail {
 
 frame_processor::frame_processor(const scan_options& options, std::size_t groups)
@@ -55,9 +54,11 @@ frame_sinks frame_processor::begin_frame(std::uint32_t width, std::uint32_t heig
 
 namespace {
 /// Bytes of the heatmap sets of one frame size for all groups, saturated at 2^64 - 1.
-std::uint64_t heatmap_bytes(std::size_t classes, std::uint32_t width, std::uint32_t height, std::size_t groups) noexcept {
+std::uint64_t heatmap_bytes(std::size_t classes, std::uint32_t width, std::uint32_t height,
+                            std::size_t groups) noexcept {
   std::uint64_t bytes = std::uint64_t{width} * height;  // < 2^64: both are 32-bit
-  for (const std::uint64_t factor : {std::uint64_t{classes}, std::uint64_t{sizeof(std::uint32_t)}, std::uint64_t{groups}})
+  for (const std::uint64_t factor :
+       {std::uint64_t{classes}, std::uint64_t{sizeof(std::uint32_t)}, std::uint64_t{groups}})
     if (__builtin_mul_overflow(bytes, factor, &bytes)) return UINT64_MAX;
   return bytes;
 }
@@ -82,13 +83,13 @@ bool frame_processor::grid_too_large(std::size_t classes) const noexcept {
 }
 
 file_error frame_processor::grid_error(const std::string& name, std::size_t classes) const {
-  return file_error{name, errc::image_too_large,
-                    fmt::format("the {}x{} heatmap grid for {} classes{}{} would need {} bytes, more than the limit of {} "
-                                "(--max-heatmap-bytes); raise it or choose a coarser --heatmap-grid",
-                                grid_size_.width, grid_size_.height, classes,
-                                from_values_ ? " (its largest value + 1)" : "",
-                                groups_ > 1 ? fmt::format(" in each of {} groups", groups_) : std::string(),
-                                heatmap_bytes(classes, grid_size_.width, grid_size_.height, groups_), max_heatmap_bytes_)};
+  return file_error{
+      name, errc::image_too_large,
+      fmt::format("the {}x{} heatmap grid for {} classes{}{} would need {} bytes, more than the limit of {} "
+                  "(--max-heatmap-bytes); raise it or choose a coarser --heatmap-grid",
+                  grid_size_.width, grid_size_.height, classes, from_values_ ? " (its largest value + 1)" : "",
+                  groups_ > 1 ? fmt::format(" in each of {} groups", groups_) : std::string(),
+                  heatmap_bytes(classes, grid_size_.width, grid_size_.height, groups_), max_heatmap_bytes_)};
 }
 
 bool frame_processor::process_fast(std::span<const std::byte> bytes, const std::string& group) {
@@ -112,10 +113,11 @@ bool frame_processor::process_fast(std::span<const std::byte> bytes, const std::
 
 frame_outcome frame_processor::process(std::span<const std::byte> bytes, const std::string& name,
                                        const file_stamp& stamp) {
-  return naming_allocation([&] { return scan_frame(bytes, name, stamp); }, [&] {
-    return fmt::format("scanning {} (a {}-byte PNG): its label plane, runs or statistics", printable_name(name),
-                       bytes.size());
-  });
+  return naming_allocation([&] { return scan_frame(bytes, name, stamp); },
+                           [&] {
+                             return fmt::format("scanning {} (a {}-byte PNG): its label plane, runs or statistics",
+                                                printable_name(name), bytes.size());
+                           });
 }
 
 frame_outcome frame_processor::scan_frame(std::span<const std::byte> bytes, const std::string& name,
@@ -188,9 +190,7 @@ result_builder::result_builder(std::shared_ptr<const resolved_scan> scan, std::u
       frames_total_(frames_total),
       start_(now_seconds()) {}
 
-scan_progress result_builder::progress() const {
-  return {done_, skipped_, frames_total_, now_seconds() - start_};
-}
+scan_progress result_builder::progress() const { return {done_, skipped_, frames_total_, now_seconds() - start_}; }
 
 void result_builder::add(frame_outcome outcome) {
   naming_allocation(
@@ -211,9 +211,9 @@ void result_builder::add(frame_outcome outcome) {
 
 dataset_stats result_builder::finish(std::vector<worker_totals> workers) {
   const auto n = workers.size();
-  return naming_allocation([&] { return add_up(std::move(workers)); }, [&] {
-    return fmt::format("the scan's totals: the heatmaps and component sizes of {} workers added up", n);
-  });
+  return naming_allocation(
+      [&] { return add_up(std::move(workers)); },
+      [&] { return fmt::format("the scan's totals: the heatmaps and component sizes of {} workers added up", n); });
 }
 
 dataset_stats result_builder::add_up(std::vector<worker_totals> workers) {

@@ -73,8 +73,8 @@ class frame_processor {
   std::size_t groups_;
   decoder_kind decoder_;
   std::shared_ptr<const resolved_scan> scan_;
-  const frame_grouper& grouper_;  // scan_'s
-  std::vector<std::uint32_t> lut_;  // instance divisor + remap (empty: none)
+  const frame_grouper& grouper_;       // scan_'s
+  std::vector<std::uint32_t> lut_;     // instance divisor + remap (empty: none)
   std::vector<colour_entry> colours_;  // the colour table of RGB/RGBA masks
   decode_limits limits_;
   fast_png_scratch fast_scratch_;
@@ -103,7 +103,7 @@ class result_builder {
  private:
   dataset_stats add_up(std::vector<worker_totals> workers);
   std::shared_ptr<const resolved_scan> scan_;
-  const scan_options& options_;    // scan_'s
+  const scan_options& options_;   // scan_'s
   const frame_grouper& grouper_;  // scan_'s
   dataset_stats stats_;
   std::uint64_t frames_total_;

@@ -29,10 +29,10 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <maskscan/grouping.hpp>
 #include "core/run_on.hpp"
 #include "core/thread_pool.hpp"
 #include "io/file_reader.hpp"
-#include <maskscan/grouping.hpp>
 
 #include "pipeline/frame_processor.hpp"
 
@@ -76,7 +76,8 @@ class progress_reporter {
  public:
   progress_reporter(std::function<void(const scan_progress&)> callback, std::chrono::milliseconds interval,
                     asio::strand<asio::any_io_executor> where, asio::any_completion_executor handler_ex)
-      : callback_(callback ? std::make_shared<std::function<void(const scan_progress&)>>(std::move(callback)) : nullptr),
+      : callback_(callback ? std::make_shared<std::function<void(const scan_progress&)>>(std::move(callback))
+                           : nullptr),
         interval_(interval),
         where_(std::move(where)),
         handler_ex_(std::move(handler_ex)) {}
@@ -139,7 +140,9 @@ class async_semaphore {
  public:
   async_semaphore(const asio::any_io_executor& ex, unsigned permits) : slots_(ex, permits) {}
   awaitable<void> acquire() { co_await slots_.async_send(boost::system::error_code{}, use_awaitable); }
-  void release() { slots_.try_receive([](boost::system::error_code) {}); }
+  void release() {
+    slots_.try_receive([](boost::system::error_code) {});
+  }
 
  private:
   asio::experimental::channel<void(boost::system::error_code)> slots_;
@@ -180,7 +183,8 @@ class scan_operation : public std::enable_shared_from_this<scan_operation> {
           use_awaitable);
     }
 
-    scan_result result = co_await async_run_on(compute_.executor, [&] { return set_up(); }, use_awaitable);
+    scan_result result = co_await async_run_on(
+        compute_.executor, [&] { return set_up(); }, use_awaitable);
     result_builder builder(resolved_, source_.size());
 
     // Each lane ends by sending an empty message, so the coordinator knows when all are done
@@ -189,8 +193,7 @@ class scan_operation : public std::enable_shared_from_this<scan_operation> {
     // cross-thread wake-ups per hop are shared by the batch. lanes x batch <= queue_depth, and
     // lanes >= io_depth where queue_depth allows, so batching never starves the reads.
     const std::size_t batch = std::clamp<std::size_t>(options_.queue_depth / options_.io_depth, 1, 8);
-    const std::size_t lanes =
-        std::min<std::size_t>(options_.queue_depth / batch, (source_.size() + batch - 1) / batch);
+    const std::size_t lanes = std::min<std::size_t>(options_.queue_depth / batch, (source_.size() + batch - 1) / batch);
     for (std::size_t i = 0; i < lanes; ++i)
       asio::co_spawn(strand_, lane(batch), [self = shared_from_this()](std::exception_ptr e) {
         if (e) std::rethrow_exception(e);  // lane() catches its own failures; this is a bug guard
@@ -249,10 +252,11 @@ class scan_operation : public std::enable_shared_from_this<scan_operation> {
     }
     // A count over the bound is refused by resolve_defaults before a thread is started.
     if (options_.workers > max_workers) options_ = resolve_defaults(std::move(options_));
-    const unsigned threads =
-        options_.serial ? 1 : options_.workers != 0 ? options_.workers
-                                                    : std::clamp(std::thread::hardware_concurrency(), 1u, max_workers);
-    compute_.own.emplace(threads, options_.serial ? "the serial loop's thread (--serial)" : "compute threads (--workers)");
+    const unsigned threads = options_.serial         ? 1
+                             : options_.workers != 0 ? options_.workers
+                                                     : std::clamp(std::thread::hardware_concurrency(), 1u, max_workers);
+    compute_.own.emplace(threads,
+                         options_.serial ? "the serial loop's thread (--serial)" : "compute threads (--workers)");
     compute_.executor = compute_.own->get_executor();
   }
 
@@ -261,7 +265,7 @@ class scan_operation : public std::enable_shared_from_this<scan_operation> {
     resolved_ = resolve(std::move(options_));
     options_ = resolved_->options();
     const std::size_t groups = resolved_->grouper().count_groups(source_);  // throws for conflicting splits
-    options_.io_depth = std::min(options_.io_depth, open_file_headroom());    // each read holds a file open
+    options_.io_depth = std::min(options_.io_depth, open_file_headroom());  // each read holds a file open
     scan_result result = new_result(source_, options_);
     if (source_.size() != 0) {  // an empty source may have no store
       reader_ = source_.store()->make_reader(options_, strand_);
@@ -295,11 +299,15 @@ class scan_operation : public std::enable_shared_from_this<scan_operation> {
         for (std::size_t k = 0; k < frames.size(); ++k) {
           diagnostics diag;
           co_await io_slots_->acquire();
-          const auto ec = co_await reader_->read(source_.name(frames[k]), buffers[k], options_.max_file_bytes, diag, stamps[k]);
+          const auto ec =
+              co_await reader_->read(source_.name(frames[k]), buffers[k], options_.max_file_bytes, diag, stamps[k]);
           io_slots_->release();
           read_errors[k].reset();
-          if (ec) read_errors[k] = file_error{source_.name(frames[k]), static_cast<errc>(ec.value()), std::move(diag.message)};
-          else ++readable;
+          if (ec)
+            read_errors[k] =
+                file_error{source_.name(frames[k]), static_cast<errc>(ec.value()), std::move(diag.message)};
+          else
+            ++readable;
         }
         if (readable) {
           worker& w = least_busy_worker();
@@ -308,7 +316,8 @@ class scan_operation : public std::enable_shared_from_this<scan_operation> {
               w.strand,
               [&] {
                 for (std::size_t k = 0; k < frames.size(); ++k)
-                  if (!read_errors[k]) outcomes[k] = w.processor.process(buffers[k], source_.name(frames[k]), stamps[k]);
+                  if (!read_errors[k])
+                    outcomes[k] = w.processor.process(buffers[k], source_.name(frames[k]), stamps[k]);
                 return readable;
               },
               use_awaitable);
@@ -356,7 +365,8 @@ std::pair<boost::system::error_code, std::string> describe_failure(std::exceptio
     if (const auto suffix = ": " + x.code().message(); what.ends_with(suffix)) what.resize(what.size() - suffix.size());
     return {x.code(), what};
   } catch (const std::bad_alloc&) {
-    return {make_error_code(boost::system::errc::not_enough_memory), "not enough memory (an allocation of the scan failed)"};
+    return {make_error_code(boost::system::errc::not_enough_memory),
+            "not enough memory (an allocation of the scan failed)"};
   } catch (const std::exception& x) {
     return {make_error_code(boost::system::errc::state_not_recoverable), x.what()};
   } catch (...) {
@@ -377,9 +387,10 @@ void launch_scan(asio::any_io_executor ex, frame_source source, scan_options opt
     auto [ec, failure] = describe_failure(std::current_exception());
     scan_result result;
     result.failure = std::move(failure);
-    asio::post(ex, asio::bind_executor(handler_ex, [handler = std::move(handler), ec, result = std::move(result)]() mutable {
-      std::move(handler)(ec, std::move(result));
-    }));
+    asio::post(
+        ex, asio::bind_executor(handler_ex, [handler = std::move(handler), ec, result = std::move(result)]() mutable {
+          std::move(handler)(ec, std::move(result));
+        }));
     return;
   }
   auto slot = asio::get_associated_cancellation_slot(handler);
@@ -387,7 +398,8 @@ void launch_scan(asio::any_io_executor ex, frame_source source, scan_options opt
     slot.assign([weak = std::weak_ptr<scan_operation>(op)](asio::cancellation_type type) {
       // terminal and partial: the frames done so far stay counted, a side effect both permit;
       // total alone asks for no side effect, which a scan that has counted frames cannot give.
-      if ((type & (asio::cancellation_type::terminal | asio::cancellation_type::partial)) == asio::cancellation_type::none)
+      if ((type & (asio::cancellation_type::terminal | asio::cancellation_type::partial)) ==
+          asio::cancellation_type::none)
         return;
       if (auto alive = weak.lock()) alive->stop = true;
     });
@@ -396,9 +408,12 @@ void launch_scan(asio::any_io_executor ex, frame_source source, scan_options opt
                    if (auto s = asio::get_associated_cancellation_slot(handler); s.is_connected()) s.clear();
                    op->end_compute();
                    boost::system::error_code ec;
-                   if (e) std::tie(ec, result.failure) = describe_failure(e);
-                   else if (!result.stopped_at.empty()) ec = make_error_code(errc::stopped_on_error);
-                   else if (op->stop && result.partial) ec = make_error_code(errc::cancelled);
+                   if (e)
+                     std::tie(ec, result.failure) = describe_failure(e);
+                   else if (!result.stopped_at.empty())
+                     ec = make_error_code(errc::stopped_on_error);
+                   else if (op->stop && result.partial)
+                     ec = make_error_code(errc::cancelled);
                    // Never call the handler from inside our own call stack: post it, after the last
                    // progress on the same strand, then into the handler's own executor.
                    asio::post(op->completion_strand(),

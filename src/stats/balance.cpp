@@ -54,14 +54,18 @@ std::vector<size_histogram> component_sizes_of_all_groups(const dataset_stats& s
 void validate(const balance_options& options) {
   // Written as !(valid) so that NaN is refused as well.
   if (!(options.enet_c > 1))
-    throw std::invalid_argument(fmt::format(
-        "ENet constant c (balance_options::enet_c, --enet-c) must be > 1 (the weight 1 / ln(c + p) needs ln(c + p) > 0), got {}", options.enet_c));
+    throw std::invalid_argument(
+        fmt::format("ENet constant c (balance_options::enet_c, --enet-c) must be > 1 (the weight 1 / ln(c + p) needs "
+                    "ln(c + p) > 0), got {}",
+                    options.enet_c));
   if (!(options.effective_beta >= 0 && options.effective_beta < 1))
-    throw std::invalid_argument(
-        fmt::format("effective-number beta (balance_options::effective_beta, --effective-beta) must be in [0, 1), got {}", options.effective_beta));
+    throw std::invalid_argument(fmt::format(
+        "effective-number beta (balance_options::effective_beta, --effective-beta) must be in [0, 1), got {}",
+        options.effective_beta));
   if (options.repeat_threshold && !(*options.repeat_threshold > 0))
-    throw std::invalid_argument(
-        fmt::format("repeat-factor threshold t (balance_options::repeat_threshold, --repeat-threshold) must be > 0, got {}", *options.repeat_threshold));
+    throw std::invalid_argument(fmt::format(
+        "repeat-factor threshold t (balance_options::repeat_threshold, --repeat-threshold) must be > 0, got {}",
+        *options.repeat_threshold));
 }
 
 std::vector<class_balance> class_weights(const dataset_stats& stats, const balance_options& options) {
@@ -118,7 +122,8 @@ std::vector<class_balance> class_weights(const dataset_stats& stats, const balan
     const double raw = (1 - beta) / -std::expm1(s * log_beta);
     c.effective_number = raw;
     effective_sum += raw;
-    if (options.repeat_threshold) c.repeat_factor = std::max(1.0, std::sqrt(*options.repeat_threshold / c.frame_frequency));
+    if (options.repeat_threshold)
+      c.repeat_factor = std::max(1.0, std::sqrt(*options.repeat_threshold / c.frame_frequency));
   }
   // Normalized so that the weights of the K weighted classes sum to K (Cui et al.'s code).
   for (auto& c : out)
@@ -160,8 +165,8 @@ std::vector<component_summary> summarize_components(const std::vector<size_histo
                                                     const std::vector<std::string>& class_names,
                                                     std::uint64_t min_pixels) {
   if (sizes.size() > class_names.size())
-    throw std::invalid_argument(fmt::format("component sizes of {} classes, but only {} class names", sizes.size(),
-                                            class_names.size()));
+    throw std::invalid_argument(
+        fmt::format("component sizes of {} classes, but only {} class names", sizes.size(), class_names.size()));
   std::vector<component_summary> out(class_names.size());
   for (std::size_t c = 0; c < class_names.size(); ++c) {
     auto& s = out[c];

@@ -57,7 +57,7 @@ class component_counter {
   };
   struct node {
     std::uint32_t parent;
-    std::uint32_t value;  // the class
+    std::uint32_t value;   // the class
     std::uint64_t pixels;  // at a root: the component's pixel count so far
   };
   static constexpr std::uint64_t no_row = ~std::uint64_t{0};
@@ -76,7 +76,7 @@ class component_counter {
   std::uint64_t row_ = no_row;          // the row of cur_
   std::vector<run> prev_;               // the labelled runs of the row above cur_'s (empty if none)
   std::vector<run> cur_;                // the current row's labelled runs, not labelled until it ends
-  std::vector<node> nodes_;  // the union-find, one node per label (< 2^32: a frame has at most 2^28 pixels)
+  std::vector<node> nodes_;             // the union-find, one node per label (< 2^32: a frame has at most 2^28 pixels)
 };
 
 }  // namespace maskscan::detail

@@ -13,8 +13,7 @@
 
 namespace maskscan {
 
-dataset_stats make_stats(std::vector<std::string> class_names, std::vector<std::uint32_t> ignore,
-                         bool heatmaps) {
+dataset_stats make_stats(std::vector<std::string> class_names, std::vector<std::uint32_t> ignore, bool heatmaps) {
   std::ranges::sort(ignore);
   ignore.erase(std::unique(ignore.begin(), ignore.end()), ignore.end());  // not ranges::unique: clang 14 (fuzz/)
   dataset_stats stats;
@@ -40,7 +39,8 @@ void normalize(dataset_stats& stats) {
 namespace {
 void require_same_meaning(const dataset_stats& a, const dataset_stats& b) {
   if (a.classes_from_values != b.classes_from_values)
-    throw std::invalid_argument("cannot merge statistics of a class map with statistics whose classes are the values found");
+    throw std::invalid_argument(
+        "cannot merge statistics of a class map with statistics whose classes are the values found");
   // Classes from values: lists of different lengths are widened (their names are the values).
   if (!a.classes_from_values && a.class_names != b.class_names)
     throw std::invalid_argument("cannot merge statistics with different class lists");
@@ -60,8 +60,8 @@ void require_same_meaning(const dataset_stats& a, const dataset_stats& b) {
   if (a.components != b.components || a.min_component_pixels != b.min_component_pixels)
     throw std::invalid_argument("cannot merge statistics with different connected-component settings");
   if (a.grouping != b.grouping)
-    throw std::invalid_argument(fmt::format("cannot merge statistics grouped differently ('{}' and '{}')",
-                                            a.grouping, b.grouping));
+    throw std::invalid_argument(
+        fmt::format("cannot merge statistics grouped differently ('{}' and '{}')", a.grouping, b.grouping));
   // A field without a sentence of its own above still refuses a merge.
   if (a.classes_from_values) {
     scan_meaning x = a, y = b;
@@ -99,9 +99,12 @@ const std::string_view* first_shared(const std::vector<std::string_view>& a, con
   for (const auto* list : {&a, &b})
     if (const auto twice = std::adjacent_find(list->begin(), list->end()); twice != list->end()) return &*twice;
   for (auto i = a.begin(), j = b.begin(); i != a.end() && j != b.end();) {
-    if (*i < *j) ++i;
-    else if (*j < *i) ++j;
-    else return &*i;
+    if (*i < *j)
+      ++i;
+    else if (*j < *i)
+      ++j;
+    else
+      return &*i;
   }
   return nullptr;
 }
@@ -116,14 +119,15 @@ void merge(dataset_stats& into, const dataset_stats& other) {
   for (const dataset_stats* stats : {static_cast<const dataset_stats*>(&into), &other})
     for (const auto& [key, heat] : stats->heatmaps)
       if (heat.counts.size() != stats->class_names.size() * heat.width * heat.height)
-        throw std::invalid_argument(fmt::format("heatmaps of {}x{} do not hold {} classes", key.width, key.height,
-                                                stats->class_names.size()));
+        throw std::invalid_argument(
+            fmt::format("heatmaps of {}x{} do not hold {} classes", key.width, key.height, stats->class_names.size()));
   for (const dataset_stats* stats : {static_cast<const dataset_stats*>(&into), &other})
     for (const auto& [group, heat] : stats->grid_heatmaps)
       if (heat.width != stats->heatmap_grid.width || heat.height != stats->heatmap_grid.height ||
           heat.counts.size() != stats->class_names.size() * heat.width * heat.height)
-        throw std::invalid_argument(fmt::format("grid heatmaps of {}x{} do not hold {} classes on the {} grid", heat.width,
-                                                heat.height, stats->class_names.size(), to_string(stats->heatmap_grid)));
+        throw std::invalid_argument(fmt::format("grid heatmaps of {}x{} do not hold {} classes on the {} grid",
+                                                heat.width, heat.height, stats->class_names.size(),
+                                                to_string(stats->heatmap_grid)));
   if (&into == &other) return;  // no frame in it: nothing to add
   // Classes from values: the shorter list is widened (a copy of `other`, or `into` once checked).
   if (into.classes_from_values && into.class_names.size() < other.class_names.size())
@@ -139,14 +143,15 @@ void merge(dataset_stats& into, const dataset_stats& other) {
   into.errors.insert(into.errors.end(), other.errors.begin(), other.errors.end());
   detail::add_heatmaps(into.heatmaps, other.heatmaps);
   detail::add_grid_heatmaps(into.grid_heatmaps, other.grid_heatmaps);
-  for (const auto& [group, sizes] : other.component_sizes) detail::add_component_sizes(into.component_sizes[group], sizes);
+  for (const auto& [group, sizes] : other.component_sizes)
+    detail::add_component_sizes(into.component_sizes[group], sizes);
   normalize(into);
 }
 
 dataset_stats complete_resumed(dataset_stats saved, const dataset_stats& rest) {
   saved.errors.clear();  // retried by `rest`
   saved.partial = false;
-  merge(saved, rest);    // partial if `rest` is
+  merge(saved, rest);  // partial if `rest` is
   return saved;
 }
 

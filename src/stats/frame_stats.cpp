@@ -99,9 +99,12 @@ frame_row frame_counter::finish(std::string path) {
   row.class_pixels.assign(classes, 0);
   for (const auto value : touched_) {
     const auto n = std::exchange(histogram_[value], 0);
-    if (std::ranges::binary_search(ignore_, value)) row.ignored.push_back({value, n});
-    else if (value < classes_) row.class_pixels[value] = n;
-    else row.out_of_range.push_back({value, n});
+    if (std::ranges::binary_search(ignore_, value))
+      row.ignored.push_back({value, n});
+    else if (value < classes_)
+      row.class_pixels[value] = n;
+    else
+      row.out_of_range.push_back({value, n});
   }
   touched_.clear();
   return row;
@@ -115,8 +118,8 @@ heatmap_accumulator::heatmap_accumulator(std::size_t classes, const std::vector<
 }
 
 void heatmap_accumulator::begin(std::uint32_t width, std::uint32_t height, const std::string& group) {
-  const bool same = current_ && current_key_->width == width && current_key_->height == height &&
-                    current_key_->group == group;
+  const bool same =
+      current_ && current_key_->width == width && current_key_->height == height && current_key_->group == group;
   if (!same) {
     current_ = nullptr;  // until the set is had: after a failure, no run goes to another frame's set
     current_key_ = nullptr;
@@ -131,11 +134,14 @@ void heatmap_accumulator::begin(std::uint32_t width, std::uint32_t height, const
       // From values: no class yet; flush() grows the set to what its runs need.
       set.classes = from_values_ ? 0 : classes_;
       const std::size_t values = set.classes * height * (std::size_t{width} + 1);
-      naming_allocation([&] { set.diff.assign(values, 0); }, [&] {
-        return fmt::format("the {}x{} heatmaps{} of {} classes ({}; each worker keeps one set per frame size and group)",
-                           width, height, group.empty() ? "" : fmt::format(" of group '{}'", printable_name(group)),
-                           set.classes, byte_size(values * sizeof(std::uint32_t)));
-      });
+      naming_allocation(
+          [&] { set.diff.assign(values, 0); },
+          [&] {
+            return fmt::format(
+                "the {}x{} heatmaps{} of {} classes ({}; each worker keeps one set per frame size and group)", width,
+                height, group.empty() ? "" : fmt::format(" of group '{}'", printable_name(group)), set.classes,
+                byte_size(values * sizeof(std::uint32_t)));
+          });
       it = sets_.emplace(std::move(key), std::move(set)).first;
     }
     current_key_ = &it->first;
@@ -155,10 +161,11 @@ void heatmap_accumulator::discard_frame() {
 
 void heatmap_accumulator::grow(diff_set& set, std::size_t classes) {
   const std::size_t stride = std::size_t{set.width} + 1, old_row = set.classes * stride, new_row = classes * stride;
-  auto diff = naming_allocation([&] { return decltype(set.diff)(new_row * set.height, 0); }, [&] {
-    return fmt::format("the {}x{} heatmaps of {} classes ({})", set.width, set.height, classes,
-                       byte_size(new_row * set.height * sizeof(std::uint32_t)));
-  });
+  auto diff = naming_allocation([&] { return decltype(set.diff)(new_row * set.height, 0); },
+                                [&] {
+                                  return fmt::format("the {}x{} heatmaps of {} classes ({})", set.width, set.height,
+                                                     classes, byte_size(new_row * set.height * sizeof(std::uint32_t)));
+                                });
   for (std::size_t y = 0; y < set.height; ++y)
     std::copy_n(set.diff.data() + y * old_row, old_row, diff.data() + y * new_row);
   set.diff = std::move(diff);
@@ -200,10 +207,11 @@ std::map<heatmap_key, heatmap_set> heatmap_accumulator::take() {
     heat.width = set.width;
     heat.height = set.height;
     heat.frames = set.frames;
-    naming_allocation([&] { heat.counts.resize(classes * h * w); }, [&] {
-      return fmt::format("the {}x{} heatmap counts of {} classes ({})", w, h, classes,
-                         byte_size(classes * h * w * sizeof(std::uint32_t)));
-    });
+    naming_allocation([&] { heat.counts.resize(classes * h * w); },
+                      [&] {
+                        return fmt::format("the {}x{} heatmap counts of {} classes ({})", w, h, classes,
+                                           byte_size(classes * h * w * sizeof(std::uint32_t)));
+                      });
     for (std::size_t y = 0; y < h; ++y) {
       for (std::size_t c = 0; c < classes; ++c) {
         const std::uint32_t* d = set.diff.data() + (y * classes + c) * (w + 1);
@@ -250,11 +258,12 @@ void grid_accumulator::begin(std::uint32_t width, std::uint32_t height, const st
       set.height = grid_.height;
       // From values: no class yet; commit() grows the set to what its samples need.
       const std::size_t classes = from_values_ ? 0 : classes_, values = classes * grid_.width * grid_.height;
-      naming_allocation([&] { set.counts.assign(values, 0); }, [&] {
-        return fmt::format("the {} heatmap grid{} of {} classes ({})", to_string(grid_),
-                           group.empty() ? "" : fmt::format(" of group '{}'", printable_name(group)), classes,
-                           byte_size(values * sizeof(std::uint32_t)));
-      });
+      naming_allocation([&] { set.counts.assign(values, 0); },
+                        [&] {
+                          return fmt::format("the {} heatmap grid{} of {} classes ({})", to_string(grid_),
+                                             group.empty() ? "" : fmt::format(" of group '{}'", printable_name(group)),
+                                             classes, byte_size(values * sizeof(std::uint32_t)));
+                        });
       it = sets_.emplace(group, std::move(set)).first;
     }
     current_group_ = &it->first;
@@ -278,10 +287,11 @@ void grid_accumulator::commit() {
     std::uint32_t needed = 0;
     for (std::size_t k = 0; k < sampled; ++k) needed = std::max(needed, counted[samples_[k]] ? samples_[k] + 1 : 0);
     if (needed * cells > set.counts.size())
-      naming_allocation([&] { set.counts.resize(needed * cells, 0); }, [&] {
-        return fmt::format("the {} heatmap grid of {} classes ({})", to_string(grid_), needed,
-                           byte_size(needed * cells * sizeof(std::uint32_t)));
-      });
+      naming_allocation([&] { set.counts.resize(needed * cells, 0); },
+                        [&] {
+                          return fmt::format("the {} heatmap grid of {} classes ({})", to_string(grid_), needed,
+                                             byte_size(needed * cells * sizeof(std::uint32_t)));
+                        });
   }
   if (set.counts.empty()) return;  // no class (yet): no sample counts
   // One table lookup a cell: a sample that counts adds 1 to its class's cell, any other adds 0 to
@@ -304,8 +314,10 @@ std::map<std::string, heatmap_set> grid_accumulator::take() {
 void accumulate_plane(const label_plane& plane, const frame_sinks& sinks) {
   for (std::uint32_t y = 0; y < plane.height; ++y) {
     const std::size_t offset = std::size_t{y} * plane.width;
-    if (plane.depth == 16) accumulate_row(y, plane.u16.data() + offset, plane.width, sinks);
-    else accumulate_row(y, plane.u8.data() + offset, plane.width, sinks);
+    if (plane.depth == 16)
+      accumulate_row(y, plane.u16.data() + offset, plane.width, sinks);
+    else
+      accumulate_row(y, plane.u8.data() + offset, plane.width, sinks);
   }
 }
 

@@ -99,11 +99,11 @@ class heatmap_accumulator {
     std::uint64_t frames = 0;
     std::size_t classes = 0;  // classes in diff (less than classes_ when the classes are the values)
     std::vector<std::uint32_t, huge_page_allocator<std::uint32_t>> diff;  // height x classes x (width + 1)
-    std::vector<run> runs;                // the batch's runs, frame after frame, rows in order
+    std::vector<run> runs;                 // the batch's runs, frame after frame, rows in order
     std::vector<std::size_t> frame_start;  // index in runs where each frame of the batch starts
   };
   static constexpr std::size_t batch_frames = 16;
-  void flush(diff_set& set);  // applies the buffered runs of the set's batch to its differences
+  void flush(diff_set& set);                      // applies the buffered runs of the set's batch to its differences
   void grow(diff_set& set, std::size_t classes);  // re-lays the differences out for more classes
 
   std::size_t classes_;
@@ -151,13 +151,13 @@ class grid_accumulator {
   grid_size grid_;
   std::size_t classes_;
   bool from_values_;
-  std::vector<std::uint8_t> counted_;    // per 16-bit value: a class id that is not ignore-listed
-  std::vector<std::uint32_t> rows_;      // the frame row each grid row samples
-  std::vector<std::uint32_t> columns_;   // the frame column each grid column samples
-  std::uint32_t width_ = 0, height_ = 0; // of the frame rows_ and columns_ are for
-  std::uint32_t next_row_ = 0;           // grid rows sampled so far
-  bool begun_ = false;                   // a frame is begun and neither committed nor discarded
-  std::vector<std::uint32_t> samples_;   // the frame's value at each cell, row-major
+  std::vector<std::uint8_t> counted_;     // per 16-bit value: a class id that is not ignore-listed
+  std::vector<std::uint32_t> rows_;       // the frame row each grid row samples
+  std::vector<std::uint32_t> columns_;    // the frame column each grid column samples
+  std::uint32_t width_ = 0, height_ = 0;  // of the frame rows_ and columns_ are for
+  std::uint32_t next_row_ = 0;            // grid rows sampled so far
+  bool begun_ = false;                    // a frame is begun and neither committed nor discarded
+  std::vector<std::uint32_t> samples_;    // the frame's value at each cell, row-major
   std::map<std::string, heatmap_set> sets_;
   heatmap_set* current_ = nullptr;
   const std::string* current_group_ = nullptr;
@@ -211,7 +211,8 @@ template <class Map>
 std::size_t classes_in_sets(const Map& sets) {
   std::size_t classes = 0;
   for (const auto& [key, heat] : sets)
-    if (const std::size_t cells = std::size_t{heat.width} * heat.height) classes = std::max(classes, heat.counts.size() / cells);
+    if (const std::size_t cells = std::size_t{heat.width} * heat.height)
+      classes = std::max(classes, heat.counts.size() / cells);
   return classes;
 }
 /// The most classes a group's component size histograms hold.

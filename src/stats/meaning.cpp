@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <stdexcept>
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
+#include <boost/json.hpp>
 
 #include <maskscan/grouping.hpp>
 #include <maskscan/options.hpp>
@@ -20,10 +20,12 @@ scan_meaning meaning_of(const scan_options& options, const frame_grouper& groupe
   m.class_names = options.class_names;
   m.ignore = options.ignore;
   std::ranges::sort(m.ignore);
-  m.ignore.erase(std::unique(m.ignore.begin(), m.ignore.end()), m.ignore.end());  // not ranges::unique: clang 14 (fuzz/)
+  m.ignore.erase(std::unique(m.ignore.begin(), m.ignore.end()),
+                 m.ignore.end());  // not ranges::unique: clang 14 (fuzz/)
   // Only names of values that are ignored and not class ids mean anything here.
   for (const auto& [value, name] : options.ignore_names)
-    if (value >= m.class_names.size() && std::ranges::binary_search(m.ignore, value)) m.ignore_names.emplace(value, name);
+    if (value >= m.class_names.size() && std::ranges::binary_search(m.ignore, value))
+      m.ignore_names.emplace(value, name);
   m.has_heatmaps = options.heatmaps;
   m.heatmap_grid = options.heatmap_grid;
   m.colours = options.colours;

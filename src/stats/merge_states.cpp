@@ -13,7 +13,7 @@ namespace maskscan {
 
 resumed_scan resume_source(const frame_source& source, dataset_stats saved, const scan_options& options) {
   auto probe = make_stats(options);
-  merge(probe, saved);  // throws if the classes, ignore values, heatmaps, ... differ
+  merge(probe, saved);                       // throws if the classes, ignore values, heatmaps, ... differ
   auto remaining = source.remaining(saved);  // throws for frames not in the source or changed since
   return {std::move(saved), std::move(remaining), source.size()};
 }
@@ -73,7 +73,8 @@ dataset_stats merge_states(const std::vector<std::filesystem::path>& states, con
                           option_error::name("prefix")});
     } catch (const std::invalid_argument& e) {
       throw std::runtime_error(fmt::format("cannot merge {} with {}: {}", states[i].string(),
-                                           i == 1 ? states[0].string() : std::string("the states before it"), e.what()));
+                                           i == 1 ? states[0].string() : std::string("the states before it"),
+                                           e.what()));
     }
   }
   return merged;

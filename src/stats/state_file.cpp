@@ -49,23 +49,37 @@ class writer {
     out_.write(static_cast<const char*>(data), static_cast<std::streamsize>(n));
   }
   template <class T>
-  void put(T v) { bytes(&v, sizeof v); }
+  void put(T v) {
+    bytes(&v, sizeof v);
+  }
   void str(const std::string& s) {
     put(static_cast<std::uint32_t>(s.size()));
     bytes(s.data(), s.size());
   }
   void values(const std::vector<value_pixels>& vs) {
     put(static_cast<std::uint32_t>(vs.size()));
-    for (const auto& v : vs) { put(v.value); put(v.pixels); }
+    for (const auto& v : vs) {
+      put(v.value);
+      put(v.pixels);
+    }
   }
   // The fields of scan_meaning (for_each_field), in the layout above.
   void field(bool v) { put(static_cast<std::uint8_t>(v)); }
   void field(std::uint32_t v) { put(v); }
   void field(std::uint64_t v) { put(v); }
   void field(const std::string& s) { str(s); }
-  void field(const grid_size& g) { put(g.width); put(g.height); }
-  void field(const colour_entry& c) { put(c.colour.packed()); put(c.value); }
-  void field(const value_remap& r) { put(r.from); put(r.to); }
+  void field(const grid_size& g) {
+    put(g.width);
+    put(g.height);
+  }
+  void field(const colour_entry& c) {
+    put(c.colour.packed());
+    put(c.value);
+  }
+  void field(const value_remap& r) {
+    put(r.from);
+    put(r.to);
+  }
   template <class T>
   void field(const std::vector<T>& items) {
     put(static_cast<std::uint32_t>(items.size()));
@@ -73,9 +87,15 @@ class writer {
   }
   void field(const std::map<std::uint32_t, std::string>& names) {
     put(static_cast<std::uint32_t>(names.size()));
-    for (const auto& [value, name] : names) { put(value); str(name); }
+    for (const auto& [value, name] : names) {
+      put(value);
+      str(name);
+    }
   }
-  void finish() { const std::uint32_t crc = crc_; out_.write(reinterpret_cast<const char*>(&crc), sizeof crc); }
+  void finish() {
+    const std::uint32_t crc = crc_;
+    out_.write(reinterpret_cast<const char*>(&crc), sizeof crc);
+  }
 
  private:
   std::ostream& out_;
@@ -89,10 +109,20 @@ class reader {
   [[noreturn]] void fail(const std::string& what) const {
     throw std::runtime_error(fmt::format("{}: not a valid maskscan state file ({} at byte {})", file_, what, pos_));
   }
-  void need(std::uint64_t n) const { if (n > end_ - pos_) fail("truncated"); }
-  void bytes(void* out, std::size_t n) { need(n); std::memcpy(out, data_.data() + pos_, n); pos_ += n; }
+  void need(std::uint64_t n) const {
+    if (n > end_ - pos_) fail("truncated");
+  }
+  void bytes(void* out, std::size_t n) {
+    need(n);
+    std::memcpy(out, data_.data() + pos_, n);
+    pos_ += n;
+  }
   template <class T>
-  T get() { T v; bytes(&v, sizeof v); return v; }
+  T get() {
+    T v;
+    bytes(&v, sizeof v);
+    return v;
+  }
   /// A count of items that each take at least `min_size` bytes: bounded by what is left, so a
   /// corrupt count cannot make us allocate more than the file could describe.
   std::uint64_t count(std::uint64_t n, std::uint64_t min_size) const {
@@ -109,7 +139,10 @@ class reader {
   std::vector<value_pixels> values() {
     const auto n = count(get<std::uint32_t>(), 12);
     std::vector<value_pixels> vs(n);
-    for (auto& v : vs) { v.value = get<std::uint32_t>(); v.pixels = get<std::uint64_t>(); }
+    for (auto& v : vs) {
+      v.value = get<std::uint32_t>();
+      v.pixels = get<std::uint64_t>();
+    }
     return vs;
   }
   // The fields of scan_meaning (for_each_field), as writer::field writes them.
@@ -123,12 +156,19 @@ class reader {
     if (g != grid_size{} && (g.empty() || g.width > max_grid_side || g.height > max_grid_side))
       fail(fmt::format("a heatmap grid of {}x{}", g.width, g.height));
   }
-  void field(colour_entry& c) { c.colour = rgba::unpack(get<std::uint32_t>()); c.value = get<std::uint32_t>(); }
-  void field(value_remap& r) { r.from = get<std::uint32_t>(); r.to = get<std::uint32_t>(); }
+  void field(colour_entry& c) {
+    c.colour = rgba::unpack(get<std::uint32_t>());
+    c.value = get<std::uint32_t>();
+  }
+  void field(value_remap& r) {
+    r.from = get<std::uint32_t>();
+    r.to = get<std::uint32_t>();
+  }
   template <class T>
   void field(std::vector<T>& items) {
     // Each item takes at least 4 bytes (a string's length, a value).
-    items.resize(count(get<std::uint32_t>(), std::is_same_v<T, colour_entry> || std::is_same_v<T, value_remap> ? 8 : 4));
+    items.resize(
+        count(get<std::uint32_t>(), std::is_same_v<T, colour_entry> || std::is_same_v<T, value_remap> ? 8 : 4));
     for (auto& item : items) field(item);
   }
   void field(std::map<std::uint32_t, std::string>& names) {
@@ -150,64 +190,71 @@ class reader {
 }  // namespace
 
 void save_state(const dataset_stats& stats, const std::filesystem::path& file) {
-  detail::write_file_atomically(file, [&](std::ostream& out) {
-    writer w(out);
-    w.bytes(magic, sizeof magic);
-    w.put(state_format_version);
-    for_each_field(static_cast<const scan_meaning&>(stats), [&](const char*, const auto& field) { w.field(field); });
-    w.put(static_cast<std::uint8_t>(stats.partial));
-    w.put(static_cast<std::uint64_t>(stats.frames.size()));
-    for (const auto& row : stats.frames) {
-      w.str(row.path);
-      w.str(row.group);
-      w.put(row.file_size);
-      w.put(row.file_mtime_ns);
-      w.put(row.width);
-      w.put(row.height);
-      if (row.class_pixels.size() != stats.class_names.size())
-        throw std::logic_error("frame row with a different class count");
-      for (auto p : row.class_pixels) w.put(p);
-      w.values(row.ignored);
-      w.values(row.out_of_range);
-      w.values(row.unknown_colours);
-      w.put(static_cast<std::uint32_t>(row.instances.size()));
-      for (auto n : row.instances) w.put(n);
-    }
-    w.put(static_cast<std::uint64_t>(stats.errors.size()));
-    for (const auto& e : stats.errors) {
-      w.str(e.path);
-      w.str(e.group);
-      w.put(static_cast<std::uint32_t>(e.code));
-      w.str(e.message);
-    }
-    w.put(static_cast<std::uint32_t>(stats.heatmaps.size()));
-    for (const auto& [key, heat] : stats.heatmaps) {
-      w.str(key.group);
-      w.put(heat.width);
-      w.put(heat.height);
-      w.put(heat.frames);
-      w.bytes(heat.counts.data(), heat.counts.size() * sizeof(std::uint32_t));
-    }
-    w.put(static_cast<std::uint32_t>(stats.grid_heatmaps.size()));
-    for (const auto& [group, heat] : stats.grid_heatmaps) {
-      if (heat.width != stats.heatmap_grid.width || heat.height != stats.heatmap_grid.height ||
-          heat.counts.size() != stats.class_names.size() * heat.width * heat.height)
-        throw std::logic_error("grid heatmaps of another size or class count than the statistics'");
-      w.str(group);
-      w.put(heat.frames);
-      w.bytes(heat.counts.data(), heat.counts.size() * sizeof(std::uint32_t));
-    }
-    w.put(static_cast<std::uint32_t>(stats.component_sizes.size()));
-    for (const auto& [group, sizes] : stats.component_sizes) {
-      w.str(group);
-      w.put(static_cast<std::uint32_t>(sizes.size()));
-      for (const auto& hist : sizes) {
-        w.put(static_cast<std::uint64_t>(hist.size()));
-        for (const auto& [size, count] : hist) { w.put(size); w.put(count); }
-      }
-    }
-    w.finish();
-  }, detail::durability::synced);
+  detail::write_file_atomically(
+      file,
+      [&](std::ostream& out) {
+        writer w(out);
+        w.bytes(magic, sizeof magic);
+        w.put(state_format_version);
+        for_each_field(static_cast<const scan_meaning&>(stats),
+                       [&](const char*, const auto& field) { w.field(field); });
+        w.put(static_cast<std::uint8_t>(stats.partial));
+        w.put(static_cast<std::uint64_t>(stats.frames.size()));
+        for (const auto& row : stats.frames) {
+          w.str(row.path);
+          w.str(row.group);
+          w.put(row.file_size);
+          w.put(row.file_mtime_ns);
+          w.put(row.width);
+          w.put(row.height);
+          if (row.class_pixels.size() != stats.class_names.size())
+            throw std::logic_error("frame row with a different class count");
+          for (auto p : row.class_pixels) w.put(p);
+          w.values(row.ignored);
+          w.values(row.out_of_range);
+          w.values(row.unknown_colours);
+          w.put(static_cast<std::uint32_t>(row.instances.size()));
+          for (auto n : row.instances) w.put(n);
+        }
+        w.put(static_cast<std::uint64_t>(stats.errors.size()));
+        for (const auto& e : stats.errors) {
+          w.str(e.path);
+          w.str(e.group);
+          w.put(static_cast<std::uint32_t>(e.code));
+          w.str(e.message);
+        }
+        w.put(static_cast<std::uint32_t>(stats.heatmaps.size()));
+        for (const auto& [key, heat] : stats.heatmaps) {
+          w.str(key.group);
+          w.put(heat.width);
+          w.put(heat.height);
+          w.put(heat.frames);
+          w.bytes(heat.counts.data(), heat.counts.size() * sizeof(std::uint32_t));
+        }
+        w.put(static_cast<std::uint32_t>(stats.grid_heatmaps.size()));
+        for (const auto& [group, heat] : stats.grid_heatmaps) {
+          if (heat.width != stats.heatmap_grid.width || heat.height != stats.heatmap_grid.height ||
+              heat.counts.size() != stats.class_names.size() * heat.width * heat.height)
+            throw std::logic_error("grid heatmaps of another size or class count than the statistics'");
+          w.str(group);
+          w.put(heat.frames);
+          w.bytes(heat.counts.data(), heat.counts.size() * sizeof(std::uint32_t));
+        }
+        w.put(static_cast<std::uint32_t>(stats.component_sizes.size()));
+        for (const auto& [group, sizes] : stats.component_sizes) {
+          w.str(group);
+          w.put(static_cast<std::uint32_t>(sizes.size()));
+          for (const auto& hist : sizes) {
+            w.put(static_cast<std::uint64_t>(hist.size()));
+            for (const auto& [size, count] : hist) {
+              w.put(size);
+              w.put(count);
+            }
+          }
+        }
+        w.finish();
+      },
+      detail::durability::synced);
 }
 
 dataset_stats load_state(const std::filesystem::path& file) {
@@ -227,8 +274,8 @@ dataset_stats load_state(const std::filesystem::path& file) {
   char header[sizeof magic];
   r.bytes(header, sizeof header);
   if (const auto version = r.get<std::uint32_t>(); version != state_format_version)
-    throw std::runtime_error(fmt::format("{}: state format version {} is not supported (this build reads {})",
-                                         name, version, state_format_version));
+    throw std::runtime_error(fmt::format("{}: state format version {} is not supported (this build reads {})", name,
+                                         version, state_format_version));
   dataset_stats stats;
   for_each_field(static_cast<scan_meaning&>(stats), [&](const char*, auto& field) { r.field(field); });
   const auto classes = stats.class_names.size();
@@ -283,7 +330,8 @@ dataset_stats load_state(const std::filesystem::path& file) {
     // At most 4096 x 4096 x 65536 (classes are counted by a u32, but bounded by the file): no overflow.
     heat.counts.resize(r.count(std::uint64_t{heat.width} * heat.height * classes, 4));
     r.bytes(heat.counts.data(), heat.counts.size() * sizeof(std::uint32_t));
-    if (!stats.grid_heatmaps.emplace(std::move(group), std::move(heat)).second) r.fail("two grid heatmap sets of one group");
+    if (!stats.grid_heatmaps.emplace(std::move(group), std::move(heat)).second)
+      r.fail("two grid heatmap sets of one group");
   }
   const auto component_groups = r.count(r.get<std::uint32_t>(), 8);
   for (std::uint64_t i = 0; i < component_groups; ++i) {

@@ -13,7 +13,7 @@
 namespace maskscan {
 namespace {
 
-constexpr double warn_share = 0.01;  // more than 1% of the pixels
+constexpr double warn_share = 0.01;         // more than 1% of the pixels
 constexpr double suggested_coverage = 0.5;  // a map is suggested when at least half of its values occur
 
 std::string percent(std::uint64_t part, std::uint64_t whole) {
@@ -39,9 +39,8 @@ std::vector<class_map> fitting_maps(const std::set<std::uint32_t>& values, doubl
   std::vector<std::pair<std::size_t, class_map>> fits;
   for (const auto& name : builtin_class_map_names()) {
     auto map = builtin_class_map(name);
-    const bool fits_all = std::ranges::all_of(values, [&](std::uint32_t v) {
-      return v < map.names.size() || std::ranges::binary_search(map.ignore, v);
-    });
+    const bool fits_all = std::ranges::all_of(
+        values, [&](std::uint32_t v) { return v < map.names.size() || std::ranges::binary_search(map.ignore, v); });
     if (!fits_all) continue;
     std::set<std::uint32_t> named(map.ignore.begin(), map.ignore.end());
     for (std::uint32_t id = 0; id < map.names.size(); ++id) named.insert(id);
@@ -123,11 +122,13 @@ std::vector<std::string> class_map_warnings(const dataset_stats& stats) {
         !maps.empty())
       text += fmt::format(". {} would name them", suggest(maps));
     else if (!values.empty() && *values.rbegin() >= 1000)
-      text += ". No built-in class map has these values; if they are instance-coded (class x 1000 + instance, as "
-              "Cityscapes instanceIds), add --instance-divisor 1000";
+      text +=
+          ". No built-in class map has these values; if they are instance-coded (class x 1000 + instance, as "
+          "Cityscapes instanceIds), add --instance-divisor 1000";
     else
-      text += ". No built-in class map is known to name them: give --labels FILE or --class-names FILE "
-              "(docs/class-maps.md)";
+      text +=
+          ". No built-in class map is known to name them: give --labels FILE or --class-names FILE "
+          "(docs/class-maps.md)";
     warnings.push_back(std::move(text));
   }
 
@@ -136,14 +137,16 @@ std::vector<std::string> class_map_warnings(const dataset_stats& stats) {
     for (const auto& v : totals.out_of_range) out.insert(v.value);
     std::string text =
         stats.classes_from_values
-            ? fmt::format("{} of the pixels ({}) hold values of {} or more (values {}), which are counted as out of "
-                          "range, not as classes, when there is no class map",
-                          percent(totals.out_of_range_pixels, totals.pixels), totals.out_of_range_pixels,
-                          max_value_classes, value_list(out))
-            : fmt::format("{} of the pixels ({}) hold values that are not class ids of the {} classes (values {}): "
-                          "the class map does not fit these masks",
-                          percent(totals.out_of_range_pixels, totals.pixels), totals.out_of_range_pixels,
-                          stats.class_names.size(), value_list(out));
+            ? fmt::format(
+                  "{} of the pixels ({}) hold values of {} or more (values {}), which are counted as out of "
+                  "range, not as classes, when there is no class map",
+                  percent(totals.out_of_range_pixels, totals.pixels), totals.out_of_range_pixels, max_value_classes,
+                  value_list(out))
+            : fmt::format(
+                  "{} of the pixels ({}) hold values that are not class ids of the {} classes (values {}): "
+                  "the class map does not fit these masks",
+                  percent(totals.out_of_range_pixels, totals.pixels), totals.out_of_range_pixels,
+                  stats.class_names.size(), value_list(out));
     if (raw_values && !stats.classes_from_values) {
       // Values above the 19 trainIds, all of them Cityscapes labelIds: the classic mix-up.
       const auto all_labelids = fitting_maps(values, 0);
@@ -151,8 +154,9 @@ std::vector<std::string> class_map_warnings(const dataset_stats& stats) {
           stats.class_names == builtin_class_map("cityscapes-train").names &&
           std::ranges::any_of(all_labelids, [](const class_map& m) { return m.name == "cityscapes"; });
       if (labelids_as_trainids)
-        text += "; they look like Cityscapes labelIds read as trainIds: use --labels cityscapes, with --remap "
-                "cityscapes-train to count the 19 trainIds";
+        text +=
+            "; they look like Cityscapes labelIds read as trainIds: use --labels cityscapes, with --remap "
+            "cityscapes-train to count the 19 trainIds";
       else if (const auto maps = fitting_maps(values, suggested_coverage); !maps.empty())
         text += fmt::format("; every value found fits {}", suggest(maps));
     }
@@ -169,11 +173,12 @@ std::vector<std::string> class_map_warnings(const dataset_stats& stats) {
         to_string(rgba::unpack(most->value)));
     // ADE20K's full format encodes the class as R/10*256 + G (instances in B): every red a multiple of 10.
     const bool ade_full = colours.size() >= 4 && std::ranges::all_of(colours, [](const value_total& v) {
-      return rgba::unpack(v.value).r % 10 == 0;
-    });
+                            return rgba::unpack(v.value).r % 10 == 0;
+                          });
     if (ade_full)
-      text += "; they look like ADE20K full-format masks (class = R / 10 x 256 + G, instances in B), which no colour "
-              "table reads: scan the 150-class challenge masks (gray ids) with --labels ade20k-150";
+      text +=
+          "; they look like ADE20K full-format masks (class = R / 10 x 256 + G, instances in B), which no colour "
+          "table reads: scan the 150-class challenge masks (gray ids) with --labels ade20k-150";
     warnings.push_back(std::move(text));
   }
   return warnings;

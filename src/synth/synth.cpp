@@ -167,42 +167,38 @@ class canvas {
 };
 
 // Outlines in permille of their bounding box (x right, y down), like an annotator's polygons.
-constexpr point k_shape_car_rear[] = {{0, 1000},   {0, 560},   {50, 470},   {160, 420},
-                                      {230, 70},   {300, 0},   {700, 0},    {770, 70},
-                                      {840, 420},  {950, 470}, {1000, 560}, {1000, 1000},
-                                      {870, 1000}, {860, 930}, {140, 930},  {130, 1000}};
-constexpr point k_shape_car_side[] = {
-    {0, 880},   {0, 560},   {40, 470},   {260, 400},  {380, 70},  {440, 0},    {730, 0},
-    {830, 80},  {960, 400}, {1000, 470}, {1000, 880}, {860, 880}, {840, 1000}, {700, 1000},
-    {680, 880}, {320, 880}, {300, 1000}, {160, 1000}, {140, 880}};
+constexpr point k_shape_car_rear[] = {{0, 1000},   {0, 560},   {50, 470},  {160, 420}, {230, 70},   {300, 0},
+                                      {700, 0},    {770, 70},  {840, 420}, {950, 470}, {1000, 560}, {1000, 1000},
+                                      {870, 1000}, {860, 930}, {140, 930}, {130, 1000}};
+constexpr point k_shape_car_side[] = {{0, 880},    {0, 560},    {40, 470},   {260, 400},  {380, 70},
+                                      {440, 0},    {730, 0},    {830, 80},   {960, 400},  {1000, 470},
+                                      {1000, 880}, {860, 880},  {840, 1000}, {700, 1000}, {680, 880},
+                                      {320, 880},  {300, 1000}, {160, 1000}, {140, 880}};
 constexpr point k_shape_van[] = {{0, 1000},    {0, 80},     {40, 0},    {960, 0},   {1000, 80},
                                  {1000, 1000}, {850, 1000}, {840, 940}, {160, 940}, {150, 1000}};
 constexpr point k_shape_person[] = {{420, 0},   {580, 0},    {620, 90},   {570, 150},  {820, 190},
                                     {870, 560}, {770, 570},  {740, 330},  {720, 1000}, {560, 1000},
                                     {500, 620}, {440, 1000}, {280, 1000}, {260, 330},  {230, 570},
                                     {130, 560}, {180, 190},  {430, 150},  {380, 90}};
-constexpr point k_shape_bicycle_side[] = {
-    {0, 600},   {60, 420},  {220, 340},  {300, 330},  {330, 120},  {260, 100},
-    {270, 40},  {450, 50},  {420, 330},  {640, 330},  {700, 130},  {820, 130},
-    {760, 340}, {900, 400}, {1000, 600}, {950, 850},  {800, 1000}, {650, 880},
-    {580, 700}, {420, 700}, {350, 880},  {200, 1000}, {50, 850}};
-constexpr point k_shape_motorcycle_side[] = {
-    {0, 650},   {80, 450},  {250, 380}, {300, 250},  {520, 230}, {600, 300},  {720, 120},
-    {820, 120}, {790, 330}, {930, 420}, {1000, 650}, {950, 880}, {800, 1000}, {660, 900},
-    {600, 760}, {400, 760}, {340, 900}, {200, 1000}, {50, 880}};
+constexpr point k_shape_bicycle_side[] = {{0, 600},   {60, 420},  {220, 340},  {300, 330},  {330, 120},  {260, 100},
+                                          {270, 40},  {450, 50},  {420, 330},  {640, 330},  {700, 130},  {820, 130},
+                                          {760, 340}, {900, 400}, {1000, 600}, {950, 850},  {800, 1000}, {650, 880},
+                                          {580, 700}, {420, 700}, {350, 880},  {200, 1000}, {50, 850}};
+constexpr point k_shape_motorcycle_side[] = {{0, 650},    {80, 450},  {250, 380},  {300, 250}, {520, 230},
+                                             {600, 300},  {720, 120}, {820, 120},  {790, 330}, {930, 420},
+                                             {1000, 650}, {950, 880}, {800, 1000}, {660, 900}, {600, 760},
+                                             {400, 760},  {340, 900}, {200, 1000}, {50, 880}};
 constexpr point k_shape_two_wheeler_front[] = {{300, 0},    {700, 0},    {750, 150}, {650, 300},
                                                {620, 1000}, {380, 1000}, {350, 300}, {250, 150}};
-constexpr point k_shape_circle[] = {{1000, 500}, {933, 750}, {750, 933}, {500, 1000},
-                                    {250, 933},  {67, 750},  {0, 500},   {67, 250},
-                                    {250, 67},   {500, 0},   {750, 67},  {933, 250}};
+constexpr point k_shape_circle[] = {{1000, 500}, {933, 750}, {750, 933}, {500, 1000}, {250, 933}, {67, 750},
+                                    {0, 500},    {67, 250},  {250, 67},  {500, 0},    {750, 67},  {933, 250}};
 constexpr point k_shape_triangle[] = {{500, 0}, {1000, 1000}, {0, 1000}};
 constexpr point k_shape_diamond[] = {{500, 0}, {1000, 500}, {500, 1000}, {0, 500}};
 constexpr point k_shape_rectangle[] = {{0, 0}, {1000, 0}, {1000, 1000}, {0, 1000}};
 
 /// A template outline fitted to the box [x0, x0+bw) x [y0, y0+bh), optionally mirrored, each vertex
 /// moved by up to `jitter` permille of the box, as no two annotated outlines are alike.
-std::vector<point> fit(rng& r, std::span<const point> shape, i64 x0, i64 y0, i64 bw, i64 bh,
-                       bool mirror, i64 jitter) {
+std::vector<point> fit(rng& r, std::span<const point> shape, i64 x0, i64 y0, i64 bw, i64 bh, bool mirror, i64 jitter) {
   std::vector<point> out;
   out.reserve(shape.size());
   for (const point p : shape) {
@@ -310,12 +306,12 @@ void draw_road(canvas& c, rng& r, const road& rd) {
     }
     c.span(y, xl, xr, k_road);
 
-    if (t < k_one / 12) continue;  // too far away for marks
+    if (t < k_one / 12) continue;                               // too far away for marks
     const i64 ml = rd.left(y, false), mr = rd.right(y, false);  // marks follow the smooth road
     if (zebra && t >= zebra_from && t < zebra_to) {
       for (i64 k = 0; k < stripes; ++k) {  // stripes converge to the vanishing point
-        c.span(y, ml + (mr - ml) * (4 * k + 1) / (4 * stripes),
-               ml + (mr - ml) * (4 * k + 3) / (4 * stripes), k_lanemarks);
+        c.span(y, ml + (mr - ml) * (4 * k + 1) / (4 * stripes), ml + (mr - ml) * (4 * k + 3) / (4 * stripes),
+               k_lanemarks);
       }
       continue;
     }
@@ -339,9 +335,7 @@ void draw_road(canvas& c, rng& r, const road& rd) {
 
 void add_objects(std::vector<object>& out, rng& r, const road& rd, i64 w, i64 h, unsigned camera) {
   const bool side_view = camera == 1 || camera == 2;  // MVL/MVR see passing traffic side-on
-  auto size_at = [&](i64 s, i64 near, i64 far) {
-    return w * (far + (near - far) * s / 1000) / 1000;
-  };
+  auto size_at = [&](i64 s, i64 near, i64 far) { return w * (far + (near - far) * s / 1000) / 1000; };
 
   // Somewhere on the road at row y, or beside it (parked, on the pavement) up to `beside`
   // permille of the width away.
@@ -351,8 +345,8 @@ void add_objects(std::vector<object>& out, rng& r, const road& rd, i64 w, i64 h,
     const i64 off = r.range(w / 100, w * beside / 1000);
     return r.chance(50) ? xl - off : xr + off;
   };
-  auto add = [&](i64 ground, std::uint8_t id, std::span<const point> shape, i64 x_mid, i64 bottom,
-                 i64 bw, i64 bh, bool mirror) {
+  auto add = [&](i64 ground, std::uint8_t id, std::span<const point> shape, i64 x_mid, i64 bottom, i64 bw, i64 bh,
+                 bool mirror) {
     out.push_back({ground, id, fit(r, shape, x_mid - bw / 2, bottom - bh, bw, bh, mirror, 15)});
   };
 
@@ -402,8 +396,7 @@ void add_objects(std::vector<object>& out, rng& r, const road& rd, i64 w, i64 h,
     const i64 x = place_x(y, ridden ? 70 : 10, 50);
     if (ridden) {
       const i64 rh = bh * r.range(110, 140) / 100;
-      add(y, k_rider, k_shape_person, x, y - bh * 45 / 100, std::max(bw * 45 / 100, rh * 35 / 100),
-          rh, r.chance(50));
+      add(y, k_rider, k_shape_person, x, y - bh * 45 / 100, std::max(bw * 45 / 100, rh * 35 / 100), rh, r.chance(50));
     }
     const auto shape = !side_on          ? std::span<const point>(k_shape_two_wheeler_front)
                        : id == k_bicycle ? std::span<const point>(k_shape_bicycle_side)
@@ -417,8 +410,8 @@ void add_objects(std::vector<object>& out, rng& r, const road& rd, i64 w, i64 h,
   if (r.chance(75)) {  // traffic signs, up on poles (the poles are void)
     const i64 signs = r.range(1, 2);
     for (i64 i = 0; i < signs; ++i) {
-      static constexpr std::span<const point> shapes[] = {k_shape_circle, k_shape_triangle,
-                                                          k_shape_diamond, k_shape_rectangle};
+      static constexpr std::span<const point> shapes[] = {k_shape_circle, k_shape_triangle, k_shape_diamond,
+                                                          k_shape_rectangle};
       const i64 sw = std::max<i64>(w * r.range(10, 28) / 1000, 1);
       const i64 sh = sw * r.range(90, 130) / 100;
       const auto shape = shapes[r.range(0, 3)];
@@ -436,12 +429,8 @@ road make_road(rng& r, i64 w, i64 h, unsigned camera) {
   rd.h = h;
   rd.horizon = h * r.range(430, 540) / 1000;
   // Where the road's middle meets the horizon and the bottom row, in permille of the width.
-  const i64 vanish = camera == 1   ? r.range(700, 850)
-                     : camera == 2 ? r.range(150, 300)
-                                   : r.range(450, 550);
-  const i64 bottom = camera == 1   ? r.range(200, 400)
-                     : camera == 2 ? r.range(600, 800)
-                                   : r.range(430, 570);
+  const i64 vanish = camera == 1 ? r.range(700, 850) : camera == 2 ? r.range(150, 300) : r.range(450, 550);
+  const i64 bottom = camera == 1 ? r.range(200, 400) : camera == 2 ? r.range(600, 800) : r.range(430, 570);
   const i64 top_half = r.range(5, 25);
   const i64 bottom_half = r.range(550, 900);
   rd.top_l = w * (vanish - top_half) / 1000;
@@ -505,8 +494,8 @@ void clip_to_image_circle(canvas& c, rng& r, frame_layout& layout) {
 }
 
 /// The mask of frame `index`, and in `layout` where its void comes from.
-std::vector<std::uint8_t> draw_frame(std::uint64_t seed, std::uint64_t index, std::uint32_t width,
-                                     std::uint32_t height, frame_layout& layout) {
+std::vector<std::uint8_t> draw_frame(std::uint64_t seed, std::uint64_t index, std::uint32_t width, std::uint32_t height,
+                                     frame_layout& layout) {
   const i64 w = width, h = height;
   std::vector<std::uint8_t> px(static_cast<std::size_t>(w * h), k_void);
   canvas c(px, w, h);
@@ -538,21 +527,17 @@ struct colour {
 
 /// a + (b - a) * t / k_one, channel by channel (t in [0, k_one]).
 colour mix(colour a, colour b, i64 t) {
-  return {a.r + (b.r - a.r) * t / k_one, a.g + (b.g - a.g) * t / k_one,
-          a.b + (b.b - a.b) * t / k_one};
+  return {a.r + (b.r - a.r) * t / k_one, a.g + (b.g - a.g) * t / k_one, a.b + (b.b - a.b) * t / k_one};
 }
 
-colour scale(colour c, i64 num, i64 den) {
-  return {c.r * num / den, c.g * num / den, c.b * num / den};
-}
+colour scale(colour c, i64 num, i64 den) { return {c.r * num / den, c.g * num / den, c.b * num / den}; }
 
 constexpr colour k_car_paints[] = {{178, 180, 184}, {34, 54, 112}, {150, 28, 30},
                                    {228, 228, 226}, {36, 36, 40},  {96, 100, 104}};
 constexpr colour k_facades[] = {{152, 140, 124}, {122, 117, 114}, {176, 160, 138}};
 
-std::vector<std::uint8_t> draw_photo(const std::vector<std::uint8_t>& mask, u64 seed, u64 index,
-                                     std::uint32_t width, std::uint32_t height,
-                                     const frame_layout& layout) {
+std::vector<std::uint8_t> draw_photo(const std::vector<std::uint8_t>& mask, u64 seed, u64 index, std::uint32_t width,
+                                     std::uint32_t height, const frame_layout& layout) {
   const i64 w = width, h = height;
   std::vector<std::uint8_t> rgb(static_cast<std::size_t>(w * h * 3));
   if (w == 0 || h == 0) return rgb;
@@ -577,10 +562,8 @@ std::vector<std::uint8_t> draw_photo(const std::vector<std::uint8_t>& mask, u64 
     const i64 rise = h * r.range(building ? 80 : 30, building ? 240 : 120) / 1000;
     const auto f = static_cast<std::uint8_t>(building ? r.range(1, 3) : 0);
     for (i64 xx = x; xx < std::min(x + band, w); ++xx) {
-      const i64 leaves = static_cast<i64>(mix64(noise_seed ^ static_cast<u64>(xx / 3)) %
-                                          static_cast<u64>(h / 60 + 1));
-      top[static_cast<std::size_t>(xx)] =
-          horizon - rise + (building ? 0 : treeline.at(xx * k_one / w) - leaves);
+      const i64 leaves = static_cast<i64>(mix64(noise_seed ^ static_cast<u64>(xx / 3)) % static_cast<u64>(h / 60 + 1));
+      top[static_cast<std::size_t>(xx)] = horizon - rise + (building ? 0 : treeline.at(xx * k_one / w) - leaves);
       facade[static_cast<std::size_t>(xx)] = f;
     }
     x += band;
@@ -612,16 +595,14 @@ std::vector<std::uint8_t> draw_photo(const std::vector<std::uint8_t>& mask, u64 
   for (i64 y = 0; y < h; ++y) {
     const i64 dy = (2 * y + 1 - layout.circle_cy2) * 1024 / std::max<i64>(layout.circle_b2, 1);
     const i64 vy = dy * dy;
-    const auto [in0, in1] = canvas::ellipse_row(y, layout.circle_cx2, layout.circle_cy2,
-                                                layout.circle_a2, layout.circle_b2);
-    const auto [body0, body1] = y >= layout.body_top
-                                    ? canvas::ellipse_row(y, layout.body_cx2, layout.body_cy2,
-                                                          layout.body_a2, layout.body_b2)
-                                    : std::pair<i64, i64>{0, 0};
+    const auto [in0, in1] =
+        canvas::ellipse_row(y, layout.circle_cx2, layout.circle_cy2, layout.circle_a2, layout.circle_b2);
+    const auto [body0, body1] =
+        y >= layout.body_top ? canvas::ellipse_row(y, layout.body_cx2, layout.body_cy2, layout.body_a2, layout.body_b2)
+                             : std::pair<i64, i64>{0, 0};
     // What each class looks like on this row: the road fades into haze towards the horizon,
     // things are lit a little more from above.
-    const i64 depth =
-        std::clamp<i64>((y - horizon + 1) * k_one / std::max<i64>(h - horizon, 1), 0, k_one);
+    const i64 depth = std::clamp<i64>((y - horizon + 1) * k_one / std::max<i64>(h - horizon, 1), 0, k_one);
     const i64 sky_t = std::clamp<i64>(y * k_one / horizon, 0, k_one);
     const i64 lit = light * (256 + (h / 2 - y) * 40 / h);  // x 100 x 256
     std::array<colour, 10> looks{};
@@ -678,10 +659,8 @@ std::vector<std::uint8_t> draw_photo(const std::vector<std::uint8_t>& mask, u64 
       // Noise on one pixel in four, the same on every channel: it looks like grain, and costs the
       // PNG encoder a quarter of dense noise.
       const u64 z = mix64(noise_seed + static_cast<u64>(y * w + x));
-      const i64 noise =
-          (z & 3) == 0 ? static_cast<i64>((z >> 2) % static_cast<u64>(2 * grain + 1)) - grain : 0;
-      const i64 shade =
-          std::max<i64>(256 - 76 * (vx[static_cast<std::size_t>(x)] + vy) / (i64{1} << 20), 160);
+      const i64 noise = (z & 3) == 0 ? static_cast<i64>((z >> 2) % static_cast<u64>(2 * grain + 1)) - grain : 0;
+      const i64 shade = std::max<i64>(256 - 76 * (vx[static_cast<std::size_t>(x)] + vy) / (i64{1} << 20), 160);
       out[0] = static_cast<std::uint8_t>(std::clamp<i64>(c.r * shade / 256 + noise, 0, 255));
       out[1] = static_cast<std::uint8_t>(std::clamp<i64>(c.g * shade / 256 + noise, 0, 255));
       out[2] = static_cast<std::uint8_t>(std::clamp<i64>(c.b * shade / 256 + noise, 0, 255));
@@ -707,11 +686,9 @@ std::vector<std::uint8_t> synth_photo(std::uint64_t seed, std::uint64_t index, s
 namespace {
 
 /// PNG bytes of an 8-bit image (gray or RGB), encoded with libspng.
-std::vector<std::uint8_t> encode_png8(std::span<const std::uint8_t> pixels, std::uint32_t width,
-                                      std::uint32_t height, std::uint8_t color_type,
-                                      int filter_choice, int zlib_level) {
-  const std::unique_ptr<spng_ctx, decltype(&spng_ctx_free)> ctx(spng_ctx_new(SPNG_CTX_ENCODER),
-                                                                &spng_ctx_free);
+std::vector<std::uint8_t> encode_png8(std::span<const std::uint8_t> pixels, std::uint32_t width, std::uint32_t height,
+                                      std::uint8_t color_type, int filter_choice, int zlib_level) {
+  const std::unique_ptr<spng_ctx, decltype(&spng_ctx_free)> ctx(spng_ctx_new(SPNG_CTX_ENCODER), &spng_ctx_free);
   if (!ctx) throw std::runtime_error("encode_png: cannot create a libspng context");
   auto check = [](int err) {
     if (err != 0) throw std::runtime_error(std::string("encode_png: ") + spng_strerror(err));
@@ -725,13 +702,11 @@ std::vector<std::uint8_t> encode_png8(std::span<const std::uint8_t> pixels, std:
   ihdr.bit_depth = 8;
   ihdr.color_type = color_type;
   check(spng_set_ihdr(ctx.get(), &ihdr));
-  check(spng_encode_image(ctx.get(), pixels.data(), pixels.size(), SPNG_FMT_PNG,
-                          SPNG_ENCODE_FINALIZE));
+  check(spng_encode_image(ctx.get(), pixels.data(), pixels.size(), SPNG_FMT_PNG, SPNG_ENCODE_FINALIZE));
 
   std::size_t len = 0;
   int err = 0;
-  const std::unique_ptr<void, decltype(&std::free)> buf(spng_get_png_buffer(ctx.get(), &len, &err),
-                                                        &std::free);
+  const std::unique_ptr<void, decltype(&std::free)> buf(spng_get_png_buffer(ctx.get(), &len, &err), &std::free);
   check(err);
   if (!buf) throw std::runtime_error("encode_png: libspng returned no PNG buffer");
   const auto* bytes = static_cast<const std::uint8_t*>(buf.get());
@@ -740,14 +715,12 @@ std::vector<std::uint8_t> encode_png8(std::span<const std::uint8_t> pixels, std:
 
 }  // namespace
 
-std::vector<std::uint8_t> encode_gray8_png(const std::vector<std::uint8_t>& plane,
-                                           std::uint32_t width, std::uint32_t height,
-                                           png_filter filter, int zlib_level) {
+std::vector<std::uint8_t> encode_gray8_png(const std::vector<std::uint8_t>& plane, std::uint32_t width,
+                                           std::uint32_t height, png_filter filter, int zlib_level) {
   if (plane.size() != std::size_t{width} * height)
     throw std::invalid_argument("encode_gray8_png: plane size does not match width x height");
   return encode_png8(plane, width, height, SPNG_COLOR_TYPE_GRAYSCALE,
-                     filter == png_filter::sub ? SPNG_FILTER_CHOICE_SUB : SPNG_FILTER_CHOICE_ALL,
-                     zlib_level);
+                     filter == png_filter::sub ? SPNG_FILTER_CHOICE_SUB : SPNG_FILTER_CHOICE_ALL, zlib_level);
 }
 
 namespace {
@@ -757,8 +730,7 @@ constexpr int k_photo_zlib_level = 1;
 
 std::string frame_name(u64 index) {
   char name[48];
-  std::snprintf(name, sizeof name, "%05llu_%s.png", static_cast<unsigned long long>(index),
-                k_cameras[index % 4]);
+  std::snprintf(name, sizeof name, "%05llu_%s.png", static_cast<unsigned long long>(index), k_cameras[index % 4]);
   return name;
 }
 
@@ -769,8 +741,7 @@ std::uint64_t synthesize_dataset(const std::filesystem::path& dir, const synth_o
   if (!options.rgb_dir.empty()) std::filesystem::create_directories(options.rgb_dir);
 
   const u64 wanted = options.threads != 0 ? options.threads : std::thread::hardware_concurrency();
-  const auto threads =
-      static_cast<unsigned>(std::clamp<u64>(wanted, 1, std::max<u64>(options.frames, 1)));
+  const auto threads = static_cast<unsigned>(std::clamp<u64>(wanted, 1, std::max<u64>(options.frames, 1)));
 
   std::atomic<u64> next{0}, total{0};
   std::atomic<bool> failed{false};
@@ -781,23 +752,22 @@ std::uint64_t synthesize_dataset(const std::filesystem::path& dir, const synth_o
     try {
       auto write = [&](const std::filesystem::path& file, const std::vector<std::uint8_t>& png) {
         detail::write_file_atomically(file, [&](std::ostream& out) {
-          out.write(reinterpret_cast<const char*>(png.data()),
-                    static_cast<std::streamsize>(png.size()));
+          out.write(reinterpret_cast<const char*>(png.data()), static_cast<std::streamsize>(png.size()));
         });
         total += png.size();
       };
       for (u64 i = next++; i < options.frames && !failed; i = next++) {
         frame_layout layout;
         const auto mask = draw_frame(options.seed, i, options.width, options.height, layout);
-        write(dir / frame_name(i), encode_gray8_png(mask, options.width, options.height,
-                                                    options.filter, options.zlib_level));
+        write(dir / frame_name(i),
+              encode_gray8_png(mask, options.width, options.height, options.filter, options.zlib_level));
         if (options.rgb_dir.empty()) continue;
         // Photos are noisy: Sub on every row at zlib level 1 makes files ~30% larger than the
         // adaptive filters at level 6, in a fifth of the time (~0.6 MB a 1280x966 photo).
         const auto photo = draw_photo(mask, options.seed, i, options.width, options.height, layout);
         write(options.rgb_dir / frame_name(i),
-              encode_png8(photo, options.width, options.height, SPNG_COLOR_TYPE_TRUECOLOR,
-                          k_photo_filter, k_photo_zlib_level));
+              encode_png8(photo, options.width, options.height, SPNG_COLOR_TYPE_TRUECOLOR, k_photo_filter,
+                          k_photo_zlib_level));
       }
     } catch (...) {
       const std::lock_guard lock(error_mutex);

@@ -16,13 +16,13 @@ namespace {
 
 constexpr rgb8 text_colour{33, 33, 33};
 constexpr std::uint32_t margin = 16;
-constexpr std::uint32_t bar_gap = 16;          // between the map and the colour bar
+constexpr std::uint32_t bar_gap = 16;  // between the map and the colour bar
 constexpr std::uint32_t bar_width = 20;
 constexpr std::uint32_t min_bar_height = 120;  // room for three tick labels beside a short map
 constexpr std::uint32_t tick_length = 4;
-constexpr std::uint32_t label_gap = 3;         // between a tick and its label
-constexpr std::uint32_t cell_gap = 16;         // between grid cells
-constexpr std::uint32_t line_gap = 3;          // between a thumbnail and its labels
+constexpr std::uint32_t label_gap = 3;  // between a tick and its label
+constexpr std::uint32_t cell_gap = 16;  // between grid cells
+constexpr std::uint32_t line_gap = 3;   // between a thumbnail and its labels
 
 std::uint32_t u32(int v) { return static_cast<std::uint32_t>(std::max(v, 0)); }
 
@@ -60,9 +60,7 @@ std::string percent(double f, int decimals) {
 
 std::string percent(double f) { return percent(f, percent_decimals(f)); }
 
-std::string frames_text(std::uint64_t frames) {
-  return fmt::format("{} frame{}", frames, frames == 1 ? "" : "s");
-}
+std::string frames_text(std::uint64_t frames) { return fmt::format("{} frame{}", frames, frames == 1 ? "" : "s"); }
 
 std::string display_name(std::string_view name, std::size_t class_index) {
   return name.empty() ? fmt::format("class {}", class_index) : std::string(name);
@@ -99,8 +97,8 @@ std::string caption_of(const heatmap_set& set, std::uint32_t max, const heatmap_
     return fmt::format("fraction of the {} (all sizes, {}x{} grid) holding the class at each cell{}",
                        frames_text(set.frames), options.grid->width, options.grid->height,
                        max == 0 ? " - never present" : "");
-  return fmt::format("fraction of the {} ({}x{}) holding the class at each pixel{}", frames_text(set.frames),
-                     set.width, set.height, max == 0 ? " - never present" : "");
+  return fmt::format("fraction of the {} ({}x{}) holding the class at each pixel{}", frames_text(set.frames), set.width,
+                     set.height, max == 0 ? " - never present" : "");
 }
 
 struct class_parts {
@@ -115,7 +113,8 @@ class_parts class_parts_of(const heatmap_set& set, std::size_t class_index, std:
                            const heatmap_image_options& options) {
   const std::size_t classes = heatmap_classes(set);
   if (class_index >= classes)
-    throw std::invalid_argument(fmt::format("class {} is not one of the {} classes of the heatmaps", class_index, classes));
+    throw std::invalid_argument(
+        fmt::format("class {} is not one of the {} classes of the heatmaps", class_index, classes));
   class_parts p;
   p.max = max_count(plane_of(set, class_index));
   p.title = display_name(class_name, class_index);
@@ -133,7 +132,8 @@ class_parts class_parts_of(const heatmap_set& set, std::size_t class_index, std:
   l.bar_width = bar_width;
   l.bar_height = std::max(set.height, min_bar_height);
   const std::uint32_t right = l.bar_x + bar_width + tick_length + label_gap + u32(label_width) + margin;
-  l.width = std::max({right, margin + u32(text_width(p.title, 2)) + margin, margin + u32(text_width(p.caption)) + margin});
+  l.width =
+      std::max({right, margin + u32(text_width(p.title, 2)) + margin, margin + u32(text_width(p.caption)) + margin});
   l.height = l.map_y + std::max(set.height, l.bar_height) + margin;
   return p;
 }
@@ -193,8 +193,8 @@ struct log_scale {
 // as a fraction of the frames on the shared scale.
 void draw_thumbnail(rgb_image& image, std::uint32_t x0, std::uint32_t y0, std::span<const std::uint32_t> plane,
                     std::uint32_t width, std::uint32_t height, const axis_weights& wx, const axis_weights& wy,
-                    std::uint32_t tw, std::uint32_t th, std::uint32_t max, std::uint64_t frames,
-                    const log_scale& scale, colormap map) {
+                    std::uint32_t tw, std::uint32_t th, std::uint32_t max, std::uint64_t frames, const log_scale& scale,
+                    colormap map) {
   if (max == 0) {
     image.fill_rect(x0, y0, tw, th, table_of(map)[0]);
     return;
@@ -205,7 +205,8 @@ void draw_thumbnail(rgb_image& image, std::uint32_t x0, std::uint32_t y0, std::s
     std::uint64_t* dst = rows.data() + std::size_t{y} * tw;
     for (std::uint32_t i = 0; i < tw; ++i) {
       std::uint64_t sum = 0;
-      for (std::uint32_t j = wx.offset[i], k = wx.first[i]; j < wx.offset[i + 1]; ++j, ++k) sum += wx.weight[j] * src[k];
+      for (std::uint32_t j = wx.offset[i], k = wx.first[i]; j < wx.offset[i + 1]; ++j, ++k)
+        sum += wx.weight[j] * src[k];
       dst[i] = sum;
     }
   }
@@ -237,7 +238,7 @@ struct grid_parts {
 constexpr std::uint32_t grid_bar_height = 12;
 constexpr std::uint32_t min_grid_bar_width = 320;  // three decades, a 1-2-5 tick label each 30 px or more
 constexpr std::uint32_t max_grid_bar_width = 640;
-constexpr std::uint32_t tick_label_gap = 8;        // between two tick labels
+constexpr std::uint32_t tick_label_gap = 8;  // between two tick labels
 
 // The bar's ticks: both ends, then the 1, 2 and 5 x 10^k between whose centred label does not
 // touch a label already placed.
@@ -250,7 +251,8 @@ std::vector<heatmap_scale_tick> grid_ticks(const log_scale& scale, std::uint32_t
   heatmap_scale_tick high{bar_x + bar_length - 1, scale.top, percent(scale.top)};
   // Occupied label spans: the ends' labels are aligned inside the bar (left end left, right end right).
   std::vector<std::pair<std::int64_t, std::int64_t>> taken{
-      {low.x, std::int64_t{low.x} + text_width(low.label)}, {std::int64_t{high.x} + 1 - text_width(high.label), high.x + 1}};
+      {low.x, std::int64_t{low.x} + text_width(low.label)},
+      {std::int64_t{high.x} + 1 - text_width(high.label), high.x + 1}};
   std::vector<heatmap_scale_tick> ticks{low};
   // The floor is 1, 2 or 5 x 10^k: the candidates start in its decade.
   for (auto k = static_cast<int>(std::floor(std::log10(scale.floor) + 1e-9)); std::pow(10.0, k) < scale.top; ++k)
@@ -259,7 +261,8 @@ std::vector<heatmap_scale_tick> grid_ticks(const log_scale& scale, std::uint32_t
       if (f <= scale.floor * (1 + 1e-9) || f >= scale.top * (1 - 1e-9)) continue;
       heatmap_scale_tick t{x_of(f), f, percent(f)};
       const std::int64_t w = text_width(t.label), l = std::int64_t{t.x} - w / 2, r = l + w;
-      if (std::ranges::any_of(taken, [&](const auto& s) { return l < s.second + tick_label_gap && s.first < r + tick_label_gap; }))
+      if (std::ranges::any_of(
+              taken, [&](const auto& s) { return l < s.second + tick_label_gap && s.first < r + tick_label_gap; }))
         continue;
       taken.emplace_back(l, r);
       ticks.push_back(std::move(t));
@@ -272,14 +275,14 @@ grid_parts grid_parts_of(const heatmap_set& set, std::span<const std::string> cl
                          const heatmap_image_options& options) {
   const std::size_t classes = heatmap_classes(set);
   if (class_names.size() != classes)
-    throw std::invalid_argument(
-        fmt::format("{} class names for heatmaps of {} classes", class_names.size(), classes));
+    throw std::invalid_argument(fmt::format("{} class names for heatmaps of {} classes", class_names.size(), classes));
   grid_parts p;
   auto& l = p.layout;
   l.thumb_width = std::clamp<std::uint32_t>(thumb_width, 1, set.width);
-  l.thumb_height = static_cast<std::uint32_t>(std::max<std::uint64_t>(
-      1, (std::uint64_t{set.height} * l.thumb_width + set.width / 2) / set.width));
-  l.columns = std::min<std::uint32_t>(4, static_cast<std::uint32_t>(std::ceil(std::sqrt(static_cast<double>(classes)))));
+  l.thumb_height = static_cast<std::uint32_t>(
+      std::max<std::uint64_t>(1, (std::uint64_t{set.height} * l.thumb_width + set.width / 2) / set.width));
+  l.columns =
+      std::min<std::uint32_t>(4, static_cast<std::uint32_t>(std::ceil(std::sqrt(static_cast<double>(classes)))));
   l.rows = static_cast<std::uint32_t>((classes + l.columns - 1) / l.columns);
 
   p.title = options.grid ? fmt::format("{} of all sizes, {}x{} grid", frames_text(set.frames), options.grid->width,
@@ -292,8 +295,9 @@ grid_parts grid_parts_of(const heatmap_set& set, std::span<const std::string> cl
   for (std::size_t c = 0; c < classes; ++c) {
     p.maxima.push_back(max_count(plane_of(set, c)));
     top_count = std::max(top_count, p.maxima.back());
-    p.notes.push_back(p.maxima.back() == 0 ? std::string("never present")
-                                           : fmt::format("max {} of frames", percent(fraction(p.maxima.back(), set.frames))));
+    p.notes.push_back(p.maxima.back() == 0
+                          ? std::string("never present")
+                          : fmt::format("max {} of frames", percent(fraction(p.maxima.back(), set.frames))));
     cell_width = std::max(cell_width, u32(text_width(p.notes.back())));
   }
   p.cell_width = cell_width;
@@ -314,7 +318,8 @@ grid_parts grid_parts_of(const heatmap_set& set, std::span<const std::string> cl
   const std::uint32_t top = l.bar_y + l.bar_height + tick_length + label_gap + line + 14;
   for (std::size_t c = 0; c < classes; ++c) {
     const auto col = static_cast<std::uint32_t>(c % l.columns), row = static_cast<std::uint32_t>(c / l.columns);
-    l.thumbs.emplace_back(margin + col * (cell_width + cell_gap), top + row * (cell_height + cell_gap) + line + line_gap);
+    l.thumbs.emplace_back(margin + col * (cell_width + cell_gap),
+                          top + row * (cell_height + cell_gap) + line + line_gap);
   }
   l.width = std::max({margin + cells_width + margin, margin + l.bar_width + margin,
                       margin + u32(text_width(p.title, 2)) + margin, margin + u32(text_width(p.caption)) + margin});
@@ -334,9 +339,11 @@ rgb_image titled_image(std::uint32_t width, std::uint32_t height, std::string_vi
 
 std::size_t heatmap_classes(const heatmap_set& set) {
   const std::size_t plane = std::size_t{set.width} * set.height;
-  if (plane == 0) throw std::invalid_argument(fmt::format("heatmaps of {}x{} pixels have nothing to draw", set.width, set.height));
+  if (plane == 0)
+    throw std::invalid_argument(fmt::format("heatmaps of {}x{} pixels have nothing to draw", set.width, set.height));
   if (set.counts.size() % plane != 0)
-    throw std::invalid_argument(fmt::format("{} heatmap counts are not whole {}x{} planes", set.counts.size(), set.width, set.height));
+    throw std::invalid_argument(
+        fmt::format("{} heatmap counts are not whole {}x{} planes", set.counts.size(), set.width, set.height));
   return set.counts.size() / plane;
 }
 
@@ -402,20 +409,23 @@ heatmap_grid_layout layout_heatmap_grid(const heatmap_set& set, std::span<const 
   return grid_parts_of(set, class_names, thumb_width, options).layout;
 }
 
-rgb_image render_heatmap_grid(const heatmap_set& set, std::span<const std::string> class_names, std::uint32_t thumb_width,
-                              const heatmap_image_options& options) {
+rgb_image render_heatmap_grid(const heatmap_set& set, std::span<const std::string> class_names,
+                              std::uint32_t thumb_width, const heatmap_image_options& options) {
   const grid_parts p = grid_parts_of(set, class_names, thumb_width, options);
   const auto& l = p.layout;
   rgb_image image = titled_image(l.width, l.height, p.title, p.caption);
   for (std::uint32_t i = 0; i < l.bar_width; ++i)
-    image.fill_rect(l.bar_x + i, l.bar_y, 1, l.bar_height,
-                    colour_at(options.map, p.scale.top > 0 && l.bar_width > 1 ? static_cast<double>(i) / (l.bar_width - 1) : 0.0));
+    image.fill_rect(
+        l.bar_x + i, l.bar_y, 1, l.bar_height,
+        colour_at(options.map, p.scale.top > 0 && l.bar_width > 1 ? static_cast<double>(i) / (l.bar_width - 1) : 0.0));
   const std::int64_t label_y = std::int64_t{l.bar_y} + l.bar_height + tick_length + label_gap;
   for (std::size_t k = 0; k < l.ticks.size(); ++k) {
     const auto& t = l.ticks[k];
     image.fill_rect(t.x, std::int64_t{l.bar_y} + l.bar_height, 1, tick_length, text_colour);
     const std::int64_t w = text_width(t.label);
-    const std::int64_t x = k == 0 ? t.x : k + 1 == l.ticks.size() ? std::int64_t{t.x} + 1 - w : std::int64_t{t.x} - w / 2;
+    const std::int64_t x = k == 0                    ? t.x
+                           : k + 1 == l.ticks.size() ? std::int64_t{t.x} + 1 - w
+                                                     : std::int64_t{t.x} - w / 2;
     draw_text(image, x, label_y, t.label, text_colour);
   }
 
@@ -432,13 +442,13 @@ rgb_image render_heatmap_grid(const heatmap_set& set, std::span<const std::strin
   return image;
 }
 
-std::vector<std::filesystem::path> write_heatmap_images(const heatmap_set& set, std::span<const std::string> class_names,
+std::vector<std::filesystem::path> write_heatmap_images(const heatmap_set& set,
+                                                        std::span<const std::string> class_names,
                                                         const std::filesystem::path& dir,
                                                         const heatmap_image_options& options) {
   const std::size_t classes = heatmap_classes(set);
   if (class_names.size() != classes)
-    throw std::invalid_argument(
-        fmt::format("{} class names for heatmaps of {} classes", class_names.size(), classes));
+    throw std::invalid_argument(fmt::format("{} class names for heatmaps of {} classes", class_names.size(), classes));
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) throw std::runtime_error(fmt::format("{}: cannot create the directory ({})", dir.string(), ec.message()));

@@ -40,7 +40,7 @@ struct class_heatmap_layout {
   std::uint32_t height = 0;  ///< of the image
   std::uint32_t map_x = 0;   ///< top-left corner of the map, set.width x set.height pixels
   std::uint32_t map_y = 0;
-  std::uint32_t bar_x = 0;   ///< top-left corner of the colour bar: its bottom row is 0, its top row the max
+  std::uint32_t bar_x = 0;  ///< top-left corner of the colour bar: its bottom row is 0, its top row the max
   std::uint32_t bar_y = 0;
   std::uint32_t bar_width = 0;
   std::uint32_t bar_height = 0;
@@ -48,9 +48,9 @@ struct class_heatmap_layout {
 
 /// One labelled tick of the grid's colour bar.
 struct heatmap_scale_tick {
-  std::uint32_t x = 0;    ///< the bar's pixel column of this fraction
-  double fraction = 0;    ///< of the frames
-  std::string label;      ///< as drawn under the tick ("20%"; the lowest end "<=0.1%")
+  std::uint32_t x = 0;  ///< the bar's pixel column of this fraction
+  double fraction = 0;  ///< of the frames
+  std::string label;    ///< as drawn under the tick ("20%"; the lowest end "<=0.1%")
 };
 
 /// Where render_heatmap_grid puts the thumbnails and the colour bar, in pixels of its image, and
@@ -70,7 +70,7 @@ struct heatmap_grid_layout {
   std::uint32_t bar_width = 0;
   std::uint32_t bar_height = 0;
   std::vector<heatmap_scale_tick> ticks;  ///< left to right: both ends and the 1-2-5 values that fit between
-  std::uint32_t columns = 0;  ///< min(4, ceil(sqrt(classes))); classes fill rows left to right
+  std::uint32_t columns = 0;              ///< min(4, ceil(sqrt(classes))); classes fill rows left to right
   std::uint32_t rows = 0;
   std::uint32_t thumb_width = 0;   ///< min(requested, set.width)
   std::uint32_t thumb_height = 0;  ///< set.height scaled like the width (rounded, at least 1)
@@ -111,7 +111,8 @@ rgb_image render_heatmap_grid(const heatmap_set& set, std::span<const std::strin
 /// default thumbnail width). Files are written atomically. Returns the paths written, classes in
 /// id order, the grid last. Throws std::runtime_error naming the directory or file that could not
 /// be written, std::invalid_argument as render_heatmap_grid.
-std::vector<std::filesystem::path> write_heatmap_images(const heatmap_set& set, std::span<const std::string> class_names,
+std::vector<std::filesystem::path> write_heatmap_images(const heatmap_set& set,
+                                                        std::span<const std::string> class_names,
                                                         const std::filesystem::path& dir,
                                                         const heatmap_image_options& options = {});
 

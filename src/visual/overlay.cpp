@@ -131,8 +131,10 @@ std::vector<rgb8> class_palette(const scan_options& options) {
   std::vector<rgb8> palette;
   palette.reserve(options.class_names.size());
   for (std::uint32_t id = 0; id < options.class_names.size(); ++id) {
-    if (const rgba* c = class_colour(meaning, id)) palette.push_back({c->r, c->g, c->b});
-    else palette.push_back(voc_colour(id + 1));
+    if (const rgba* c = class_colour(meaning, id))
+      palette.push_back({c->r, c->g, c->b});
+    else
+      palette.push_back(voc_colour(id + 1));
   }
   return palette;
 }
@@ -145,8 +147,8 @@ rgb_image render_overlay(const rgb_image& photo, const label_plane& mask, std::s
                                             size_text(photo.width, photo.height), size_text(mask.width, mask.height)));
   // Per raw value of the plane, the palette index it is drawn with (-1: keep the photo).
   const std::size_t values = mask.depth == 16 ? std::size_t{1} << 16 : std::size_t{1} << 8;
-  const auto lut = mask.from_colours ? std::vector<std::uint32_t>{}
-                                     : make_value_lut(options.instance_divisor, options.remap);
+  const auto lut =
+      mask.from_colours ? std::vector<std::uint32_t>{} : make_value_lut(options.instance_divisor, options.remap);
   const std::size_t drawn = std::min(palette.size(), options.class_names.size());
   auto ignore = options.ignore;  // sorted by resolve_defaults; not trusted here
   std::ranges::sort(ignore);
@@ -208,7 +210,7 @@ std::optional<fs::path> find_rgb_dir(const fs::path& mask_root) {
 }
 
 std::vector<std::pair<std::string, fs::path>> sample_frame_pairs(const dataset_stats& stats, const fs::path& mask_root,
-                                                                const fs::path& rgb_dir, std::size_t count) {
+                                                                 const fs::path& rgb_dir, std::size_t count) {
   std::error_code ec;
   const fs::path masks = fs::is_regular_file(mask_root, ec) ? mask_root.parent_path() : mask_root;
   struct candidate {
@@ -232,8 +234,8 @@ std::vector<std::pair<std::string, fs::path>> sample_frame_pairs(const dataset_s
     const auto first = eligible.begin() + static_cast<std::ptrdiff_t>(s * eligible.size() / slices);
     const auto last = eligible.begin() + static_cast<std::ptrdiff_t>((s + 1) * eligible.size() / slices);
     // max_element returns the first of equal maxima: the earliest frame of the slice wins a tie.
-    const auto best = std::max_element(first, last,
-                                       [](const candidate& a, const candidate& b) { return a.classes < b.classes; });
+    const auto best =
+        std::max_element(first, last, [](const candidate& a, const candidate& b) { return a.classes < b.classes; });
     out.emplace_back(best->frame->path, rgb_dir / best->frame->path);
   }
   return out;

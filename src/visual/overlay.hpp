@@ -90,8 +90,8 @@ std::optional<std::filesystem::path> find_rgb_dir(const std::filesystem::path& m
 /// holding the most classes (the first such), so the choice is deterministic, spread over the
 /// dataset and shows many classes. Returned in the order of stats.frames.
 std::vector<std::pair<std::string, std::filesystem::path>> sample_frame_pairs(const dataset_stats& stats,
-                                                                             const std::filesystem::path& mask_root,
-                                                                             const std::filesystem::path& rgb_dir,
-                                                                             std::size_t count);
+                                                                              const std::filesystem::path& mask_root,
+                                                                              const std::filesystem::path& rgb_dir,
+                                                                              std::size_t count);
 
 }  // namespace maskscan::detail

@@ -16,7 +16,8 @@ struct ctx_deleter {
   void operator()(spng_ctx* c) const noexcept { spng_ctx_free(c); }
 };
 void check(int ret, const char* step) {
-  if (ret != 0) throw std::runtime_error(fmt::format("libspng could not encode the PNG ({}: {})", step, spng_strerror(ret)));
+  if (ret != 0)
+    throw std::runtime_error(fmt::format("libspng could not encode the PNG ({}: {})", step, spng_strerror(ret)));
 }
 }  // namespace
 

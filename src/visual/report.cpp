@@ -65,8 +65,8 @@ std::string percent(double fraction) {
   return fmt::format("{:.1f}%", p);
 }
 
-using detail::report_class_limit;
 using detail::heatmap_sizes_shown;
+using detail::report_class_limit;
 
 /// 2801.4 -> "2,801", 14.03 -> "14", 1.4 -> "1.4": three significant digits at most below 1,000.
 std::string ratio_text(double r) {
@@ -108,7 +108,11 @@ std::string sizes_text(const detail::frame_size_counts& sizes) {
 class report_builder {
  public:
   report_builder(const report_model& model, const fs::path& dir)
-      : model_(model), result_(*model.result), dir_(dir), balance_(model.balance), options_(model.options),
+      : model_(model),
+        result_(*model.result),
+        dir_(dir),
+        balance_(model.balance),
+        options_(model.options),
         palette_(detail::class_palette(result_.options)),
         map_{options_.colormap == heatmap_colormap::magma ? detail::colormap::magma : detail::colormap::viridis} {}
 
@@ -117,8 +121,9 @@ class report_builder {
     // sizes) must not stay beside the new ones.
     std::error_code ec;
     fs::remove_all(dir_ / "images", ec);
-    if (ec) throw std::runtime_error(fmt::format("{}: cannot remove the earlier report's pictures ({})",
-                                                 (dir_ / "images").string(), ec.message()));
+    if (ec)
+      throw std::runtime_error(fmt::format("{}: cannot remove the earlier report's pictures ({})",
+                                           (dir_ / "images").string(), ec.message()));
     make_directory(dir_ / "images");
     const bool grouped = !result_.stats.grouping.empty();
     const dataset_stats& overall = *model_.overall;
@@ -216,8 +221,9 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
 
   std::string header() const {
     const auto& h = model_.headline;
-    std::string out = fmt::format("<h1>maskscan report</h1>\n<p class=\"muted\">{} &middot; generated {} by maskscan {}</p>\n",
-                                  escape_html(result_.input), utc_now(), MASKSCAN_VERSION);
+    std::string out =
+        fmt::format("<h1>maskscan report</h1>\n<p class=\"muted\">{} &middot; generated {} by maskscan {}</p>\n",
+                    escape_html(result_.input), utc_now(), MASKSCAN_VERSION);
     if (result_.partial)
       out += fmt::format(
           "<p class=\"banner\"><b>Partial results.</b> {} The statistics below cover only the frames done.</p>\n",
@@ -250,18 +256,21 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
     };
     card(fmt::format("{:.2f} s", result_.wall_seconds), "scan time (wall)");
     // Skipped files were read and decoded as far as they went: they count as frames handled.
-    if (model_.frames_per_second) card(fmt::format("{:.0f}", *model_.frames_per_second), "frames/s (scanned and skipped)");
+    if (model_.frames_per_second)
+      card(fmt::format("{:.0f}", *model_.frames_per_second), "frames/s (scanned and skipped)");
     return out + "</div>\n";
   }
 
   /// Summary table: per class its pixels, share, frames present, with a bar of the share.
   std::string class_table(const detail::report_class_table& table) const {
     std::string out =
-        "<div class=\"scroll\"><table>\n<tr><th class=\"num\">id</th><th>class</th><th class=\"num\">pixels</th><th class=\"num\">share of "
+        "<div class=\"scroll\"><table>\n<tr><th class=\"num\">id</th><th>class</th><th class=\"num\">pixels</th><th "
+        "class=\"num\">share of "
         "labelled pixels</th><th></th><th class=\"num\">frames present</th><th class=\"num\">of frames</th></tr>\n";
     for (const auto& c : table.rows)
       out += fmt::format(
-          "<tr{}><td class=\"num\">{}</td><td class=\"name\">{}{}{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>"
+          "<tr{}><td class=\"num\">{}</td><td class=\"name\">{}{}{}</td><td class=\"num\">{}</td><td "
+          "class=\"num\">{}</td>"
           "<td><span class=\"bar\" style=\"width:{:.1f}px;background:{}\"></span></td><td class=\"num\">{}</td><td "
           "class=\"num\">{}</td></tr>\n",
           c.ignored ? " class=\"ignored\"" : "", c.id, swatch(c.id), escape_html(c.name), c.ignored ? " (ignored)" : "",
@@ -281,21 +290,22 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
     out += fmt::format(
         "<p>{} frames scanned ({}), {} labelled pixels of {}. The share of a class is of the labelled pixels; "
         "<i>frames present</i> counts the frames with at least one pixel of the class.</p>\n",
-        digit_groups(totals.frames), sizes_text(model_.sizes), digit_groups(totals.labelled_pixels), digit_groups(totals.pixels));
+        digit_groups(totals.frames), sizes_text(model_.sizes), digit_groups(totals.labelled_pixels),
+        digit_groups(totals.pixels));
     out += class_table(model_.classes);
     std::vector<std::string> notes;
     if (totals.ignored_pixels)
-      notes.push_back(fmt::format("{} ignored pixels, excluded from shares and weights: {}.",
-                                  digit_groups(totals.ignored_pixels), [&] {
-                                    std::string v;  // "Unlabelled (value 11)", or "value 11" unnamed
-                                    for (const auto& t : totals.ignored) {
-                                      const auto name = value_name(overall, t.value);
-                                      v += fmt::format("{}{}", v.empty() ? "" : ", ",
-                                                       name.empty() ? fmt::format("value {}", t.value)
-                                                                    : fmt::format("{} (value {})", escape_html(name), t.value));
-                                    }
-                                    return v;
-                                  }()));
+      notes.push_back(fmt::format(
+          "{} ignored pixels, excluded from shares and weights: {}.", digit_groups(totals.ignored_pixels), [&] {
+            std::string v;  // "Unlabelled (value 11)", or "value 11" unnamed
+            for (const auto& t : totals.ignored) {
+              const auto name = value_name(overall, t.value);
+              v += fmt::format("{}{}", v.empty() ? "" : ", ",
+                               name.empty() ? fmt::format("value {}", t.value)
+                                            : fmt::format("{} (value {})", escape_html(name), t.value));
+            }
+            return v;
+          }()));
     if (totals.out_of_range_pixels) {
       std::string v;
       for (std::size_t i = 0; i < totals.out_of_range.size() && i < 20; ++i)
@@ -327,12 +337,15 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
   std::string distribution_section(const dataset_stats& overall) const {
     std::string out = "<h2 id=\"distribution\">Class distribution</h2>\n";
     if (overall.class_names.size() > report_class_limit)
-      return out + fmt::format("<p>Charts are left out above {} classes: see the table above and "
-                               "<code>summary.json</code>.</p>\n", report_class_limit);
+      return out + fmt::format(
+                       "<p>Charts are left out above {} classes: see the table above and "
+                       "<code>summary.json</code>.</p>\n",
+                       report_class_limit);
     out += "<p>Pixels and frames per class. The log scale shows the rare classes the linear one flattens.</p>\n";
     out += "<figure>" + inline_svg(detail::class_distribution_svg(overall, false, palette_), "class_distribution.svg") +
            "<figcaption>Linear scale (images/class_distribution.svg)</figcaption></figure>\n";
-    out += "<figure>" + inline_svg(detail::class_distribution_svg(overall, true, palette_), "class_distribution_log.svg") +
+    out += "<figure>" +
+           inline_svg(detail::class_distribution_svg(overall, true, palette_), "class_distribution_log.svg") +
            "<figcaption>Log scale (images/class_distribution_log.svg)</figcaption></figure>\n";
     return out;
   }
@@ -350,20 +363,23 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
   std::string grid_set_html(const heatmap_set& grid, const fs::path& sub, bool per_class_shown) const {
     const auto name = fmt::format("grid_{}x{}", grid.width, grid.height);
     const fs::path dir = dir_ / "images" / "heatmaps" / sub / name;
-    const auto files = detail::write_heatmap_images(detail::zoom_heatmap(grid, detail::grid_zoom(grid)), result_.stats.class_names,
-                                                    dir, {.map = map_, .grid = grid_size{grid.width, grid.height}});
-    const std::string what = fmt::format("{} frames of every size sampled onto the {}&times;{} grid", digit_groups(grid.frames),
-                                         grid.width, grid.height);
-    return set_images_html(files, what, fs::path("heatmaps") / sub / name, per_class_shown ? "Each class on the grid" : "");
+    const auto files =
+        detail::write_heatmap_images(detail::zoom_heatmap(grid, detail::grid_zoom(grid)), result_.stats.class_names,
+                                     dir, {.map = map_, .grid = grid_size{grid.width, grid.height}});
+    const std::string what = fmt::format("{} frames of every size sampled onto the {}&times;{} grid",
+                                         digit_groups(grid.frames), grid.width, grid.height);
+    return set_images_html(files, what, fs::path("heatmaps") / sub / name,
+                           per_class_shown ? "Each class on the grid" : "");
   }
 
   /// The grid image of a set (the last of `files`) as a figure, and the per-class images folded
   /// under `per_class` (none if empty).
   std::string set_images_html(const std::vector<fs::path>& files, const std::string& what, const fs::path& images,
                               const std::string& per_class) const {
-    std::string out = fmt::format("<figure>{}<figcaption>All classes on one scale, {} (images/{})</figcaption></figure>\n",
-                                  png_img(files.back(), "heatmaps of all classes", "full"), what,
-                                  escape_html((images / "grid.png").generic_string()));
+    std::string out =
+        fmt::format("<figure>{}<figcaption>All classes on one scale, {} (images/{})</figcaption></figure>\n",
+                    png_img(files.back(), "heatmaps of all classes", "full"), what,
+                    escape_html((images / "grid.png").generic_string()));
     if (per_class.empty()) return out;
     out += "<details><summary>" + per_class + "</summary>\n<div class=\"heatmaps\">\n";
     for (std::size_t c = 0; c + 1 < files.size(); ++c)
@@ -376,9 +392,10 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
     std::string out = "<h2 id=\"heatmaps\">Heatmaps</h2>\n";
     const bool grid = !overall.heatmap_grid.empty();
     if (!overall.has_heatmaps && !grid)
-      return out + "<p>Not accumulated in this scan: run <code>maskscan scan &hellip; --heatmaps --report</code> (one "
-                   "set per frame size) or <code>--heatmap-grid 64x48</code> (frames of every size on one grid) to "
-                   "see where each class lives.</p>\n";
+      return out +
+             "<p>Not accumulated in this scan: run <code>maskscan scan &hellip; --heatmaps --report</code> (one "
+             "set per frame size) or <code>--heatmap-grid 64x48</code> (frames of every size on one grid) to "
+             "see where each class lives.</p>\n";
     if (overall.heatmaps.empty() && overall.grid_heatmaps.empty()) return out + "<p>No frame was scanned.</p>\n";
     out += fmt::format(
         "<p>Where each class lives: each pixel shows the fraction of the frames in which it holds the class "
@@ -395,27 +412,31 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
                                report_class_limit,
                                overall.has_heatmaps && grid ? "<code>heatmaps_&lt;W&gt;x&lt;H&gt;.npy</code> and "
                                                               "<code>heatmaps_grid_&lt;W&gt;x&lt;H&gt;.npy</code>"
-                               : grid ? "<code>heatmaps_grid_&lt;W&gt;x&lt;H&gt;.npy</code>"
-                                      : "<code>heatmaps_&lt;W&gt;x&lt;H&gt;.npy</code>");
+                               : grid                       ? "<code>heatmaps_grid_&lt;W&gt;x&lt;H&gt;.npy</code>"
+                                                            : "<code>heatmaps_&lt;W&gt;x&lt;H&gt;.npy</code>");
     if (model_.grid) {
-      out += fmt::format("<h3 id=\"heatmap-grid\">All frames on the {}&times;{} grid</h3>\n", model_.grid->width, model_.grid->height);
+      out += fmt::format("<h3 id=\"heatmap-grid\">All frames on the {}&times;{} grid</h3>\n", model_.grid->width,
+                         model_.grid->height);
       out += grid_set_html(*model_.grid, {}, true);
     }
     if (!overall.has_heatmaps) return out;
     if (grid) out += "<h3 id=\"heatmap-sizes\">Per frame size</h3>\n";
     for (const auto* set : model_.size_sets) out += heatmap_set_html(*set, {}, true);
     if (overall.heatmaps.size() > heatmap_sizes_shown)
-      out += fmt::format("<p class=\"muted\">Images of the {} most common of {} frame sizes; every size is in the "
-                         ".npy files.</p>\n", heatmap_sizes_shown, overall.heatmaps.size());
+      out += fmt::format(
+          "<p class=\"muted\">Images of the {} most common of {} frame sizes; every size is in the "
+          ".npy files.</p>\n",
+          heatmap_sizes_shown, overall.heatmaps.size());
     return out;
   }
 
   std::string weights_section(const dataset_stats& overall) const {
     const auto& weights = model_.weights;
     std::string out = "<h2 id=\"weights\">Class weights</h2>\n";
-    out += "<p>Loss weights from the counts above, one column per method (formulas and sources in "
-           "<code>docs/statistics.md</code>; the same values are in <code>weights.csv</code>). Ignored and absent "
-           "classes have no weight.</p>\n";
+    out +=
+        "<p>Loss weights from the counts above, one column per method (formulas and sources in "
+        "<code>docs/statistics.md</code>; the same values are in <code>weights.csv</code>). Ignored and absent "
+        "classes have no weight.</p>\n";
     const bool many = overall.class_names.size() > report_class_limit;
     if (!many)
       out += "<figure>" + inline_svg(detail::class_weights_svg(overall, balance_, palette_), "class_weights.svg") +
@@ -426,7 +447,8 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
     std::vector<std::string> flat_notes;
     for (const auto& c : columns)
       if (c.uniform)
-        flat_notes.push_back(flat_column_note(c.header, *c.uniform, c.weight == &class_balance::repeat_factor, weights));
+        flat_notes.push_back(
+            flat_column_note(c.header, *c.uniform, c.weight == &class_balance::repeat_factor, weights));
 
     out += "<div class=\"scroll\"><table class=\"weights\">\n<tr><th class=\"num\">id</th><th>class</th>";
     for (const auto& c : columns)
@@ -434,8 +456,8 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
     out += "</tr>\n";
     for (const auto& w : weights) {
       if (many && !w.inverse_frequency) continue;  // above the limit: the weighted classes only
-      out += fmt::format("<tr{}><td class=\"num\">{}</td><td class=\"name\">{}{}</td>", w.ignored ? " class=\"ignored\"" : "",
-                         w.id, swatch(w.id), escape_html(w.name));
+      out += fmt::format("<tr{}><td class=\"num\">{}</td><td class=\"name\">{}{}</td>",
+                         w.ignored ? " class=\"ignored\"" : "", w.id, swatch(w.id), escape_html(w.name));
       for (const auto& c : columns) {
         if (c.uniform) continue;
         out += "<td class=\"num\">" + weight_cell(w.*(c.weight)) + "</td>";
@@ -482,15 +504,17 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
     else if (!repeat_factor && header == std::string_view("effective number") && balance_.effective_beta == 0)
       why = "&beta; = 0 counts every class as one sample: choose <code>--effective-beta</code> closer to 1";
     else if (!repeat_factor && header == std::string_view("effective number"))
-      why = fmt::format("With &beta; = {} every class has so many {} that &beta;<sup>n</sup> is 0 and its effective "
-                        "number the limit 1 / (1 &minus; &beta;): choose <code>--effective-beta</code> closer to 1{}",
-                        balance_.effective_beta, to_string(balance_.unit),
-                        balance_.unit == effective_unit::pixels ? " or <code>--effective-unit frames</code>" : "");
+      why = fmt::format(
+          "With &beta; = {} every class has so many {} that &beta;<sup>n</sup> is 0 and its effective "
+          "number the limit 1 / (1 &minus; &beta;): choose <code>--effective-beta</code> closer to 1{}",
+          balance_.effective_beta, to_string(balance_.unit),
+          balance_.unit == effective_unit::pixels ? " or <code>--effective-unit frames</code>" : "");
     else
       why = "The weighted classes' counts give every class the same value";
-    return fmt::format("<b>{}</b>: {:.4g} for every class, so it is left out of the table (the column stays in "
-                       "<code>weights.csv</code>). {}.",
-                       header, value, why);
+    return fmt::format(
+        "<b>{}</b>: {:.4g} for every class, so it is left out of the table (the column stays in "
+        "<code>weights.csv</code>). {}.",
+        header, value, why);
   }
 
   std::string cooccurrence_section(const dataset_stats& overall) const {
@@ -498,10 +522,12 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
     const auto& [shown, cut, too_many, matrix] = model_.cooccurrence;
     if (shown.empty()) return out + "<p>No class is present.</p>\n";
     if (too_many) return out + "<p>Left out above 1,024 classes (see <code>docs/statistics.md</code>).</p>\n";
-    out += "<p>Row <i>a</i>, column <i>b</i>: of the frames holding <i>a</i>, the share that also hold <i>b</i> "
-           "(hover for the frame counts; the diagonal is 100%). Frame counts for every pair are in "
-           "<code>cooccurrence.csv</code>.";
-    if (cut) out += fmt::format(" The {} classes present in the most frames are shown.", detail::cooccurrence_classes_shown);
+    out +=
+        "<p>Row <i>a</i>, column <i>b</i>: of the frames holding <i>a</i>, the share that also hold <i>b</i> "
+        "(hover for the frame counts; the diagonal is 100%). Frame counts for every pair are in "
+        "<code>cooccurrence.csv</code>.";
+    if (cut)
+      out += fmt::format(" The {} classes present in the most frames are shown.", detail::cooccurrence_classes_shown);
     out += "</p>\n<div class=\"scroll\"><table class=\"heat\">\n<tr><th></th>";
     for (const auto b : shown) out += fmt::format("<th class=\"col\">{}</th>", escape_html(overall.class_names[b]));
     out += "</tr>\n";
@@ -512,7 +538,8 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
         // White to the accent blue; white text on the dark half.
         const auto mix = [&](int from, int to) { return static_cast<int>(std::lround(from + (to - from) * share)); };
         out += fmt::format(
-            "<td style=\"background:rgb({},{},{});color:{}\" title=\"{} of the {} frames holding {} also hold {}\">{:.0f}</td>",
+            "<td style=\"background:rgb({},{},{});color:{}\" title=\"{} of the {} frames holding {} also hold "
+            "{}\">{:.0f}</td>",
             mix(255, 8), mix(255, 81), mix(255, 156), share > 0.55 ? "#fff" : "#1f2328", digit_groups(matrix[a][b]),
             digit_groups(matrix[a][a]), escape_html(overall.class_names[a]), escape_html(overall.class_names[b]),
             std::floor(100 * share));  // 99.96% shows 99: only a class with itself (or always with it) is 100
@@ -530,30 +557,33 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
         "fewer than {} pixels is a speck, not an instance (<code>--min-component-pixels</code>); specks are counted "
         "apart. Size histograms are in <code>components.csv</code>.</p>\n",
         overall.components, digit_groups(overall.min_component_pixels));
-    out += "<table>\n<tr><th class=\"num\">id</th><th>class</th><th class=\"num\">instances</th><th class=\"num\">mean "
-           "px</th><th class=\"num\">median px</th><th class=\"num\">min px</th><th class=\"num\">max px</th>"
-           "<th class=\"num\">specks</th><th class=\"num\">speck px</th></tr>\n";
+    out +=
+        "<table>\n<tr><th class=\"num\">id</th><th>class</th><th class=\"num\">instances</th><th class=\"num\">mean "
+        "px</th><th class=\"num\">median px</th><th class=\"num\">min px</th><th class=\"num\">max px</th>"
+        "<th class=\"num\">specks</th><th class=\"num\">speck px</th></tr>\n";
     for (const auto& s : summary)
-      out += fmt::format("<tr><td class=\"num\">{}</td><td>{}{}</td><td class=\"num\">{}</td><td class=\"num\">{:.1f}</td><td "
-                         "class=\"num\">{:.1f}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td "
-                         "class=\"num\">{}</td><td class=\"num\">{}</td></tr>\n",
-                         s.id, swatch(s.id), escape_html(s.name), digit_groups(s.instances), s.mean_pixels,
-                         s.median_pixels, digit_groups(s.min_pixels), digit_groups(s.max_pixels),
-                         digit_groups(s.specks), digit_groups(s.speck_pixels));
+      out += fmt::format(
+          "<tr><td class=\"num\">{}</td><td>{}{}</td><td class=\"num\">{}</td><td class=\"num\">{:.1f}</td><td "
+          "class=\"num\">{:.1f}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td "
+          "class=\"num\">{}</td><td class=\"num\">{}</td></tr>\n",
+          s.id, swatch(s.id), escape_html(s.name), digit_groups(s.instances), s.mean_pixels, s.median_pixels,
+          digit_groups(s.min_pixels), digit_groups(s.max_pixels), digit_groups(s.specks), digit_groups(s.speck_pixels));
     return out + "</table>\n";
   }
 
   std::string groups_section() const {
-    std::string out = fmt::format("<h2 id=\"groups\">Groups</h2>\n<p>Grouped by <code>{}</code>. Each group's full set "
-                                  "of files is in <code>groups/&lt;group&gt;/</code>.</p>\n",
-                                  escape_html(result_.stats.grouping));
+    std::string out = fmt::format(
+        "<h2 id=\"groups\">Groups</h2>\n<p>Grouped by <code>{}</code>. Each group's full set "
+        "of files is in <code>groups/&lt;group&gt;/</code>.</p>\n",
+        escape_html(result_.stats.grouping));
     const auto& groups = model_.groups;
     // Side by side first: the share of each class in each group, and the frames holding it.
     out += "<p>Share of labelled pixels, and in brackets the share of frames holding the class, per group:</p>\n";
     out += "<div class=\"scroll\"><table>\n<tr><th class=\"num\">id</th><th>class</th>";
     for (const auto& g : groups)
-      out += fmt::format("<th class=\"num\"><a href=\"#group-{}\">{}</a><br><span class=\"muted\">{} frames</span></th>",
-                         escape_html(g.directory), escape_html(g.name), digit_groups(g.totals.frames));
+      out +=
+          fmt::format("<th class=\"num\"><a href=\"#group-{}\">{}</a><br><span class=\"muted\">{} frames</span></th>",
+                      escape_html(g.directory), escape_html(g.name), digit_groups(g.totals.frames));
     out += "</tr>\n";
     for (const auto& row : model_.group_rows) {
       out += fmt::format("<tr><td class=\"num\">{}</td><td class=\"name\">{}{}</td>", row.id, swatch(row.id),
@@ -590,14 +620,17 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
     }
     std::string out = "<h2 id=\"overlays\">Sample overlays</h2>\n";
     if (rgb_dir.empty())
-      return out + "<p>No RGB frames were found beside the masks (WoodScape layout: <code>rgb_images/</code> next to "
-                   "<code>semantic_annotations/gtLabels/</code>); pass <code>--rgb-dir</code> to show overlays.</p>\n";
+      return out +
+             "<p>No RGB frames were found beside the masks (WoodScape layout: <code>rgb_images/</code> next to "
+             "<code>semantic_annotations/gtLabels/</code>); pass <code>--rgb-dir</code> to show overlays.</p>\n";
     const auto pairs = detail::sample_frame_pairs(result_.stats, result_.input, rgb_dir, options_.overlays);
     if (pairs.empty())
-      return out + fmt::format("<p>None of the scanned frames has an RGB frame of the same name in <code>{}</code>.</p>\n",
-                               escape_html(rgb_dir.string()));
-    out += fmt::format("<p>Masks over their RGB frames from <code>{}</code> (opacity {}), to check that they line up.</p>\n",
-                       escape_html(rgb_dir.string()), options_.overlay_alpha);
+      return out +
+             fmt::format("<p>None of the scanned frames has an RGB frame of the same name in <code>{}</code>.</p>\n",
+                         escape_html(rgb_dir.string()));
+    out += fmt::format(
+        "<p>Masks over their RGB frames from <code>{}</code> (opacity {}), to check that they line up.</p>\n",
+        escape_html(rgb_dir.string()), options_.overlay_alpha);
     out += "<div class=\"legend\">";
     for (const auto& c : model_.totals.classes)  // the legend lists the classes present
       if (c.pixels > 0 && !detail::is_ignored(result_.stats, c.id))
@@ -629,11 +662,11 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
     const auto& errors = result_.stats.errors;
     std::string out = "<h2 id=\"skipped\">Skipped files</h2>\n";
     if (errors.empty()) return out + "<p>None: every file was scanned.</p>\n";
-    out += fmt::format("<p>{} files could not be scanned and are left out of every statistic{}.</p>\n",
-                       digit_groups(errors.size()),
-                       errors.size() > detail::skipped_files_listed
-                           ? fmt::format("; the first {} are listed (all of them are in summary.json)", detail::skipped_files_listed)
-                           : "");
+    out += fmt::format(
+        "<p>{} files could not be scanned and are left out of every statistic{}.</p>\n", digit_groups(errors.size()),
+        errors.size() > detail::skipped_files_listed
+            ? fmt::format("; the first {} are listed (all of them are in summary.json)", detail::skipped_files_listed)
+            : "");
     out += "<table>\n<tr><th>file</th><th>cause</th></tr>\n";
     for (std::size_t i = 0; i < errors.size() && i < detail::skipped_files_listed; ++i)
       out += fmt::format("<tr><td><code>{}</code></td><td>{}</td></tr>\n", escape_html(errors[i].path),

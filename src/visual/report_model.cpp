@@ -117,9 +117,11 @@ std::vector<std::pair<std::string, std::string>> run_rows(const scan_result& res
   rows.emplace_back("frames", fmt::format("{} in the source, {} scanned, {} skipped{}", result.frames_total,
                                           result.stats.frames.size(), result.stats.errors.size(),
                                           result.partial ? " (partial)" : ""));
-  if (!options.merged) rows.emplace_back("concurrency", o.serial ? std::string("serial (one plain loop)")
-                                            : fmt::format("io={}, workers={}, io-depth={}, queue-depth={}",
-                                                          to_string(result.io_used), o.workers, o.io_depth, o.queue_depth));
+  if (!options.merged)
+    rows.emplace_back("concurrency",
+                      o.serial ? std::string("serial (one plain loop)")
+                               : fmt::format("io={}, workers={}, io-depth={}, queue-depth={}",
+                                             to_string(result.io_used), o.workers, o.io_depth, o.queue_depth));
   if (!options.merged) rows.emplace_back("decoder", to_string(o.decoder));
   std::string labels = o.labels.empty() ? std::string("(none: class names from flags or a state file)") : o.labels;
   const auto builtins = builtin_class_map_names();
@@ -131,8 +133,10 @@ std::vector<std::pair<std::string, std::string>> run_rows(const scan_result& res
   std::string ignore;
   for (const auto v : result.stats.ignore) ignore += fmt::format("{}{}", ignore.empty() ? "" : ", ", v);
   rows.emplace_back("ignore", ignore.empty() ? "none" : ignore);
-  if (!result.stats.remap.empty()) rows.emplace_back("remap", fmt::format("{} values remapped", result.stats.remap.size()));
-  if (result.stats.instance_divisor) rows.emplace_back("instance divisor", fmt::format("{}", result.stats.instance_divisor));
+  if (!result.stats.remap.empty())
+    rows.emplace_back("remap", fmt::format("{} values remapped", result.stats.remap.size()));
+  if (result.stats.instance_divisor)
+    rows.emplace_back("instance divisor", fmt::format("{}", result.stats.instance_divisor));
   {
     const auto& s = result.stats;
     const std::string grid = s.heatmap_grid.empty() ? std::string() : "on a " + to_string(s.heatmap_grid) + " grid";
@@ -144,11 +148,11 @@ std::vector<std::pair<std::string, std::string>> run_rows(const scan_result& res
                                                     result.stats.min_component_pixels)
                                       : "no");
   if (!result.stats.grouping.empty()) rows.emplace_back("grouping", result.stats.grouping);
-  if (!options.merged) rows.emplace_back("limits", fmt::format("max-pixels={}, max-file-bytes={}, max-heatmap-bytes={}", o.max_pixels,
-                                          o.max_file_bytes, o.max_heatmap_bytes));
+  if (!options.merged)
+    rows.emplace_back("limits", fmt::format("max-pixels={}, max-file-bytes={}, max-heatmap-bytes={}", o.max_pixels,
+                                            o.max_file_bytes, o.max_heatmap_bytes));
   rows.emplace_back("balance", fmt::format("enet-c={}, effective-beta={}, effective-unit={}, repeat-threshold={}",
-                                           balance.enet_c, balance.effective_beta,
-                                           to_string(balance.unit),
+                                           balance.enet_c, balance.effective_beta, to_string(balance.unit),
                                            balance.repeat_threshold ? fmt::format("{}", *balance.repeat_threshold)
                                                                     : std::string("none")));
   return rows;
@@ -156,9 +160,7 @@ std::vector<std::pair<std::string, std::string>> run_rows(const scan_result& res
 
 }  // namespace
 
-bool is_ignored(const dataset_stats& stats, std::uint32_t id) {
-  return std::ranges::binary_search(stats.ignore, id);
-}
+bool is_ignored(const dataset_stats& stats, std::uint32_t id) { return std::ranges::binary_search(stats.ignore, id); }
 
 frame_size_counts frame_sizes(const dataset_stats& stats) {
   frame_size_counts sizes;
@@ -198,8 +200,7 @@ report_class_table class_table_of(const dataset_stats& stats, const dataset_tota
       row.frames_present = it == ignored_values.end() ? 0 : it->second->frames;
     }
     if (table.present_only && row.pixels == 0) continue;
-    row.frames_share =
-        totals.frames ? static_cast<double>(row.frames_present) / static_cast<double>(totals.frames) : 0;
+    row.frames_share = totals.frames ? static_cast<double>(row.frames_present) / static_cast<double>(totals.frames) : 0;
     const double bar = largest > 0 ? 160.0 * c.fraction / largest : 0;
     row.bar = row.ignored ? 0.0 : row.pixels && bar < 1 ? 1.0 : bar;
     if (row.ignored) row.share = 0;
@@ -230,8 +231,7 @@ report_model make_report_model(const scan_result& result, const balance_options&
   m.weights = class_weights(overall, balance);
   m.weight_columns = weight_columns_of(m.weights, balance);
   m.cooccurrence = cooccurrence_of(overall, m.totals);
-  if (overall.components)
-    m.components = component_totals(overall);
+  if (overall.components) m.components = component_totals(overall);
   if (!result.stats.grouping.empty()) add_groups(m);
   if (!options.merged && result.wall_seconds > 0)
     m.frames_per_second = static_cast<double>(m.totals.frames + m.totals.skipped) / result.wall_seconds;

@@ -86,8 +86,8 @@ std::uint32_t grid_zoom(const heatmap_set& grid);
 /// The co-occurrence table: the classes present in the most frames, in id order.
 struct report_cooccurrence {
   std::vector<std::uint32_t> shown;
-  bool cut = false;  ///< more classes are present than shown
-  bool too_many_classes = false;  ///< above cooccurrence_class_limit: no table
+  bool cut = false;                                ///< more classes are present than shown
+  bool too_many_classes = false;                   ///< above cooccurrence_class_limit: no table
   std::vector<std::vector<std::uint64_t>> matrix;  ///< cooccurrence(overall), when a table is shown
 };
 
@@ -125,7 +125,7 @@ struct report_group_row {
 /// Everything report.html shows. Refers to the scan_result it was made from, which must outlive it.
 struct report_model {
   const scan_result* result = nullptr;
-  const dataset_stats* overall = nullptr;  ///< the scan's statistics, or all groups summed
+  const dataset_stats* overall = nullptr;    ///< the scan's statistics, or all groups summed
   std::unique_ptr<dataset_stats> ungrouped;  ///< owns *overall for a grouped scan
   balance_options balance;
   report_options options;

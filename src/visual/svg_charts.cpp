@@ -140,7 +140,6 @@ std::string px(double v) {
   return trim_zeros(fmt::format("{:.3f}", v));
 }
 
-
 // ---- axes -------------------------------------------------------------------------------------
 
 struct tick {
@@ -257,8 +256,8 @@ constexpr double row_padding = 5;  // above the first and below the last row
 constexpr double label_gap = 8;
 constexpr double panel_gap = 26;
 constexpr double value_gap = 4;
-constexpr std::size_t label_limit = 40;  // code points; longer names are cut (full name in a tooltip)
-constexpr std::size_t top_axis_rows = 20;  // more rows than this: tick labels above the bars too
+constexpr std::size_t label_limit = 40;           // code points; longer names are cut (full name in a tooltip)
+constexpr std::size_t top_axis_rows = 20;         // more rows than this: tick labels above the bars too
 constexpr rgb8 default_colour{0x1f, 0x77, 0xb4};  // matplotlib's tab:blue
 constexpr std::string_view text_colour = "#222222", tick_colour = "#444444", grid_colour = "#dddddd",
                            stripe_colour = "#f4f4f4", muted_colour = "#666666";
@@ -316,8 +315,8 @@ std::string render_bar_chart_svg(const bar_chart& chart) {
     for (std::size_t i = 0; i < n; ++i) {
       const auto& v = panel.values[i];
       std::string text = !panel.value_labels.empty() && !panel.value_labels[i].empty() ? panel.value_labels[i]
-                         : v ? format_value(*v, panel.format)
-                             : "\xE2\x80\x94";  // em dash
+                         : v                                                           ? format_value(*v, panel.format)
+                                                                                       : "\xE2\x80\x94";  // em dash
       reserve = std::max(reserve, value_gap + text_width(text, value_size));
       p.texts.push_back(std::move(text));
     }
@@ -328,10 +327,9 @@ std::string render_bar_chart_svg(const bar_chart& chart) {
     x += p.slot + panel_gap;
     panels.push_back(std::move(p));
   }
-  const double total_width =
-      std::ceil(std::max({panels.empty() ? x + margin : x - panel_gap + margin,
-                          2 * margin + text_width(chart.title, title_size) * bold_factor,
-                          2 * margin + text_width(chart.subtitle, subtitle_size)}));
+  const double total_width = std::ceil(std::max({panels.empty() ? x + margin : x - panel_gap + margin,
+                                                 2 * margin + text_width(chart.title, title_size) * bold_factor,
+                                                 2 * margin + text_width(chart.subtitle, subtitle_size)}));
 
   double y = margin;
   const double title_baseline = y + title_size;
@@ -478,8 +476,8 @@ std::string class_distribution_svg(const dataset_stats& stats, bool log_scale, s
   bar_chart chart;
   chart.title = "Class distribution";
   bar_panel pixels{"pixels (share of labelled pixels)", {}, log_scale, value_format::count, {}, {}};
-  bar_panel frames{fmt::format("frames present (of {})", digit_groups(totals.frames)), {}, log_scale,
-                   value_format::count, {}, {}};
+  bar_panel frames{
+      fmt::format("frames present (of {})", digit_groups(totals.frames)), {}, log_scale, value_format::count, {}, {}};
   std::size_t ignored_classes = 0;
   for (std::size_t c = 0; c < n; ++c) {
     const auto& total = totals.classes[c];
@@ -514,8 +512,7 @@ std::string class_distribution_svg(const dataset_stats& stats, bool log_scale, s
   }
   chart.subtitle = fmt::format("{} frames, {} labelled pixels, {} classes", digit_groups(totals.frames),
                                digit_groups(totals.labelled_pixels), n);
-  if (ignored_classes > 0)
-    chart.subtitle += "; grey: ignored classes, with the pixels that held their value";
+  if (ignored_classes > 0) chart.subtitle += "; grey: ignored classes, with the pixels that held their value";
   chart.panels = {std::move(pixels), std::move(frames)};
   return render_bar_chart_svg(chart);
 }
@@ -527,8 +524,10 @@ std::optional<double> uniform_of(std::span<const class_balance> weights, auto va
     if (!c.inverse_frequency) continue;  // not weighted
     const std::optional<double> v = value_of(c);
     if (!v) return std::nullopt;
-    if (!first) first = v;
-    else if (std::abs(*v - *first) > 1e-9 * std::max(std::abs(*v), std::abs(*first))) return std::nullopt;
+    if (!first)
+      first = v;
+    else if (std::abs(*v - *first) > 1e-9 * std::max(std::abs(*v), std::abs(*first)))
+      return std::nullopt;
   }
   return first;
 }
@@ -582,8 +581,7 @@ std::string class_weights_svg(const dataset_stats& stats, const balance_options&
   chart.subtitle = fmt::format(
       "{} of {} classes weighted (not ignored, with pixels); the others have none. ENet c = {}; effective number "
       "\xCE\xB2 = {} over {}. Dashed: weight 1.",
-      weighted, weights.size(), balance.enet_c, balance.effective_beta,
-      to_string(balance.unit));
+      weighted, weights.size(), balance.enet_c, balance.effective_beta, to_string(balance.unit));
   return render_bar_chart_svg(chart);
 }
 

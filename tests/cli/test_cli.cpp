@@ -4,8 +4,8 @@
 #include <cstdlib>
 #include <sstream>
 
-#include <boost/json.hpp>
 #include <sys/wait.h>
+#include <boost/json.hpp>
 
 #include "support/mixed_dataset.hpp"
 #include "support/run_cli.hpp"
@@ -19,11 +19,32 @@ using test::run_cli;
 TEST_CASE("help (--help) explains every flag of every subcommand", "[cli]") {
   const auto scan_help = run_cli("scan --help");
   CHECK(scan_help.status == 0);
-  for (const char* flag : {"--out", "--heatmaps", "--workers", "--io-depth", "--queue-depth", "--io", "--serial",
-                           "--decoder", "--num-classes", "--class-names", "--ignore", "--max-pixels", "--max-file-bytes",
-                           "--save-state", "--progress", "--no-progress", "--max-heatmap-bytes", "--resume",
-                           "--strict", "--force", "--files-from", "--root", "--min-component-pixels",
-                           "--repeat-threshold", "--labels", "--include-results"}) {
+  for (const char* flag : {"--out",
+                           "--heatmaps",
+                           "--workers",
+                           "--io-depth",
+                           "--queue-depth",
+                           "--io",
+                           "--serial",
+                           "--decoder",
+                           "--num-classes",
+                           "--class-names",
+                           "--ignore",
+                           "--max-pixels",
+                           "--max-file-bytes",
+                           "--save-state",
+                           "--progress",
+                           "--no-progress",
+                           "--max-heatmap-bytes",
+                           "--resume",
+                           "--strict",
+                           "--force",
+                           "--files-from",
+                           "--root",
+                           "--min-component-pixels",
+                           "--repeat-threshold",
+                           "--labels",
+                           "--include-results"}) {
     CAPTURE(flag);
     CHECK(scan_help.out.find(flag) != std::string::npos);
   }
@@ -37,26 +58,26 @@ TEST_CASE("help (--help) explains every flag of every subcommand", "[cli]") {
     CHECK(merge_help.out.find(flag) != std::string::npos);
 }
 
-TEST_CASE("scan of the real CamVid folder reproduces expected_counts.json with every concurrency flag",
-          "[cli][real]") {
+TEST_CASE("scan of the real CamVid folder reproduces expected_counts.json with every concurrency flag", "[cli][real]") {
   const auto camvid = test::data_root() / "real/gray8_ids/camvid_segnet";
   const auto expected = test::load_expected_counts(camvid.parent_path() / "expected_counts.json");
   const std::string flags = GENERATE(as<std::string>{}, "--serial", "--workers 1", "--workers 2", "--workers 4",
-                                     "--workers 8", "--io-depth 1", "--io-depth 4", "--io-depth 64",
-                                     "--queue-depth 1", "--queue-depth 2", "--queue-depth 16", "--io threads",
-                                     "--io auto", "--decoder spng", "--decoder fast", "--serial --decoder spng");
+                                     "--workers 8", "--io-depth 1", "--io-depth 4", "--io-depth 64", "--queue-depth 1",
+                                     "--queue-depth 2", "--queue-depth 16", "--io threads", "--io auto",
+                                     "--decoder spng", "--decoder fast", "--serial --decoder spng");
   CAPTURE(flags);
   test::temp_dir out;
-  const auto r = run_cli("scan " + quote(camvid) + " --num-classes 11 --ignore 11 --heatmaps --no-progress " +
-                         flags + " --out " + quote(out.path()));
+  const auto r = run_cli("scan " + quote(camvid) + " --num-classes 11 --ignore 11 --heatmaps --no-progress " + flags +
+                         " --out " + quote(out.path()));
   REQUIRE(r.status == 0);
 
   std::istringstream csv(test::read_file(out / "frames.csv"));
   std::string line;
   std::getline(csv, line);
-  CHECK(line == "path,group,width,height,pixels_class_0,pixels_class_1,pixels_class_2,pixels_class_3,"
-                "pixels_class_4,pixels_class_5,pixels_class_6,pixels_class_7,pixels_class_8,pixels_class_9,"
-                "pixels_class_10,ignored,out_of_range");  // no repeat_factor without --repeat-threshold
+  CHECK(line ==
+        "path,group,width,height,pixels_class_0,pixels_class_1,pixels_class_2,pixels_class_3,"
+        "pixels_class_4,pixels_class_5,pixels_class_6,pixels_class_7,pixels_class_8,pixels_class_9,"
+        "pixels_class_10,ignored,out_of_range");  // no repeat_factor without --repeat-threshold
   std::size_t rows = 0;
   while (std::getline(csv, line)) {
     ++rows;
@@ -95,8 +116,8 @@ TEST_CASE("scanning A and B separately and merging their states equals scanning 
   for (const char* sub : {"synth_64x48", "synth_33x17"}) std::filesystem::rename(root / sub, work / "b" / sub);
   CHECK(run_cli("scan " + quote(work / "a") + common + " --save-state " + quote(work / "a.state")).status == 3);
   CHECK(run_cli("scan " + quote(work / "b") + common + " --save-state " + quote(work / "b.state")).status == 0);
-  const auto merged = run_cli("merge " + quote(work / "b.state") + " " + quote(work / "a.state") + " --out " +
-                              quote(work / "merged"));
+  const auto merged =
+      run_cli("merge " + quote(work / "b.state") + " " + quote(work / "a.state") + " --out " + quote(work / "merged"));
   REQUIRE(merged.status == 0);
 
   CHECK(test::read_file(work / "merged/frames.csv") == test::read_file(work / "all/frames.csv"));

@@ -10,8 +10,8 @@
 #include <tuple>
 #include <vector>
 
-#include <boost/json.hpp>
 #include <CLI/CLI.hpp>
+#include <boost/json.hpp>
 
 #include "cli/suggest.hpp"
 #include "support/run_cli.hpp"
@@ -40,15 +40,15 @@ TEST_CASE("edit distance counts insertions, deletions, substitutions and adjacen
       row{"", "abc", 3},
       row{"abc", "", 3},
       row{"labels", "labels", 0},
-      row{"lables", "labels", 1},    // one swap, not two substitutions
+      row{"lables", "labels", 1},  // one swap, not two substitutions
       row{"scna", "scan", 1},
-      row{"frmes", "frames", 1},     // an insertion
+      row{"frmes", "frames", 1},        // an insertion
       row{"heatmapss", "heatmaps", 1},  // a deletion
       row{"decodr", "decoder", 1},
       row{"colourmap", "colormap", 1},
       row{"efective-uint", "effective-unit", 2},
-      row{"kitten", "sitting", 3},   // the classic Levenshtein example: no swap helps
-      row{"ca", "abc", 3},           // optimal string alignment: a swapped pair is not edited again
+      row{"kitten", "sitting", 3},  // the classic Levenshtein example: no swap helps
+      row{"ca", "abc", 3},          // optimal string alignment: a swapped pair is not edited again
       row{"ab", "ba", 1},
       row{"abcd", "badc", 2},
   }));
@@ -59,23 +59,23 @@ TEST_CASE("edit distance counts insertions, deletions, substitutions and adjacen
 
 TEST_CASE("the closest flag is suggested only when it is within a third of the name's length, 1 to 2 edits",
           "[cli][usage]") {
-  const std::vector<std::string> flags{"-h", "--help", "--out", "--io", "--labels", "--heatmaps", "--effective-unit",
-                                       "--no-progress"};
+  const std::vector<std::string> flags{"-h",         "--help",           "--out",        "--io", "--labels",
+                                       "--heatmaps", "--effective-unit", "--no-progress"};
   using row = std::pair<const char*, const char*>;
   const auto [typed, expected] = GENERATE(table<const char*, const char*>({
       row{"--lables", "--labels"},
-      row{"-labels", "--labels"},         // dashes are not compared
+      row{"-labels", "--labels"},  // dashes are not compared
       row{"--labels", "--labels"},
-      row{"--ot", "--out"},               // 2 letters: one edit
+      row{"--ot", "--out"},  // 2 letters: one edit
       row{"--oi", "--io"},
       row{"--heatmap", "--heatmaps"},
       row{"--efective-uint", "--effective-unit"},  // 13 letters: two edits
       row{"--no-progres", "--no-progress"},
       row{"--hlep", "--help"},
-      row{"--lbl", ""},                   // 3 letters: one edit only, "labels" is 3 away
-      row{"--heat", ""},                  // 4 letters: one edit only
+      row{"--lbl", ""},   // 3 letters: one edit only, "labels" is 3 away
+      row{"--heat", ""},  // 4 letters: one edit only
       row{"--zzzzzz", ""},
-      row{"-x", ""},                      // one letter: only an exact match, else every one-letter flag would do
+      row{"-x", ""},  // one letter: only an exact match, else every one-letter flag would do
       row{"--h", "-h"},
       row{"", ""},
   }));
@@ -149,8 +149,7 @@ TEST_CASE("a misspelt flag or subcommand exits 2 with the nearest valid one", "[
   CHECK(r.err == "maskscan: " + message + "\n" + run_with_help);
 }
 
-TEST_CASE("errors that are not about an unknown argument keep CLI11's message, and --help still wins",
-          "[cli][usage]") {
+TEST_CASE("errors that are not about an unknown argument keep CLI11's message, and --help still wins", "[cli][usage]") {
   const auto missing = run_cli("scan");  // neither a directory nor --files-from
   CHECK(missing.status == 2);
   CHECK(missing.err == "maskscan: give the directory (or PNG file) to scan, or --files-from LIST\n");
@@ -164,8 +163,7 @@ TEST_CASE("errors that are not about an unknown argument keep CLI11's message, a
   CHECK(help.err.empty());
 }
 
-TEST_CASE("help of every subcommand lists each enum flag's words, not CLI11's mapping to numbers",
-          "[cli][usage]") {
+TEST_CASE("help of every subcommand lists each enum flag's words, not CLI11's mapping to numbers", "[cli][usage]") {
   const std::map<std::string, std::map<std::string, std::string>> enum_flags{
       {"scan",
        {{"--io", "{auto,threads,uring}"},
@@ -194,8 +192,10 @@ TEST_CASE("enum flags take their words in any case", "[cli][usage]") {
   test::temp_dir dir;
   const auto masks = dir / "masks", out = dir / "out";
   REQUIRE(run_cli("synth " + quote(masks) + " --frames 2 --width 64 --height 32 --filter SUB").status == 0);
-  const auto r = run_cli("scan " + quote(masks) + " --no-progress --io THREADS --decoder Spng --effective-unit PIXELS "
-                         "--colormap MaGmA --heatmaps --report --out " + quote(out));
+  const auto r = run_cli("scan " + quote(masks) +
+                         " --no-progress --io THREADS --decoder Spng --effective-unit PIXELS "
+                         "--colormap MaGmA --heatmaps --report --out " +
+                         quote(out));
   REQUIRE(r.status == 0);
   const auto summary = boost::json::parse(test::read_file(out / "summary.json")).as_object();
   CHECK(summary.at("options").at("io").as_string() == "threads");
@@ -228,7 +228,8 @@ TEST_CASE("a wrong enum value exits 2 naming the words, and the nearest one when
       row{"scan d --io=Thread", "--io: Thread is not one of {auto,threads,uring}; did you mean threads?"},
       row{"scan d --io 2", "--io: 2 is not one of {auto,threads,uring}"},  // the number behind a word is no word
       row{"scan d --decoder libspng", "--decoder: libspng is not one of {auto,fast,spng}"},
-      row{"merge STATE --effective-unit pixel", "--effective-unit: pixel is not one of {frames,pixels}; did you mean pixels?"},
+      row{"merge STATE --effective-unit pixel",
+          "--effective-unit: pixel is not one of {frames,pixels}; did you mean pixels?"},
       row{"merge STATE --colormap jet", "--colormap: jet is not one of {magma,viridis}"},
       row{"synth d --filter paeth", "--filter: paeth is not one of {adaptive,sub}"},
   }));

@@ -15,8 +15,8 @@
 #include <utility>
 #include <vector>
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
+#include <boost/json.hpp>
 
 #include "support/results.hpp"
 #include "support/run_cli.hpp"
@@ -34,7 +34,9 @@ const fs::path rgb_dir = test::data_root() / "real/rgb_color";
 struct colour {
   unsigned r = 0, g = 0, b = 0, a = 255;
   /// The key of expected_counts.json and of summary.json: "r,g,b" when opaque, else "r,g,b,a".
-  std::string key() const { return a == 255 ? fmt::format("{},{},{}", r, g, b) : fmt::format("{},{},{},{}", r, g, b, a); }
+  std::string key() const {
+    return a == 255 ? fmt::format("{},{},{}", r, g, b) : fmt::format("{},{},{},{}", r, g, b, a);
+  }
   friend auto operator<=>(const colour&, const colour&) = default;
 };
 
@@ -62,19 +64,32 @@ std::vector<named_colour> rugd_classes() {
 
 /// UMich CURLY, typed from rgb_color/README.md (ids in the order of Pilot-ontology.json's roots).
 std::vector<named_colour> umich_classes() {
-  return {{"road", {29, 28, 33}},         {"sidewalk", {208, 235, 160}}, {"vegetation", {43, 237, 21}},
-          {"grass", {217, 240, 17}},      {"terrain", {186, 24, 65}},    {"pole", {237, 9, 28}},
-          {"building", {235, 45, 98}},    {"vehicle", {20, 99, 143}},    {"human", {157, 199, 194}},
-          {"bike", {237, 61, 55}},        {"sky", {32, 39, 232}},        {"sign", {37, 193, 245}},
-          {"water", {132, 143, 127}},     {"stairs", {25, 151, 209}},    {"crosswalk", {83, 90, 169}},
-          {"fallen logs", {158, 163, 62}}, {"gravel", {182, 55, 127}},   {"rock", {101, 28, 173}},
-          {"Other", {162, 168, 104}},     {"chopped vegetation/dead grass", {162, 135, 176}},
+  return {{"road", {29, 28, 33}},
+          {"sidewalk", {208, 235, 160}},
+          {"vegetation", {43, 237, 21}},
+          {"grass", {217, 240, 17}},
+          {"terrain", {186, 24, 65}},
+          {"pole", {237, 9, 28}},
+          {"building", {235, 45, 98}},
+          {"vehicle", {20, 99, 143}},
+          {"human", {157, 199, 194}},
+          {"bike", {237, 61, 55}},
+          {"sky", {32, 39, 232}},
+          {"sign", {37, 193, 245}},
+          {"water", {132, 143, 127}},
+          {"stairs", {25, 151, 209}},
+          {"crosswalk", {83, 90, 169}},
+          {"fallen logs", {158, 163, 62}},
+          {"gravel", {182, 55, 127}},
+          {"rock", {101, 28, 173}},
+          {"Other", {162, 168, 104}},
+          {"chopped vegetation/dead grass", {162, 135, 176}},
           {"dirt/sand pile", {45, 149, 238}}};
 }
 
 /// WoodScape rgbLabels colours (R,G,B), typed from woodscape_meta/README.md.
-const std::vector<colour> woodscape_colours{{0, 0, 0},     {255, 0, 255},   {0, 0, 255},     {0, 255, 0},
-                                            {255, 0, 0},   {255, 255, 255}, {0, 255, 255},   {255, 255, 0},
+const std::vector<colour> woodscape_colours{{0, 0, 0},       {255, 0, 255},   {0, 0, 255},   {0, 255, 0},
+                                            {255, 0, 0},     {255, 255, 255}, {0, 255, 255}, {255, 255, 0},
                                             {255, 128, 128}, {128, 128, 0}};
 
 /// A class-map JSON file (docs/class-maps.md) of these classes, plus extra table entries.
@@ -88,7 +103,8 @@ void write_class_map(const fs::path& file, const std::string& name, const std::v
   json::object doc{{"name", name}, {"classes", std::move(list)}};
   if (!extra.empty()) {
     json::array colours;
-    for (const auto& [c, value] : extra) colours.push_back({{"colour", json::array{c.r, c.g, c.b, c.a}}, {"value", value}});
+    for (const auto& [c, value] : extra)
+      colours.push_back({{"colour", json::array{c.r, c.g, c.b, c.a}}, {"value", value}});
     doc["colours"] = std::move(colours);
   }
   test::write_file(file, "// written by test_colour_cli.cpp\n" + json::serialize(doc) + "\n");
@@ -119,8 +135,10 @@ mapped map_through(const std::map<colour, std::uint64_t>& counts, const std::vec
   out.classes.assign(table.size(), 0);
   for (const auto& [c, n] : counts) {
     const auto it = std::ranges::find(table, c);
-    if (it == table.end()) out.unknown[c.key()] += n;
-    else out.classes[static_cast<std::size_t>(it - table.begin())] += n;
+    if (it == table.end())
+      out.unknown[c.key()] += n;
+    else
+      out.classes[static_cast<std::size_t>(it - table.begin())] += n;
   }
   return out;
 }
@@ -165,9 +183,10 @@ std::map<std::string, std::map<std::string, std::uint64_t>> files_with_unknown_o
 
 }  // namespace
 
-TEST_CASE("cli colour: RUGD with a class-map file written from its colormap counts every class as "
-          "expected_counts.json, with the colours in summary.json and a zero unknown_colours column",
-          "[cli][colour-scan]") {
+TEST_CASE(
+    "cli colour: RUGD with a class-map file written from its colormap counts every class as "
+    "expected_counts.json, with the colours in summary.json and a zero unknown_colours column",
+    "[cli][colour-scan]") {
   const auto classes = rugd_classes();
   const auto table = colours_of(classes);
   test::temp_dir tmp;
@@ -228,9 +247,10 @@ TEST_CASE("cli colour: RUGD with a class-map file written from its colormap coun
   }
 }
 
-TEST_CASE("cli colour: the ADE20K full-format mask with --labels woodscape succeeds and reports every colour "
-          "woodscape lacks with its exact pixels",
-          "[cli][colour-scan]") {
+TEST_CASE(
+    "cli colour: the ADE20K full-format mask with --labels woodscape succeeds and reports every colour "
+    "woodscape lacks with its exact pixels",
+    "[cli][colour-scan]") {
   const auto file = rgb_dir / "ade20k_full_encoded/ADE_train_00000970_seg.png";
   const auto m = map_through(expected_counts("ade20k_full_encoded/ADE_train_00000970_seg.png"), woodscape_colours);
   REQUIRE(m.unknown.size() == 17);  // all 18 colours but 0,0,0 (woodscape void)
@@ -273,9 +293,10 @@ TEST_CASE("cli colour: the ADE20K full-format mask with --labels woodscape succe
   CHECK(frames[1][column(frames[0], "unknown_colours")] == std::to_string(unknown_pixels));
 }
 
-TEST_CASE("cli colour: UMich RGBA masks with a class-map file report the transparent pixels as unknown colour "
-          "0,0,0,0, or count them as the class a table entry for 0,0,0,0 names",
-          "[cli][colour-scan]") {
+TEST_CASE(
+    "cli colour: UMich RGBA masks with a class-map file report the transparent pixels as unknown colour "
+    "0,0,0,0, or count them as the class a table entry for 0,0,0,0 names",
+    "[cli][colour-scan]") {
   const auto classes = umich_classes();
   const auto table = colours_of(classes);
   test::temp_dir tmp;
@@ -290,8 +311,8 @@ TEST_CASE("cli colour: UMich RGBA masks with a class-map file report the transpa
   }
   std::ranges::sort(names);
   REQUIRE(names.size() == 8);
-  const std::map<std::string, std::uint64_t> transparent{{"campus1seg.png", 3}, {"campus3seg.png", 2},
-                                                          {"forest2seg.png", 5}};
+  const std::map<std::string, std::uint64_t> transparent{
+      {"campus1seg.png", 3}, {"campus3seg.png", 2}, {"forest2seg.png", 5}};
 
   std::vector<std::uint64_t> total(21, 0);
   std::map<std::string, std::map<std::string, std::uint64_t>> want_files;
@@ -350,9 +371,10 @@ TEST_CASE("cli colour: UMich RGBA masks with a class-map file report the transpa
   }
 }
 
-TEST_CASE("cli colour: RUGD without --labels scans nothing: one line says why and how to fix it, summary.json lists "
-          "every file, exit 1",
-          "[cli][colour-scan]") {
+TEST_CASE(
+    "cli colour: RUGD without --labels scans nothing: one line says why and how to fix it, summary.json lists "
+    "every file, exit 1",
+    "[cli][colour-scan]") {
   test::temp_dir tmp;
   const auto r = run_cli("scan " + quote(rgb_dir / "rugd_sample") + " --out " + quote(tmp / "out"));
   INFO(r.err);

@@ -14,12 +14,12 @@
 #include <tuple>
 #include <vector>
 
-#include <boost/json.hpp>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <boost/json.hpp>
 
 #include <maskscan/options.hpp>
 #include <maskscan/synth.hpp>
@@ -60,9 +60,7 @@ const test::temp_dir& full_size_frames() {
 }
 
 /// 200 small frames, for scans that run many at once.
-const test::temp_dir& small_frames() {
-  return test::synthesized(test::synth_frames(200, 160, 120, 6));
-}
+const test::temp_dir& small_frames() { return test::synthesized(test::synth_frames(200, 160, 120, 6)); }
 
 /// `maskscan <args>` under a shell limit (`ulimit -v 100000`), killed if it runs over a minute. The
 /// output files are opened before the limit applies.
@@ -84,10 +82,10 @@ TEST_CASE("Heatmaps that do not fit under ulimit -v end the scan with an error n
       CAPTURE(io, attempt);
       test::temp_dir out;
       // (--io-depth 2: with threads, 16 read threads would not start under this limit either.)
-      const auto r = under_limit("ulimit -v 100000",
-                                 fmt::format("scan {} --heatmaps --workers 2 --io-depth 2 --labels woodscape "
-                                             "--no-progress --io {} --out {}",
-                                             quote(full_size_frames().path()), io, quote(out.path() / "r")));
+      const auto r =
+          under_limit("ulimit -v 100000", fmt::format("scan {} --heatmaps --workers 2 --io-depth 2 --labels woodscape "
+                                                      "--no-progress --io {} --out {}",
+                                                      quote(full_size_frames().path()), io, quote(out.path() / "r")));
       CHECK(r.status == 1);
       CHECK_THAT(r.err, Contains("not enough memory for the 1280x966 heatmap"));
       CHECK_THAT(r.err, Contains("49.5 MB"));
@@ -123,8 +121,8 @@ TEST_CASE("Worker, io-depth and queue-depth values beyond their bounds are usage
     CHECK_THAT(r.err, Contains(fmt::format("({}) {} is over the limit of {}", flag, value, bound)));
   }
   // At the bounds' other end the flags still work.
-  CHECK(run_cli(fmt::format("scan {} --workers 1 --io-depth 1 --queue-depth 1 --no-progress",
-                            quote(small_frames().path())))
+  CHECK(run_cli(
+            fmt::format("scan {} --workers 1 --io-depth 1 --queue-depth 1 --no-progress", quote(small_frames().path())))
             .status == 0);
 }
 
@@ -179,8 +177,8 @@ TEST_CASE("SIGTERM ends a scan blocked in a system call (stderr to a full pipe) 
   }
   REQUIRE(::fcntl(fds[1], F_SETFL, 0) == 0);
   test::temp_dir out;
-  const std::vector<std::string> argv{MASKSCAN_CLI, "scan", small_frames().path().string(), "--progress", "--out",
-                                      (out.path() / "r").string()};
+  const std::vector<std::string> argv{MASKSCAN_CLI, "scan",  small_frames().path().string(),
+                                      "--progress", "--out", (out.path() / "r").string()};
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
@@ -221,9 +219,9 @@ TEST_CASE("20 scans of one input at once each give the same exact result", "[cli
   test::temp_dir out;
   std::vector<std::unique_ptr<test::child_process>> scans;
   for (int i = 0; i < 20; ++i)
-    scans.push_back(std::make_unique<test::child_process>(std::vector<std::string>{
-        MASKSCAN_CLI, "scan", small_frames().path().string(), "--heatmaps", "--workers", "1", "--no-progress",
-        "--out", (out.path() / std::to_string(i)).string()}));
+    scans.push_back(std::make_unique<test::child_process>(
+        std::vector<std::string>{MASKSCAN_CLI, "scan", small_frames().path().string(), "--heatmaps", "--workers", "1",
+                                 "--no-progress", "--out", (out.path() / std::to_string(i)).string()}));
   for (auto& s : scans) CHECK(s->wait() == 0);
   const auto first = summary_of(out.path() / "0");
   CHECK(first.at("frames_scanned").as_int64() == 200);
@@ -231,7 +229,8 @@ TEST_CASE("20 scans of one input at once each give the same exact result", "[cli
     CAPTURE(i);
     const auto other = summary_of(out.path() / std::to_string(i));
     CHECK(other.at("classes") == first.at("classes"));
-    CHECK(test::read_file(out.path() / std::to_string(i) / "frames.csv") == test::read_file(out.path() / "0" / "frames.csv"));
+    CHECK(test::read_file(out.path() / std::to_string(i) / "frames.csv") ==
+          test::read_file(out.path() / "0" / "frames.csv"));
     CHECK(test::read_file(out.path() / std::to_string(i) / "heatmaps_160x120.npy") ==
           test::read_file(out.path() / "0" / "heatmaps_160x120.npy"));
   }

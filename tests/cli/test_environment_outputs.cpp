@@ -13,11 +13,11 @@
 #include <thread>
 #include <vector>
 
-#include <boost/json.hpp>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <boost/json.hpp>
 
 #include "support/child_process.hpp"
 #include "support/results.hpp"
@@ -26,22 +26,24 @@
 
 namespace {
 using namespace maskscan;
+using test::csv_rows;
 using test::quote;
 using test::run_cli;
 using test::run_shell;
-using test::csv_rows;
 using test::summary_of;
 namespace fs = std::filesystem;
 namespace json = boost::json;
 using clock_type = std::chrono::steady_clock;
 
-std::uint64_t frames_scanned(const fs::path& dir) { return summary_of(dir).at("frames_scanned").to_number<std::uint64_t>(); }
+std::uint64_t frames_scanned(const fs::path& dir) {
+  return summary_of(dir).at("frames_scanned").to_number<std::uint64_t>();
+}
 
 /// A WoodScape-like folder of `frames` frames of width x height (names 00000_FV.png, ...).
 void synth(const fs::path& dir, unsigned frames, unsigned seed, unsigned width = 64, unsigned height = 48) {
-  const auto r = run_cli("synth " + quote(dir) + " --frames " + std::to_string(frames) + " --width " +
-                         std::to_string(width) + " --height " + std::to_string(height) + " --seed " +
-                         std::to_string(seed));
+  const auto r =
+      run_cli("synth " + quote(dir) + " --frames " + std::to_string(frames) + " --width " + std::to_string(width) +
+              " --height " + std::to_string(height) + " --seed " + std::to_string(seed));
   REQUIRE(r.status == 0);
 }
 
@@ -157,8 +159,10 @@ TEST_CASE("A scan leaves out its own --out and earlier maskscan results inside t
   // --out the input itself: its report pictures are left out (the root is always listed).
   synth(work / "flat", 6, 1);
   for (int i = 0; i < 2; ++i) {
-    const auto same = run_cli("scan " + quote(work / "flat") + " --labels woodscape --heatmaps --no-progress --report "
-                              "--force --out " + quote(work / "flat"));
+    const auto same = run_cli("scan " + quote(work / "flat") +
+                              " --labels woodscape --heatmaps --no-progress --report "
+                              "--force --out " +
+                              quote(work / "flat"));
     CAPTURE(i, same.err);
     CHECK(same.status == 0);
     CHECK(frames_scanned(work / "flat") == 6);
@@ -168,7 +172,8 @@ TEST_CASE("A scan leaves out its own --out and earlier maskscan results inside t
   const auto all = run_cli(scan + "--include-results --force --out " + quote(work / "elsewhere"));
   CAPTURE(all.err);
   CHECK(all.err.find("left out") == std::string::npos);
-  CHECK(frames_scanned(work / "elsewhere") + summary_of(work / "elsewhere").at("frames_skipped").to_number<std::uint64_t>() ==
+  CHECK(frames_scanned(work / "elsewhere") +
+            summary_of(work / "elsewhere").at("frames_skipped").to_number<std::uint64_t>() ==
         pngs_in(data));
 }
 
@@ -230,7 +235,8 @@ TEST_CASE("A run killed with SIGKILL leaves no lock that stops the next run", "[
     CHECK(killed.child.wait() == 128 + SIGKILL);
   }
   CHECK(fs::exists(out / ".maskscan.lock"));  // the file stays, but nobody holds its lock
-  const auto next = run_cli("scan " + quote(data) + " --no-progress --out " + quote(out) + " --save-state " + quote(state));
+  const auto next =
+      run_cli("scan " + quote(data) + " --no-progress --out " + quote(out) + " --save-state " + quote(state));
   CAPTURE(next.err);
   CHECK(next.status == 0);  // no --force needed: a stale lock file is not a result
   CHECK(frames_scanned(out) == 3);
@@ -283,8 +289,10 @@ TEST_CASE("A --force rewrite that fails half-way leaves no summary.json that dis
                 .status == 0);
     // b's heatmaps are 10 x 128 x 96 x 4 = 480 KiB; its frames.csv a few hundred bytes.
     const auto r = run_shell("bash -c " + quote("ulimit -f 200; exec " + std::string(MASKSCAN_CLI) + " scan " +
-                                                (work / "b").string() + " --labels woodscape --heatmaps --no-progress "
-                                                "--force --out " + out.string()));
+                                                (work / "b").string() +
+                                                " --labels woodscape --heatmaps --no-progress "
+                                                "--force --out " +
+                                                out.string()));
     CAPTURE(r.err);
     CHECK(r.status == 1);
     CHECK(r.err.find("heatmaps_128x96.npy: cannot write: File too large") != std::string::npos);
@@ -317,15 +325,16 @@ TEST_CASE("Every output destination is checked before any input is read", "[cli]
     CAPTURE(child.output());
     CHECK(status == 1);  // -1: it waited for the input
     CHECK(seconds_since(t0) < 10);
-    CHECK(child.output().find("--save-state " + (work / "missing/s.state").string() + ": cannot write there: the folder " +
-                              (work / "missing").string() + " does not exist") != std::string::npos);
+    CHECK(child.output().find("--save-state " + (work / "missing/s.state").string() +
+                              ": cannot write there: the folder " + (work / "missing").string() + " does not exist") !=
+          std::string::npos);
     CHECK_FALSE(fs::exists(work / "out"));  // nothing left behind
   }
   SECTION("a read-only --out") {
     const fs::path out = work / "read-only";
     fs::create_directories(out);
-    fs::permissions(out, fs::perms::owner_read | fs::perms::owner_exec | fs::perms::group_read |
-                             fs::perms::group_exec | fs::perms::others_read | fs::perms::others_exec);
+    fs::permissions(out, fs::perms::owner_read | fs::perms::owner_exec | fs::perms::group_read | fs::perms::group_exec |
+                             fs::perms::others_read | fs::perms::others_exec);
     std::vector<std::string> prefix{MASKSCAN_CLI};
     if (::geteuid() == 0) {
       // Root writes anywhere: the CLI runs as nobody instead (a copy it may run, as in T4 of the
@@ -340,8 +349,8 @@ TEST_CASE("Every output destination is checked before any input is read", "[cli]
       fs::permissions(cli, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
                                fs::perms::others_read | fs::perms::others_exec);
       prefix = {setpriv.string(), "--reuid=65534", "--regid=65534", "--clear-groups", cli.string()};
-      if (run_shell(setpriv.string() + " --reuid=65534 --regid=65534 --clear-groups " + cli.string() + " --help").status !=
-          0) {
+      if (run_shell(setpriv.string() + " --reuid=65534 --regid=65534 --clear-groups " + cli.string() + " --help")
+              .status != 0) {
         WARN("uid 65534 cannot run " << cli << ": a read-only --out cannot be tested here");
         return;
       }
@@ -389,10 +398,10 @@ TEST_CASE("A file size limit or a full disk is a write error naming the output a
       WARN("cannot mount a tmpfs here (" << probe.err << "): a full disk is tested with ulimit -f only");
       return;
     }
-    const auto r = run_shell("unshare -m sh -c " +
-                             quote("mount -t tmpfs -o size=64k tmpfs " + mnt.string() + " && { " + scan +
-                                   (mnt / "out").string() + "; echo \"status $?\"; ls -a " + (mnt / "out").string() +
-                                   "; }"));
+    const auto r =
+        run_shell("unshare -m sh -c " +
+                  quote("mount -t tmpfs -o size=64k tmpfs " + mnt.string() + " && { " + scan + (mnt / "out").string() +
+                        "; echo \"status $?\"; ls -a " + (mnt / "out").string() + "; }"));
     CAPTURE(r.out, r.err);
     CHECK(r.out.find("status 1\n") != std::string::npos);
     CHECK(r.err.find("maskscan: " + (mnt / "out" / "heatmaps_64x48.npy").string() +
@@ -410,15 +419,14 @@ TEST_CASE("A run removes the temporaries that a killed run left among its output
   REQUIRE(run_cli("scan " + quote(data) + " --no-progress --heatmaps --report --out " + quote(out)).status == 0);
   const auto dead = std::to_string(dead_pid());
   const auto live = std::to_string(::getpid());  // this test: a writer still running
-  const std::vector<fs::path> stale{out / ("frames.csv.tmp." + dead + ".0"),
-                                    out / ("heatmaps_64x48.npy.tmp." + dead + ".3"),
-                                    out / ("summary.json.tmp." + dead + ".7"),
-                                    out / "images" / "heatmaps" / ("grid.png.tmp." + dead + ".2"),
-                                    work / ("s.state.tmp." + dead + ".1")};
-  const std::vector<fs::path> kept{out / "notes.tmp.txt",                          // not a temporary's name
-                                   out / ("frames.csv.tmp." + live + ".0"),        // its writer runs
-                                   out / ("mine.csv.tmp." + dead + ".0"),          // not a maskscan output
-                                   work / ("other.state.tmp." + dead + ".0")};     // beside, of another file
+  const std::vector<fs::path> stale{
+      out / ("frames.csv.tmp." + dead + ".0"), out / ("heatmaps_64x48.npy.tmp." + dead + ".3"),
+      out / ("summary.json.tmp." + dead + ".7"), out / "images" / "heatmaps" / ("grid.png.tmp." + dead + ".2"),
+      work / ("s.state.tmp." + dead + ".1")};
+  const std::vector<fs::path> kept{out / "notes.tmp.txt",                       // not a temporary's name
+                                   out / ("frames.csv.tmp." + live + ".0"),     // its writer runs
+                                   out / ("mine.csv.tmp." + dead + ".0"),       // not a maskscan output
+                                   work / ("other.state.tmp." + dead + ".0")};  // beside, of another file
   for (const auto& f : stale) test::write_file(f, "half");
   for (const auto& f : kept) test::write_file(f, "keep");
 

@@ -127,9 +127,9 @@ TEST_CASE("cli heatmap grid: the .npy files read by NumPy hold the library's gri
   const test::temp_dir work;
   const auto out = work / "out";
   const std::string regex = "'^([a-z]+)/'";
-  const auto r = run_cli("scan " + quote(data.dir.path()) + " --labels woodscape --heatmap-grid 12x5 --group-by " +
-                         regex + " --workers 2 --no-progress --out " + quote(out) + " --save-state " +
-                         quote(work / "all.state"));
+  const auto r =
+      run_cli("scan " + quote(data.dir.path()) + " --labels woodscape --heatmap-grid 12x5 --group-by " + regex +
+              " --workers 2 --no-progress --out " + quote(out) + " --save-state " + quote(work / "all.state"));
   INFO(r.err);
   REQUIRE(r.status == 0);
 
@@ -153,7 +153,9 @@ TEST_CASE("cli heatmap grid: the .npy files read by NumPy hold the library's gri
     const auto g = numpy_load(python, out / "groups" / group / "heatmaps_grid_12x5.npy", work);
     CHECK(g.shape == std::vector<std::size_t>{10, 5, 12});
     CHECK(g.values == lib.stats.grid_heatmaps.at(group).counts);
-    CHECK(read_json(out / "groups" / group / "summary.json").at("heatmap_grid").at("frames").to_number<std::uint64_t>() == 8);
+    CHECK(
+        read_json(out / "groups" / group / "summary.json").at("heatmap_grid").at("frames").to_number<std::uint64_t>() ==
+        8);
   }
   const auto summary = read_json(out / "summary.json");
   CHECK(summary.at("heatmap_grid").at("file").as_string() == "heatmaps_grid_12x5.npy");
@@ -175,13 +177,18 @@ TEST_CASE("cli heatmap grid: merge and --resume refuse states of another grid", 
   static const two_sizes data;
   const test::temp_dir work;
   const auto big = quote(data.dir / "big"), small = quote(data.dir / "small");
-  REQUIRE(run_cli("scan " + big + " --heatmap-grid 8x8 --no-progress --save-state " + quote(work / "a.state")).status == 0);
-  REQUIRE(run_cli("scan " + small + " --heatmap-grid 4x4 --no-progress --save-state " + quote(work / "b.state")).status == 0);
-  const auto m = run_cli("merge " + quote(work / "a.state") + " " + quote(work / "b.state") + " --out " + quote(work / "m"));
+  REQUIRE(run_cli("scan " + big + " --heatmap-grid 8x8 --no-progress --save-state " + quote(work / "a.state")).status ==
+          0);
+  REQUIRE(
+      run_cli("scan " + small + " --heatmap-grid 4x4 --no-progress --save-state " + quote(work / "b.state")).status ==
+      0);
+  const auto m =
+      run_cli("merge " + quote(work / "a.state") + " " + quote(work / "b.state") + " --out " + quote(work / "m"));
   CHECK(m.status == 1);
   CHECK(m.err.find("heatmap grids (8x8 and 4x4)") != std::string::npos);
 
-  const auto resumed = run_cli("scan " + big + " --heatmap-grid 16x16 --no-progress --resume " + quote(work / "a.state"));
+  const auto resumed =
+      run_cli("scan " + big + " --heatmap-grid 16x16 --no-progress --resume " + quote(work / "a.state"));
   CHECK(resumed.status == 1);
   CHECK(resumed.err.find("--resume") != std::string::npos);
   CHECK(resumed.err.find("heatmap grids") != std::string::npos);

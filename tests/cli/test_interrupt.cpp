@@ -5,8 +5,8 @@
 #include <csignal>
 #include <sstream>
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
+#include <boost/json.hpp>
 
 #include <maskscan/synth.hpp>
 
@@ -17,8 +17,8 @@
 
 namespace {
 using namespace maskscan;
-using test::quote;
 using test::csv_rows;
+using test::quote;
 using test::run_cli;
 namespace fs = std::filesystem;
 
@@ -30,21 +30,24 @@ const test::temp_dir& long_dataset() {
 }
 
 std::vector<std::string> slow_scan(const fs::path& data, const fs::path& out, const fs::path& state) {
-  return {MASKSCAN_CLI, "scan", data.string(), "--heatmaps", "--decoder", "spng", "--workers", "1",
-          "--queue-depth", "4", "--io-depth", "1", "--progress", "--out", out.string(), "--save-state", state.string()};
+  return {MASKSCAN_CLI, "scan",          data.string(), "--heatmaps", "--decoder", "spng",       "--workers",
+          "1",          "--queue-depth", "4",           "--io-depth", "1",         "--progress", "--out",
+          out.string(), "--save-state",  state.string()};
 }
 
 bool has_temp_files(const fs::path& dir) {
   if (!fs::exists(dir)) return false;
-  return std::ranges::any_of(fs::directory_iterator(dir), fs::directory_iterator{},
-                             [](const auto& e) { return e.path().filename().string().find(".tmp.") != std::string::npos; });
+  return std::ranges::any_of(fs::directory_iterator(dir), fs::directory_iterator{}, [](const auto& e) {
+    return e.path().filename().string().find(".tmp.") != std::string::npos;
+  });
 }
 
 }  // namespace
 
-TEST_CASE("SIGINT/SIGTERM: frames in flight are finished, partial results written, exit 130, and --resume completes "
-          "them to exactly one full run",
-          "[cli][interrupt]") {
+TEST_CASE(
+    "SIGINT/SIGTERM: frames in flight are finished, partial results written, exit 130, and --resume completes "
+    "them to exactly one full run",
+    "[cli][interrupt]") {
   const int signo = GENERATE(SIGINT, SIGTERM);
   CAPTURE(signo);
   const auto& data = long_dataset();
@@ -117,15 +120,15 @@ TEST_CASE("scan --resume refuses a state from another dataset or other class opt
     CHECK(r.err.find("another dataset") != std::string::npos);
   }
   SECTION("different classes") {
-    const auto r = run_cli("scan " + quote(data.dir.path() / "synth_64x48") + " --num-classes 11 --no-progress --resume " +
-                           quote(state));
+    const auto r = run_cli("scan " + quote(data.dir.path() / "synth_64x48") +
+                           " --num-classes 11 --no-progress --resume " + quote(state));
     CHECK(r.status == 1);
     CHECK(r.err.find("--resume") != std::string::npos);
     CHECK(r.err.find("class") != std::string::npos);
   }
   SECTION("a resume of a finished scan scans nothing and gives the same result") {
-    const auto r = run_cli("scan " + quote(data.dir.path() / "synth_64x48") + " --no-progress --resume " + quote(state) +
-                           " --out " + quote(work / "out"));
+    const auto r = run_cli("scan " + quote(data.dir.path() / "synth_64x48") + " --no-progress --resume " +
+                           quote(state) + " --out " + quote(work / "out"));
     CHECK(r.status == 0);
     CHECK(r.err.find("24 frames done, 0 to scan") != std::string::npos);
     CHECK(test::summary_of(work / "out").at("frames_scanned").as_int64() == 24);
@@ -136,8 +139,10 @@ TEST_CASE("scan --strict stops at the first bad file, names it, exit 4, and with
           "[cli][strict]") {
   const test::mixed_dataset data;
   test::temp_dir work;
-  const auto strict = run_cli("scan " + quote(data.dir.path()) + " --strict --no-progress --workers 1 --queue-depth 1 "
-                              "--out " + quote(work / "strict"));
+  const auto strict = run_cli("scan " + quote(data.dir.path()) +
+                              " --strict --no-progress --workers 1 --queue-depth 1 "
+                              "--out " +
+                              quote(work / "strict"));
   CHECK(strict.status == 4);
   const auto s = test::summary_of(work / "strict");
   REQUIRE(s.at("stopped_at").is_string());
@@ -205,9 +210,9 @@ TEST_CASE("20,000 files under `ulimit -n 128` are all scanned, whatever --io-dep
   const std::string io = GENERATE(as<std::string>{}, "auto", "threads");
   CAPTURE(io);
   test::temp_dir out;
-  const auto r = run_cli("scan " + quote(data.path()) + " --no-progress --io " + io + " --io-depth 1000 --out " +
-                             quote(out.path()),
-                         "ulimit -n 128 &&");
+  const auto r = run_cli(
+      "scan " + quote(data.path()) + " --no-progress --io " + io + " --io-depth 1000 --out " + quote(out.path()),
+      "ulimit -n 128 &&");
   INFO(r.err);
   REQUIRE(r.status == 0);
   const auto s = test::summary_of(out.path());

@@ -103,8 +103,8 @@ TEST_CASE("overlay reads the mask with the class flags of scan", "[overlay-cli]"
   SECTION("no class map: every value is a class, drawn in the Pascal VOC colour of its number + 1") {
     REQUIRE(run_cli(f.args("--alpha 1")).status == 0);
     const auto img = decode_rgb(f.out);
-    CHECK(pixel(img, 0, 0) == std::array<std::uint8_t, 3>{128, 0, 0});  // value 0: VOC colour 1
-    CHECK(pixel(img, 0, 1) == std::array<std::uint8_t, 3>{0, 128, 0});  // value 1: VOC colour 2
+    CHECK(pixel(img, 0, 0) == std::array<std::uint8_t, 3>{128, 0, 0});      // value 0: VOC colour 1
+    CHECK(pixel(img, 0, 1) == std::array<std::uint8_t, 3>{0, 128, 0});      // value 1: VOC colour 2
     CHECK(pixel(img, 5, 2) != std::array<std::uint8_t, 3>{100, 100, 100});  // value 255 is a class too
   }
   SECTION("--ignore leaves a class's pixels alone") {
@@ -144,16 +144,18 @@ TEST_CASE("overlay refuses a bad alpha, missing and corrupt files and sizes that
   CHECK(run_cli("overlay --image " + quote(f.photo) + " --mask " + quote(f.mask)).status == 2);  // no --out
 
   const auto missing = f.dir / "missing.png";
-  for (const auto& args : {"overlay --image " + quote(missing) + " --mask " + quote(f.mask) + " --out " + quote(f.out),
-                           "overlay --image " + quote(f.photo) + " --mask " + quote(missing) + " --out " + quote(f.out)}) {
+  for (const auto& args :
+       {"overlay --image " + quote(missing) + " --mask " + quote(f.mask) + " --out " + quote(f.out),
+        "overlay --image " + quote(f.photo) + " --mask " + quote(missing) + " --out " + quote(f.out)}) {
     const auto r = run_cli(args);
     CHECK(r.status == 1);
     CHECK(r.err.find(missing.string()) != std::string::npos);
   }
 
   const auto corrupt = test::data_root() / "pngsuite/xcrn0g04.png";
-  for (const auto& args : {"overlay --image " + quote(corrupt) + " --mask " + quote(f.mask) + " --out " + quote(f.out),
-                           "overlay --image " + quote(f.photo) + " --mask " + quote(corrupt) + " --out " + quote(f.out)}) {
+  for (const auto& args :
+       {"overlay --image " + quote(corrupt) + " --mask " + quote(f.mask) + " --out " + quote(f.out),
+        "overlay --image " + quote(f.photo) + " --mask " + quote(corrupt) + " --out " + quote(f.out)}) {
     const auto r = run_cli(args);
     CHECK(r.status == 1);
     CHECK(r.err.find(corrupt.string()) != std::string::npos);

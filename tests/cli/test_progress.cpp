@@ -113,7 +113,7 @@ TEST_CASE("format_progress rounds the bar down, so it is full only when the scan
   CAPTURE(almost);
   const auto bar = bar_of(almost);
   REQUIRE(code_points(bar) == 40);
-  CHECK(filled_eighths(bar) == 319);  // 39 full cells and 7/8
+  CHECK(filled_eighths(bar) == 319);    // 39 full cells and 7/8
   CHECK(contains(almost, "ETA 0:01"));  // 0.01 s left, rounded up: "0:00" is for done only
 }
 
@@ -140,12 +140,13 @@ TEST_CASE("format_progress: slow rates keep a decimal and long ETAs are h:mm:ss"
   CHECK(contains(line, "ETA 277:46:30"));
 }
 
-TEST_CASE("the progress line never takes the terminal's last column, and narrow terminals drop the least useful parts first",
-          "[progress]") {
+TEST_CASE(
+    "the progress line never takes the terminal's last column, and narrow terminals drop the least useful parts first",
+    "[progress]") {
   const bool unicode = GENERATE(false, true);
-  const scan_progress p = GENERATE(scan_progress{0, 0, 824, 0.0}, scan_progress{412, 3, 824, 2.0},
-                                   scan_progress{824, 17, 824, 4.4}, scan_progress{12345, 678, 9999999, 5000.0},
-                                   scan_progress{1, 0, 100000, 10.0});
+  const scan_progress p =
+      GENERATE(scan_progress{0, 0, 824, 0.0}, scan_progress{412, 3, 824, 2.0}, scan_progress{824, 17, 824, 4.4},
+               scan_progress{12345, 678, 9999999, 5000.0}, scan_progress{1, 0, 100000, 10.0});
   for (unsigned columns = 20; columns <= 200; ++columns) {
     CAPTURE(unicode, p.frames_done, p.frames_skipped, p.frames_total, p.elapsed_seconds, columns);
     const auto line = format_progress(p, columns, unicode);
@@ -176,11 +177,11 @@ TEST_CASE("progress_line draws the first report, then at most one per interval, 
           "[progress]") {
   std::ostringstream out;
   progress_line line(out, {.terminal = false, .unicode = false, .interval_seconds = 0.1}, [] { return 60u; });
-  line.update({0, 0, 10, 0.00});   // drawn: the first
-  line.update({1, 0, 10, 0.05});   // too soon
-  line.update({2, 0, 10, 0.10});   // drawn
-  line.update({3, 1, 10, 0.15});   // too soon
-  line.update({9, 1, 10, 0.19});   // too soon
+  line.update({0, 0, 10, 0.00});  // drawn: the first
+  line.update({1, 0, 10, 0.05});  // too soon
+  line.update({2, 0, 10, 0.10});  // drawn
+  line.update({3, 1, 10, 0.15});  // too soon
+  line.update({9, 1, 10, 0.19});  // too soon
   CHECK_FALSE(line.finished());
   line.update({10, 1, 10, 0.20});  // drawn: the last, always
   CHECK(line.finished());

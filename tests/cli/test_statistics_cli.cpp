@@ -166,11 +166,12 @@ TEST_CASE("cli statistics: CamVid with --labels camvid11 --components 8 writes e
   const auto camvid = test::data_root() / "real/gray8_ids/camvid_segnet";
   test::temp_dir work;
   const auto out = work / "out";
-  const auto r = run_cli("scan " + quote(camvid) + " --labels camvid11 --components 8 --no-progress --out " + quote(out));
+  const auto r =
+      run_cli("scan " + quote(camvid) + " --labels camvid11 --components 8 --no-progress --out " + quote(out));
   INFO(r.err);
   REQUIRE(r.status == 0);
-  CHECK(files_in(out) == std::set<std::string>{"summary.json", "frames.csv", "weights.csv", "cooccurrence.csv",
-                                               "components.csv"});
+  CHECK(files_in(out) ==
+        std::set<std::string>{"summary.json", "frames.csv", "weights.csv", "cooccurrence.csv", "components.csv"});
 
   const auto summary = read_json(out / "summary.json");
   CHECK(summary.at("options").at("labels").as_string() == "camvid11");
@@ -234,9 +235,9 @@ TEST_CASE("cli statistics: --group-by writes groups/<G>/ with the same files and
   const small_woodscape data;
   test::temp_dir work;
   const auto out = work / "out";
-  const auto r = run_cli("scan " + quote(data.masks()) +
-                         " --group-by '_(FV|RV|MVL|MVR)\\.png$' --heatmaps --components 4 --no-progress --out " +
-                         quote(out));
+  const auto r =
+      run_cli("scan " + quote(data.masks()) +
+              " --group-by '_(FV|RV|MVL|MVR)\\.png$' --heatmaps --components 4 --no-progress --out " + quote(out));
   INFO(r.err);
   REQUIRE(r.status == 0);
   std::map<std::string, std::set<std::string>> expected;
@@ -263,8 +264,9 @@ TEST_CASE("cli statistics: --split NAME=LISTFILE groups the listed frames, the r
   test::write_file(work / "train.txt", "# training frames\n00000_FV.png\n./00001_MVL\n\n  00002_MVR.png  \n00003_RV\n");
   test::write_file(work / "val.txt", "masks/00004_FV.png\r\n00005_MVL\r\n");
   const auto out = work / "out";
-  const auto r = run_cli("scan " + quote(data.masks()) + " --split train=" + quote(work / "train.txt") +
-                         " --split val=" + quote(work / "val.txt") + " --components 8 --no-progress --out " + quote(out));
+  const auto r =
+      run_cli("scan " + quote(data.masks()) + " --split train=" + quote(work / "train.txt") +
+              " --split val=" + quote(work / "val.txt") + " --components 8 --no-progress --out " + quote(out));
   INFO(r.err);
   REQUIRE(r.status == 0);
   std::map<std::string, std::set<std::string>> expected{
@@ -295,7 +297,8 @@ TEST_CASE("cli statistics: refused options exit 2, say why, and write nothing", 
     std::vector<std::string> messages;  // each must appear in stderr
   };
   const auto c = GENERATE(values<refusal>({
-      {"--labels nosuch", 2,
+      {"--labels nosuch",
+       2,
        {"nosuch", "woodscape", "cityscapes", "cityscapes-train", "camvid11", "pascal-voc", "ade20k-150"}},
       {"--group-by '(a)(b)'", 2, {"--group-by", "capture group"}},
       {"--group-by '_(FV'", 2, {"--group-by"}},

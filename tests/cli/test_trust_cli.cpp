@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include <boost/json.hpp>
 #include <sys/time.h>
+#include <boost/json.hpp>
 
 #include <maskscan/stats.hpp>
 
@@ -30,7 +30,6 @@ namespace fs = std::filesystem;
 namespace json = boost::json;
 
 const fs::path real = test::data_root() / "real";
-
 
 /// A WoodScape-like folder of `frames` small frames (names 00000_FV.png, ...).
 void synth(const fs::path& dir, unsigned frames, unsigned seed) {
@@ -65,16 +64,16 @@ TEST_CASE("cli trust: merge refuses a state given twice and shards that hold the
                 .status == 0);
 
   SECTION("the same state twice") {
-    const auto r = run_cli("merge " + quote(work / "a.state") + " " + quote(work / "a.state") + " --out " +
-                           quote(work / "m"));
+    const auto r =
+        run_cli("merge " + quote(work / "a.state") + " " + quote(work / "a.state") + " --out " + quote(work / "m"));
     CHECK(r.status == 1);
     CHECK(r.err.find("both hold frame '00000_FV.png'") != std::string::npos);
     CHECK(r.err.find("a.state is given twice") != std::string::npos);
     CHECK_FALSE(fs::exists(work / "m"));
   }
   SECTION("two folders' states with equal relative names: refused, then kept apart with --prefix") {
-    const auto refused = run_cli("merge " + quote(work / "a.state") + " " + quote(work / "b.state") + " --out " +
-                                 quote(work / "m"));
+    const auto refused =
+        run_cli("merge " + quote(work / "a.state") + " " + quote(work / "b.state") + " --out " + quote(work / "m"));
     CHECK(refused.status == 1);
     CHECK(refused.err.find((work / "a.state").string() + " and " + (work / "b.state").string() +
                            " both hold frame '00000_FV.png'") != std::string::npos);
@@ -122,8 +121,8 @@ TEST_CASE("cli trust: a merge of a partial state is partial", "[cli][trust][merg
   auto rest = make_stats({"a", "b"}, {}, false);
   rest.frames = {frame_row{"y.png", 1, 1, {0, 1}, {}, {}}};
   save_state(rest, work / "rest.state");
-  const auto r = run_cli("merge " + quote(work / "part.state") + " " + quote(work / "rest.state") + " --out " +
-                         quote(work / "m"));
+  const auto r =
+      run_cli("merge " + quote(work / "part.state") + " " + quote(work / "rest.state") + " --out " + quote(work / "m"));
   REQUIRE(r.status == 0);
   CHECK(summary_of(work / "m").at("partial") == true);
   CHECK(r.out.find("2 frames scanned, 0 skipped (PARTIAL: interrupted) (merged statistics)") != std::string::npos);
@@ -135,9 +134,9 @@ TEST_CASE("cli trust: a merge of a partial state is partial", "[cli][trust][merg
 TEST_CASE("cli trust: --resume refuses a state whose frames changed since, naming them", "[cli][trust][resume]") {
   test::temp_dir work;
   synth(work / "d", 3, 1);
-  REQUIRE(run_cli("scan " + quote(work / "d") + " --labels woodscape --no-progress --save-state " +
-                  quote(work / "s.state"))
-              .status == 0);
+  REQUIRE(
+      run_cli("scan " + quote(work / "d") + " --labels woodscape --no-progress --save-state " + quote(work / "s.state"))
+          .status == 0);
   // Unchanged: nothing left to scan, the same results.
   const auto same = run_cli("scan " + quote(work / "d") + " --labels woodscape --no-progress --resume " +
                             quote(work / "s.state") + " --out " + quote(work / "o1"));
@@ -169,8 +168,9 @@ TEST_CASE("cli trust: --files-from scans the frames a list names, from a file or
   CHECK(rows[1].starts_with("00000_FV.png,"));
   CHECK(rows[2].starts_with("00002_MVR.png,"));
   // The same rows as a scan of the whole folder has for these frames.
-  REQUIRE(run_cli("scan " + quote(work / "d") + " --labels woodscape --no-progress --out " + quote(work / "all"))
-              .status == 0);
+  REQUIRE(
+      run_cli("scan " + quote(work / "d") + " --labels woodscape --no-progress --out " + quote(work / "all")).status ==
+      0);
   const auto all = lines_of(test::read_file(work / "all/frames.csv"));
   CHECK(std::ranges::count(all, rows[1]) == 1);
   CHECK(std::ranges::count(all, rows[2]) == 1);
@@ -192,12 +192,13 @@ TEST_CASE("cli trust: --files-from scans the frames a list names, from a file or
   CHECK(run_cli("scan --no-progress").status == 2);
 }
 
-TEST_CASE("cli trust: without --labels no dataset's names are given, the values are the classes, and the scan "
-          "says which map names them",
-          "[cli][trust][labels]") {
+TEST_CASE(
+    "cli trust: without --labels no dataset's names are given, the values are the classes, and the scan "
+    "says which map names them",
+    "[cli][trust][labels]") {
   test::temp_dir work;
-  const auto r = run_cli("scan " + quote(real / "gray8_ids/camvid_segnet") + " --no-progress --out " +
-                         quote(work / "o"));
+  const auto r =
+      run_cli("scan " + quote(real / "gray8_ids/camvid_segnet") + " --no-progress --out " + quote(work / "o"));
   REQUIRE(r.status == 0);
   for (const char* woodscape : {"void", "road", "lanemarks", "traffic_sign"}) {
     CAPTURE(woodscape);
@@ -241,7 +242,8 @@ TEST_CASE("cli trust: a class map that plainly does not fit is said, on stderr a
   test::temp_dir work;
   SECTION("Cityscapes labelIds read as trainIds") {
     const auto file = real / "gray8_ids/mmseg_testdata/cityscapes_frankfurt_000000_000294_gtFine_labelIds.png";
-    const auto r = run_cli("scan " + quote(file) + " --labels cityscapes-train --no-progress --out " + quote(work / "o"));
+    const auto r =
+        run_cli("scan " + quote(file) + " --labels cityscapes-train --no-progress --out " + quote(work / "o"));
     CHECK(r.status == 0);
     const std::string hint = "they look like Cityscapes labelIds read as trainIds";
     CHECK(r.err.find(hint) != std::string::npos);
@@ -283,8 +285,9 @@ TEST_CASE("cli trust: every CSV header is unique, with ADE20K's class 'path', an
   REQUIRE(check.status == 0);
   const auto lines = lines_of(check.out);
   REQUIRE(lines.size() == 3);
-  CHECK(lines[0] == "['ADE_train_00000970.png', 'ADE_val_00000001.png', 'ADE_val_00000002.png', "
-                    "'ADE_val_00000003.png']");
+  CHECK(lines[0] ==
+        "['ADE_train_00000970.png', 'ADE_val_00000001.png', 'ADE_val_00000002.png', "
+        "'ADE_val_00000003.png']");
   // Class 53 "path": its pixels from expected_counts.json.
   std::uint64_t path_pixels = 0;
   for (const auto& [file, counts] : test::load_expected_counts(real / "gray8_ids/expected_counts.json"))
@@ -293,9 +296,9 @@ TEST_CASE("cli trust: every CSV header is unique, with ADE20K's class 'path', an
   CHECK(lines[2] == "{''}");
 
   // The fixed columns are in the same places with and without --group-by.
-  const auto grouped = run_cli("scan " + quote(real / "gray8_ids/ade20k_sceneparsing") +
-                               " --labels ade20k-150 --group-by '^ADE_([a-z]+)_' --no-progress --out " +
-                               quote(work / "g"));
+  const auto grouped =
+      run_cli("scan " + quote(real / "gray8_ids/ade20k_sceneparsing") +
+              " --labels ade20k-150 --group-by '^ADE_([a-z]+)_' --no-progress --out " + quote(work / "g"));
   REQUIRE(grouped.status == 0);
   const auto plain_header = lines_of(test::read_file(work / "o/frames.csv"))[0];
   const auto grouped_rows = lines_of(test::read_file(work / "g/frames.csv"));
@@ -308,10 +311,12 @@ TEST_CASE("cli trust: a file name that is not UTF-8 reads as hex escapes in ever
           "[cli][trust][utf8]") {
   test::temp_dir work;
   synth(work / "d", 2, 1);
-  fs::rename(work / "d/00000_FV.png", work / "d/caf\xE9_FV.png");    // Latin-1 é: not UTF-8
-  test::write_file(work / "d/bad\xFF.png", "not a png");             // skipped, named in errors
-  const auto r = run_cli("scan " + quote(work / "d") + " --labels woodscape --group-by '^([^_]+)_' --report "
-                         "--no-progress --out " + quote(work / "o"));
+  fs::rename(work / "d/00000_FV.png", work / "d/caf\xE9_FV.png");  // Latin-1 é: not UTF-8
+  test::write_file(work / "d/bad\xFF.png", "not a png");           // skipped, named in errors
+  const auto r = run_cli("scan " + quote(work / "d") +
+                         " --labels woodscape --group-by '^([^_]+)_' --report "
+                         "--no-progress --out " +
+                         quote(work / "o"));
   INFO(r.err);
   CHECK(r.status == 3);
   const auto check = python(

@@ -60,7 +60,8 @@ TEST_CASE("a write that fails names the output and the system's cause, and leave
   // as the CLI ignores it, so that write() fails with EFBIG.
   test::temp_dir dir;
   test::write_file(dir / "f.bin", "old");
-  struct sigaction ignore {}, previous {};
+  struct sigaction ignore {
+  }, previous{};
   ignore.sa_handler = SIG_IGN;
   sigemptyset(&ignore.sa_mask);
   ::sigaction(SIGXFSZ, &ignore, &previous);
@@ -88,7 +89,7 @@ TEST_CASE("temporary names: what a stale temporary says about its output and its
   REQUIRE(t);
   CHECK(t->output == "heatmaps_64x48.npy");
   CHECK(t->pid == 28308);
-  for (const char* other : {"notes.tmp.txt", "frames.csv.tmp.12", "frames.csv.tmp..3", ".tmp.1.2", "a.tmp.x.1",
-                            "a.tmp.1.-2", "frames.csv"})
+  for (const char* other :
+       {"notes.tmp.txt", "frames.csv.tmp.12", "frames.csv.tmp..3", ".tmp.1.2", "a.tmp.x.1", "a.tmp.1.-2", "frames.csv"})
     CHECK_FALSE(detail::parse_temporary_name(other));
 }

@@ -5,8 +5,8 @@
 #include <set>
 #include <sstream>
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
+#include <boost/json.hpp>
 
 #include <maskscan/class_map.hpp>
 #include <maskscan/errors.hpp>
@@ -86,12 +86,12 @@ TEST_CASE("line k of a class-names file names class id k - 1 for CamVid's README
     for (std::size_t k = 0; k < 11; ++k) text += (k == 4 ? inserted + "\n" : "") + rows[k].second + "\n";
     test::write_file(dir / "camvid.txt", text);
     const auto file = (dir / "camvid.txt").string();
-    const std::string cause = inserted.starts_with('#') ? "line 5 (class id 4) starts with '#'"
-                                                        : "line 5 (class id 4) is empty";
+    const std::string cause =
+        inserted.starts_with('#') ? "line 5 (class id 4) starts with '#'" : "line 5 (class id 4) is empty";
     CHECK_THROWS_AS(load_class_names(dir / "camvid.txt"), std::runtime_error);
-    CHECK_THROWS_WITH(load_class_names(dir / "camvid.txt"),
-                      Catch::StartsWith(file + ": " + cause) &&
-                          Catch::Contains("blank lines and comments are not allowed"));
+    CHECK_THROWS_WITH(
+        load_class_names(dir / "camvid.txt"),
+        Catch::StartsWith(file + ": " + cause) && Catch::Contains("blank lines and comments are not allowed"));
   }
 }
 
@@ -230,8 +230,8 @@ TEST_CASE("colours print as r,g,b when opaque and as r,g,b,a otherwise", "[class
 }
 
 TEST_CASE("the built-in class maps are the six documented ones in a stable order", "[class-map]") {
-  CHECK(builtin_class_map_names() == std::vector<std::string>{"woodscape", "cityscapes", "cityscapes-train",
-                                                              "camvid11", "pascal-voc", "ade20k-150"});
+  CHECK(builtin_class_map_names() == std::vector<std::string>{"woodscape", "cityscapes", "cityscapes-train", "camvid11",
+                                                              "pascal-voc", "ade20k-150"});
   CHECK(builtin_remap_names() == std::vector<std::string>{"cityscapes-train"});
 }
 
@@ -268,8 +268,7 @@ TEST_CASE("every built-in class map is well formed", "[class-map]") {
   }
 }
 
-TEST_CASE("woodscape is the ten gtLabels classes with the rgbLabels colours of the WoodScape scripts",
-          "[class-map]") {
+TEST_CASE("woodscape is the ten gtLabels classes with the rgbLabels colours of the WoodScape scripts", "[class-map]") {
   const auto map = builtin_class_map("woodscape");
   CHECK(map.names == woodscape_class_names());
   CHECK(map.ignore.empty());
@@ -315,10 +314,9 @@ TEST_CASE("cityscapes is the 34 labelIds of labels.py with the ignoreInEval ids 
 
 TEST_CASE("cityscapes-train is the 19 trainIds with 255 ignored", "[class-map]") {
   const auto map = builtin_class_map("cityscapes-train");
-  CHECK(map.names == std::vector<std::string>{"road", "sidewalk", "building", "wall", "fence", "pole",
-                                              "traffic light", "traffic sign", "vegetation", "terrain", "sky",
-                                              "person", "rider", "car", "truck", "bus", "train", "motorcycle",
-                                              "bicycle"});
+  CHECK(map.names == std::vector<std::string>{"road", "sidewalk", "building", "wall", "fence", "pole", "traffic light",
+                                              "traffic sign", "vegetation", "terrain", "sky", "person", "rider", "car",
+                                              "truck", "bus", "train", "motorcycle", "bicycle"});
   CHECK(map.ignore == std::vector<std::uint32_t>{255});
   CHECK(map.ignore_names == std::map<std::uint32_t, std::string>{{255, "unlabeled"}});
   CHECK(colour_of(map, 255) == "0,0,0");
@@ -394,8 +392,7 @@ TEST_CASE("camvid11 matches the SegNet CamVid table of the gray8_ids README", "[
   CHECK(map.ignore_names.at(11) == "Unlabelled");
 }
 
-TEST_CASE("pascal-voc has the 21 VOC classes and the devkit colormap of the VOC masks' own palette",
-          "[class-map]") {
+TEST_CASE("pascal-voc has the 21 VOC classes and the devkit colormap of the VOC masks' own palette", "[class-map]") {
   const auto map = builtin_class_map("pascal-voc");
   const auto readme_names = numbered_list(readme_list(real_data / "palette/README.md", "Classes (index): "));
   REQUIRE(readme_names.size() == 21);
@@ -481,8 +478,7 @@ TEST_CASE("an unknown built-in name is refused with the list of known names", "[
   CHECK_THROWS_WITH(builtin_remap("camvid11"), Catch::Contains("cityscapes-train"));
 }
 
-TEST_CASE("use_class_map sets the class names, ignore values, colour table and remap of a scan",
-          "[class-map]") {
+TEST_CASE("use_class_map sets the class names, ignore values, colour table and remap of a scan", "[class-map]") {
   scan_options options;
   options.instance_divisor = 1000;
   const auto map = builtin_remap("cityscapes-train");
@@ -519,8 +515,8 @@ class_map good_map(const fs::path& file) {
   expected.names = {"void", "road", "car"};
   expected.ignore = {7, 255, 65535};
   expected.ignore_names = {{255, "border"}};
-  expected.colours = {{{0, 0, 0, 0}, 255}, {{0, 0, 0, 255}, 0}, {{0, 0, 142, 255}, 2}, {{1, 2, 3, 4}, 1},
-                      {{255, 0, 255, 255}, 1}};
+  expected.colours = {
+      {{0, 0, 0, 0}, 255}, {{0, 0, 0, 255}, 0}, {{0, 0, 142, 255}, 2}, {{1, 2, 3, 4}, 1}, {{255, 0, 255, 255}, 1}};
   expected.remap = {{0, 255}, {7, 1}, {26, 2}, {65535, 0}};
   return expected;
 }
@@ -598,8 +594,7 @@ std::string classes_with(const std::string& extra) {
 
 }  // namespace
 
-TEST_CASE("a bad class-map file is refused with a message naming the file, the key and the entry",
-          "[class-map]") {
+TEST_CASE("a bad class-map file is refused with a message naming the file, the key and the entry", "[class-map]") {
   const auto c = GENERATE(values<bad_file>({
       {"duplicate id", R"({"classes": [{"id": 0, "name": "a"}, {"id": 0, "name": "b"}]})", "classes[1].id",
        "also the id of classes[0]"},
@@ -615,8 +610,7 @@ TEST_CASE("a bad class-map file is refused with a message naming the file, the k
        "classes[0].colour[0]", "0..255"},
       {"colour of two channels", R"({"classes": [{"id": 0, "name": "a", "colour": [1, 2]}]})", "classes[0].colour",
        "[r, g, b]"},
-      {"colour as a name", R"({"classes": [{"id": 0, "name": "a", "color": "red"}]})", "classes[0].color",
-       "[r, g, b]"},
+      {"colour as a name", R"({"classes": [{"id": 0, "name": "a", "color": "red"}]})", "classes[0].color", "[r, g, b]"},
       {"colour and color", R"({"classes": [{"id": 0, "name": "a", "colour": [1, 1, 1], "color": [1, 1, 1]}]})",
        "classes[0].color", "not both"},
       {"duplicate colour", classes_with(R"(, "colours": [{"colour": [0, 0, 0, 255], "value": 1}])"),
@@ -675,6 +669,6 @@ TEST_CASE("a bad class-map file is refused with a message naming the file, the k
   const auto file = dir / "classes.json";
   test::write_file(file, c.content);
   CHECK_THROWS_AS(load_class_map(file), std::runtime_error);
-  CHECK_THROWS_WITH(load_class_map(file), Catch::StartsWith(file.string() + ": ") && Catch::Contains(c.key) &&
-                                              Catch::Contains(c.problem));
+  CHECK_THROWS_WITH(load_class_map(file),
+                    Catch::StartsWith(file.string() + ": ") && Catch::Contains(c.key) && Catch::Contains(c.problem));
 }

@@ -115,8 +115,9 @@ TEST_CASE("a colour table of \"R G B name\" lines (CamVid's label_colors.txt) gi
   // Six of the 32 lines of CamVid's label_colors.txt, as it ships them: tab-separated, one or two tabs.
   test::temp_dir dir;
   const auto file = dir / "label_colors.txt";
-  test::write_file(file, "64 128 64\tAnimal\r\n192 0 128\tArchway\r\n0 128 192\tBicyclist\r\n128 0 0\t\tBuilding\r\n"
-                         "0 0 0\t\tVoid\r\n64 192 0\tWall\r\n");
+  test::write_file(file,
+                   "64 128 64\tAnimal\r\n192 0 128\tArchway\r\n0 128 192\tBicyclist\r\n128 0 0\t\tBuilding\r\n"
+                   "0 0 0\t\tVoid\r\n64 192 0\tWall\r\n");
   CHECK(load_class_map(file) == colour_map(file, {{"Animal", {64, 128, 64}},
                                                   {"Archway", {192, 0, 128}},
                                                   {"Bicyclist", {0, 128, 192}},
@@ -137,8 +138,9 @@ TEST_CASE("an \"id name R G B\" table may list the ids in any order and end with
 TEST_CASE("a JSON class map is still read as JSON when it starts with a comment", "[class-map][colour-table]") {
   test::temp_dir dir;
   const auto file = dir / "map.json";
-  test::write_file(file, "// my map\n/* two classes */\n{\"classes\": [{\"id\": 0, \"name\": \"a\"}, {\"id\": 1, "
-                         "\"name\": \"b\", \"colour\": [1, 2, 3]}]}");
+  test::write_file(file,
+                   "// my map\n/* two classes */\n{\"classes\": [{\"id\": 0, \"name\": \"a\"}, {\"id\": 1, "
+                   "\"name\": \"b\", \"colour\": [1, 2, 3]}]}");
   const auto map = load_class_map(file);
   CHECK(map.names == std::vector<std::string>{"a", "b"});
   CHECK(map.colours == std::vector<colour_entry>{{{1, 2, 3}, 1}});
@@ -170,8 +172,7 @@ TEST_CASE("a bad colour table is refused with a message naming the file, the lin
        "line 2: G must be an integer 0..255 (found \"6.4\")"},
       {"an id that is not a number", rugd_head + "one dirt 108 64 20\n",
        "line 2: the id must be an integer 0..65534 (found \"one\")"},
-      {"a name that is a number", rugd_head + "1 7 108 64 20\n",
-       "line 2: the name must not be a number (found \"7\")"},
+      {"a name that is a number", rugd_head + "1 7 108 64 20\n", "line 2: the name must not be a number (found \"7\")"},
       {"an id twice", rugd_head + "0 dirt 108 64 20\n", "line 2: id 0 is also the id on line 1 (each id once)"},
       {"a gap in the ids", rugd_head + "2 dirt 108 64 20\n",
        "line 2: id 2 is outside 0..1: the ids of 2 classes must be exactly 0..1 (id 1 is missing)"},
@@ -210,9 +211,9 @@ TEST_CASE("a file in no accepted form says which forms are accepted and where th
   const auto file = dir / "x.txt";
   test::write_file(file, content);
   CHECK_THROWS_AS(load_class_map(file), std::runtime_error);
-  CHECK_THROWS_WITH(load_class_map(file),
-                    Catch::StartsWith(file.string() +
-                                      ": not a class map: expected a JSON class map (docs/class-maps.md) or a colour "
-                                      "table with one \"id name R G B\" line per class (as RUGD ships it) or one "
-                                      "\"R G B name\" line per class (as CamVid ships it)"));
+  CHECK_THROWS_WITH(
+      load_class_map(file),
+      Catch::StartsWith(file.string() + ": not a class map: expected a JSON class map (docs/class-maps.md) or a colour "
+                                        "table with one \"id name R G B\" line per class (as RUGD ships it) or one "
+                                        "\"R G B name\" line per class (as CamVid ships it)"));
 }

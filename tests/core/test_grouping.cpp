@@ -69,8 +69,7 @@ TEST_CASE("grouping: --group-by takes the captured text as the group, unmatched 
 
 TEST_CASE("grouping: an expression without exactly one capture group, or invalid, is refused naming group_by",
           "[grouping]") {
-  const std::string expression = GENERATE(as<std::string>{}, R"(_FV\.png$)", "(a)(b)", R"(_(?:FV)\.png$)",
-                                          "((a)b)");
+  const std::string expression = GENERATE(as<std::string>{}, R"(_FV\.png$)", "(a)(b)", R"(_(?:FV)\.png$)", "((a)b)");
   CAPTURE(expression);
   CHECK_THROWS_AS(grouper_by(expression), std::invalid_argument);
   CHECK_THROWS_WITH(grouper_by(expression), Catch::Contains("group_by") && Catch::Contains("capture group"));
@@ -84,17 +83,17 @@ TEST_CASE("grouping: an expression that does not compile is refused naming group
   CHECK_THROWS_WITH(grouper_by(expression), Catch::Contains("group_by"));
 }
 
-TEST_CASE("grouping: split entries match by full path or by an end after '/', with or without .png",
-          "[grouping]") {
+TEST_CASE("grouping: split entries match by full path or by an end after '/', with or without .png", "[grouping]") {
   const auto g = grouper_of({
-      {"train", {"seq1/00001_FV.png",     // full relative path with extension
-                 "seq1/00002_FV",         // full relative path without extension
-                 "00003_FV.png",          // file name only
-                 "00004_FV",              // file name without extension
-                 "./seq2/00005_FV.png",   // "./" prefix
-                 "seq3\\00006_FV.png",    // backslashes
-                 ".\\seq3\\00007_FV",     // both, no extension
-                 "sub/00008_FV.PNG"}},    // an end of two components, upper-case extension
+      {"train",
+       {"seq1/00001_FV.png",    // full relative path with extension
+        "seq1/00002_FV",        // full relative path without extension
+        "00003_FV.png",         // file name only
+        "00004_FV",             // file name without extension
+        "./seq2/00005_FV.png",  // "./" prefix
+        "seq3\\00006_FV.png",   // backslashes
+        ".\\seq3\\00007_FV",    // both, no extension
+        "sub/00008_FV.PNG"}},   // an end of two components, upper-case extension
       {"val", {"deep/a/b/00009_RV.png", "b/00010_RV"}},
   });
   REQUIRE(g.enabled());
@@ -118,7 +117,7 @@ TEST_CASE("grouping: split entries match by full path or by an end after '/', wi
   CHECK(g.group_of("other/00001_FV.png") == "unlisted");  // "seq1/00001_FV" names a path, not a file name
   CHECK(g.group_of("other/00008_FV.png") == "unlisted");  // "sub/00008_FV" needs its directory
   CHECK(g.group_of("c/00010_RV.png") == "unlisted");
-  CHECK(g.group_of("a/b/00009_RV.png") == "unlisted");    // shorter than the entry
+  CHECK(g.group_of("a/b/00009_RV.png") == "unlisted");  // shorter than the entry
   CHECK(g.group_of("00011_MVL.png") == "unlisted");
   CHECK(std::string(unlisted_group) == "unlisted");
 }
@@ -137,8 +136,7 @@ TEST_CASE("grouping: a frame entry in two splits is refused, naming both", "[gro
   }
 }
 
-TEST_CASE("grouping: a split name that cannot name a directory, is reserved or repeated is refused",
-          "[grouping]") {
+TEST_CASE("grouping: a split name that cannot name a directory, is reserved or repeated is refused", "[grouping]") {
   const std::string name = GENERATE(as<std::string>{}, "", "a/b", "unlisted", "..", ".", "a b", "a\\b", "tr:ain");
   CAPTURE(name);
   CHECK_THROWS_AS(grouper_of({{name, {"x.png"}}}), std::invalid_argument);
@@ -174,8 +172,7 @@ TEST_CASE("grouping: description() differs between configurations and is stable 
   CHECK(grouper_of({{"train", {"a.png"}}}).description() == grouper_of({{"train", {"a.png"}}}).description());
 }
 
-TEST_CASE("grouping: splits of the same names and sizes but other frames have different descriptions",
-          "[grouping]") {
+TEST_CASE("grouping: splits of the same names and sizes but other frames have different descriptions", "[grouping]") {
   // dataset_stats::grouping is the description, and merge() refuses statistics grouped differently: two
   // scans whose "train" lists name other frames must not merge into one "train" group.
   const auto a = grouper_of({{"train", {"a.png"}}, {"val", {"b.png"}}});
@@ -199,8 +196,7 @@ TEST_CASE("grouping: group_directory_name keeps safe names and replaces everythi
   CHECK(group_directory_name("unmatched") == "unmatched");
 }
 
-TEST_CASE("grouping: load_split skips blank and '#' lines, trims, and refuses a missing or empty list",
-          "[grouping]") {
+TEST_CASE("grouping: load_split skips blank and '#' lines, trims, and refuses a missing or empty list", "[grouping]") {
   test::temp_dir dir;
   test::write_file(dir / "train.txt",
                    "# frames of the training split\r\n"
@@ -213,8 +209,8 @@ TEST_CASE("grouping: load_split skips blank and '#' lines, trims, and refuses a 
                    "last_without_newline");
   const auto s = load_split("train", dir / "train.txt");
   CHECK(s.name == "train");
-  CHECK(s.frames == std::vector<std::string>{"seq1/00001_FV.png", "00002_RV", "./x/00003_MVL.png",
-                                             "last_without_newline"});
+  CHECK(s.frames ==
+        std::vector<std::string>{"seq1/00001_FV.png", "00002_RV", "./x/00003_MVL.png", "last_without_newline"});
 
   CHECK_THROWS_AS(load_split("val", dir / "missing.txt"), std::runtime_error);
   CHECK_THROWS_WITH(load_split("val", dir / "missing.txt"), Catch::Contains((dir / "missing.txt").string()));
@@ -235,8 +231,7 @@ TEST_CASE("grouping: a loaded split list groups the frames it names", "[grouping
   CHECK(g.group_of("b/00001_FV.png") == "unlisted");
 }
 
-TEST_CASE("grouping: a frame named by two lists, one by its whole path and one by its end, is refused",
-          "[grouping]") {
+TEST_CASE("grouping: a frame named by two lists, one by its whole path and one by its end, is refused", "[grouping]") {
   scan_options o;
   o.splits = {{"train", {"cam/001.png"}}, {"val", {"001.png"}}};
   const frame_grouper g(o);  // the entries differ, so the lists alone do not conflict

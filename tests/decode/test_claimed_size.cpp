@@ -123,8 +123,8 @@ class bit_writer {
 /// zlib, libdeflate and the fast path's own check all accept.
 bytes densest_zlib_of_zeros(std::size_t n) {
   bit_writer w;
-  w.bits(1, 1);        // BFINAL
-  w.bits(2, 2);        // dynamic Huffman codes
+  w.bits(1, 1);          // BFINAL
+  w.bits(2, 2);          // dynamic Huffman codes
   w.bits(286 - 257, 5);  // HLIT: litlen codes 0..285
   w.bits(2 - 1, 5);      // HDIST: distance codes 0..1
   w.bits(18 - 4, 4);     // HCLEN: code length codes up to "1" in the permuted order
@@ -137,14 +137,14 @@ bytes densest_zlib_of_zeros(std::size_t n) {
     w.code(0b0, 1);
     w.bits(count - 11, 7);
   };
-  length_2();   // litlen 0
-  zeros(138);   // litlen 1..138
-  zeros(117);   // litlen 139..255
-  length_2();   // litlen 256 (end of block)
-  zeros(28);    // litlen 257..284
-  length_1();   // litlen 285
-  length_1();   // distance 0
-  length_1();   // distance 1
+  length_2();  // litlen 0
+  zeros(138);  // litlen 1..138
+  zeros(117);  // litlen 139..255
+  length_2();  // litlen 256 (end of block)
+  zeros(28);   // litlen 257..284
+  length_1();  // litlen 285
+  length_1();  // distance 0
+  length_1();  // distance 1
   // Canonical codewords: litlen 285 = 0, 0 = 10, 256 = 11; distance 0 = 0, 1 = 1.
   const auto literal_zero = [&] { w.code(0b10, 2); };
   REQUIRE(n > 0);
@@ -168,15 +168,13 @@ bytes densest_zlib_of_zeros(std::size_t n) {
 
 }  // namespace
 
-TEST_CASE("A tiny file whose header claims a huge image is corrupt, and the message says why",
-          "[decode][limits]") {
+TEST_CASE("A tiny file whose header claims a huge image is corrupt, and the message says why", "[decode][limits]") {
   struct claim {
     std::uint32_t width, height;
     std::uint8_t depth, colour_type, interlace;
   };
-  const claim c = GENERATE(claim{16000, 16000, 8, 0, 0}, claim{16384, 16384, 8, 3, 0},
-                           claim{16384, 16384, 1, 0, 0}, claim{16000, 16000, 8, 0, 1},
-                           claim{10000, 10000, 16, 0, 0}, claim{1, 0x0fffffff, 8, 0, 0},
+  const claim c = GENERATE(claim{16000, 16000, 8, 0, 0}, claim{16384, 16384, 8, 3, 0}, claim{16384, 16384, 1, 0, 0},
+                           claim{16000, 16000, 8, 0, 1}, claim{10000, 10000, 16, 0, 0}, claim{1, 0x0fffffff, 8, 0, 0},
                            claim{0x0fffffff, 1, 2, 3, 1});
   CAPTURE(c.width, c.height, c.depth, c.colour_type, c.interlace);
   const std::vector<std::byte> png =
@@ -185,8 +183,8 @@ TEST_CASE("A tiny file whose header claims a huge image is corrupt, and the mess
   label_plane plane;
   diagnostics diag;
   REQUIRE(decode_png(png, decode_limits{}, plane, diag) == errc::corrupt_png);
-  REQUIRE(diag.message == "the header claims " + std::to_string(c.width) + "x" + std::to_string(c.height) +
-                              " but a " + std::to_string(png.size()) +
+  REQUIRE(diag.message == "the header claims " + std::to_string(c.width) + "x" + std::to_string(c.height) + " but a " +
+                              std::to_string(png.size()) +
                               "-byte file cannot hold that much image data (deflate compresses at most 1032:1)");
   REQUIRE(plane.u8.capacity() == 0);
   REQUIRE(plane.u16.capacity() == 0);
@@ -218,8 +216,7 @@ TEST_CASE("Refusing an impossible 16000x16000 claim does not raise the peak RSS"
   CHECK(fast_growth < limit_kib);
 }
 
-TEST_CASE("The rule never refuses a valid PNG, not even one compressed at deflate's limit",
-          "[decode][limits]") {
+TEST_CASE("The rule never refuses a valid PNG, not even one compressed at deflate's limit", "[decode][limits]") {
   SECTION("4096x4096 zeros, zlib level 9") {
     const bytes raw(std::size_t{4096} * 4097, 0);
     const std::vector<std::byte> png = make_png(ref::ihdr_data(4096, 4096, 8, 0), zlib_compress(raw, 9));

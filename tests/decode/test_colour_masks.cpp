@@ -339,8 +339,7 @@ TEST_CASE(
     INFO(r.diag.message);
     REQUIRE_FALSE(r.ec);
     REQUIRE(plane_values(r.plane) == std::vector<std::uint16_t>{1, 0xFFFF, 0xFFFF, 7, 0xFFFF, 2, 0xFFFF, 1});
-    REQUIRE(r.plane.unknown_colours ==
-            std::vector<value_pixels>{{clear_black, 2}, {opaque_half, 1}, {clear_a, 1}});
+    REQUIRE(r.plane.unknown_colours == std::vector<value_pixels>{{clear_black, 2}, {opaque_half, 1}, {clear_a, 1}});
   }
   SECTION("the table's order does not matter") {
     table shuffled = colours;
@@ -516,9 +515,9 @@ TEST_CASE("An RGB header claiming more than the file can hold is corrupt before 
     REQUIRE(idat.type == "IDAT");
     std::vector<std::byte> png = ref::png_signature_bytes();
     const auto* small_bytes = reinterpret_cast<const std::uint8_t*>(small.data());
-    for (const auto& c : {ref::make_chunk("IHDR", ihdr),
-                          ref::make_chunk("IDAT", std::span(small_bytes + idat.offset + 8, idat.length)),
-                          ref::make_chunk("IEND", {})})
+    for (const auto& c :
+         {ref::make_chunk("IHDR", ihdr), ref::make_chunk("IDAT", std::span(small_bytes + idat.offset + 8, idat.length)),
+          ref::make_chunk("IEND", {})})
       png.insert(png.end(), c.begin(), c.end());
     return png;
   };
@@ -700,10 +699,9 @@ TEST_CASE("Every 8-bit RGB and RGBA PngSuite file: the colours a table lacks, th
   REQUIRE(files >= 30);
   // Files holding the same image (interlaced or not, other compression levels) give
   // the same colours in the same places. Their tables agree too: built from the same sorted colours.
-  const std::vector<std::vector<std::string>> twins{
-      {"basn2c08.png", "basi2c08.png"},
-      {"basn6a08.png", "basi6a08.png"},
-      {"z00n2c08.png", "z03n2c08.png", "z06n2c08.png", "z09n2c08.png"}};
+  const std::vector<std::vector<std::string>> twins{{"basn2c08.png", "basi2c08.png"},
+                                                    {"basn6a08.png", "basi6a08.png"},
+                                                    {"z00n2c08.png", "z03n2c08.png", "z06n2c08.png", "z09n2c08.png"}};
   for (const auto& group : twins) {
     for (const std::string& name : group) {
       CAPTURE(group.front(), name);

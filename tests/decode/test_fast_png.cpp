@@ -138,7 +138,6 @@ void put_be32(bytes& out, std::uint32_t v) {
   for (int s = 24; s >= 0; s -= 8) out.push_back(static_cast<std::uint8_t>(v >> s));
 }
 
-
 /// The spec's Paeth predictor, written as the spec writes it.
 int paeth(int a, int b, int c) {
   const int p = a + b - c;
@@ -148,16 +147,11 @@ int paeth(int a, int b, int c) {
 }
 
 /// One scanline, filter byte first, for one byte per pixel; `prev` is null on the first row.
-void filter_row(unsigned type, const std::uint8_t* row, const std::uint8_t* prev,
-                std::uint32_t width, bytes& out) {
+void filter_row(unsigned type, const std::uint8_t* row, const std::uint8_t* prev, std::uint32_t width, bytes& out) {
   out.push_back(static_cast<std::uint8_t>(type));
   for (std::uint32_t x = 0; x < width; ++x) {
     const int a = x ? row[x - 1] : 0, b = prev ? prev[x] : 0, c = prev && x ? prev[x - 1] : 0;
-    const int predictor = type == 1   ? a
-                          : type == 2 ? b
-                          : type == 3 ? (a + b) / 2
-                          : type == 4 ? paeth(a, b, c)
-                                      : 0;
+    const int predictor = type == 1 ? a : type == 2 ? b : type == 3 ? (a + b) / 2 : type == 4 ? paeth(a, b, c) : 0;
     out.push_back(static_cast<std::uint8_t>(row[x] - predictor));
   }
 }
@@ -234,21 +228,17 @@ bytes random_plane(std::mt19937& rng, std::uint32_t width, std::uint32_t height,
 }
 
 std::uint32_t load_be32(const bytes& b, std::size_t at) {
-  return (std::uint32_t{b[at]} << 24) | (std::uint32_t{b[at + 1]} << 16) |
-         (std::uint32_t{b[at + 2]} << 8) | b[at + 3];
+  return (std::uint32_t{b[at]} << 24) | (std::uint32_t{b[at + 1]} << 16) | (std::uint32_t{b[at + 2]} << 8) | b[at + 3];
 }
 
 /// Rewrites the CRC of the chunk whose length field is at `at`, after its data was edited.
 void fix_crc(bytes& png, std::size_t at) {
   const std::uint32_t length = load_be32(png, at);
   const auto crc = static_cast<std::uint32_t>(crc32(0L, png.data() + at + 4, length + 4));
-  for (int i = 0; i < 4; ++i)
-    png[at + 8 + length + i] = static_cast<std::uint8_t>(crc >> (24 - 8 * i));
+  for (int i = 0; i < 4; ++i) png[at + 8 + length + i] = static_cast<std::uint8_t>(crc >> (24 - 8 * i));
 }
 
-std::vector<ref::chunk_location> chunks_of(const bytes& png) {
-  return ref::png_chunks(as_png(png));
-}
+std::vector<ref::chunk_location> chunks_of(const bytes& png) { return ref::png_chunks(as_png(png)); }
 
 // ---------------------------------------------------------------------------------------------
 // Hand-made deflate streams
@@ -284,16 +274,15 @@ bytes png_around_deflate(const bytes& deflate, std::size_t size) {
   bytes inflated(size);
   libdeflate_decompressor* d = libdeflate_alloc_decompressor();
   REQUIRE(d);
-  const libdeflate_result result = libdeflate_deflate_decompress(d, deflate.data(), deflate.size(),
-                                                                 inflated.data(), size, nullptr);
+  const libdeflate_result result =
+      libdeflate_deflate_decompress(d, deflate.data(), deflate.size(), inflated.data(), size, nullptr);
   libdeflate_free_decompressor(d);
   REQUIRE(result == LIBDEFLATE_SUCCESS);
   REQUIRE(inflated[0] == 0);  // filter type None
 
   bytes stream{0x78, 0x01};
   append(stream, deflate);
-  put_be32(stream,
-           static_cast<std::uint32_t>(adler32(1L, inflated.data(), static_cast<uInt>(size))));
+  put_be32(stream, static_cast<std::uint32_t>(adler32(1L, inflated.data(), static_cast<uInt>(size))));
   bytes png{137, 80, 78, 71, 13, 10, 26, 10};
   append(png, chunk("IHDR", ref::ihdr_data(static_cast<std::uint32_t>(size - 1), 1, 8, 0)));
   append(png, chunk("IDAT", stream));
@@ -341,8 +330,7 @@ bytes dynamic_block_with_one_distance_code(unsigned distance_length, unsigned di
   w.put(1, 5);   // 258 litlen codes
   w.put(0, 5);   // 1 distance code
   w.put(14, 4);  // 18 precode lengths: 0, 1, 2 and 18, two bits each
-  static constexpr unsigned order[] = {16, 17, 18, 0,  8, 7,  9, 6,  10,
-                                       5,  11, 4,  12, 3, 13, 2, 14, 1};
+  static constexpr unsigned order[] = {16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1};
   for (unsigned s : order) w.put(s == 0 || s == 1 || s == 2 || s == 18 ? 2 : 0, 3);
   const auto pre = [&](unsigned s) { w.code(s == 18 ? 3 : s, 2); };
   pre(2), pre(2);          // literals 0, 1
@@ -385,8 +373,7 @@ bytes dynamic_block_with_32_distance_codes() {
 // ---------------------------------------------------------------------------------------------
 // Real and reference files
 
-TEST_CASE("The fast path decodes every eligible real mask exactly as the reference does",
-          "[decode][fast]") {
+TEST_CASE("The fast path decodes every eligible real mask exactly as the reference does", "[decode][fast]") {
   std::size_t gray = 0, palette = 0, others = 0;
   for (const fs::path& file : png_files(data_dir / "real")) {
     CAPTURE(file.string());
@@ -396,11 +383,9 @@ TEST_CASE("The fast path decodes every eligible real mask exactly as the referen
     const ref::png_header h = ref::reference_header(as_png(png));
     const auto chunks = chunks_of(png);
     const bool plain = std::all_of(chunks.begin(), chunks.end(), [](const ref::chunk_location& c) {
-      return c.type == "IHDR" || c.type == "PLTE" || c.type == "tRNS" || c.type == "IDAT" ||
-             c.type == "IEND";
+      return c.type == "IHDR" || c.type == "PLTE" || c.type == "tRNS" || c.type == "IDAT" || c.type == "IEND";
     });
-    const bool eligible =
-        h.bit_depth == 8 && (h.colour_type == 0 || h.colour_type == 3) && !h.interlaced && plain;
+    const bool eligible = h.bit_depth == 8 && (h.colour_type == 0 || h.colour_type == 3) && !h.interlaced && plain;
     REQUIRE(fast_agrees_with_reference(png) == eligible);
     ++(!eligible ? others : h.colour_type == 0 ? gray : palette);
   }
@@ -411,8 +396,7 @@ TEST_CASE("The fast path decodes every eligible real mask exactly as the referen
   REQUIRE(others == 7 + 43);
 }
 
-TEST_CASE("Whatever the fast path takes of PngSuite and the crashers, it decodes as the reference",
-          "[decode][fast]") {
+TEST_CASE("Whatever the fast path takes of PngSuite and the crashers, it decodes as the reference", "[decode][fast]") {
   std::vector<std::string> decoded;
   for (const char* dir : {"pngsuite", "png-crashers"}) {
     for (const fs::path& file : png_files(data_dir / dir)) {
@@ -423,21 +407,18 @@ TEST_CASE("Whatever the fast path takes of PngSuite and the crashers, it decodes
   // Most PngSuite files carry a gAMA chunk; the five plain 8-bit ones are the filter tests (one
   // filter type each; f04 is Paeth throughout). No corrupt file (x*.png) and no crasher gets
   // through.
-  REQUIRE(decoded == std::vector<std::string>{"f00n0g08.png", "f01n0g08.png", "f02n0g08.png",
-                                              "f03n0g08.png", "f04n0g08.png"});
+  REQUIRE(decoded ==
+          std::vector<std::string>{"f00n0g08.png", "f01n0g08.png", "f02n0g08.png", "f03n0g08.png", "f04n0g08.png"});
 }
 
 // ---------------------------------------------------------------------------------------------
 // Synthetic frames
 
-TEST_CASE("Synthetic WoodScape-like masks, adaptive or Sub-filtered, decode to their own ids",
-          "[decode][fast]") {
+TEST_CASE("Synthetic WoodScape-like masks, adaptive or Sub-filtered, decode to their own ids", "[decode][fast]") {
   using dims = std::pair<std::uint32_t, std::uint32_t>;
-  const auto [width, height] =
-      GENERATE(dims{1280, 966}, dims{1, 1}, dims{1, 9}, dims{9, 1}, dims{3, 7}, dims{17, 5},
-               dims{1000, 3}, dims{15, 16}, dims{16, 15}, dims{33, 31}, dims{640, 480});
-  const maskscan::png_filter filter =
-      GENERATE(maskscan::png_filter::adaptive, maskscan::png_filter::sub);
+  const auto [width, height] = GENERATE(dims{1280, 966}, dims{1, 1}, dims{1, 9}, dims{9, 1}, dims{3, 7}, dims{17, 5},
+                                        dims{1000, 3}, dims{15, 16}, dims{16, 15}, dims{33, 31}, dims{640, 480});
+  const maskscan::png_filter filter = GENERATE(maskscan::png_filter::adaptive, maskscan::png_filter::sub);
   CAPTURE(width, height, filter == maskscan::png_filter::sub);
   for (std::uint64_t index = 0; index < (width == 1280 ? 2U : 12U); ++index) {
     const bytes ids = maskscan::synth_mask(7, index, width, height);
@@ -446,21 +427,18 @@ TEST_CASE("Synthetic WoodScape-like masks, adaptive or Sub-filtered, decode to t
   }
 }
 
-TEST_CASE("Random planes decode bit-exactly under every filter type, zlib setting and IDAT split",
-          "[decode][fast]") {
+TEST_CASE("Random planes decode bit-exactly under every filter type, zlib setting and IDAT split", "[decode][fast]") {
   std::mt19937 rng(20240611);
   static constexpr std::uint32_t widths[] = {1,  2,  3,  5,  7,  8,   15,  16,  17,  31,
                                              32, 33, 47, 64, 65, 100, 127, 128, 129, 1000};
-  static constexpr int strategies[] = {Z_DEFAULT_STRATEGY, Z_FILTERED, Z_HUFFMAN_ONLY, Z_RLE,
-                                       Z_FIXED};
-  static const std::vector<std::vector<std::size_t>> splits = {
-      {}, {1}, {0, 1}, {7, 0, 0, 3}, {1, 0, 1000}, {64}, {0, 5000}};
+  static constexpr int strategies[] = {Z_DEFAULT_STRATEGY, Z_FILTERED, Z_HUFFMAN_ONLY, Z_RLE, Z_FIXED};
+  static const std::vector<std::vector<std::size_t>> splits = {{},           {1},  {0, 1},   {7, 0, 0, 3},
+                                                               {1, 0, 1000}, {64}, {0, 5000}};
   std::uniform_int_distribution<int> pick(0, 1 << 30);
   std::size_t frames = 0, palette_frames = 0;
   for (int i = 0; i < 3000; ++i) {
     const std::uint32_t width = widths[pick(rng) % std::size(widths)];
-    const std::uint32_t height =
-        1 + static_cast<std::uint32_t>(pick(rng) % (width >= 500 ? 4 : 24));
+    const std::uint32_t height = 1 + static_cast<std::uint32_t>(pick(rng) % (width >= 500 ? 4 : 24));
     const bool noise = pick(rng) % 3 == 0;
     const bytes ids = random_plane(rng, width, height, noise);
 
@@ -468,8 +446,7 @@ TEST_CASE("Random planes decode bit-exactly under every filter type, zlib settin
     const int filter_mode = pick(rng) % 6;  // 0..4: that filter on every row; 5: random per row
     const unsigned row_seed = static_cast<unsigned>(pick(rng));
     e.filter = [filter_mode, row_seed](std::uint32_t y) {
-      return filter_mode < 5 ? static_cast<unsigned>(filter_mode)
-                             : (y * 2654435761U ^ row_seed) % 5;
+      return filter_mode < 5 ? static_cast<unsigned>(filter_mode) : (y * 2654435761U ^ row_seed) % 5;
     };
     e.level = pick(rng) % 10;
     e.strategy = strategies[pick(rng) % std::size(strategies)];
@@ -479,14 +456,12 @@ TEST_CASE("Random planes decode bit-exactly under every filter type, zlib settin
       e.colour_type = 3;
       const int entries = 1 + pick(rng) % 256;
       e.palette = bytes(static_cast<std::size_t>(entries) * 3, 0x5a);
-      if (pick(rng) % 2)
-        e.transparency = bytes(static_cast<std::size_t>(1 + pick(rng) % entries), 0x80);
+      if (pick(rng) % 2) e.transparency = bytes(static_cast<std::size_t>(1 + pick(rng) % entries), 0x80);
       ++palette_frames;
     } else if (pick(rng) % 3 == 0) {
       e.transparency = {0, static_cast<std::uint8_t>(pick(rng))};
     }
-    CAPTURE(i, width, height, noise, filter_mode, e.level, e.strategy, e.mem_level, e.colour_type,
-            e.idat_sizes.size());
+    CAPTURE(i, width, height, noise, filter_mode, e.level, e.strategy, e.mem_level, e.colour_type, e.idat_sizes.size());
     require_decodes_to(encode(ids, width, height, e), ids);
     ++frames;
   }
@@ -497,9 +472,8 @@ TEST_CASE("Random planes decode bit-exactly under every filter type, zlib settin
 // ---------------------------------------------------------------------------------------------
 // Corruption
 
-TEST_CASE(
-    "Whatever the fast path still decodes of a corrupted file, the reference decodes the same",
-    "[decode][fast]") {
+TEST_CASE("Whatever the fast path still decodes of a corrupted file, the reference decodes the same",
+          "[decode][fast]") {
   std::mt19937 rng(99);
   const bytes small_ids = random_plane(rng, 40, 30, false);
   // Fixed Huffman codes in many blocks, with many 258-byte matches (litlen 285, one bit away from
@@ -528,9 +502,7 @@ TEST_CASE(
       {"split palette", encode(small_ids, 40, 30, split), true},
       {"camvid", read_png(data_dir / "real/gray8_ids/camvid_segnet/0016E5_07959.png"), false},
       {"synthetic sub",
-       maskscan::encode_gray8_png(maskscan::synth_mask(3, 1, 160, 120), 160, 120,
-                                  maskscan::png_filter::sub, 9),
-       true},
+       maskscan::encode_gray8_png(maskscan::synth_mask(3, 1, 160, 120), 160, 120, maskscan::png_filter::sub, 9), true},
   };
 
   for (const source& s : sources) {
@@ -566,15 +538,13 @@ TEST_CASE(
         bytes png = s.png;
         const std::int64_t length = std::int64_t{c.length} + delta;
         if (length < 0) continue;
-        for (int i = 0; i < 4; ++i)
-          png[c.offset + i] = static_cast<std::uint8_t>(length >> (24 - 8 * i));
+        for (int i = 0; i < 4; ++i) png[c.offset + i] = static_cast<std::uint8_t>(length >> (24 - 8 * i));
         CAPTURE(c.type, delta);
         attempt(png);
       }
       for (std::uint32_t length : {0U, 0x7fffffffU, 0x80000000U, 0xffffffffU}) {
         bytes png = s.png;
-        for (int i = 0; i < 4; ++i)
-          png[c.offset + i] = static_cast<std::uint8_t>(length >> (24 - 8 * i));
+        for (int i = 0; i < 4; ++i) png[c.offset + i] = static_cast<std::uint8_t>(length >> (24 - 8 * i));
         attempt(png);
       }
     }
@@ -612,13 +582,10 @@ TEST_CASE("Streams that zlib refuses but libdeflate inflates are not handled", "
   const std::vector<pair> cases = {
       {"litlen symbol 287", fixed_block_with_length(287), fixed_block_with_length(285), 260, true},
       {"litlen symbol 286", fixed_block_with_length(286), fixed_block_with_length(285), 260, true},
-      {"distance symbol 30", fixed_block_with_distance(30), fixed_block_with_distance(29), 40004,
-       true},
-      {"distance symbol 31", fixed_block_with_distance(31), fixed_block_with_distance(29), 40004,
-       true},
-      {"the unused codeword of a one-symbol distance code",
-       dynamic_block_with_one_distance_code(1, 1), dynamic_block_with_one_distance_code(1, 0), 4,
-       false},
+      {"distance symbol 30", fixed_block_with_distance(30), fixed_block_with_distance(29), 40004, true},
+      {"distance symbol 31", fixed_block_with_distance(31), fixed_block_with_distance(29), 40004, true},
+      {"the unused codeword of a one-symbol distance code", dynamic_block_with_one_distance_code(1, 1),
+       dynamic_block_with_one_distance_code(1, 0), 4, false},
       {"an empty distance code, used", dynamic_block_with_one_distance_code(0, 0), {}, 4, false},
       {"32 distance codes", dynamic_block_with_32_distance_codes(), {}, 4, false},
   };
@@ -645,10 +612,10 @@ TEST_CASE("No row is delivered when the fast path does not handle a file", "[dec
   const bytes whole = read_png(data_dir / "real/palette/voc2012_aug/2007_000032.png");
   REQUIRE(fast_agrees_with_reference(whole));
   const auto chunks = chunks_of(whole);
-  const ref::chunk_location idat = *std::find_if(
-      chunks.begin(), chunks.end(), [](const ref::chunk_location& c) { return c.type == "IDAT"; });
-  REQUIRE(std::count_if(chunks.begin(), chunks.end(),
-                        [](const ref::chunk_location& c) { return c.type == "IDAT"; }) == 1);
+  const ref::chunk_location idat =
+      *std::find_if(chunks.begin(), chunks.end(), [](const ref::chunk_location& c) { return c.type == "IDAT"; });
+  REQUIRE(std::count_if(chunks.begin(), chunks.end(), [](const ref::chunk_location& c) { return c.type == "IDAT"; }) ==
+          1);
 
   bytes png = whole;
   bool reference_accepts = false;
@@ -670,8 +637,7 @@ TEST_CASE("No row is delivered when the fast path does not handle a file", "[dec
     bytes raw;
     for (std::uint32_t y = 0; y < plane.height; ++y) {
       filter_row(y + 1 == plane.height ? 0 : 2, plane.u8.data() + std::size_t{y} * plane.width,
-                 y ? plane.u8.data() + std::size_t{y - 1} * plane.width : nullptr, plane.width,
-                 raw);
+                 y ? plane.u8.data() + std::size_t{y - 1} * plane.width : nullptr, plane.width, raw);
     }
     raw[raw.size() - plane.width - 1] = 5;
     bytes body{137, 80, 78, 71, 13, 10, 26, 10};
@@ -691,8 +657,7 @@ TEST_CASE("No row is delivered when the fast path does not handle a file", "[dec
   REQUIRE(static_cast<bool>(run_reference(png).ec) == !reference_accepts);
 }
 
-TEST_CASE("on_header sees the size first: refusing it, or an impossible size, allocates nothing",
-          "[decode][fast]") {
+TEST_CASE("on_header sees the size first: refusing it, or an impossible size, allocates nothing", "[decode][fast]") {
   const bytes png = read_png(data_dir / "pngsuite/f00n0g08.png");
   fast_png_scratch scratch;
   const fast_result refused = run_fast(png, scratch, false);
@@ -720,9 +685,7 @@ TEST_CASE("Files outside the fast path's scope are left to the reference", "[dec
   const bytes base = read_png(data_dir / "pngsuite/f00n0g08.png");
   const auto chunks = chunks_of(base);
   REQUIRE(chunks.size() == 3);  // IHDR, IDAT, IEND
-  const auto at = [&](std::size_t k) {
-    return base.begin() + static_cast<std::ptrdiff_t>(chunks[k].offset);
-  };
+  const auto at = [&](std::size_t k) { return base.begin() + static_cast<std::ptrdiff_t>(chunks[k].offset); };
   const bytes head(base.begin(), at(1)), idat(at(1), at(2)), iend(at(2), base.end());
   const auto join = [](std::initializer_list<bytes> parts) {
     bytes out;
@@ -772,8 +735,7 @@ TEST_CASE("Files outside the fast path's scope are left to the reference", "[dec
       {"PLTE in a gray file", join({head, chunk("PLTE", {1, 2, 3}), idat, iend}), true},
       {"tRNS of 1 byte in a gray file", join({head, chunk("tRNS", {3}), idat, iend}), true},
       {"two tRNS", join({head, chunk("tRNS", {0, 3}), chunk("tRNS", {0, 4}), idat, iend}), true},
-      {"IDATs not consecutive",
-       join({head, idat, chunk("tIME", {7, 230, 1, 1, 0, 0, 0}), idat, iend}), false},
+      {"IDATs not consecutive", join({head, idat, chunk("tIME", {7, 230, 1, 1, 0, 0, 0}), idat, iend}), false},
   };
   check_refused(cases);
 
@@ -792,22 +754,20 @@ TEST_CASE("Files outside the fast path's scope are left to the reference", "[dec
   const bytes plte = part[2];
   const std::size_t entries = pc[2].length / 3;
   REQUIRE(fast_agrees_with_reference(join({sig, part[0], plte, part[3], part[4]})));
-  REQUIRE(fast_agrees_with_reference(
-      join({sig, part[0], plte, chunk("tRNS", bytes(entries, 7)), part[3], part[4]})));
+  REQUIRE(fast_agrees_with_reference(join({sig, part[0], plte, chunk("tRNS", bytes(entries, 7)), part[3], part[4]})));
   const std::vector<case_t> palette_cases = {
       {"no PLTE", join({sig, part[0], part[3], part[4]}), false},
       {"two PLTE", join({sig, part[0], plte, plte, part[3], part[4]}), true},
       {"PLTE after IDAT", join({sig, part[0], part[3], plte, part[4]}), false},
       {"tRNS before PLTE", join({sig, part[0], chunk("tRNS", {1}), plte, part[3], part[4]}), true},
-      {"tRNS longer than PLTE",
-       join({sig, part[0], plte, chunk("tRNS", bytes(entries + 1, 7)), part[3], part[4]}), true},
+      {"tRNS longer than PLTE", join({sig, part[0], plte, chunk("tRNS", bytes(entries + 1, 7)), part[3], part[4]}),
+       true},
       {"empty tRNS", join({sig, part[0], plte, chunk("tRNS", {}), part[3], part[4]}), true},
   };
   check_refused(palette_cases);
 }
 
-TEST_CASE("The scratch buffers are reused across frames, keeping their capacity",
-          "[decode][fast]") {
+TEST_CASE("The scratch buffers are reused across frames, keeping their capacity", "[decode][fast]") {
   const bytes big = read_png(data_dir / "real/gray8_ids/camvid_segnet/0016E5_07959.png");
   const bytes small = read_png(data_dir / "pngsuite/f00n0g08.png");
   fast_png_scratch scratch;

@@ -56,9 +56,7 @@ std::vector<fs::path> png_files(const fs::path& dir, bool recursive) {
 
 bool is_corrupt_suite_file(const fs::path& p) { return p.filename().string().front() == 'x'; }
 
-std::uint32_t id_at(const label_plane& plane, std::size_t i) {
-  return plane.depth == 16 ? plane.u16[i] : plane.u8[i];
-}
+std::uint32_t id_at(const label_plane& plane, std::size_t i) { return plane.depth == 16 ? plane.u16[i] : plane.u8[i]; }
 
 /// Decodes `bytes` with both decoders and requires the same size, depth and ids.
 void require_same_as_reference(std::span<const std::byte> bytes) {
@@ -77,9 +75,8 @@ void require_same_as_reference(std::span<const std::byte> bytes) {
   for (std::size_t i = 0; i < expected.values.size(); ++i) {
     if (id_at(got.plane, i) != expected.values[i] && mismatches++ == 0) first = i;
   }
-  INFO("first mismatch at pixel " << first << ": decoded "
-                                  << (mismatches ? id_at(got.plane, first) : 0) << ", reference "
-                                  << (mismatches ? expected.values[first] : 0));
+  INFO("first mismatch at pixel " << first << ": decoded " << (mismatches ? id_at(got.plane, first) : 0)
+                                  << ", reference " << (mismatches ? expected.values[first] : 0));
   REQUIRE(mismatches == 0);
 }
 
@@ -93,19 +90,15 @@ using ref::ihdr_data;
 using ref::zlib_compress;
 
 /// A one-IDAT PNG from already filtered scanlines (each starting with its filter byte).
-std::vector<std::byte> build_png(const std::vector<std::uint8_t>& ihdr,
-                                 const std::vector<std::uint8_t>& scanlines,
+std::vector<std::byte> build_png(const std::vector<std::uint8_t>& ihdr, const std::vector<std::uint8_t>& scanlines,
                                  const std::vector<std::uint8_t>& plte = {}) {
   std::vector<std::byte> png = concat({ref::png_signature_bytes(), ref::make_chunk("IHDR", ihdr)});
   if (!plte.empty()) png = concat({png, ref::make_chunk("PLTE", plte)});
-  return concat(
-      {png, ref::make_chunk("IDAT", zlib_compress(scanlines)), ref::make_chunk("IEND", {})});
+  return concat({png, ref::make_chunk("IDAT", zlib_compress(scanlines)), ref::make_chunk("IEND", {})});
 }
 
-ref::chunk_location find_chunk(const std::vector<ref::chunk_location>& chunks,
-                               const std::string& type) {
-  auto it = std::find_if(chunks.begin(), chunks.end(),
-                         [&](const ref::chunk_location& c) { return c.type == type; });
+ref::chunk_location find_chunk(const std::vector<ref::chunk_location>& chunks, const std::string& type) {
+  auto it = std::find_if(chunks.begin(), chunks.end(), [&](const ref::chunk_location& c) { return c.type == type; });
   REQUIRE(it != chunks.end());
   return *it;
 }
@@ -115,8 +108,7 @@ ref::chunk_location find_chunk(const std::vector<ref::chunk_location>& chunks,
 // ---------------------------------------------------------------------------------------------
 // PngSuite
 
-TEST_CASE("Every grayscale and palette PngSuite file decodes to the reference decoder's ids",
-          "[decode]") {
+TEST_CASE("Every grayscale and palette PngSuite file decodes to the reference decoder's ids", "[decode]") {
   std::size_t compared = 0;
   std::set<std::tuple<unsigned, unsigned, bool>> kinds;  // colour type, bit depth, interlaced
   for (const fs::path& file : png_files(pngsuite_dir, false)) {
@@ -135,8 +127,7 @@ TEST_CASE("Every grayscale and palette PngSuite file decodes to the reference de
   REQUIRE(kinds.size() == 18);
 }
 
-TEST_CASE("Every RGB, gray+alpha and RGBA PngSuite file is refused: colour masks need a table",
-          "[decode]") {
+TEST_CASE("Every RGB, gray+alpha and RGBA PngSuite file is refused: colour masks need a table", "[decode]") {
   // No colour table given: 8-bit RGB/RGBA need one, 16-bit colour and gray+alpha are never masks.
   const auto expected_message = [](const ref::png_header& h) -> std::string {
     if (h.colour_type == 4)
@@ -144,8 +135,10 @@ TEST_CASE("Every RGB, gray+alpha and RGBA PngSuite file is refused: colour masks
              "8-bit RGB or RGBA PNG";
     const std::string name = h.colour_type == 2 ? "RGB" : "RGBA";
     if (h.bit_depth == 16)
-      return "a 16-bit " + name + " PNG (colour-coded mask) is not supported: colour masks must have 8 bits per channel";
-    return "an " + name + " PNG (colour-coded mask) needs a colour table: use --labels with a class map that has colours";
+      return "a 16-bit " + name +
+             " PNG (colour-coded mask) is not supported: colour masks must have 8 bits per channel";
+    return "an " + name +
+           " PNG (colour-coded mask) needs a colour table: use --labels with a class map that has colours";
   };
   std::size_t checked = 0;
   for (const fs::path& file : png_files(pngsuite_dir, false)) {
@@ -162,8 +155,7 @@ TEST_CASE("Every RGB, gray+alpha and RGBA PngSuite file is refused: colour masks
   REQUIRE(checked == 56);
 }
 
-TEST_CASE("Every corrupt PngSuite file (x*.png) is rejected with its error and a message",
-          "[decode]") {
+TEST_CASE("Every corrupt PngSuite file (x*.png) is rejected with its error and a message", "[decode]") {
   // All 14 are rejected by libspng 0.7.3 with our settings; none is tolerated.
   const std::map<std::string, errc> expected{
       {"xc1n0g08.png", errc::corrupt_png},  // colour type 1
@@ -213,8 +205,7 @@ TEST_CASE("Every known PNG decoder crasher is rejected quickly, with a message",
     const auto elapsed = std::chrono::steady_clock::now() - start;
     CAPTURE(r.diag.message);
     REQUIRE(r.ec);
-    REQUIRE(r.ec == (refused_for_colour.count(name) ? errc::unsupported_color_type
-                                                    : errc::corrupt_png));
+    REQUIRE(r.ec == (refused_for_colour.count(name) ? errc::unsupported_color_type : errc::corrupt_png));
     REQUIRE_FALSE(r.diag.message.empty());
     REQUIRE(elapsed < std::chrono::seconds(2));
     ++checked;
@@ -231,8 +222,7 @@ TEST_CASE("An empty buffer is not a PNG, and the message says it is empty", "[de
   REQUIRE_THAT(r.diag.message, Catch::Contains("empty"));
 }
 
-TEST_CASE("A buffer shorter than the PNG signature is not a PNG, and is called truncated",
-          "[decode]") {
+TEST_CASE("A buffer shorter than the PNG signature is not a PNG, and is called truncated", "[decode]") {
   const std::size_t size = GENERATE(1U, 4U, 7U);
   CAPTURE(size);
   const std::vector<std::byte> signature = ref::png_signature_bytes();
@@ -243,17 +233,16 @@ TEST_CASE("A buffer shorter than the PNG signature is not a PNG, and is called t
 
 TEST_CASE("A file without the PNG signature is not a PNG, and a photo named .png says what it is", "[decode]") {
   using entry = std::pair<std::string, std::string>;  // bytes, message
-  const auto [text, message] = GENERATE(
-      entry{"hello, this is plainly not a PNG file\n", "not a PNG file (no PNG signature)"},
-      entry{std::string("GIF89a\x01\x00\x01\x00", 10), "not a PNG file: it is a GIF image"},
-      entry{std::string("\xFF\xD8\xFF\xE0\x00\x10JFIF\x00", 11), "not a PNG file: it is a JPEG image"},
-      entry{std::string("RIFF\x24\x00\x00\x00WEBPVP8 ", 16), "not a PNG file: it is a WebP image"},
-      entry{std::string("II*\x00\x08\x00\x00\x00", 8), "not a PNG file: it is a TIFF image"},
-      entry{std::string("RIFF\x24\x00\x00\x00WAVEfmt ", 16), "not a PNG file (no PNG signature)"});
+  const auto [text, message] =
+      GENERATE(entry{"hello, this is plainly not a PNG file\n", "not a PNG file (no PNG signature)"},
+               entry{std::string("GIF89a\x01\x00\x01\x00", 10), "not a PNG file: it is a GIF image"},
+               entry{std::string("\xFF\xD8\xFF\xE0\x00\x10JFIF\x00", 11), "not a PNG file: it is a JPEG image"},
+               entry{std::string("RIFF\x24\x00\x00\x00WEBPVP8 ", 16), "not a PNG file: it is a WebP image"},
+               entry{std::string("II*\x00\x08\x00\x00\x00", 8), "not a PNG file: it is a TIFF image"},
+               entry{std::string("RIFF\x24\x00\x00\x00WAVEfmt ", 16), "not a PNG file (no PNG signature)"});
   CAPTURE(message);
   std::vector<std::byte> bytes(text.size());
-  std::transform(text.begin(), text.end(), bytes.begin(),
-                 [](char c) { return static_cast<std::byte>(c); });
+  std::transform(text.begin(), text.end(), bytes.begin(), [](char c) { return static_cast<std::byte>(c); });
   const result r = decode(bytes);
   REQUIRE(r.ec == errc::not_png);
   REQUIRE(r.diag.message == message);
@@ -291,8 +280,7 @@ TEST_CASE("A flipped byte anywhere in the IDAT chunk is rejected by its CRC", "[
   }
 }
 
-TEST_CASE("A corrupted zlib stream under a matching CRC is rejected or decodes to the same ids",
-          "[decode]") {
+TEST_CASE("A corrupted zlib stream under a matching CRC is rejected or decodes to the same ids", "[decode]") {
   // The chunk CRC is recomputed after the flip, so only zlib (a bad code, a wrong Adler-32) can
   // notice. libspng 0.7.3 alone stops inflating once it has every scanline and so misses some of
   // these (e.g. basn0g08 byte 37: 284 of 1024 pixels differ); the decoder's second inflate with
@@ -305,8 +293,7 @@ TEST_CASE("A corrupted zlib stream under a matching CRC is rejected or decodes t
   const result original = decode(whole);
   REQUIRE_FALSE(original.ec);
   const auto chunks = ref::png_chunks(whole);
-  REQUIRE(std::count_if(chunks.begin(), chunks.end(),
-                        [](const auto& c) { return c.type == "IDAT"; }) == 1);
+  REQUIRE(std::count_if(chunks.begin(), chunks.end(), [](const auto& c) { return c.type == "IDAT"; }) == 1);
   const ref::chunk_location idat = find_chunk(chunks, "IDAT");
   const auto* data = reinterpret_cast<const std::uint8_t*>(whole.data()) + idat.offset + 8;
   const auto before = whole.begin() + static_cast<std::ptrdiff_t>(idat.offset);
@@ -337,8 +324,7 @@ TEST_CASE("A bad CRC in an ancillary chunk is an error, not silently skipped", "
   const std::vector<std::byte> whole = ref::read_file_bytes(pngsuite_dir / "basn0g08.png");
   const ref::chunk_location ihdr = find_chunk(ref::png_chunks(whole), "IHDR");
   const std::string text("Comment\0a comment", 17);
-  std::vector<std::byte> chunk = ref::make_chunk(
-      "tEXt", std::vector<std::uint8_t>(text.begin(), text.end()));
+  std::vector<std::byte> chunk = ref::make_chunk("tEXt", std::vector<std::uint8_t>(text.begin(), text.end()));
   const auto after_ihdr = whole.begin() + static_cast<std::ptrdiff_t>(ihdr.offset + 25);
   const std::vector<std::byte> head(whole.begin(), after_ihdr), tail(after_ihdr, whole.end());
 
@@ -349,17 +335,15 @@ TEST_CASE("A bad CRC in an ancillary chunk is an error, not silently skipped", "
   REQUIRE_THAT(r.diag.message, Catch::Contains("checksum"));
 }
 
-TEST_CASE("An IHDR claiming a huge image is refused as too large before anything is allocated",
-          "[decode]") {
+TEST_CASE("An IHDR claiming a huge image is refused as too large before anything is allocated", "[decode]") {
   using dims = std::pair<std::uint32_t, std::uint32_t>;
-  const auto [width, height] = GENERATE(dims{100000, 100000}, dims{0x7fffffff, 0x7fffffff},
-                                        dims{0x7fffffff, 1}, dims{1, 0x10000001});
+  const auto [width, height] =
+      GENERATE(dims{100000, 100000}, dims{0x7fffffff, 0x7fffffff}, dims{0x7fffffff, 1}, dims{1, 0x10000001});
   const std::uint8_t depth = GENERATE(as<std::uint8_t>{}, 8, 16);
   CAPTURE(width, height, depth);
   // Signature, IHDR (with its CRC) and IEND: no image data at all.
   const std::vector<std::byte> bytes =
-      concat({ref::png_signature_bytes(),
-              ref::make_chunk("IHDR", ihdr_data(width, height, depth, 0)),
+      concat({ref::png_signature_bytes(), ref::make_chunk("IHDR", ihdr_data(width, height, depth, 0)),
               ref::make_chunk("IEND", {})});
   label_plane plane;
   diagnostics diag;
@@ -371,8 +355,7 @@ TEST_CASE("An IHDR claiming a huge image is refused as too large before anything
   REQUIRE(plane.u16.capacity() == 0);
 }
 
-TEST_CASE("A max_pixels limit below a real image's size refuses it, the exact size passes",
-          "[decode]") {
+TEST_CASE("A max_pixels limit below a real image's size refuses it, the exact size passes", "[decode]") {
   // basn0g08 is 32x32 = 1024 pixels.
   const std::vector<std::byte> bytes = ref::read_file_bytes(pngsuite_dir / "basn0g08.png");
   decode_limits limits;
@@ -393,23 +376,20 @@ TEST_CASE("Samples are the raw stored values, never scaled to 8 bits", "[decode]
     REQUIRE(r.plane.u8 == std::vector<std::uint8_t>{0, 1, 2, 3});
   }
   SECTION("1-bit gray over a width that is not a multiple of 8") {
-    const result r = decode(build_png(ihdr_data(10, 2, 1, 0),
-                                      {0, 0b10110011, 0b01000000, 0, 0b00000001, 0b11000000}));
+    const result r = decode(build_png(ihdr_data(10, 2, 1, 0), {0, 0b10110011, 0b01000000, 0, 0b00000001, 0b11000000}));
     REQUIRE_FALSE(r.ec);
     REQUIRE(r.plane.u8 == std::vector<std::uint8_t>{1, 0, 1, 1, 0, 0, 1, 1, 0, 1,  //
                                                     0, 0, 0, 0, 0, 0, 0, 1, 1, 1});
   }
   SECTION("16-bit gray: host-order values") {
-    const result r = decode(build_png(ihdr_data(4, 1, 16, 0),
-                                      {0, 0x00, 0x00, 0x00, 0x01, 0x65, 0x92, 0xFF, 0xFF}));
+    const result r = decode(build_png(ihdr_data(4, 1, 16, 0), {0, 0x00, 0x00, 0x00, 0x01, 0x65, 0x92, 0xFF, 0xFF}));
     REQUIRE_FALSE(r.ec);
     REQUIRE(r.plane.depth == 16);
     REQUIRE(r.plane.u16 == std::vector<std::uint16_t>{0, 1, 26002, 65535});
     REQUIRE(r.plane.u8.empty());
   }
   SECTION("4-bit palette: the index, not the colour") {
-    const result r = decode(build_png(ihdr_data(3, 1, 4, 3), {0, 0x0F, 0x70},
-                                      std::vector<std::uint8_t>(16 * 3, 200)));
+    const result r = decode(build_png(ihdr_data(3, 1, 4, 3), {0, 0x0F, 0x70}, std::vector<std::uint8_t>(16 * 3, 200)));
     REQUIRE_FALSE(r.ec);
     REQUIRE(r.plane.u8 == std::vector<std::uint8_t>{0, 15, 7});
   }
@@ -417,8 +397,7 @@ TEST_CASE("Samples are the raw stored values, never scaled to 8 bits", "[decode]
 
 TEST_CASE("A palette index beyond the PLTE entries is returned as the id", "[decode]") {
   // libspng 0.7.3 does not check indices against PLTE for SPNG_FMT_PNG; the index is the id.
-  const std::vector<std::byte> png =
-      build_png(ihdr_data(4, 1, 8, 3), {0, 0, 1, 2, 200}, {0, 0, 0, 255, 255, 255});
+  const std::vector<std::byte> png = build_png(ihdr_data(4, 1, 8, 3), {0, 0, 1, 2, 200}, {0, 0, 0, 255, 255, 255});
   const result r = decode(png);
   INFO(r.diag.message);
   REQUIRE_FALSE(r.ec);
@@ -453,8 +432,7 @@ TEST_CASE("A reused plane keeps its buffers' capacity across images", "[decode]"
 // ---------------------------------------------------------------------------------------------
 // Real masks
 
-TEST_CASE("Every real mask in gray8_ids and palette decodes to the reference decoder's ids",
-          "[decode]") {
+TEST_CASE("Every real mask in gray8_ids and palette decodes to the reference decoder's ids", "[decode]") {
   std::size_t compared = 0, sixteen_bit = 0, palette = 0;
   for (const char* dir : {"gray8_ids", "palette"}) {
     for (const fs::path& file : png_files(real_dir / dir, true)) {

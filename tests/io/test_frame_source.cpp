@@ -131,7 +131,8 @@ TEST_CASE("from_list reads one path per line, relative to the root or the list's
   }
   SECTION("an empty list or a missing one is an error naming it") {
     test::write_file(dir / "empty.txt", "\n\n");
-    CHECK_THROWS_WITH(frame_source::from_list(dir / "empty.txt"), Catch::Contains("empty.txt") && Catch::Contains("no file"));
+    CHECK_THROWS_WITH(frame_source::from_list(dir / "empty.txt"),
+                      Catch::Contains("empty.txt") && Catch::Contains("no file"));
     CHECK_THROWS_WITH(frame_source::from_list(dir / "nope.txt"), Catch::Contains("nope.txt"));
   }
 }
@@ -145,7 +146,8 @@ TEST_CASE("from_directory leaves out the directories it is told to and those hol
     fs::create_directories((dir / name).parent_path());
     test::write_file(dir / name, bytes);
   };
-  const std::string maskscan_summary = "{\n  \"schema_version\": 2,\n  \"tool\": \"maskscan\",\n  \"input\": \"x\"\n}\n";
+  const std::string maskscan_summary =
+      "{\n  \"schema_version\": 2,\n  \"tool\": \"maskscan\",\n  \"input\": \"x\"\n}\n";
   put("a.png");
   put("summary.json", maskscan_summary);  // the root itself is always listed
   put("out/images/heatmaps/64x48/grid.png");
@@ -164,8 +166,8 @@ TEST_CASE("from_directory leaves out the directories it is told to and those hol
   };
   std::vector<fs::path> left_out;
   // Any spelling of the excluded directory matches it.
-  const auto source = frame_source::from_directory(
-      dir.path(), {.exclude = {dir / "foreign/../out"}, .left_out = &left_out});
+  const auto source =
+      frame_source::from_directory(dir.path(), {.exclude = {dir / "foreign/../out"}, .left_out = &left_out});
   CHECK(names(source) == std::vector<std::string>{"a.png", "foreign/w.png", "notjson/v.png"});
   std::ranges::sort(left_out);
   CHECK(left_out == std::vector<fs::path>{dir / "old", dir / "out"});
@@ -176,8 +178,8 @@ TEST_CASE("from_directory leaves out the directories it is told to and those hol
 
   // Asked for: everything is listed (an explicit exclusion still holds).
   left_out.clear();
-  CHECK(names(frame_source::from_directory(dir.path(), {.exclude = {dir / "out"}, .include_results = true,
-                                                        .left_out = &left_out})) ==
+  CHECK(names(frame_source::from_directory(
+            dir.path(), {.exclude = {dir / "out"}, .include_results = true, .left_out = &left_out})) ==
         std::vector<std::string>{"a.png", "foreign/w.png", "notjson/v.png", "old/images/class_0.png"});
   CHECK(left_out == std::vector<fs::path>{dir / "out"});
 }

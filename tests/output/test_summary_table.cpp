@@ -231,8 +231,7 @@ TEST_CASE("the locale decides Unicode bars as setlocale would: the first of LC_A
   CHECK_FALSE(utf8_locale(nullptr, nullptr, nullptr));
 }
 
-TEST_CASE("print_summary without a style draws eighth blocks under a UTF-8 locale and '#' under C",
-          "[summary-table]") {
+TEST_CASE("print_summary without a style draws eighth blocks under a UTF-8 locale and '#' under C", "[summary-table]") {
   const char* saved = std::getenv("LC_ALL");
   const std::optional<std::string> previous = saved ? std::optional<std::string>(saved) : std::nullopt;
   const auto text = [](const char* locale) {
@@ -242,8 +241,10 @@ TEST_CASE("print_summary without a style draws eighth blocks under a UTF-8 local
     return out.str();
   };
   const auto utf8 = text("C.UTF-8"), c = text("C");
-  if (previous) ::setenv("LC_ALL", previous->c_str(), 1);
-  else ::unsetenv("LC_ALL");
+  if (previous)
+    ::setenv("LC_ALL", previous->c_str(), 1);
+  else
+    ::unsetenv("LC_ALL");
   CHECK(utf8 == summary(hand_built(), true));
   CHECK(c == summary(hand_built(), false));
   CHECK(utf8.find("█") != std::string::npos);

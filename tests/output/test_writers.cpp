@@ -193,23 +193,42 @@ std::vector<std::vector<std::string>> parse_csv(const std::string& text) {
   for (std::size_t i = 0; i < text.size(); ++i) {
     const char ch = text[i];
     if (in_quotes) {
-      if (ch == '"' && i + 1 < text.size() && text[i + 1] == '"') { field += '"'; ++i; }
-      else if (ch == '"') in_quotes = false;
-      else field += ch;
-    } else if (ch == '"' && field.empty()) { in_quotes = true; field_started = true; }
-    else if (ch == ',') { record.push_back(field); field.clear(); field_started = true; }
-    else if (ch == '\n') { record.push_back(field); records.push_back(record); record.clear(); field.clear(); field_started = false; }
-    else { field += ch; field_started = true; }
+      if (ch == '"' && i + 1 < text.size() && text[i + 1] == '"') {
+        field += '"';
+        ++i;
+      } else if (ch == '"')
+        in_quotes = false;
+      else
+        field += ch;
+    } else if (ch == '"' && field.empty()) {
+      in_quotes = true;
+      field_started = true;
+    } else if (ch == ',') {
+      record.push_back(field);
+      field.clear();
+      field_started = true;
+    } else if (ch == '\n') {
+      record.push_back(field);
+      records.push_back(record);
+      record.clear();
+      field.clear();
+      field_started = false;
+    } else {
+      field += ch;
+      field_started = true;
+    }
   }
   REQUIRE_FALSE(in_quotes);
-  if (field_started || !field.empty()) { record.push_back(field); records.push_back(record); }
+  if (field_started || !field.empty()) {
+    record.push_back(field);
+    records.push_back(record);
+  }
   return records;
 }
 
 }  // namespace
 
-TEST_CASE("write_frames_csv writes a header and one row per frame in path order, quoting where needed",
-          "[output]") {
+TEST_CASE("write_frames_csv writes a header and one row per frame in path order, quoting where needed", "[output]") {
   temp_dir dir;
   const auto file = dir.path() / "frames.csv";
   maskscan::write_frames_csv(csv_stats(), file);
@@ -396,8 +415,8 @@ TEST_CASE("write_summary_json writes the documented schema with the totals of th
     const char* file;
     std::uint64_t w, h, frames;
   };
-  const std::vector<want_heat> want_heats{{"heatmaps_2x2.npy", 2, 2, 2}, {"heatmaps_3x1.npy", 3, 1, 3},
-                                          {"heatmaps_4x3.npy", 4, 3, 1}};
+  const std::vector<want_heat> want_heats{
+      {"heatmaps_2x2.npy", 2, 2, 2}, {"heatmaps_3x1.npy", 3, 1, 3}, {"heatmaps_4x3.npy", 4, 3, 1}};
   for (std::size_t i = 0; i < heat.size(); ++i) {
     CAPTURE(i);
     CHECK(as_string(heat[i].at("file")) == want_heats[i].file);
@@ -449,8 +468,8 @@ TEST_CASE("write_outputs writes summary.json, frames.csv and one .npy per resolu
   temp_dir dir;
   const auto out = dir.path() / "not" / "yet" / "there";
   const auto result = summary_result();
-  const std::set<std::string> want{"frames.csv", "heatmaps_2x2.npy", "heatmaps_3x1.npy", "heatmaps_4x3.npy",
-                                   "summary.json", "weights.csv", "cooccurrence.csv"};
+  const std::set<std::string> want{"frames.csv",   "heatmaps_2x2.npy", "heatmaps_3x1.npy", "heatmaps_4x3.npy",
+                                   "summary.json", "weights.csv",      "cooccurrence.csv"};
 
   const int runs = GENERATE(1, 2);  // the second run replaces every file
   CAPTURE(runs);
@@ -466,7 +485,8 @@ TEST_CASE("write_outputs writes summary.json, frames.csv and one .npy per resolu
 
   // Each file has the content of its own writer's format.
   const auto csv = read_file(out / "frames.csv");
-  CHECK(csv.substr(0, csv.find('\n')) == "path,group,width,height,pixels_road,pixels_car,pixels_sky,ignored,out_of_range");
+  CHECK(csv.substr(0, csv.find('\n')) ==
+        "path,group,width,height,pixels_road,pixels_car,pixels_sky,ignored,out_of_range");
   CHECK(std::count(csv.begin(), csv.end(), '\n') == 4);  // header + 3 rows
   for (const auto& [res, heat] : result.stats.heatmaps) {
     const auto name = "heatmaps_" + std::to_string(res.width) + "x" + std::to_string(res.height) + ".npy";
@@ -490,7 +510,8 @@ TEST_CASE("write_outputs without heatmaps writes no .npy file", "[output]") {
   r.stats = csv_stats();
   r.options.class_names = r.stats.class_names;
   maskscan::write_outputs(r, dir.path());
-  CHECK(file_names(dir.path()) == std::set<std::string>{"frames.csv", "summary.json", "weights.csv", "cooccurrence.csv"});
+  CHECK(file_names(dir.path()) ==
+        std::set<std::string>{"frames.csv", "summary.json", "weights.csv", "cooccurrence.csv"});
 }
 
 TEST_CASE("the writers throw std::runtime_error naming the file when it cannot be written", "[output]") {
@@ -534,8 +555,7 @@ TEST_CASE("write_outputs throws std::runtime_error naming the directory when it 
   }
 }
 
-TEST_CASE("write_outputs gives groups whose names make one directory name directories of their own",
-          "[output]") {
+TEST_CASE("write_outputs gives groups whose names make one directory name directories of their own", "[output]") {
   temp_dir dir;
   scan_result r;
   r.stats = make_stats({"a", "b"}, {}, false);
@@ -571,7 +591,8 @@ TEST_CASE("write_outputs leaves out the co-occurrence matrix above 1024 classes"
   CHECK(doc.at("cooccurrence").is_null());
 }
 
-TEST_CASE("write_outputs writes the grid heatmaps at the top and per group, listed in summary.json", "[output][heatmap-grid]") {
+TEST_CASE("write_outputs writes the grid heatmaps at the top and per group, listed in summary.json",
+          "[output][heatmap-grid]") {
   temp_dir dir;
   scan_result r;
   r.stats = make_stats({"a", "b", "c"}, {}, false);
@@ -598,7 +619,8 @@ TEST_CASE("write_outputs writes the grid heatmaps at the top and per group, list
   CHECK(top.height == 1);
   CHECK(top.width == 2);
   CHECK(top.values == std::vector<std::uint32_t>{2, 1, 0, 2, 1, 0});  // x + y, cell by cell
-  CHECK(parse_npy(read_file(dir.path() / "groups/x/heatmaps_grid_2x1.npy")).values == r.stats.grid_heatmaps.at("x").counts);
+  CHECK(parse_npy(read_file(dir.path() / "groups/x/heatmaps_grid_2x1.npy")).values ==
+        r.stats.grid_heatmaps.at("x").counts);
 
   const auto summary = [&](const fs::path& file) {
     json::error_code ec;
@@ -631,8 +653,7 @@ TEST_CASE("write_outputs writes the grid heatmaps at the top and per group, list
   CHECK(plain_doc.at("options").at("heatmap_grid").is_null());
 }
 
-TEST_CASE("a rewrite that fails half-way leaves no summary.json beside files of another run",
-          "[output][env-faults]") {
+TEST_CASE("a rewrite that fails half-way leaves no summary.json beside files of another run", "[output][env-faults]") {
   // The promise (docs/outputs.md): if summary.json exists, every file it names is complete and of
   // its run. frames.csv is replaced first, so the earlier summary.json must be gone by then.
   temp_dir dir;

@@ -6,12 +6,12 @@
 #include <future>
 #include <thread>
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -161,9 +161,8 @@ TEST_CASE("cancelling half-way stops issuing reads and completes with an exact, 
   };
   std::optional<std::pair<std::error_code, scan_result>> outcome;
   async_scan(io.get_executor(), source, options, std::move(context),
-             asio::bind_cancellation_slot(cancel.slot(), [&](std::error_code ec, scan_result r) {
-               outcome.emplace(ec, std::move(r));
-             }));
+             asio::bind_cancellation_slot(
+                 cancel.slot(), [&](std::error_code ec, scan_result r) { outcome.emplace(ec, std::move(r)); }));
   io.run();  // returns only when nothing of the scan is left: no stray work, no hang
 
   REQUIRE(outcome);
@@ -191,9 +190,8 @@ TEST_CASE("a cancellation after the scan finished changes nothing", "[pipeline][
   asio::cancellation_signal cancel;
   std::optional<std::pair<std::error_code, scan_result>> outcome;
   async_scan(io.get_executor(), dataset().source(), heatmap_options(),
-             asio::bind_cancellation_slot(cancel.slot(), [&](std::error_code ec, scan_result r) {
-               outcome.emplace(ec, std::move(r));
-             }));
+             asio::bind_cancellation_slot(
+                 cancel.slot(), [&](std::error_code ec, scan_result r) { outcome.emplace(ec, std::move(r)); }));
   io.run();
   cancel.emit(asio::cancellation_type::terminal);  // the slot was cleared: must be a no-op
   REQUIRE(outcome);
@@ -225,7 +223,8 @@ TEST_CASE("stop_on_error stops at the first bad file, names it, and what it coun
 
   asio::io_context io;
   std::optional<std::pair<std::error_code, scan_result>> outcome;
-  async_scan(io.get_executor(), source, options, [&](std::error_code ec, scan_result r) { outcome.emplace(ec, std::move(r)); });
+  async_scan(io.get_executor(), source, options,
+             [&](std::error_code ec, scan_result r) { outcome.emplace(ec, std::move(r)); });
   io.run();
   REQUIRE(outcome);
   const auto& [ec, result] = *outcome;
@@ -315,8 +314,8 @@ TEST_CASE("4 scans at once on one io_context each give the exact result", "[pipe
 }
 
 TEST_CASE("terminal and partial cancellation are honoured, total alone is not", "[pipeline][api][cancel]") {
-  const auto type = GENERATE(asio::cancellation_type::terminal, asio::cancellation_type::partial,
-                             asio::cancellation_type::total);
+  const auto type =
+      GENERATE(asio::cancellation_type::terminal, asio::cancellation_type::partial, asio::cancellation_type::total);
   CAPTURE(static_cast<int>(type));
   asio::io_context io;
   asio::cancellation_signal cancel;

@@ -16,9 +16,9 @@
 #include <string>
 #include <vector>
 
-#include <boost/json.hpp>
 #include <sys/resource.h>
 #include <unistd.h>
+#include <boost/json.hpp>
 
 #include <maskscan/scan.hpp>
 #include <maskscan/synth.hpp>
@@ -105,7 +105,6 @@ struct expected_error {
   std::string known_issue = {};   ///< non-empty: the scanner is known to get this wrong; WARN only
 };
 
-
 /// Known PngSuite x*.png and png-crashers outcomes: the cause each message must name.
 const std::map<std::string, expected_error>& shared_corpus_expectations() {
   const errc corrupt = errc::corrupt_png, not_png = errc::not_png, colour = errc::unsupported_color_type;
@@ -170,8 +169,8 @@ struct bad_input_folder {
   test::temp_dir dir;
   std::map<std::string, test::value_counts> good;  ///< relative path -> the truth
   std::map<std::string, std::pair<std::uint32_t, std::uint32_t>> good_size;
-  std::map<std::string, expected_error> bad;       ///< relative path -> the error it must get
-  frame_source source;  ///< listed while vanishing.png still existed; it is deleted since
+  std::map<std::string, expected_error> bad;  ///< relative path -> the error it must get
+  frame_source source;                        ///< listed while vanishing.png still existed; it is deleted since
 
   bad_input_folder() {
     const auto add_good = [&](const std::string& path, const good_mask& m) {
@@ -372,10 +371,10 @@ TEST_CASE("A folder of bad inputs gives the same result with every concurrency s
 namespace {
 
 struct child_result {
-  int status = -1;          ///< as child_process::wait(): the exit status, 128 + a signal, -1 on timeout
-  long peak_rss_kib = 0;    ///< the child's maximum resident set size
+  int status = -1;        ///< as child_process::wait(): the exit status, 128 + a signal, -1 on timeout
+  long peak_rss_kib = 0;  ///< the child's maximum resident set size
   double seconds = 0;
-  std::string output;       ///< stdout and stderr
+  std::string output;  ///< stdout and stderr
 };
 
 /// Runs argv[0] (no shell) and waits for it; wait4 gives the child's own peak memory.
@@ -421,8 +420,7 @@ TEST_CASE("A lying header and an inflation bomb are refused quickly and without 
   CHECK(r.seconds < 10);  // ~0.05 s here; the bound only catches inflating the whole GiB or hanging
 }
 
-TEST_CASE("A file the scanning user may not read is an io_error saying 'Permission denied'",
-          "[pipeline][bad-inputs]") {
+TEST_CASE("A file the scanning user may not read is an io_error saying 'Permission denied'", "[pipeline][bad-inputs]") {
   // As root, chmod 000 denies nothing: the CLI runs as nobody (setpriv) instead, and its
   // summary.json is read back. As another user, the library is called directly.
   const good_mask gray = gray_mask(0, 64, 48);

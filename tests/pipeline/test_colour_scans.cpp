@@ -19,8 +19,8 @@
 #include <utility>
 #include <vector>
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
+#include <boost/json.hpp>
 
 #include <maskscan/class_map.hpp>
 #include <maskscan/scan.hpp>
@@ -79,18 +79,27 @@ std::vector<std::pair<std::string, rgba>> rugd_classes() {
 /// The UMich CURLY table typed from rgb_color/README.md (the order of Pilot-ontology.json's roots),
 /// checked against the ontology file's "#rrggbb" colours.
 std::vector<std::pair<std::string, rgba>> umich_classes() {
-  const std::vector<std::pair<std::string, rgba>> typed{
-      {"road", opaque(29, 28, 33)},          {"sidewalk", opaque(208, 235, 160)},
-      {"vegetation", opaque(43, 237, 21)},   {"grass", opaque(217, 240, 17)},
-      {"terrain", opaque(186, 24, 65)},      {"pole", opaque(237, 9, 28)},
-      {"building", opaque(235, 45, 98)},     {"vehicle", opaque(20, 99, 143)},
-      {"human", opaque(157, 199, 194)},      {"bike", opaque(237, 61, 55)},
-      {"sky", opaque(32, 39, 232)},          {"sign", opaque(37, 193, 245)},
-      {"water", opaque(132, 143, 127)},      {"stairs", opaque(25, 151, 209)},
-      {"crosswalk", opaque(83, 90, 169)},    {"fallen logs", opaque(158, 163, 62)},
-      {"gravel", opaque(182, 55, 127)},      {"rock", opaque(101, 28, 173)},
-      {"Other", opaque(162, 168, 104)},      {"chopped vegetation/dead grass", opaque(162, 135, 176)},
-      {"dirt/sand pile", opaque(45, 149, 238)}};
+  const std::vector<std::pair<std::string, rgba>> typed{{"road", opaque(29, 28, 33)},
+                                                        {"sidewalk", opaque(208, 235, 160)},
+                                                        {"vegetation", opaque(43, 237, 21)},
+                                                        {"grass", opaque(217, 240, 17)},
+                                                        {"terrain", opaque(186, 24, 65)},
+                                                        {"pole", opaque(237, 9, 28)},
+                                                        {"building", opaque(235, 45, 98)},
+                                                        {"vehicle", opaque(20, 99, 143)},
+                                                        {"human", opaque(157, 199, 194)},
+                                                        {"bike", opaque(237, 61, 55)},
+                                                        {"sky", opaque(32, 39, 232)},
+                                                        {"sign", opaque(37, 193, 245)},
+                                                        {"water", opaque(132, 143, 127)},
+                                                        {"stairs", opaque(25, 151, 209)},
+                                                        {"crosswalk", opaque(83, 90, 169)},
+                                                        {"fallen logs", opaque(158, 163, 62)},
+                                                        {"gravel", opaque(182, 55, 127)},
+                                                        {"rock", opaque(101, 28, 173)},
+                                                        {"Other", opaque(162, 168, 104)},
+                                                        {"chopped vegetation/dead grass", opaque(162, 135, 176)},
+                                                        {"dirt/sand pile", opaque(45, 149, 238)}};
   const auto roots = boost::json::parse(test::read_file(rgb_dir / "umich_curly/Pilot-ontology.json"))
                          .as_object()
                          .at("roots")
@@ -106,10 +115,9 @@ std::vector<std::pair<std::string, rgba>> umich_classes() {
 
 /// The WoodScape rgbLabels colours (R,G,B), typed from woodscape_meta/README.md, ids 0..9.
 const std::vector<rgba>& woodscape_rgb() {
-  static const std::vector<rgba> colours{opaque(0, 0, 0),     opaque(255, 0, 255),   opaque(0, 0, 255),
-                                         opaque(0, 255, 0),   opaque(255, 0, 0),     opaque(255, 255, 255),
-                                         opaque(0, 255, 255), opaque(255, 255, 0),   opaque(255, 128, 128),
-                                         opaque(128, 128, 0)};
+  static const std::vector<rgba> colours{
+      opaque(0, 0, 0),       opaque(255, 0, 255), opaque(0, 0, 255),   opaque(0, 255, 0),     opaque(255, 0, 0),
+      opaque(255, 255, 255), opaque(0, 255, 255), opaque(255, 255, 0), opaque(255, 128, 128), opaque(128, 128, 0)};
   return colours;
 }
 
@@ -189,7 +197,6 @@ std::map<std::uint32_t, std::uint64_t> value_counts_of(const std::vector<std::ui
   return out;
 }
 
-
 /// Sum over the pixels of class c's heatmap.
 std::uint64_t heat_sum(const heatmap_set& h, std::size_t c) {
   const std::size_t plane = std::size_t{h.width} * h.height;
@@ -237,8 +244,10 @@ void check_heatmaps_and_components(const dataset_stats& stats) {
       want_pixels += row.class_pixels[c];
       REQUIRE(row.instances.size() == classes);
       want_components += row.instances[c];
-      if (row.class_pixels[c] == 0) CHECK(row.instances[c] == 0);
-      else CHECK(row.instances[c] >= 1);
+      if (row.class_pixels[c] == 0)
+        CHECK(row.instances[c] == 0);
+      else
+        CHECK(row.instances[c] >= 1);
     }
     CHECK(pixels == want_pixels);
     CHECK(components == want_components);
@@ -278,9 +287,10 @@ struct woodscape_pair {
 
 // --- 1. RUGD -------------------------------------------------------------------------------------
 
-TEST_CASE("colour scan: RUGD masks through a class map built from RUGD_annotation-colormap.txt count as "
-          "expected_counts.json, with heatmaps and components, at every concurrency setting",
-          "[colour-scan]") {
+TEST_CASE(
+    "colour scan: RUGD masks through a class map built from RUGD_annotation-colormap.txt count as "
+    "expected_counts.json, with heatmaps and components, at every concurrency setting",
+    "[colour-scan]") {
   const class_map rugd = map_of("RUGD (test)", rugd_classes());
   const auto& expected = expected_colour_counts();
   const auto dir = rgb_dir / "rugd_sample";
@@ -334,9 +344,10 @@ TEST_CASE("colour scan: RUGD masks through a class map built from RUGD_annotatio
 
 // --- 2. UMich CURLY ------------------------------------------------------------------------------
 
-TEST_CASE("colour scan: UMich RGBA masks count as expected_counts.json, the transparent pixels are unknown colour "
-          "0,0,0,0, and the R=G=B id masks give the same classes with those pixels in Other",
-          "[colour-scan]") {
+TEST_CASE(
+    "colour scan: UMich RGBA masks count as expected_counts.json, the transparent pixels are unknown colour "
+    "0,0,0,0, and the R=G=B id masks give the same classes with those pixels in Other",
+    "[colour-scan]") {
   const auto classes = umich_classes();
   const class_map umich = map_of("UMich (test)", classes);
   std::vector<std::pair<std::string, rgba>> gray_classes;
@@ -410,9 +421,10 @@ TEST_CASE("colour scan: UMich RGBA masks count as expected_counts.json, the tran
 
 // --- 3. WoodScape rgbLabels ----------------------------------------------------------------------
 
-TEST_CASE("colour scan: WoodScape-like frames as rgbLabels colour masks with the woodscape map give exactly the "
-          "statistics of the gray frames",
-          "[colour-scan]") {
+TEST_CASE(
+    "colour scan: WoodScape-like frames as rgbLabels colour masks with the woodscape map give exactly the "
+    "statistics of the gray frames",
+    "[colour-scan]") {
   const woodscape_pair data(10, 64, 48, 5);  // seed 5: all ten classes occur at this size
   // Every class occurs somewhere, so every colour of the table is exercised.
   std::set<std::uint32_t> seen;
@@ -467,9 +479,10 @@ TEST_CASE("colour scan: WoodScape-like frames as rgbLabels colour masks with the
 
 // --- 4. divisor and remap do not touch colour planes ---------------------------------------------
 
-TEST_CASE("colour scan: the instance divisor and the remap apply to gray masks but never to colour planes, and an "
-          "unknown colour stays an unknown colour",
-          "[colour-scan]") {
+TEST_CASE(
+    "colour scan: the instance divisor and the remap apply to gray masks but never to colour planes, and an "
+    "unknown colour stays an unknown colour",
+    "[colour-scan]") {
   // Hand-built: classes a, b, c; (0,0,0) -> 0, (20,20,20) -> 1, (30,30,30) -> 2, (40,40,40) -> 1500 (ignored);
   // (1,2,3) and (0,0,0,0) are in no table. 4x3 pixels, RGBA.
   class_map m;
@@ -478,8 +491,8 @@ TEST_CASE("colour scan: the instance divisor and the remap apply to gray masks b
   m.ignore = {1500};
   m.colours = {{opaque(0, 0, 0), 0}, {opaque(20, 20, 20), 1}, {opaque(30, 30, 30), 2}, {opaque(40, 40, 40), 1500}};
   std::ranges::sort(m.colours);
-  const std::vector<rgba> palette{opaque(0, 0, 0), opaque(20, 20, 20), opaque(30, 30, 30), opaque(40, 40, 40),
-                                  opaque(1, 2, 3), rgba{0, 0, 0, 0}};
+  const std::vector<rgba> palette{opaque(0, 0, 0),    opaque(20, 20, 20), opaque(30, 30, 30),
+                                  opaque(40, 40, 40), opaque(1, 2, 3),    rgba{0, 0, 0, 0}};
   const std::vector<std::uint32_t> picture{0, 0, 0, 1,  //
                                            2, 3, 3, 4,  //
                                            4, 4, 5, 0};
@@ -488,7 +501,8 @@ TEST_CASE("colour scan: the instance divisor and the remap apply to gray masks b
   // A 16-bit gray mask in the same folder, where both options must act: 0 -> 5 (out of range),
   // 2001 -> 2, 1 stays 1.
   bytes gray_rows;
-  for (const std::uint16_t v : {0, 0, 2001, 2001, 1, 2001}) gray_rows.insert(gray_rows.end(), {std::uint8_t(v >> 8), std::uint8_t(v)});
+  for (const std::uint16_t v : {0, 0, 2001, 2001, 1, 2001})
+    gray_rows.insert(gray_rows.end(), {std::uint8_t(v >> 8), std::uint8_t(v)});
   write_png(dir / "gray16.png", test::encode_png({3, 2, 16, 0, false}, gray_rows));
 
   const std::vector<value_pixels> colour_unknown{{rgba{0, 0, 0, 0}.packed(), 1}, {opaque(1, 2, 3).packed(), 3}};
@@ -504,7 +518,9 @@ TEST_CASE("colour scan: the instance divisor and the remap apply to gray masks b
       {"divisor 1000 + remap 0->5", 1000, {{0, 5}}},
       // Would catch the divisor or the remap reaching the unknown-colour marker 65535 (65535 / 1000 = 65) or a
       // table value (1500 / 1000 = 1).
-      {"divisor 1000 + remap of 0, 1, 2, 65, 1500, 65535", 1000, {{0, 5}, {1, 2}, {2, 0}, {65, 1}, {1500, 0}, {65535, 2}}},
+      {"divisor 1000 + remap of 0, 1, 2, 65, 1500, 65535",
+       1000,
+       {{0, 5}, {1, 2}, {2, 0}, {65, 1}, {1500, 0}, {65535, 2}}},
   };
 
   const bool serial = GENERATE(true, false);
@@ -540,9 +556,12 @@ TEST_CASE("colour scan: the instance divisor and the remap apply to gray masks b
           x = rm.to;
           break;
         }
-      if (x == 1500) want_ignored[x] += n;
-      else if (x < 3) want_classes[x] += n;
-      else want_out[x] += n;
+      if (x == 1500)
+        want_ignored[x] += n;
+      else if (x < 3)
+        want_classes[x] += n;
+      else
+        want_out[x] += n;
     }
     CHECK(gray.class_pixels == want_classes);
     std::vector<value_pixels> ignored, out;
@@ -575,9 +594,10 @@ TEST_CASE("colour scan: the instance divisor and the remap apply to gray masks b
 
 // --- 5. mixed folders ----------------------------------------------------------------------------
 
-TEST_CASE("colour scan: a folder of gray and colour masks counts both with the woodscape map, and without a colour "
-          "table skips the colour ones as unsupported_color_type naming --labels",
-          "[colour-scan]") {
+TEST_CASE(
+    "colour scan: a folder of gray and colour masks counts both with the woodscape map, and without a colour "
+    "table skips the colour ones as unsupported_color_type naming --labels",
+    "[colour-scan]") {
   const woodscape_pair data(6, 40, 30, 33);
   // One folder: gray/<name> and rgb/<name> (the rgba/ copies removed).
   fs::remove_all(data.rgba_dir());
@@ -618,7 +638,8 @@ TEST_CASE("colour scan: a folder of gray and colour masks counts both with the w
       CHECK(heat.frames == 12);
       REQUIRE(heat.counts.size() == gray_heat.counts.size());
       bool doubled = true;
-      for (std::size_t i = 0; i < heat.counts.size(); ++i) doubled = doubled && heat.counts[i] == 2 * gray_heat.counts[i];
+      for (std::size_t i = 0; i < heat.counts.size(); ++i)
+        doubled = doubled && heat.counts[i] == 2 * gray_heat.counts[i];
       CHECK(doubled);
     }
   }

@@ -48,7 +48,7 @@ TEST_CASE("results are byte-identical for every workers, io-depth, queue-depth, 
   static const auto reference_files = output_files(reference, out);
   REQUIRE(reference.stats.errors.size() == data.bad_files);
   REQUIRE(reference.stats.frames.size() == 24 + 12 + 26);
-  REQUIRE(reference.stats.heatmaps.size() == 3);  // 64x48, 33x17, 480x360
+  REQUIRE(reference.stats.heatmaps.size() == 3);               // 64x48, 33x17, 480x360
   REQUIRE(reference.stats.grid_heatmaps.at("").frames == 62);  // all three sizes on one grid
   // summary.json, frames.csv, weights.csv, cooccurrence.csv, 3 .npy, the grid's .npy
   REQUIRE(reference_files.size() == 8);

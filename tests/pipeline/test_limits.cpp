@@ -68,8 +68,8 @@ TEST_CASE("max_heatmap_bytes counts the heatmaps of every group: each group has 
     if (e.path.starts_with("synth_64x48/")) {
       ++too_large_64x48;
       CHECK(e.code == errc::image_too_large);
-      CHECK_THAT(e.message, Catch::Contains("64x48") && Catch::Contains("in each of 4 groups") &&
-                                Catch::Contains("491520 bytes"));
+      CHECK_THAT(e.message,
+                 Catch::Contains("64x48") && Catch::Contains("in each of 4 groups") && Catch::Contains("491520 bytes"));
     }
   CHECK(too_large_64x48 == 24);
   CHECK(result.stats.frames.size() == 12);  // synth_33x17 only
@@ -95,7 +95,8 @@ TEST_CASE("max_heatmap_bytes judges the heatmap grid's sets: refused up front, p
   auto over = base;
   over.max_heatmap_bytes = 122'879;
   CHECK_THROWS_WITH(resolve_defaults(over), Catch::Contains("scan_options::heatmap_grid") && Catch::Contains("64x48") &&
-                                                Catch::Contains("122880 bytes") && Catch::Contains("max_heatmap_bytes"));
+                                                Catch::Contains("122880 bytes") &&
+                                                Catch::Contains("max_heatmap_bytes"));
   CHECK_THROWS_AS(scan(data.source(), over), std::invalid_argument);
   over.max_heatmap_bytes = 122'880;
   CHECK_NOTHROW(resolve_defaults(over));

@@ -40,8 +40,10 @@ TEST_CASE("per-file counts of the real gray and palette folders equal expected_c
     REQUIRE(expected.count(row.path) == 1);
     CHECK(counts_of(row) == expected.at(row.path));
     for (const auto& [value, n] : expected.at(row.path)) {
-      if (value < 256) expected_class_totals[value] += n;
-      else expected_out_of_range += n;
+      if (value < 256)
+        expected_class_totals[value] += n;
+      else
+        expected_out_of_range += n;
     }
   }
   const auto totals = compute_totals(result.stats);

@@ -64,7 +64,6 @@ std::string camera_of(const std::string& name) {
   return "unmatched";
 }
 
-
 /// The checks every grouped scan must pass, whatever the grouping: ungrouping gives the ungrouped scan,
 /// the groups are the expected ones, each group's statistics are those of a scan of its frames alone, and
 /// the groups merge back into the whole.
@@ -102,9 +101,8 @@ void check_grouped(const scan_result& grouped, const scan_result& ungrouped, con
     // Heatmaps and component sizes of this group only; a heatmap counts the group's frames of its size.
     for (const auto& [key, heat] : stats.heatmaps) {
       CHECK(key.group == name);
-      const auto frames_of_size = std::ranges::count_if(stats.frames, [&](const frame_row& r) {
-        return r.width == key.width && r.height == key.height;
-      });
+      const auto frames_of_size = std::ranges::count_if(
+          stats.frames, [&](const frame_row& r) { return r.width == key.width && r.height == key.height; });
       CHECK(heat.frames == static_cast<std::uint64_t>(frames_of_size));
     }
     REQUIRE(stats.component_sizes.size() == 1);
@@ -145,7 +143,7 @@ const std::set<std::uint32_t> cityscapes_ignore_in_eval{0, 1, 2, 3, 4, 5, 6, 9, 
 /// cityscapesScripts helpers/labels.py: labelId -> trainId; every other labelId 0..33 -> 255.
 std::uint32_t cityscapes_train_id(std::uint32_t label_id) {
   static const std::map<std::uint32_t, std::uint32_t> table{
-      {7, 0},   {8, 1},   {11, 2},  {12, 3},  {13, 4},  {17, 5},  {19, 6},  {20, 7},  {21, 8},  {22, 9},
+      {7, 0},   {8, 1},   {11, 2},  {12, 3},  {13, 4},  {17, 5},  {19, 6},  {20, 7},  {21, 8}, {22, 9},
       {23, 10}, {24, 11}, {25, 12}, {26, 13}, {27, 14}, {28, 15}, {31, 16}, {32, 17}, {33, 18}};
   REQUIRE(label_id <= 33);
   const auto it = table.find(label_id);
@@ -270,7 +268,8 @@ TEST_CASE("statistics: --split lists group by full paths and path ends, the rest
   split_options.splits = {train, val};
 
   const auto ungrouped = scan(data.source(), with(base, {true, 1, io_backend::threads, 128, decoder_kind::spng}));
-  const auto reference = scan(data.source(), with(split_options, {true, 1, io_backend::threads, 128, decoder_kind::spng}));
+  const auto reference =
+      scan(data.source(), with(split_options, {true, 1, io_backend::threads, 128, decoder_kind::spng}));
   check_grouped(reference, ungrouped, split_options, expected);
 
   for (const auto& c : concurrency_settings({1u, 2u, 4u})) {
@@ -293,11 +292,13 @@ TEST_CASE("statistics: Cityscapes instanceIds with divisor 1000 count as their l
   for (const auto& [v, n] : counts) {
     const std::uint32_t label = v < 1000 ? v : v / 1000;
     REQUIRE(label < 34);
-    if (cityscapes_ignore_in_eval.count(label)) ignored[label] += n;
-    else classes[label] += n;
+    if (cityscapes_ignore_in_eval.count(label))
+      ignored[label] += n;
+    else
+      classes[label] += n;
   }
-  REQUIRE(classes[24] == 6 + 42 + 27 + 32);      // person instances 24000..24003
-  REQUIRE(classes[26] == 6 + 224 + 1572);        // car instances 26000..26002
+  REQUIRE(classes[24] == 6 + 42 + 27 + 32);  // person instances 24000..24003
+  REQUIRE(classes[26] == 6 + 224 + 1572);    // car instances 26000..26002
 
   const bool serial = GENERATE(false, true);
   CAPTURE(serial);
@@ -325,9 +326,12 @@ TEST_CASE("statistics: Cityscapes instanceIds without a divisor are out of range
   std::vector<std::uint64_t> classes(34);
   std::map<std::uint32_t, std::uint64_t> ignored, out_of_range;
   for (const auto& [v, n] : counts) {
-    if (v >= 34) out_of_range[v] += n;
-    else if (cityscapes_ignore_in_eval.count(v)) ignored[v] += n;
-    else classes[v] += n;
+    if (v >= 34)
+      out_of_range[v] += n;
+    else if (cityscapes_ignore_in_eval.count(v))
+      ignored[v] += n;
+    else
+      classes[v] += n;
   }
   REQUIRE(out_of_range.size() == 7);  // 24000..24003, 26000..26002
 
@@ -350,8 +354,10 @@ TEST_CASE("statistics: the cityscapes-train remap counts labelIds as the trainId
   std::uint64_t ignored = 0;
   for (const auto& [v, n] : counts) {
     const auto t = cityscapes_train_id(v);
-    if (t == 255) ignored += n;
-    else classes[t] += n;
+    if (t == 255)
+      ignored += n;
+    else
+      classes[t] += n;
   }
   REQUIRE(ignored > 0);
 
@@ -377,8 +383,10 @@ TEST_CASE("statistics: instanceIds with divisor 1000 and the cityscapes-train re
   std::uint64_t ignored = 0;
   for (const auto& [v, n] : counts) {
     const auto t = cityscapes_train_id(v < 1000 ? v : v / 1000);
-    if (t == 255) ignored += n;
-    else classes[t] += n;
+    if (t == 255)
+      ignored += n;
+    else
+      classes[t] += n;
   }
   REQUIRE(classes[13] == 6 + 224 + 1572);
   scan_options o;
@@ -412,8 +420,10 @@ TEST_CASE("statistics: VOC 2012 palette masks with pascal-voc count every index 
     std::map<std::uint32_t, std::uint64_t> ignored;
     for (const auto& [v, n] : e) {
       REQUIRE((v <= 20 || v == 255));
-      if (v == 255) ignored[v] = n;
-      else classes[v] = n;
+      if (v == 255)
+        ignored[v] = n;
+      else
+        classes[v] = n;
     }
     CHECK(row.class_pixels == classes);
     CHECK(row.ignored == as_value_pixels(ignored));
@@ -555,9 +565,9 @@ TEST_CASE("statistics: components of ignore-listed and out-of-range values conne
   // 5x3, typed by hand: class 0 = the left 2x3 block, (3,0), (4,1), (3,2); class 1 = (4,0), (3,1), (4,2);
   // between them a column of the ignored value 11 and the out-of-range value 200. 4-connectivity: class 0
   // is {6, 1, 1, 1}, class 1 {1, 1, 1}; 8-connectivity joins the diagonals: class 0 {6, 3}, class 1 {3}.
-  const std::vector<std::uint8_t> ids{0, 0, 11, 0,   1,   //
-                                      0, 0, 200, 1, 0,    //
-                                      0, 0, 11, 0, 1};
+  const std::vector<std::uint8_t> ids{0, 0, 11,  0, 1,  //
+                                      0, 0, 200, 1, 0,  //
+                                      0, 0, 11,  0, 1};
   test::temp_dir dir;
   test::write_png(dir / "m.png", {5, 3, 8, 0, false}, ids);
   scan_options o;
@@ -596,8 +606,7 @@ TEST_CASE("statistics: components of ignore-listed and out-of-range values conne
 
 // --- (f) class weights end to end ------------------------------------------------------------------
 
-TEST_CASE("statistics: CamVid class weights of a scan equal the formulas over expected_counts.json",
-          "[statistics]") {
+TEST_CASE("statistics: CamVid class weights of a scan equal the formulas over expected_counts.json", "[statistics]") {
   const auto all = test::load_expected_counts(gray8_dir() / "expected_counts.json");
   // From the JSON alone: n_c, F_c, T_c, P, N.
   constexpr std::size_t classes = 11;  // camvid11: ids 0..10, 11 ignored
@@ -679,9 +688,10 @@ TEST_CASE("statistics: CamVid class weights of a scan equal the formulas over ex
 
 // --- (g) what the values mean ----------------------------------------------------------------------
 
-TEST_CASE("statistics: scan_options::labels alone applies the map it names, and without any map the classes are "
-          "the values found, at every concurrency setting",
-          "[statistics][labels]") {
+TEST_CASE(
+    "statistics: scan_options::labels alone applies the map it names, and without any map the classes are "
+    "the values found, at every concurrency setting",
+    "[statistics][labels]") {
   const auto dir = gray8_dir() / "camvid_segnet";
   const auto expected = test::load_expected_counts(gray8_dir() / "expected_counts.json");
   std::map<std::uint32_t, std::uint64_t> per_value;

@@ -80,7 +80,7 @@ struct reference_weights {
   std::uint64_t P = 0, N = 0, K = 0;
   std::vector<std::optional<double>> inverse, inverse_sqrt, median_present, median_all, enet, effective;
   std::vector<std::optional<double>> repeat;  // per class: only weighted ones, only with a threshold
-  std::vector<double> frame_repeat;  // per file, in the map's order
+  std::vector<double> frame_repeat;           // per file, in the map's order
 };
 
 double plain_median(std::vector<double> v) {
@@ -168,9 +168,12 @@ dataset_stats stats_from_counts(const counts_per_file& files, std::uint32_t clas
     std::uint64_t sum = 0;
     for (const auto& [v, pixels] : counts) {
       sum += pixels;
-      if (std::binary_search(ignore.begin(), ignore.end(), v)) row.ignored.push_back({v, pixels});
-      else if (v < classes) row.class_pixels[v] = pixels;
-      else row.out_of_range.push_back({v, pixels});
+      if (std::binary_search(ignore.begin(), ignore.end(), v))
+        row.ignored.push_back({v, pixels});
+      else if (v < classes)
+        row.class_pixels[v] = pixels;
+      else
+        row.out_of_range.push_back({v, pixels});
     }
     INFO(file);
     REQUIRE(sum == std::uint64_t{w} * h);
@@ -240,9 +243,9 @@ std::vector<std::string> cells_of(const std::string& line) {
 /// The component sizes of the hand example (class id -> size -> count); id 3 has no entry.
 std::vector<size_histogram> hand_sizes() {
   return {
-      {{1, 2}, {3, 1}, {8, 1}},   // road: sizes 1 1 3 8 (even count)
-      {{5, 3}, {7, 0}, {100, 2}}, // car: sizes 5 5 5 100 100 (odd count); a zero count is no instance
-      {},                         // void: none
+      {{1, 2}, {3, 1}, {8, 1}},    // road: sizes 1 1 3 8 (even count)
+      {{5, 3}, {7, 0}, {100, 2}},  // car: sizes 5 5 5 100 100 (odd count); a zero count is no instance
+      {},                          // void: none
   };
 }
 
@@ -261,13 +264,13 @@ TEST_CASE("class weights of a hand-built dataset, every number computed by hand"
   CHECK(road.pixels == 52);
   CHECK(road.frames_present == 4);
   CHECK(road.pixels_of_frames_present == 60);
-  CHECK(road.frequency == Approx(52.0 / 60).epsilon(tight));   // 0.8666...
-  CHECK(road.frame_frequency == Approx(0.8).epsilon(tight));   // 4 / 5
+  CHECK(road.frequency == Approx(52.0 / 60).epsilon(tight));  // 0.8666...
+  CHECK(road.frame_frequency == Approx(0.8).epsilon(tight));  // 4 / 5
   CHECK(car.pixels == 8);
   CHECK(car.frames_present == 2);
   CHECK(car.pixels_of_frames_present == 32);
-  CHECK(car.frequency == Approx(8.0 / 60).epsilon(tight));     // 0.1333...
-  CHECK(car.frame_frequency == Approx(0.4).epsilon(tight));    // 2 / 5
+  CHECK(car.frequency == Approx(8.0 / 60).epsilon(tight));   // 0.1333...
+  CHECK(car.frame_frequency == Approx(0.4).epsilon(tight));  // 2 / 5
 
   // inverse frequency P / (K n): road 60 / (2 * 52) = 15/26, car 60 / (2 * 8) = 15/4.
   CHECK(*road.inverse_frequency == Approx(0.5769230769230769).epsilon(tight));
@@ -431,8 +434,7 @@ TEST_CASE("repeat factors of the hand example", "[balance]") {
   CHECK(r[4] == 1);
   // t = 1.6: road sqrt(2), car sqrt(4) = 2.
   o.repeat_threshold = 1.6;
-  CHECK(maskscan::repeat_factors(stats, o) ==
-        std::vector<double>{std::sqrt(2.0), 2.0, 2.0, std::sqrt(2.0), 1.0});
+  CHECK(maskscan::repeat_factors(stats, o) == std::vector<double>{std::sqrt(2.0), 2.0, 2.0, std::sqrt(2.0), 1.0});
 }
 
 TEST_CASE("a frame's repeat factor is the largest r of the classes in it, whatever their order", "[balance]") {
@@ -603,10 +605,10 @@ TEST_CASE("weights of real CamVid counts match a plain implementation and NumPy"
   }
 
   // NumPy, once (python3 with numpy 1.x; d = json.load(open(".../gray8_ids/expected_counts.json"))):
-  //   M=np.array([[d[f].get(str(v),0) for v in range(12)] for f in sorted(k for k in d if k.startswith('camvid_segnet/'))]); C=M[:,:11]; n=C.sum(0); F=(C>0).sum(0); T=((C>0)*C.sum(1)[:,None]).sum(0); P=C.sum(); N=len(C); K=(n>0).sum()
-  //   s=[2,3,9]
-  //   (P/(K*n))[s]; np.sqrt(P/(K*n))[s]; (np.median(n/T)/(n/T))[s]; (np.median(n/P)/(n/P))[s]; (1/np.log(1.02+n/P))[s]
-  //   b=1-1e-6; w=(1-b)/(1-b**n); (w/w.sum()*K)[s]
+  //   M=np.array([[d[f].get(str(v),0) for v in range(12)] for f in sorted(k for k in d if
+  //   k.startswith('camvid_segnet/'))]); C=M[:,:11]; n=C.sum(0); F=(C>0).sum(0); T=((C>0)*C.sum(1)[:,None]).sum(0);
+  //   P=C.sum(); N=len(C); K=(n>0).sum() s=[2,3,9] (P/(K*n))[s]; np.sqrt(P/(K*n))[s]; (np.median(n/T)/(n/T))[s];
+  //   (np.median(n/P)/(n/P))[s]; (1/np.log(1.02+n/P))[s] b=1-1e-6; w=(1-b)/(1-b**n); (w/w.sum()*K)[s]
   // Every class is in every CamVid frame (F = N, T = P), so both median-frequency weights agree.
   const auto w = maskscan::class_weights(stats);
   const std::vector<std::uint32_t> ids{2, 3, 9};  // Pole, Road, Pedestrian
@@ -658,11 +660,10 @@ TEST_CASE("weights of real ADE20K counts (0 ignore-listed, classes absent) match
   }
 
   // NumPy, once (K = 16 weighted classes: an even median):
-  //   A=sorted(k for k in d if k.startswith('ade20k_sceneparsing/')); M=np.array([[d[f].get(str(v),0) for v in range(151)] for f in A]); C=M.copy(); C[:,0]=0
-  //   n=C.sum(0); F=(C>0).sum(0); T=((C>0)*C.sum(1)[:,None]).sum(0); P=C.sum(); N=len(C); w8=n>0; K=w8.sum()
-  //   s=[2,12,61]
-  //   (np.median((n/T)[w8])/(n/T))[s]; (np.median((n/P)[w8])/(n/P))[s]
-  //   b=0.9999; w=np.where(w8,(1-b)/(1-b**np.maximum(F,1)),0); (w/w.sum()*K)[s]
+  //   A=sorted(k for k in d if k.startswith('ade20k_sceneparsing/')); M=np.array([[d[f].get(str(v),0) for v in
+  //   range(151)] for f in A]); C=M.copy(); C[:,0]=0 n=C.sum(0); F=(C>0).sum(0); T=((C>0)*C.sum(1)[:,None]).sum(0);
+  //   P=C.sum(); N=len(C); w8=n>0; K=w8.sum() s=[2,12,61] (np.median((n/T)[w8])/(n/T))[s];
+  //   (np.median((n/P)[w8])/(n/P))[s] b=0.9999; w=np.where(w8,(1-b)/(1-b**np.maximum(F,1)),0); (w/w.sum()*K)[s]
   //   np.maximum(1,np.sqrt(0.5/(F/N)))[s]
   const auto w = maskscan::class_weights(stats);
   const std::vector<std::uint32_t> ids{2, 12, 61};
@@ -818,7 +819,8 @@ TEST_CASE("balance in summary.json: options, every field, null for no weight, th
   o.repeat_threshold = 0.8;
   const auto with_repeat = maskscan::detail::balance_json(hand_example(), o);
   CHECK(with_repeat.at("options").at("repeat_threshold").to_number<double>() == 0.8);
-  CHECK(with_repeat.at("classes").at(1).at("repeat_factor").to_number<double>() == Approx(std::sqrt(2.0)).epsilon(tight));
+  CHECK(with_repeat.at("classes").at(1).at("repeat_factor").to_number<double>() ==
+        Approx(std::sqrt(2.0)).epsilon(tight));
   CHECK(with_repeat.at("classes").at(3).at("repeat_factor").is_null());
   CHECK(classes[2].at("ignored") == true);
 }

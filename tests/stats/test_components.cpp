@@ -120,25 +120,29 @@ result expect(std::vector<std::uint32_t> instances, std::vector<size_histogram> 
 }  // namespace
 
 TEST_CASE("components: two diagonal pixels are two components with 4-connectivity, one with 8", "[components]") {
-  const mask m = make_mask(2, 2, {1, 0,  //
-                                  0, 1});
+  const mask m = make_mask(2, 2,
+                           {1, 0,  //
+                            0, 1});
   check(m, 2, {}, 4, expect({2, 2}, {{{1, 2}}, {{1, 2}}}));
   check(m, 2, {}, 8, expect({1, 1}, {{{2, 1}}, {{2, 1}}}));
 }
 
 TEST_CASE("components: a U shape joins two earlier components in its last row", "[components]") {
-  const mask u = make_mask(3, 3, {1, 0, 1,  //
-                                  1, 0, 1,  //
-                                  1, 1, 1});
+  const mask u = make_mask(3, 3,
+                           {1, 0, 1,  //
+                            1, 0, 1,  //
+                            1, 1, 1});
   for (const unsigned conn : {4u, 8u}) check(u, 2, {}, conn, expect({1, 1}, {{{2, 1}}, {{7, 1}}}));
-  const mask n = make_mask(3, 3, {1, 1, 1,  //
-                                  1, 0, 1,  //
-                                  1, 0, 1});
+  const mask n = make_mask(3, 3,
+                           {1, 1, 1,  //
+                            1, 0, 1,  //
+                            1, 0, 1});
   for (const unsigned conn : {4u, 8u}) check(n, 2, {}, conn, expect({1, 1}, {{{2, 1}}, {{7, 1}}}));
   // A W: three prongs joined at the bottom, the last of them by the rightmost run.
-  const mask w = make_mask(5, 3, {1, 0, 1, 0, 1,  //
-                                  1, 0, 1, 0, 1,  //
-                                  1, 1, 1, 1, 1});
+  const mask w = make_mask(5, 3,
+                           {1, 0, 1, 0, 1,  //
+                            1, 0, 1, 0, 1,  //
+                            1, 1, 1, 1, 1});
   check(w, 2, {}, 4, expect({2, 1}, {{{2, 2}}, {{11, 1}}}));
   check(w, 2, {}, 8, expect({2, 1}, {{{2, 2}}, {{11, 1}}}));
 }
@@ -159,8 +163,7 @@ TEST_CASE("components: a spiral is one component of each class", "[components]")
                                   2, 0, 2, 0, 2,  //
                                   2, 0, 0, 0, 2,  //
                                   2, 2, 2, 2, 2});
-  for (const unsigned conn : {4u, 8u})
-    check(s, 3, {}, conn, expect({1, 0, 2}, {{{9, 1}}, {}, {{3, 1}, {13, 1}}}));
+  for (const unsigned conn : {4u, 8u}) check(s, 3, {}, conn, expect({1, 0, 2}, {{{9, 1}}, {}, {{3, 1}, {13, 1}}}));
 }
 
 TEST_CASE("components: one run touching many runs above and below", "[components]") {
@@ -173,18 +176,20 @@ TEST_CASE("components: one run touching many runs above and below", "[components
   check(comb, 2, {}, 8, expect({7, 1}, {{{1, 7}}, {{14, 1}}}));
   // A staircase: every run touches the one above it only diagonally; with 8-connectivity the two
   // triangles of 0 touch diagonally across it, at (1, 0)-(0, 1) and so on.
-  const mask stairs = make_mask(4, 4, {1, 0, 0, 0,  //
-                                       0, 1, 0, 0,  //
-                                       0, 0, 1, 0,  //
-                                       0, 0, 0, 1});
+  const mask stairs = make_mask(4, 4,
+                                {1, 0, 0, 0,  //
+                                 0, 1, 0, 0,  //
+                                 0, 0, 1, 0,  //
+                                 0, 0, 0, 1});
   check(stairs, 2, {}, 4, expect({2, 4}, {{{6, 2}}, {{1, 4}}}));
   check(stairs, 2, {}, 8, expect({1, 1}, {{{12, 1}}, {{4, 1}}}));
 }
 
 TEST_CASE("components: a 3x3 checkerboard", "[components]") {
-  const mask m = make_mask(3, 3, {0, 1, 0,  //
-                                  1, 0, 1,  //
-                                  0, 1, 0});
+  const mask m = make_mask(3, 3,
+                           {0, 1, 0,  //
+                            1, 0, 1,  //
+                            0, 1, 0});
   check(m, 2, {}, 4, expect({5, 4}, {{{1, 5}}, {{1, 4}}}));
   check(m, 2, {}, 8, expect({1, 1}, {{{5, 1}}, {{4, 1}}}));
 }
@@ -201,23 +206,25 @@ TEST_CASE("components: a single row, a single column and a single pixel", "[comp
 }
 
 TEST_CASE("components: classes that do not occur have no components", "[components]") {
-  const mask m = make_mask(4, 2, {0, 0, 2, 2,  //
-                                  2, 2, 2, 0});
+  const mask m = make_mask(4, 2,
+                           {0, 0, 2, 2,  //
+                            2, 2, 2, 0});
   for (const unsigned conn : {4u, 8u})
     check(m, 4, {}, conn, expect({2, 0, 1, 0}, {{{1, 1}, {2, 1}}, {}, {{5, 1}}, {}}));
 }
 
-TEST_CASE("components: ignore-listed and out-of-range values are not counted and connect nothing",
-          "[components]") {
+TEST_CASE("components: ignore-listed and out-of-range values are not counted and connect nothing", "[components]") {
   // Class 2 is ignore-listed, 7 is out of range (3 classes).
-  const mask m = make_mask(3, 3, {1, 7, 1,  //
-                                  2, 2, 2,  //
-                                  1, 2, 1});
+  const mask m = make_mask(3, 3,
+                           {1, 7, 1,  //
+                            2, 2, 2,  //
+                            1, 2, 1});
   for (const unsigned conn : {4u, 8u}) check(m, 3, {2}, conn, expect({0, 4, 0}, {{}, {{1, 4}}, {}}));
   // A row of nothing but not-labelled values between two runs of class 0: two components.
-  const mask gap = make_mask(2, 3, {0, 0,  //
-                                    7, 2,  //
-                                    0, 0});
+  const mask gap = make_mask(2, 3,
+                             {0, 0,  //
+                              7, 2,  //
+                              0, 0});
   for (const unsigned conn : {4u, 8u}) check(gap, 3, {2}, conn, expect({2, 0, 0}, {{{2, 2}}, {}, {}}));
   // Ignoring an id >= classes changes nothing.
   for (const unsigned conn : {4u, 8u}) check(m, 3, {2, 9}, conn, expect({0, 4, 0}, {{}, {{1, 4}}, {}}));

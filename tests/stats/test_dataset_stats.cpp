@@ -16,25 +16,25 @@
 
 namespace {
 
+using maskscan::complete_resumed;
 using maskscan::dataset_stats;
+using maskscan::duplicate_frame;
 using maskscan::errc;
 using maskscan::file_error;
 using maskscan::frame_row;
+using maskscan::heatmap_key;
 using maskscan::heatmap_set;
 using maskscan::make_stats;
-using maskscan::heatmap_key;
-using maskscan::value_pixels;
-using maskscan::complete_resumed;
-using maskscan::duplicate_frame;
 using maskscan::prefix_frames;
+using maskscan::value_pixels;
 
 /// Three frames and two errors; every total below was computed by hand from these rows.
 dataset_stats hand_stats() {
   auto s = make_stats({"road", "car", "sky"}, {255}, false);
   //              path     w  h  road car sky  ignored      out of range
-  s.frames.push_back({"a.png", 4, 3, {5, 3, 0}, {{255, 2}}, {{7, 2}}});          // 12 pixels
-  s.frames.push_back({"b.png", 2, 2, {0, 1, 2}, {}, {{9, 1}}});                  // 4 pixels
-  s.frames.push_back({"c.png", 3, 1, {1, 0, 0}, {{255, 1}}, {{7, 1}}});          // 3 pixels
+  s.frames.push_back({"a.png", 4, 3, {5, 3, 0}, {{255, 2}}, {{7, 2}}});  // 12 pixels
+  s.frames.push_back({"b.png", 2, 2, {0, 1, 2}, {}, {{9, 1}}});          // 4 pixels
+  s.frames.push_back({"c.png", 3, 1, {1, 0, 0}, {{255, 1}}, {{7, 1}}});  // 3 pixels
   s.errors.push_back({"d.png", errc::corrupt_png, "bad CRC in IDAT"});
   s.errors.push_back({"e.png", errc::not_png, "no PNG signature"});
   return s;
@@ -87,9 +87,7 @@ TEST_CASE("compute_totals sums pixels, frames present, fractions and per-value i
 TEST_CASE("compute_totals of statistics without labelled pixels has zero fractions", "[stats]") {
   auto s = make_stats({"a", "b"}, {0}, false);
   SECTION("no frames at all") {}
-  SECTION("only ignored and out-of-range pixels") {
-    s.frames.push_back({"x.png", 2, 1, {0, 0}, {{0, 1}}, {{5, 1}}});
-  }
+  SECTION("only ignored and out-of-range pixels") { s.frames.push_back({"x.png", 2, 1, {0, 0}, {{0, 1}}, {{5, 1}}}); }
   const auto t = compute_totals(s);
   CHECK(t.labelled_pixels == 0);
   REQUIRE(t.classes.size() == 2);
@@ -183,7 +181,8 @@ const std::vector<std::string> merge_names{"bg", "lane", "car", "person"};
 const std::vector<std::uint32_t> merge_ignore{0xff};
 
 /// Random rows, errors and heatmaps (from `resolutions`), all from `rng`.
-dataset_stats random_stats(std::mt19937& rng, const std::string& prefix, const std::vector<std::pair<std::uint32_t, std::uint32_t>>& resolutions) {
+dataset_stats random_stats(std::mt19937& rng, const std::string& prefix,
+                           const std::vector<std::pair<std::uint32_t, std::uint32_t>>& resolutions) {
   auto s = make_stats(merge_names, merge_ignore, true);
   const int rows = 3 + static_cast<int>(rng() % 8);
   for (int r = 0; r < rows; ++r) {
@@ -225,8 +224,7 @@ TEST_CASE("merge is commutative and associative and sums rows, errors and heatma
   const std::uint32_t seed = GENERATE(1u, 7u, 42u);
   CAPTURE(seed);
   std::mt19937 rng(seed);
-  const std::array<dataset_stats, 3> s{random_stats(rng, "a", {{4, 3}, {5, 2}}),
-                                       random_stats(rng, "b", {{4, 3}}),
+  const std::array<dataset_stats, 3> s{random_stats(rng, "a", {{4, 3}, {5, 2}}), random_stats(rng, "b", {{4, 3}}),
                                        random_stats(rng, "c", {{5, 2}, {2, 2}})};
 
   // Independent truth: every row and error of the three, sorted; heatmaps summed cell by cell.
@@ -261,8 +259,7 @@ TEST_CASE("merge is commutative and associative and sums rows, errors and heatma
   CHECK(std::is_permutation(reference.frames.begin(), reference.frames.end(), want_rows.begin(), want_rows.end()));
   REQUIRE(reference.errors.size() == want_errors.size());
   for (std::size_t i = 0; i < want_errors.size(); ++i) CHECK(reference.errors[i].path == want_errors[i].path);
-  CHECK(std::is_permutation(reference.errors.begin(), reference.errors.end(), want_errors.begin(),
-                            want_errors.end()));
+  CHECK(std::is_permutation(reference.errors.begin(), reference.errors.end(), want_errors.begin(), want_errors.end()));
   CHECK(reference.heatmaps == want_heat);
   REQUIRE(reference.heatmaps.size() == 3);
 
@@ -333,8 +330,10 @@ TEST_CASE("merged errors are kept and sorted by path", "[stats]") {
 
   merge(a, b);
   const std::vector<file_error> want{
-      {"a.png", errc::corrupt_png, "a"}, {"b.png", errc::not_png, "b"},
-      {"m/n.png", errc::cancelled, "n"}, {"z.png", errc::io_error, "z"},
+      {"a.png", errc::corrupt_png, "a"},
+      {"b.png", errc::not_png, "b"},
+      {"m/n.png", errc::cancelled, "n"},
+      {"z.png", errc::io_error, "z"},
   };
   CHECK(a.errors == want);
   CHECK(compute_totals(a).skipped == 4);

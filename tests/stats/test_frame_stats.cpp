@@ -23,8 +23,8 @@ using namespace maskscan::detail;
 using maskscan::test::add_to_heatmaps;
 using maskscan::test::count_frame;
 
-using maskscan::test::plane8;
 using maskscan::test::plane16;
+using maskscan::test::plane8;
 
 std::uint32_t id_at(const label_plane& p, std::size_t i) { return p.depth == 16 ? p.u16[i] : p.u8[i]; }
 
@@ -42,54 +42,60 @@ struct count_case {
 std::vector<count_case> count_cases() {
   std::vector<count_case> cases;
   cases.push_back({"8-bit, ignore inside and outside the class range",
-                   plane8(4, 3, {0, 1, 2, 3,  //
-                                 5, 0, 200, 1,  //
-                                 7, 5, 0, 0}),
+                   plane8(4, 3,
+                          {0, 1, 2, 3,    //
+                           5, 0, 200, 1,  //
+                           7, 5, 0, 0}),
                    4,
                    {2, 200},
                    {4, 2, 0, 1},
                    {{2, 1}, {200, 1}},
                    {{5, 2}, {7, 1}}});
   cases.push_back({"8-bit, no ignore list, 255 out of range",
-                   plane8(4, 3, {255, 1, 1, 0,  //
-                                 2, 2, 2, 255,  //
-                                 9, 1, 0, 3}),
+                   plane8(4, 3,
+                          {255, 1, 1, 0,  //
+                           2, 2, 2, 255,  //
+                           9, 1, 0, 3}),
                    3,
                    {},
                    {2, 3, 3},
                    {},
                    {{3, 1}, {9, 1}, {255, 2}}});
   cases.push_back({"8-bit, ignore values that do not occur are not listed",
-                   plane8(4, 3, {0, 0, 0, 0,  //
-                                 1, 1, 1, 1,  //
-                                 0, 1, 0, 1}),
+                   plane8(4, 3,
+                          {0, 0, 0, 0,  //
+                           1, 1, 1, 1,  //
+                           0, 1, 0, 1}),
                    2,
                    {7, 250},
                    {6, 6},
                    {},
                    {}});
   cases.push_back({"8-bit, every value ignored or out of range",
-                   plane8(4, 3, {3, 3, 4, 4,  //
-                                 5, 5, 5, 5,  //
-                                 3, 4, 5, 6}),
+                   plane8(4, 3,
+                          {3, 3, 4, 4,  //
+                           5, 5, 5, 5,  //
+                           3, 4, 5, 6}),
                    3,
                    {0, 3},
                    {0, 0, 0},
                    {{3, 3}},
                    {{4, 3}, {5, 5}, {6, 1}}});
   cases.push_back({"16-bit, values above 255 and 65535",
-                   plane16(4, 3, {0, 0, 1, 2,  //
-                                  300, 65535, 2, 2,  //
-                                  1000, 300, 300, 0}),
+                   plane16(4, 3,
+                           {0, 0, 1, 2,        //
+                            300, 65535, 2, 2,  //
+                            1000, 300, 300, 0}),
                    3,
                    {1, 65535},
                    {3, 0, 3},
                    {{1, 1}, {65535, 1}},
                    {{300, 3}, {1000, 1}}});
   cases.push_back({"16-bit, more than 256 classes",
-                   plane16(4, 3, {256, 257, 299, 300,  //
-                                  0, 256, 256, 512,  //
-                                  299, 40000, 258, 0}),
+                   plane16(4, 3,
+                           {256, 257, 299, 300,  //
+                            0, 256, 256, 512,    //
+                            299, 40000, 258, 0}),
                    300,
                    {258},
                    [] {
@@ -107,8 +113,7 @@ std::vector<count_case> count_cases() {
 
 }  // namespace
 
-TEST_CASE("count_frame splits a plane into class pixels, ignored values and out-of-range values",
-          "[stats]") {
+TEST_CASE("count_frame splits a plane into class pixels, ignored values and out-of-range values", "[stats]") {
   const auto cases = count_cases();
   const auto i = GENERATE_COPY(range(std::size_t{0}, cases.size()));
   const count_case& c = cases[i];
@@ -125,8 +130,7 @@ TEST_CASE("count_frame splits a plane into class pixels, ignored values and out-
   CHECK(row.out_of_range == c.out_of_range);
 }
 
-TEST_CASE("a reused frame counter gives the same row after a plane of another depth",
-          "[stats]") {
+TEST_CASE("a reused frame counter gives the same row after a plane of another depth", "[stats]") {
   const std::vector<std::uint32_t> ignore{9};
   maskscan::test::reused_counter histogram;
   // A 16-bit plane first leaves values above 255 behind, then an 8-bit plane, then 16-bit again.
@@ -164,8 +168,10 @@ TEST_CASE("count_frame agrees with a naive per-pixel count on random planes", "[
   plane.height = h;
   plane.depth = static_cast<unsigned>(depth);
   for (std::size_t p = 0; p < std::size_t{w} * h; ++p) {
-    if (depth == 16) plane.u16.push_back(static_cast<std::uint16_t>(draw()));
-    else plane.u8.push_back(static_cast<std::uint8_t>(draw()));
+    if (depth == 16)
+      plane.u16.push_back(static_cast<std::uint16_t>(draw()));
+    else
+      plane.u8.push_back(static_cast<std::uint8_t>(draw()));
   }
 
   // Naive truth: one map per category, filled pixel by pixel.
@@ -175,9 +181,12 @@ TEST_CASE("count_frame agrees with a naive per-pixel count on random planes", "[
     const std::uint32_t v = id_at(plane, p);
     bool ignored = false;
     for (auto g : ignore) ignored = ignored || g == v;
-    if (ignored) ++want_ignored[v];
-    else if (v < classes) ++want_class[v];
-    else ++want_oor[v];
+    if (ignored)
+      ++want_ignored[v];
+    else if (v < classes)
+      ++want_class[v];
+    else
+      ++want_oor[v];
   }
   auto as_list = [](const std::map<std::uint32_t, std::uint64_t>& m) {
     std::vector<value_pixels> out;
@@ -199,17 +208,21 @@ TEST_CASE("add_to_heatmaps counts, per class and pixel, the frames holding that 
   // 3 classes, class 1 ignored. Three 3x2 frames (one of them 16-bit) and one 2x2 frame.
   const std::vector<std::uint32_t> ignore{1};
   std::map<heatmap_key, heatmap_set> heat;
-  add_to_heatmaps(plane8(3, 2, {0, 1, 2,  //
-                                2, 2, 9}),
+  add_to_heatmaps(plane8(3, 2,
+                         {0, 1, 2,  //
+                          2, 2, 9}),
                   3, ignore, heat);
-  add_to_heatmaps(plane8(2, 2, {1, 2,  //
-                                0, 5}),
+  add_to_heatmaps(plane8(2, 2,
+                         {1, 2,  //
+                          0, 5}),
                   3, ignore, heat);
-  add_to_heatmaps(plane8(3, 2, {0, 0, 2,  //
-                                1, 2, 0}),
+  add_to_heatmaps(plane8(3, 2,
+                         {0, 0, 2,  //
+                          1, 2, 0}),
                   3, ignore, heat);
-  add_to_heatmaps(plane16(3, 2, {2, 0, 2,  //
-                                 0, 300, 0}),
+  add_to_heatmaps(plane16(3, 2,
+                          {2, 0, 2,  //
+                           0, 300, 0}),
                   3, ignore, heat);
 
   REQUIRE(heat.size() == 2);
@@ -272,8 +285,10 @@ TEST_CASE("a heatmap summed over its pixels equals the class pixel counts of its
     plane.depth = static_cast<unsigned>(depth);
     for (std::uint32_t p = 0; p < w * h; ++p) {
       const std::uint32_t v = rng() % 3 == 0 ? rng() % value_limit : rng() % 6;
-      if (depth == 16) plane.u16.push_back(static_cast<std::uint16_t>(v));
-      else plane.u8.push_back(static_cast<std::uint8_t>(v));
+      if (depth == 16)
+        plane.u16.push_back(static_cast<std::uint16_t>(v));
+      else
+        plane.u8.push_back(static_cast<std::uint8_t>(v));
       if (v < classes && v != 2 && v != 260) {
         ++naive_cells[v * w * h + p];
         ++naive_pixels[v];
@@ -349,7 +364,8 @@ TEST_CASE("for_each_run splits rows of long and short runs exactly, across the 8
 
 // --- grid heatmaps ---------------------------------------------------------------------------------
 
-TEST_CASE("grid_sample is the pixel nearest the cell's centre, floor((2i + 1) size / (2 cells))", "[stats][heatmap-grid]") {
+TEST_CASE("grid_sample is the pixel nearest the cell's centre, floor((2i + 1) size / (2 cells))",
+          "[stats][heatmap-grid]") {
   using maskscan::grid_sample;
   // Worked by hand: 7 columns onto 3 cells: centres at 7/6, 21/6, 35/6 -> 1, 3, 5.
   CHECK(grid_sample(0, 3, 7) == 1);
@@ -361,8 +377,7 @@ TEST_CASE("grid_sample is the pixel nearest the cell's centre, floor((2i + 1) si
   for (std::uint32_t i = 0; i < 4; ++i) CHECK(grid_sample(i, 4, 1) == 0);
   CHECK(grid_sample(3, 4, 2) == 1);  // 7/4
   // Exact where floating point would not be: (2 * 4095 + 1) * 4294967295 / 8192 does not fit 32 bits.
-  CHECK(grid_sample(4095, 4096, 4294967295U) == static_cast<std::uint32_t>(
-                                                    (std::uint64_t{8191} * 4294967295U) / 8192));
+  CHECK(grid_sample(4095, 4096, 4294967295U) == static_cast<std::uint32_t>((std::uint64_t{8191} * 4294967295U) / 8192));
 }
 
 TEST_CASE("grid_accumulator counts what a per-cell loop over the definition counts, any sizes, depths, lut, groups",
@@ -381,7 +396,8 @@ TEST_CASE("grid_accumulator counts what a per-cell loop over the definition coun
   for (std::uint32_t v = 0; v < lut.size(); ++v) lut[v] = v % 3 == 0 ? v / 3 : v;
 
   for (int round = 0; round < 6; ++round) {
-    const maskscan::grid_size grid{static_cast<std::uint32_t>(1 + rng() % 9), static_cast<std::uint32_t>(1 + rng() % 9)};
+    const maskscan::grid_size grid{static_cast<std::uint32_t>(1 + rng() % 9),
+                                   static_cast<std::uint32_t>(1 + rng() % 9)};
     CAPTURE(round, grid.width, grid.height);
     maskscan::detail::grid_accumulator acc(grid, classes, ignore, from_values);
     maskscan::detail::frame_counter counter(classes, ignore, from_values);
@@ -397,8 +413,10 @@ TEST_CASE("grid_accumulator counts what a per-cell loop over the definition coun
       std::vector<std::uint32_t> counted;  // the values as counted (after the table)
       for (std::uint32_t p = 0; p < w * h; ++p) {
         const std::uint32_t v = rng() % 4 == 0 ? rng() % (depth == 16 ? 3000 : 256) : rng() % 10;
-        if (depth == 16) plane.u16.push_back(static_cast<std::uint16_t>(v));
-        else plane.u8.push_back(static_cast<std::uint8_t>(v));
+        if (depth == 16)
+          plane.u16.push_back(static_cast<std::uint16_t>(v));
+        else
+          plane.u8.push_back(static_cast<std::uint8_t>(v));
         counted.push_back(with_lut ? lut[v] : v);
       }
       counter.begin(w, h);
@@ -406,7 +424,8 @@ TEST_CASE("grid_accumulator counts what a per-cell loop over the definition coun
       accumulate_plane(plane, {counter, nullptr, with_lut ? lut.data() : nullptr, nullptr, &acc});
       (void)counter.finish("f");
       acc.commit();
-      maskscan::test::add_to_grid_reference(want[group], grid.width, grid.height, counted_classes, ignore, counted, w, h);
+      maskscan::test::add_to_grid_reference(want[group], grid.width, grid.height, counted_classes, ignore, counted, w,
+                                            h);
       ++frames[group];
     }
     auto sets = acc.take();
@@ -424,8 +443,9 @@ TEST_CASE("grid_accumulator counts what a per-cell loop over the definition coun
         CHECK(std::all_of(counts.begin() + static_cast<std::ptrdiff_t>(set.counts.size()), counts.end(),
                           [](std::uint32_t n) { return n == 0; }));
         counts.resize(set.counts.size());
-        if (!set.counts.empty()) CHECK(std::any_of(set.counts.end() - static_cast<std::ptrdiff_t>(cells), set.counts.end(),
-                                                   [](std::uint32_t n) { return n > 0; }));
+        if (!set.counts.empty())
+          CHECK(std::any_of(set.counts.end() - static_cast<std::ptrdiff_t>(cells), set.counts.end(),
+                            [](std::uint32_t n) { return n > 0; }));
       }
       CHECK(set.counts == counts);
     }
@@ -444,7 +464,7 @@ TEST_CASE("grid_accumulator does not count a discarded frame", "[stats][heatmap-
   };
   feed(plane8(2, 1, {0, 1}));
   acc.discard_frame();
-  acc.commit();  // nothing begun any more: a no-op
+  acc.commit();                      // nothing begun any more: a no-op
   feed(plane8(4, 1, {1, 1, 0, 0}));  // columns (2j + 1) 4 / 4 = 1 and 3: values 1 and 0
   acc.commit();
   const auto sets = acc.take();
@@ -498,7 +518,8 @@ TEST_CASE("heatmaps that cannot be allocated are an error naming them, and nothi
     FAIL("the allocation succeeded");
   } catch (const std::system_error& e) {
     CHECK(e.code() == std::errc::not_enough_memory);
-    CHECK_THAT(e.what(), Catch::Contains("not enough memory for the 65535x65535 heatmaps of group 'g' of 65536 classes"));
+    CHECK_THAT(e.what(),
+               Catch::Contains("not enough memory for the 65535x65535 heatmaps of group 'g' of 65536 classes"));
   }
   // Before: the set's map entry was made before its memory, and the next frame of that size (or
   // take()) wrote into the empty set: SIGSEGV.

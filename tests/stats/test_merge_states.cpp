@@ -15,9 +15,7 @@ using namespace maskscan;
 namespace fs = std::filesystem;
 
 namespace {
-const fs::path& dataset() {
-  return test::synthesized({.frames = 10, .width = 96, .height = 64, .seed = 14}).path();
-}
+const fs::path& dataset() { return test::synthesized({.frames = 10, .width = 96, .height = 64, .seed = 14}).path(); }
 
 scan_options options() {
   scan_options o;
@@ -63,8 +61,7 @@ TEST_CASE("merge_states: two states of halves merge into the one-pass statistics
   CHECK_FALSE(result.partial);
 }
 
-TEST_CASE("merge_states: a frame in two states is refused naming both files and the prefix option",
-          "[stats][merge]") {
+TEST_CASE("merge_states: a frame in two states is refused naming both files and the prefix option", "[stats][merge]") {
   auto [first, second] = halves();
   test::temp_dir dir;
   const std::vector<fs::path> states{dir.path() / "a.state", dir.path() / "b.state", dir.path() / "c.state"};
@@ -79,7 +76,7 @@ TEST_CASE("merge_states: a frame in two states is refused naming both files and 
     CHECK(e.option() == "prefix");
     const auto frame = a.frames.front().path;
     CHECK_THAT(e.what(), Catch::StartsWith(states[0].string() + " and " + states[2].string() + " both hold frame '" +
-                                            frame + "'"));
+                                           frame + "'"));
     CHECK_THAT(e.what(), Catch::EndsWith("give each state a prefix"));
     CHECK_THAT(cli::message_of(e), Catch::EndsWith("give each state a --prefix"));
   }

@@ -79,17 +79,24 @@ encoder encode_head(const dataset_stats& s, std::uint32_t version = 3) {
   e.u32(static_cast<std::uint32_t>(s.ignore.size()));
   for (auto v : s.ignore) e.u32(v);
   e.u32(static_cast<std::uint32_t>(s.ignore_names.size()));
-  for (const auto& [value, name] : s.ignore_names) { e.u32(value); e.str(name); }
+  for (const auto& [value, name] : s.ignore_names) {
+    e.u32(value);
+    e.str(name);
+  }
   e.u8(s.has_heatmaps ? 1 : 0);
   e.u32(s.heatmap_grid.width);
   e.u32(s.heatmap_grid.height);
   e.u32(static_cast<std::uint32_t>(s.colours.size()));
   for (const auto& c : s.colours) {
-    e.u32(std::uint32_t{c.colour.r} << 24 | std::uint32_t{c.colour.g} << 16 | std::uint32_t{c.colour.b} << 8 | c.colour.a);
+    e.u32(std::uint32_t{c.colour.r} << 24 | std::uint32_t{c.colour.g} << 16 | std::uint32_t{c.colour.b} << 8 |
+          c.colour.a);
     e.u32(c.value);
   }
   e.u32(static_cast<std::uint32_t>(s.remap.size()));
-  for (const auto& r : s.remap) { e.u32(r.from); e.u32(r.to); }
+  for (const auto& r : s.remap) {
+    e.u32(r.from);
+    e.u32(r.to);
+  }
   e.u32(s.instance_divisor);
   e.u32(s.components);
   e.u64(s.min_component_pixels);
@@ -105,11 +112,20 @@ encoder encode_head(const dataset_stats& s, std::uint32_t version = 3) {
     e.u32(row.height);
     for (auto p : row.class_pixels) e.u64(p);
     e.u32(static_cast<std::uint32_t>(row.ignored.size()));
-    for (const auto& v : row.ignored) { e.u32(v.value); e.u64(v.pixels); }
+    for (const auto& v : row.ignored) {
+      e.u32(v.value);
+      e.u64(v.pixels);
+    }
     e.u32(static_cast<std::uint32_t>(row.out_of_range.size()));
-    for (const auto& v : row.out_of_range) { e.u32(v.value); e.u64(v.pixels); }
+    for (const auto& v : row.out_of_range) {
+      e.u32(v.value);
+      e.u64(v.pixels);
+    }
     e.u32(static_cast<std::uint32_t>(row.unknown_colours.size()));
-    for (const auto& v : row.unknown_colours) { e.u32(v.value); e.u64(v.pixels); }
+    for (const auto& v : row.unknown_colours) {
+      e.u32(v.value);
+      e.u64(v.pixels);
+    }
     e.u32(static_cast<std::uint32_t>(row.instances.size()));
     for (auto n : row.instances) e.u32(n);
   }
@@ -151,7 +167,10 @@ void encode_components(encoder& e, const dataset_stats& s) {
     e.u32(static_cast<std::uint32_t>(sizes.size()));
     for (const auto& hist : sizes) {
       e.u64(hist.size());
-      for (const auto& [size, count] : hist) { e.u64(size); e.u64(count); }
+      for (const auto& [size, count] : hist) {
+        e.u64(size);
+        e.u64(count);
+      }
     }
   }
 }
@@ -169,7 +188,8 @@ std::string encode(const dataset_stats& s, std::uint32_t version = 3) {
 /// Replaces the trailing CRC of `bytes` (whose last 4 bytes are a CRC slot) with the right one.
 std::string with_fixed_crc(std::string bytes) {
   const std::uint32_t crc = zlib_crc(bytes, bytes.size() - 4);
-  for (int i = 0; i < 4; ++i) bytes[bytes.size() - 4 + static_cast<std::size_t>(i)] = static_cast<char>((crc >> (8 * i)) & 0xff);
+  for (int i = 0; i < 4; ++i)
+    bytes[bytes.size() - 4 + static_cast<std::size_t>(i)] = static_cast<char>((crc >> (8 * i)) & 0xff);
   return bytes;
 }
 
@@ -216,8 +236,9 @@ dataset_stats sample_stats(std::uint32_t seed) {
       const auto r = rng() % 20;
       plane.u8.push_back(static_cast<std::uint8_t>(r < 14 ? r % 6 : r < 16 ? 255 : r < 17 ? 250 : 6 + r % 3));
     }
-    s.frames.push_back(maskscan::test::count_frame(plane, "seq" + std::to_string(f % 2) + "/frame_" + std::to_string(f) + ".png",
-                                                     s.class_names.size(), s.ignore, histogram));
+    s.frames.push_back(
+        maskscan::test::count_frame(plane, "seq" + std::to_string(f % 2) + "/frame_" + std::to_string(f) + ".png",
+                                    s.class_names.size(), s.ignore, histogram));
     maskscan::test::add_to_heatmaps(plane, s.class_names.size(), s.ignore, s.heatmaps);
     auto& grid = s.grid_heatmaps["seq" + std::to_string(f % 2)];
     grid.width = 3;
@@ -272,7 +293,8 @@ TEST_CASE("save_state writes the documented little-endian layout ending in a CRC
   CHECK(bytes.substr(8, 4) == std::string("\x03\x00\x00\x00", 4));
   std::uint32_t stored = 0;
   for (int i = 0; i < 4; ++i)
-    stored |= std::uint32_t{static_cast<unsigned char>(bytes[bytes.size() - 4 + static_cast<std::size_t>(i)])} << (8 * i);
+    stored |= std::uint32_t{static_cast<unsigned char>(bytes[bytes.size() - 4 + static_cast<std::size_t>(i)])}
+              << (8 * i);
   CHECK(stored == zlib_crc(bytes, bytes.size() - 4));
   CHECK(bytes == encode(stats));
 }
@@ -390,8 +412,8 @@ TEST_CASE("load_state throws std::runtime_error naming the file for a damaged st
   cases.push_back({"future version 4", encode(sample_stats(5), 4), "version"});
   cases.push_back({"future version 0xffffffff", encode(sample_stats(5), 0xffffffffU), "version"});
   cases.push_back({"version 0", encode(sample_stats(5), 0), "version"});
-  cases.push_back({"body truncated, CRC valid",
-                   with_fixed_crc(good.substr(0, good.size() - 4 - 10) + std::string(4, '\0')), ""});
+  cases.push_back(
+      {"body truncated, CRC valid", with_fixed_crc(good.substr(0, good.size() - 4 - 10) + std::string(4, '\0')), ""});
   cases.push_back({"trailing bytes, CRC valid",
                    with_fixed_crc(good.substr(0, good.size() - 4) + std::string("junk") + std::string(4, '\0')), ""});
 
@@ -427,7 +449,8 @@ TEST_CASE("load_state rejects every truncation and every single-byte change of a
   auto expect_rejected = [&](const std::string& what, const std::string& bytes) {
     write_bytes(file, bytes);
     const auto outcome = try_load(file);
-    if (!outcome.runtime_error) failures.push_back(what + ": " + outcome.message);
+    if (!outcome.runtime_error)
+      failures.push_back(what + ": " + outcome.message);
     else if (outcome.message.find(file.string()) == std::string::npos)
       failures.push_back(what + ": message without the file name: " + outcome.message);
   };
@@ -456,7 +479,7 @@ TEST_CASE("load_state bounds counts in a state file with a valid CRC by the file
   // Offsets from the layout: magic 8, version 4, classes_from_values 1, class count at 13.
   const std::size_t class_count = 13;
   const std::size_t first_name_length = 17;
-  const std::size_t ignore_count = 17 + 5 + 5;  // after "a" and "b"
+  const std::size_t ignore_count = 17 + 5 + 5;              // after "a" and "b"
   const std::size_t grid_width = ignore_count + 4 + 4 + 1;  // after the ignore values, their names, has_heatmaps
   // The frame count ends the head of a value without frames and errors but for the errors' u64:
   // found from the encoder, so that a field added before it cannot make this patch miss it.
@@ -481,11 +504,11 @@ TEST_CASE("load_state bounds counts in a state file with a valid CRC by the file
     std::size_t width;
   };
   const auto p = GENERATE_COPY(values<patch>({{"class count", class_count, 4},
-                                         {"class name length", first_name_length, 4},
-                                         {"ignore count", ignore_count, 4},
-                                         {"frame count", frame_count, 8},
-                                         {"heatmap grid width", grid_width, 4},
-                                         {"heatmap grid height", grid_width + 4, 4}}));
+                                              {"class name length", first_name_length, 4},
+                                              {"ignore count", ignore_count, 4},
+                                              {"frame count", frame_count, 8},
+                                              {"heatmap grid width", grid_width, 4},
+                                              {"heatmap grid height", grid_width + 4, 4}}));
   CAPTURE(p.what);
   auto bytes = good;
   for (std::size_t k = 0; k < p.width; ++k) bytes[p.offset + k] = '\xff';
@@ -530,8 +553,10 @@ TEST_CASE("load_state rejects grid heatmaps without a heatmap grid and two grid 
   CAPTURE(s.heatmap_grid.width);
   auto e = encode_head(s);
   encode_sets(e, {});
-  if (s.heatmap_grid.empty()) encode_grid_sets(e, {{"", heatmap_set{0, 0, 1, {}}}});  // a set but no grid
-  else encode_grid_sets(e, {{"g", heatmap_set{1, 1, 1, {1}}}, {"g", heatmap_set{1, 1, 1, {0}}}});
+  if (s.heatmap_grid.empty())
+    encode_grid_sets(e, {{"", heatmap_set{0, 0, 1, {}}}});  // a set but no grid
+  else
+    encode_grid_sets(e, {{"g", heatmap_set{1, 1, 1, {1}}}, {"g", heatmap_set{1, 1, 1, {0}}}});
   encode_components(e, s);
   write_bytes(file, e.finish());
   CHECK_THAT(check_refused(file), Catch::Matchers::Contains("grid"));

@@ -15,7 +15,6 @@
 #include <thread>
 #include <utility>
 
-#include <boost/json.hpp>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <poll.h>
@@ -24,6 +23,7 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <boost/json.hpp>
 
 extern char** environ;
 
@@ -273,8 +273,10 @@ const json::object& object_at(const json::object& o, std::string_view key) {
 std::string file_url(const fs::path& file) {
   std::string url = "file://";
   for (const unsigned char c : fs::absolute(file).lexically_normal().string()) {
-    if (std::isalnum(c) || std::strchr("-._~/", c) != nullptr) url += static_cast<char>(c);
-    else url += fmt::format("%{:02X}", c);
+    if (std::isalnum(c) || std::strchr("-._~/", c) != nullptr)
+      url += static_cast<char>(c);
+    else
+      url += fmt::format("%{:02X}", c);
   }
   return url;
 }
@@ -293,8 +295,10 @@ std::string console_text(const json::object& params) {
       if (!text.empty()) text += ' ';
       if (const auto* v = a.if_contains("value"))
         text += v->is_string() ? std::string(v->as_string()) : json::serialize(*v);
-      else if (const auto* d = a.if_contains("description")) text += json::serialize(*d);
-      else text += string_at(a, "type");
+      else if (const auto* d = a.if_contains("description"))
+        text += json::serialize(*d);
+      else
+        text += string_at(a, "type");
     }
   }
   return text;

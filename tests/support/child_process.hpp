@@ -30,8 +30,10 @@ class child_process {
     if (::pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe2");
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
-    if (what == captured::stdout_and_stderr) posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
-    else posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+    if (what == captured::stdout_and_stderr)
+      posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
+    else
+      posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
     posix_spawn_file_actions_adddup2(&actions, fds[1], STDERR_FILENO);
     std::vector<char*> args;
     for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
@@ -56,7 +58,8 @@ class child_process {
   bool wait_for_output(const std::string& text, std::chrono::seconds timeout = std::chrono::seconds(60)) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     while (output_.find(text) == std::string::npos) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      const auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
       if (left.count() <= 0 || !read_some(static_cast<int>(left.count()))) return false;
     }
     return true;

@@ -122,8 +122,8 @@ std::vector<corrupt_variant> truncations(std::span<const std::byte> png) {
   const auto idats = idat_chunks(png);
   std::vector<corrupt_variant> out;
   auto cut = [&](std::string name, std::size_t size, errc expected, std::string part) {
-    out.push_back({std::move(name), bytes(png.begin(), png.begin() + static_cast<std::ptrdiff_t>(size)),
-                   expected, std::move(part)});
+    out.push_back({std::move(name), bytes(png.begin(), png.begin() + static_cast<std::ptrdiff_t>(size)), expected,
+                   std::move(part)});
   };
   // The message says the file is truncated and where it ends: after or inside which chunk.
   const auto after = [](const chunk_location& c) { return "truncated: the file ends after " + chunk_named(c); };
@@ -139,8 +139,7 @@ std::vector<corrupt_variant> truncations(std::span<const std::byte> png) {
     if (chunks[i].type == "IDAT") name += '_' + std::to_string(++idat);
     cut(std::move(name), chunks[i].offset, corrupt, after(chunks[i - 1]));
   }
-  cut("truncated_mid_first_IDAT", idats.front().offset + 8 + idats.front().length / 2, corrupt,
-      inside(idats.front()));
+  cut("truncated_mid_first_IDAT", idats.front().offset + 8 + idats.front().length / 2, corrupt, inside(idats.front()));
   if (idats.size() > 1) {
     cut("truncated_mid_last_IDAT", idats.back().offset + 8 + idats.back().length / 2, corrupt, inside(idats.back()));
   }
@@ -180,7 +179,7 @@ std::vector<corrupt_variant> zlib_damage(std::span<const std::byte> png) {
   auto adler = stream;
   adler.back() ^= 0x01;  // the last byte of the Adler-32 trailer
   auto header = stream;
-  header[0] = 0x79;      // CMF: deflate with a 64 KiB window, which zlib does not define
+  header[0] = 0x79;  // CMF: deflate with a 64 KiB window, which zlib does not define
   auto filter = raw;
   filter[stride * (h.height > 1 ? 1 : 0)] = 5;  // filter types are 0..4
   const auto short_raw = std::span(raw).first(raw.size() - stride);
@@ -211,7 +210,8 @@ std::vector<corrupt_variant> not_pngs() {
   const std::string part = "no PNG signature";
   return {
       {"not_png_text", from_text("label masks live in the other folder\n"), errc::not_png, part},
-      {"not_png_jpeg", bytes(reinterpret_cast<const std::byte*>(jpeg), reinterpret_cast<const std::byte*>(jpeg) + sizeof jpeg),
+      {"not_png_jpeg",
+       bytes(reinterpret_cast<const std::byte*>(jpeg), reinterpret_cast<const std::byte*>(jpeg) + sizeof jpeg),
        errc::not_png, "it is a JPEG image"},  // a photo named .png says what it is
       {"not_png_random", std::move(random), errc::not_png, part},
   };
@@ -266,8 +266,8 @@ corrupt_variant inflation_bomb(std::uint64_t inflated_bytes) {
 
 std::vector<corrupt_variant> corruption_corpus(std::span<const std::byte> png) {
   std::vector<corrupt_variant> all;
-  for (auto&& kind : {truncations(png), stale_crcs(png), zlib_damage(png), trailing_data(png), not_pngs(),
-                      absurd_headers(png)}) {
+  for (auto&& kind :
+       {truncations(png), stale_crcs(png), zlib_damage(png), trailing_data(png), not_pngs(), absurd_headers(png)}) {
     all.insert(all.end(), kind.begin(), kind.end());
   }
   return all;

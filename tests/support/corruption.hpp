@@ -16,7 +16,7 @@ namespace maskscan::test {
 /// One mutated file. `expected == errc::ok` means the file must be scanned to exactly the ids of
 /// the valid PNG it was made from.
 struct corrupt_variant {
-  std::string name;          ///< usable as a file name: "truncated_mid_first_IDAT", ...
+  std::string name;  ///< usable as a file name: "truncated_mid_first_IDAT", ...
   std::vector<std::byte> bytes;
   errc expected = errc::corrupt_png;
   std::string message_part = {};  ///< the error message must contain this ("" : any message)

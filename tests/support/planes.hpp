@@ -21,8 +21,10 @@ detail::label_plane plane_of(std::uint32_t w, std::uint32_t h, std::vector<Id> i
   p.width = w;
   p.height = h;
   p.depth = static_cast<unsigned>(8 * sizeof(Id));
-  if constexpr (sizeof(Id) == 1) p.u8 = std::move(ids);
-  else p.u16 = std::move(ids);
+  if constexpr (sizeof(Id) == 1)
+    p.u8 = std::move(ids);
+  else
+    p.u16 = std::move(ids);
   p.from_colours = from_colours;
   return p;
 }

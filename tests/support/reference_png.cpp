@@ -49,7 +49,8 @@ png_header parse_ihdr(const std::vector<chunk>& chunks) {
 
 unsigned channels_of(unsigned colour_type) {
   switch (colour_type) {
-    case 0: case 3: return 1;
+    case 0:
+    case 3: return 1;
     case 2: return 3;
     case 4: return 2;
     case 6: return 4;
@@ -144,8 +145,7 @@ reference_image reference_decode(std::span<const std::byte> png) {
   if (h.colour_type == 3 && img.palette_entries == 0) throw reference_error("palette without PLTE");
 
   // The passes (one for a plain image, seven for Adam7) and the size of their filtered data.
-  const std::span<const pass> passes = h.interlaced ? std::span<const pass>(adam7)
-                                                    : std::span<const pass>(whole_image);
+  const std::span<const pass> passes = h.interlaced ? std::span<const pass>(adam7) : std::span<const pass>(whole_image);
   const unsigned channels = channels_of(h.colour_type);
   const std::size_t bpp = std::max<std::size_t>(1, h.bit_depth * channels / 8);
   std::size_t total = 0;
@@ -193,8 +193,7 @@ std::vector<std::byte> make_chunk(std::string_view type, std::span<const std::ui
   std::vector<std::uint8_t> body(type.begin(), type.end());
   body.insert(body.end(), data.begin(), data.end());
   const auto length = static_cast<std::uint32_t>(data.size());
-  const auto crc =
-      static_cast<std::uint32_t>(crc32(0L, body.data(), static_cast<uInt>(body.size())));
+  const auto crc = static_cast<std::uint32_t>(crc32(0L, body.data(), static_cast<uInt>(body.size())));
   std::vector<std::byte> out;
   auto put32 = [&out](std::uint32_t v) {
     for (int s = 24; s >= 0; s -= 8) out.push_back(static_cast<std::byte>((v >> s) & 0xFFU));

@@ -20,8 +20,8 @@ struct cli_result {
 inline cli_result run_cli(const std::string& args, const std::string& shell_prefix = {}) {
   static temp_dir capture;
   const auto out = capture / "stdout", err = capture / "stderr";
-  const std::string command = shell_prefix + " " + std::string(MASKSCAN_CLI) + " " + args + " >" + out.string() +
-                              " 2>" + err.string();
+  const std::string command =
+      shell_prefix + " " + std::string(MASKSCAN_CLI) + " " + args + " >" + out.string() + " 2>" + err.string();
   const int raw = std::system(command.c_str());
   return {WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, read_file(out), read_file(err)};
 }

@@ -9,8 +9,8 @@
 #include <stdexcept>
 #include <string>
 
-#include <boost/json.hpp>
 #include <unistd.h>
+#include <boost/json.hpp>
 
 #include <maskscan/stats.hpp>
 

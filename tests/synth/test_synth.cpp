@@ -1,6 +1,6 @@
 // Tests for the synthetic WoodScape-like masks, their PNG encoding and the dataset writer.
-#include <catch2/catch.hpp>
 #include <spng.h>
+#include <catch2/catch.hpp>
 
 #include <algorithm>
 #include <array>
@@ -39,8 +39,7 @@ decoded decode_png(const std::vector<std::uint8_t>& png) {
   REQUIRE(spng_get_ihdr(ctx.get(), &ihdr) == 0);
   std::size_t size = 0;
   REQUIRE(spng_decoded_image_size(ctx.get(), SPNG_FMT_PNG, &size) == 0);
-  decoded out{ihdr.width, ihdr.height, ihdr.bit_depth, ihdr.color_type,
-              std::vector<std::uint8_t>(size)};
+  decoded out{ihdr.width, ihdr.height, ihdr.bit_depth, ihdr.color_type, std::vector<std::uint8_t>(size)};
   REQUIRE(spng_decode_image(ctx.get(), out.pixels.data(), size, SPNG_FMT_PNG, 0) == 0);
   return out;
 }
@@ -72,8 +71,7 @@ TEST_CASE("A synthetic mask is a pure function of seed and index", "[synth]") {
 }
 
 TEST_CASE("Synthetic masks hold only the ten WoodScape class ids", "[synth]") {
-  const std::array<std::array<std::uint32_t, 2>, 4> sizes{
-      {{1280, 966}, {640, 483}, {97, 31}, {8, 8}}};
+  const std::array<std::array<std::uint32_t, 2>, 4> sizes{{{1280, 966}, {640, 483}, {97, 31}, {8, 8}}};
   for (const auto& [w, h] : sizes) {
     for (std::uint64_t index = 0; index < 8; ++index) {
       const auto mask = maskscan::synth_mask(3, index, w, h);
@@ -132,8 +130,7 @@ TEST_CASE("Tiny and odd frame sizes are drawn without going out of bounds", "[sy
 
 TEST_CASE("An encoded plane decodes back to exactly the same pixels", "[synth][png]") {
   const auto filter = GENERATE(png_filter::adaptive, png_filter::sub);
-  const std::array<std::array<std::uint32_t, 2>, 5> sizes{
-      {{1, 1}, {3, 7}, {17, 5}, {64, 48}, {1280, 966}}};
+  const std::array<std::array<std::uint32_t, 2>, 5> sizes{{{1, 1}, {3, 7}, {17, 5}, {64, 48}, {1280, 966}}};
   for (const auto& [w, h] : sizes) {
     INFO(w << "x" << h << (filter == png_filter::sub ? " sub" : " adaptive"));
     const auto plane = maskscan::synth_mask(11, w + h, w, h);
@@ -153,13 +150,12 @@ TEST_CASE("The Sub-filter variant decodes to the same plane as the adaptive one"
   const auto plane = maskscan::synth_mask(1, 2, 1280, 966);
   const auto adaptive = maskscan::encode_gray8_png(plane, 1280, 966, png_filter::adaptive, 6);
   const auto sub = maskscan::encode_gray8_png(plane, 1280, 966, png_filter::sub, 6);
-  CHECK(adaptive != sub);  // different filters, different bytes ...
+  CHECK(adaptive != sub);                                        // different filters, different bytes ...
   CHECK(decode_png(sub).pixels == decode_png(adaptive).pixels);  // ... same picture
   CHECK(decode_png(sub).pixels == plane);
 }
 
-TEST_CASE("A full-size frame compresses to a size like a real WoodScape label PNG",
-          "[synth][png]") {
+TEST_CASE("A full-size frame compresses to a size like a real WoodScape label PNG", "[synth][png]") {
   for (std::uint64_t index = 0; index < 4; ++index) {
     const auto plane = maskscan::synth_mask(1, index, 1280, 966);
     const auto png = maskscan::encode_gray8_png(plane, 1280, 966, png_filter::adaptive, 6);
@@ -171,11 +167,9 @@ TEST_CASE("A full-size frame compresses to a size like a real WoodScape label PN
 
 TEST_CASE("Encoding reports bad input instead of writing a broken PNG", "[synth][png]") {
   const std::vector<std::uint8_t> plane(12, 1);
-  CHECK_THROWS_AS(maskscan::encode_gray8_png(plane, 5, 3, png_filter::adaptive, 6),
-                  std::invalid_argument);
+  CHECK_THROWS_AS(maskscan::encode_gray8_png(plane, 5, 3, png_filter::adaptive, 6), std::invalid_argument);
   // A zero-sized image is refused by libspng itself; its message is passed on.
-  CHECK_THROWS_AS(maskscan::encode_gray8_png({}, 0, 0, png_filter::adaptive, 6),
-                  std::runtime_error);
+  CHECK_THROWS_AS(maskscan::encode_gray8_png({}, 0, 0, png_filter::adaptive, 6), std::runtime_error);
 }
 
 TEST_CASE("synthesize_dataset writes every frame, named by index and camera", "[synth][dataset]") {
@@ -217,10 +211,8 @@ TEST_CASE("synthesize_dataset writes the Sub-filtered variant on request", "[syn
   options.filter = png_filter::sub;
   options.threads = 2;
   const std::uint64_t bytes = maskscan::synthesize_dataset(tmp.path(), options);
-  CHECK(bytes ==
-        fs::file_size(tmp.path() / "00000_FV.png") + fs::file_size(tmp.path() / "00001_MVL.png"));
-  CHECK(decode_png(read_file(tmp.path() / "00001_MVL.png")).pixels ==
-        maskscan::synth_mask(options.seed, 1, 40, 30));
+  CHECK(bytes == fs::file_size(tmp.path() / "00000_FV.png") + fs::file_size(tmp.path() / "00001_MVL.png"));
+  CHECK(decode_png(read_file(tmp.path() / "00001_MVL.png")).pixels == maskscan::synth_mask(options.seed, 1, 40, 30));
 }
 
 TEST_CASE("synthesize_dataset names the file it could not write", "[synth][dataset]") {

@@ -18,18 +18,14 @@ constexpr rgb8 white{255, 255, 255};
 constexpr rgb8 ink{10, 20, 30};
 
 // Hand-checked 6x13 cells, '#' = ink.
-const std::vector<std::string> glyph_I = {
-    "......", "......", ".###..", "..#...", "..#...", "..#...", "..#...",
-    "..#...", "..#...", "..#...", ".###..", "......", "......"};
-const std::vector<std::string> glyph_minus = {
-    "......", "......", "......", "......", "......", "......", "#####.",
-    "......", "......", "......", "......", "......", "......"};
-const std::vector<std::string> glyph_dot = {
-    "......", "......", "......", "......", "......", "......", "......",
-    "......", "......", "..#...", ".###..", "..#...", "......"};
-const std::vector<std::string> glyph_question = {
-    "......", "......", ".###..", "#...#.", "#...#.", "....#.", "...#..",
-    "..#...", "..#...", "......", "..#...", "......", "......"};
+const std::vector<std::string> glyph_I = {"......", "......", ".###..", "..#...", "..#...", "..#...", "..#...",
+                                          "..#...", "..#...", "..#...", ".###..", "......", "......"};
+const std::vector<std::string> glyph_minus = {"......", "......", "......", "......", "......", "......", "#####.",
+                                              "......", "......", "......", "......", "......", "......"};
+const std::vector<std::string> glyph_dot = {"......", "......", "......", "......", "......", "......", "......",
+                                            "......", "......", "..#...", ".###..", "..#...", "......"};
+const std::vector<std::string> glyph_question = {"......", "......", ".###..", "#...#.", "#...#.", "....#.", "...#..",
+                                                 "..#...", "..#...", "......", "..#...", "......", "......"};
 
 // The picture of `text` drawn in cells at (ox, oy), scale s, as the test expects it.
 bool expected_ink(const std::vector<std::vector<std::string>>& glyphs, std::int64_t ox, std::int64_t oy, int s,
@@ -90,16 +86,25 @@ TEST_CASE("text_width and text_height are whole cells times the scale", "[font]"
 }
 
 TEST_CASE("draw_text clips at every edge and never draws outside the image", "[font]") {
-  const auto [ox, oy] = GENERATE(table<std::int64_t, std::int64_t>(
-      {{-3, -4}, {-7, 0}, {0, -12}, {5, 9}, {8, 2}, {-100, -100}, {100, 100}, {4, -30}, {INT64_MIN / 4, INT64_MAX / 4}}));
+  const auto [ox, oy] = GENERATE(table<std::int64_t, std::int64_t>({{-3, -4},
+                                                                    {-7, 0},
+                                                                    {0, -12},
+                                                                    {5, 9},
+                                                                    {8, 2},
+                                                                    {-100, -100},
+                                                                    {100, 100},
+                                                                    {4, -30},
+                                                                    {INT64_MIN / 4, INT64_MAX / 4}}));
   const int scale = GENERATE(1, 2);
   CAPTURE(ox, oy, scale);
   rgb_image image(12, 14);
   const auto before_size = image.pixels.size();
   maskscan::detail::draw_text(image, ox, oy, "I.I", ink, scale);
   CHECK(image.pixels.size() == before_size);
-  if (ox > -1000 && ox < 1000) check_picture(image, {glyph_I, glyph_dot, glyph_I}, ox, oy, scale);
-  else CHECK(std::all_of(image.pixels.begin(), image.pixels.end(), [](std::uint8_t v) { return v == 255; }));
+  if (ox > -1000 && ox < 1000)
+    check_picture(image, {glyph_I, glyph_dot, glyph_I}, ox, oy, scale);
+  else
+    CHECK(std::all_of(image.pixels.begin(), image.pixels.end(), [](std::uint8_t v) { return v == 255; }));
 }
 
 TEST_CASE("draw_text on an empty image does nothing", "[font]") {

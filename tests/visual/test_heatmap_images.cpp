@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include <catch2/catch.hpp>
 #include <spng.h>
+#include <catch2/catch.hpp>
 
 #include "support/reference_png.hpp"
 #include "support/test_data.hpp"
@@ -250,8 +250,8 @@ TEST_CASE("the grid shows each class as an area-averaged thumbnail, on the share
     for (std::uint32_t ty = 0; ty < 15; ++ty)
       for (std::uint32_t tx = 0; tx < 20; ++tx) {
         CAPTURE(c, tx, ty);
-        const double sum = count_of(c, 2 * tx, 2 * ty) + count_of(c, 2 * tx + 1, 2 * ty) + count_of(c, 2 * tx, 2 * ty + 1) +
-                           count_of(c, 2 * tx + 1, 2 * ty + 1);
+        const double sum = count_of(c, 2 * tx, 2 * ty) + count_of(c, 2 * tx + 1, 2 * ty) +
+                           count_of(c, 2 * tx, 2 * ty + 1) + count_of(c, 2 * tx + 1, 2 * ty + 1);
         const rgb8 colour = d.at(x0 + tx, y0 + ty);
         // On the scale every class shares: the largest fraction of any class is 10 of 10 frames
         // (class 0), so log between 0.1% (a thousandth of 100%, already 1 x 10^k) and 100%.
@@ -328,7 +328,8 @@ TEST_CASE("the grid puts every class on one scale: equal fractions in two classe
   // One order across classes: more frames, a colour at least as high.
   for (std::uint32_t a = 0; a < cmp_w; ++a)
     for (std::uint32_t b = 0; b < cmp_w; ++b)
-      if (compare_count(0, a) < compare_count(1, b)) CHECK(index_of(map, colour(0, a, 0)) <= index_of(map, colour(1, b, 0)));
+      if (compare_count(0, a) < compare_count(1, b))
+        CHECK(index_of(map, colour(0, a, 0)) <= index_of(map, colour(1, b, 0)));
 }
 
 TEST_CASE("the grid's colour bar runs low to high, left to right, and its ticks name the tiles' colours",
@@ -352,7 +353,8 @@ TEST_CASE("the grid's colour bar runs low to high, left to right, and its ticks 
     const int index = index_of(map, d.at(x, layout.bar_y));
     REQUIRE(index >= previous);
     previous = index;
-    for (std::uint32_t y = layout.bar_y; y < layout.bar_y + layout.bar_height; ++y) REQUIRE(d.at(x, y) == d.at(x, layout.bar_y));
+    for (std::uint32_t y = layout.bar_y; y < layout.bar_y + layout.bar_height; ++y)
+      REQUIRE(d.at(x, y) == d.at(x, layout.bar_y));
   }
   CHECK(index_of(map, d.at(layout.bar_x, layout.bar_y)) == 0);
   CHECK(index_of(map, d.at(layout.bar_x + layout.bar_width - 1, layout.bar_y)) == 255);
@@ -409,7 +411,8 @@ TEST_CASE("a thumbnail of a uniform class is uniform at any downscale factor", "
   const auto layout = maskscan::detail::layout_heatmap_grid(set, names, thumb);
   const auto d = round_trip(maskscan::detail::render_heatmap_grid(set, names, thumb));
   CHECK(layout.thumb_width == std::min(thumb, W));
-  CHECK(layout.thumb_height == std::max<std::uint32_t>(1, static_cast<std::uint32_t>(std::lround(H * double(layout.thumb_width) / W))));
+  CHECK(layout.thumb_height ==
+        std::max<std::uint32_t>(1, static_cast<std::uint32_t>(std::lround(H * double(layout.thumb_width) / W))));
   CHECK(layout.columns == 1);
   for (std::uint32_t y = 0; y < layout.thumb_height; ++y)
     for (std::uint32_t x = 0; x < layout.thumb_width; ++x)
@@ -425,7 +428,8 @@ TEST_CASE("the grid has at most four columns", "[heatmap-images]") {
   const auto layout = maskscan::detail::layout_heatmap_grid(set, names);
   CHECK(layout.columns == columns);
   CHECK(layout.rows == rows);
-  CHECK_THROWS_AS(maskscan::detail::layout_heatmap_grid(set, std::span(names).first(classes - 1)), std::invalid_argument);
+  CHECK_THROWS_AS(maskscan::detail::layout_heatmap_grid(set, std::span(names).first(classes - 1)),
+                  std::invalid_argument);
 }
 
 TEST_CASE("write_heatmap_images writes one PNG a class, named by padded id and name, and the grid last",
@@ -435,7 +439,8 @@ TEST_CASE("write_heatmap_images writes one PNG a class, named by padded id and n
   const auto set = make_set();
   const std::vector<std::string> names{"void", "car / truck", ""};
   const auto written = maskscan::detail::write_heatmap_images(set, names, dir);
-  const std::vector<fs::path> expected{dir / "00_void.png", dir / "01_car___truck.png", dir / "02__.png", dir / "grid.png"};
+  const std::vector<fs::path> expected{dir / "00_void.png", dir / "01_car___truck.png", dir / "02__.png",
+                                       dir / "grid.png"};
   CHECK(written == expected);
   std::size_t files = 0;
   for ([[maybe_unused]] const auto& entry : fs::directory_iterator(dir)) ++files;
@@ -500,7 +505,8 @@ TEST_CASE("write_heatmap_images cuts a very long class name in the file name, no
   CHECK(fs::is_regular_file(written.front()));
 }
 
-TEST_CASE("zoom_heatmap repeats each count over a square, keeping frames and classes", "[heatmap-images][heatmap-grid]") {
+TEST_CASE("zoom_heatmap repeats each count over a square, keeping frames and classes",
+          "[heatmap-images][heatmap-grid]") {
   const auto set = make_set();
   const std::uint32_t k = GENERATE(1u, 3u);
   const auto zoomed = maskscan::detail::zoom_heatmap(set, k);

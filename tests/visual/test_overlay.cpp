@@ -34,8 +34,8 @@ rgb_image make_photo(std::uint32_t w, std::uint32_t h) {
   return photo;
 }
 
-using test::plane8;
 using test::plane16;
+using test::plane8;
 
 scan_options three_classes() {
   scan_options o;
@@ -73,8 +73,7 @@ std::vector<std::byte> gray8_png(std::uint32_t w, std::uint32_t h, const std::ve
 
 }  // namespace
 
-TEST_CASE("render_overlay blends class pixels by alpha and leaves ignored and out-of-range pixels alone",
-          "[overlay]") {
+TEST_CASE("render_overlay blends class pixels by alpha and leaves ignored and out-of-range pixels alone", "[overlay]") {
   const auto photo = make_photo(4, 2);
   // class 0, 1, 2, ignored 255, out of range 3 and 200, class 1, class 0
   const auto mask = plane8(4, 2, {0, 1, 2, 255, 3, 200, 1, 0});
@@ -96,19 +95,18 @@ TEST_CASE("render_overlay blends class pixels by alpha and leaves ignored and ou
   if (quarters == 4) CHECK(out.get(1, 0) == palette3[1]);
 }
 
-TEST_CASE("render_overlay reads values as a scan counts them: remap, instance divisor, unknown colours",
-          "[overlay]") {
+TEST_CASE("render_overlay reads values as a scan counts them: remap, instance divisor, unknown colours", "[overlay]") {
   const auto photo = make_photo(3, 2);
   SECTION("16-bit instance ids through the divisor, then the remap") {
     auto o = three_classes();
     o.instance_divisor = 1000;
-    o.remap = {{1, 2}};          // class 1 is drawn as class 2
+    o.remap = {{1, 2}};  // class 1 is drawn as class 2
     const auto mask = plane16(3, 2, {2005, 0, 1, 1999, 3000, 255});
     const auto out = detail::render_overlay(photo, mask, palette3, o, 1.0);
     CHECK(out.get(0, 0) == palette3[2]);  // 2005 / 1000 = 2
     CHECK(out.get(1, 0) == palette3[0]);
-    CHECK(out.get(2, 0) == palette3[2]);  // 1 -> 2
-    CHECK(out.get(0, 1) == palette3[2]);  // 1999 / 1000 = 1 -> 2
+    CHECK(out.get(2, 0) == palette3[2]);      // 1 -> 2
+    CHECK(out.get(0, 1) == palette3[2]);      // 1999 / 1000 = 1 -> 2
     CHECK(out.get(1, 1) == photo.get(1, 1));  // 3: out of range
     CHECK(out.get(2, 1) == photo.get(2, 1));  // ignored
   }
@@ -181,8 +179,7 @@ TEST_CASE("overlay_files draws a WoodScape mask over a photo in WoodScape's colo
   }
 }
 
-TEST_CASE("decode_rgb_png turns gray, gray+alpha, RGBA, 16-bit, palette and interlaced PNGs into RGB",
-          "[overlay]") {
+TEST_CASE("decode_rgb_png turns gray, gray+alpha, RGBA, 16-bit, palette and interlaced PNGs into RGB", "[overlay]") {
   const std::uint32_t w = 3, h = 2;
   SECTION("8-bit gray, interlaced or not") {
     const std::vector<std::uint8_t> g = {0, 7, 255, 128, 64, 1};
@@ -211,7 +208,8 @@ TEST_CASE("decode_rgb_png turns gray, gray+alpha, RGBA, 16-bit, palette and inte
     std::vector<std::uint8_t> gray16, rgb16;
     for (std::uint32_t i = 0; i < w * h; ++i) {
       gray16.insert(gray16.end(), {static_cast<std::uint8_t>(40 * i + 3), static_cast<std::uint8_t>(250 - i)});
-      for (std::uint32_t k = 0; k < 3; ++k) rgb16.insert(rgb16.end(), {static_cast<std::uint8_t>(i * 30 + k * 70), 0x99});
+      for (std::uint32_t k = 0; k < 3; ++k)
+        rgb16.insert(rgb16.end(), {static_cast<std::uint8_t>(i * 30 + k * 70), 0x99});
     }
     const auto g = detail::decode_rgb_png(test::encode_png({w, h, 16, 0, false}, gray16));
     const auto c = detail::decode_rgb_png(test::encode_png({w, h, 16, 2, true}, rgb16));
@@ -282,8 +280,7 @@ TEST_CASE("decode_rgb_image names the file and the cause of what it cannot decod
   CHECK_THROWS_WITH(detail::decode_rgb_image(dir / "big.png", 16, 10), Catch::Contains("limit of 10"));
 }
 
-TEST_CASE("class_palette takes the class map's colours, else distinct Pascal VOC colours without black",
-          "[overlay]") {
+TEST_CASE("class_palette takes the class map's colours, else distinct Pascal VOC colours without black", "[overlay]") {
   SECTION("the woodscape map: WoodScape's colours") {
     scan_options woodscape;
     woodscape.labels = "woodscape";
@@ -339,8 +336,8 @@ TEST_CASE("find_rgb_dir finds rgb_images beside WoodScape's mask folders", "[ove
   SECTION("with rgb_images") {
     fs::create_directories(root / "rgb_images");
     for (const fs::path& masks : {root / "semantic_annotations/gtLabels", root / "semantic_annotations/rgbLabels",
-                                 root / "semantic_annotations", root / "gtLabels", root / "gtLabels/",
-                                 root / "gtLabels/a.png", root / "semantic_annotations/gtLabels/"}) {
+                                  root / "semantic_annotations", root / "gtLabels", root / "gtLabels/",
+                                  root / "gtLabels/a.png", root / "semantic_annotations/gtLabels/"}) {
       CAPTURE(masks);
       const auto found = detail::find_rgb_dir(masks);
       REQUIRE(found);
@@ -356,8 +353,7 @@ TEST_CASE("find_rgb_dir finds rgb_images beside WoodScape's mask folders", "[ove
   }
 }
 
-TEST_CASE("sample_frame_pairs picks frames with both files, spread over the dataset, deterministically",
-          "[overlay]") {
+TEST_CASE("sample_frame_pairs picks frames with both files, spread over the dataset, deterministically", "[overlay]") {
   test::temp_dir dir;
   const auto masks = dir / "gtLabels", rgb = dir / "rgb_images";
   fs::create_directories(masks / "sub");

@@ -4,8 +4,8 @@
 #include <stdexcept>
 #include <vector>
 
-#include <catch2/catch.hpp>
 #include <spng.h>
+#include <catch2/catch.hpp>
 
 #include "visual/png_writer.hpp"
 

@@ -46,7 +46,9 @@ std::vector<std::uint8_t> plane(unsigned k) {
   return p;
 }
 
-void write_gray(const fs::path& file, const std::vector<std::uint8_t>& p) { test::write_png(file, {W, H, 8, 0, false}, p); }
+void write_gray(const fs::path& file, const std::vector<std::uint8_t>& p) {
+  test::write_png(file, {W, H, 8, 0, false}, p);
+}
 
 void write_rgb(const fs::path& file, std::uint8_t shade) {
   test::write_png(file, {W, H, 8, 2, false}, std::vector<std::uint8_t>(W * H * 3, shade));
@@ -97,9 +99,10 @@ scan_result scan_dir(const fs::path& dir, bool heatmaps, const std::string& grou
 
 /// The summary table's row of class `id`: (pixels, frames present) as printed.
 std::pair<std::string, std::string> summary_row(const std::string& html, std::uint32_t id, const std::string& name) {
-  const std::regex row(fmt::format(R"(<tr[^>]*><td class="num">{}</td><td class="name">(?:<span[^>]*></span>)?{}[^<]*</td><td class="num">([0-9,]+)</td>)"
-                                   R"(<td class="num">[^<]*</td><td>.*?</td><td class="num">([0-9,]+)</td>)",
-                                   id, name));
+  const std::regex row(fmt::format(
+      R"(<tr[^>]*><td class="num">{}</td><td class="name">(?:<span[^>]*></span>)?{}[^<]*</td><td class="num">([0-9,]+)</td>)"
+      R"(<td class="num">[^<]*</td><td>.*?</td><td class="num">([0-9,]+)</td>)",
+      id, name));
   std::smatch m;
   REQUIRE(std::regex_search(html, m, row));
   return {m[1], m[2]};
@@ -123,8 +126,8 @@ TEST_CASE("report.html holds the scan's numbers, embeds the pictures written bes
   const auto html = test::read_file(file);
 
   SECTION("every section heading") {
-    for (const char* h : {"Summary", "Class distribution", "Heatmaps", "Class weights", "Co-occurrence",
-                          "Skipped files", "Run"})
+    for (const char* h :
+         {"Summary", "Class distribution", "Heatmaps", "Class weights", "Co-occurrence", "Skipped files", "Run"})
       CHECK(html.find(fmt::format(">{}</h2>", h)) != std::string::npos);
     CHECK(html.find(">Groups</h2>") == std::string::npos);  // not grouped
   }
@@ -312,8 +315,8 @@ std::string weights_section(const std::string& html) {
 bool has_header(const std::string& section, const std::string& header) {
   return section.find("<th class=\"num\">" + header + "</th>") != std::string::npos;
 }
-const std::array<const char*, 6> weight_headers{"inverse frequency", "inverse sqrt", "median frequency (present)",
-                                                "median frequency (all)", "ENet", "effective number"};
+const std::array<const char*, 6> weight_headers{"inverse frequency",      "inverse sqrt", "median frequency (present)",
+                                                "median frequency (all)", "ENet",         "effective number"};
 }  // namespace
 
 TEST_CASE("report.html: a weights column in which every class has the same value is left out, with the reason",
@@ -361,12 +364,14 @@ TEST_CASE("report.html: a weights column in which every class has the same value
     for (const std::uint32_t c : {0u, 1u, 4u, 9u}) {
       CAPTURE(c);
       const double f = frames_with[c] / 3.0;
-      const std::regex row(fmt::format(R"(<td class="name">(?:<span[^>]*></span>)?{}</td>(?:<td class="num">[^<]*</td>){{6}})"
-                                       R"(<td class="num">([^<]*)</td></tr>)",
-                                       woodscape_class_names()[c]));
+      const std::regex row(
+          fmt::format(R"(<td class="name">(?:<span[^>]*></span>)?{}</td>(?:<td class="num">[^<]*</td>){{6}})"
+                      R"(<td class="num">([^<]*)</td></tr>)",
+                      woodscape_class_names()[c]));
       std::smatch m;
       REQUIRE(std::regex_search(html, m, row));
-      CHECK(m[1] == fmt::format("{:.4g}", std::max(1.0, std::sqrt(0.5 / f))));  // as the weights  // LVIS: max(1, sqrt(t / f))
+      CHECK(m[1] ==
+            fmt::format("{:.4g}", std::max(1.0, std::sqrt(0.5 / f))));  // as the weights  // LVIS: max(1, sqrt(t / f))
     }
   }
 
@@ -464,7 +469,8 @@ TEST_CASE("report.html shows sample overlays when RGB frames sit beside the mask
   CHECK(test::read_file(write_report(result, none.path(), {}, options)).find("Sample overlays") == std::string::npos);
 }
 
-TEST_CASE("report.html: an ignored class shows the pixels its value holds, and names are escaped everywhere", "[report]") {
+TEST_CASE("report.html: an ignored class shows the pixels its value holds, and names are escaped everywhere",
+          "[report]") {
   temp_dir data, out;
   for (unsigned k = 0; k < 3; ++k) write_gray(data / fmt::format("f{}_<g>.png", k), plane(k));
   scan_options o;
@@ -476,7 +482,8 @@ TEST_CASE("report.html: an ignored class shows the pixels its value holds, and n
   REQUIRE(result.stats.frames.size() == 3);
   const auto html = test::read_file(write_report(result, out.path()));
   // void (0) is ignored: 59 pixels (see the first test) in all 3 frames, no share.
-  const std::regex void_row(R"(<tr class="ignored"><td class="num">0</td><td class="name">(?:<span[^>]*></span>)?void \(ignored\)</td><td class="num">59</td><td class="num">&mdash;</td>)");
+  const std::regex void_row(
+      R"(<tr class="ignored"><td class="num">0</td><td class="name">(?:<span[^>]*></span>)?void \(ignored\)</td><td class="num">59</td><td class="num">&mdash;</td>)");
   CHECK(std::regex_search(html, void_row));
   CHECK(html.find("pe&lt;r&gt;son &amp; &quot;co&quot;") != std::string::npos);
   CHECK(html.find("pe<r>son") == std::string::npos);
@@ -520,7 +527,8 @@ TEST_CASE("report.html of a scan where every file was skipped, or whose group lo
   html = test::read_file(write_report(result, out2.path()));
   // RV has no scanned frame: its column has no shares, not 0%.
   const auto groups = html.substr(html.find(">Groups</h2>"));
-  const std::regex road_row(R"(<td class="name">(?:<span[^>]*></span>)?road</td><td class="num">[^<]*<span class="muted">\(100.0%\)</span></td><td class="num">&mdash;</td></tr>)");
+  const std::regex road_row(
+      R"(<td class="name">(?:<span[^>]*></span>)?road</td><td class="num">[^<]*<span class="muted">\(100.0%\)</span></td><td class="num">&mdash;</td></tr>)");
   CHECK(std::regex_search(groups, road_row));
 }
 
@@ -633,14 +641,15 @@ TEST_CASE("report.html names ignored values by the class map's names, not by the
   temp_dir out;
   scan_options o;
   o.labels = "camvid11";  // 11 = Unlabelled, SegNet's ignore_label
-  const auto result =
-      scan(frame_source::from_directory(test::data_root() / "real/gray8_ids/camvid_segnet"), o);
+  const auto result = scan(frame_source::from_directory(test::data_root() / "real/gray8_ids/camvid_segnet"), o);
   const auto html = test::read_file(write_report(result, out.path()));
   std::uint64_t unlabelled = 0;
-  for (const auto& [file, counts] : test::load_expected_counts(test::data_root() / "real/gray8_ids/expected_counts.json"))
+  for (const auto& [file, counts] :
+       test::load_expected_counts(test::data_root() / "real/gray8_ids/expected_counts.json"))
     if (file.starts_with("camvid_segnet/") && counts.count(11)) unlabelled += counts.at(11);
   CHECK(html.find("ignored pixels, excluded from shares and weights: Unlabelled (value 11).") != std::string::npos);
   std::string grouped = std::to_string(unlabelled);  // the page's digit groups: 297,271
-  for (auto i = static_cast<std::ptrdiff_t>(grouped.size()) - 3; i > 0; i -= 3) grouped.insert(static_cast<std::size_t>(i), ",");
+  for (auto i = static_cast<std::ptrdiff_t>(grouped.size()) - 3; i > 0; i -= 3)
+    grouped.insert(static_cast<std::size_t>(i), ",");
   CHECK(html.find(grouped + " ignored pixels") != std::string::npos);
 }

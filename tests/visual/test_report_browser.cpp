@@ -13,9 +13,9 @@
 #include <string>
 #include <vector>
 
-#include <catch2/catch.hpp>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <catch2/catch.hpp>
 
 #include "support/browser.hpp"
 #include "support/run_cli.hpp"
@@ -90,8 +90,10 @@ class scoped_env {
     ::setenv(name, value, 1);
   }
   ~scoped_env() {
-    if (old_) ::setenv(name_, old_->c_str(), 1);
-    else ::unsetenv(name_);
+    if (old_)
+      ::setenv(name_, old_->c_str(), 1);
+    else
+      ::unsetenv(name_);
   }
   scoped_env(const scoped_env&) = delete;
   scoped_env& operator=(const scoped_env&) = delete;
@@ -277,7 +279,8 @@ void check_rendered(const std::string& scan_args, std::initializer_list<std::str
 }  // namespace
 
 TEST_CASE("report.html renders in Chromium with its sections, no console error and no request", "[browser][report]") {
-  check_rendered("", {"Summary", "Class distribution", "Heatmaps", "Class weights", "Co-occurrence", "Skipped files", "Run"});
+  check_rendered(
+      "", {"Summary", "Class distribution", "Heatmaps", "Class weights", "Co-occurrence", "Skipped files", "Run"});
 }
 
 TEST_CASE("report.html of a grouped scan with components renders in Chromium with every section", "[browser][report]") {
@@ -290,10 +293,10 @@ namespace {
 
 /// The weights table as Chromium laid it out in a viewport `width` CSS pixels wide.
 struct table_geometry {
-  int columns = 0;          ///< header cells
-  bool fits = false;        ///< the table's right edge is inside its box: nothing hidden
-  bool scrollable = false;  ///< the box is wider inside than out and scrolls sideways
-  bool box_in_view = false; ///< the box itself ends inside the viewport (the page does not cut it)
+  int columns = 0;           ///< header cells
+  bool fits = false;         ///< the table's right edge is inside its box: nothing hidden
+  bool scrollable = false;   ///< the box is wider inside than out and scrolls sideways
+  bool box_in_view = false;  ///< the box itself ends inside the viewport (the page does not cut it)
 };
 
 /// Loads a copy of `report` with a script that measures the Class weights table into data-

@@ -21,7 +21,8 @@ namespace {
 
 frame_row row(std::string path, std::uint32_t w, std::uint32_t h, std::vector<std::uint64_t> pixels,
               std::string group = {}) {
-  return {.path = std::move(path), .width = w, .height = h, .class_pixels = std::move(pixels), .group = std::move(group)};
+  return {
+      .path = std::move(path), .width = w, .height = h, .class_pixels = std::move(pixels), .group = std::move(group)};
 }
 
 /// Classes void (ignored), road, car, bike; three frames of 4x2 and 2x2: road 10 px in 3 frames, car 3 px in 2,

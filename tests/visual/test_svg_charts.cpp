@@ -263,8 +263,8 @@ TEST_CASE("On a log axis bar lengths follow log10 of the values, and 0 has no ba
 }
 
 TEST_CASE("A log axis starts at least half a decade below the smallest value, so its bar is seen", "[svg-charts]") {
-  const auto [smallest, largest] = GENERATE(std::pair{1.0, 1000.0}, std::pair{101.0, 101.0}, std::pair{0.0101, 42.0},
-                                            std::pair{9.99, 10.0});
+  const auto [smallest, largest] =
+      GENERATE(std::pair{1.0, 1000.0}, std::pair{101.0, 101.0}, std::pair{0.0101, 42.0}, std::pair{9.99, 10.0});
   CAPTURE(smallest, largest);
   const auto all = parse(render_bar_chart_svg(one_panel({smallest, largest}, true)));
   const auto b = bars(all, 0);
@@ -289,13 +289,31 @@ TEST_CASE("Values print in a human-readable form", "[svg-charts]") {
       CHECK(texts.at(i) == rows[i].second);
     }
   };
-  check_format(value_format::count, {{0, "0"}, {952, "952"}, {1000, "1k"}, {34'500, "34.5k"}, {1'234'567, "1.23M"},
-                                     {999'950, "1M"}, {4'500'000'000.0, "4.5B"}, {120'000, "120k"}});
-  check_format(value_format::percent, {{0, "0%"}, {52.0 / 60, "86.7%"}, {0.05, "5%"}, {0.00123, "0.123%"}, {1, "100%"},
-                                       {2e-7, "2e-5%"}, {6.42e-6, "0.000642%"},
-                                       {0.99991, "99.99%"}, {0.9999999, "99.99999%"}});
-  check_format(value_format::number, {{0, "0"}, {15.0 / 26, "0.577"}, {3.75, "3.75"}, {12'345, "12.3k"},
-                                      {0.0000123, "1.23e-5"}, {0.000903, "0.000903"}, {50.5, "50.5"}, {9.9996, "10"}});
+  check_format(value_format::count, {{0, "0"},
+                                     {952, "952"},
+                                     {1000, "1k"},
+                                     {34'500, "34.5k"},
+                                     {1'234'567, "1.23M"},
+                                     {999'950, "1M"},
+                                     {4'500'000'000.0, "4.5B"},
+                                     {120'000, "120k"}});
+  check_format(value_format::percent, {{0, "0%"},
+                                       {52.0 / 60, "86.7%"},
+                                       {0.05, "5%"},
+                                       {0.00123, "0.123%"},
+                                       {1, "100%"},
+                                       {2e-7, "2e-5%"},
+                                       {6.42e-6, "0.000642%"},
+                                       {0.99991, "99.99%"},
+                                       {0.9999999, "99.99999%"}});
+  check_format(value_format::number, {{0, "0"},
+                                      {15.0 / 26, "0.577"},
+                                      {3.75, "3.75"},
+                                      {12'345, "12.3k"},
+                                      {0.0000123, "1.23e-5"},
+                                      {0.000903, "0.000903"},
+                                      {50.5, "50.5"},
+                                      {9.9996, "10"}});
 }
 
 TEST_CASE("Text is XML-escaped and comes back unchanged through an XML parser", "[svg-charts]") {
@@ -317,8 +335,9 @@ TEST_CASE("Text is XML-escaped and comes back unchanged through an XML parser", 
   CHECK(all.front().child_title == chart.title);
 }
 
-TEST_CASE("Bytes that are not valid UTF-8 read as hex escapes, as in every output, and characters XML forbids become U+FFFD",
-          "[svg-charts]") {
+TEST_CASE(
+    "Bytes that are not valid UTF-8 read as hex escapes, as in every output, and characters XML forbids become U+FFFD",
+    "[svg-charts]") {
   bar_chart chart = one_panel({1, 2, 3}, false);
   chart.categories = {std::string("bell\x07") + "tab\tend", "latin1 caf\xE9", "ok \xC3\xA9 \xE2\x80\x94"};
   const auto svg = render_bar_chart_svg(chart);
@@ -328,7 +347,7 @@ TEST_CASE("Bytes that are not valid UTF-8 read as hex escapes, as in every outpu
   }
   const auto names = category_texts(parse(svg));
   CHECK(names.at(0) == "bell\xEF\xBF\xBDtab end");
-  CHECK(names.at(1) == "latin1 caf\\xE9");  // printable_name's form, as in summary.json and frames.csv
+  CHECK(names.at(1) == "latin1 caf\\xE9");           // printable_name's form, as in summary.json and frames.csv
   CHECK(names.at(2) == "ok \xC3\xA9 \xE2\x80\x94");  // valid UTF-8 is kept
 }
 
@@ -440,7 +459,7 @@ TEST_CASE("class_distribution_svg prints frame counts exactly and pixel counts s
   for (int f = 0; f < 2004; ++f) stats.frames.push_back(make_row(fmt::format("{:04}.png", f), {16, f < 3 ? 1u : 0u}));
   const auto all = parse(class_distribution_svg(stats, false, {}));
   CHECK(value_texts(all, 1).at(0) == "2,004 (100%)");
-  CHECK(value_texts(all, 1).at(1) == "3 (0.15%)");  // 3 / 2004 = 0.1497%
+  CHECK(value_texts(all, 1).at(1) == "3 (0.15%)");       // 3 / 2004 = 0.1497%
   CHECK(value_texts(all, 0).at(0) == "32.1k (99.99%)");  // 32,064 px; 32,064 / 32,067
 }
 
