@@ -34,8 +34,11 @@ if [[ $flavour == shared ]]; then
   lib=$(ls "$work/prefix"/lib*/libmaskscan.so.0)
   soname=$(readelf -d "$lib" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
   [[ $soname == libmaskscan.so.0 ]] || { echo "soname of $lib: '$soname', not libmaskscan.so.0"; exit 1; }
-  ldd "$work/build/consumer" | grep -q "libmaskscan.so.0 => $work/prefix" ||
-    { echo "the consumer does not load the installed libmaskscan.so.0:"; ldd "$work/build/consumer"; exit 1; }
+  # ldd's output is taken whole first: `ldd | grep -q` under pipefail fails when grep's early exit
+  # kills ldd with SIGPIPE (it did, once in several runs).
+  loaded=$(ldd "$work/build/consumer")
+  grep -q "libmaskscan.so.0 => $work/prefix" <<<"$loaded" ||
+    { echo "the consumer does not load the installed libmaskscan.so.0:"; echo "$loaded"; exit 1; }
   symbols=$(nm -D --defined-only -C "$lib" | grep -v ' A MASKSCAN_0$' | sed 's/^[0-9a-f]* [A-Za-z] //')
   ours='^((typeinfo|typeinfo name|vtable|VTT|guard variable) for |(non-)?virtual thunk to )?maskscan::'
   exported=$(grep -cE "$ours" <<<"$symbols" || true)
