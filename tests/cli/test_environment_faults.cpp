@@ -81,11 +81,14 @@ TEST_CASE("Heatmaps that do not fit under ulimit -v end the scan with an error n
     for (int attempt = 0; attempt < 3; ++attempt) {
       CAPTURE(io, attempt);
       test::temp_dir out;
-      // (--io-depth 2: with threads, 16 read threads would not start under this limit either.)
-      const auto r =
-          under_limit("ulimit -v 100000", fmt::format("scan {} --heatmaps --workers 2 --io-depth 2 --labels woodscape "
-                                                      "--no-progress --io {} --out {}",
-                                                      quote(full_size_frames().path()), io, quote(out.path() / "r")));
+      // (--io-depth 2: with threads, 16 read threads would not start under this limit either.
+      // MALLOC_ARENA_MAX=1: each thread that allocates would otherwise reserve a malloc arena of
+      // 64 MB of address space, and which thread does so first — the compute thread resolving the
+      // options, a worker, a read thread — would decide what fails under the limit, not the heatmaps.)
+      const auto r = under_limit("ulimit -v 100000; export MALLOC_ARENA_MAX=1",
+                                 fmt::format("scan {} --heatmaps --workers 2 --io-depth 2 --labels woodscape "
+                                             "--no-progress --io {} --out {}",
+                                             quote(full_size_frames().path()), io, quote(out.path() / "r")));
       CHECK(r.status == 1);
       CHECK_THAT(r.err, Contains("not enough memory for the 1280x966 heatmap"));
       CHECK_THAT(r.err, Contains("49.5 MB"));
