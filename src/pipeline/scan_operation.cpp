@@ -384,9 +384,10 @@ void launch_scan(asio::any_io_executor ex, frame_source source, scan_options opt
   try {
     op = std::make_shared<scan_operation>(ex, handler_ex, std::move(source), std::move(options), std::move(context));
   } catch (...) {  // out of memory for the operation itself: still through the handler, posted
-    auto [ec, failure] = describe_failure(std::current_exception());
+    auto described = describe_failure(std::current_exception());
+    const boost::system::error_code ec = described.first;  // a variable, not a binding: clang 14 captures it
     scan_result result;
-    result.failure = std::move(failure);
+    result.failure = std::move(described.second);
     asio::post(
         ex, asio::bind_executor(handler_ex, [handler = std::move(handler), ec, result = std::move(result)]() mutable {
           std::move(handler)(ec, std::move(result));
