@@ -23,7 +23,6 @@
 #include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/dispatch.hpp>
 #include <boost/asio/experimental/channel.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/strand.hpp>
@@ -167,7 +166,7 @@ class scan_operation : public std::enable_shared_from_this<scan_operation> {
   std::atomic<bool> stop{false};
   const asio::strand<asio::any_io_executor>& strand() const noexcept { return strand_; }
   /// Where the last progress and then the handler are posted, in that order.
-  const asio::strand<asio::any_io_executor>& completion_strand() const noexcept { return completion_; }
+  const asio::strand<asio::any_io_executor>& completion_strand() const noexcept { return progress_.strand(); }
 
   awaitable<scan_result> run() {
     const auto t0 = std::chrono::steady_clock::now();
@@ -341,7 +340,6 @@ class scan_operation : public std::enable_shared_from_this<scan_operation> {
   scan_options options_;
   compute_pool* pool_;
   progress_reporter progress_;
-  asio::strand<asio::any_io_executor> completion_ = progress_.strand();
   std::shared_ptr<const resolved_scan> resolved_;  // one grouper and meaning for every worker
   compute_threads compute_;  // declared before workers_ and reader_: their strands and readers die first
   std::unique_ptr<frame_reader> reader_;
@@ -418,10 +416,10 @@ void launch_scan(asio::any_io_executor ex, frame_source source, scan_options opt
                    // Never call the handler from inside our own call stack: post it, after the last
                    // progress on the same strand, then into the handler's own executor.
                    asio::post(op->completion_strand(),
-                              asio::bind_executor(handler_ex, [handler = std::move(handler), handler_ex, ec,
-                                                               result = std::move(result)]() mutable {
-                                std::move(handler)(ec, std::move(result));
-                              }));
+                              asio::bind_executor(
+                                  handler_ex, [handler = std::move(handler), ec, result = std::move(result)]() mutable {
+                                    std::move(handler)(ec, std::move(result));
+                                  }));
                  });
 }
 
