@@ -120,12 +120,20 @@ struct scan_options {
   /// Files larger than this are rejected before they are read.
   std::uint64_t max_file_bytes = std::uint64_t{256} << 20;
   /// With heatmaps: frames whose resolution needs heatmap sets larger than this (groups x classes x
-  /// width x height x 4 bytes, kept once per worker; groups: those the source's frames fall into) are rejected before
+  /// width x height x 4 bytes; groups: those the source's frames fall into) are rejected before
   /// it is allocated. 1 GiB holds e.g. 34 classes at 2048x1024 or 10 classes at 8192x3276. The grid sets of
   /// heatmap_grid (groups x classes x grid width x grid height x 4 bytes) are judged on their own against the same
   /// limit: resolve_defaults refuses a grid whose one set of the class map's classes is over it; frames whose grid sets
   /// would be over it (all groups; classes from values: up to the frame's largest value) are rejected.
   std::uint64_t max_heatmap_bytes = std::uint64_t{1} << 30;
+  /// A memory budget in bytes for the scan's large allocations (0, the default: none): the heatmap
+  /// sets (one per group and frame size, and grouped, per size the sum of the groups the outputs
+  /// need), the per-frame rows, the reads in flight and the workers' decode buffers and grid sets.
+  /// Before any frame is scanned they are estimated from the source's size and its first frame, and
+  /// a scan that would not fit fails with std::invalid_argument listing what it needs; a heatmap set
+  /// of a frame size or group that shows up later and does not fit fails the scan with
+  /// not_enough_memory naming it (docs/performance.md).
+  std::uint64_t max_memory = 0;
   /// Stop at the first file that cannot be scanned: no further reads are issued, frames in flight
   /// are finished, and the scan completes with errc::stopped_on_error and a partial result.
   bool stop_on_error = false;

@@ -239,9 +239,16 @@ void add_scan_flags(CLI::App& app, scan_command& cmd) {
   app.add_option(
          "--max-heatmap-bytes", o.max_heatmap_bytes,
          "With --heatmaps: reject frames whose size needs heatmap sets larger than this (groups x classes x width x "
-         "height x 4 bytes, kept per worker), before allocating it; the sets of --heatmap-grid (groups x classes "
+         "height x 4 bytes), before allocating it; the sets of --heatmap-grid (groups x classes "
          "x W x H x 4 bytes) are judged on their own against it")
       ->capture_default_str();
+  app.add_option("--max-memory", o.max_memory,
+                 "A memory budget for the scan's large allocations: heatmap sets (one per group and frame size, and "
+                 "grouped, their sum per size), per-frame rows, reads in flight, workers' buffers. A number of bytes "
+                 "or with a unit: 500MB, 2GB, 1.5GiB. A scan that would not fit is refused before any frame is read, "
+                 "saying what it needs (estimated from the file count, the groups and the first frame); a later frame "
+                 "size or group whose heatmaps do not fit stops it, naming them. 0: no budget (the default)")
+      ->transform(CLI::AsSizeValue(true));
   app.add_option("--save-state", cmd.save_state,
                  "Also write the mergeable binary statistics to this file (see `maskscan merge`); after an "
                  "interruption it holds the frames done, for --resume. Its folder must exist; it is locked through "

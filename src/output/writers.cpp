@@ -61,7 +61,8 @@ json::object options_json(const scan_options& o) {
           {"splits", std::move(splits)},
           {"max_pixels", o.max_pixels},
           {"max_file_bytes", o.max_file_bytes},
-          {"max_heatmap_bytes", o.max_heatmap_bytes}};
+          {"max_heatmap_bytes", o.max_heatmap_bytes},
+          {"max_memory", o.max_memory}};
 }
 
 /// Indented JSON (Boost.JSON 1.81 only serializes to one line): summary.json is read by people too.

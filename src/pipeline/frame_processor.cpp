@@ -14,11 +14,18 @@ namespace maskscan::detail {
 frame_processor::frame_processor(const scan_options& options, std::size_t groups)
     : frame_processor(detail_share_resolved(options), groups) {}
 
-frame_processor::frame_processor(std::shared_ptr<const resolved_scan> scan, std::size_t groups)
-    : frame_processor(scan, scan->options(), groups) {}
+frame_processor::frame_processor(std::shared_ptr<const resolved_scan> scan, std::size_t groups,
+                                 std::shared_ptr<heatmap_store> heatmaps)
+    : frame_processor(scan, scan->options(), groups, std::move(heatmaps)) {}
+
+std::shared_ptr<heatmap_store> make_heatmap_store(const scan_options& options, std::size_t groups, std::uint64_t budget,
+                                                  std::string budget_note) {
+  return std::make_shared<heatmap_store>(options.class_names.size(), classes_from_values(options), groups > 1, budget,
+                                         std::move(budget_note));
+}
 
 frame_processor::frame_processor(std::shared_ptr<const resolved_scan> scan, const scan_options& options,
-                                 std::size_t groups)
+                                 std::size_t groups, std::shared_ptr<heatmap_store> heatmaps)
     : heatmaps_enabled_(options.heatmaps),
       from_values_(classes_from_values(options)),
       classes_(options.class_names.size()),
@@ -31,7 +38,8 @@ frame_processor::frame_processor(std::shared_ptr<const resolved_scan> scan, cons
       lut_(make_value_lut(options.instance_divisor, options.remap)),
       colours_(options.colours),
       counter_(options.class_names.size(), options.ignore, from_values_),
-      heatmaps_(options.class_names.size(), options.ignore, from_values_) {
+      shares_heatmaps_(heatmaps != nullptr),
+      heatmaps_(heatmaps ? std::move(heatmaps) : make_heatmap_store(options, groups), options.ignore) {
   limits_.max_pixels = options.max_pixels;
   if (options.components)
     components_.emplace(options.class_names.size(), options.ignore, options.components, from_values_,
@@ -137,6 +145,8 @@ frame_outcome frame_processor::scan_frame(std::span<const std::byte> bytes, cons
         return heat ? heatmap_error(name, row.width, row.height, classes) : grid_error(name, classes);
       }
     }
+    // From values: the frame's largest value is charged to the heatmaps' budget now.
+    if (from_values_ && heatmaps_enabled_) heatmaps_.reserve(row.class_pixels.size());
     if (grid_) grid_->commit();
     row.group = group;
     row.file_size = stamp.size;

@@ -1,7 +1,8 @@
 #pragma once
 // Decode + per-frame statistics for one frame at a time. One instance per worker (or one for the
-// serial loop): it owns the reused label plane, the histogram scratch and the worker's heatmaps,
-// so nothing in it is shared between threads.
+// serial loop): it owns the reused label plane, the histogram scratch and the worker's batches of
+// heatmap runs; the heatmaps themselves are the scan's heatmap_store, shared by its workers (a
+// processor without one has a store of its own).
 #include <cstddef>
 #include <map>
 #include <optional>
@@ -36,21 +37,33 @@ class frame_processor {
   /// `groups`: how many groups the scan's frames fall into (1 without grouping); each group has
   /// heatmaps of its own, so the heatmap limit is judged on all of them.
   explicit frame_processor(const scan_options& options, std::size_t groups = 1);
-  /// The same for a resolved scan, whose grouper the processors of a scan share.
-  explicit frame_processor(std::shared_ptr<const resolved_scan> scan, std::size_t groups = 1);
+  /// The same for a resolved scan, whose grouper the processors of a scan share, and whose
+  /// heatmaps are `heatmaps` (make_heatmap_store; null: a store of its own).
+  explicit frame_processor(std::shared_ptr<const resolved_scan> scan, std::size_t groups = 1,
+                           std::shared_ptr<heatmap_store> heatmaps = nullptr);
 
   /// The frame's row (with `stamp`, the file as it was read), or why it could not be scanned.
   /// Throws std::system_error(not_enough_memory) naming what did not fit (out_of_memory).
   frame_outcome process(std::span<const std::byte> bytes, const std::string& name, const file_stamp& stamp = {});
   /// The heatmaps and component sizes of the frames processed so far; the processor starts afresh.
+  /// With a shared heatmap store, the heatmaps are only flushed into it (take them from the store
+  /// once every processor has been taken).
+  /// The store of this processor's heatmaps.
+  const std::shared_ptr<heatmap_store>& heatmaps() const noexcept { return heatmaps_.store(); }
   worker_totals take() {
-    return {heatmaps_.take(), std::exchange(component_sizes_, {}),
+    std::map<heatmap_key, heatmap_set> heatmaps;
+    if (shares_heatmaps_)
+      heatmaps_.flush();
+    else
+      heatmaps = heatmaps_.take();
+    return {std::move(heatmaps), std::exchange(component_sizes_, {}),
             grid_ ? grid_->take() : std::map<std::string, heatmap_set>{}};
   }
 
  private:
   /// process() without naming the allocation that failed.
-  frame_processor(std::shared_ptr<const resolved_scan> scan, const scan_options& options, std::size_t groups);
+  frame_processor(std::shared_ptr<const resolved_scan> scan, const scan_options& options, std::size_t groups,
+                  std::shared_ptr<heatmap_store> heatmaps);
   frame_outcome scan_frame(std::span<const std::byte> bytes, const std::string& name, const file_stamp& stamp);
   /// The fast path, fused: rows go to the counter while hot in cache. false: not handled.
   bool process_fast(std::span<const std::byte> bytes, const std::string& group);
@@ -80,11 +93,18 @@ class frame_processor {
   fast_png_scratch fast_scratch_;
   label_plane plane_;
   frame_counter counter_;
+  bool shares_heatmaps_;
   heatmap_accumulator heatmaps_;
   std::optional<component_counter> components_;
   std::optional<grid_accumulator> grid_;
   std::map<std::string, std::vector<size_histogram>> component_sizes_;
 };
+
+/// The heatmap store of a scan whose workers share it: its classes, and `groups` (more than one:
+/// the sums of the groups are charged to the budget), `budget` bytes (UINT64_MAX: none) and the
+/// words that say where the budget comes from.
+std::shared_ptr<heatmap_store> make_heatmap_store(const scan_options& options, std::size_t groups,
+                                                  std::uint64_t budget = UINT64_MAX, std::string budget_note = {});
 
 /// Turns frame outcomes, in whatever order they arrive, into the scan's dataset_stats, and
 /// counts progress. Used by the coordinator coroutine and by the serial loop alike.

@@ -34,6 +34,7 @@
 #include "io/file_reader.hpp"
 
 #include "pipeline/frame_processor.hpp"
+#include "pipeline/memory_budget.hpp"
 
 namespace maskscan {
 namespace asio = boost::asio;
@@ -55,6 +56,23 @@ scan_result new_result(const frame_source& source, const scan_options& options) 
   result.frames_total = source.size();
   result.input = source.location();
   return result;
+}
+
+/// On the compute pool, before any frame: the memory plan of scan_options::max_memory (throws
+/// when the scan would not fit; the first frame is read for its size only with a budget) and the
+/// heatmap store the workers of the scan share, with what the budget leaves to it.
+std::shared_ptr<heatmap_store> plan_scan_memory(const frame_source& source, const scan_options& options,
+                                                std::size_t groups) {
+  std::optional<frame_probe> first;
+  if (options.max_memory != 0 && source.size() != 0) {
+    std::vector<std::byte> bytes;
+    diagnostics diag;
+    file_stamp stamp;
+    if (!source.store()->read_blocking(source.name(0), bytes, options.max_file_bytes, diag, stamp))
+      first = probe_png(bytes, source.name(0));
+  }
+  const memory_plan plan = plan_memory(options, source.size(), groups, first);
+  return make_heatmap_store(options, groups, plan.heatmap_allowance, plan.note);
 }
 
 /// The end of every scan: statistics with the workers' heatmaps, the partial flag, the time taken.
@@ -114,7 +132,8 @@ scan_result run_serial(const frame_source& source, const std::shared_ptr<const r
   const auto t0 = std::chrono::steady_clock::now();
   const scan_options& options = scan->options();
   scan_result result = new_result(source, options);
-  frame_processor processor(scan, scan->grouper().count_groups(source));
+  const std::size_t groups = scan->grouper().count_groups(source);
+  frame_processor processor(scan, groups, plan_scan_memory(source, options, groups));
   result_builder builder(scan, source.size());
   std::vector<std::byte> buffer;
   for (std::size_t i = 0; i < source.size() && !stop.load(std::memory_order_relaxed) && builder.stopped_at().empty();
@@ -129,6 +148,7 @@ scan_result run_serial(const frame_source& source, const std::shared_ptr<const r
   }
   std::vector<worker_totals> workers;
   workers.push_back(processor.take());
+  workers.push_back({processor.heatmaps()->take(), {}, {}});
   complete(result, builder, std::move(workers), t0);
   if (progress) progress->last(builder.progress());
   return result;
@@ -217,7 +237,11 @@ class scan_operation : public std::enable_shared_from_this<scan_operation> {
         [&] {
           std::vector<worker_totals> totals;
           for (auto& w : workers_) totals.push_back(w->processor.take());
-          workers_.clear();  // their accumulators' memory is given back here, not on the caller's thread
+          workers_.clear();
+          totals.push_back({std::exchange(heatmaps_, nullptr)->take(),
+                            {},
+                            {}});  // the workers' shared heatmaps  // their accumulators' memory is given back here,
+                                   // not on the caller's thread
           reader_.reset();
           complete(result, builder, std::move(totals), t0);
           return 0;
@@ -234,8 +258,9 @@ class scan_operation : public std::enable_shared_from_this<scan_operation> {
 
  private:
   struct worker {
-    worker(asio::strand<asio::any_io_executor> s, std::shared_ptr<const resolved_scan> scan, std::size_t groups)
-        : strand(std::move(s)), processor(std::move(scan), groups) {}
+    worker(asio::strand<asio::any_io_executor> s, std::shared_ptr<const resolved_scan> scan, std::size_t groups,
+           std::shared_ptr<heatmap_store> heatmaps)
+        : strand(std::move(s)), processor(std::move(scan), groups, std::move(heatmaps)) {}
     asio::strand<asio::any_io_executor> strand;
     frame_processor processor;
     unsigned pending = 0;  // touched only on the scan strand
@@ -265,13 +290,14 @@ class scan_operation : public std::enable_shared_from_this<scan_operation> {
     options_ = resolved_->options();
     const std::size_t groups = resolved_->grouper().count_groups(source_);  // throws for conflicting splits
     options_.io_depth = std::min(options_.io_depth, open_file_headroom());  // each read holds a file open
+    heatmaps_ = plan_scan_memory(source_, options_, groups);
     scan_result result = new_result(source_, options_);
     if (source_.size() != 0) {  // an empty source may have no store
       reader_ = source_.store()->make_reader(options_, strand_);
       result.io_used = reader_->backend();
     }
     for (unsigned i = 0; i < options_.workers; ++i)
-      workers_.push_back(std::make_unique<worker>(asio::make_strand(compute_.executor), resolved_, groups));
+      workers_.push_back(std::make_unique<worker>(asio::make_strand(compute_.executor), resolved_, groups, heatmaps_));
     io_slots_.emplace(strand_, options_.io_depth);
     // Unbuffered: a lane holds its outcome until the coordinator has taken it, so a frame counts
     // against queue_depth until it is merged.
@@ -343,6 +369,7 @@ class scan_operation : public std::enable_shared_from_this<scan_operation> {
   std::shared_ptr<const resolved_scan> resolved_;  // one grouper and meaning for every worker
   compute_threads compute_;  // declared before workers_ and reader_: their strands and readers die first
   std::unique_ptr<frame_reader> reader_;
+  std::shared_ptr<heatmap_store> heatmaps_;  // the workers' heatmaps, one set per group and frame size
   std::vector<std::unique_ptr<worker>> workers_;
   std::optional<async_semaphore> io_slots_;
   /// A frame's outcome, or nullopt when a lane has finished.

@@ -11,9 +11,9 @@
 
 #include <maskscan/stats.hpp>
 
-#include "core/huge_pages.hpp"
 #include "decode/png_decoder.hpp"
 #include "stats/components.hpp"
+#include "stats/heatmaps.hpp"
 
 namespace maskscan::detail {
 
@@ -62,56 +62,6 @@ class frame_counter {
   std::uint32_t width_ = 0, height_ = 0;
   std::vector<std::uint64_t> histogram_;  // 65536 entries: any 8- or 16-bit id
   std::vector<std::uint32_t> touched_;    // values with a non-zero count, to reset only those
-};
-
-/// Per-class heatmaps of every resolution seen, kept as run-length difference arrays: a run of
-/// class c on row y over [x0, x1) costs +1 at x0 and -1 at x1 (mod 2^32, exact as long as a count
-/// fits in 32 bits); take() turns them into counts with one prefix sum per row.
-///
-/// Memory traffic is the cost: the arrays are ~50 MB per resolution, and a frame's ~10^4 updates
-/// are scattered over all of it. So (measured, each about halving the heatmap cost) the arrays live
-/// on transparent huge pages (no TLB miss per update), are laid out (y, class, x) so that one frame
-/// row's updates fall within a few KB, and runs are buffered for a batch of frames and applied row
-/// by row across the batch: a frame row's window is then fetched once per batch, not per frame.
-/// Each set (group, resolution) has its own batch, so frames of interleaved groups still batch.
-class heatmap_accumulator {
- public:
-  /// `from_values` (classes from values, `classes` ignored): each set holds as many classes as the
-  /// largest value of its frames needs, growing when a batch holds a larger one (take() then gives
-  /// sets of different class counts: widen them to one, see widen_heatmaps).
-  heatmap_accumulator(std::size_t classes, const std::vector<std::uint32_t>& ignore, bool from_values = false);
-  /// Starts a frame of `group` ("" without grouping): each group has its own heatmaps.
-  void begin(std::uint32_t width, std::uint32_t height, const std::string& group = {});
-  void add_run(std::uint32_t y, std::uint32_t x0, std::uint32_t x1, std::uint32_t value) {
-    if (value < classes_ && counted_[value]) current_->runs.push_back({y, x0, x1, value});
-  }
-  /// Takes back the frame begun last (its runs are dropped, it is not counted).
-  void discard_frame();
-  /// The accumulated heatmaps as counts; the accumulator is empty afterwards.
-  std::map<heatmap_key, heatmap_set> take();
-
- private:
-  struct run {
-    std::uint32_t y, x0, x1, value;
-  };
-  struct diff_set {
-    std::uint32_t width = 0, height = 0;
-    std::uint64_t frames = 0;
-    std::size_t classes = 0;  // classes in diff (less than classes_ when the classes are the values)
-    std::vector<std::uint32_t, huge_page_allocator<std::uint32_t>> diff;  // height x classes x (width + 1)
-    std::vector<run> runs;                 // the batch's runs, frame after frame, rows in order
-    std::vector<std::size_t> frame_start;  // index in runs where each frame of the batch starts
-  };
-  static constexpr std::size_t batch_frames = 16;
-  void flush(diff_set& set);                      // applies the buffered runs of the set's batch to its differences
-  void grow(diff_set& set, std::size_t classes);  // re-lays the differences out for more classes
-
-  std::size_t classes_;
-  bool from_values_;
-  std::vector<bool> counted_;  // per class id: not ignore-listed
-  std::map<heatmap_key, diff_set> sets_;
-  diff_set* current_ = nullptr;
-  const heatmap_key* current_key_ = nullptr;
 };
 
 /// Per-class heatmaps on a common grid (scan_options::heatmap_grid): each frame, whatever its size,

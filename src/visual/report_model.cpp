@@ -149,8 +149,9 @@ std::vector<std::pair<std::string, std::string>> run_rows(const scan_result& res
                                       : "no");
   if (!result.stats.grouping.empty()) rows.emplace_back("grouping", result.stats.grouping);
   if (!options.merged)
-    rows.emplace_back("limits", fmt::format("max-pixels={}, max-file-bytes={}, max-heatmap-bytes={}", o.max_pixels,
-                                            o.max_file_bytes, o.max_heatmap_bytes));
+    rows.emplace_back("limits", fmt::format("max-pixels={}, max-file-bytes={}, max-heatmap-bytes={}, max-memory={}",
+                                            o.max_pixels, o.max_file_bytes, o.max_heatmap_bytes,
+                                            o.max_memory ? fmt::format("{}", o.max_memory) : "none"));
   rows.emplace_back("balance", fmt::format("enet-c={}, effective-beta={}, effective-unit={}, repeat-threshold={}",
                                            balance.enet_c, balance.effective_beta, to_string(balance.unit),
                                            balance.repeat_threshold ? fmt::format("{}", *balance.repeat_threshold)
