@@ -108,4 +108,11 @@ auto async_scan(boost::asio::any_io_executor ex, frame_source source, scan_optio
 /// stopped by stop_on_error returns its partial result.
 scan_result scan(frame_source source, scan_options options, scan_context context = {});
 
+/// With scan_options::max_memory: throws option_error (a std::invalid_argument) naming max_memory
+/// when a scan of `source` with `options` would not fit it, listing what it needs (estimated from
+/// the number of frames, the groups and the first frame's header, which is read). Every scan makes
+/// the same check on its compute pool before any frame; a front-end calls this to refuse earlier,
+/// with its own names for the options. Without a budget it does nothing.
+void check_memory(const frame_source& source, const scan_options& options);
+
 }  // namespace maskscan

@@ -357,6 +357,11 @@ int run_scan(scan_command& cmd) {
   if (source.size() == 0)
     throw std::runtime_error(
         fmt::format("{}: no *.png files found (the directory is searched recursively)", cmd.input));
+  try {  // a scan that would not fit --max-memory is refused before any frame is scanned
+    maskscan::check_memory(source, options);
+  } catch (const std::invalid_argument& e) {
+    throw usage_error(maskscan::cli::message_of(e));
+  }
 
   std::optional<maskscan::resumed_scan> resumed;
   if (!cmd.resume.empty()) {

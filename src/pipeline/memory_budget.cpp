@@ -5,7 +5,10 @@
 
 #include <fmt/format.h>
 
+#include <maskscan/grouping.hpp>
 #include <maskscan/option_error.hpp>
+#include <maskscan/reader.hpp>
+#include <maskscan/scan.hpp>
 #include <maskscan/stats.hpp>
 #include <maskscan/text.hpp>
 
@@ -99,17 +102,38 @@ memory_plan plan_memory(const scan_options& options, std::size_t frames, std::si
   for (const auto& item : plan.items)
     list += fmt::format("{}{}: {}", list.empty() ? "" : "; ", item.what, byte_size(item.bytes));
   using O = option_error;
-  throw O(
-      {O::text("the memory budget"), O::mention("max_memory"),
-       O::text(fmt::format(
-           " of {} is less than this scan needs, about {}, estimated from its {} frames{}{}: {}; raise it, or scan "
-           "with fewer groups, a --heatmap-grid instead of full-size heatmaps, or fewer workers or frames in flight",
-           byte_size(options.max_memory), byte_size(plan.total), frames,
-           groups > 1 ? fmt::format(" in {} groups", groups) : std::string(),
-           first ? fmt::format(" and its first frame, {} ({}x{})", printable_name(first->name), first->width,
-                               first->height)
-                 : std::string(),
-           list))});
+  throw O({O::text("the memory budget "), O::name("max_memory"),
+           O::text(fmt::format(
+               " of {} is less than this scan needs, about {}, estimated from its {} frames{}{}: {}; raise it, or scan "
+               "with fewer groups, a heatmap grid instead of full-size heatmaps, or fewer workers or frames in flight",
+               byte_size(options.max_memory), byte_size(plan.total), frames,
+               groups > 1 ? fmt::format(" in {} groups", groups) : std::string(),
+               first ? fmt::format(" and its first frame, {} ({}x{})", printable_name(first->name), first->width,
+                                   first->height)
+                     : std::string(),
+               list))});
+}
+
+memory_plan plan_scan_memory(const frame_source& source, const scan_options& options, std::size_t groups) {
+  std::optional<frame_probe> first;
+  if (options.max_memory != 0 && source.size() != 0) {
+    std::vector<std::byte> bytes;
+    diagnostics diag;
+    frame_version stamp;
+    if (!source.store()->read_blocking(source.name(0), bytes, options.max_file_bytes, diag, stamp))
+      first = probe_png(bytes, source.name(0));
+  }
+  return plan_memory(options, source.size(), groups, first);
 }
 
 }  // namespace maskscan::detail
+
+namespace maskscan {
+
+void check_memory(const frame_source& source, const scan_options& options) {
+  if (options.max_memory == 0) return;
+  const scan_options resolved = resolve_defaults(options);
+  (void)detail::plan_scan_memory(source, resolved, frame_grouper(resolved).count_groups(source));
+}
+
+}  // namespace maskscan

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include <maskscan/options.hpp>
+#include <maskscan/source.hpp>
 
 namespace maskscan::detail {
 
@@ -42,5 +43,8 @@ struct memory_plan {
 /// it. Without a budget (max_memory 0) the plan is empty and allows everything.
 memory_plan plan_memory(const scan_options& options, std::size_t frames, std::size_t groups,
                         const std::optional<frame_probe>& first);
+
+/// plan_memory for a scan of `source`: with a budget, the first frame is read for its header.
+memory_plan plan_scan_memory(const frame_source& source, const scan_options& options, std::size_t groups);
 
 }  // namespace maskscan::detail

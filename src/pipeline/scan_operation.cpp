@@ -58,20 +58,11 @@ scan_result new_result(const frame_source& source, const scan_options& options) 
   return result;
 }
 
-/// On the compute pool, before any frame: the memory plan of scan_options::max_memory (throws
-/// when the scan would not fit; the first frame is read for its size only with a budget) and the
-/// heatmap store the workers of the scan share, with what the budget leaves to it.
-std::shared_ptr<heatmap_store> plan_scan_memory(const frame_source& source, const scan_options& options,
-                                                std::size_t groups) {
-  std::optional<frame_probe> first;
-  if (options.max_memory != 0 && source.size() != 0) {
-    std::vector<std::byte> bytes;
-    diagnostics diag;
-    file_stamp stamp;
-    if (!source.store()->read_blocking(source.name(0), bytes, options.max_file_bytes, diag, stamp))
-      first = probe_png(bytes, source.name(0));
-  }
-  const memory_plan plan = plan_memory(options, source.size(), groups, first);
+/// The heatmap store the workers of a scan share, with what scan_options::max_memory leaves to it
+/// (on the compute pool, before any frame; throws when the scan would not fit).
+std::shared_ptr<heatmap_store> make_scan_heatmaps(const frame_source& source, const scan_options& options,
+                                                  std::size_t groups) {
+  const memory_plan plan = plan_scan_memory(source, options, groups);
   return make_heatmap_store(options, groups, plan.heatmap_allowance, plan.note);
 }
 
@@ -133,7 +124,7 @@ scan_result run_serial(const frame_source& source, const std::shared_ptr<const r
   const scan_options& options = scan->options();
   scan_result result = new_result(source, options);
   const std::size_t groups = scan->grouper().count_groups(source);
-  frame_processor processor(scan, groups, plan_scan_memory(source, options, groups));
+  frame_processor processor(scan, groups, make_scan_heatmaps(source, options, groups));
   result_builder builder(scan, source.size());
   std::vector<std::byte> buffer;
   for (std::size_t i = 0; i < source.size() && !stop.load(std::memory_order_relaxed) && builder.stopped_at().empty();
@@ -290,7 +281,7 @@ class scan_operation : public std::enable_shared_from_this<scan_operation> {
     options_ = resolved_->options();
     const std::size_t groups = resolved_->grouper().count_groups(source_);  // throws for conflicting splits
     options_.io_depth = std::min(options_.io_depth, open_file_headroom());  // each read holds a file open
-    heatmaps_ = plan_scan_memory(source_, options_, groups);
+    heatmaps_ = make_scan_heatmaps(source_, options_, groups);
     scan_result result = new_result(source_, options_);
     if (source_.size() != 0) {  // an empty source may have no store
       reader_ = source_.store()->make_reader(options_, strand_);

@@ -74,11 +74,10 @@ void heatmap_store::check_budget(const heatmap_key& key, std::size_t classes) co
   const std::uint64_t bytes = charge_with(key, classes);
   if (bytes <= budget_) return;
   throw out_of_memory(fmt::format(
-      "{} within {}: with them the heatmaps would take {}{}, more than the {} left to them; raise --max-memory, "
-      "or scan with fewer groups or a --heatmap-grid",
-      set_name(key, classes), budget_note_, byte_size(bytes),
-      grouped_ ? " (each group's sets, and per frame size the sum of the groups that the outputs need)" : "",
-      byte_size(budget_)));
+      "{} within {}: with them the heatmaps would take {} bytes{}, more than the {} bytes left to them; raise "
+      "--max-memory, or scan with fewer groups or a --heatmap-grid",
+      set_name(key, classes), budget_note_, bytes,
+      grouped_ ? " (each group's sets, and per frame size the sum of the groups that the outputs need)" : "", budget_));
 }
 
 heatmap_store::set* heatmap_store::acquire(const heatmap_key& key, std::size_t classes) {

@@ -102,3 +102,57 @@ TEST_CASE("the fast decoder alone skips what it does not handle and counts the r
   o.decoder = decoder_kind::automatic;
   CHECK(scan(frame_source::from_directory(dir.path()), o).stats.frames.size() == 1);
 }
+
+TEST_CASE("100 groups: outputs byte-identical for every workers and queue setting, each group's heatmaps its frames'",
+          "[pipeline][concurrency]") {
+  // 200 frames, grouped by the last two digits of their number: 100 groups of 2 frames.
+  static const auto& dir = test::synthesized(test::synth_frames(200, 40, 30));
+  const auto source = frame_source::from_directory(dir.path());
+  scan_options base;
+  base.class_names = woodscape_class_names();
+  base.heatmaps = true;
+  base.heatmap_grid = {8, 6};
+  base.group_by = "([0-9]{2})_[A-Z]+\\.png$";
+  static const test::temp_dir out;
+  // Every file under out/, groups/<g>/ included (summary.json without what describes the run).
+  const auto all_outputs = [&](const scan_result& result) {
+    std::filesystem::remove_all(out.path() / "out");
+    write_outputs(result, out.path() / "out");
+    std::map<std::string, std::string> files;
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(out.path() / "out")) {
+      if (!entry.is_regular_file()) continue;
+      auto bytes = test::read_file(entry.path());
+      if (entry.path().filename() == "summary.json") bytes = boost::json::serialize(test::summary_data(bytes));
+      files[std::filesystem::relative(entry.path(), out.path()).string()] = std::move(bytes);
+    }
+    return files;
+  };
+  static const auto reference = [&] {
+    auto o = base;
+    o.serial = true;
+    o.decoder = decoder_kind::spng;
+    return scan(source, o);
+  }();
+  static const auto reference_files = all_outputs(reference);
+  REQUIRE(reference.stats.heatmaps.size() == 100);
+  REQUIRE(reference.stats.grid_heatmaps.size() == 100);
+  REQUIRE(reference_files.size() > 100 * 5);
+  // Each group's heatmaps hold, summed over pixels and classes, exactly its frames' class pixels.
+  std::map<std::string, std::uint64_t> pixels, heat;
+  for (const auto& row : reference.stats.frames)
+    for (const auto p : row.class_pixels) pixels[row.group] += p;
+  for (const auto& [key, set] : reference.stats.heatmaps)
+    for (const auto c : set.counts) heat[key.group] += c;
+  CHECK(heat == pixels);
+
+  const unsigned workers = GENERATE(1u, 2u, 4u, 8u);
+  const unsigned queue_depth = GENERATE(2u, 128u);
+  CAPTURE(workers, queue_depth);
+  auto o = base;
+  o.workers = workers;
+  o.queue_depth = queue_depth;
+  o.io_depth = std::min(queue_depth, 16u);
+  const auto result = scan(source, o);
+  REQUIRE(result.stats == reference.stats);
+  CHECK(all_outputs(result) == reference_files);
+}
