@@ -3,15 +3,15 @@
 # peak RSS must stay within (G + 1) heatmap sets + 64 MiB for any number of workers, and time and
 # RSS must not grow with G beyond the writes. A heatmap set is classes x W x H x 4 bytes (WoodScape's
 # 10 classes at 1280x966: 49.5 MB). Scans one synthetic dataset split into G groups (a directory of
-# symlinks per group, --group-by '^(g[0-9]+)/'), for each G and worker count, without --out and,
-# at the largest worker count run, with --out (every group's files written); interleaved runs, median wall
-# time, largest peak RSS (GNU time's %M), warm page cache. Exit 1 if any row is over the bound.
+# symlinks per group, --group-by '^(g[0-9]+)/'), for each G and worker count, without --out and, at
+# the largest worker count that fits, with --out (every group's files written); interleaved runs,
+# median wall time, largest peak RSS (GNU time's %M), warm page cache. Exit 1 if a row is over the bound.
 #
 #   bench/group_scaling.sh [--frames N] [--runs R] [--groups "1 4 16 64"] [--workers "1 2 4"]
 #                          [--maskscan PATH] [--workdir DIR] [--max-predicted-gib N]
 # Defaults: 824 frames (1280x966), 3 runs, build/src/maskscan, a temporary directory, 12 GiB.
-# A row whose memory as the per-worker design needs it ((workers + 1) x G + 1 sets, measured before
-# the shared heatmaps) would exceed --max-predicted-gib is skipped, with a note, not run.
+# A row whose memory as the per-worker design needs it (up to 8 x G + 3 sets, measured before the
+# shared heatmaps) would exceed --max-predicted-gib is skipped, with a note, not run.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 maskscan=$here/build/src/maskscan
@@ -44,10 +44,11 @@ fi
 mapfile -t files < <(find "$workdir/frames" -name '*.png' | sort)
 for g in "${group_list[@]}"; do
   rm -rf "$workdir/g$g"
-  for i in "${!files[@]}"; do
-    sub=$workdir/g$g/$(printf 'g%02d' $((i % g)))
-    [[ -d $sub ]] || mkdir -p "$sub"
-    ln -s "${files[$i]}" "$sub/"
+  for ((j = 0; j < g; ++j)); do
+    sub=$workdir/g$g/$(printf 'g%02d' "$j") members=()
+    for ((i = j; i < ${#files[@]}; i += g)); do members+=("${files[$i]}"); done
+    mkdir -p "$sub"
+    ((${#members[@]})) && ln -s "${members[@]}" "$sub/"
   done
 done
 
@@ -55,18 +56,28 @@ set_bytes=$((classes * width * height * 4))
 set_mib=$(awk -v b="$set_bytes" 'BEGIN { printf "%.1f", b / 1048576 }')
 # Configurations: "G W out" (out = 1: with --out); skipped ones go to notes.
 configs=() notes=()
+# predicted G W OUT: bytes the per-worker design needed (measured before the shared heatmaps: peak
+# (2 min(W, 2) + 1) x G + 3 sets, and 3 x G more with --out), to skip what would not fit.
+predicted() {
+  local w=$(($2 < 2 ? $2 : 2))
+  echo $((((2 * w + 1) * $1 + 3 + 3 * $1 * $3) * set_bytes + 64 * 1048576))
+}
 for g in "${group_list[@]}"; do
-  last_w=""  # the --out row: at the largest worker count run
+  last_w=""  # the --out row: at the largest worker count that fits
   for w in "${worker_list[@]}"; do
-    predicted=$((((w + 1) * g + 1) * set_bytes + 64 * 1048576))
-    if ((predicted > max_predicted_gib * 1073741824)); then
-      notes+=("G=$g, $w workers: skipped, the per-worker design would need ~$((predicted / 1073741824)) GiB (> --max-predicted-gib $max_predicted_gib)")
+    p=$(predicted "$g" "$w" 0)
+    if ((p > max_predicted_gib * 1073741824)); then
+      notes+=("G=$g, $w workers: skipped, the per-worker design would need ~$((p / 1073741824)) GiB (> --max-predicted-gib $max_predicted_gib)")
       continue
     fi
     configs+=("$g $w 0")
-    last_w=$w
+    (($(predicted "$g" "$w" 1) > max_predicted_gib * 1073741824)) || last_w=$w
   done
-  if [[ -n $last_w ]]; then configs+=("$g $last_w 1"); fi
+  if [[ -n $last_w ]]; then
+    configs+=("$g $last_w 1")
+  else
+    notes+=("G=$g with --out: skipped, the per-worker design would need over --max-predicted-gib $max_predicted_gib")
+  fi
 done
 
 # Interleaved runs (every configuration once per round) so that machine noise hits them alike.
