@@ -94,7 +94,7 @@ for ((r = 0; r < runs; ++r)); do
     if ((out)); then  # the number of groups the scan saw (+ "all frames" at the top)
       seen=$(find "$workdir/out/groups" -mindepth 1 -maxdepth 1 -type d | wc -l)
       ((seen == g)) || { echo "expected $g groups, the scan wrote $seen" >&2; exit 1; }
-      written=$(du -sm "$workdir/out" | cut -f1)
+      written="G=$g: $(du -sm "$workdir/out" | cut -f1) MiB"
       rm -rf "$workdir/out"
     fi
   done
@@ -117,7 +117,7 @@ for k in "${!configs[@]}"; do
     "$med" "$lo" "$hi" "$((rss / 1024))" "$bound_mib" "$ok"
 done
 for n in "${notes[@]}"; do echo "- $n"; done
-[[ -n ${written:-} ]] && echo "- --out of the last G: $written MiB written"
+if [[ -n ${written:-} ]]; then echo "- written by the last --out row, $written"; fi
 if ((over)); then
   echo "FAIL: peak RSS over (G + 1) heatmap sets + 64 MiB"
   exit 1
