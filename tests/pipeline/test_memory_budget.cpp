@@ -40,7 +40,7 @@ constexpr std::uint64_t set_64x48 = 48 * 65 * 10 * 4, set_33x17 = 17 * 34 * 10 *
 
 }  // namespace
 
-TEST_CASE("plan_memory: without a budget nothing is refused; with one, what does not fit is listed",
+TEST_CASE("plan_memory: without a budget nothing is refused, with one what does not fit is listed",
           "[stats][heatmap-store][limits]") {
   scan_options o;
   o.class_names = numbered_class_names(10);

@@ -116,7 +116,7 @@ TEST_CASE("heatmap_store: classes from values grow the shared sets while workers
   CHECK(sets == per_pixel(frames, 40, UINT32_MAX));
 }
 
-TEST_CASE("heatmap_store's budget: a set that does not fit is refused, naming it; grouped, a sum per size counts",
+TEST_CASE("heatmap_store's budget: a set that does not fit is refused naming it, and grouped a sum per size counts",
           "[stats][heatmap-store]") {
   // 2 classes of 10x4: 4 rows x 11 differences x 2 classes x 4 bytes = 352 bytes a set.
   SECTION("grouped: the first group's set and the sum of its size, then a second group's set") {
