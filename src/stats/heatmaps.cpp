@@ -1,6 +1,7 @@
 #include "stats/heatmaps.hpp"
 
 #include <algorithm>
+#include <iterator>
 
 #include <fmt/format.h>
 
@@ -12,7 +13,7 @@
 namespace maskscan::detail {
 namespace {
 
-using diff_vector = std::vector<std::uint32_t, huge_page_allocator<std::uint32_t>>;
+using diff_vector = zeroed_array<std::uint32_t>;
 
 /// About 32 bands a set: few enough that a batch takes few locks, enough that two workers seldom
 /// want the same band at once.
@@ -98,7 +99,7 @@ heatmap_store::set* heatmap_store::acquire(const heatmap_key& key, std::size_t c
   const std::size_t made = from_values_ ? 0 : classes_;
   const std::size_t values = made * key.height * (std::size_t{key.width} + 1);
   diff_vector diff =
-      naming_allocation([&] { return diff_vector(values, 0); },
+      naming_allocation([&] { return diff_vector(values); },
                         [&] {
                           return fmt::format("{} ({}; one set per frame size and group)", set_name(key, made),
                                              byte_size(values * sizeof(std::uint32_t)));
@@ -126,7 +127,7 @@ void heatmap_store::reserve(set& s, std::size_t classes) {
 
 void heatmap_store::grow(set& s, std::size_t classes) {
   const std::size_t stride = std::size_t{s.width} + 1, old_row = s.classes * stride, new_row = classes * stride;
-  auto diff = naming_allocation([&] { return diff_vector(new_row * s.height, 0); },
+  auto diff = naming_allocation([&] { return diff_vector(new_row * s.height); },
                                 [&] {
                                   return fmt::format("the {}x{} heatmaps of {} classes ({})", s.width, s.height,
                                                      classes, byte_size(new_row * s.height * sizeof(std::uint32_t)));
@@ -137,29 +138,96 @@ void heatmap_store::grow(set& s, std::size_t classes) {
   s.classes = classes;
 }
 
+namespace {
+
+/// The counts of a set, in heatmap_set's order (class, y, x), read off its differences (y, class,
+/// x) by a prefix sum per row as they are asked for, so that the counts are written once, not zeroed
+/// first. A random-access iterator only in what std::vector::assign asks of it: the distance,
+/// and a pass in order (a value is right only after the one before it in its row was read).
+class counts_iterator {
+ public:
+  using iterator_category = std::random_access_iterator_tag;
+  using value_type = std::uint32_t;
+  using difference_type = std::ptrdiff_t;
+  using pointer = const std::uint32_t*;
+  using reference = std::uint32_t;
+
+  counts_iterator(const std::uint32_t* diff, std::size_t width, std::size_t height, std::size_t classes,
+                  std::size_t index)
+      : diff_(diff), width_(width), height_(height), classes_(classes) {
+    seek(index);
+  }
+  std::uint32_t operator*() const {
+    // A new row starts its sum; within a row each value adds its difference to the one before.
+    sum_ = x_ == 0 ? row_[0] : sum_ + row_[x_];
+    return sum_;
+  }
+  counts_iterator& operator++() {
+    ++index_;
+    if (++x_ == width_) {
+      x_ = 0;
+      if (++y_ == height_) y_ = 0, ++c_;
+      row_ = diff_ + (y_ * classes_ + c_) * (width_ + 1);
+    }
+    return *this;
+  }
+  counts_iterator operator++(int) {
+    auto old = *this;
+    ++*this;
+    return old;
+  }
+  counts_iterator& operator--() {
+    seek(index_ - 1);
+    return *this;
+  }
+  counts_iterator& operator+=(difference_type n) {
+    seek(static_cast<std::size_t>(static_cast<difference_type>(index_) + n));
+    return *this;
+  }
+  friend difference_type operator-(const counts_iterator& a, const counts_iterator& b) {
+    return static_cast<difference_type>(a.index_) - static_cast<difference_type>(b.index_);
+  }
+  friend bool operator==(const counts_iterator& a, const counts_iterator& b) { return a.index_ == b.index_; }
+
+ private:
+  void seek(std::size_t index) {
+    index_ = index;
+    x_ = index % width_;
+    y_ = index / width_ % height_;
+    c_ = index / width_ / height_;
+    row_ = diff_ + (y_ * classes_ + c_) * (width_ + 1);
+  }
+  const std::uint32_t* diff_;
+  std::size_t width_, height_, classes_;
+  std::size_t index_ = 0, x_ = 0, y_ = 0, c_ = 0;
+  const std::uint32_t* row_ = nullptr;
+  mutable std::uint32_t sum_ = 0;
+};
+
+}  // namespace
+
 std::map<heatmap_key, heatmap_set> heatmap_store::take() {
   const std::lock_guard lock(mutex_);
   std::map<heatmap_key, heatmap_set> out;
   for (auto it = sets_.begin(); it != sets_.end(); it = sets_.erase(it)) {
     auto& [key, s] = *it;
-    const std::size_t w = s.width, h = s.height, classes = s.classes;
+    const std::size_t w = s.width, h = s.height, classes = s.classes, n = classes * h * w;
     heatmap_set heat;
     heat.width = s.width;
     heat.height = s.height;
     heat.frames = s.frames.load();
-    naming_allocation([&] { heat.counts.resize(classes * h * w); },
-                      [&] {
-                        return fmt::format("the {}x{} heatmap counts of {} classes ({})", w, h, classes,
-                                           byte_size(classes * h * w * sizeof(std::uint32_t)));
-                      });
-    for (std::size_t y = 0; y < h; ++y) {
-      for (std::size_t c = 0; c < classes; ++c) {
-        const std::uint32_t* d = s.diff.data() + (y * classes + c) * (w + 1);
-        std::uint32_t* counts = heat.counts.data() + (c * h + y) * w;
-        std::uint32_t sum = 0;
-        for (std::size_t x = 0; x < w; ++x) counts[x] = sum += d[x];
-      }
-    }
+    naming_allocation(
+        [&] {
+          heat.counts.reserve(n);
+          advise_huge_pages(heat.counts.data(), n * sizeof(std::uint32_t));  // before the first touch
+          if (n)
+            heat.counts.assign(counts_iterator(s.diff.data(), w, h, classes, 0),
+                               counts_iterator(s.diff.data(), w, h, classes, n));
+        },
+        [&] {
+          return fmt::format("the {}x{} heatmap counts of {} classes ({})", w, h, classes,
+                             byte_size(n * sizeof(std::uint32_t)));
+        });
     out.emplace(key, std::move(heat));  // the set's differences are freed before the next set's counts are made
   }
   return out;

@@ -34,16 +34,15 @@ namespace maskscan::detail {
 class heatmap_store {
  public:
   struct set {
-    set(std::uint32_t w, std::uint32_t h, std::size_t c,
-        std::vector<std::uint32_t, huge_page_allocator<std::uint32_t>> d);
+    set(std::uint32_t w, std::uint32_t h, std::size_t c, zeroed_array<std::uint32_t> d);
     const std::uint32_t width, height;
     const std::uint32_t band_rows;  ///< rows per band (the last band may have fewer)
     std::atomic<std::uint64_t> frames{0};
     /// Shared while runs are applied, exclusive while the set grows to more classes.
     std::shared_mutex layout;
-    std::size_t classes;                                                  ///< in diff (guarded by layout)
-    std::vector<std::uint32_t, huge_page_allocator<std::uint32_t>> diff;  ///< height x classes x (width + 1)
-    std::unique_ptr<std::mutex[]> bands;                                  ///< one per band of rows
+    std::size_t classes;                  ///< in diff (guarded by layout)
+    zeroed_array<std::uint32_t> diff;     ///< height x classes x (width + 1)
+    std::unique_ptr<std::mutex[]> bands;  ///< one per band of rows
     std::size_t band_count() const noexcept { return (height + band_rows - 1) / band_rows; }
     std::size_t reserved = 0;  ///< classes the budget has granted (guarded by the store's mutex)
   };
