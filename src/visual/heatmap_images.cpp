@@ -194,12 +194,12 @@ struct log_scale {
 void draw_thumbnail(rgb_image& image, std::uint32_t x0, std::uint32_t y0, std::span<const std::uint32_t> plane,
                     std::uint32_t width, std::uint32_t height, const axis_weights& wx, const axis_weights& wy,
                     std::uint32_t tw, std::uint32_t th, std::uint32_t max, std::uint64_t frames, const log_scale& scale,
-                    colormap map) {
+                    colormap map, std::vector<std::uint64_t>& rows) {
   if (max == 0) {
     image.fill_rect(x0, y0, tw, th, table_of(map)[0]);
     return;
   }
-  std::vector<std::uint64_t> rows(std::size_t{height} * tw);  // horizontal pass
+  rows.resize(std::size_t{height} * tw);  // horizontal pass, every entry written (one buffer for every class)
   for (std::uint32_t y = 0; y < height; ++y) {
     const std::uint32_t* src = plane.data() + std::size_t{y} * width;
     std::uint64_t* dst = rows.data() + std::size_t{y} * tw;
@@ -464,11 +464,12 @@ void draw_heatmap_grid(rgb_image& image, const heatmap_set& set, std::span<const
   const auto wx = weights_of(set.width, l.thumb_width);
   const auto wy = weights_of(set.height, l.thumb_height);
   const std::int64_t line = text_height();
+  std::vector<std::uint64_t> rows;
   for (std::size_t c = 0; c < p.names.size(); ++c) {
     const auto [x, y] = l.thumbs[c];
     draw_text(image, x, std::int64_t{y} - line_gap - line, p.names[c], text_colour);
     draw_thumbnail(image, x, y, plane_of(set, c), set.width, set.height, wx, wy, l.thumb_width, l.thumb_height,
-                   p.maxima[c], set.frames, p.scale, options.map);
+                   p.maxima[c], set.frames, p.scale, options.map, rows);
     draw_text(image, x, std::int64_t{y} + l.thumb_height + line_gap, p.notes[c], text_colour);
   }
 }

@@ -691,16 +691,19 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
       std::string file_name = base + ".png";
       for (int k = 2; files.contains(file_name); ++k) file_name = fmt::format("{}-{}.png", base, k);
       files.insert(file_name);
-      const auto html = pictures_.add([&scan = result_.options, alpha = options_.overlay_alpha, name = name, rgb = rgb,
-                                       mask = masks / name, file = dir_ / "images" / "overlays" / file_name] {
-        try {
-          const auto png =
-              detail::write_png(file, detail::overlay_files(rgb, mask, scan, alpha), detail::photo_png_encoding);
-          return png_img(png, "overlay of " + name);
-        } catch (const std::exception& e) {
-          return fmt::format("<p class=\"banner\">{}</p>", escape_html(e.what()));
-        }
-      });
+      const auto html =
+          pictures_.add([&scan = result_.options, alpha = options_.overlay_alpha, name = name, rgb = rgb,
+                         mask = masks / name, file = dir_ / "images" / "overlays" / file_name, &shelf = memory_] {
+            try {
+              auto memory = shelf.take();
+              const auto png = detail::write_png(file, detail::overlay_files(rgb, mask, scan, alpha),
+                                                 detail::photo_png_encoding, &memory->png);
+              shelf.put(std::move(memory));
+              return png_img(png, "overlay of " + name);
+            } catch (const std::exception& e) {
+              return fmt::format("<p class=\"banner\">{}</p>", escape_html(e.what()));
+            }
+          });
       out += fmt::format("<figure>{}<figcaption>{}</figcaption></figure>\n", html, escape_html(name));
     }
     return out + "</div>\n";
