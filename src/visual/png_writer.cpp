@@ -149,9 +149,9 @@ png_scratch::~png_scratch() {
 std::uint8_t* png_scratch::buffer(int which, std::size_t bytes) {
   auto& b = buffers_[which];
   if (sizes_[which] < bytes) {
-    b.reset();  // the old one goes first: less memory at once
-    b = std::make_unique_for_overwrite<std::uint8_t[]>(bytes);
-    sizes_[which] = bytes;
+    b.reset();                          // the old one goes first: less memory at once
+    sizes_[which] = bytes + bytes / 8;  // the next picture may be a few columns wider
+    b = std::make_unique_for_overwrite<std::uint8_t[]>(sizes_[which]);
   }
   return b.get();
 }
