@@ -142,6 +142,11 @@ std::vector<rgb8> class_palette(const scan_options& options) {
 
 rgb_image render_overlay(const rgb_image& photo, const label_plane& mask, std::span<const rgb8> palette,
                          const scan_options& options, double alpha) {
+  return render_overlay(rgb_image(photo), mask, palette, options, alpha);
+}
+
+rgb_image render_overlay(rgb_image&& photo, const label_plane& mask, std::span<const rgb8> palette,
+                         const scan_options& options, double alpha) {
   check_alpha(alpha);
   if (photo.width != mask.width || photo.height != mask.height)
     throw std::invalid_argument(fmt::format("the image is {} and the mask {}: they must have the same size",
@@ -176,7 +181,7 @@ rgb_image render_overlay(const rgb_image& photo, const label_plane& mask, std::s
         for (std::size_t v = 0; v < 256; ++v)
           tables[c][k * 256 + v] = blend(static_cast<std::uint8_t>(v), palette[c][k]);
   }
-  rgb_image out = photo;
+  rgb_image out = std::move(photo);  // blended in place
   const std::size_t n = static_cast<std::size_t>(mask.pixels());
   for (std::size_t i = 0; i < n; ++i) {
     const std::size_t raw = mask.depth == 16 ? mask.u16[i] : mask.u8[i];
@@ -197,13 +202,13 @@ rgb_image render_overlay(const rgb_image& photo, const label_plane& mask, std::s
 rgb_image overlay_files(const fs::path& image, const fs::path& mask, const scan_options& resolved_options,
                         double alpha) {
   check_alpha(alpha);
-  const rgb_image photo = decode_rgb_image(image, resolved_options.max_pixels, resolved_options.max_file_bytes);
+  rgb_image photo = decode_rgb_image(image, resolved_options.max_pixels, resolved_options.max_file_bytes);
   const label_plane plane = decode_mask_file(mask, resolved_options);
   if (photo.width != plane.width || photo.height != plane.height)
     throw std::runtime_error(fmt::format("the image {} is {} but the mask {} is {}: they must have the same size",
                                          image.string(), size_text(photo.width, photo.height), mask.string(),
                                          size_text(plane.width, plane.height)));
-  return render_overlay(photo, plane, class_palette(resolved_options), resolved_options, alpha);
+  return render_overlay(std::move(photo), plane, class_palette(resolved_options), resolved_options, alpha);
 }
 
 std::optional<fs::path> find_rgb_dir(const fs::path& mask_root) {
