@@ -743,10 +743,6 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
   picture_memory_shelf& memory_;
 };
 
-}  // namespace
-
-namespace {
-
 fs::path write_report_on(const scan_result& result, const fs::path& dir, const balance_options& balance,
                          const report_options& options, std::optional<boost::asio::any_io_executor> pool) {
   if (!(options.overlay_alpha >= 0 && options.overlay_alpha <= 1))
