@@ -6,6 +6,7 @@
 #include <string>
 
 #include <maskscan/balance.hpp>
+#include <maskscan/compute_pool.hpp>
 #include <maskscan/scan.hpp>
 
 namespace maskscan {
@@ -32,7 +33,18 @@ struct report_options {
 /// also heatmaps/<group>/<W>x<H>/), and overlays/ when RGB frames were found. Returns the path of
 /// report.html. Throws std::invalid_argument for bad options, std::runtime_error naming the file
 /// that could not be written. The report of a partial scan says so at the top.
+///
+/// The pictures are drawn, encoded and written in parallel, each once (the page embeds the bytes
+/// of the file), on `result.options.workers` threads (0: one per hardware thread), the calling
+/// thread one of them and the others started for the report and ended before it returns. The
+/// files and the page are the same byte for byte whatever the number of threads.
 std::filesystem::path write_report(const scan_result& result, const std::filesystem::path& dir,
                                    const balance_options& balance = {}, const report_options& options = {});
+
+/// write_report drawing on the threads of `pool` (shared with scans and other reports) and the
+/// calling thread, which draws the pictures no thread of the pool has started, in order: so it may
+/// itself be a thread of the pool. Returns once every picture is written; nothing is left on the pool.
+std::filesystem::path write_report(const scan_result& result, const std::filesystem::path& dir,
+                                   const balance_options& balance, const report_options& options, compute_pool& pool);
 
 }  // namespace maskscan

@@ -5,8 +5,20 @@
 
 namespace maskscan::detail {
 
-rgb_image::rgb_image(std::uint32_t w, std::uint32_t h, rgb8 background)
-    : width(w), height(h), pixels(std::size_t{w} * h * 3) {
+rgb_image::rgb_image(std::uint32_t w, std::uint32_t h, rgb8 background) { reset(w, h, background); }
+
+void rgb_image::reset(std::uint32_t w, std::uint32_t h, rgb8 background) {
+  width = w;
+  height = h;
+  const std::size_t bytes = std::size_t{w} * h * 3;
+  // Pictures of one kind differ by a few columns (their labels): room for a bit more, so that the
+  // next one fits in these pages.
+  if (bytes > pixels.capacity()) {
+    pixels = std::vector<std::uint8_t>();
+    pixels.reserve(bytes + bytes / 8);
+  }
+  pixels.assign(bytes, background[0]);                                           // within the capacity: no new pages
+  if (background[1] == background[0] && background[2] == background[0]) return;  // white, black: one memset
   for (std::size_t i = 0; i < pixels.size(); i += 3) std::memcpy(&pixels[i], background.data(), 3);
 }
 

@@ -16,6 +16,10 @@ struct rgb_image {
   rgb_image() = default;
   rgb_image(std::uint32_t w, std::uint32_t h, rgb8 background = {255, 255, 255});
 
+  /// Makes this a w x h image of `background`, in the memory it has when it is large enough (a
+  /// picture drawn after another reuses its pages).
+  void reset(std::uint32_t w, std::uint32_t h, rgb8 background = {255, 255, 255});
+
   rgb8 get(std::uint32_t x, std::uint32_t y) const noexcept;
   /// Sets one pixel; outside the image nothing happens.
   void set(std::int64_t x, std::int64_t y, rgb8 colour) noexcept;

@@ -194,12 +194,12 @@ struct log_scale {
 void draw_thumbnail(rgb_image& image, std::uint32_t x0, std::uint32_t y0, std::span<const std::uint32_t> plane,
                     std::uint32_t width, std::uint32_t height, const axis_weights& wx, const axis_weights& wy,
                     std::uint32_t tw, std::uint32_t th, std::uint32_t max, std::uint64_t frames, const log_scale& scale,
-                    colormap map) {
+                    colormap map, std::vector<std::uint64_t>& rows) {
   if (max == 0) {
     image.fill_rect(x0, y0, tw, th, table_of(map)[0]);
     return;
   }
-  std::vector<std::uint64_t> rows(std::size_t{height} * tw);  // horizontal pass
+  rows.resize(std::size_t{height} * tw);  // horizontal pass, every entry written (one buffer for every class)
   for (std::uint32_t y = 0; y < height; ++y) {
     const std::uint32_t* src = plane.data() + std::size_t{y} * width;
     std::uint64_t* dst = rows.data() + std::size_t{y} * tw;
@@ -328,12 +328,17 @@ grid_parts grid_parts_of(const heatmap_set& set, std::span<const std::string> cl
 }
 
 /// A blank image of width x height with the title (double size) and the caption under it.
-rgb_image titled_image(std::uint32_t width, std::uint32_t height, std::string_view title, std::string_view caption) {
-  rgb_image image(width, height);
+void start_titled_image(rgb_image& image, std::uint32_t width, std::uint32_t height, std::string_view title,
+                        std::string_view caption) {
+  image.reset(width, height);
   draw_text(image, margin, margin, title, text_colour, 2);
   draw_text(image, margin, margin + u32(text_height(2)) + 4, caption, text_colour);
-  return image;
 }
+
+void draw_class_heatmap(rgb_image& image, const heatmap_set& set, std::size_t class_index, std::string_view class_name,
+                        const heatmap_image_options& options);
+void draw_heatmap_grid(rgb_image& image, const heatmap_set& set, std::span<const std::string> class_names,
+                       std::uint32_t thumb_width, const heatmap_image_options& options);
 
 }  // namespace
 
@@ -373,17 +378,36 @@ class_heatmap_layout layout_class_heatmap(const heatmap_set& set, std::size_t cl
 
 rgb_image render_class_heatmap(const heatmap_set& set, std::size_t class_index, std::string_view class_name,
                                const heatmap_image_options& options) {
+  rgb_image image;
+  draw_class_heatmap(image, set, class_index, class_name, options);
+  return image;
+}
+
+namespace {
+void draw_class_heatmap(rgb_image& image, const heatmap_set& set, std::size_t class_index, std::string_view class_name,
+                        const heatmap_image_options& options) {
   const class_parts p = class_parts_of(set, class_index, class_name, options);
   const auto& l = p.layout;
-  rgb_image image = titled_image(l.width, l.height, p.title, p.caption);
+  start_titled_image(image, l.width, l.height, p.title, p.caption);
 
   const auto plane = plane_of(set, class_index);
   const auto& table = table_of(options.map);
+  const auto colour_of = [&](std::uint32_t count) {
+    return p.max == 0 ? table[0] : colour_at(options.map, static_cast<double>(count) / p.max);
+  };
+  // The colour of every count from 0 to max, once, when there are fewer counts than pixels:
+  // colour_at on every pixel was most of the drawing. The same function of the same count: the
+  // same colours.
+  std::vector<rgb8> colours;
+  if (std::uint64_t{p.max} < std::uint64_t{set.width} * set.height) {
+    colours.resize(std::size_t{p.max} + 1);
+    for (std::uint32_t k = 0; k <= p.max; ++k) colours[k] = colour_of(k);
+  }
   for (std::uint32_t y = 0; y < set.height; ++y) {
     const std::uint32_t* src = plane.data() + std::size_t{y} * set.width;
     std::uint8_t* dst = image.pixels.data() + ((std::size_t{l.map_y} + y) * l.width + l.map_x) * 3;
     for (std::uint32_t x = 0; x < set.width; ++x, dst += 3) {
-      const rgb8 c = p.max == 0 ? table[0] : colour_at(options.map, static_cast<double>(src[x]) / p.max);
+      const rgb8 c = colours.empty() ? colour_of(src[x]) : colours[src[x]];
       dst[0] = c[0], dst[1] = c[1], dst[2] = c[2];
     }
   }
@@ -401,8 +425,8 @@ rgb_image render_class_heatmap(const heatmap_set& set, std::size_t class_index, 
     draw_text(image, label_x, y - half_line, label, text_colour);
   }
   if (!p.ticks.top_note.empty()) draw_text(image, label_x, l.bar_y, p.ticks.top_note, text_colour);
-  return image;
 }
+}  // namespace
 
 heatmap_grid_layout layout_heatmap_grid(const heatmap_set& set, std::span<const std::string> class_names,
                                         std::uint32_t thumb_width, const heatmap_image_options& options) {
@@ -411,9 +435,17 @@ heatmap_grid_layout layout_heatmap_grid(const heatmap_set& set, std::span<const 
 
 rgb_image render_heatmap_grid(const heatmap_set& set, std::span<const std::string> class_names,
                               std::uint32_t thumb_width, const heatmap_image_options& options) {
+  rgb_image image;
+  draw_heatmap_grid(image, set, class_names, thumb_width, options);
+  return image;
+}
+
+namespace {
+void draw_heatmap_grid(rgb_image& image, const heatmap_set& set, std::span<const std::string> class_names,
+                       std::uint32_t thumb_width, const heatmap_image_options& options) {
   const grid_parts p = grid_parts_of(set, class_names, thumb_width, options);
   const auto& l = p.layout;
-  rgb_image image = titled_image(l.width, l.height, p.title, p.caption);
+  start_titled_image(image, l.width, l.height, p.title, p.caption);
   for (std::uint32_t i = 0; i < l.bar_width; ++i)
     image.fill_rect(
         l.bar_x + i, l.bar_y, 1, l.bar_height,
@@ -432,14 +464,45 @@ rgb_image render_heatmap_grid(const heatmap_set& set, std::span<const std::strin
   const auto wx = weights_of(set.width, l.thumb_width);
   const auto wy = weights_of(set.height, l.thumb_height);
   const std::int64_t line = text_height();
+  std::vector<std::uint64_t> rows;
   for (std::size_t c = 0; c < p.names.size(); ++c) {
     const auto [x, y] = l.thumbs[c];
     draw_text(image, x, std::int64_t{y} - line_gap - line, p.names[c], text_colour);
     draw_thumbnail(image, x, y, plane_of(set, c), set.width, set.height, wx, wy, l.thumb_width, l.thumb_height,
-                   p.maxima[c], set.frames, p.scale, options.map);
+                   p.maxima[c], set.frames, p.scale, options.map, rows);
     draw_text(image, x, std::int64_t{y} + l.thumb_height + line_gap, p.notes[c], text_colour);
   }
+}
+}  // namespace
+
+void render_heatmap_picture(const heatmap_set& set, std::span<const std::string> class_names, std::size_t index,
+                            const heatmap_image_options& options, rgb_image& into) {
+  const std::size_t classes = heatmap_classes(set);
+  if (class_names.size() != classes)
+    throw std::invalid_argument(fmt::format("{} class names for heatmaps of {} classes", class_names.size(), classes));
+  if (index < classes)
+    draw_class_heatmap(into, set, index, class_names[index], options);
+  else
+    draw_heatmap_grid(into, set, class_names, 320, options);
+}
+
+rgb_image render_heatmap_picture(const heatmap_set& set, std::span<const std::string> class_names, std::size_t index,
+                                 const heatmap_image_options& options) {
+  rgb_image image;
+  render_heatmap_picture(set, class_names, index, options, image);
   return image;
+}
+
+std::vector<std::filesystem::path> heatmap_picture_files(std::span<const std::string> class_names,
+                                                         const std::filesystem::path& dir) {
+  const std::size_t classes = class_names.size();
+  const std::size_t digits = std::max<std::size_t>(2, fmt::formatted_size("{}", classes == 0 ? 0 : classes - 1));
+  std::vector<std::filesystem::path> files;
+  for (std::size_t c = 0; c < classes; ++c)
+    // The name part is cut at 100 bytes: a file name longer than 255 bytes cannot be created.
+    files.push_back(dir / fmt::format("{:0{}}_{}.png", c, digits, group_directory_name(class_names[c]).substr(0, 100)));
+  files.push_back(dir / "grid.png");
+  return files;
 }
 
 std::vector<std::filesystem::path> write_heatmap_images(const heatmap_set& set,
@@ -452,27 +515,10 @@ std::vector<std::filesystem::path> write_heatmap_images(const heatmap_set& set,
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) throw std::runtime_error(fmt::format("{}: cannot create the directory ({})", dir.string(), ec.message()));
-
-  const auto write = [](const std::filesystem::path& file, const rgb_image& image) {
-    try {
-      write_png(file, image);
-    } catch (const std::runtime_error& e) {
-      if (std::string_view(e.what()).find(file.string()) != std::string_view::npos) throw;
-      throw std::runtime_error(fmt::format("{}: {}", file.string(), e.what()));
-    }
-  };
-  const std::size_t digits = std::max<std::size_t>(2, fmt::formatted_size("{}", classes - 1));
-  std::vector<std::filesystem::path> written;
-  for (std::size_t c = 0; c < classes; ++c) {
-    // The name part is cut at 100 bytes: a file name longer than 255 bytes cannot be created.
-    auto file = dir / fmt::format("{:0{}}_{}.png", c, digits, group_directory_name(class_names[c]).substr(0, 100));
-    write(file, render_class_heatmap(set, c, class_names[c], options));
-    written.push_back(std::move(file));
-  }
-  auto grid = dir / "grid.png";
-  write(grid, render_heatmap_grid(set, class_names, 320, options));
-  written.push_back(std::move(grid));
-  return written;
+  auto files = heatmap_picture_files(class_names, dir);
+  for (std::size_t k = 0; k < files.size(); ++k)
+    write_png(files[k], render_heatmap_picture(set, class_names, k, options));
+  return files;
 }
 
 }  // namespace maskscan::detail

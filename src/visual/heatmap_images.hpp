@@ -105,6 +105,20 @@ heatmap_grid_layout layout_heatmap_grid(const heatmap_set& set, std::span<const 
 rgb_image render_heatmap_grid(const heatmap_set& set, std::span<const std::string> class_names,
                               std::uint32_t thumb_width = 320, const heatmap_image_options& options = {});
 
+/// The pictures of a set, in the order write_heatmap_images writes them: each class's
+/// render_class_heatmap, then the render_heatmap_grid of every class (default thumbnail width).
+/// `index` goes from 0 to heatmap_classes(set) (the grid). Throws as those two.
+rgb_image render_heatmap_picture(const heatmap_set& set, std::span<const std::string> class_names, std::size_t index,
+                                 const heatmap_image_options& options = {});
+/// render_heatmap_picture into `into`, in its memory when that is large enough (see rgb_image::reset).
+void render_heatmap_picture(const heatmap_set& set, std::span<const std::string> class_names, std::size_t index,
+                            const heatmap_image_options& options, rgb_image& into);
+
+/// The files write_heatmap_images writes into `dir` for classes named `class_names`: one a class,
+/// then grid.png (see there).
+std::vector<std::filesystem::path> heatmap_picture_files(std::span<const std::string> class_names,
+                                                         const std::filesystem::path& dir);
+
 /// Creates `dir` and writes into it one render_class_heatmap PNG a class, named
 /// "<id>_<group_directory_name(name)>.png" with the id zero-padded to the digits of the largest id
 /// (at least two: 00_void.png .. 09_traffic_sign.png), and "grid.png" (render_heatmap_grid,

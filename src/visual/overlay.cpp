@@ -1,6 +1,7 @@
 #include "visual/overlay.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <fstream>
 #include <memory>
@@ -141,6 +142,11 @@ std::vector<rgb8> class_palette(const scan_options& options) {
 
 rgb_image render_overlay(const rgb_image& photo, const label_plane& mask, std::span<const rgb8> palette,
                          const scan_options& options, double alpha) {
+  return render_overlay(rgb_image(photo), mask, palette, options, alpha);
+}
+
+rgb_image render_overlay(rgb_image&& photo, const label_plane& mask, std::span<const rgb8> palette,
+                         const scan_options& options, double alpha) {
   check_alpha(alpha);
   if (photo.width != mask.width || photo.height != mask.height)
     throw std::invalid_argument(fmt::format("the image is {} and the mask {}: they must have the same size",
@@ -160,16 +166,35 @@ rgb_image render_overlay(const rgb_image& photo, const label_plane& mask, std::s
     colour_of[raw] = static_cast<std::int32_t>(value);
   }
 
-  rgb_image out = photo;
+  const auto blend = [&](std::uint8_t photo_value, std::uint8_t class_value) {
+    return static_cast<std::uint8_t>(std::floor((1.0 - alpha) * photo_value + alpha * class_value + 0.5));
+  };
+  // The blend of every photo value with each channel of the classes drawn, computed once per class
+  // (the same expression: the same bytes), up to a limit on the classes: per pixel it was most of
+  // an overlay's time.
+  constexpr std::size_t tabled_classes = 1024;
+  std::vector<std::array<std::uint8_t, 3 * 256>> tables;
+  if (drawn <= tabled_classes) {
+    tables.resize(drawn);
+    for (std::size_t c = 0; c < drawn; ++c)
+      for (std::size_t k = 0; k < 3; ++k)
+        for (std::size_t v = 0; v < 256; ++v)
+          tables[c][k * 256 + v] = blend(static_cast<std::uint8_t>(v), palette[c][k]);
+  }
+  rgb_image out = std::move(photo);  // blended in place
   const std::size_t n = static_cast<std::size_t>(mask.pixels());
   for (std::size_t i = 0; i < n; ++i) {
     const std::size_t raw = mask.depth == 16 ? mask.u16[i] : mask.u8[i];
     const std::int32_t c = colour_of[raw];
     if (c < 0) continue;
-    const rgb8& colour = palette[static_cast<std::size_t>(c)];
     std::uint8_t* px = &out.pixels[i * 3];
-    for (std::size_t k = 0; k < 3; ++k)
-      px[k] = static_cast<std::uint8_t>(std::floor((1.0 - alpha) * px[k] + alpha * colour[k] + 0.5));
+    if (!tables.empty()) {
+      const auto& t = tables[static_cast<std::size_t>(c)];
+      px[0] = t[px[0]], px[1] = t[256 + px[1]], px[2] = t[512 + px[2]];
+      continue;
+    }
+    const rgb8& colour = palette[static_cast<std::size_t>(c)];
+    for (std::size_t k = 0; k < 3; ++k) px[k] = blend(px[k], colour[k]);
   }
   return out;
 }
@@ -177,13 +202,13 @@ rgb_image render_overlay(const rgb_image& photo, const label_plane& mask, std::s
 rgb_image overlay_files(const fs::path& image, const fs::path& mask, const scan_options& resolved_options,
                         double alpha) {
   check_alpha(alpha);
-  const rgb_image photo = decode_rgb_image(image, resolved_options.max_pixels, resolved_options.max_file_bytes);
+  rgb_image photo = decode_rgb_image(image, resolved_options.max_pixels, resolved_options.max_file_bytes);
   const label_plane plane = decode_mask_file(mask, resolved_options);
   if (photo.width != plane.width || photo.height != plane.height)
     throw std::runtime_error(fmt::format("the image {} is {} but the mask {} is {}: they must have the same size",
                                          image.string(), size_text(photo.width, photo.height), mask.string(),
                                          size_text(plane.width, plane.height)));
-  return render_overlay(photo, plane, class_palette(resolved_options), resolved_options, alpha);
+  return render_overlay(std::move(photo), plane, class_palette(resolved_options), resolved_options, alpha);
 }
 
 std::optional<fs::path> find_rgb_dir(const fs::path& mask_root) {

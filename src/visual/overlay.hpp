@@ -66,6 +66,9 @@ rgb8 voc_colour(std::uint32_t index) noexcept;
 /// differ in size (the message gives both sizes).
 rgb_image render_overlay(const rgb_image& photo, const label_plane& mask, std::span<const rgb8> palette,
                          const scan_options& options, double alpha);
+/// render_overlay blending into `photo` itself (no copy of the frame).
+rgb_image render_overlay(rgb_image&& photo, const label_plane& mask, std::span<const rgb8> palette,
+                         const scan_options& options, double alpha);
 
 /// The overlay of two files: decode_rgb_image(image), decode_mask_file(mask), class_palette and
 /// render_overlay with `resolved_options` (see resolve_defaults). Throws std::runtime_error naming

@@ -8,13 +8,17 @@
 #include <chrono>
 #include <cmath>
 #include <ctime>
-#include <fstream>
-#include <iterator>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <numeric>
+#include <optional>
 #include <set>
+#include <span>
 #include <stdexcept>
 #include <string>
+#include <system_error>
+#include <thread>
 #include <vector>
 
 #include <fmt/format.h>
@@ -23,8 +27,10 @@
 #include <maskscan/grouping.hpp>
 
 #include "core/atomic_file.hpp"
+#include "core/thread_pool.hpp"
 #include "visual/heatmap_images.hpp"
 #include "visual/html.hpp"
+#include "visual/image_jobs.hpp"
 #include "visual/overlay.hpp"
 #include "visual/png_writer.hpp"
 #include "visual/report_model.hpp"
@@ -38,12 +44,6 @@ using detail::css_colour;
 using detail::digit_groups;
 using detail::escape_html;
 using detail::report_model;
-
-std::vector<std::uint8_t> read_bytes(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw std::runtime_error(fmt::format("{}: cannot read the image just written", file.string()));
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
 
 void write_text(const fs::path& file, const std::string& text) {
   detail::write_file_atomically(file, [&](std::ostream& out) { out << text; });
@@ -83,8 +83,8 @@ std::string img(const std::string& uri, const std::string& alt, const std::strin
                      cls.empty() ? "" : fmt::format(R"( class="{}")", cls));
 }
 
-std::string png_img(const fs::path& file, const std::string& alt, const std::string& cls = {}) {
-  return img(detail::data_uri("image/png", read_bytes(file)), alt, cls);
+std::string png_img(std::span<const std::uint8_t> png, const std::string& alt, const std::string& cls = {}) {
+  return img(detail::data_uri("image/png", png), alt, cls);
 }
 
 std::string utc_now() {
@@ -105,16 +105,45 @@ std::string sizes_text(const detail::frame_size_counts& sizes) {
   return out.empty() ? "no frames" : "frames of each size: " + out;
 }
 
+/// The memory a picture is drawn and encoded in, handed from one picture to the next (as many sets
+/// as pictures are drawn at once): fresh pages for every picture cost more than drawing it.
+struct picture_memory {
+  detail::rgb_image canvas;
+  detail::png_scratch png;
+};
+
+class picture_memory_shelf {
+ public:
+  std::unique_ptr<picture_memory> take() {
+    const std::lock_guard lock(mutex_);
+    if (free_.empty()) return std::make_unique<picture_memory>();
+    auto m = std::move(free_.back());
+    free_.pop_back();
+    return m;
+  }
+  void put(std::unique_ptr<picture_memory> m) {
+    const std::lock_guard lock(mutex_);
+    free_.push_back(std::move(m));
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<std::unique_ptr<picture_memory>> free_;
+};
+
 class report_builder {
  public:
-  report_builder(const report_model& model, const fs::path& dir)
+  report_builder(const report_model& model, const fs::path& dir, detail::image_jobs& pictures,
+                 picture_memory_shelf& memory)
       : model_(model),
         result_(*model.result),
         dir_(dir),
         balance_(model.balance),
         options_(model.options),
         palette_(detail::class_palette(result_.options)),
-        map_{options_.colormap == heatmap_colormap::magma ? detail::colormap::magma : detail::colormap::viridis} {}
+        map_{options_.colormap == heatmap_colormap::magma ? detail::colormap::magma : detail::colormap::viridis},
+        pictures_(pictures),
+        memory_(memory) {}
 
   fs::path write() {
     // images/ is the report's own tree: pictures of an earlier report (other groups, classes or
@@ -141,8 +170,9 @@ class report_builder {
     body += skipped_section();
     body += run_section();
 
+    // The pictures were queued as the sections were written; the page waits for them here.
     const fs::path file = dir_ / "report.html";
-    write_text(file, page(body));
+    write_text(file, pictures_.fill(page(body)));
     return file;
   }
 
@@ -350,40 +380,54 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
     return out;
   }
 
-  /// Writes the heatmap images of one set and returns the grid and per-class images, as HTML.
+  /// Queues the heatmap images of one set and returns the grid and per-class images, as HTML.
   std::string heatmap_set_html(const heatmap_set& set, const fs::path& sub, bool per_class_shown) const {
-    const fs::path dir = dir_ / "images" / "heatmaps" / sub / fmt::format("{}x{}", set.width, set.height);
-    const auto files = detail::write_heatmap_images(set, result_.stats.class_names, dir, {.map = map_});
+    const auto name = fmt::format("{}x{}", set.width, set.height);
     const std::string what = fmt::format("{} frames of {}&times;{}", digit_groups(set.frames), set.width, set.height);
-    return set_images_html(files, what, fs::path("heatmaps") / sub / dir.filename(),
-                           per_class_shown ? "Each class at full resolution" : "");
+    // Not owned: the set is the scan's (or the model's), which outlive the pictures.
+    return set_images_html(std::shared_ptr<const heatmap_set>(std::shared_ptr<void>(), &set), {.map = map_}, sub, name,
+                           what, per_class_shown ? "Each class at full resolution" : "");
   }
 
-  /// Writes the images of a grid set (drawn zoomed, each cell a square) and returns them as HTML.
+  /// Queues the images of a grid set (drawn zoomed, each cell a square) and returns them as HTML.
   std::string grid_set_html(const heatmap_set& grid, const fs::path& sub, bool per_class_shown) const {
-    const auto name = fmt::format("grid_{}x{}", grid.width, grid.height);
-    const fs::path dir = dir_ / "images" / "heatmaps" / sub / name;
-    const auto files =
-        detail::write_heatmap_images(detail::zoom_heatmap(grid, detail::grid_zoom(grid)), result_.stats.class_names,
-                                     dir, {.map = map_, .grid = grid_size{grid.width, grid.height}});
     const std::string what = fmt::format("{} frames of every size sampled onto the {}&times;{} grid",
                                          digit_groups(grid.frames), grid.width, grid.height);
-    return set_images_html(files, what, fs::path("heatmaps") / sub / name,
+    return set_images_html(std::make_shared<const heatmap_set>(detail::zoom_heatmap(grid, detail::grid_zoom(grid))),
+                           {.map = map_, .grid = grid_size{grid.width, grid.height}}, sub,
+                           fmt::format("grid_{}x{}", grid.width, grid.height), what,
                            per_class_shown ? "Each class on the grid" : "");
   }
 
-  /// The grid image of a set (the last of `files`) as a figure, and the per-class images folded
-  /// under `per_class` (none if empty).
-  std::string set_images_html(const std::vector<fs::path>& files, const std::string& what, const fs::path& images,
+  /// Queues the pictures of `set` (write_heatmap_images' files, under images/heatmaps/<sub>/<name>/)
+  /// and returns the grid image as a figure, and the per-class images folded under `per_class`
+  /// (none if empty: then they are files only).
+  std::string set_images_html(std::shared_ptr<const heatmap_set> set, const detail::heatmap_image_options& options,
+                              const fs::path& sub, const std::string& name, const std::string& what,
                               const std::string& per_class) const {
+    const fs::path dir = dir_ / "images" / "heatmaps" / sub / name;
+    make_directory(dir);
+    const auto& names = result_.stats.class_names;
+    const auto files = detail::heatmap_picture_files(names, dir);
+    std::vector<std::string> html;  // per picture, its placeholder
+    for (std::size_t k = 0; k < files.size(); ++k) {
+      const bool grid = k + 1 == files.size();
+      const bool embedded = grid || !per_class.empty();
+      html.push_back(pictures_.add([set, &names, options, k, file = files[k], embedded, grid, &shelf = memory_] {
+        auto memory = shelf.take();
+        detail::render_heatmap_picture(*set, names, k, options, memory->canvas);
+        const auto png = detail::write_png(file, memory->canvas, {}, &memory->png);
+        shelf.put(std::move(memory));
+        if (!embedded) return std::string();
+        return grid ? png_img(png, "heatmaps of all classes", "full") : png_img(png, "heatmap of " + names[k]);
+      }));
+    }
     std::string out =
         fmt::format("<figure>{}<figcaption>All classes on one scale, {} (images/{})</figcaption></figure>\n",
-                    png_img(files.back(), "heatmaps of all classes", "full"), what,
-                    escape_html((images / "grid.png").generic_string()));
+                    html.back(), what, escape_html((fs::path("heatmaps") / sub / name / "grid.png").generic_string()));
     if (per_class.empty()) return out;
     out += "<details><summary>" + per_class + "</summary>\n<div class=\"heatmaps\">\n";
-    for (std::size_t c = 0; c + 1 < files.size(); ++c)
-      out += fmt::format("<figure>{}</figure>\n", png_img(files[c], "heatmap of " + result_.stats.class_names[c]));
+    for (std::size_t c = 0; c + 1 < html.size(); ++c) out += fmt::format("<figure>{}</figure>\n", html[c]);
     out += "</div></details>\n";
     return out;
   }
@@ -637,22 +681,29 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
         out += "<span>" + swatch(c.id) + escape_html(c.name) + "</span>";
     out += "</div>\n<div class=\"overlays\">\n";
     make_directory(dir_ / "images" / "overlays");
+    const fs::path input(result_.input);  // a one-file source names its frame by the file name
+    const fs::path masks = fs::is_regular_file(input) ? input.parent_path() : input;
+    std::set<std::string> files;  // images/overlays/ was emptied: the names taken are these
     for (const auto& [name, rgb] : pairs) {
-      std::string html;
-      try {
-        const fs::path input(result_.input);  // a one-file source names its frame by the file name
-        const fs::path mask = fs::is_regular_file(input) ? input.parent_path() / name : input / name;
-        const auto image = detail::overlay_files(rgb, mask, result_.options, options_.overlay_alpha);
-        // Frames in subdirectories become one flat file name ("cam/a.png" -> "cam_a.png").
-        std::string base = group_directory_name(name);
-        if (base.ends_with(".png")) base.resize(base.size() - 4);
-        fs::path file = dir_ / "images" / "overlays" / (base + ".png");
-        for (int k = 2; fs::exists(file); ++k) file = dir_ / "images" / "overlays" / fmt::format("{}-{}.png", base, k);
-        detail::write_png(file, image);
-        html = png_img(file, "overlay of " + name);
-      } catch (const std::exception& e) {
-        html = fmt::format("<p class=\"banner\">{}</p>", escape_html(e.what()));
-      }
+      // Frames in subdirectories become one flat file name ("cam/a.png" -> "cam_a.png").
+      std::string base = group_directory_name(name);
+      if (base.ends_with(".png")) base.resize(base.size() - 4);
+      std::string file_name = base + ".png";
+      for (int k = 2; files.contains(file_name); ++k) file_name = fmt::format("{}-{}.png", base, k);
+      files.insert(file_name);
+      const auto html =
+          pictures_.add([&scan = result_.options, alpha = options_.overlay_alpha, name = name, rgb = rgb,
+                         mask = masks / name, file = dir_ / "images" / "overlays" / file_name, &shelf = memory_] {
+            try {
+              auto memory = shelf.take();
+              const auto png = detail::write_png(file, detail::overlay_files(rgb, mask, scan, alpha),
+                                                 detail::photo_png_encoding, &memory->png);
+              shelf.put(std::move(memory));
+              return png_img(png, "overlay of " + name);
+            } catch (const std::exception& e) {
+              return fmt::format("<p class=\"banner\">{}</p>", escape_html(e.what()));
+            }
+          });
       out += fmt::format("<figure>{}<figcaption>{}</figcaption></figure>\n", html, escape_html(name));
     }
     return out + "</div>\n";
@@ -688,17 +739,44 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
   report_options options_;
   std::vector<detail::rgb8> palette_;
   detail::colormap map_;
+  detail::image_jobs& pictures_;
+  picture_memory_shelf& memory_;
 };
 
-}  // namespace
-
-fs::path write_report(const scan_result& result, const fs::path& dir, const balance_options& balance,
-                      const report_options& options) {
+fs::path write_report_on(const scan_result& result, const fs::path& dir, const balance_options& balance,
+                         const report_options& options, std::optional<boost::asio::any_io_executor> pool) {
   if (!(options.overlay_alpha >= 0 && options.overlay_alpha <= 1))
     throw std::invalid_argument(fmt::format("the overlay opacity must be in [0, 1], not {}", options.overlay_alpha));
   // Bad balance options are refused before anything is written.
   const report_model model = detail::make_report_model(result, balance, options);
-  return report_builder(model, dir).write();
+  // The pictures refer to the model, the result and the memory: they end before these go.
+  picture_memory_shelf memory;
+  detail::image_jobs pictures(std::move(pool));
+  return report_builder(model, dir, pictures, memory).write();
+}
+
+}  // namespace
+
+fs::path write_report(const scan_result& result, const fs::path& dir, const balance_options& balance,
+                      const report_options& options, compute_pool& pool) {
+  return write_report_on(result, dir, balance, options, pool.get_executor());
+}
+
+fs::path write_report(const scan_result& result, const fs::path& dir, const balance_options& balance,
+                      const report_options& options) {
+  // As many threads as the scan had workers, the calling thread one of them.
+  const unsigned workers =
+      result.options.workers != 0 ? result.options.workers : std::max(1u, std::thread::hardware_concurrency());
+  std::optional<detail::thread_pool> threads;
+  if (const unsigned more = std::min(workers, max_workers) - 1; more > 0) {
+    try {
+      threads.emplace(more, "report threads");
+    } catch (const std::system_error&) {
+      // No thread to spare: the calling thread draws every picture, as it would with one worker.
+    }
+  }
+  return write_report_on(result, dir, balance, options,
+                         threads ? std::optional<boost::asio::any_io_executor>(threads->get_executor()) : std::nullopt);
 }
 
 }  // namespace maskscan

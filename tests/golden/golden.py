@@ -13,8 +13,11 @@ one fixed mtime (the state file records each frame's mtime), and scanned there w
 What is compared: the exit status, stdout, stderr, every file under --out (summary.json, frames.csv,
 weights.csv, cooccurrence.csv, components.csv, heatmaps_*.npy, heatmaps_grid_*.npy, groups/*/...,
 report.html, images/**) and the --save-state file, and the list of files itself. Bytes are stored
-in expected/, except the PNGs of images/, which are listed by SHA-256 in expected/images.sha256, and
-the PNGs embedded in report.html, which are replaced by their SHA-256 before storing/comparing.
+in expected/, except the PNGs of images/, which are listed in expected/images.sha256 by the SHA-256
+of what they decode to (width, height and 8-bit RGB pixels), and the PNGs embedded in report.html,
+which are replaced by that same digest before storing/comparing. Pictures are compared by their
+pixels, not their bytes: the encoder's settings (zlib level, row filters) change the bytes of a PNG
+and nothing it shows; a pixel that changes fails the comparison.
 
 Masked before comparing (MASKS below; the only fields that legitimately vary from run to run or
 machine to machine):
@@ -36,6 +39,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import zlib
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -64,9 +68,67 @@ MASKS = [
 ]
 
 
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def add_bytes(a, b, n):
+    """Bytewise (a + b) mod 256 of two n-byte strings, as big integers (no carry between bytes)."""
+    x, y = int.from_bytes(a, "big"), int.from_bytes(b, "big")
+    low, high = int.from_bytes(b"\x7f" * n, "big"), int.from_bytes(b"\x80" * n, "big")
+    return (((x & low) + (y & low)) ^ ((x ^ y) & high)).to_bytes(n, "big")
+
+
+def png_pixels(data):
+    """The SHA-256 of an 8-bit RGB PNG's decoded image: width, height, then the pixels row by row."""
+    if not data.startswith(PNG_SIGNATURE):
+        raise SystemExit("golden: a picture is not a PNG")
+    at, idat, ihdr = 8, [], None
+    while at < len(data):
+        length = int.from_bytes(data[at:at + 4], "big")
+        kind, body = data[at + 4:at + 8], data[at + 8:at + 8 + length]
+        at += 12 + length
+        if kind == b"IHDR":
+            ihdr = body
+        elif kind == b"IDAT":
+            idat.append(body)
+    width, height = int.from_bytes(ihdr[0:4], "big"), int.from_bytes(ihdr[4:8], "big")
+    if ihdr[8:13] != bytes([8, 2, 0, 0, 0]):
+        raise SystemExit("golden: the report's pictures are 8-bit RGB, not interlaced")
+    raw = zlib.decompress(b"".join(idat))
+    stride, bpp = width * 3, 3
+    prev, rows = bytes(stride), []
+    for y in range(height):
+        kind, line = raw[y * (stride + 1)], raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)]
+        if kind == 0:
+            row = line
+        elif kind == 2:
+            row = add_bytes(line, prev, stride)
+        else:  # sub, average, Paeth: byte by byte
+            row = bytearray(line)
+            for i in range(stride):
+                a = row[i - bpp] if i >= bpp else 0
+                b, c = prev[i], (prev[i - bpp] if i >= bpp else 0)
+                if kind == 1:
+                    pred = a
+                elif kind == 3:
+                    pred = (a + b) // 2
+                else:
+                    p = a + b - c
+                    pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                    pred = a if pa <= pb and pa <= pc else b if pb <= pc else c
+                row[i] = (row[i] + pred) & 255
+            row = bytes(row)
+        rows.append(row)
+        prev = row
+    digest = hashlib.sha256(f"{width}x{height}\n".encode())
+    for row in rows:
+        digest.update(row)
+    return digest.hexdigest()
+
+
 def embedded_png_to_hash(text):
     def repl(m):
-        return "data:image/png;sha256," + hashlib.sha256(base64.b64decode(m.group(1))).hexdigest()
+        return "data:image/png;pixels-sha256," + png_pixels(base64.b64decode(m.group(1)))
     return re.sub(r"data:image/png;base64,([A-Za-z0-9+/=]+)", repl, text)
 
 
@@ -123,7 +185,7 @@ def update(outputs):
     lines = []
     for rel, data in outputs.items():
         if is_image(rel):
-            lines.append(f"{hashlib.sha256(data).hexdigest()}  {rel}")
+            lines.append(f"{png_pixels(data)}  {rel}")
             continue
         dest = EXPECTED / rel
         dest.parent.mkdir(parents=True, exist_ok=True)
@@ -134,7 +196,7 @@ def update(outputs):
 
 def compare(outputs):
     files, images = expected_outputs()
-    actual_images = {rel: hashlib.sha256(d).hexdigest() for rel, d in outputs.items() if is_image(rel)}
+    actual_images = {rel: png_pixels(d) for rel, d in outputs.items() if is_image(rel)}
     actual_files = {rel: normalized(rel, d) for rel, d in outputs.items() if not is_image(rel)}
     failures = []
     for rel in sorted(set(files) ^ set(actual_files)):
@@ -156,7 +218,7 @@ def compare(outputs):
         failures.append(msg)
     for rel in sorted(set(images) & set(actual_images)):
         if images[rel] != actual_images[rel]:
-            failures.append(f"{rel}: SHA-256 {actual_images[rel]}, expected {images[rel]}")
+            failures.append(f"{rel}: pixels SHA-256 {actual_images[rel]}, expected {images[rel]}")
     if failures:
         print("golden: the outputs differ from tests/golden/expected:\n" + "\n".join(failures))
         return 1

@@ -653,3 +653,63 @@ TEST_CASE("report.html names ignored values by the class map's names, not by the
     grouped.insert(static_cast<std::size_t>(i), ",");
   CHECK(html.find(grouped + " ignored pixels") != std::string::npos);
 }
+
+namespace {
+/// Every file under `dir` (relative name -> bytes), report.html with its generation minute and the
+/// scan's number of workers (the Run section) masked.
+std::map<std::string, std::string> report_files(const fs::path& dir) {
+  std::map<std::string, std::string> files;
+  for (const auto& entry : fs::recursive_directory_iterator(dir)) {
+    if (!entry.is_regular_file()) continue;
+    auto bytes = test::read_file(entry.path());
+    const auto rel = entry.path().lexically_relative(dir).generic_string();
+    if (rel == "report.html") {
+      bytes = std::regex_replace(bytes, std::regex("generated [0-9-]+ [0-9:]+ UTC"), "generated <date>");
+      bytes = std::regex_replace(bytes, std::regex("workers=[0-9]+"), "workers=<n>");
+    }
+    files.emplace(rel, std::move(bytes));
+  }
+  return files;
+}
+}  // namespace
+
+TEST_CASE("report.html and every picture are the same byte for byte drawn by one thread or by several", "[report]") {
+  // Every kind of picture: per-size and grid heatmaps, overall and per group, and overlays.
+  temp_dir root;
+  for (unsigned k = 0; k < 8; ++k) {
+    const auto name = fmt::format("{:05}_{}.png", k, k % 2 ? "RV" : "FV");
+    write_gray(root / "semantic_annotations/gtLabels" / name, plane(k % 5));
+    write_rgb(root / "rgb_images" / name, static_cast<std::uint8_t>(30 * k));
+  }
+  scan_options o;
+  o.labels = "woodscape";
+  o.heatmaps = true;
+  o.heatmap_grid = {4, 3};
+  o.group_by = "_(FV|RV)\\.png$";
+  o.workers = 1;  // write_report without a pool: the calling thread alone
+  const auto result = scan(frame_source::from_directory(root / "semantic_annotations/gtLabels"), o);
+  REQUIRE(result.stats.frames.size() == 8);
+  report_options options;
+  options.overlays = 3;
+
+  temp_dir one, several, shared;
+  write_report(result, one.path(), {}, options);
+  compute_pool pool(4);
+  write_report(result, several.path(), {}, options, pool);
+  auto many = result;
+  many.options.workers = 3;  // threads of its own (the Run section says 3: masked)
+  write_report(many, shared.path(), {}, options);
+
+  const auto expected = report_files(one.path());
+  CHECK(expected.size() == 1 + 3 + 3 * 2 * 11 + 3);  // page, charts, 3 sets x (size + grid) x 11, overlays
+  CHECK(embedded_pngs(expected.at("report.html")).size() == 2 * 11 + 2 * 2 + 3);
+  for (const auto* dir : {&several, &shared}) {
+    const auto got = report_files(dir->path());
+    CHECK(got.size() == expected.size());
+    for (const auto& [name, bytes] : expected) {
+      INFO(name);
+      REQUIRE(got.contains(name));
+      CHECK(got.at(name) == bytes);  // not CHECK(a == b) of whole maps: a difference names its file
+    }
+  }
+}
