@@ -245,7 +245,8 @@ void add_scan_flags(CLI::App& app, scan_command& cmd) {
   app.add_option("--max-memory", o.max_memory,
                  "A memory budget for the scan's large allocations: heatmap sets (one per group and frame size, and "
                  "grouped, their sum per size), per-frame rows, reads in flight, workers' buffers. A number of bytes "
-                 "or with a unit: 500MB, 2GB, 1.5GiB. A scan that would not fit is refused before any frame is read, "
+                 "or with a unit: 500MB, 2GB, 3GiB (whole numbers). A scan that would not fit is refused before any "
+                 "frame is read, "
                  "saying what it needs (estimated from the file count, the groups and the first frame); a later frame "
                  "size or group whose heatmaps do not fit stops it, naming them. 0: no budget (the default)")
       ->transform(CLI::AsSizeValue(true));
