@@ -22,6 +22,16 @@ inline void advise_huge_pages(void* p, std::size_t bytes) noexcept {
   if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
 }
 
+/// Fills a new std::vector `v` with [first, last) (n values), on huge pages where the kernel gives
+/// them: the buffer is reserved and advised before its first touch, so a copy of a 50 MB heatmap set
+/// costs a page fault per 2 MiB, not per 4 KiB (each a trip to the hypervisor on a VM).
+template <class Vector, class It>
+void assign_on_huge_pages(Vector& v, It first, It last, std::size_t n) {
+  v.reserve(n);
+  advise_huge_pages(v.data(), n * sizeof(typename Vector::value_type));
+  v.assign(first, last);
+}
+
 /// n zero values of T (trivial) on their own mapping.
 template <class T>
 class zeroed_array {

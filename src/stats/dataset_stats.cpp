@@ -9,6 +9,7 @@
 #include <maskscan/grouping.hpp>
 #include <maskscan/options.hpp>
 
+#include "core/huge_pages.hpp"
 #include "stats/frame_stats.hpp"
 
 namespace maskscan {
@@ -254,9 +255,15 @@ dataset_stats ungroup(const dataset_stats& stats) {
   for (auto& row : out.frames) row.group.clear();
   for (auto& e : out.errors) e.group.clear();
   for (const auto& [key, heat] : stats.heatmaps) {  // summed in place: one copy per resolution
-    auto [it, inserted] = out.heatmaps.try_emplace(heatmap_key{{}, key.width, key.height}, heat);
-    if (inserted) continue;
+    auto [it, inserted] = out.heatmaps.try_emplace(heatmap_key{{}, key.width, key.height});
     heatmap_set& sum = it->second;
+    if (inserted) {
+      sum.width = heat.width;
+      sum.height = heat.height;
+      sum.frames = heat.frames;
+      detail::assign_on_huge_pages(sum.counts, heat.counts.begin(), heat.counts.end(), heat.counts.size());
+      continue;
+    }
     if (sum.counts.size() != heat.counts.size())
       throw std::invalid_argument(fmt::format("heatmaps of {}x{} differ in class count", key.width, key.height));
     sum.frames += heat.frames;

@@ -218,11 +218,9 @@ std::map<heatmap_key, heatmap_set> heatmap_store::take() {
     heat.frames = s.frames.load();
     naming_allocation(
         [&] {
-          heat.counts.reserve(n);
-          advise_huge_pages(heat.counts.data(), n * sizeof(std::uint32_t));  // before the first touch
           if (n)
-            heat.counts.assign(counts_iterator(s.diff.data(), w, h, classes, 0),
-                               counts_iterator(s.diff.data(), w, h, classes, n));
+            assign_on_huge_pages(heat.counts, counts_iterator(s.diff.data(), w, h, classes, 0),
+                                 counts_iterator(s.diff.data(), w, h, classes, n), n);
         },
         [&] {
           return fmt::format("the {}x{} heatmap counts of {} classes ({})", w, h, classes,
