@@ -210,7 +210,8 @@ std::map<heatmap_key, heatmap_set> heatmap_store::take() {
   const std::lock_guard lock(mutex_);
   std::map<heatmap_key, heatmap_set> out;
   for (auto it = sets_.begin(); it != sets_.end(); it = sets_.erase(it)) {
-    auto& [key, s] = *it;
+    const heatmap_key& key = it->first;  // not a structured binding: clang 14 (fuzz/) cannot capture one
+    set& s = it->second;
     const std::size_t w = s.width, h = s.height, classes = s.classes, n = classes * h * w;
     heatmap_set heat;
     heat.width = s.width;
