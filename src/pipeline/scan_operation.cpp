@@ -228,11 +228,8 @@ class scan_operation : public std::enable_shared_from_this<scan_operation> {
         [&] {
           std::vector<worker_totals> totals;
           for (auto& w : workers_) totals.push_back(w->processor.take());
-          workers_.clear();
-          totals.push_back({std::exchange(heatmaps_, nullptr)->take(),
-                            {},
-                            {}});  // the workers' shared heatmaps  // their accumulators' memory is given back here,
-                                   // not on the caller's thread
+          workers_.clear();  // their accumulators' memory is given back here, not on the caller's thread
+          totals.push_back({std::exchange(heatmaps_, nullptr)->take(), {}, {}});  // the workers' shared heatmaps
           reader_.reset();
           complete(result, builder, std::move(totals), t0);
           return 0;

@@ -112,19 +112,6 @@ heatmap_store::set* heatmap_store::acquire(const heatmap_key& key, std::size_t c
   return &s;
 }
 
-void heatmap_store::reserve(set& s, std::size_t classes) {
-  if (!from_values_) return;  // granted when the set was made
-  const std::lock_guard lock(mutex_);
-  if (classes <= s.reserved) return;
-  for (const auto& [key, other] : sets_)
-    if (&other == &s) {
-      check_budget(key, classes);
-      s.reserved = classes;
-      return;
-    }
-  throw std::logic_error("heatmap_store::reserve: not a set of this store");
-}
-
 void heatmap_store::grow(set& s, std::size_t classes) {
   const std::size_t stride = std::size_t{s.width} + 1, old_row = s.classes * stride, new_row = classes * stride;
   auto diff = naming_allocation([&] { return diff_vector(new_row * s.height); },
@@ -269,7 +256,7 @@ void heatmap_accumulator::begin(std::uint32_t width, std::uint32_t height, const
 
 void heatmap_accumulator::reserve(std::size_t classes) {
   if (classes <= current_->granted) return;  // without asking the store (and taking its mutex) each frame
-  store_->reserve(*current_->set, classes);
+  store_->acquire(*current_key_, classes);   // the set exists: only the room it is granted grows
   current_->granted = classes;
 }
 

@@ -28,7 +28,7 @@ namespace maskscan::detail {
 /// others are unlikely to be and taking the free bands first (heatmap_accumulator::flush).
 ///
 /// With a budget (bytes), a set that would take the sets' total over it fails the scan: acquire()
-/// and reserve() throw out_of_memory naming the set and the budget. (Refusing frames instead would
+/// throws out_of_memory naming the set and the budget. (Refusing frames instead would
 /// make the result depend on which frames came first; whether the sets fit does not.) A grouped
 /// scan also charges, per frame size, the set of all groups summed that its outputs will need.
 class heatmap_store {
@@ -54,13 +54,10 @@ class heatmap_store {
   heatmap_store(std::size_t classes, bool from_values, bool grouped = false, std::uint64_t budget = UINT64_MAX,
                 std::string budget_note = {});
 
-  /// The set of `key`, made if new (from values: with room granted for `classes`, which may be 0).
-  /// Throws out_of_memory naming the set if the budget cannot take it or its memory cannot be had.
+  /// The set of `key`, made if new, with room granted for `classes` (from values: a frame's largest
+  /// value + 1, or 0; a set that exists is granted more room as its frames need it). Throws
+  /// out_of_memory naming the set if the budget cannot take it or its memory cannot be had.
   set* acquire(const heatmap_key& key, std::size_t classes);
-  /// Classes from values: grants `s` room for `classes` (a frame's largest value + 1); throws
-  /// out_of_memory if the budget cannot take it.
-  void reserve(set& s, std::size_t classes);
-  std::uint64_t budget() const noexcept { return budget_; }
   /// The class ids a set may hold (from values: every 16-bit value), and whether they are values.
   std::size_t classes() const noexcept { return classes_; }
   bool from_values() const noexcept { return from_values_; }

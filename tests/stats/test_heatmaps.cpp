@@ -142,10 +142,9 @@ TEST_CASE("heatmap_store's budget: a set that does not fit is refused naming it,
   }
   SECTION("classes from values: a frame's largest value is charged when it is known") {
     heatmap_store store(0, true, false, 352);
-    auto* set = store.acquire({"", 10, 4}, 0);
-    REQUIRE(set != nullptr);
-    store.reserve(*set, 2);
-    CHECK_THROWS_WITH(store.reserve(*set, 3), Catch::Contains("the 10x4 heatmaps of 3 classes"));
-    store.reserve(*set, 1);  // less than granted: nothing to charge
+    REQUIRE(store.acquire({"", 10, 4}, 0) != nullptr);
+    store.acquire({"", 10, 4}, 2);
+    CHECK_THROWS_WITH(store.acquire({"", 10, 4}, 3), Catch::Contains("the 10x4 heatmaps of 3 classes"));
+    store.acquire({"", 10, 4}, 1);  // less than granted: nothing to charge
   }
 }
