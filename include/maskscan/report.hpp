@@ -47,4 +47,11 @@ std::filesystem::path write_report(const scan_result& result, const std::filesys
 std::filesystem::path write_report(const scan_result& result, const std::filesystem::path& dir,
                                    const balance_options& balance, const report_options& options, compute_pool& pool);
 
+/// write_outputs(result, dir, balance), then write_report(result, dir, balance, options): the same
+/// files, with the groups of a grouped scan summed once for both instead of once by each (ungroup:
+/// with heatmaps, a set of counts per frame size to allocate and add up). Bad options are refused
+/// before anything is written. Returns the path of report.html.
+std::filesystem::path write_outputs_and_report(const scan_result& result, const std::filesystem::path& dir,
+                                               const balance_options& balance = {}, const report_options& options = {});
+
 }  // namespace maskscan

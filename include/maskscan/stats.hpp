@@ -210,6 +210,8 @@ std::map<std::string, dataset_stats> split_by_group(const dataset_stats& stats);
 
 /// The statistics as if no grouping had been asked for: groups dropped, heatmaps, grid heatmaps and
 /// component sizes of all groups summed. ungroup(grouped scan) == ungrouped scan of the same frames.
-dataset_stats ungroup(const dataset_stats& stats);
+/// With `heatmaps` false, no heatmap or grid heatmap is summed (they are a copy of a set per frame
+/// size: for when the caller has the sums already), as select_group.
+dataset_stats ungroup(const dataset_stats& stats, bool heatmaps = true);
 
 }  // namespace maskscan

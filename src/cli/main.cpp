@@ -284,6 +284,19 @@ void print_warnings(const maskscan::dataset_stats& stats, const std::string& ski
 
 /// Nothing was scanned although there were files: say why once (summary.json lists every file)
 /// instead of a table of zeros. True if so.
+/// The outputs into `out` (none if empty) and, with `report`, report.html beside them: in one call,
+/// so that a grouped scan's groups are summed once for both. Returns the report's path.
+std::optional<fs::path> write_results(const maskscan::scan_result& result, const std::string& out,
+                                      const maskscan::balance_options& balance, bool report,
+                                      const maskscan::report_options& options) {
+  if (out.empty()) return std::nullopt;  // --report needs --out (CLI11 says so)
+  if (!report) {
+    maskscan::write_outputs(result, out, balance);
+    return std::nullopt;
+  }
+  return maskscan::write_outputs_and_report(result, out, balance, options);
+}
+
 bool report_nothing_scanned(const maskscan::scan_result& result, const std::string& out) {
   const auto& stats = result.stats;
   if (!stats.frames.empty() || stats.errors.empty()) return false;
@@ -395,19 +408,17 @@ int run_scan(scan_command& cmd) {
         fmt::format("the scan failed: {}", result.failure.empty() ? ec.message() : result.failure));
   if (resumed) result = maskscan::complete_resume(std::move(*resumed), std::move(result));
 
-  if (!cmd.out.empty()) maskscan::write_outputs(result, cmd.out, cmd.balance);
   if (!cmd.save_state.empty()) maskscan::save_state(result.stats, cmd.save_state);
+  const auto report = write_results(result, cmd.out, cmd.balance, cmd.report, cmd.report_options);
   if (!ec && report_nothing_scanned(result, cmd.out)) {
-    if (cmd.report)
-      fmt::print("report: {}\n", maskscan::write_report(result, cmd.out, cmd.balance, cmd.report_options).string());
+    if (report) fmt::print("report: {}\n", report->string());
     return exit_failure;
   }
   maskscan::print_summary(result, std::cout);
   std::cout.flush();
   print_warnings(result.stats);
   if (!cmd.out.empty()) fmt::print("results written to {}\n", cmd.out);
-  if (cmd.report)
-    fmt::print("report: {}\n", maskscan::write_report(result, cmd.out, cmd.balance, cmd.report_options).string());
+  if (report) fmt::print("report: {}\n", report->string());
   std::cout.flush();
 
   if (ec == maskscan::errc::stopped_on_error) {
@@ -446,13 +457,12 @@ int run_merge(const merge_command& cmd) {
       {.out = cmd.out, .state = cmd.save_state, .force = cmd.force, .command = cmd.command});
   const std::vector<fs::path> states(cmd.states.begin(), cmd.states.end());
   auto result = maskscan::merged_result(maskscan::merge_states(states, cmd.prefixes), states);
-  if (!cmd.out.empty()) maskscan::write_outputs(result, cmd.out, cmd.balance);
   if (!cmd.save_state.empty()) maskscan::save_state(result.stats, cmd.save_state);
+  const auto report = write_results(result, cmd.out, cmd.balance, cmd.report, cmd.report_options);
   maskscan::print_summary(result, std::cout);
   std::cout.flush();
   print_warnings(result.stats);
-  if (cmd.report)
-    fmt::print("report: {}\n", maskscan::write_report(result, cmd.out, cmd.balance, cmd.report_options).string());
+  if (report) fmt::print("report: {}\n", report->string());
   return exit_ok;
 }
 

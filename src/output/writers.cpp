@@ -23,6 +23,7 @@
 
 #include "core/atomic_file.hpp"
 #include "output/csv.hpp"
+#include "output/outputs.hpp"
 #include "output/statistics_json.hpp"
 
 namespace maskscan {
@@ -377,6 +378,11 @@ void write_heatmap_npy(const heatmap_set& heat, std::size_t classes, const std::
 }
 
 void write_outputs(const scan_result& result, const std::filesystem::path& dir, const balance_options& balance) {
+  detail::write_outputs(result, nullptr, dir, balance);
+}
+
+void detail::write_outputs(const scan_result& result, const dataset_stats* summed, const std::filesystem::path& dir,
+                           const balance_options& balance) {
   (void)class_weights(result.stats, balance);  // invalid options are refused before anything is written
   std::error_code ec;
   if (std::filesystem::is_directory(dir, ec)) remove_summary(dir);  // before the groups' files are replaced
@@ -399,12 +405,13 @@ void write_outputs(const scan_result& result, const std::filesystem::path& dir, 
                       {"frames_scanned", stats.frames.size()},
                       {"frames_skipped", stats.errors.size()}});
   }
-  auto overall = ungroup(result.stats);
+  auto overall = ungroup(result.stats, summed == nullptr);
+  const dataset_stats& sums = summed ? *summed : overall;
   // The rows keep their group, so that frames.csv of the whole says which group each frame is in.
   overall.frames = result.stats.frames;
   overall.errors = result.stats.errors;
   overall.grouping = result.stats.grouping;  // frames.csv then has its group column
-  write_dataset(result, overall, heatmaps_of(overall), grid_of(overall), dir, balance, nullptr, std::move(groups));
+  write_dataset(result, overall, heatmaps_of(sums), grid_of(sums), dir, balance, nullptr, std::move(groups));
 }
 
 namespace {

@@ -247,14 +247,16 @@ std::map<std::string, dataset_stats> split_by_group(const dataset_stats& stats) 
   return groups;
 }
 
-dataset_stats ungroup(const dataset_stats& stats) {
+dataset_stats ungroup(const dataset_stats& stats, bool heatmaps) {
   auto out = empty_like(stats);
   out.grouping.clear();
   out.frames = stats.frames;
   out.errors = stats.errors;
   for (auto& row : out.frames) row.group.clear();
   for (auto& e : out.errors) e.group.clear();
-  for (const auto& [key, heat] : stats.heatmaps) {  // summed in place: one copy per resolution
+  const auto none = decltype(stats.heatmaps){};
+  const auto no_grids = decltype(stats.grid_heatmaps){};
+  for (const auto& [key, heat] : heatmaps ? stats.heatmaps : none) {  // summed in place: one copy per resolution
     auto [it, inserted] = out.heatmaps.try_emplace(heatmap_key{{}, key.width, key.height});
     heatmap_set& sum = it->second;
     if (inserted) {
@@ -269,7 +271,7 @@ dataset_stats ungroup(const dataset_stats& stats) {
     sum.frames += heat.frames;
     std::ranges::transform(sum.counts, heat.counts, sum.counts.begin(), std::plus<>{});
   }
-  for (const auto& [group, heat] : stats.grid_heatmaps) {
+  for (const auto& [group, heat] : heatmaps ? stats.grid_heatmaps : no_grids) {
     auto [it, inserted] = out.grid_heatmaps.try_emplace(std::string(), heat);
     if (inserted) continue;
     heatmap_set& sum = it->second;

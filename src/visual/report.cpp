@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cmath>
 #include <ctime>
+#include <exception>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -25,9 +26,11 @@
 
 #include <maskscan/class_map.hpp>
 #include <maskscan/grouping.hpp>
+#include <maskscan/output.hpp>
 
 #include "core/atomic_file.hpp"
 #include "core/thread_pool.hpp"
+#include "output/outputs.hpp"
 #include "visual/heatmap_images.hpp"
 #include "visual/html.hpp"
 #include "visual/image_jobs.hpp"
@@ -743,28 +746,28 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
   picture_memory_shelf& memory_;
 };
 
-fs::path write_report_on(const scan_result& result, const fs::path& dir, const balance_options& balance,
-                         const report_options& options, std::optional<boost::asio::any_io_executor> pool) {
+/// Bad report options are refused before anything is written.
+void check_report_options(const report_options& options) {
   if (!(options.overlay_alpha >= 0 && options.overlay_alpha <= 1))
     throw std::invalid_argument(fmt::format("the overlay opacity must be in [0, 1], not {}", options.overlay_alpha));
+}
+
+/// `summed`: the groups of a grouped scan summed already (ungroup(result.stats)), or nullptr.
+fs::path write_report_on(const scan_result& result, const fs::path& dir, const balance_options& balance,
+                         const report_options& options, std::optional<boost::asio::any_io_executor> pool,
+                         const dataset_stats* summed = nullptr) {
+  check_report_options(options);
   // Bad balance options are refused before anything is written.
-  const report_model model = detail::make_report_model(result, balance, options);
+  const report_model model = detail::make_report_model(result, balance, options, summed);
   // The pictures refer to the model, the result and the memory: they end before these go.
   picture_memory_shelf memory;
   detail::image_jobs pictures(std::move(pool));
   return report_builder(model, dir, pictures, memory).write();
 }
 
-}  // namespace
-
-fs::path write_report(const scan_result& result, const fs::path& dir, const balance_options& balance,
-                      const report_options& options, compute_pool& pool) {
-  return write_report_on(result, dir, balance, options, pool.get_executor());
-}
-
-fs::path write_report(const scan_result& result, const fs::path& dir, const balance_options& balance,
-                      const report_options& options) {
-  // As many threads as the scan had workers, the calling thread one of them.
+/// write_report_on as many threads as the scan had workers, the calling thread one of them.
+fs::path write_report_on_threads(const scan_result& result, const fs::path& dir, const balance_options& balance,
+                                 const report_options& options, const dataset_stats* summed) {
   const unsigned workers =
       result.options.workers != 0 ? result.options.workers : std::max(1u, std::thread::hardware_concurrency());
   std::optional<detail::thread_pool> threads;
@@ -776,7 +779,52 @@ fs::path write_report(const scan_result& result, const fs::path& dir, const bala
     }
   }
   return write_report_on(result, dir, balance, options,
-                         threads ? std::optional<boost::asio::any_io_executor>(threads->get_executor()) : std::nullopt);
+                         threads ? std::optional<boost::asio::any_io_executor>(threads->get_executor()) : std::nullopt,
+                         summed);
+}
+
+}  // namespace
+
+fs::path write_report(const scan_result& result, const fs::path& dir, const balance_options& balance,
+                      const report_options& options, compute_pool& pool) {
+  return write_report_on(result, dir, balance, options, pool.get_executor());
+}
+
+fs::path write_report(const scan_result& result, const fs::path& dir, const balance_options& balance,
+                      const report_options& options) {
+  return write_report_on_threads(result, dir, balance, options, nullptr);
+}
+
+fs::path write_outputs_and_report(const scan_result& result, const fs::path& dir, const balance_options& balance,
+                                  const report_options& options) {
+  // Bad options are refused before anything is written, as by each call alone.
+  check_report_options(options);
+  (void)class_weights(result.stats, balance);
+  const bool grouped = !result.stats.grouping.empty();
+  const dataset_stats summed = grouped ? ungroup(result.stats) : dataset_stats{};
+  const dataset_stats* sums = grouped ? &summed : nullptr;
+  // The outputs are written on a thread of their own while the report draws: writing is mostly the
+  // kernel copying the .npy files, one thread at a time, which the pictures fill in around. They
+  // share nothing but `result` and `summed`, which neither changes; their files are different ones.
+  std::exception_ptr outputs_failed;
+  std::optional<fs::path> page;
+  {
+    std::optional<std::jthread> outputs;
+    try {
+      outputs.emplace([&] {
+        try {
+          detail::write_outputs(result, sums, dir, balance);
+        } catch (...) {
+          outputs_failed = std::current_exception();
+        }
+      });
+    } catch (const std::system_error&) {
+      detail::write_outputs(result, sums, dir, balance);  // no thread to spare: one after the other
+    }
+    page = write_report_on_threads(result, dir, balance, options, sums);  // a throw joins the thread first
+  }
+  if (outputs_failed) std::rethrow_exception(outputs_failed);
+  return *page;
 }
 
 }  // namespace maskscan

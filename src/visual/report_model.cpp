@@ -210,13 +210,15 @@ report_class_table class_table_of(const dataset_stats& stats, const dataset_tota
   return table;
 }
 
-report_model make_report_model(const scan_result& result, const balance_options& balance,
-                               const report_options& options) {
+report_model make_report_model(const scan_result& result, const balance_options& balance, const report_options& options,
+                               const dataset_stats* summed) {
   report_model m;
   m.result = &result;
   m.balance = balance;
   m.options = options;
-  if (!result.stats.grouping.empty()) {
+  if (!result.stats.grouping.empty() && summed) {
+    m.overall = summed;
+  } else if (!result.stats.grouping.empty()) {
     m.ungrouped = std::make_unique<dataset_stats>(ungroup(result.stats));
     m.overall = m.ungrouped.get();
   } else {

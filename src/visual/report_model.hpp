@@ -126,7 +126,7 @@ struct report_group_row {
 struct report_model {
   const scan_result* result = nullptr;
   const dataset_stats* overall = nullptr;    ///< the scan's statistics, or all groups summed
-  std::unique_ptr<dataset_stats> ungrouped;  ///< owns *overall for a grouped scan
+  std::unique_ptr<dataset_stats> ungrouped;  ///< owns *overall for a grouped scan, unless it was given
   balance_options balance;
   report_options options;
 
@@ -153,8 +153,10 @@ struct report_model {
   std::vector<std::pair<std::string, std::string>> run;
 };
 
-/// The model of `result`'s report. Throws std::invalid_argument for bad balance options.
-report_model make_report_model(const scan_result& result, const balance_options& balance,
-                               const report_options& options);
+/// The model of `result`'s report. Throws std::invalid_argument for bad balance options. A grouped
+/// scan's groups are summed into the model, unless `summed` has them (ungroup(result.stats), which
+/// then must outlive the model).
+report_model make_report_model(const scan_result& result, const balance_options& balance, const report_options& options,
+                               const dataset_stats* summed = nullptr);
 
 }  // namespace maskscan::detail

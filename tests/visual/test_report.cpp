@@ -17,6 +17,7 @@
 #include <fmt/format.h>
 
 #include <maskscan/class_map.hpp>
+#include <maskscan/output.hpp>
 #include <maskscan/report.hpp>
 #include <maskscan/scan.hpp>
 
@@ -671,16 +672,21 @@ std::map<std::string, std::string> report_files(const fs::path& dir) {
   }
   return files;
 }
-}  // namespace
 
-TEST_CASE("report.html and every picture are the same byte for byte drawn by one thread or by several", "[report]") {
-  // Every kind of picture: per-size and grid heatmaps, overall and per group, and overlays.
-  temp_dir root;
+/// Eight frames of two cameras (FV, RV) in WoodScape's layout, with their RGB frames.
+void write_two_cameras(const fs::path& root) {
   for (unsigned k = 0; k < 8; ++k) {
     const auto name = fmt::format("{:05}_{}.png", k, k % 2 ? "RV" : "FV");
     write_gray(root / "semantic_annotations/gtLabels" / name, plane(k % 5));
     write_rgb(root / "rgb_images" / name, static_cast<std::uint8_t>(30 * k));
   }
+}
+}  // namespace
+
+TEST_CASE("report.html and every picture are the same byte for byte drawn by one thread or by several", "[report]") {
+  // Every kind of picture: per-size and grid heatmaps, overall and per group, and overlays.
+  temp_dir root;
+  write_two_cameras(root.path());
   scan_options o;
   o.labels = "woodscape";
   o.heatmaps = true;
@@ -712,4 +718,53 @@ TEST_CASE("report.html and every picture are the same byte for byte drawn by one
       CHECK(got.at(name) == bytes);  // not CHECK(a == b) of whole maps: a difference names its file
     }
   }
+}
+
+TEST_CASE("write_outputs_and_report writes the files of write_outputs then write_report, grouped or not", "[report]") {
+  // One call sums a grouped scan's groups once for both and writes the outputs while the report
+  // draws: the files must be those of the two calls one after the other, on 1 or 3 threads.
+  temp_dir root;
+  write_two_cameras(root.path());
+  const bool grouped = GENERATE(false, true);
+  const unsigned workers = GENERATE(1u, 3u);
+  CAPTURE(grouped, workers);
+  scan_options o;
+  o.labels = "woodscape";
+  o.heatmaps = true;
+  o.heatmap_grid = {4, 3};
+  o.components = 8;
+  if (grouped) o.group_by = "_(FV|RV)\\.png$";
+  o.workers = workers;
+  const auto result = scan(frame_source::from_directory(root / "semantic_annotations/gtLabels"), o);
+  REQUIRE(result.stats.frames.size() == 8);
+  report_options options;
+  options.overlays = 2;
+  balance_options balance;
+  balance.repeat_threshold = 0.5;  // frames.csv gets its repeat_factor column
+
+  temp_dir apart, together;
+  write_outputs(result, apart.path(), balance);
+  const auto page = write_report(result, apart.path(), balance, options);
+  CHECK(write_outputs_and_report(result, together.path(), balance, options) == together / page.filename());
+  const auto expected = report_files(apart.path());
+  const auto got = report_files(together.path());
+  CHECK(expected.contains("heatmaps_8x6.npy"));
+  CHECK(expected.contains("report.html"));
+  CHECK(expected.contains("frames.csv"));
+  CHECK(expected.contains("groups/FV/summary.json") == grouped);
+  CHECK(got.size() == expected.size());
+  for (const auto& [name, bytes] : expected) {
+    INFO(name);
+    REQUIRE(got.contains(name));
+    CHECK(got.at(name) == bytes);
+  }
+
+  // Bad options of either part are refused before anything is written.
+  report_options bad;
+  bad.overlay_alpha = -0.5;
+  CHECK_THROWS_AS(write_outputs_and_report(result, together / "bad", balance, bad), std::invalid_argument);
+  balance_options bad_balance;
+  bad_balance.enet_c = 0.5;
+  CHECK_THROWS_AS(write_outputs_and_report(result, together / "bad", bad_balance, options), std::invalid_argument);
+  CHECK_FALSE(fs::exists(together / "bad"));
 }
