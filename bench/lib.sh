@@ -7,7 +7,7 @@
 bench_setup() {
   maskscan=${MASKSCAN:-$here/build/src/maskscan}
   dir=$1 runs=${2:-5}
-  frames=$(find "$dir" -name '*.png' | wc -l)
+  frames=$(find -H "$dir" -name '*.png' | wc -l)  # -H: DATASET_DIR may be a symlink
   tmp=$(mktemp -d)
   trap 'rm -rf "$tmp"' EXIT
 }
