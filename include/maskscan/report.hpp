@@ -35,7 +35,7 @@ struct report_options {
 /// that could not be written. The report of a partial scan says so at the top.
 ///
 /// The pictures are drawn, encoded and written in parallel, each once (the page embeds the bytes
-/// of the file), on `result.options.workers` threads (0: one per hardware thread), the calling
+/// of the file), on `result.options.workers` threads but at most one per hardware thread, the calling
 /// thread one of them and the others started for the report and ended before it returns. The
 /// files and the page are the same byte for byte whatever the number of threads.
 std::filesystem::path write_report(const scan_result& result, const std::filesystem::path& dir,

@@ -765,11 +765,13 @@ fs::path write_report_on(const scan_result& result, const fs::path& dir, const b
   return report_builder(model, dir, pictures, memory).write();
 }
 
-/// write_report_on as many threads as the scan had workers, the calling thread one of them.
+/// write_report_on as many threads as the scan had workers, at most one per hardware thread (drawing
+/// and encoding use the CPU alone: a thread more than the cores adds its picture memory, ~8 MB at
+/// 1280x966, not speed), the calling thread one of them.
 fs::path write_report_on_threads(const scan_result& result, const fs::path& dir, const balance_options& balance,
                                  const report_options& options, const dataset_stats* summed) {
-  const unsigned workers =
-      result.options.workers != 0 ? result.options.workers : std::max(1u, std::thread::hardware_concurrency());
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  const unsigned workers = result.options.workers != 0 ? std::min(result.options.workers, cores) : cores;
   std::optional<detail::thread_pool> threads;
   if (const unsigned more = std::min(workers, max_workers) - 1; more > 0) {
     try {
