@@ -282,8 +282,6 @@ void print_warnings(const maskscan::dataset_stats& stats, const std::string& ski
     if (warning != skip) fmt::print(stderr, "maskscan: warning: {}\n", warning);
 }
 
-/// Nothing was scanned although there were files: say why once (summary.json lists every file)
-/// instead of a table of zeros. True if so.
 /// The outputs into `out` (none if empty) and, with `report`, report.html beside them: in one call,
 /// so that a grouped scan's groups are summed once for both. Returns the report's path.
 std::optional<fs::path> write_results(const maskscan::scan_result& result, const std::string& out,
@@ -297,6 +295,8 @@ std::optional<fs::path> write_results(const maskscan::scan_result& result, const
   return maskscan::write_outputs_and_report(result, out, balance, options);
 }
 
+/// Nothing was scanned although there were files: say why once (summary.json lists every file)
+/// instead of a table of zeros. True if so.
 bool report_nothing_scanned(const maskscan::scan_result& result, const std::string& out) {
   const auto& stats = result.stats;
   if (!stats.frames.empty() || stats.errors.empty()) return false;

@@ -211,6 +211,34 @@ dataset_stats empty_like(const dataset_stats& stats) {
   out.partial = stats.partial;
   return out;
 }
+
+/// Adds the heatmaps and grid heatmaps of every group of `stats` into `out`'s ungrouped ones.
+void add_heatmap_sums(dataset_stats& out, const dataset_stats& stats) {
+  for (const auto& [key, heat] : stats.heatmaps) {  // summed in place: one copy per resolution
+    auto [it, inserted] = out.heatmaps.try_emplace(heatmap_key{{}, key.width, key.height});
+    heatmap_set& sum = it->second;
+    if (inserted) {
+      sum.width = heat.width;
+      sum.height = heat.height;
+      sum.frames = heat.frames;
+      detail::assign_on_huge_pages(sum.counts, heat.counts.begin(), heat.counts.end(), heat.counts.size());
+      continue;
+    }
+    if (sum.counts.size() != heat.counts.size())
+      throw std::invalid_argument(fmt::format("heatmaps of {}x{} differ in class count", key.width, key.height));
+    sum.frames += heat.frames;
+    std::ranges::transform(sum.counts, heat.counts, sum.counts.begin(), std::plus<>{});
+  }
+  for (const auto& [group, heat] : stats.grid_heatmaps) {
+    auto [it, inserted] = out.grid_heatmaps.try_emplace(std::string(), heat);
+    if (inserted) continue;
+    heatmap_set& sum = it->second;
+    if (sum.counts.size() != heat.counts.size())
+      throw std::invalid_argument(fmt::format("grid heatmaps of {}x{} differ in class count", heat.width, heat.height));
+    sum.frames += heat.frames;
+    std::ranges::transform(sum.counts, heat.counts, sum.counts.begin(), std::plus<>{});
+  }
+}
 }  // namespace
 
 std::vector<std::string> group_names(const dataset_stats& stats) {
@@ -254,32 +282,7 @@ dataset_stats ungroup(const dataset_stats& stats, bool heatmaps) {
   out.errors = stats.errors;
   for (auto& row : out.frames) row.group.clear();
   for (auto& e : out.errors) e.group.clear();
-  const auto none = decltype(stats.heatmaps){};
-  const auto no_grids = decltype(stats.grid_heatmaps){};
-  for (const auto& [key, heat] : heatmaps ? stats.heatmaps : none) {  // summed in place: one copy per resolution
-    auto [it, inserted] = out.heatmaps.try_emplace(heatmap_key{{}, key.width, key.height});
-    heatmap_set& sum = it->second;
-    if (inserted) {
-      sum.width = heat.width;
-      sum.height = heat.height;
-      sum.frames = heat.frames;
-      detail::assign_on_huge_pages(sum.counts, heat.counts.begin(), heat.counts.end(), heat.counts.size());
-      continue;
-    }
-    if (sum.counts.size() != heat.counts.size())
-      throw std::invalid_argument(fmt::format("heatmaps of {}x{} differ in class count", key.width, key.height));
-    sum.frames += heat.frames;
-    std::ranges::transform(sum.counts, heat.counts, sum.counts.begin(), std::plus<>{});
-  }
-  for (const auto& [group, heat] : heatmaps ? stats.grid_heatmaps : no_grids) {
-    auto [it, inserted] = out.grid_heatmaps.try_emplace(std::string(), heat);
-    if (inserted) continue;
-    heatmap_set& sum = it->second;
-    if (sum.counts.size() != heat.counts.size())
-      throw std::invalid_argument(fmt::format("grid heatmaps of {}x{} differ in class count", heat.width, heat.height));
-    sum.frames += heat.frames;
-    std::ranges::transform(sum.counts, heat.counts, sum.counts.begin(), std::plus<>{});
-  }
+  if (heatmaps) add_heatmap_sums(out, stats);
   for (const auto& [group, sizes] : stats.component_sizes) detail::add_component_sizes(out.component_sizes[""], sizes);
   normalize(out);
   return out;

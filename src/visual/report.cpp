@@ -8,7 +8,7 @@
 #include <chrono>
 #include <cmath>
 #include <ctime>
-#include <exception>
+#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -801,32 +801,22 @@ fs::path write_outputs_and_report(const scan_result& result, const fs::path& dir
                                   const report_options& options) {
   // Bad options are refused before anything is written, as by each call alone.
   check_report_options(options);
-  (void)class_weights(result.stats, balance);
+  validate(balance);
   const bool grouped = !result.stats.grouping.empty();
   const dataset_stats summed = grouped ? ungroup(result.stats) : dataset_stats{};
   const dataset_stats* sums = grouped ? &summed : nullptr;
   // The outputs are written on a thread of their own while the report draws: writing is mostly the
   // kernel copying the .npy files, one thread at a time, which the pictures fill in around. They
   // share nothing but `result` and `summed`, which neither changes; their files are different ones.
-  std::exception_ptr outputs_failed;
-  std::optional<fs::path> page;
-  {
-    std::optional<std::jthread> outputs;
-    try {
-      outputs.emplace([&] {
-        try {
-          detail::write_outputs(result, sums, dir, balance);
-        } catch (...) {
-          outputs_failed = std::current_exception();
-        }
-      });
-    } catch (const std::system_error&) {
-      detail::write_outputs(result, sums, dir, balance);  // no thread to spare: one after the other
-    }
-    page = write_report_on_threads(result, dir, balance, options, sums);  // a throw joins the thread first
+  std::future<void> outputs;  // its destructor waits for the outputs, also when the report throws
+  try {
+    outputs = std::async(std::launch::async, [&] { detail::write_outputs(result, sums, dir, balance); });
+  } catch (const std::system_error&) {
+    detail::write_outputs(result, sums, dir, balance);  // no thread to spare: one after the other
   }
-  if (outputs_failed) std::rethrow_exception(outputs_failed);
-  return *page;
+  const auto page = write_report_on_threads(result, dir, balance, options, sums);
+  if (outputs.valid()) outputs.get();  // the outputs' error, if they failed
+  return page;
 }
 
 }  // namespace maskscan
