@@ -19,55 +19,98 @@
 namespace maskscan::detail {
 namespace {
 
-std::uint32_t run_end_scalar(const std::uint8_t* row, std::uint32_t x, std::uint32_t width, std::uint8_t value) {
-  // Eight ids at a time: XOR with the value broadcast; the lowest non-zero byte ends the run.
-  const std::uint64_t pattern = 0x0101010101010101ULL * value;
-  for (; x + 8 <= width; x += 8) {
-    std::uint64_t word;
-    std::memcpy(&word, row + x, 8);
-    if (const std::uint64_t diff = word ^ pattern) return x + static_cast<std::uint32_t>(std::countr_zero(diff)) / 8;
+#if defined(__x86_64__)
+/// Bit i: row[at + i] != row[at + i - 1], for the 64 columns from `at` (>= 1).
+__attribute__((target("avx2"))) std::uint64_t change_mask_avx2(const std::uint8_t* row, std::uint32_t at) noexcept {
+  const __m256i* p = reinterpret_cast<const __m256i*>(row + at);
+  const __m256i* left = reinterpret_cast<const __m256i*>(row + at - 1);
+  const auto lo = static_cast<std::uint32_t>(
+      _mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_loadu_si256(p), _mm256_loadu_si256(left))));
+  const auto hi = static_cast<std::uint32_t>(
+      _mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_loadu_si256(p + 1), _mm256_loadu_si256(left + 1))));
+  return ~(std::uint64_t{hi} << 32 | lo);
+}
+
+std::uint64_t change_mask_sse2(const std::uint8_t* row, std::uint32_t at) noexcept {
+  std::uint64_t equal = 0;
+  for (std::uint32_t k = 0; k < 4; ++k) {
+    const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(row + at + 16 * k));
+    const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(row + at + 16 * k - 1));
+    equal |= std::uint64_t{static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(a, b)))} << (16 * k);
   }
-  while (x < width && row[x] == value) ++x;
-  return x;
+  return ~equal;
+}
+#endif
+
+std::uint64_t change_mask_scalar(const std::uint8_t* row, std::uint32_t at) noexcept {
+  std::uint64_t changes = 0;
+  for (std::uint32_t i = 0; i < 64; ++i) changes |= std::uint64_t{row[at + i] != row[at + i - 1]} << i;
+  return changes;
+}
+
+/// run_changes with `mask` for 64 columns at a time. Masks have a change in a few columns of a
+/// row: each is written to `out` without a branch (two slots a mask, taken or not, and the
+/// pointer advanced by the count), and only a mask of more than two takes the loop.
+template <std::uint64_t (*mask)(const std::uint8_t*, std::uint32_t) noexcept>
+std::size_t run_changes_with(const std::uint8_t* row, std::uint32_t begin, std::uint32_t end,
+                             std::uint32_t* out) noexcept {
+  std::uint32_t* p = out;
+  const auto put = [&](std::uint32_t at, std::uint64_t m) {
+    const auto n = static_cast<std::uint32_t>(std::popcount(m));
+    p[0] = at + static_cast<std::uint32_t>(std::countr_zero(m));  // 64 past the bits when m == 0: a slot
+    m &= m - 1;                                                   // beyond the count, overwritten later
+    p[1] = at + static_cast<std::uint32_t>(std::countr_zero(m));
+    m &= m - 1;
+    if (n > 2) [[unlikely]]
+      for (std::uint32_t* q = p + 2; m; m &= m - 1) *q++ = at + static_cast<std::uint32_t>(std::countr_zero(m));
+    p += n;
+  };
+  std::uint32_t x = begin;
+  for (; end - x >= 64; x += 64) put(x, mask(row, x));
+  if (x < end) {
+    if (end >= 65) {  // the last 64 columns, without those done already (at least one column is)
+      const std::uint32_t at = end - 64;
+      put(at, mask(row, at) & (~std::uint64_t{0} << (x - at)));
+    } else {
+      for (; x < end; ++x)
+        if (row[x] != row[x - 1]) *p++ = x;
+    }
+  }
+  return static_cast<std::size_t>(p - out);
 }
 
 #if defined(__x86_64__)
-std::uint32_t run_end_sse2(const std::uint8_t* row, std::uint32_t start, std::uint32_t width) noexcept {
-  const std::uint8_t value = row[start];
-  const __m128i pattern = _mm_set1_epi8(static_cast<char>(value));
-  std::uint32_t x = start + 1;
-  for (; x + 16 <= width; x += 16) {
-    const __m128i block = _mm_loadu_si128(reinterpret_cast<const __m128i*>(row + x));
-    const auto equal = static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(block, pattern)));
-    if (equal != 0xFFFFu) return x + static_cast<std::uint32_t>(std::countr_zero(~equal));
-  }
-  return run_end_scalar(row, x, width, value);
+// flatten: the mask and the bit instructions inline into the loop (a lambda or template does not
+// take the caller's target on its own).
+__attribute__((target("avx2,popcnt,bmi,bmi2"), flatten)) std::size_t run_changes_avx2(const std::uint8_t* row,
+                                                                                      std::uint32_t begin,
+                                                                                      std::uint32_t end,
+                                                                                      std::uint32_t* out) noexcept {
+  return run_changes_with<change_mask_avx2>(row, begin, end, out);
 }
-
-__attribute__((target("avx2"))) std::uint32_t run_end_avx2(const std::uint8_t* row, std::uint32_t start,
-                                                           std::uint32_t width) noexcept {
-  const std::uint8_t value = row[start];
-  const __m256i pattern = _mm256_set1_epi8(static_cast<char>(value));
-  std::uint32_t x = start + 1;
-  for (; x + 32 <= width; x += 32) {
-    const __m256i block = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + x));
-    const auto equal = static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(block, pattern)));
-    if (equal != 0xFFFFFFFFu) return x + static_cast<std::uint32_t>(std::countr_zero(~equal));
-  }
-  return run_end_scalar(row, x, width, value);
-}
-
-using run_end_fn = std::uint32_t (*)(const std::uint8_t*, std::uint32_t, std::uint32_t) noexcept;
-const run_end_fn best_run_end = __builtin_cpu_supports("avx2") ? run_end_avx2 : run_end_sse2;
+using run_changes_fn = std::size_t (*)(const std::uint8_t*, std::uint32_t, std::uint32_t, std::uint32_t*) noexcept;
+const run_changes_fn best_run_changes =
+    __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("popcnt")
+        ? run_changes_avx2
+        : run_changes_with<change_mask_sse2>;
 #endif
 
 }  // namespace
 
-std::uint32_t run_end(const std::uint8_t* row, std::uint32_t start, std::uint32_t width) noexcept {
+std::vector<run_changes_variant> run_changes_variants() {
+  std::vector<run_changes_variant> variants{{"scalar", run_changes_with<change_mask_scalar>}};
 #if defined(__x86_64__)
-  return best_run_end(row, start, width);
+  variants.push_back({"sse2", run_changes_with<change_mask_sse2>});
+  if (best_run_changes == run_changes_avx2) variants.push_back({"avx2", run_changes_avx2});
+#endif
+  return variants;
+}
+
+std::size_t run_changes(const std::uint8_t* row, std::uint32_t begin, std::uint32_t end, std::uint32_t* out) noexcept {
+#if defined(__x86_64__)
+  return best_run_changes(row, begin, end, out);
 #else
-  return run_end_scalar(row, start + 1, width, row[start]);
+  return run_changes_with<change_mask_scalar>(row, begin, end, out);
 #endif
 }
 

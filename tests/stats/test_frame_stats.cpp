@@ -337,10 +337,13 @@ TEST_CASE("add_heatmaps refuses sets of one resolution with different class coun
   CHECK_THROWS_AS(add_heatmaps(into, from), std::invalid_argument);
 }
 
-TEST_CASE("for_each_run splits rows of long and short runs exactly, across the 8-byte blocks", "[stats]") {
+TEST_CASE("for_each_run splits rows of long and short runs exactly, across 64-column blocks and 2048-column segments",
+          "[stats]") {
   std::mt19937 rng(GENERATE(1u, 2u, 3u));
   for (int trial = 0; trial < 300; ++trial) {
-    const std::uint32_t width = 1 + rng() % 70;
+    // Short rows (scalar), rows of whole and partial 64-column blocks, rows over a segment.
+    const std::uint32_t widths[] = {1, 60, 2040, 4090}, spans[] = {70, 200, 80, 200};
+    const std::uint32_t width = widths[trial % 4] + static_cast<std::uint32_t>(rng() % spans[trial % 4]);
     std::vector<std::uint8_t> row;
     while (row.size() < width) {
       const auto value = static_cast<std::uint8_t>(rng() % 4 == 0 ? rng() % 256 : rng() % 3);
@@ -359,6 +362,30 @@ TEST_CASE("for_each_run splits rows of long and short runs exactly, across the 8
     });
     CHECK(expected_start == width);
     REQUIRE(rebuilt == row);
+  }
+}
+
+TEST_CASE("run_changes: every implementation finds the columns a plain comparison finds, in any range", "[stats]") {
+  std::mt19937 rng(GENERATE(4u, 5u));
+  for (const auto& variant : maskscan::detail::run_changes_variants()) {
+    CAPTURE(variant.name);
+    for (int trial = 0; trial < 200; ++trial) {
+      const auto width = static_cast<std::uint32_t>(2 + rng() % 400);
+      std::vector<std::uint8_t> row;
+      const auto longest = static_cast<std::uint32_t>(1 + rng() % 40);  // 1: a change in every column
+      while (row.size() < width)
+        row.insert(row.end(), std::min<std::size_t>(1 + rng() % longest, width - row.size()),
+                   static_cast<std::uint8_t>(rng() % 3 == 0 ? rng() % 256 : rng() % 2));
+      const auto begin = static_cast<std::uint32_t>(1 + rng() % (width - 1));
+      const auto end = static_cast<std::uint32_t>(begin + rng() % (width - begin + 1));
+      std::vector<std::uint32_t> expected;
+      for (std::uint32_t x = begin; x < end; ++x)
+        if (row[x] != row[x - 1]) expected.push_back(x);
+      std::vector<std::uint32_t> found(end - begin + 2);
+      found.resize(variant.find(row.data(), begin, end, found.data()));
+      CAPTURE(width, begin, end);
+      REQUIRE(found == expected);
+    }
   }
 }
 
