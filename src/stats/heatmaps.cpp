@@ -19,6 +19,11 @@ using diff_vector = zeroed_array<std::uint32_t>;
 /// want the same band at once.
 constexpr std::uint32_t target_bands = 32;
 
+/// How many runs ahead flush asks for a run's two counters. A batch's updates miss the cache (a set
+/// is ~50 MB, a row's window ~50 KB, 16 frames' runs scattered over it); asking early keeps more
+/// misses in flight. 16 measured best of 8/16/32 (maskscan_floor: the heatmap cost -15-20%).
+constexpr std::size_t prefetch_distance = 16;
+
 std::string set_name(const heatmap_key& key, std::size_t classes) {
   return fmt::format("the {}x{} heatmaps{} of {} classes", key.width, key.height,
                      key.group.empty() ? "" : fmt::format(" of group '{}'", printable_name(key.group)), classes);
@@ -307,6 +312,12 @@ void heatmap_accumulator::flush(batch& b) {
         std::size_t& i = cursors_[f * (bands + 1) + k];
         const std::size_t end = cursors_[f * (bands + 1) + k + 1];
         for (; i < end && runs[i].y == y; ++i) {
+          if (i + prefetch_distance < end) {
+            const run& ahead = runs[i + prefetch_distance];
+            const std::uint32_t* a = set.diff.data() + (std::size_t{ahead.y} * classes + ahead.value) * stride;
+            __builtin_prefetch(a + ahead.x0, 1);
+            __builtin_prefetch(a + ahead.x1, 1);
+          }
           std::uint32_t* d = row + runs[i].value * stride;
           ++d[runs[i].x0];
           --d[runs[i].x1];
