@@ -1,10 +1,13 @@
 // The single-core floor per frame: read-only (warm page cache), decode-only with libspng and with
 // the fast path, and decode + statistics as a worker does them. Prints JSON.
-//   maskscan_floor DATASET_DIR [--limit N] [--repeat R]
+//   maskscan_floor DATASET_DIR [--limit N] [--repeat R] [--fast-only]
+// --fast-only skips the libspng passes (~90% of the run), to profile or compare the fast path's.
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -36,14 +39,25 @@ double ms_per_frame(std::size_t frames, int repeat, F&& pass) {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: maskscan_floor DATASET_DIR [--limit N] [--repeat R]\n");
+    std::fprintf(stderr, "usage: maskscan_floor DATASET_DIR [--limit N] [--repeat R] [--fast-only]\n");
     return 2;
   }
   std::size_t limit = 824;
   int repeat = 5;
-  for (int i = 2; i + 1 < argc; i += 2) {
-    if (std::string(argv[i]) == "--limit") limit = std::stoul(argv[i + 1]);
-    if (std::string(argv[i]) == "--repeat") repeat = std::stoi(argv[i + 1]);
+  bool fast_only = false;
+  for (int i = 2; i < argc; ++i) {
+    const std::string flag = argv[i];
+    if (flag == "--fast-only") {
+      fast_only = true;
+    } else if ((flag == "--limit" || flag == "--repeat") && i + 1 < argc) {
+      if (flag == "--limit")
+        limit = std::stoul(argv[++i]);
+      else
+        repeat = std::stoi(argv[++i]);
+    } else {
+      std::fprintf(stderr, "maskscan_floor: unknown or incomplete flag %s\n", argv[i]);
+      return 2;
+    }
   }
   const auto source = frame_source::from_directory(argv[1]);
   const std::size_t n = std::min(limit, source.size());
@@ -62,7 +76,8 @@ int main(int argc, char** argv) {
       detail::read_file_blocking((source.root() / source.name(i)), buffer, UINT64_MAX, diag);
   });
   detail::label_plane plane;
-  const double spng = ms_per_frame(n, repeat, [&] {
+  const double skipped = std::numeric_limits<double>::quiet_NaN();  // printed as null (--fast-only)
+  const double spng = fast_only ? skipped : ms_per_frame(n, repeat, [&] {
     for (const auto& f : files) detail::decode_png(f, {}, plane, diag);
   });
   detail::fast_png_scratch scratch;
@@ -78,6 +93,7 @@ int main(int argc, char** argv) {
     }
   });
   auto processor_pass = [&](bool heatmaps, decoder_kind decoder) {
+    if (fast_only && decoder == decoder_kind::spng) return skipped;
     scan_options o;
     o.heatmaps = heatmaps;
     o.decoder = decoder;
@@ -86,12 +102,13 @@ int main(int argc, char** argv) {
       for (std::size_t i = 0; i < n; ++i) p.process(files[i], source.name(i));
     });
   };
+  const auto ms = [](double v) { return std::isnan(v) ? std::string("null") : fmt::format("{:.4f}", v); };
   fmt::print(R"({{"frames": {}, "fast_not_handled": {}, "ms_per_frame": {{)"
-             R"("read": {:.4f}, "decode spng": {:.4f}, "decode fast": {:.4f}, )"
-             R"("decode+count spng": {:.4f}, "decode+count fast": {:.4f}, )"
-             R"("decode+count+heatmaps spng": {:.4f}, "decode+count+heatmaps fast": {:.4f}}}}})"
+             R"("read": {}, "decode spng": {}, "decode fast": {}, )"
+             R"("decode+count spng": {}, "decode+count fast": {}, )"
+             R"("decode+count+heatmaps spng": {}, "decode+count+heatmaps fast": {}}}}})"
              "\n",
-             n, not_handled, read, spng, fast, processor_pass(false, decoder_kind::spng),
-             processor_pass(false, decoder_kind::automatic), processor_pass(true, decoder_kind::spng),
-             processor_pass(true, decoder_kind::automatic));
+             n, not_handled, ms(read), ms(spng), ms(fast), ms(processor_pass(false, decoder_kind::spng)),
+             ms(processor_pass(false, decoder_kind::automatic)), ms(processor_pass(true, decoder_kind::spng)),
+             ms(processor_pass(true, decoder_kind::automatic)));
 }
