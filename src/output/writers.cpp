@@ -119,7 +119,6 @@ std::string grid_file_name(const heatmap_set& grid) {
   return fmt::format("heatmaps_grid_{}x{}.npy", grid.width, grid.height);
 }
 
-/// summary.json of `stats`: the whole scan's, or one group's (`group` names it).
 /// The heatmap sets written with a set of statistics (pointers: a group's sets are not copied).
 using heatmap_list = std::vector<const heatmap_set*>;
 heatmap_list heatmaps_of(const dataset_stats& stats, const std::string* group = nullptr) {
@@ -136,6 +135,7 @@ const heatmap_set* grid_of(const dataset_stats& stats, const std::string& group 
   return it == stats.grid_heatmaps.end() ? nullptr : &it->second;
 }
 
+/// summary.json of `stats`: the whole scan's, or one group's (`group` names it).
 json::object summary_doc(const scan_result& result, const dataset_stats& stats, const heatmap_list& heat_sets,
                          const heatmap_set* grid, const balance_options& balance, const std::string* group,
                          json::array groups) {
