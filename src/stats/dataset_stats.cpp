@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 #include <stdexcept>
+#include <string_view>
 
 #include <fmt/format.h>
 
@@ -212,6 +213,15 @@ dataset_stats empty_like(const dataset_stats& stats) {
   return out;
 }
 
+/// Adds `heat` into `sum`, a set of the same size (`what` names the kind in the error: their class
+/// counts differ).
+void add_set(heatmap_set& sum, const heatmap_set& heat, std::string_view what) {
+  if (sum.counts.size() != heat.counts.size())
+    throw std::invalid_argument(fmt::format("{} of {}x{} differ in class count", what, heat.width, heat.height));
+  sum.frames += heat.frames;
+  std::ranges::transform(sum.counts, heat.counts, sum.counts.begin(), std::plus<>{});
+}
+
 /// Adds the heatmaps and grid heatmaps of every group of `stats` into `out`'s ungrouped ones.
 void add_heatmap_sums(dataset_stats& out, const dataset_stats& stats) {
   for (const auto& [key, heat] : stats.heatmaps) {  // summed in place: one copy per resolution
@@ -224,19 +234,11 @@ void add_heatmap_sums(dataset_stats& out, const dataset_stats& stats) {
       detail::assign_on_huge_pages(sum.counts, heat.counts.begin(), heat.counts.end(), heat.counts.size());
       continue;
     }
-    if (sum.counts.size() != heat.counts.size())
-      throw std::invalid_argument(fmt::format("heatmaps of {}x{} differ in class count", key.width, key.height));
-    sum.frames += heat.frames;
-    std::ranges::transform(sum.counts, heat.counts, sum.counts.begin(), std::plus<>{});
+    add_set(sum, heat, "heatmaps");
   }
   for (const auto& [group, heat] : stats.grid_heatmaps) {
     auto [it, inserted] = out.grid_heatmaps.try_emplace(std::string(), heat);
-    if (inserted) continue;
-    heatmap_set& sum = it->second;
-    if (sum.counts.size() != heat.counts.size())
-      throw std::invalid_argument(fmt::format("grid heatmaps of {}x{} differ in class count", heat.width, heat.height));
-    sum.frames += heat.frames;
-    std::ranges::transform(sum.counts, heat.counts, sum.counts.begin(), std::plus<>{});
+    if (!inserted) add_set(it->second, heat, "grid heatmaps");
   }
 }
 }  // namespace
@@ -311,12 +313,7 @@ namespace detail {
 void add_heatmaps(std::map<heatmap_key, heatmap_set>& into, std::map<heatmap_key, heatmap_set> from) {
   for (auto& [key, heat] : from) {
     auto [it, inserted] = into.try_emplace(key, std::move(heat));
-    if (inserted) continue;
-    auto& mine = it->second;
-    if (mine.counts.size() != heat.counts.size())
-      throw std::invalid_argument(fmt::format("heatmaps of {}x{} differ in class count", key.width, key.height));
-    mine.frames += heat.frames;
-    std::ranges::transform(mine.counts, heat.counts, mine.counts.begin(), std::plus<>{});
+    if (!inserted) add_set(it->second, heat, "heatmaps");
   }
 }
 
