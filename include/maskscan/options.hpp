@@ -142,6 +142,25 @@ struct scan_options {
 /// Sets labels (the map's name), class_names, ignore, colours and remap from a class map.
 void use_class_map(scan_options& options, const class_map& map);
 
+/// How a mask's values read as classes, as every front-end takes it: the CLI's --labels, --remap,
+/// --num-classes, --class-names, --ignore and --instance-divisor, Python's keywords of those names.
+struct class_choice {
+  std::string labels;                    ///< a built-in class map or a class-map JSON file (class_map_named)
+  std::string remap;                     ///< a built-in remap (builtin_remap_names: cityscapes-train)
+  std::uint32_t num_classes = 0;         ///< classes class_0 .. class_{N-1} (1..65536; 0: not given)
+  std::string class_names_file;          ///< a file naming the classes (load_class_names)
+  std::vector<std::string> class_names;  ///< the class names themselves (a front-end that has them)
+  std::vector<std::uint32_t> ignore;     ///< added to the class map's ignore values
+  std::uint32_t instance_divisor = 0;    ///< scan_options::instance_divisor
+};
+
+/// Applies `choice` to `options`: the class map `labels`, then `remap` (alone, or after the
+/// cityscapes map), then num_classes, class_names_file or class_names over the names (at most one
+/// of them, and num_classes not beside labels), `ignore` added to the class map's ignore values, and
+/// the divisor. Throws option_error naming the options for a combination that does not fit, and
+/// what class_map_named, builtin_remap and load_class_names throw.
+void apply_class_choice(const class_choice& choice, scan_options& options);
+
 /// The class map `labels` names: a built-in map, or else a class-map file. Throws
 /// std::invalid_argument naming the built-in maps when it is neither, and std::runtime_error naming
 /// the file and the cause for a file that cannot be read or parsed.

@@ -2,16 +2,7 @@
 // mask reads the same way everywhere.
 #include "cli/class_map_flags.hpp"
 
-#include <algorithm>
-#include <filesystem>
-#include <stdexcept>
-
-#include <fmt/format.h>
-
-#include <maskscan/class_map.hpp>
-
 namespace maskscan::cli {
-namespace fs = std::filesystem;
 
 void add_class_map_flags(CLI::App& app, class_map_flags& flags) {
   auto* num = app.add_option("--num-classes", flags.num_classes,
@@ -37,20 +28,6 @@ void add_class_map_flags(CLI::App& app, class_map_flags& flags) {
   app.add_option("--instance-divisor", flags.instance_divisor,
                  "Instance-coded 16-bit masks (Cityscapes instanceIds: 1000): a value v >= N is class v / N, "
                  "smaller values are themselves");
-}
-
-void apply_class_map_flags(const class_map_flags& flags, scan_options& options) {
-  if (!flags.labels.empty()) use_class_map(options, class_map_named(flags.labels));
-  if (!flags.remap.empty()) {
-    if (!flags.labels.empty() && flags.labels != "cityscapes")
-      throw std::invalid_argument(
-          fmt::format("--remap {} maps Cityscapes labelIds; it cannot follow --labels {}", flags.remap, flags.labels));
-    use_class_map(options, builtin_remap(flags.remap));
-  }
-  if (flags.num_classes) options.class_names = numbered_class_names(flags.num_classes);
-  if (!flags.class_names_file.empty()) options.class_names = load_class_names(flags.class_names_file);
-  options.ignore.insert(options.ignore.end(), flags.ignore.begin(), flags.ignore.end());
-  options.instance_divisor = flags.instance_divisor;
 }
 
 }  // namespace maskscan::cli

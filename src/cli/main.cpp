@@ -139,7 +139,7 @@ void add_report_flags(CLI::App& app, bool& report, maskscan::report_options& r, 
 
 /// The class map of a scan (cli/class_map_flags.hpp) and its --split lists.
 void apply_class_flags(const scan_command& cmd, maskscan::scan_options& options) {
-  maskscan::cli::apply_class_map_flags(cmd.classes, options);
+  maskscan::apply_class_choice(cmd.classes, options);
   for (const auto& spec : cmd.splits) {
     const auto eq = spec.find('=');
     if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size())

@@ -9,6 +9,7 @@ namespace maskscan::cli {
 std::string flag_of(std::string_view option) {
   if (option == "splits") return "--split";
   if (option == "stop_on_error") return "--strict";
+  if (option == "class_names_file") return "--class-names";
   std::string flag = "--" + std::string(option);
   std::ranges::replace(flag, '_', '-');
   return flag;

@@ -42,7 +42,7 @@ void add_overlay_flags(CLI::App& app, overlay_command& cmd) {
 int run_overlay(const overlay_command& cmd) {
   scan_options options;
   try {
-    apply_class_map_flags(cmd.classes, options);
+    apply_class_choice(cmd.classes, options);
     options = resolve_defaults(std::move(options));
   } catch (const std::exception& e) {
     throw usage_error(message_of(e));

@@ -39,6 +39,30 @@ class_map class_map_named(const std::string& labels) {
            O::text(fmt::format(": neither a built-in class map ({}) nor a file", fmt::join(builtins, ", ")))});
 }
 
+void apply_class_choice(const class_choice& choice, scan_options& options) {
+  const int names = (choice.num_classes != 0) + !choice.class_names_file.empty() + !choice.class_names.empty();
+  if (names > 1)
+    throw O({O::text("give one of "), O::name("num_classes"), O::text(", "), O::name("class_names_file"),
+             O::text(" and "), O::name("class_names")});
+  if (choice.num_classes && !choice.labels.empty())
+    throw O({O::name("num_classes"), O::text(" replaces the class map's names: it cannot go with "), O::name("labels"),
+             O::text(" (give the names with a class-map file instead)")});
+  if (choice.num_classes > 65536)
+    throw O({O::name("num_classes"), O::text(fmt::format(" {}: at most 65536 classes", choice.num_classes))});
+  if (!choice.labels.empty()) use_class_map(options, class_map_named(choice.labels));
+  if (!choice.remap.empty()) {
+    if (!choice.labels.empty() && choice.labels != "cityscapes")
+      throw O({O::name("remap"), O::text(fmt::format(" {} maps Cityscapes labelIds; it cannot follow ", choice.remap)),
+               O::name("labels"), O::text(fmt::format(" {}", choice.labels))});
+    use_class_map(options, builtin_remap(choice.remap));
+  }
+  if (choice.num_classes) options.class_names = numbered_class_names(choice.num_classes);
+  if (!choice.class_names_file.empty()) options.class_names = load_class_names(choice.class_names_file);
+  if (!choice.class_names.empty()) options.class_names = choice.class_names;
+  options.ignore.insert(options.ignore.end(), choice.ignore.begin(), choice.ignore.end());
+  options.instance_divisor = choice.instance_divisor;
+}
+
 bool classes_from_values(const scan_options& options) noexcept {
   return options.labels.empty() && options.class_names.empty();
 }
