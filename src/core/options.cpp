@@ -40,10 +40,12 @@ class_map class_map_named(const std::string& labels) {
 }
 
 void apply_class_choice(const class_choice& choice, scan_options& options) {
-  const int names = (choice.num_classes != 0) + !choice.class_names_file.empty() + !choice.class_names.empty();
-  if (names > 1)
-    throw O({O::text("give one of "), O::name("num_classes"), O::text(", "), O::name("class_names_file"),
-             O::text(" and "), O::name("class_names")});
+  if (choice.num_classes && (!choice.class_names_file.empty() || !choice.class_names.empty()))
+    throw O({O::text("give "), O::name("num_classes"), O::text(" or "),
+             O::name(choice.class_names.empty() ? "class_names_file" : "class_names"), O::text(", not both")});
+  if (!choice.class_names_file.empty() && !choice.class_names.empty())
+    throw O({O::text("give "), O::name("class_names_file"), O::text(" or "), O::name("class_names"),
+             O::text(", not both")});
   if (choice.num_classes && !choice.labels.empty())
     throw O({O::name("num_classes"), O::text(" replaces the class map's names: it cannot go with "), O::name("labels"),
              O::text(" (give the names with a class-map file instead)")});

@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <maskscan/option_error.hpp>
 #include <maskscan/options.hpp>
 #include <maskscan/scan.hpp>
 
@@ -183,4 +184,49 @@ TEST_CASE("workers, io_depth and queue_depth are bounded, so a typo cannot exhau
   CHECK(refusal(o) == "scan_options::queue_depth 100000 is over the limit of 65536");
   // The default (0: one per hardware thread) stays within the bound on any machine.
   CHECK(resolve_defaults(scan_options{}).workers <= max_workers);
+}
+
+TEST_CASE("apply_class_choice applies the class-map options as every front-end takes them", "[options]") {
+  SECTION("a map, then ignore values added to its own, and the divisor") {
+    scan_options o;
+    apply_class_choice({.labels = "camvid11", .ignore = {255}, .instance_divisor = 1000}, o);
+    CHECK(o.labels == "camvid11");
+    CHECK(o.class_names.size() == 11);
+    CHECK(o.class_names.front() == "Sky");
+    CHECK(o.ignore == std::vector<std::uint32_t>{11, 255});
+    CHECK(o.instance_divisor == 1000);
+  }
+  SECTION("names replace the map's names; numbered names") {
+    scan_options o;
+    apply_class_choice({.labels = "camvid11", .class_names = {"a", "b"}}, o);
+    CHECK(o.class_names == std::vector<std::string>{"a", "b"});
+    scan_options n;
+    apply_class_choice({.num_classes = 3}, n);
+    CHECK(n.class_names == std::vector<std::string>{"class_0", "class_1", "class_2"});
+  }
+  SECTION("the remap alone, or after the cityscapes map") {
+    scan_options o;
+    apply_class_choice({.remap = "cityscapes-train"}, o);
+    CHECK(o.class_names.size() == 19);
+    CHECK_FALSE(o.remap.empty());
+    scan_options c;
+    apply_class_choice({.labels = "cityscapes", .remap = "cityscapes-train"}, c);
+    CHECK(c.class_names == o.class_names);
+  }
+  SECTION("combinations that do not fit are refused, each front-end naming the options its way") {
+    const auto refused = [](const class_choice& choice) {
+      scan_options o;
+      try {
+        apply_class_choice(choice, o);
+      } catch (const option_error& e) {
+        return e.message(cli::flag_of);
+      }
+      return std::string("accepted");
+    };
+    CHECK(refused({.labels = "camvid11", .remap = "cityscapes-train"}) ==
+          "--remap cityscapes-train maps Cityscapes labelIds; it cannot follow --labels camvid11");
+    CHECK(refused({.labels = "camvid11", .num_classes = 3}).starts_with("--num-classes replaces"));
+    CHECK(refused({.num_classes = 3, .class_names = {"a"}}) == "give --num-classes or --class-names, not both");
+    CHECK(refused({.num_classes = 65537}) == "--num-classes 65537: at most 65536 classes");
+  }
 }
