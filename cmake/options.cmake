@@ -1,5 +1,10 @@
 option(MASKSCAN_BUILD_TESTS "Build the Catch2 test suite" ON)
 option(MASKSCAN_BUILD_BENCH "Build the benchmark programs" ON)
+# The Python front-end (src/python, python/maskscan): pybind11 from Debian (scripts/install-deps.sh).
+# Off under the sanitizers (an instrumented extension needs an instrumented interpreter) and fuzzing.
+option(MASKSCAN_BUILD_PYTHON "Build the Python module maskscan._core into <build>/python (pybind11)" ON)
+set(MASKSCAN_PYTHON /usr/bin/python3 CACHE FILEPATH
+  "Python 3 the Python module is built for, and that runs the tests written in Python (Debian's, with its packages)")
 option(MASKSCAN_FUZZ "Build the libFuzzer harnesses in fuzz/ (clang only: the fuzz preset)" OFF)
 set(MASKSCAN_SANITIZE "" CACHE STRING "Comma-separated -fsanitize= list for all targets (e.g. address,undefined)")
 # The test programs' own code (tests/) may take a shorter list: UBSan's checks make GCC ~2x slower

@@ -12,6 +12,9 @@ packages=(
   librange-v3-dev libfmt-dev libcli11-dev
   catch2                                   # v2.13 test framework
   python3 python3-numpy python3-pil        # test oracles (numpy.load of .npy) and Python peers
+  pybind11-dev python3-pybind11 python3-dev # the Python module maskscan._core (src/python)
+  python3-venv python3-pip python3-setuptools python3-wheel  # pip install --no-build-isolation . (offline)
+  python3-pytest python3-pandas python3-torch  # the Python tests; Result.frames; maskscan.torch
   time                                     # /usr/bin/time for peak RSS in benchmarks
   clang-14 libclang-rt-14-dev llvm-14      # libFuzzer harnesses (scripts/fuzz.sh), llvm-symbolizer
   chromium fonts-dejavu-core               # browser test of report.html (headless); without a font no text renders

@@ -69,6 +69,15 @@ NOT_AS_WRITTEN: dict[tuple[str, str], tuple[str | None, str]] = {
     ("README.md", "maskscan synth ws/semantic_annotations/gtLabels --rgb ws/rgb_images"): (
         "maskscan synth ws/semantic_annotations/gtLabels --rgb ws/rgb_images --frames 40 --width 128 --height 96",
         "test size"),
+    # The Python package's install (README, docs/python.md): tests/python/test_package.py runs it in a venv; here
+    # the python blocks import the build's package (--pythonpath), as an installed one would be imported.
+    ("README.md", "python3 -m venv --system-site-packages .venv && . .venv/bin/activate"): (
+        None, "a venv and pip install: tests/python/test_package.py does both"),
+    ("README.md", "pip install --no-build-isolation ."): (None, "tests/python/test_package.py"),
+    ("docs/python.md", "python3 -m venv --system-site-packages .venv && . .venv/bin/activate"): (
+        None, "a venv and pip install: tests/python/test_package.py does both"),
+    ("docs/python.md", "pip install --no-build-isolation ."): (None, "tests/python/test_package.py"),
+    ("docs/python.md", "pip wheel --no-build-isolation --no-deps -w dist/ ."): (None, "tests/python/test_package.py"),
     # docs/robustness.md writes to fixed paths in /tmp, which both commands refuse to overwrite: a second
     # or concurrent run would fail. The same commands into the scratch directory's tmp/.
     ("docs/robustness.md", "MASKSCAN_BAD_INPUTS_OUT=/tmp/bad-inputs build/tests/maskscan_tests '[write-bad-inputs]'"): (
@@ -420,6 +429,9 @@ class Runner:
         self.env = dict(os.environ)
         self.env["PATH"] = f"{self.work / 'bin'}{os.pathsep}{self.env.get('PATH', '')}"
         self.env.pop("MASKSCAN_BAD_INPUTS_OUT", None)
+        if args.pythonpath:  # the python blocks import the build's maskscan package
+            self.env["PYTHONPATH"] = os.pathsep.join(
+                [str(Path(args.pythonpath).resolve())] + [p for p in [self.env.get("PYTHONPATH")] if p])
         self.failures: list[str] = []
         self.ran = self.skipped = 0
         self.cpp_program: Path | None = None
@@ -596,6 +608,7 @@ def main() -> int:
     p.add_argument("--data", default=str(REPO.parent / "shared/data"), help="the test data root")
     p.add_argument("--work", help="scratch directory (emptied first, kept afterwards for a look)")
     p.add_argument("--python", default="/usr/bin/python3", help="runs the python blocks")
+    p.add_argument("--pythonpath", help="the build's python/ directory (the maskscan package the python blocks import)")
     p.add_argument("--cmake", default="cmake")
     p.add_argument("--cpp-build", nargs=2, metavar=("BUILD_DIR", "TARGET"), help="builds the cpp recipes")
     p.add_argument("--cpp-program", help="the program --cpp-build makes")

@@ -1,0 +1,602 @@
+// maskscan._core: the Python front-end's bindings (pybind11) over the public library API. Thin:
+// options from keyword arguments, a scan running on a thread of its own (the caller's thread stays
+// free to check for Ctrl-C and to report progress), and the results as numpy arrays that own the
+// library's memory. The Pythonic surface is maskscan/__init__.py.
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+#include <pybind11/stl/filesystem.h>
+
+#include <maskscan/balance.hpp>
+#include <maskscan/grouping.hpp>
+#include <maskscan/merge.hpp>
+#include <maskscan/option_error.hpp>
+#include <maskscan/output.hpp>
+#include <maskscan/report.hpp>
+#include <maskscan/scan.hpp>
+
+namespace py = pybind11;
+using namespace maskscan;
+
+namespace {
+
+/// A library option by its Python keyword: the CLI's flag without "--", '-' as '_'.
+std::string keyword_of(std::string_view option) {
+  if (option == "splits") return "split";
+  if (option == "stop_on_error") return "strict";
+  if (option == "class_names_file") return "class_names";
+  return std::string(option);
+}
+
+std::string type_name(const py::handle& value) { return py::type::of(value).attr("__name__").cast<std::string>(); }
+
+/// A keyword's value as T, or a TypeError naming the keyword and what it takes.
+template <class T>
+T value_of(const py::handle& value, const char* key, const char* expected) {
+  if constexpr (std::is_same_v<T, bool>) {
+    if (!py::isinstance<py::bool_>(value))
+      throw py::type_error(fmt::format("{}: expected {}, got {}", key, expected, type_name(value)));
+  }
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+    if (py::isinstance<py::bool_>(value) || !py::isinstance<py::int_>(value))
+      throw py::type_error(fmt::format("{}: expected {}, got {}", key, expected, type_name(value)));
+    const auto v = value.cast<py::int_>();
+    if (py::int_(0) > v || v > py::int_(std::numeric_limits<T>::max()))
+      throw py::value_error(fmt::format("{}: {} is out of range (0 to {})", key, py::str(value).cast<std::string>(),
+                                        std::numeric_limits<T>::max()));
+  }
+  try {
+    return value.cast<T>();
+  } catch (const py::cast_error&) {
+    throw py::type_error(fmt::format("{}: expected {}, got {}", key, expected, type_name(value)));
+  }
+}
+
+bool is_path(const py::handle& value) {
+  return py::isinstance<py::str>(value) || py::isinstance(value, py::module_::import("os").attr("PathLike"));
+}
+
+/// A keyword's value that names a file: a str or an os.PathLike, else a TypeError.
+std::string path_of(const py::handle& value, const char* key) {
+  if (!is_path(value))
+    throw py::type_error(fmt::format("{}: expected a path (str or os.PathLike), got {}", key, type_name(value)));
+  return py::module_::import("os").attr("fspath")(value).cast<std::string>();
+}
+
+/// The balance options (weights, repeat factors) among `kw`; the keys used are removed.
+balance_options balance_from(py::dict& kw) {
+  balance_options b;
+  if (kw.contains("enet_c")) b.enet_c = value_of<double>(kw.attr("pop")("enet_c"), "enet_c", "a number");
+  if (kw.contains("effective_beta"))
+    b.effective_beta = value_of<double>(kw.attr("pop")("effective_beta"), "effective_beta", "a number");
+  if (kw.contains("effective_unit")) {
+    const auto unit = value_of<std::string>(kw.attr("pop")("effective_unit"), "effective_unit", "'frames' or 'pixels'");
+    if (unit != "frames" && unit != "pixels")
+      throw py::value_error(fmt::format("effective_unit '{}': expected 'frames' or 'pixels'", unit));
+    b.unit = unit == "frames" ? effective_unit::frames : effective_unit::pixels;
+  }
+  if (kw.contains("repeat_threshold")) {
+    const py::object t = kw.attr("pop")("repeat_threshold");
+    if (!t.is_none()) b.repeat_threshold = value_of<double>(t, "repeat_threshold", "a number or None");
+  }
+  validate(b);
+  return b;
+}
+
+template <class Enum>
+Enum choice_of(const py::handle& value, const char* key, std::initializer_list<std::pair<const char*, Enum>> choices) {
+  const auto text = value_of<std::string>(value, key, "a string");
+  std::string names;
+  for (const auto& [name, e] : choices) {
+    if (text == name) return e;
+    names += fmt::format("{}'{}'", names.empty() ? "" : ", ", name);
+  }
+  throw py::value_error(fmt::format("{} '{}': expected one of {}", key, text, names));
+}
+
+/// What a scan is given: its source and options (resolved: every value checked), its balance options.
+struct scan_request {
+  frame_source source;
+  scan_options options;
+  balance_options balance;
+  std::optional<resumed_scan> resumed;
+};
+
+/// The request of `maskscan.scan(input, **kw)`. Every key is a keyword of the Python front-end,
+/// named as the CLI's flag; an unknown one is a ValueError naming it.
+scan_request request_from(const py::object& input, py::dict kw) {
+  scan_options o;
+  class_choice classes;
+  std::string files_from, root, resume;
+  bool include_results = false;
+  std::vector<std::filesystem::path> exclude;
+  balance_options balance = balance_from(kw);
+  for (const auto& [k, v] : kw) {
+    const auto key = k.cast<std::string>();
+    const char* name = key.c_str();
+    if (key == "workers")
+      o.workers = value_of<unsigned>(v, name, "an int");
+    else if (key == "io_depth")
+      o.io_depth = value_of<unsigned>(v, name, "an int");
+    else if (key == "queue_depth")
+      o.queue_depth = value_of<unsigned>(v, name, "an int");
+    else if (key == "io")
+      o.io = choice_of<io_backend>(
+          v, name, {{"auto", io_backend::automatic}, {"uring", io_backend::uring}, {"threads", io_backend::threads}});
+    else if (key == "decoder")
+      o.decoder = choice_of<decoder_kind>(
+          v, name, {{"auto", decoder_kind::automatic}, {"spng", decoder_kind::spng}, {"fast", decoder_kind::fast}});
+    else if (key == "serial")
+      o.serial = value_of<bool>(v, name, "a bool");
+    else if (key == "heatmaps")
+      o.heatmaps = value_of<bool>(v, name, "a bool");
+    else if (key == "heatmap_grid") {
+      if (py::isinstance<py::str>(v)) {
+        o.heatmap_grid = parse_grid_size(v.cast<std::string>());
+      } else {
+        const auto wh = value_of<std::pair<std::uint32_t, std::uint32_t>>(v, name, "'WxH' or a (W, H) tuple");
+        o.heatmap_grid = {wh.first, wh.second};
+      }
+    } else if (key == "labels")
+      classes.labels = value_of<std::string>(v, name, "a string");
+    else if (key == "remap")
+      classes.remap = value_of<std::string>(v, name, "a string");
+    else if (key == "num_classes")
+      classes.num_classes = value_of<std::uint32_t>(v, name, "an int");
+    else if (key == "class_names") {
+      if (is_path(v))
+        classes.class_names_file = path_of(v, name);
+      else
+        classes.class_names = value_of<std::vector<std::string>>(v, name, "a list of names or a file");
+    } else if (key == "ignore") {
+      if (py::isinstance<py::int_>(v))
+        classes.ignore = {value_of<std::uint32_t>(v, name, "an int or a list of ints")};
+      else
+        classes.ignore = value_of<std::vector<std::uint32_t>>(v, name, "an int or a list of ints");
+    } else if (key == "instance_divisor")
+      classes.instance_divisor = value_of<std::uint32_t>(v, name, "an int");
+    else if (key == "components")
+      o.components = value_of<unsigned>(v, name, "0, 4 or 8");
+    else if (key == "min_component_pixels")
+      o.min_component_pixels = value_of<std::uint64_t>(v, name, "an int");
+    else if (key == "group_by")
+      o.group_by = value_of<std::string>(v, name, "a regular expression");
+    else if (key == "split") {
+      for (const auto& [split_name, list] :
+           value_of<std::map<std::string, std::filesystem::path>>(v, name, "a dict {name: list file}"))
+        o.splits.push_back(load_split(split_name, list));
+    } else if (key == "max_pixels")
+      o.max_pixels = value_of<std::uint64_t>(v, name, "an int");
+    else if (key == "max_file_bytes")
+      o.max_file_bytes = value_of<std::uint64_t>(v, name, "an int (bytes)");
+    else if (key == "max_heatmap_bytes")
+      o.max_heatmap_bytes = value_of<std::uint64_t>(v, name, "an int (bytes)");
+    else if (key == "max_memory")
+      o.max_memory = value_of<std::uint64_t>(v, name, "an int (bytes)");
+    else if (key == "strict")
+      o.stop_on_error = value_of<bool>(v, name, "a bool");
+    else if (key == "files_from")
+      files_from = path_of(v, name);
+    else if (key == "root")
+      root = path_of(v, name);
+    else if (key == "include_results")
+      include_results = value_of<bool>(v, name, "a bool");
+    else if (key == "_exclude")
+      exclude = value_of<std::vector<std::filesystem::path>>(v, name, "a list of paths");
+    else if (key == "resume")
+      resume = path_of(v, name);
+    else
+      throw py::value_error(fmt::format("unknown option '{}'", key));
+  }
+  apply_class_choice(classes, o);
+  o = resolve_defaults(std::move(o));
+  const bool from_list = !files_from.empty();
+  if (input.is_none() == !from_list)
+    throw py::value_error("give the directory (or PNG file) to scan, or files_from=LIST");
+  if (!root.empty() && !from_list) throw py::value_error("root: only with files_from");
+  std::optional<frame_source> source;
+  if (from_list) {
+    source = frame_source::from_list(files_from, root);
+  } else {
+    const std::filesystem::path path = path_of(input, "path");
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec))
+      throw py::value_error(fmt::format("{}: no such file or directory", path.string()));
+    source = frame_source::from_directory(path, {.exclude = exclude, .include_results = include_results});
+    if (source->size() == 0)
+      throw py::value_error(
+          fmt::format("{}: no *.png files found (the directory is searched recursively)", path.string()));
+  }
+  check_memory(*source, o);
+  scan_request r{std::move(*source), std::move(o), balance, std::nullopt};
+  if (!resume.empty()) {
+    r.resumed = resume_source(r.source, load_state(resume), r.options);
+    r.source = r.resumed->remaining;
+  }
+  return r;
+}
+
+/// A finished scan's result, shared by the Python objects and arrays that refer to it.
+struct result_handle {
+  std::shared_ptr<const scan_result> result;
+  balance_options balance;
+  std::string status = "done";  ///< done, cancelled (partial) or stopped (strict)
+
+  const dataset_stats& stats() const { return result->stats; }
+};
+
+/// An array of `shape` over `data`, which `owner` keeps alive: no copy.
+template <class T, class Owner>
+py::array_t<T> view(std::vector<py::ssize_t> shape, const T* data, std::shared_ptr<Owner> owner) {
+  auto* keep = new std::shared_ptr<Owner>(std::move(owner));
+  py::capsule base(keep, [](void* p) { delete static_cast<std::shared_ptr<Owner>*>(p); });
+  return py::array_t<T>(std::move(shape), data, base);
+}
+
+/// An array owning `values` (moved into its capsule).
+template <class T>
+py::array_t<T> owning(std::vector<T> values, std::vector<py::ssize_t> shape = {}) {
+  auto owner = std::make_shared<std::vector<T>>(std::move(values));
+  if (shape.empty()) shape = {static_cast<py::ssize_t>(owner->size())};
+  const T* data = owner->data();
+  return view<T>(std::move(shape), data, std::move(owner));
+}
+
+py::list heatmap_list(const result_handle& h, bool grid) {
+  py::list out;
+  const auto& stats = h.stats();
+  const auto add = [&](const std::string& group, const heatmap_set& heat) {
+    const std::size_t cells = std::size_t{heat.width} * heat.height;
+    const auto classes = static_cast<py::ssize_t>(cells ? heat.counts.size() / cells : 0);
+    out.append(py::make_tuple(
+        group, heat.width, heat.height, heat.frames,
+        view<std::uint32_t>({classes, static_cast<py::ssize_t>(heat.height), static_cast<py::ssize_t>(heat.width)},
+                            heat.counts.data(), h.result)));
+  };
+  if (grid) {
+    for (const auto& [group, heat] : stats.grid_heatmaps) add(group, heat);
+  } else {
+    for (const auto& [key, heat] : stats.heatmaps) add(key.group, heat);
+  }
+  return out;
+}
+
+result_handle derived(const result_handle& h, dataset_stats stats) {
+  auto r = std::make_shared<scan_result>();
+  r->input = h.result->input;
+  r->options = h.result->options;
+  r->io_used = h.result->io_used;
+  r->frames_total = stats.frames.size() + stats.errors.size();
+  r->partial = stats.partial;
+  r->wall_seconds = h.result->wall_seconds;
+  r->stats = std::move(stats);
+  return {std::move(r), h.balance, h.status};
+}
+
+template <class Write>
+std::string to_text(Write&& write) {
+  std::ostringstream out;
+  write(out);
+  return std::move(out).str();
+}
+
+/// A scan running on its own thread: the caller waits in slices (Ctrl-C and progress between them).
+class scan_job {
+ public:
+  explicit scan_job(scan_request request) : balance_(request.balance), resumed_(std::move(request.resumed)) {
+    scan_context context;
+    context.progress_interval = std::chrono::milliseconds(50);
+    context.on_progress = [this](const scan_progress& p) {
+      const std::lock_guard lock(mutex_);
+      progress_ = p;
+    };
+    async_scan(
+        io_.get_executor(), std::move(request.source), std::move(request.options), std::move(context),
+        boost::asio::bind_cancellation_slot(cancel_.slot(), [this](boost::system::error_code ec, scan_result result) {
+          const std::lock_guard lock(mutex_);
+          ec_ = ec;
+          result_ = std::move(result);
+          done_ = true;
+          done_changed_.notify_all();
+        }));
+    thread_ = std::thread([this] { io_.run(); });
+  }
+  scan_job(const scan_job&) = delete;
+  scan_job& operator=(const scan_job&) = delete;
+  ~scan_job() {
+    cancel();
+    const py::gil_scoped_release unlocked;  // the scan never takes the GIL, but another Python thread may want it
+    thread_.join();
+  }
+
+  /// Waits up to `seconds` (None: until done) with the GIL released; true when the scan is done.
+  bool wait(std::optional<double> seconds) {
+    const py::gil_scoped_release unlocked;
+    std::unique_lock lock(mutex_);
+    if (!seconds) {
+      done_changed_.wait(lock, [&] { return done_; });
+    } else {
+      done_changed_.wait_for(lock, std::chrono::duration<double>(std::max(0.0, *seconds)), [&] { return done_; });
+    }
+    return done_;
+  }
+  bool done() {
+    const std::lock_guard lock(mutex_);
+    return done_;
+  }
+  /// Asks the scan to stop: frames in flight are finished, the result is partial.
+  void cancel() {
+    boost::asio::post(io_, [this] { cancel_.emit(boost::asio::cancellation_type::terminal); });
+  }
+  py::tuple progress() {
+    const std::lock_guard lock(mutex_);
+    return py::make_tuple(progress_.frames_done, progress_.frames_skipped, progress_.frames_total,
+                          progress_.elapsed_seconds);
+  }
+  /// The result (once done): a ValueError or RuntimeError for a scan that failed.
+  result_handle result() {
+    if (!wait(std::nullopt)) throw std::logic_error("not done");
+    if (taken_) return *taken_;
+    if (ec_ == boost::system::errc::invalid_argument) throw py::value_error(result_.failure);
+    if (ec_ && ec_ != errc::cancelled && ec_ != errc::stopped_on_error)
+      throw std::runtime_error(
+          fmt::format("the scan failed: {}", result_.failure.empty() ? ec_.message() : result_.failure));
+    const std::string status = ec_ == errc::cancelled          ? "cancelled"
+                               : ec_ == errc::stopped_on_error ? "stopped"
+                                                               : "done";
+    if (resumed_) result_ = complete_resume(std::move(*resumed_), std::move(result_));
+    taken_ = result_handle{std::make_shared<const scan_result>(std::move(result_)), balance_, status};
+    return *taken_;
+  }
+
+ private:
+  boost::asio::io_context io_;
+  boost::asio::cancellation_signal cancel_;
+  balance_options balance_;
+  std::optional<resumed_scan> resumed_;
+  std::mutex mutex_;
+  std::condition_variable done_changed_;
+  bool done_ = false;
+  scan_progress progress_;
+  boost::system::error_code ec_;
+  scan_result result_;
+  std::optional<result_handle> taken_;
+  std::thread thread_;  // last: started when everything it uses is made
+};
+
+py::dict weights_of(const result_handle& h, py::kwargs kw) {
+  py::dict options(kw);
+  const balance_options b = options.empty() ? h.balance : balance_from(options);
+  if (!options.empty())
+    throw py::value_error(fmt::format("unknown option '{}'", py::str(options.begin()->first).cast<std::string>()));
+  const auto rows = class_weights(h.stats(), b);
+  const auto column = [&](auto field) {
+    std::vector<float> v;
+    for (const auto& r : rows) {
+      const std::optional<double> w = r.*field;
+      v.push_back(w ? static_cast<float>(*w) : std::numeric_limits<float>::quiet_NaN());
+    }
+    return owning(std::move(v));
+  };
+  py::dict out;
+  out["inverse_frequency"] = column(&class_balance::inverse_frequency);
+  out["inverse_sqrt_frequency"] = column(&class_balance::inverse_sqrt_frequency);
+  out["median_frequency_present"] = column(&class_balance::median_frequency_present);
+  out["median_frequency_all"] = column(&class_balance::median_frequency_all);
+  out["enet"] = column(&class_balance::enet);
+  out["effective_number"] = column(&class_balance::effective_number);
+  out["repeat_factor"] = column(&class_balance::repeat_factor);
+  std::vector<double> frequency, frame_frequency;
+  std::vector<std::uint8_t> ignored;
+  for (const auto& r : rows) {
+    frequency.push_back(r.frequency);
+    frame_frequency.push_back(r.frame_frequency);
+    ignored.push_back(r.ignored);
+  }
+  out["frequency"] = owning(std::move(frequency));
+  out["frame_frequency"] = owning(std::move(frame_frequency));
+  out["ignored"] = owning(std::move(ignored)).attr("astype")("bool");
+  return out;
+}
+
+}  // namespace
+
+PYBIND11_MODULE(_core, m) {
+  m.doc() = "maskscan's C++ library (pybind11). Use the maskscan package, not this module.";
+  static py::exception<duplicate_frame> duplicate(m, "DuplicateFrame", PyExc_ValueError);
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const option_error& e) {
+      PyErr_SetString(PyExc_ValueError, e.message([](std::string_view o) { return keyword_of(o); }).c_str());
+    } catch (const duplicate_frame& e) {
+      duplicate(e.what());
+    }
+  });
+
+  py::class_<result_handle>(m, "Result")
+      .def_property_readonly("status", [](const result_handle& h) { return h.status; })
+      .def_property_readonly("input", [](const result_handle& h) { return h.result->input; })
+      .def_property_readonly("partial", [](const result_handle& h) { return h.stats().partial; })
+      .def_property_readonly("frames_total", [](const result_handle& h) { return h.result->frames_total; })
+      .def_property_readonly("wall_seconds", [](const result_handle& h) { return h.result->wall_seconds; })
+      .def_property_readonly("stopped_at", [](const result_handle& h) { return h.result->stopped_at; })
+      .def_property_readonly("io_used",
+                             [](const result_handle& h) { return std::string(to_string(h.result->io_used)); })
+      .def_property_readonly("class_names", [](const result_handle& h) { return h.stats().class_names; })
+      .def_property_readonly("ignore", [](const result_handle& h) { return h.stats().ignore; })
+      .def_property_readonly("classes_from_values",
+                             [](const result_handle& h) { return h.stats().classes_from_values; })
+      .def("totals",
+           [](const result_handle& h) {
+             const auto t = compute_totals(h.stats());
+             std::vector<std::uint64_t> pixels, present;
+             for (const auto& c : t.classes) {
+               pixels.push_back(c.pixels);
+               present.push_back(c.frames_present);
+             }
+             py::dict d;
+             d["frames"] = t.frames;
+             d["skipped"] = t.skipped;
+             d["pixels"] = t.pixels;
+             d["labelled_pixels"] = t.labelled_pixels;
+             d["ignored_pixels"] = t.ignored_pixels;
+             d["out_of_range_pixels"] = t.out_of_range_pixels;
+             d["unknown_colour_pixels"] = t.unknown_colour_pixels;
+             d["class_pixels"] = owning(std::move(pixels));
+             d["frames_present"] = owning(std::move(present));
+             return d;
+           })
+      .def("heatmaps", [](const result_handle& h) { return heatmap_list(h, false); })
+      .def("grid_heatmaps", [](const result_handle& h) { return heatmap_list(h, true); })
+      .def("groups", [](const result_handle& h) { return group_names(h.stats()); })
+      .def("group",
+           [](const result_handle& h, const std::string& group) {
+             const auto names = group_names(h.stats());
+             if (std::ranges::find(names, group) == names.end())
+               throw py::key_error(fmt::format("no group '{}' (the groups: {})", group, fmt::join(names, ", ")));
+             return derived(h, select_group(h.stats(), group));
+           })
+      .def("ungrouped", [](const result_handle& h) { return derived(h, ungroup(h.stats())); })
+      .def("weights", &weights_of)
+      .def("repeat_factors",
+           [](const result_handle& h, double threshold) {
+             balance_options b = h.balance;
+             b.repeat_threshold = threshold;
+             return owning(repeat_factors(h.stats(), b));
+           })
+      .def("cooccurrence",
+           [](const result_handle& h) {
+             const auto matrix = cooccurrence(h.stats());
+             std::vector<std::uint64_t> flat;
+             for (const auto& row : matrix) flat.insert(flat.end(), row.begin(), row.end());
+             const auto n = static_cast<py::ssize_t>(matrix.size());
+             return owning(std::move(flat), {n, n});
+           })
+      .def("frame_paths",
+           [](const result_handle& h) {
+             std::vector<std::string> paths;
+             for (const auto& f : h.stats().frames) paths.push_back(f.path);
+             return paths;
+           })
+      .def("errors",
+           [](const result_handle& h) {
+             py::list out;
+             for (const auto& e : h.stats().errors)
+               out.append(py::make_tuple(e.path, to_string(e.code), e.message, e.group));
+             return out;
+           })
+      .def("frames_csv",
+           [](const result_handle& h) {
+             return to_text([&](std::ostream& o) { write_frames_csv(h.stats(), o, h.balance); });
+           })
+      .def("weights_csv",
+           [](const result_handle& h) {
+             return to_text([&](std::ostream& o) { write_weights_csv(h.stats(), h.balance, o); });
+           })
+      .def("summary_json",
+           [](const result_handle& h) {
+             return to_text([&](std::ostream& o) { write_summary_json(*h.result, o, h.balance); });
+           })
+      .def("summary_table",
+           [](const result_handle& h, bool unicode) {
+             return to_text([&](std::ostream& o) { print_summary(*h.result, o, unicode); });
+           })
+      .def("save_state",
+           [](const result_handle& h, const std::filesystem::path& file) {
+             const py::gil_scoped_release unlocked;
+             save_state(h.stats(), file);
+           })
+      .def("write",
+           [](const result_handle& h, const std::filesystem::path& dir, bool report,
+              py::kwargs kw) -> std::optional<std::filesystem::path> {
+             report_options options;
+             for (const auto& [k, v] : kw) {
+               const auto key = k.cast<std::string>();
+               const char* name = key.c_str();
+               if (key == "colormap")
+                 options.colormap = choice_of<heatmap_colormap>(
+                     v, name, {{"viridis", heatmap_colormap::viridis}, {"magma", heatmap_colormap::magma}});
+               else if (key == "rgb_dir")
+                 options.rgb_dir = path_of(v, name);
+               else if (key == "overlays") {
+                 options.overlays = value_of<std::size_t>(v, name, "an int, 0 to 64");
+                 if (options.overlays > 64)
+                   throw py::value_error(fmt::format("overlays {}: 0 to 64", options.overlays));
+               } else if (key == "overlay_alpha") {
+                 options.overlay_alpha = value_of<double>(v, name, "a number in [0, 1]");
+                 if (!(options.overlay_alpha >= 0 && options.overlay_alpha <= 1))
+                   throw py::value_error(
+                       fmt::format("overlay_alpha {}: expected a number in [0, 1]", options.overlay_alpha));
+               } else
+                 throw py::value_error(fmt::format("unknown option '{}'", key));
+             }
+             if (!options.rgb_dir.empty() && !std::filesystem::is_directory(options.rgb_dir))
+               throw py::value_error(fmt::format("rgb_dir {}: not a directory", options.rgb_dir.string()));
+             const py::gil_scoped_release unlocked;
+             if (!report) {
+               write_outputs(*h.result, dir, h.balance);
+               return std::nullopt;
+             }
+             return write_outputs_and_report(*h.result, dir, h.balance, options);
+           })
+      .def_property_readonly("repeat_threshold", [](const result_handle& h) { return h.balance.repeat_threshold; });
+
+  py::class_<scan_job>(m, "ScanJob")
+      .def(py::init([](const py::object& input, py::kwargs kw) {
+             return std::make_unique<scan_job>(request_from(input, py::dict(kw)));
+           }),
+           py::arg("input"))
+      .def("wait", &scan_job::wait, py::arg("timeout") = py::none())
+      .def("done", &scan_job::done)
+      .def("cancel", &scan_job::cancel)
+      .def("progress", &scan_job::progress)
+      .def("result", &scan_job::result);
+
+  m.def(
+      "load_state",
+      [](const std::filesystem::path& file) {
+        const py::gil_scoped_release unlocked;
+        return result_handle{std::make_shared<const scan_result>(merged_result(load_state(file), {file})), {}, "done"};
+      },
+      py::arg("path"));
+  m.def(
+      "merge",
+      [](const std::vector<result_handle>& results, const std::vector<std::string>& prefixes) {
+        if (results.empty()) throw py::value_error("merge: give at least one result");
+        check_prefixes(results.size(), prefixes);
+        dataset_stats merged;
+        for (std::size_t i = 0; i < results.size(); ++i) {
+          dataset_stats s = results[i].stats();
+          if (!prefixes.empty()) prefix_frames(s, prefixes[i]);
+          if (i == 0) {
+            merged = std::move(s);
+          } else {
+            merge(merged, s);
+          }
+        }
+        auto r = merged_result(std::move(merged), {});
+        r.input = "merged";
+        return result_handle{std::make_shared<const scan_result>(std::move(r)), results.front().balance, "done"};
+      },
+      py::arg("results"), py::arg("prefixes") = std::vector<std::string>{});
+  m.def("builtin_class_maps", &builtin_class_map_names);
+}
