@@ -304,6 +304,7 @@ class Result:
 
     @property
     def wall_seconds(self) -> float:
+        """How long the scan took (0 for statistics read from a state file or merged)."""
         return self._core.wall_seconds
 
     # The numbers

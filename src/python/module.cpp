@@ -422,6 +422,7 @@ py::dict weights_of(const result_handle& h, py::kwargs kw) {
 PYBIND11_MODULE(_core, m) {
   m.doc() = "maskscan's C++ library (pybind11). Use the maskscan package, not this module.";
   static py::exception<duplicate_frame> duplicate(m, "DuplicateFrame", PyExc_ValueError);
+  duplicate.doc() = "A frame that two merged results both hold: merging them would count it twice (a ValueError).";
   py::register_exception_translator([](std::exception_ptr p) {
     try {
       if (p) std::rethrow_exception(p);
