@@ -28,7 +28,8 @@ void write_outputs(const scan_result& result, const std::filesystem::path& dir, 
 // bytes; a std::ostringstream gives them as a string, e.g. for a service's response). The stream
 // forms do not flush and leave the stream's error state to the caller.
 
-/// summary.json of the whole scan (grouped statistics: all groups together).
+/// summary.json of the whole scan, the same bytes as write_outputs writes at the top of its directory
+/// (grouped statistics: all groups together, with the grouping and its groups).
 void write_summary_json(const scan_result& result, const std::filesystem::path& file,
                         const balance_options& balance = {});
 void write_summary_json(const scan_result& result, std::ostream& out, const balance_options& balance = {});

@@ -292,21 +292,55 @@ void write_dataset(const scan_result& result, const dataset_stats& stats, const 
   write_summary(result, stats, heat_sets, grid, dir / "summary.json", balance, group, std::move(groups));
 }
 
+/// A grouped scan's whole at the top of its outputs: the groups summed (their heatmaps too unless
+/// `sum_heatmaps` is false: the caller has the sums), the rows keeping their group, so that
+/// frames.csv of the whole says which group each frame is in and summary.json names the grouping.
+dataset_stats overall_of(const dataset_stats& stats, bool sum_heatmaps) {
+  auto overall = ungroup(stats, sum_heatmaps);
+  overall.frames = stats.frames;
+  overall.errors = stats.errors;
+  overall.grouping = stats.grouping;
+  return overall;
+}
+
+/// summary.json's "groups" of a grouped scan: each group's name, directory and frame counts.
+json::array group_list(const dataset_stats& stats) {
+  std::map<std::string, std::pair<std::size_t, std::size_t>> counts;  // group -> frames scanned, skipped
+  const auto names = group_names(stats);
+  for (const auto& name : names) counts[name];
+  for (const auto& f : stats.frames) ++counts[f.group].first;
+  for (const auto& e : stats.errors) ++counts[e.group].second;
+  const auto directories = group_directories(names);
+  json::array groups;
+  for (const auto& name : names)
+    groups.push_back({{"name", name},
+                      {"directory", (std::filesystem::path("groups") / directories.at(name)).generic_string()},
+                      {"frames_scanned", counts[name].first},
+                      {"frames_skipped", counts[name].second}});
+  return groups;
+}
+
 }  // namespace
 
 void write_summary_json(const scan_result& result, const std::filesystem::path& file, const balance_options& balance) {
   if (result.stats.grouping.empty()) {
     write_summary(result, result.stats, heatmaps_of(result.stats), grid_of(result.stats), file, balance, nullptr, {});
   } else {
-    const auto overall = ungroup(result.stats);
-    write_summary(result, overall, heatmaps_of(overall), grid_of(overall), file, balance, nullptr, {});
+    const auto overall = overall_of(result.stats, true);
+    write_summary(result, overall, heatmaps_of(overall), grid_of(overall), file, balance, nullptr,
+                  group_list(result.stats));
   }
 }
 
 void write_summary_json(const scan_result& result, std::ostream& out, const balance_options& balance) {
-  const auto overall = result.stats.grouping.empty() ? dataset_stats{} : ungroup(result.stats);
-  const auto& stats = result.stats.grouping.empty() ? result.stats : overall;
-  pretty_print(out, summary_doc(result, stats, heatmaps_of(stats), grid_of(stats), balance, nullptr, {}));
+  if (result.stats.grouping.empty()) {
+    pretty_print(
+        out, summary_doc(result, result.stats, heatmaps_of(result.stats), grid_of(result.stats), balance, nullptr, {}));
+  } else {
+    const auto overall = overall_of(result.stats, true);
+    pretty_print(out, summary_doc(result, overall, heatmaps_of(overall), grid_of(overall), balance, nullptr,
+                                  group_list(result.stats)));
+  }
   out << '\n';
 }
 
@@ -391,7 +425,6 @@ void detail::write_outputs(const scan_result& result, const dataset_stats* summe
     return;
   }
   // Grouped: each group in groups/<name>/, then the whole (groups summed) at the top.
-  json::array groups;
   const auto names = group_names(result.stats);
   const auto directories = group_directories(names);
   for (const auto& name : names) {  // one group in memory at a time
@@ -400,18 +433,10 @@ void detail::write_outputs(const scan_result& result, const dataset_stats* summe
     const auto sub = std::filesystem::path("groups") / directories.at(name);
     write_dataset(result, stats, heatmaps_of(result.stats, &name), grid_of(result.stats, name), dir / sub, balance,
                   &name, {});
-    groups.push_back({{"name", name},
-                      {"directory", sub.generic_string()},
-                      {"frames_scanned", stats.frames.size()},
-                      {"frames_skipped", stats.errors.size()}});
   }
-  auto overall = ungroup(result.stats, summed == nullptr);
+  const auto overall = overall_of(result.stats, summed == nullptr);
   const dataset_stats& sums = summed ? *summed : overall;
-  // The rows keep their group, so that frames.csv of the whole says which group each frame is in.
-  overall.frames = result.stats.frames;
-  overall.errors = result.stats.errors;
-  overall.grouping = result.stats.grouping;  // frames.csv then has its group column
-  write_dataset(result, overall, heatmaps_of(sums), grid_of(sums), dir, balance, nullptr, std::move(groups));
+  write_dataset(result, overall, heatmaps_of(sums), grid_of(sums), dir, balance, nullptr, group_list(result.stats));
 }
 
 namespace {
