@@ -51,7 +51,7 @@ struct class_balance {
   std::optional<double> repeat_factor;
 };
 
-/// Throws std::invalid_argument naming the option if enet_c <= 1, effective_beta is outside
+/// Throws option_error (a std::invalid_argument) naming the option if enet_c <= 1, effective_beta is outside
 /// [0, 1) or repeat_threshold <= 0 (NaN is refused too); class_weights and repeat_factors call it.
 void validate(const balance_options& options);
 

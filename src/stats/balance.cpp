@@ -1,6 +1,7 @@
 // Balancing statistics: class weights, repeat factors, co-occurrence and component summaries.
 // Every formula, with its source, is in docs/statistics.md; the symbols below are the ones used there.
 #include <maskscan/balance.hpp>
+#include <maskscan/option_error.hpp>
 
 #include <algorithm>
 #include <bit>
@@ -52,20 +53,17 @@ std::vector<size_histogram> component_sizes_of_all_groups(const dataset_stats& s
 }  // namespace detail
 
 void validate(const balance_options& options) {
+  using O = option_error;
   // Written as !(valid) so that NaN is refused as well.
   if (!(options.enet_c > 1))
-    throw std::invalid_argument(
-        fmt::format("ENet constant c (balance_options::enet_c, --enet-c) must be > 1 (the weight 1 / ln(c + p) needs "
-                    "ln(c + p) > 0), got {}",
-                    options.enet_c));
+    throw O({O::text("ENet constant c"), O::mention("enet_c"),
+             O::text(fmt::format(" must be > 1 (the weight 1 / ln(c + p) needs ln(c + p) > 0), got {}", options.enet_c))});
   if (!(options.effective_beta >= 0 && options.effective_beta < 1))
-    throw std::invalid_argument(fmt::format(
-        "effective-number beta (balance_options::effective_beta, --effective-beta) must be in [0, 1), got {}",
-        options.effective_beta));
+    throw O({O::text("effective-number beta"), O::mention("effective_beta"),
+             O::text(fmt::format(" must be in [0, 1), got {}", options.effective_beta))});
   if (options.repeat_threshold && !(*options.repeat_threshold > 0))
-    throw std::invalid_argument(fmt::format(
-        "repeat-factor threshold t (balance_options::repeat_threshold, --repeat-threshold) must be > 0, got {}",
-        *options.repeat_threshold));
+    throw O({O::text("repeat-factor threshold t"), O::mention("repeat_threshold"),
+             O::text(fmt::format(" must be > 0, got {}", *options.repeat_threshold))});
 }
 
 std::vector<class_balance> class_weights(const dataset_stats& stats, const balance_options& options) {
