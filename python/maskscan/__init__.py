@@ -19,6 +19,7 @@ import json
 import os
 import re
 import sys
+import warnings
 from typing import Any, Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -111,42 +112,47 @@ class _Run:
     def __init__(self, path: Any, options: Dict[str, Any]) -> None:
         opts = dict(options)
         progress = opts.pop("progress", None)
-        self.out = opts.pop("out", None)
+        self.out = _path_or_none("out", opts.pop("out", None))
         self.report = opts.pop("report", False)
-        self.save_state = opts.pop("save_state", None)
+        self.save_state = _path_or_none("save_state", opts.pop("save_state", None))
         self.force = opts.pop("force", False)
         self.report_options = {key: opts.pop(key) for key in _REPORT_KEYS if key in opts}
+        if not isinstance(self.report, bool) or not isinstance(self.force, bool):
+            raise TypeError("report and force: expected a bool")
         if self.report_options and not self.report:
             raise ValueError(f"{next(iter(self.report_options))}: an option of the report (report=True)")
         if self.report and self.out is None:
             raise ValueError("report: needs out=DIR (report.html is written there)")
-        if not isinstance(self.report, bool) or not isinstance(self.force, bool):
-            raise TypeError("report and force: expected a bool")
-        for key in ("max_memory", "max_file_bytes", "max_heatmap_bytes", "max_pixels"):
+        _core.check_report_options(**self.report_options)
+        for key in ("max_memory", "max_file_bytes", "max_heatmap_bytes"):
             if key in opts:
                 opts[key] = _bytes(key, opts[key])
+        if self.save_state is not None:
+            _check_state(self.save_state, opts.get("resume"), self.force)
         if self.out is not None:
-            self.out = os.fspath(self.out)
             _check_out(self.out, self.force)
             if not opts.get("include_results", False):
                 opts["_exclude"] = [self.out, os.path.join(self.out, "images")]
-        if self.save_state is not None:
-            self.save_state = os.fspath(self.save_state)
-            if os.path.exists(self.save_state) and not self.force:
-                raise ValueError(f"save_state {self.save_state}: the file exists; pass force=True to overwrite it")
-        if progress is True:
-            self.bar: Optional[_Bar] = _Bar()
-            self.on_progress: Optional[Callable[[Progress], Any]] = self.bar
-        elif progress is None or progress is False:
-            self.bar, self.on_progress = None, None
-        elif callable(progress):
-            self.bar, self.on_progress = None, progress
-        else:
+        if not (progress is None or isinstance(progress, bool) or callable(progress)):
             raise TypeError("progress: expected a bool or a callable taking a maskscan.Progress")
-        if path is not None:
-            path = os.fspath(path)
-        self.job = _core.ScanJob(path, **opts)
+        self.job = _core.ScanJob(path, **opts)  # every option checked, the input listed: the scan starts
         self._reported: Optional[Progress] = None
+        if self.out is not None:  # made now, as the CLI does: a folder that cannot be made fails before the scan
+            try:
+                os.makedirs(self.out, exist_ok=True)
+            except OSError as e:
+                self.job.cancel()
+                self.job.wait()
+                raise ValueError(f"out {self.out}: cannot create it ({e.strerror})") from None
+        left_out = self.job.left_out()
+        if left_out:
+            shown = ", ".join(left_out[:5]) + (f" and {len(left_out) - 5} more" if len(left_out) > 5 else "")
+            warnings.warn(f"left out {len(left_out)} director{'y' if len(left_out) == 1 else 'ies'} that hold "
+                          f"maskscan results (an earlier scan's summary.json): {shown}; their PNGs are a report's "
+                          "pictures, not masks (include_results=True scans them)", stacklevel=3)
+        self.bar: Optional[_Bar] = _Bar() if progress is True else None
+        self.on_progress: Optional[Callable[[Progress], Any]] = (
+            self.bar if progress is True else progress if callable(progress) else None)
 
     def report_progress(self) -> None:
         if self.on_progress is None:
@@ -160,23 +166,53 @@ class _Run:
         """The result once the job is done, its files written; the progress line ended."""
         try:
             result = Result(self.job.result())
-            if self.save_state is not None:
-                result.save_state(self.save_state)
-            if self.out is not None:
-                result._core.write(self.out, self.report, **self.report_options)
+            try:
+                if self.save_state is not None:
+                    result.save_state(self.save_state)
+                if self.out is not None:
+                    result._core.write(self.out, self.report, **self.report_options)
+            except Exception as e:  # the statistics are not lost with the files
+                e.result = result  # type: ignore[attr-defined]
+                raise
             return result
         finally:
             if self.bar is not None:
                 self.bar.close()
 
     def interrupted(self, error: BaseException) -> None:
-        """Stops the scan after an exception on the caller's side, and attaches the partial result."""
+        """Stops the scan after an exception on the caller's side, and attaches the partial result
+        (None when the scan had not started: the exception came while its input was listed)."""
+        if getattr(self, "job", None) is None:
+            if isinstance(error, KeyboardInterrupt) and not hasattr(error, "result"):
+                error.result = None  # type: ignore[attr-defined]
+            return
+        if getattr(error, "result", None) is not None:  # raised by finish(): the result is there already
+            return
         self.job.cancel()
         self.job.wait()
         try:
             error.result = self.finish()  # type: ignore[attr-defined]
         except Exception:  # the partial result is a courtesy: the interruption is what is raised
             error.result = None  # type: ignore[attr-defined]
+
+
+def _path_or_none(key: str, value: Any) -> Optional[str]:
+    if value is None:
+        return None
+    if not isinstance(value, (str, os.PathLike)):
+        raise TypeError(f"{key}: expected a path (str or os.PathLike), got {type(value).__name__}")
+    return os.fspath(value)
+
+
+def _check_state(state: str, resume: Any, force: bool) -> None:
+    folder = os.path.dirname(state) or "."
+    if not os.path.isdir(folder):
+        raise ValueError(f"save_state {state}: its folder does not exist")
+    if os.path.isdir(state):
+        raise ValueError(f"save_state {state}: is a directory")
+    same_as_resumed = resume is not None and os.path.exists(state) and os.path.samefile(state, os.fspath(resume))
+    if os.path.exists(state) and not force and not same_as_resumed:
+        raise ValueError(f"save_state {state}: the file exists; pass force=True to overwrite it")
 
 
 def _check_out(out: str, force: bool) -> None:
@@ -206,8 +242,10 @@ def scan(path: Union[str, os.PathLike, None] = None, **options: Any) -> "Result"
     scan (frames in flight are finished) and raises ``KeyboardInterrupt`` whose ``result`` is the
     partial :class:`Result`.
     """
-    run = _Run(path, options)
+    run = _Run.__new__(_Run)
+    run.job = None
     try:
+        run.__init__(path, options)  # Ctrl-C may come while the input is listed: run.job is None then
         while not run.job.wait(_POLL_SECONDS):
             run.report_progress()
         run.report_progress()  # the final counts
@@ -226,16 +264,35 @@ async def scan_async(path: Union[str, os.PathLike, None] = None, **options: Any)
     """
     import asyncio  # here: importing asyncio takes ~90 ms, which a plain scan need not pay
 
-    run = _Run(path, options)
+    loop = asyncio.get_running_loop()
+    # Listing the input and writing the outputs run on the loop's executor (the C++ parts release
+    # the GIL), so that the loop keeps running meanwhile.
+    starting = loop.run_in_executor(None, _Run, path, options)
+    run: Optional[_Run] = None
     try:
+        run = await asyncio.shield(starting)
         while not run.job.done():
             await asyncio.sleep(0.02)
             run.report_progress()
         run.report_progress()  # the final counts
     except BaseException as e:
-        run.interrupted(e)
+        if run is None:
+            if not isinstance(e, asyncio.CancelledError):
+                raise  # the options or the input were refused
+            try:
+                run = await starting  # cancelled while the input was listed: its scan is stopped at once
+            except Exception:
+                e.result = None  # type: ignore[attr-defined]
+                raise e from None
+        run.job.cancel()
+        while not run.job.done():  # without blocking the loop: frames in flight finish
+            await asyncio.sleep(0.02)
+        try:
+            e.result = await loop.run_in_executor(None, run.finish)  # type: ignore[attr-defined]
+        except Exception:
+            e.result = None  # type: ignore[attr-defined]
         raise
-    return run.finish()
+    return await loop.run_in_executor(None, run.finish)
 
 
 def load_state(path: Union[str, os.PathLike]) -> "Result":
@@ -279,7 +336,7 @@ class Result:
     # What was scanned
     @property
     def input(self) -> str:
-        """Where the frames were: the directory as given ("merged: ..." for merged results)."""
+        """Where the frames were: the directory as given ("merged: FILE" for load_state, "merged" for merge)."""
         return self._core.input
 
     @property

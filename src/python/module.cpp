@@ -43,6 +43,7 @@ std::string keyword_of(std::string_view option) {
   if (option == "splits") return "split";
   if (option == "stop_on_error") return "strict";
   if (option == "class_names_file") return "class_names";
+  if (option == "prefix") return "prefixes";
   return std::string(option);
 }
 
@@ -81,9 +82,17 @@ std::string path_of(const py::handle& value, const char* key) {
   return py::module_::import("os").attr("fspath")(value).cast<std::string>();
 }
 
-/// The balance options (weights, repeat factors) among `kw`; the keys used are removed.
-balance_options balance_from(py::dict& kw) {
-  balance_options b;
+/// A keyword's value as T, at least 1 (the CLI's flags of counts refuse 0 too).
+template <class T>
+T positive(const py::handle& value, const char* key) {
+  const T v = value_of<T>(value, key, "an int >= 1");
+  if (v == 0) throw py::value_error(fmt::format("{} 0: expected an int >= 1", key));
+  return v;
+}
+
+/// The balance options (weights, repeat factors) among `kw` over `b` (the keys not given keep its
+/// values); the keys used are removed.
+balance_options balance_from(py::dict& kw, balance_options b = {}) {
   if (kw.contains("enet_c")) b.enet_c = value_of<double>(kw.attr("pop")("enet_c"), "enet_c", "a number");
   if (kw.contains("effective_beta"))
     b.effective_beta = value_of<double>(kw.attr("pop")("effective_beta"), "effective_beta", "a number");
@@ -118,6 +127,7 @@ struct scan_request {
   scan_options options;
   balance_options balance;
   std::optional<resumed_scan> resumed;
+  std::vector<std::string> left_out;  ///< directories of results left out of the listing (relative)
 };
 
 /// The request of `maskscan.scan(input, **kw)`. Every key is a keyword of the Python front-end,
@@ -135,9 +145,9 @@ scan_request request_from(const py::object& input, py::dict kw) {
     if (key == "workers")
       o.workers = value_of<unsigned>(v, name, "an int");
     else if (key == "io_depth")
-      o.io_depth = value_of<unsigned>(v, name, "an int");
+      o.io_depth = positive<unsigned>(v, name);
     else if (key == "queue_depth")
-      o.queue_depth = value_of<unsigned>(v, name, "an int");
+      o.queue_depth = positive<unsigned>(v, name);
     else if (key == "io")
       o.io = choice_of<io_backend>(
           v, name, {{"auto", io_backend::automatic}, {"uring", io_backend::uring}, {"threads", io_backend::threads}});
@@ -156,16 +166,18 @@ scan_request request_from(const py::object& input, py::dict kw) {
         o.heatmap_grid = {wh.first, wh.second};
       }
     } else if (key == "labels")
-      classes.labels = value_of<std::string>(v, name, "a string");
+      classes.labels = path_of(v, name);
     else if (key == "remap")
       classes.remap = value_of<std::string>(v, name, "a string");
     else if (key == "num_classes")
-      classes.num_classes = value_of<std::uint32_t>(v, name, "an int");
+      classes.num_classes = positive<std::uint32_t>(v, name);
     else if (key == "class_names") {
       if (is_path(v))
         classes.class_names_file = path_of(v, name);
       else
         classes.class_names = value_of<std::vector<std::string>>(v, name, "a list of names or a file");
+      if (classes.class_names_file.empty() && classes.class_names.empty())
+        throw py::value_error("class_names: an empty list (give the names, or leave class_names out)");
     } else if (key == "ignore") {
       if (py::isinstance<py::int_>(v))
         classes.ignore = {value_of<std::uint32_t>(v, name, "an int or a list of ints")};
@@ -176,7 +188,7 @@ scan_request request_from(const py::object& input, py::dict kw) {
     else if (key == "components")
       o.components = value_of<unsigned>(v, name, "0, 4 or 8");
     else if (key == "min_component_pixels")
-      o.min_component_pixels = value_of<std::uint64_t>(v, name, "an int");
+      o.min_component_pixels = positive<std::uint64_t>(v, name);
     else if (key == "group_by")
       o.group_by = value_of<std::string>(v, name, "a regular expression");
     else if (key == "split") {
@@ -206,27 +218,35 @@ scan_request request_from(const py::object& input, py::dict kw) {
     else
       throw py::value_error(fmt::format("unknown option '{}'", key));
   }
-  apply_class_choice(classes, o);
-  o = resolve_defaults(std::move(o));
   const bool from_list = !files_from.empty();
   if (input.is_none() == !from_list)
     throw py::value_error("give the directory (or PNG file) to scan, or files_from=LIST");
   if (!root.empty() && !from_list) throw py::value_error("root: only with files_from");
+  const std::filesystem::path path = from_list ? std::string() : path_of(input, "path");
+  // The rest reads the disk (a listing, a class-map file, the first frame's header, a state
+  // file): without the GIL, so that other threads and an event loop run meanwhile.
+  const py::gil_scoped_release unlocked;
+  apply_class_choice(classes, o);
+  o = resolve_defaults(std::move(o));
   std::optional<frame_source> source;
+  std::vector<std::filesystem::path> left_out;
   if (from_list) {
     source = frame_source::from_list(files_from, root);
   } else {
-    const std::filesystem::path path = path_of(input, "path");
     std::error_code ec;
     if (!std::filesystem::exists(path, ec))
-      throw py::value_error(fmt::format("{}: no such file or directory", path.string()));
-    source = frame_source::from_directory(path, {.exclude = exclude, .include_results = include_results});
+      throw std::invalid_argument(fmt::format("{}: no such file or directory", path.string()));
+    source = frame_source::from_directory(
+        path, {.exclude = exclude, .include_results = include_results, .left_out = &left_out});
     if (source->size() == 0)
-      throw py::value_error(
+      throw std::invalid_argument(
           fmt::format("{}: no *.png files found (the directory is searched recursively)", path.string()));
   }
   check_memory(*source, o);
-  scan_request r{std::move(*source), std::move(o), balance, std::nullopt};
+  scan_request r{std::move(*source), std::move(o), balance, std::nullopt, {}};
+  for (const auto& dir : left_out)
+    r.left_out.push_back(from_list ? dir.string() : dir.lexically_relative(path).generic_string());
+  std::ranges::sort(r.left_out);
   if (!resume.empty()) {
     r.resumed = resume_source(r.source, load_state(resume), r.options);
     r.source = r.resumed->remaining;
@@ -248,7 +268,10 @@ template <class T, class Owner>
 py::array_t<T> view(std::vector<py::ssize_t> shape, const T* data, std::shared_ptr<Owner> owner) {
   auto* keep = new std::shared_ptr<Owner>(std::move(owner));
   py::capsule base(keep, [](void* p) { delete static_cast<std::shared_ptr<Owner>*>(p); });
-  return py::array_t<T>(std::move(shape), data, base);
+  py::array_t<T> array(std::move(shape), data, base);
+  // Read-only: the memory is a result's, which other arrays (and the Result) share.
+  array.attr("setflags")(py::arg("write") = false);
+  return array;
 }
 
 /// An array owning `values` (moved into its capsule).
@@ -301,7 +324,8 @@ std::string to_text(Write&& write) {
 /// A scan running on its own thread: the caller waits in slices (Ctrl-C and progress between them).
 class scan_job {
  public:
-  explicit scan_job(scan_request request) : balance_(request.balance), resumed_(std::move(request.resumed)) {
+  explicit scan_job(scan_request request)
+      : balance_(request.balance), resumed_(std::move(request.resumed)), left_out_(std::move(request.left_out)) {
     scan_context context;
     context.progress_interval = std::chrono::milliseconds(50);
     context.on_progress = [this](const scan_progress& p) {
@@ -351,6 +375,7 @@ class scan_job {
     return py::make_tuple(progress_.frames_done, progress_.frames_skipped, progress_.frames_total,
                           progress_.elapsed_seconds);
   }
+  const std::vector<std::string>& left_out() const noexcept { return left_out_; }
   /// The result (once done): a ValueError or RuntimeError for a scan that failed.
   result_handle result() {
     if (!wait(std::nullopt)) throw std::logic_error("not done");
@@ -362,7 +387,11 @@ class scan_job {
     const std::string status = ec_ == errc::cancelled          ? "cancelled"
                                : ec_ == errc::stopped_on_error ? "stopped"
                                                                : "done";
-    if (resumed_) result_ = complete_resume(std::move(*resumed_), std::move(result_));
+    if (resumed_) {
+      const py::gil_scoped_release unlocked;
+      result_ = complete_resume(std::move(*resumed_), std::move(result_));
+      resumed_.reset();
+    }
     taken_ = result_handle{std::make_shared<const scan_result>(std::move(result_)), balance_, status};
     return *taken_;
   }
@@ -372,6 +401,7 @@ class scan_job {
   boost::asio::cancellation_signal cancel_;
   balance_options balance_;
   std::optional<resumed_scan> resumed_;
+  std::vector<std::string> left_out_;
   std::mutex mutex_;
   std::condition_variable done_changed_;
   bool done_ = false;
@@ -382,9 +412,36 @@ class scan_job {
   std::thread thread_;  // last: started when everything it uses is made
 };
 
+/// The report's options (the CLI's --colormap, --rgb-dir, --overlays, --overlay-alpha), checked.
+report_options report_options_from(const py::dict& kw) {
+  report_options options;
+  for (const auto& [k, v] : kw) {
+    const auto key = k.cast<std::string>();
+    const char* name = key.c_str();
+    if (key == "colormap") {
+      options.colormap = choice_of<heatmap_colormap>(
+          v, name, {{"viridis", heatmap_colormap::viridis}, {"magma", heatmap_colormap::magma}});
+    } else if (key == "rgb_dir") {
+      options.rgb_dir = path_of(v, name);
+      if (!std::filesystem::is_directory(options.rgb_dir))
+        throw py::value_error(fmt::format("rgb_dir {}: not a directory", options.rgb_dir.string()));
+    } else if (key == "overlays") {
+      options.overlays = value_of<std::size_t>(v, name, "an int, 0 to 64");
+      if (options.overlays > 64) throw py::value_error(fmt::format("overlays {}: expected 0 to 64", options.overlays));
+    } else if (key == "overlay_alpha") {
+      options.overlay_alpha = value_of<double>(v, name, "a number in [0, 1]");
+      if (!(options.overlay_alpha >= 0 && options.overlay_alpha <= 1))
+        throw py::value_error(fmt::format("overlay_alpha {}: expected a number in [0, 1]", options.overlay_alpha));
+    } else {
+      throw py::value_error(fmt::format("unknown option '{}'", key));
+    }
+  }
+  return options;
+}
+
 py::dict weights_of(const result_handle& h, py::kwargs kw) {
   py::dict options(kw);
-  const balance_options b = options.empty() ? h.balance : balance_from(options);
+  const balance_options b = balance_from(options, h.balance);
   if (!options.empty())
     throw py::value_error(fmt::format("unknown option '{}'", py::str(options.begin()->first).cast<std::string>()));
   const auto rows = class_weights(h.stats(), b);
@@ -474,9 +531,14 @@ PYBIND11_MODULE(_core, m) {
              const auto names = group_names(h.stats());
              if (std::ranges::find(names, group) == names.end())
                throw py::key_error(fmt::format("no group '{}' (the groups: {})", group, fmt::join(names, ", ")));
+             const py::gil_scoped_release unlocked;
              return derived(h, select_group(h.stats(), group));
            })
-      .def("ungrouped", [](const result_handle& h) { return derived(h, ungroup(h.stats())); })
+      .def("ungrouped",
+           [](const result_handle& h) {
+             const py::gil_scoped_release unlocked;
+             return derived(h, ungroup(h.stats()));
+           })
       .def("weights", &weights_of)
       .def("repeat_factors",
            [](const result_handle& h, double threshold) {
@@ -529,29 +591,7 @@ PYBIND11_MODULE(_core, m) {
       .def("write",
            [](const result_handle& h, const std::filesystem::path& dir, bool report,
               py::kwargs kw) -> std::optional<std::filesystem::path> {
-             report_options options;
-             for (const auto& [k, v] : kw) {
-               const auto key = k.cast<std::string>();
-               const char* name = key.c_str();
-               if (key == "colormap")
-                 options.colormap = choice_of<heatmap_colormap>(
-                     v, name, {{"viridis", heatmap_colormap::viridis}, {"magma", heatmap_colormap::magma}});
-               else if (key == "rgb_dir")
-                 options.rgb_dir = path_of(v, name);
-               else if (key == "overlays") {
-                 options.overlays = value_of<std::size_t>(v, name, "an int, 0 to 64");
-                 if (options.overlays > 64)
-                   throw py::value_error(fmt::format("overlays {}: 0 to 64", options.overlays));
-               } else if (key == "overlay_alpha") {
-                 options.overlay_alpha = value_of<double>(v, name, "a number in [0, 1]");
-                 if (!(options.overlay_alpha >= 0 && options.overlay_alpha <= 1))
-                   throw py::value_error(
-                       fmt::format("overlay_alpha {}: expected a number in [0, 1]", options.overlay_alpha));
-               } else
-                 throw py::value_error(fmt::format("unknown option '{}'", key));
-             }
-             if (!options.rgb_dir.empty() && !std::filesystem::is_directory(options.rgb_dir))
-               throw py::value_error(fmt::format("rgb_dir {}: not a directory", options.rgb_dir.string()));
+             const report_options options = report_options_from(kw);
              const py::gil_scoped_release unlocked;
              if (!report) {
                write_outputs(*h.result, dir, h.balance);
@@ -570,6 +610,7 @@ PYBIND11_MODULE(_core, m) {
       .def("done", &scan_job::done)
       .def("cancel", &scan_job::cancel)
       .def("progress", &scan_job::progress)
+      .def("left_out", &scan_job::left_out)
       .def("result", &scan_job::result);
 
   m.def(
@@ -584,13 +625,15 @@ PYBIND11_MODULE(_core, m) {
       [](const std::vector<result_handle>& results, const std::vector<std::string>& prefixes) {
         if (results.empty()) throw py::value_error("merge: give at least one result");
         check_prefixes(results.size(), prefixes);
-        dataset_stats merged;
-        for (std::size_t i = 0; i < results.size(); ++i) {
-          dataset_stats s = results[i].stats();
-          if (!prefixes.empty()) prefix_frames(s, prefixes[i]);
-          if (i == 0) {
-            merged = std::move(s);
+        const py::gil_scoped_release unlocked;
+        dataset_stats merged = results.front().stats();
+        if (!prefixes.empty()) prefix_frames(merged, prefixes.front());
+        for (std::size_t i = 1; i < results.size(); ++i) {
+          if (prefixes.empty()) {
+            merge(merged, results[i].stats());
           } else {
+            dataset_stats s = results[i].stats();
+            prefix_frames(s, prefixes[i]);
             merge(merged, s);
           }
         }
@@ -600,4 +643,5 @@ PYBIND11_MODULE(_core, m) {
       },
       py::arg("results"), py::arg("prefixes") = std::vector<std::string>{});
   m.def("builtin_class_maps", &builtin_class_map_names);
+  m.def("check_report_options", [](py::kwargs kw) { (void)report_options_from(kw); });
 }
