@@ -28,7 +28,7 @@ from . import _core
 
 __all__ = [
     "scan", "scan_async", "Result", "Progress", "FileError", "load_state", "merge", "builtin_class_maps",
-    "WEIGHT_KINDS", "DuplicateFrame",
+    "WEIGHT_KINDS", "DuplicateFrame", "MaskscanWarning",
 ]
 __version__ = "0.1.0"
 
@@ -41,6 +41,10 @@ DuplicateFrame = _core.DuplicateFrame
 _BALANCE_KEYS = ("enet_c", "effective_beta", "effective_unit", "repeat_threshold")
 _REPORT_KEYS = ("colormap", "rgb_dir", "overlays", "overlay_alpha")
 _POLL_SECONDS = 0.05  # how often a blocking scan looks for Ctrl-C and reports progress
+
+
+class MaskscanWarning(UserWarning):
+    """How the values of a scan were read, as the CLI says it on stderr (``Result.warnings``)."""
 
 
 class Progress(NamedTuple):
@@ -174,6 +178,8 @@ class _Run:
             except Exception as e:  # the statistics are not lost with the files
                 e.result = result  # type: ignore[attr-defined]
                 raise
+            for warning in result.warnings:  # what the CLI says on stderr about how the values were read
+                warnings.warn(warning, MaskscanWarning, stacklevel=4)
             return result
         finally:
             if self.bar is not None:
@@ -458,6 +464,13 @@ class Result:
     def errors(self) -> List[FileError]:
         """The files that could not be scanned, each with its cause."""
         return [FileError(*e) for e in self._core.errors()]
+
+    @property
+    def warnings(self) -> List[str]:
+        """What a reader of the numbers must be told about how the values were read (summary.json's
+        "warnings"; scan() also issues each as a :class:`MaskscanWarning`): no class map and the
+        built-in map that would name the values, many out-of-range or unknown-colour pixels, ..."""
+        return list(self._core.warnings())
 
     @property
     def groups(self) -> List[str]:

@@ -526,6 +526,7 @@ PYBIND11_MODULE(_core, m) {
       .def("heatmaps", [](const result_handle& h) { return heatmap_list(h, false); })
       .def("grid_heatmaps", [](const result_handle& h) { return heatmap_list(h, true); })
       .def("groups", [](const result_handle& h) { return group_names(h.stats()); })
+      .def("warnings", [](const result_handle& h) { return class_map_warnings(h.stats()); })
       .def("group",
            [](const result_handle& h, const std::string& group) {
              const auto names = group_names(h.stats());

@@ -319,3 +319,13 @@ def test_arrays_are_read_only(camvid):
     for a in (r.pixels, r.frames_present, r.heatmaps[(480, 360)], r.cooccurrence, r.weights("enet")):
         with pytest.raises(ValueError, match="read-only"):
             a[0] = 1
+
+
+def test_the_cli_s_warnings_are_python_warnings(camvid):
+    with pytest.warns(maskscan.MaskscanWarning, match="camvid11") as caught:
+        r = maskscan.scan(camvid)  # no class map: the values are the classes, and camvid11 names them
+    assert [str(w.message) for w in caught] == r.warnings == r.summary()["warnings"]
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert maskscan.scan(camvid, labels="camvid11").warnings == []
