@@ -1,6 +1,7 @@
 """The Python front-end at run time: Ctrl-C, the GIL, asyncio, memory over many scans."""
 import asyncio
 import os
+import shutil
 import signal
 import threading
 import time
@@ -20,7 +21,9 @@ def slow(camvid, tmp_path_factory):
     long enough (~2 s) to be interrupted in the middle, with the default decoder and queue, so that
     the time to stop is what a user sees (frames in flight are finished first)."""
     folder = tmp_path_factory.mktemp("slow")
-    sources = sorted(camvid.glob("*.png"))
+    copies = folder.parent / "sources"  # hard links within the temporary directory's own filesystem
+    copies.mkdir()
+    sources = [shutil.copyfile(p, copies / p.name) for p in sorted(camvid.glob("*.png"))]
     for i in range(FRAMES):
         os.link(sources[i % len(sources)], folder / f"{i:05d}.png")
     return folder
@@ -136,7 +139,7 @@ def test_memory_does_not_grow_over_200_scans(camvid, tmp_path):
     small = tmp_path / "small"
     small.mkdir()
     for p in sorted(camvid.glob("*.png"))[:8]:
-        os.link(p, small / p.name)
+        shutil.copyfile(p, small / p.name)
 
     def one():
         r = maskscan.scan(small, labels="camvid11", heatmaps=True)
