@@ -192,8 +192,6 @@ class _Run:
             if isinstance(error, KeyboardInterrupt) and not hasattr(error, "result"):
                 error.result = None  # type: ignore[attr-defined]
             return
-        if getattr(error, "result", None) is not None:  # raised by finish(): the result is there already
-            return
         self.job.cancel()
         self.job.wait()
         try:
