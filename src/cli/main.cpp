@@ -35,6 +35,7 @@
 #include "cli/output_lock.hpp"
 #include "cli/overlay_command.hpp"
 #include "cli/progress.hpp"
+#include "cli/serve_command.hpp"
 #include "cli/suggest.hpp"
 #include "cli/usage_error.hpp"
 
@@ -542,6 +543,15 @@ int main(int argc, char** argv) {
       app.add_subcommand("overlay", "Write an RGB frame with its label mask blended on top, each class in its colour");
   maskscan::cli::add_overlay_flags(*overlay, overlay_cmd);
 
+  maskscan::service::server_config serve_config;
+  auto* serve = app.add_subcommand(
+      "serve",
+      "Run scans as an HTTP/JSON service on the datasets below --root (docs/service.md); SIGINT/SIGTERM stop it");
+  maskscan::cli::add_serve_flags(*serve, serve_config);
+  serve->footer(
+      "Exit status: 0 stopped by SIGINT/SIGTERM (running scans cancelled, their partial results written); 1 cannot "
+      "start (a --listen address in use, an unreadable --token-file or --state-dir); 2 wrong command line.");
+
   std::string command_line;  // for the report's "Run" section
   std::string arguments;     // the same without the program's path, for the lock files
   for (int i = 0; i < argc; ++i) {
@@ -578,6 +588,7 @@ int main(int argc, char** argv) {
     if (synth->parsed()) return run_synth(synth_cmd);
     if (merge->parsed()) return run_merge(merge_cmd);
     if (overlay->parsed()) return maskscan::cli::run_overlay(overlay_cmd);
+    if (serve->parsed()) return maskscan::cli::run_serve(serve_config);
   } catch (const usage_error& e) {
     fmt::print(stderr, "maskscan: {}\n", e.what());
     return exit_usage;
