@@ -18,6 +18,7 @@ packages=(
   time                                     # /usr/bin/time for peak RSS in benchmarks
   clang-14 libclang-rt-14-dev llvm-14      # libFuzzer harnesses (scripts/fuzz.sh), llvm-symbolizer
   chromium fonts-dejavu-core               # browser test of report.html (headless); without a font no text renders
+  curl hey                                 # maskscan serve: its tests drive it with curl; bench/service_latency with hey
 )
 
 sudo=""
