@@ -296,6 +296,8 @@ scan_request parse_scan_request(const std::string& body, const fs::path& root, c
     apply_class_choice(classes, o);
     o = resolve_defaults(std::move(o));
     validate(r.balance);
+  } catch (const option_error& e) {  // options named by their library names, mentions included
+    throw request_error(400, e.message([](std::string_view option) { return std::string(option); }));
   } catch (const std::invalid_argument& e) {
     throw request_error(400, e.what());
   } catch (const std::exception& e) {  // a class-map file that cannot be read or parsed
