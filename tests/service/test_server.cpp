@@ -15,6 +15,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
 #include <maskscan/output.hpp>
 #include <maskscan/report.hpp>
@@ -248,10 +249,19 @@ TEST_CASE("service: a restarted service lists the scans of its state directory",
 }
 
 TEST_CASE("service: stop() cancels a running scan, which writes its partial results", "[service]") {
-  dataset d(300, 1280, 966);
+  // 3,000 frames of 1280x966 (hard links of a few synthetic ones: quick to make): a scan that
+  // runs for a second or more, so that stop() comes while it runs.
+  dataset d(4, 1280, 966);
+  const auto ws = d.root / "ws/semantic_annotations/gtLabels";
+  std::vector<fs::path> originals;
+  for (const auto& f : fs::directory_iterator(ws)) originals.push_back(f.path());
+  fs::create_directories(d.root / "many");
+  for (int i = 0; i < 3000; ++i)
+    fs::create_hard_link(originals[static_cast<std::size_t>(i) % originals.size()],
+                         d.root / "many" / fmt::format("{:05}.png", i));
   running_server s(d.config());
   client c(s.port());
-  REQUIRE(c.request(http::verb::post, "/scans", R"({"path": "ws", "options": {"heatmaps": true}})").status == 202);
+  REQUIRE(c.request(http::verb::post, "/scans", R"({"path": "many", "options": {"heatmaps": true}})").status == 202);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   while (c.request(http::verb::get, "/scans/1").json().at("progress").at("frames_done").to_number<std::uint64_t>() ==
          0) {
@@ -267,7 +277,7 @@ TEST_CASE("service: stop() cancels a running scan, which writes its partial resu
   const auto summary = json::parse(test::read_file(d.state / "scans/1/results/summary.json")).as_object();
   CHECK(summary.at("partial").as_bool());
   const auto scanned = summary.at("frames_scanned").to_number<std::uint64_t>();
-  CHECK(scanned < 300);
+  CHECK(scanned < 3000);
   // Exact for the frames it did: every pixel of each counted frame is in one class.
   std::uint64_t pixels = 0;
   for (const auto& cls : summary.at("classes").as_array()) pixels += cls.at("pixels").to_number<std::uint64_t>();
