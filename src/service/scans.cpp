@@ -91,6 +91,7 @@ struct scan_registry::entry {
   bool was_running = false;
   bool cancel_requested = false;
   bool has_results = false;
+  std::map<std::uint64_t, std::function<void()>> subscribers;  // event streams waiting for events
   asio::cancellation_signal signal;
   asio::strand<asio::io_context::executor_type> strand;
 
@@ -134,6 +135,21 @@ void scan_registry::add_event(entry& e, std::string name, std::string data) {
   // stream's memory stays a few events per scan however long it runs.
   if (name == "progress" && !e.events.empty() && e.events.back().name == "progress") e.events.pop_back();
   e.events.push_back({++e.last_event, std::move(name), std::move(data)});
+  for (const auto& [token, notify] : e.subscribers) notify();
+}
+
+std::uint64_t scan_registry::subscribe(std::uint64_t id, std::function<void()> notify) {
+  const std::lock_guard lock(mutex_);
+  const auto it = scans_.find(id);
+  if (it == scans_.end()) return 0;
+  const auto token = next_token_++;
+  it->second->subscribers.emplace(token, std::move(notify));
+  return token;
+}
+
+void scan_registry::unsubscribe(std::uint64_t id, std::uint64_t token) {
+  const std::lock_guard lock(mutex_);
+  if (const auto it = scans_.find(id); it != scans_.end()) it->second->subscribers.erase(token);
 }
 
 void scan_registry::load_existing() {

@@ -65,6 +65,10 @@ class scan_registry {
   /// Events of scan `id` after event `after`, and whether the stream is complete (the "end" event
   /// is among those sent); nothing for an unknown id.
   std::optional<std::pair<std::vector<scan_event>, bool>> events_after(std::uint64_t id, std::uint64_t after) const;
+  /// Calls `notify` (from any thread, under the registry's lock: it must only post) whenever scan
+  /// `id` has a new event, until unsubscribe(id, token). Returns the token (0 for an unknown id).
+  std::uint64_t subscribe(std::uint64_t id, std::function<void()> notify);
+  void unsubscribe(std::uint64_t id, std::uint64_t token);
   /// The result files of a scan that has ended, relative to its results folder, sorted; nothing
   /// for an unknown id.
   std::optional<std::vector<std::string>> files(std::uint64_t id) const;
@@ -94,6 +98,7 @@ class scan_registry {
   mutable std::mutex mutex_;
   std::map<std::uint64_t, std::shared_ptr<entry>> scans_;
   std::uint64_t next_id_ = 1;
+  std::uint64_t next_token_ = 1;
   std::size_t running_ = 0;
   bool stopping_ = false;
   std::function<void()> when_idle_;

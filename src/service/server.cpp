@@ -436,8 +436,16 @@ struct server::impl {
     stream.expires_after(std::chrono::seconds(30));
     co_await http::async_write_header(stream, header, asio::redirect_error(asio::use_awaitable, ec));
     if (ec) co_return;
-    asio::steady_timer timer(co_await asio::this_coro::executor);
-    auto last_sent = std::chrono::steady_clock::now();
+    // Woken by the registry when the scan has a new event (the notifier posts to this
+    // connection's strand, so the timer is only touched here), else every 15 s for a comment.
+    const auto ex = co_await asio::this_coro::executor;
+    const auto timer = std::make_shared<asio::steady_timer>(ex);
+    const auto subscription = registry.subscribe(ask.id, [timer, ex] { asio::post(ex, [timer] { timer->cancel(); }); });
+    struct unsubscribed {
+      scan_registry& r;
+      std::uint64_t id, subscription;
+      ~unsubscribed() { r.unsubscribe(id, subscription); }
+    } leave{registry, ask.id, subscription};
     for (;;) {
       const auto events = registry.events_after(ask.id, ask.after);
       if (!events) co_return;
@@ -446,17 +454,13 @@ struct server::impl {
         text += fmt::format("id: {}\nevent: {}\ndata: {}\n\n", e.id, e.name, e.data);
         ask.after = e.id;
       }
-      if (text.empty() && std::chrono::steady_clock::now() - last_sent > std::chrono::seconds(15))
-        text = ": still running\n\n";  // a comment: keeps proxies from closing an idle stream
-      if (!text.empty()) {
-        stream.expires_after(std::chrono::seconds(30));
-        co_await asio::async_write(stream, asio::buffer(text), asio::redirect_error(asio::use_awaitable, ec));
-        if (ec) co_return;
-        last_sent = std::chrono::steady_clock::now();
-      }
+      if (text.empty()) text = ": still running\n\n";  // woken by the timer: keeps proxies from closing an idle stream
+      stream.expires_after(std::chrono::seconds(30));
+      co_await asio::async_write(stream, asio::buffer(text), asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) co_return;
       if (events->second) co_return;
-      timer.expires_after(std::chrono::milliseconds(100));
-      co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      timer->expires_after(std::chrono::seconds(15));
+      co_await timer->async_wait(asio::redirect_error(asio::use_awaitable, ec));
     }
   }
 };

@@ -9,6 +9,10 @@ any other info string, or none, fails the test, so that no recipe goes unchecked
     ```sh              run: each line (a trailing backslash continues it; comment-only lines are
                        skipped) in its own bash -o pipefail, so `cd` and variables do not carry over,
                        with the built maskscan first on PATH; it must exit 0
+    ```sh session      run as one bash script (set -e -o pipefail) in its own process group, so that
+                       a line may start a server in the background (`maskscan serve ... &`) and the
+                       next ones talk to it; it must exit 0, and whatever it left running is then
+                       stopped (SIGTERM to the group, SIGKILL after 5 s)
     ```python          run with /usr/bin/python3 after the block before it in the same file, in that
                        block's directory (it reads what that recipe wrote); it must exit 0
     ```cpp             compiled and run: its #include lines at file scope, the rest the body of a
@@ -88,7 +92,7 @@ NOT_AS_WRITTEN: dict[tuple[str, str], tuple[str | None, str]] = {
         "no fixed /tmp path"),
 }
 
-KINDS = ("sh", "python", "cpp", "json class-map", "text")
+KINDS = ("sh", "sh session", "python", "cpp", "json class-map", "text")
 COMMAND_TIMEOUT = 120  # seconds; a recipe that hangs fails instead of blocking ctest until its TIMEOUT
 
 
@@ -484,6 +488,40 @@ class Runner:
                 done = f": {summary['frames_scanned']} of {summary['frames_total']} frames done, partial"
             print(f"ok   {where}: {shown}  ({wanted}{done}, {outcome.seconds:.2f} s)", flush=True)
 
+    def run_session(self, block: Block, cwd: Path) -> None:
+        script = cwd / f"{block.file.replace('/', '_')}-L{block.line}.sh"
+        script.write_text("set -e -o pipefail\n" + "\n".join(block.lines) + "\n")
+        start = time.monotonic()
+        proc = subprocess.Popen(["bash", str(script)], cwd=cwd, env=self.env, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            output, _ = proc.communicate(timeout=COMMAND_TIMEOUT)
+            status = proc.returncode
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            output, _ = proc.communicate()
+            status = 128 + signal.SIGKILL
+        finally:  # what the block left running (a server): stopped as a user would, then for sure
+            for sig, wait in ((signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
+                try:
+                    os.killpg(proc.pid, sig)
+                except ProcessLookupError:
+                    break
+                deadline = time.monotonic() + wait
+                while time.monotonic() < deadline:
+                    try:
+                        os.killpg(proc.pid, 0)
+                    except ProcessLookupError:
+                        break
+                    time.sleep(0.05)
+        outcome = Outcome(status, output.decode(errors="replace"), time.monotonic() - start)
+        self.ran += 1
+        if status != 0:
+            self.fail(block.where, f"sh session block: exit {status}, expected 0 (run in {cwd})", outcome)
+        else:
+            print(f"ok   {block.where}: sh session block, {len(block.lines)} lines  ({outcome.seconds:.2f} s)",
+                  flush=True)
+
     def run_python(self, block: Block, cwd: Path) -> None:
         # Blank lines before the code: a traceback's line numbers are the .md file's.
         script = cwd / f"{block.file.replace('/', '_')}.py"
@@ -539,6 +577,9 @@ class Runner:
             elif block.info == "json class-map":
                 cwd = self.fresh_dir(block)
                 self.run_class_map(block, cwd)
+            elif block.info == "sh session":
+                cwd = self.fresh_dir(block)
+                self.run_session(block, cwd)
             else:
                 cwd = self.fresh_dir(block)
                 self.run_sh(block, commands[i], cwd)
