@@ -19,7 +19,6 @@ import csv
 import http.client
 import io
 import json
-import os
 import re
 import shutil
 import statistics

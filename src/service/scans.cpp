@@ -360,7 +360,7 @@ void scan_registry::finish(const std::shared_ptr<entry>& e, scan_state state, st
   if (stopping_ && running_ == 0 && when_idle_) asio::post(io_, std::exchange(when_idle_, nullptr));
 }
 
-std::optional<json::object> scan_registry::describe(std::uint64_t id) const {
+std::optional<std::pair<json::object, std::string>> scan_registry::describe(std::uint64_t id) const {
   json::object r;
   bool results = false;
   {
@@ -376,12 +376,15 @@ std::optional<json::object> scan_registry::describe(std::uint64_t id) const {
     for (const auto& name : *listed) names.emplace_back(name);
     r["files"] = std::move(names);
     try {
-      r["summary"] = json::parse(read_text(dir_of(id) / "results" / "summary.json"));
+      auto text = read_text(dir_of(id) / "results" / "summary.json");
+      boost::system::error_code ec;
+      (void)json::parse(text, ec);  // whole and valid, or not given
+      if (!ec) return std::pair{std::move(r), std::move(text)};
     } catch (const std::exception&) {
-      r["summary"] = nullptr;  // removed by hand: the record still says what ran
     }
+    r["summary"] = nullptr;  // removed or damaged by hand: the record still says what ran
   }
-  return r;
+  return std::pair{std::move(r), std::string()};
 }
 
 json::array scan_registry::list() const {

@@ -55,8 +55,10 @@ class scan_registry {
   /// Queues `request` and starts it when a slot is free; returns its id. Throws request_error 429
   /// when max_queued scans wait already, 503 when the service is stopping.
   std::uint64_t submit(scan_request request, const std::string& body);
-  /// GET /scans/{id}: the scan's record, with the summary.json content once it has results.
-  std::optional<boost::json::object> describe(std::uint64_t id) const;
+  /// GET /scans/{id}: the scan's record (with its files once it has results), and the text of
+  /// its summary.json (empty until it has results): the text as written, so that a client reads
+  /// the same numbers, to the last bit, as in the file.
+  std::optional<std::pair<boost::json::object, std::string>> describe(std::uint64_t id) const;
   /// GET /scans: every scan's record without its summary, by id.
   boost::json::array list() const;
   /// DELETE /scans/{id}: 202 and the record when the scan was queued or running (it ends

@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
@@ -107,6 +108,20 @@ string_response json_reply(http::status status, const json::value& body) {
   return res;
 }
 
+/// A scan's record with its summary.json text spliced in unchanged (not re-serialized: the numbers
+/// stay the file's to the last digit).
+string_response record_reply(http::status status, const std::pair<json::object, std::string>& described) {
+  auto res = json_reply(status, described.first);
+  if (described.second.empty()) return res;
+  auto& body = res.body();
+  auto summary = described.second;
+  while (!summary.empty() && (summary.back() == '\n' || summary.back() == ' ')) summary.pop_back();
+  body.resize(body.rfind('}'));  // the record's closing brace (the last one, before "\n")
+  body += ",\"summary\":" + summary + "}\n";
+  res.prepare_payload();
+  return res;
+}
+
 string_response error_reply(unsigned status, const std::string& message) {
   return json_reply(static_cast<http::status>(status), json::object{{"error", message}});
 }
@@ -128,13 +143,18 @@ struct server::impl {
   server_config config;
   fs::path root, state_dir;
   std::string token;
+  // Declared before io: the coroutine frames io destroys last (sessions) refer to them.
+  std::atomic<unsigned> connections{0};
+  std::atomic<bool> stopping{false};
+  std::atomic<bool> torn_down{false};  // set first by ~impl: a session's frame then leaves the registry alone
   asio::io_context io;
-  compute_pool pool;
+  // Keeps run() running while no connection or timer is pending (a scan alone runs on the pool)
+  // until stop() has seen the scans end.
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> busy{io.get_executor()};
+  std::unique_ptr<compute_pool> pool;
   std::mutex log_mutex;
   scan_registry registry;
   tcp::acceptor acceptor;
-  std::atomic<unsigned> connections{0};
-  std::atomic<bool> stopping{false};
   std::once_flag stop_once;
   std::optional<asio::signal_set> signals;
 
@@ -143,8 +163,8 @@ struct server::impl {
         root(checked_root(c.root)),
         state_dir(checked_state_dir(c.state_dir)),
         token(read_token(c.token_file)),
-        pool(c.compute_threads),
-        registry(io, pool,
+        pool(std::make_unique<compute_pool>(c.compute_threads)),
+        registry(io, *pool,
                  {.root = root,
                   .state_dir = state_dir,
                   .max_running = std::max(1u, c.max_running),
@@ -174,6 +194,13 @@ struct server::impl {
     if (ec) throw std::runtime_error(fmt::format("--listen {}: cannot listen there: {}", c.listen, ec.message()));
     acceptor.listen(asio::socket_base::max_listen_connections);
   }
+
+  ~impl() {
+    torn_down = true;
+    pool.reset();  // waits for what scans left on it (writing results) before the registry goes
+  }
+  impl(const impl&) = delete;
+  impl& operator=(const impl&) = delete;
 
   static fs::path checked_root(const fs::path& root) {
     std::error_code ec;
@@ -218,6 +245,7 @@ struct server::impl {
         if (signals) signals->cancel();
         registry.shutdown([this] {
           log("stopped");
+          busy.reset();
           io.stop();
         });
       });
@@ -288,10 +316,10 @@ struct server::impl {
       if (method == http::verb::get) return json_reply(http::status::ok, json::object{{"scans", registry.list()}});
       try {
         auto request =
-            parse_scan_request(req.body(), root, {.max_workers = pool.size(), .max_memory = config.max_memory});
+            parse_scan_request(req.body(), root, {.max_workers = pool->size(), .max_memory = config.max_memory});
         request.report_options.command_line = "maskscan serve: POST /scans " + req.body();
         const auto id = registry.submit(std::move(request), req.body());
-        auto res = json_reply(http::status::accepted, *registry.describe(id));
+        auto res = record_reply(http::status::accepted, *registry.describe(id));
         res.set(http::field::location, fmt::format("/scans/{}", id));
         return res;
       } catch (const request_error& e) {
@@ -308,7 +336,7 @@ struct server::impl {
         auto [status, body] = registry.cancel(*id);
         return json_reply(static_cast<http::status>(status), body);
       }
-      if (auto r = registry.describe(*id)) return json_reply(http::status::ok, *r);
+      if (auto r = registry.describe(*id)) return record_reply(http::status::ok, *r);
       return error_reply(404, fmt::format("no scan {}", *id));
     }
     if (segments.size() == 3 && segments[2] == "events") {
@@ -345,7 +373,7 @@ struct server::impl {
   }
 
   asio::awaitable<void> session(beast::tcp_stream stream) {
-    struct counted {
+    struct counted {  // n outlives every session's frame (declared before io)
       std::atomic<unsigned>& n;
       ~counted() { --n; }
     } count{connections};
@@ -376,6 +404,8 @@ struct server::impl {
       std::optional<string_response> refused;
       if (ec == http::error::header_limit)
         refused = error_reply(431, fmt::format("the header is over {} bytes", config.max_header_bytes));
+      else if (ec == http::error::body_limit)  // a Content-Length over the limit, seen with the header
+        refused = error_reply(413, fmt::format("the body is over {} bytes", config.max_body_bytes));
       else if (ec)
         refused = error_reply(400, fmt::format("a malformed request: {}", ec.message()));
       if (!refused) {
@@ -440,13 +470,22 @@ struct server::impl {
     // connection's strand, so the timer is only touched here), else every 15 s for a comment.
     const auto ex = co_await asio::this_coro::executor;
     const auto timer = std::make_shared<asio::steady_timer>(ex);
-    const auto subscription = registry.subscribe(ask.id, [timer, ex] { asio::post(ex, [timer] { timer->cancel(); }); });
+    const auto woken = std::make_shared<bool>(false);  // an event came while no wait was pending (a write was)
+    const auto subscription = registry.subscribe(ask.id, [timer, woken, ex] {
+      asio::post(ex, [timer, woken] {
+        *woken = true;
+        timer->cancel();
+      });
+    });
     struct unsubscribed {
-      scan_registry& r;
+      impl& self;
       std::uint64_t id, subscription;
-      ~unsubscribed() { r.unsubscribe(id, subscription); }
-    } leave{registry, ask.id, subscription};
+      ~unsubscribed() {
+        if (!self.torn_down) self.registry.unsubscribe(id, subscription);
+      }
+    } leave{*this, ask.id, subscription};
     for (;;) {
+      *woken = false;
       const auto events = registry.events_after(ask.id, ask.after);
       if (!events) co_return;
       std::string text;
@@ -459,6 +498,7 @@ struct server::impl {
       co_await asio::async_write(stream, asio::buffer(text), asio::redirect_error(asio::use_awaitable, ec));
       if (ec) co_return;
       if (events->second) co_return;
+      if (*woken) continue;
       timer->expires_after(std::chrono::seconds(15));
       co_await timer->async_wait(asio::redirect_error(asio::use_awaitable, ec));
     }

@@ -3,6 +3,10 @@
 #include <filesystem>
 #include <string>
 
+#include <algorithm>
+#include <vector>
+
+#include <boost/json.hpp>
 #include <catch2/catch.hpp>
 
 #include "service/request.hpp"
@@ -133,4 +137,18 @@ TEST_CASE("service request: options by the library's names, checked with the lib
   CHECK(parse_scan_request(R"({"path": "ds"})", f.root, {.max_memory = 1 << 30}).options.max_memory == 1 << 30);
   CHECK(parse_scan_request(R"({"path": "ds", "options": {"max_memory": 1000000}})", f.root, {.max_memory = 1 << 30})
             .options.max_memory == 1000000);
+}
+
+TEST_CASE("service request: docs/service-request.schema.json lists exactly the options the service takes",
+          "[service]") {
+  const auto schema =
+      boost::json::parse(test::read_file(fs::path(MASKSCAN_SOURCE_DIR) / "docs/service-request.schema.json"));
+  std::vector<std::string> documented;
+  for (const auto& [key, value] : schema.at("properties").at("options").at("properties").as_object())
+    documented.emplace_back(key);
+  std::ranges::sort(documented);
+  CHECK(documented == service::option_keys());
+  std::vector<std::string> top;
+  for (const auto& [key, value] : schema.at("properties").as_object()) top.emplace_back(key);
+  CHECK(top == std::vector<std::string>{"path", "options"});
 }
