@@ -492,14 +492,15 @@ class Runner:
         script = cwd / f"{block.file.replace('/', '_')}-L{block.line}.sh"
         script.write_text("set -e -o pipefail\n" + "\n".join(block.lines) + "\n")
         start = time.monotonic()
-        proc = subprocess.Popen(["bash", str(script)], cwd=cwd, env=self.env, stdin=subprocess.DEVNULL,
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+        log = cwd / (script.name + ".out")  # a file, not a pipe: a background server keeps a pipe open
+        with open(log, "wb") as out:
+            proc = subprocess.Popen(["bash", str(script)], cwd=cwd, env=self.env, stdin=subprocess.DEVNULL,
+                                    stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         try:
-            output, _ = proc.communicate(timeout=COMMAND_TIMEOUT)
-            status = proc.returncode
+            status = proc.wait(timeout=COMMAND_TIMEOUT)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
-            output, _ = proc.communicate()
+            proc.wait()
             status = 128 + signal.SIGKILL
         finally:  # what the block left running (a server): stopped as a user would, then for sure
             for sig, wait in ((signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
@@ -514,10 +515,15 @@ class Runner:
                     except ProcessLookupError:
                         break
                     time.sleep(0.05)
+        output = log.read_bytes()
         outcome = Outcome(status, output.decode(errors="replace"), time.monotonic() - start)
         self.ran += 1
+        text = outcome.output
         if status != 0:
             self.fail(block.where, f"sh session block: exit {status}, expected 0 (run in {cwd})", outcome)
+        elif "maskscan serve" in "\n".join(block.lines) and not (
+                "event: end" in text and '"state":"done"' in text and list(cwd.glob("*/scans/*/results/summary.json"))):
+            self.fail(block.where, "the service's scan did not end done with its results written", outcome)
         else:
             print(f"ok   {block.where}: sh session block, {len(block.lines)} lines  ({outcome.seconds:.2f} s)",
                   flush=True)
