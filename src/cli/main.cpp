@@ -22,6 +22,7 @@
 
 #include <maskscan/grouping.hpp>
 #include <maskscan/merge.hpp>
+#include <maskscan/option_words.hpp>
 #include <maskscan/output.hpp>
 #include <maskscan/report.hpp>
 #include <maskscan/scan.hpp>
@@ -98,11 +99,9 @@ void add_balance_flags(CLI::App& app, maskscan::balance_options& b) {
   app.add_option("--effective-beta", b.effective_beta,
                  "Effective-number weights (1 - beta)/(1 - beta^n): beta, 0 <= beta < 1")
       ->capture_default_str();
-  const std::map<std::string, maskscan::effective_unit> units{{"frames", maskscan::effective_unit::frames},
-                                                              {"pixels", maskscan::effective_unit::pixels}};
   app.add_option("--effective-unit", b.unit,
                  "What n counts in the effective-number weights: frames (in which the class is present) or pixels")
-      ->transform(maskscan::cli::choices(units))
+      ->transform(maskscan::cli::choices(maskscan::option_words<maskscan::effective_unit>()))
       ->default_str("frames");
   app.add_option_function<double>(
       "--repeat-threshold", [&b](const double& t) { b.repeat_threshold = t; },
@@ -120,10 +119,8 @@ void add_report_flags(CLI::App& app, bool& report, maskscan::report_options& r, 
                "files and the "
                "options and timing of the run; its pictures also go to images/ (docs/report.md)")
       ->needs(out);
-  const std::map<std::string, maskscan::heatmap_colormap> maps{{"viridis", maskscan::heatmap_colormap::viridis},
-                                                               {"magma", maskscan::heatmap_colormap::magma}};
   app.add_option("--colormap", r.colormap, "Colour map of the heatmap images: viridis or magma (perceptually uniform)")
-      ->transform(maskscan::cli::choices(maps))
+      ->transform(maskscan::cli::choices(maskscan::option_words<maskscan::heatmap_colormap>()))
       ->default_str("viridis");
   if (!overlays) return;
   app.add_option("--rgb-dir", r.rgb_dir,
@@ -197,21 +194,15 @@ void add_scan_flags(CLI::App& app, scan_command& cmd) {
                              maskscan::max_queue_depth))
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
-  const std::map<std::string, maskscan::io_backend> backends{{"auto", maskscan::io_backend::automatic},
-                                                             {"uring", maskscan::io_backend::uring},
-                                                             {"threads", maskscan::io_backend::threads}};
   app.add_option("--io", o.io,
                  "How files are read: uring (io_uring), threads (pread on a thread pool), auto (uring if available)")
-      ->transform(maskscan::cli::choices(backends))
+      ->transform(maskscan::cli::choices(maskscan::option_words<maskscan::io_backend>()))
       ->default_str("auto");
-  const std::map<std::string, maskscan::decoder_kind> decoders{{"auto", maskscan::decoder_kind::automatic},
-                                                               {"spng", maskscan::decoder_kind::spng},
-                                                               {"fast", maskscan::decoder_kind::fast}};
   app.add_option("--decoder", o.decoder,
                  "PNG decoder: auto (the fast libdeflate path for plain 8-bit gray/palette PNGs, libspng for the "
                  "rest), spng (libspng, the reference, for everything), fast (the fast path only; other files "
                  "are skipped with an error)")
-      ->transform(maskscan::cli::choices(decoders))
+      ->transform(maskscan::cli::choices(maskscan::option_words<maskscan::decoder_kind>()))
       ->default_str("auto");
   app.add_flag("--serial", o.serial, "Decode and count in one plain loop on one thread (the benchmark baseline)");
   maskscan::cli::add_class_map_flags(app, cmd.classes);

@@ -29,6 +29,7 @@
 #include <maskscan/grouping.hpp>
 #include <maskscan/merge.hpp>
 #include <maskscan/option_error.hpp>
+#include <maskscan/option_words.hpp>
 #include <maskscan/output.hpp>
 #include <maskscan/report.hpp>
 #include <maskscan/scan.hpp>
@@ -90,35 +91,31 @@ T positive(const py::handle& value, const char* key) {
   return v;
 }
 
+template <class Enum>
+Enum choice_of(const py::handle& value, const char* key) {
+  const auto text = value_of<std::string>(value, key, "a string");
+  std::string names;
+  for (const auto& [name, e] : option_words<Enum>()) {
+    if (text == name) return e;
+    names += fmt::format("{}'{}'", names.empty() ? "" : ", ", name);
+  }
+  throw py::value_error(fmt::format("{} '{}': expected one of {}", key, text, names));
+}
+
 /// The balance options (weights, repeat factors) among `kw` over `b` (the keys not given keep its
 /// values); the keys used are removed.
 balance_options balance_from(py::dict& kw, balance_options b = {}) {
   if (kw.contains("enet_c")) b.enet_c = value_of<double>(kw.attr("pop")("enet_c"), "enet_c", "a number");
   if (kw.contains("effective_beta"))
     b.effective_beta = value_of<double>(kw.attr("pop")("effective_beta"), "effective_beta", "a number");
-  if (kw.contains("effective_unit")) {
-    const auto unit = value_of<std::string>(kw.attr("pop")("effective_unit"), "effective_unit", "'frames' or 'pixels'");
-    if (unit != "frames" && unit != "pixels")
-      throw py::value_error(fmt::format("effective_unit '{}': expected 'frames' or 'pixels'", unit));
-    b.unit = unit == "frames" ? effective_unit::frames : effective_unit::pixels;
-  }
+  if (kw.contains("effective_unit"))
+    b.unit = choice_of<effective_unit>(kw.attr("pop")("effective_unit"), "effective_unit");
   if (kw.contains("repeat_threshold")) {
     const py::object t = kw.attr("pop")("repeat_threshold");
     if (!t.is_none()) b.repeat_threshold = value_of<double>(t, "repeat_threshold", "a number or None");
   }
   validate(b);
   return b;
-}
-
-template <class Enum>
-Enum choice_of(const py::handle& value, const char* key, std::initializer_list<std::pair<const char*, Enum>> choices) {
-  const auto text = value_of<std::string>(value, key, "a string");
-  std::string names;
-  for (const auto& [name, e] : choices) {
-    if (text == name) return e;
-    names += fmt::format("{}'{}'", names.empty() ? "" : ", ", name);
-  }
-  throw py::value_error(fmt::format("{} '{}': expected one of {}", key, text, names));
 }
 
 /// What a scan is given: its source and options (resolved: every value checked), its balance options.
@@ -149,11 +146,9 @@ scan_request request_from(const py::object& input, py::dict kw) {
     else if (key == "queue_depth")
       o.queue_depth = positive<unsigned>(v, name);
     else if (key == "io")
-      o.io = choice_of<io_backend>(
-          v, name, {{"auto", io_backend::automatic}, {"uring", io_backend::uring}, {"threads", io_backend::threads}});
+      o.io = choice_of<io_backend>(v, name);
     else if (key == "decoder")
-      o.decoder = choice_of<decoder_kind>(
-          v, name, {{"auto", decoder_kind::automatic}, {"spng", decoder_kind::spng}, {"fast", decoder_kind::fast}});
+      o.decoder = choice_of<decoder_kind>(v, name);
     else if (key == "serial")
       o.serial = value_of<bool>(v, name, "a bool");
     else if (key == "heatmaps")
@@ -419,8 +414,7 @@ report_options report_options_from(const py::dict& kw) {
     const auto key = k.cast<std::string>();
     const char* name = key.c_str();
     if (key == "colormap") {
-      options.colormap = choice_of<heatmap_colormap>(
-          v, name, {{"viridis", heatmap_colormap::viridis}, {"magma", heatmap_colormap::magma}});
+      options.colormap = choice_of<heatmap_colormap>(v, name);
     } else if (key == "rgb_dir") {
       options.rgb_dir = path_of(v, name);
       if (!std::filesystem::is_directory(options.rgb_dir))

@@ -10,6 +10,7 @@
 #include <maskscan/class_map.hpp>
 #include <maskscan/grouping.hpp>
 #include <maskscan/option_error.hpp>
+#include <maskscan/option_words.hpp>
 
 namespace maskscan::service {
 namespace fs = std::filesystem;
@@ -107,8 +108,9 @@ std::vector<std::string> texts(const json::value& v, const std::string& key) {
 }
 
 template <class Enum>
-Enum word(const json::value& v, const std::string& key, const std::map<std::string, Enum>& words) {
+Enum word(const json::value& v, const std::string& key) {
   const auto w = text(v, key);
+  const auto& words = option_words<Enum>();
   if (const auto it = words.find(w); it != words.end()) return it->second;
   std::string names;
   for (const auto& [name, e] : words) names += fmt::format("{}'{}'", names.empty() ? "" : ", ", name);
@@ -195,11 +197,9 @@ scan_request parse_scan_request(const std::string& body, const fs::path& root, c
     else if (key == "queue_depth")
       o.queue_depth = integer<unsigned>(v, key, 1);
     else if (key == "io")
-      o.io = word<io_backend>(
-          v, key, {{"auto", io_backend::automatic}, {"uring", io_backend::uring}, {"threads", io_backend::threads}});
+      o.io = word<io_backend>(v, key);
     else if (key == "decoder")
-      o.decoder = word<decoder_kind>(
-          v, key, {{"auto", decoder_kind::automatic}, {"spng", decoder_kind::spng}, {"fast", decoder_kind::fast}});
+      o.decoder = word<decoder_kind>(v, key);
     else if (key == "serial")
       o.serial = boolean(v, key);
     else if (key == "heatmaps")
@@ -269,15 +269,13 @@ scan_request parse_scan_request(const std::string& body, const fs::path& root, c
     else if (key == "effective_beta")
       r.balance.effective_beta = number(v, key);
     else if (key == "effective_unit")
-      r.balance.unit =
-          word<effective_unit>(v, key, {{"frames", effective_unit::frames}, {"pixels", effective_unit::pixels}});
+      r.balance.unit = word<effective_unit>(v, key);
     else if (key == "repeat_threshold") {
       if (!v.is_null()) r.balance.repeat_threshold = number(v, key);
     } else if (key == "report")
       r.report = boolean(v, key);
     else if (key == "colormap")
-      r.report_options.colormap =
-          word<heatmap_colormap>(v, key, {{"viridis", heatmap_colormap::viridis}, {"magma", heatmap_colormap::magma}});
+      r.report_options.colormap = word<heatmap_colormap>(v, key);
     else if (key == "rgb_dir")
       r.report_options.rgb_dir = confined(root, text(v, key), key);
     else if (key == "overlays") {
