@@ -215,6 +215,14 @@ TEST_CASE("service: keep-alive, listing, unknown ids and methods, health", "[ser
   CHECK(c.request(http::verb::get, "/scans/1/files/..%2fscan.json").status == 403);
   CHECK(c.request(http::verb::get, "/scans/1/files/scan.json").status == 404);  // not a result
   CHECK(c.request(http::verb::get, "/scans/1/files/nope.csv").status == 404);
+  // The event stream of an ended scan: its events, then the end, then the connection closes.
+  client stream(s.port());
+  const auto events = stream.request(http::verb::get, "/scans/1/events");
+  CHECK(events.status == 200);
+  CHECK(events.headers.at("Content-Type") == "text/event-stream");
+  CHECK(events.body.starts_with("id: 1\nevent: state\ndata: {\"state\":\"queued\"}\n\n"));
+  CHECK(events.body.find("event: end\ndata: {\"state\":\"done\"") != std::string::npos);
+  CHECK(events.body.ends_with("}\n\n"));
 }
 
 TEST_CASE("service: a restarted service lists the scans of its state directory", "[service]") {
