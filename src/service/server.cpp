@@ -154,7 +154,10 @@ struct server::impl {
   std::unique_ptr<compute_pool> pool;
   std::mutex log_mutex;
   scan_registry registry;
+  // The acceptor is used on its strand only: the accept loop runs there, and stop() closes it there.
+  asio::strand<asio::io_context::executor_type> accepting{asio::make_strand(io)};
   tcp::acceptor acceptor;
+  unsigned short bound_port = 0;  // as bound: read by any thread, unlike the acceptor
   std::once_flag stop_once;
   std::optional<asio::signal_set> signals;
 
@@ -170,7 +173,7 @@ struct server::impl {
                   .max_running = std::max(1u, c.max_running),
                   .max_queued = c.max_queued,
                   .log = [this](const std::string& line) { log(line); }}),
-        acceptor(io) {
+        acceptor(accepting) {
     const auto colon = c.listen.rfind(':');
     if (colon == std::string::npos) throw std::runtime_error(fmt::format("--listen {}: expected HOST:PORT", c.listen));
     std::string host = c.listen.substr(0, colon);
@@ -193,6 +196,7 @@ struct server::impl {
     acceptor.bind(endpoint, ec);
     if (ec) throw std::runtime_error(fmt::format("--listen {}: cannot listen there: {}", c.listen, ec.message()));
     acceptor.listen(asio::socket_base::max_listen_connections);
+    bound_port = acceptor.local_endpoint().port();
   }
 
   ~impl() {
@@ -237,7 +241,7 @@ struct server::impl {
 
   void stop() {
     std::call_once(stop_once, [this] {
-      asio::post(io, [this] {
+      asio::post(accepting, [this] {
         stopping = true;
         log("stopping: no new connections; cancelling the scans");
         boost::system::error_code ignored;
@@ -509,13 +513,13 @@ server::server(const server_config& config) : impl_(std::make_unique<impl>(confi
   impl_->log(fmt::format("listening on http://{}:{} (root {}, state {}{})",
                          impl_->acceptor.local_endpoint().address().to_string(), port(), impl_->root.string(),
                          impl_->state_dir.string(), impl_->token.empty() ? "" : ", token required"));
-  asio::co_spawn(impl_->io, impl_->accept_loop(), asio::detached);
+  asio::co_spawn(impl_->accepting, impl_->accept_loop(), asio::detached);
   if (config.on_listening) config.on_listening(port());
 }
 
 server::~server() = default;
 
-unsigned short server::port() const noexcept { return impl_->acceptor.local_endpoint().port(); }
+unsigned short server::port() const noexcept { return impl_->bound_port; }
 
 void server::run() {
   std::vector<std::thread> threads;

@@ -8,6 +8,7 @@
 #include <string>
 #include <thread>
 
+#include <fmt/format.h>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -15,7 +16,6 @@
 #include <boost/beast/http.hpp>
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
-#include <fmt/format.h>
 
 #include <maskscan/output.hpp>
 #include <maskscan/report.hpp>
@@ -279,7 +279,11 @@ TEST_CASE("service: stop() cancels a running scan, which writes its partial resu
   const auto start = std::chrono::steady_clock::now();
   s.stop();
   const auto took = std::chrono::steady_clock::now() - start;
+#ifdef MASKSCAN_SANITIZED
+  CHECK(took < std::chrono::seconds(60));  // the frames in flight are decoded, and the results written, 5-20x slower
+#else
   CHECK(took < std::chrono::seconds(5));
+#endif
   const auto record = json::parse(test::read_file(d.state / "scans/1/scan.json")).as_object();
   CHECK(record.at("state").as_string() == "cancelled");
   const auto summary = json::parse(test::read_file(d.state / "scans/1/results/summary.json")).as_object();
