@@ -4,7 +4,7 @@
 // overall, in one pass (dataset_stats: frame_row::group, heatmaps and component sizes per group).
 #include <filesystem>
 #include <map>
-#include <regex>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -20,6 +20,9 @@ inline constexpr std::string_view unmatched_group = "unmatched";
 inline constexpr std::string_view unlisted_group = "unlisted";
 
 class frame_source;
+namespace detail {
+struct group_expression;  // the compiled --group-by expression (Boost.Regex, behind the compiled library)
+}
 
 class frame_grouper {
  public:
@@ -32,7 +35,9 @@ class frame_grouper {
   explicit frame_grouper(const scan_options& options);
 
   bool enabled() const noexcept { return kind_ != kind::none; }
-  /// The group of a frame (its path relative to the root, '/' separators). Thread-safe.
+  /// The group of a frame (its path relative to the root, '/' separators). Thread-safe. Throws
+  /// option_error naming group_by when matching the path would take more steps than Boost.Regex's
+  /// bound (an expression that backtracks catastrophically, e.g. '((?:.*){30}X)'): never runs for ever.
   std::string group_of(std::string_view path) const;
   /// The number of groups the frames of `source` fall into (1 without grouping). Throws
   /// std::invalid_argument naming the frame and both splits if a frame is named by two split lists
@@ -46,7 +51,7 @@ class frame_grouper {
   /// Splits: the names of the splits listing the path (whole, then each end after a '/').
   std::vector<std::string> splits_naming(std::string_view path) const;
   kind kind_ = kind::none;
-  std::regex regex_;
+  std::shared_ptr<const detail::group_expression> regex_;
   std::unordered_map<std::string, std::string> listed_;  // normalized entry -> split name
   std::string description_;
 };

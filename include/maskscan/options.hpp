@@ -108,8 +108,9 @@ struct scan_options {
   /// 101 validation masks 26% of the 8-connected components have 1 to 3 pixels and 40% fewer than
   /// 16; annotation specks of that size would otherwise dominate the instance counts. At least 1.
   std::uint64_t min_component_pixels = 16;
-  /// Grouping by path (relative to the root): a regular expression (ECMAScript) with one capture
-  /// group; the captured text names a frame's group (frames it does not match: group "unmatched").
+  /// Grouping by path (relative to the root): a regular expression (ECMAScript syntax, matched by Boost.Regex with a
+  /// bound on the steps of a match) with one capture group; the captured text names a frame's group (frames it does not
+  /// match: group "unmatched").
   std::string group_by;
   /// Grouping by lists: each split names the frames in it (relative paths, or their ends after a
   /// '/', with or without ".png"); frames in no list: group "unlisted". At most one of group_by and

@@ -1,6 +1,7 @@
 #include <maskscan/grouping.hpp>
 #include <maskscan/option_error.hpp>
 #include <maskscan/source.hpp>
+#include <maskscan/text.hpp>
 
 #include <algorithm>
 #include <cctype>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <boost/regex.hpp>
 
 namespace maskscan {
 
@@ -37,22 +39,32 @@ std::string normalize_entry(std::string_view s) {
 
 }  // namespace
 
+namespace detail {
+struct group_expression {
+  // Boost.Regex rather than std::regex: its parser refuses deep nesting with an error where
+  // libstdc++'s recursion overflows the stack, and its matcher throws after a bounded number of
+  // steps where libstdc++'s backtracks for ever. A service reads expressions from its clients.
+  boost::regex regex;
+};
+}  // namespace detail
+
 frame_grouper::frame_grouper(const scan_options& options) {
   if (!options.group_by.empty() && !options.splits.empty())
     throw O({O::name("group_by"), O::text(" and "), O::name("splits"),
              O::text(" cannot be combined: choose one way of grouping")});
   if (!options.group_by.empty()) {
     try {
-      regex_ = std::regex(options.group_by, std::regex::ECMAScript);
-    } catch (const std::regex_error& e) {
+      regex_ = std::make_shared<const detail::group_expression>(
+          detail::group_expression{boost::regex(options.group_by, boost::regex::ECMAScript)});
+    } catch (const boost::regex_error& e) {
       throw O({O::name("group_by"),
                O::text(fmt::format(" '{}': not a valid regular expression ({})", options.group_by, e.what()))});
     }
-    if (regex_.mark_count() != 1)
+    if (regex_->regex.mark_count() != 1)
       throw O({O::name("group_by"),
                O::text(fmt::format(" '{}': needs exactly one capture group (it has {}); the captured text names the "
                                    "group, e.g. '_(FV|RV|MVL|MVR)\\.png$'; use (?:...) for other parentheses",
-                                   options.group_by, regex_.mark_count()))});
+                                   options.group_by, regex_->regex.mark_count()))});
     kind_ = kind::regex;
     description_ = "group-by:" + options.group_by;
     return;
@@ -100,9 +112,15 @@ std::string frame_grouper::group_of(std::string_view path) const {
   switch (kind_) {
     case kind::none: return {};
     case kind::regex: {
-      std::match_results<std::string_view::const_iterator> m;
-      if (std::regex_search(path.begin(), path.end(), m, regex_) && m[1].matched && m[1].length() > 0)
-        return m[1].str();
+      boost::match_results<std::string_view::const_iterator> m;
+      bool found = false;
+      try {
+        found = boost::regex_search(path.begin(), path.end(), m, regex_->regex);
+      } catch (const std::runtime_error& e) {  // Boost.Regex's bound on the steps of one match
+        throw O({O::name("group_by"), O::text(fmt::format(" '{}': matching the path {}: {}", description_.substr(9),
+                                                          printable_name(path), e.what()))});
+      }
+      if (found && m[1].matched && m[1].length() > 0) return m[1].str();
       return std::string(unmatched_group);
     }
     case kind::splits: {

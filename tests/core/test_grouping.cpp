@@ -2,12 +2,14 @@
 // relative path alone, and every way of asking for a grouping that cannot work refused before a scan.
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <set>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include <maskscan/grouping.hpp>
+#include <maskscan/option_error.hpp>
 #include <maskscan/options.hpp>
 #include <maskscan/scan.hpp>
 
@@ -259,4 +261,34 @@ TEST_CASE("grouping: the order --split lists are given in does not change the gr
   a.splits = {{"train", {"x.png"}}, {"val", {"y.png"}}};
   b.splits = {{"val", {"y.png"}}, {"train", {"x.png"}}};
   CHECK(frame_grouper(a).description() == frame_grouper(b).description());
+}
+
+TEST_CASE("group_by: an expression a client could send to hang or crash a service is refused, not run", "[grouping]") {
+  // Nesting that overflowed the stack of libstdc++'s regex compiler: refused as a bad expression.
+  scan_options deep;
+  deep.group_by = "(";
+  for (int i = 0; i < 20000; ++i) deep.group_by += "(?:";
+  deep.group_by += "a";
+  for (int i = 0; i < 20000; ++i) deep.group_by += ")";
+  deep.group_by += ")";
+  CHECK_THROWS_WITH(frame_grouper(deep), Catch::Contains("not a valid regular expression"));
+  // Catastrophic backtracking, which libstdc++'s matcher ran for ever: a bounded error naming the option.
+  scan_options slow;
+  slow.group_by = "((?:.*){30}X)";
+  const frame_grouper grouper(slow);
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    (void)grouper.group_of(std::string(200, 'a'));
+    FAIL("matched");
+  } catch (const option_error& e) {
+    CHECK(e.option() == "group_by");
+    CHECK_THAT(e.what(), Catch::Contains("exceeded predefined bounds"));
+  }
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(30));  // not for ever
+  // ECMAScript as before: non-capturing groups, classes, anchors.
+  scan_options camera;
+  camera.group_by = R"(_(FV|RV|MVL|MVR)\.png$)";
+  CHECK(frame_grouper(camera).group_of("a/00001_MVL.png") == "MVL");
+  camera.group_by = R"(^(?:train|val)/([a-z]+)/\d+)";
+  CHECK(frame_grouper(camera).group_of("val/zurich/0001.png") == "zurich");
 }

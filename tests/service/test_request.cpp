@@ -152,3 +152,15 @@ TEST_CASE("service request: docs/service-request.schema.json lists exactly the o
   for (const auto& [key, value] : schema.at("properties").as_object()) top.emplace_back(key);
   CHECK(top == std::vector<std::string>{"path", "options"});
 }
+
+TEST_CASE("service request: a group_by nested deep enough to overflow a regex compiler's stack is a 400", "[service]") {
+  root_fixture f;
+  std::string deep = "(";
+  for (int i = 0; i < 20000; ++i) deep += "(?:";
+  deep += "a";
+  for (int i = 0; i < 20000; ++i) deep += ")";
+  deep += ")";
+  const auto [status, message] = refusal(R"({"path": "ds", "options": {"group_by": ")" + deep + R"("}})", f.root);
+  CHECK(status == 400);
+  CHECK_THAT(message, Catch::Contains("group_by"));
+}
