@@ -22,6 +22,9 @@ struct report_options {
   std::size_t overlays = 4;    ///< sample overlays in the report (0: none)
   double overlay_alpha = 0.5;  ///< mask opacity over the RGB frame, in [0, 1]
   std::string command_line;    ///< shown under "Run" (the CLI passes its argv)
+  /// Non-empty: RGB frames are used only where they resolve, symlinks followed, inside this folder
+  /// (a service's root); a folder found beside the masks is used only if it lies inside it.
+  std::filesystem::path confine_rgb_to;
   /// The statistics were merged from state files (maskscan merge): there is no scan whose timing,
   /// concurrency and limits the report could show, and no masks to overlay.
   bool merged = false;

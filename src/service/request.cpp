@@ -47,6 +47,19 @@ fs::path confined(const fs::path& root, const std::string& relative, const std::
 
 namespace {
 
+/// A file a request names for the service to read (a split list, a class map): a regular file
+/// of at most 16 MiB, else 400 (a FIFO would block the reading thread, a huge file its memory).
+fs::path small_file(const fs::path& root, const std::string& relative, const std::string& what) {
+  auto file = confined(root, relative, what);
+  std::error_code ec;
+  if (!fs::is_regular_file(file, ec))
+    throw request_error(400, fmt::format("{} '{}': not a regular file", what, relative));
+  constexpr std::uintmax_t limit = 16u << 20;
+  if (fs::file_size(file, ec) > limit)
+    throw request_error(400, fmt::format("{} '{}': over {} bytes", what, relative, limit));
+  return file;
+}
+
 const char* kind_of(const json::value& v) {
   switch (v.kind()) {
     case json::kind::null: return "null";
@@ -215,7 +228,7 @@ scan_request parse_scan_request(const std::string& body, const fs::path& root, c
       const auto builtin = builtin_class_map_names();
       // A built-in map by its name, else a class-map file inside the root.
       classes.labels =
-          std::ranges::find(builtin, labels) != builtin.end() ? labels : confined(root, labels, key).string();
+          std::ranges::find(builtin, labels) != builtin.end() ? labels : small_file(root, labels, key).string();
     } else if (key == "remap")
       classes.remap = text(v, key);
     else if (key == "num_classes")
@@ -240,8 +253,9 @@ scan_request parse_scan_request(const std::string& body, const fs::path& root, c
       o.group_by = text(v, key);
     else if (key == "splits") {
       if (!v.is_object()) wrong_type(key, "an object {\"name\": \"list file\"}", v);
+      if (v.get_object().size() > 64) throw request_error(400, "splits: at most 64 splits");
       for (const auto& [name, list] : v.get_object()) {
-        const auto file = confined(root, text(list, key), fmt::format("splits.{}", std::string(name)));
+        const auto file = small_file(root, text(list, key), fmt::format("splits.{}", std::string(name)));
         try {
           o.splits.push_back(load_split(std::string(name), file));
         } catch (const std::exception& e) {
@@ -290,7 +304,8 @@ scan_request parse_scan_request(const std::string& body, const fs::path& root, c
     }
   }
   if (r.posted.contains("include_results")) boolean(r.posted.at("include_results"), "include_results");
-  try {  // the library's checks and messages, by the library's names
+  r.report_options.confine_rgb_to = root;  // the report's RGB frames too, symlinks followed
+  try {                                    // the library's checks and messages, by the library's names
     apply_class_choice(classes, o);
     o = resolve_defaults(std::move(o));
     validate(r.balance);

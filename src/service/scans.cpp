@@ -85,9 +85,8 @@ struct scan_registry::entry {
   scan_progress progress;
   std::vector<scan_event> events;
   std::uint64_t last_event = 0;
-  std::optional<scan_request> request;  // until the scan starts
-  std::string body;
-  std::vector<std::string> left_out;  // files whose symlink resolves outside the root
+  std::optional<scan_request> request;  // until the scan ends
+  std::vector<std::string> left_out;    // files whose symlink resolves outside the root
   bool was_running = false;
   bool cancel_requested = false;
   bool has_results = false;
@@ -191,7 +190,9 @@ void scan_registry::load_existing() {
         config_.log(fmt::format("scan {}: failed ({})", id, e->error));
       }
       if (fs::exists(item.path() / "results")) remove_stale_temporaries(item.path() / "results");
-      add_event(*e, "end", json::serialize(json::object{{"state", to_string(e->state)}, {"error", e->error}}));
+      json::object end{{"state", to_string(e->state)}, {"progress", progress_json(e->progress)}};
+      if (!e->error.empty()) end["error"] = e->error;
+      add_event(*e, "end", json::serialize(end));
       scans_.emplace(id, std::move(e));
     } catch (const std::exception& x) {
       config_.log(fmt::format("{}: left alone, its scan.json cannot be read: {}", item.path().string(), x.what()));
@@ -200,12 +201,12 @@ void scan_registry::load_existing() {
   if (!scans_.empty()) config_.log(fmt::format("{} earlier scans found in {}", scans_.size(), scans.string()));
 }
 
-std::uint64_t scan_registry::submit(scan_request request, const std::string& body) {
+std::uint64_t scan_registry::submit(scan_request request) {
   std::unique_lock lock(mutex_);
   if (stopping_) throw request_error(503, "the service is stopping");
   const auto waiting =
       std::ranges::count_if(scans_, [](const auto& s) { return s.second->state == scan_state::queued; });
-  if (static_cast<std::size_t>(waiting) >= config_.max_queued)
+  if (running_ >= config_.max_running && static_cast<std::size_t>(waiting) >= config_.max_queued)
     throw request_error(
         429, fmt::format("{} scans are waiting already (at most {}); try again later", waiting, config_.max_queued));
   auto e = std::make_shared<entry>(io_);
@@ -213,7 +214,6 @@ std::uint64_t scan_registry::submit(scan_request request, const std::string& bod
   e->path = request.path;
   e->options = request.posted;
   e->created = now_utc();
-  e->body = body;
   e->request = std::move(request);
   fs::create_directories(dir_of(e->id));
   add_event(*e, "state", json::serialize(json::object{{"state", "queued"}}));
@@ -344,6 +344,12 @@ void scan_registry::run(const std::shared_ptr<entry>& e) {
 
 void scan_registry::finish(const std::shared_ptr<entry>& e, scan_state state, std::string error) {
   std::unique_lock lock(mutex_);
+  finish_locked(lock, e, state, std::move(error));
+}
+
+void scan_registry::finish_locked(std::unique_lock<std::mutex>& lock, const std::shared_ptr<entry>& e, scan_state state,
+                                  std::string error) {
+  if (ended(e->state)) return;  // e.g. two DELETEs of a queued scan
   e->state = state;
   e->error = std::move(error);
   e->finished = now_utc();
@@ -402,9 +408,7 @@ std::pair<unsigned, json::object> scan_registry::cancel(std::uint64_t id) {
   if (ended(e->state))
     return {409, {{"error", fmt::format("scan {} has ended ({}): nothing to cancel", id, to_string(e->state))}}};
   if (e->state == scan_state::queued) {
-    lock.unlock();
-    finish(e, scan_state::cancelled, {});
-    lock.lock();
+    finish_locked(lock, e, scan_state::cancelled, {});  // under the lock: it cannot start meanwhile
   } else if (!e->cancel_requested) {
     e->cancel_requested = true;
     config_.log(fmt::format("scan {}: cancelling", id));
@@ -419,6 +423,7 @@ std::optional<std::pair<std::vector<scan_event>, bool>> scan_registry::events_af
   const auto it = scans_.find(id);
   if (it == scans_.end()) return std::nullopt;
   std::vector<scan_event> events;
+  if (after > it->second->last_event) after = 0;  // not this stream's: from the start
   for (const auto& ev : it->second->events)
     if (ev.id > after) events.push_back(ev);
   const bool complete = !it->second->events.empty() && it->second->events.back().name == "end";
@@ -460,21 +465,16 @@ std::pair<std::size_t, std::size_t> scan_registry::load() const {
 }
 
 void scan_registry::shutdown(std::function<void()> when_idle) {
-  std::vector<std::shared_ptr<entry>> queued;
-  {
-    std::unique_lock lock(mutex_);
-    stopping_ = true;
-    for (const auto& [id, e] : scans_) {
-      if (e->state == scan_state::queued) queued.push_back(e);
-      if (e->state == scan_state::running && !e->cancel_requested) {
-        e->cancel_requested = true;
-        asio::post(e->strand, [e] { e->signal.emit(asio::cancellation_type::terminal); });
-      }
+  std::unique_lock lock(mutex_);
+  stopping_ = true;  // start_waiting starts nothing from now on
+  when_idle_ = std::move(when_idle);
+  for (const auto& [id, e] : scans_) {
+    if (e->state == scan_state::queued) finish_locked(lock, e, scan_state::cancelled, {});
+    if (e->state == scan_state::running && !e->cancel_requested) {
+      e->cancel_requested = true;
+      asio::post(e->strand, [e] { e->signal.emit(asio::cancellation_type::terminal); });
     }
-    when_idle_ = std::move(when_idle);
   }
-  for (const auto& e : queued) finish(e, scan_state::cancelled, "the service stopped before the scan started");
-  const std::lock_guard lock(mutex_);
   if (running_ == 0 && when_idle_) asio::post(io_, std::exchange(when_idle_, nullptr));
 }
 

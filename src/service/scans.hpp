@@ -28,10 +28,11 @@ enum class scan_state { queued, running, done, cancelled, failed };
 const char* to_string(scan_state state) noexcept;
 
 struct registry_config {
-  std::filesystem::path root;                   ///< canonical: every scanned path lies below it
-  std::filesystem::path state_dir;              ///< canonical: every file the service writes lies below it
-  unsigned max_running = 2;                     ///< scans running at once (the others wait, queued)
-  unsigned max_queued = 16;                     ///< scans waiting: beyond them a POST is refused (429)
+  std::filesystem::path root;       ///< canonical: every scanned path lies below it
+  std::filesystem::path state_dir;  ///< canonical: every file the service writes lies below it
+  unsigned max_running = 2;         ///< scans running at once (the others wait, queued)
+  unsigned max_queued =
+      16;  ///< scans waiting: beyond them a POST is refused (429); 0: a POST is taken only if it can start
   std::function<void(const std::string&)> log;  ///< one line, no newline
 };
 
@@ -54,7 +55,7 @@ class scan_registry {
 
   /// Queues `request` and starts it when a slot is free; returns its id. Throws request_error 429
   /// when max_queued scans wait already, 503 when the service is stopping.
-  std::uint64_t submit(scan_request request, const std::string& body);
+  std::uint64_t submit(scan_request request);
   /// GET /scans/{id}: the scan's record (with its files once it has results), and the text of
   /// its summary.json (empty until it has results): the text as written, so that a client reads
   /// the same numbers, to the last bit, as in the file.
@@ -65,7 +66,8 @@ class scan_registry {
   /// cancelled: a running one with its partial results), 409 when it had ended, 404 unknown.
   std::pair<unsigned, boost::json::object> cancel(std::uint64_t id);
   /// Events of scan `id` after event `after`, and whether the stream is complete (the "end" event
-  /// is among those sent); nothing for an unknown id.
+  /// is among those sent); nothing for an unknown id. An `after` beyond the scan's last event (a
+  /// Last-Event-ID of another stream) counts as 0: every event is sent again.
   std::optional<std::pair<std::vector<scan_event>, bool>> events_after(std::uint64_t id, std::uint64_t after) const;
   /// Calls `notify` (from any thread, under the registry's lock: it must only post) whenever scan
   /// `id` has a new event, until unsubscribe(id, token). Returns the token (0 for an unknown id).
@@ -88,6 +90,9 @@ class scan_registry {
   void start_waiting(std::unique_lock<std::mutex>& lock);
   void run(const std::shared_ptr<entry>& e);
   void finish(const std::shared_ptr<entry>& e, scan_state state, std::string error);
+  /// finish() with the registry's lock held; nothing for a scan that has ended already.
+  void finish_locked(std::unique_lock<std::mutex>& lock, const std::shared_ptr<entry>& e, scan_state state,
+                     std::string error);
   void add_event(entry& e, std::string name, std::string data);
   void persist(const entry& e) const;
   boost::json::object record(const entry& e) const;

@@ -273,6 +273,17 @@ struct server::impl {
     }
   }
 
+  /// Whether the request carries the token (always, without --token-file). The scheme name is
+  /// case-insensitive (RFC 7235), the token compared in constant time.
+  template <class Fields>
+  bool authorized(const http::header<true, Fields>& req) const {
+    if (token.empty()) return true;
+    const auto auth = req[http::field::authorization];
+    const std::string_view given(auth.data(), auth.size());
+    return given.size() > 7 && beast::iequals(given.substr(0, 7), "Bearer ") &&
+           constant_time_equal(given.substr(7), token);
+  }
+
   /// The reply to one request (not an event stream's events).
   reply handle(const http::request<http::string_body>& req) {
     const std::string_view target(req.target().data(), req.target().size());
@@ -288,14 +299,10 @@ struct server::impl {
     for (const auto& s : segments)
       if (s == ".." || s == "." || s.find('\\') != std::string::npos)
         return error_reply(403, "a path with '.' or '..' segments or backslashes is not served");
-    if (!token.empty()) {
-      const auto auth = req[http::field::authorization];
-      const std::string_view given(auth.data(), auth.size());
-      if (!given.starts_with("Bearer ") || !constant_time_equal(given.substr(7), token)) {
-        auto res = error_reply(401, "missing or wrong token (Authorization: Bearer <token>)");
-        res.set(http::field::www_authenticate, "Bearer");
-        return res;
-      }
+    if (!authorized(req)) {
+      auto res = error_reply(401, "missing or wrong token (Authorization: Bearer <token>)");
+      res.set(http::field::www_authenticate, "Bearer");
+      return res;
     }
     const auto method = req.method();
     const auto only = [&](std::initializer_list<http::verb> allowed, std::string_view allow) -> std::optional<reply> {
@@ -322,7 +329,7 @@ struct server::impl {
         auto request =
             parse_scan_request(req.body(), root, {.max_workers = pool->size(), .max_memory = config.max_memory});
         request.report_options.command_line = "maskscan serve: POST /scans " + req.body();
-        const auto id = registry.submit(std::move(request), req.body());
+        const auto id = registry.submit(std::move(request));
         auto res = record_reply(http::status::accepted, *registry.describe(id));
         res.set(http::field::location, fmt::format("/scans/{}", id));
         return res;
@@ -364,7 +371,9 @@ struct server::impl {
       std::string name;
       for (std::size_t i = 3; i < segments.size(); ++i) name += (i > 3 ? "/" : "") + segments[i];
       const auto file = registry.file(*id, name);
-      if (!file) return error_reply(404, fmt::format("scan {} has no file '{}'", *id, name));
+      if (!file)
+        return error_reply(404, registry.files(*id) ? fmt::format("scan {} has no file '{}'", *id, name)
+                                                    : fmt::format("no scan {}", *id));
       file_response res{http::status::ok, 11};
       beast::error_code ec;
       res.body().open(file->c_str(), beast::file_mode::scan, ec);
@@ -413,7 +422,8 @@ struct server::impl {
       else if (ec)
         refused = error_reply(400, fmt::format("a malformed request: {}", ec.message()));
       if (!refused) {
-        if (parser.get()[http::field::expect] == "100-continue") {
+        // 100 Continue only to a client that may send the body (the token is checked first).
+        if (beast::iequals(parser.get()[http::field::expect], "100-continue") && authorized(parser.get())) {
           http::response<http::empty_body> go_on{http::status::continue_, 11};
           co_await write(go_on);
           if (ec) break;
@@ -435,18 +445,27 @@ struct server::impl {
       }
       const auto& req = parser.get();
       reply r = handle(req);
+      // HEAD is not served: its 405 goes without a body (the client would not read one), and the
+      // connection is closed after it.
+      const bool head = req.method() == http::verb::head;
+      if (auto* s = std::get_if<string_response>(&r); s && head) {
+        s->body().clear();
+        s->prepare_payload();
+      }
       const auto ms = [&] {
         return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
       };
       const std::string what = fmt::format("{} {}", std::string(req.method_string()), std::string(req.target()));
       if (auto* s = std::get_if<string_response>(&r)) {
-        s->keep_alive(req.keep_alive() && !stopping);
+        s->keep_alive(req.keep_alive() && !stopping && !head);
         co_await write(*s);
         log(fmt::format("{} {} {:.1f} ms", what, s->result_int(), ms()));
         if (ec || !s->keep_alive()) break;
       } else if (auto* f = std::get_if<file_response>(&r)) {
         f->keep_alive(req.keep_alive() && !stopping);
-        co_await write(*f);
+        // 30 s and 1 s per MiB: a large .npy to a slow client is not cut off half-way.
+        stream.expires_after(std::chrono::seconds(30) + std::chrono::seconds(f->body().size() >> 20));
+        co_await http::async_write(stream, *f, asio::redirect_error(asio::use_awaitable, ec));
         log(fmt::format("{} {} {:.1f} ms", what, f->result_int(), ms()));
         if (ec || !f->keep_alive()) break;
       } else {

@@ -91,10 +91,10 @@ std::optional<std::filesystem::path> find_rgb_dir(const std::filesystem::path& m
 /// absolute or leave the root are skipped. The eligible frames, in the order of stats.frames
 /// (sorted by path), are cut into `count` equal consecutive slices and each slice gives its frame
 /// holding the most classes (the first such), so the choice is deterministic, spread over the
-/// dataset and shows many classes. Returned in the order of stats.frames.
-std::vector<std::pair<std::string, std::filesystem::path>> sample_frame_pairs(const dataset_stats& stats,
-                                                                              const std::filesystem::path& mask_root,
-                                                                              const std::filesystem::path& rgb_dir,
-                                                                              std::size_t count);
+/// dataset and shows many classes. Returned in the order of stats.frames. A non-empty `confine_to`
+/// (canonical) leaves out RGB frames that do not resolve, symlinks followed, inside it.
+std::vector<std::pair<std::string, std::filesystem::path>> sample_frame_pairs(
+    const dataset_stats& stats, const std::filesystem::path& mask_root, const std::filesystem::path& rgb_dir,
+    std::size_t count, const std::filesystem::path& confine_to = {});
 
 }  // namespace maskscan::detail

@@ -664,13 +664,21 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
     fs::path rgb_dir = options_.rgb_dir;
     if (rgb_dir.empty()) {
       if (const auto found = detail::find_rgb_dir(result_.input)) rgb_dir = *found;
+      std::error_code ec;
+      if (!rgb_dir.empty() && !options_.confine_rgb_to.empty()) {  // found beside the masks: inside, or not used
+        const auto real = fs::canonical(rgb_dir, ec);
+        const auto& within = options_.confine_rgb_to;
+        if (ec || std::mismatch(within.begin(), within.end(), real.begin(), real.end()).first != within.end())
+          rgb_dir.clear();
+      }
     }
     std::string out = "<h2 id=\"overlays\">Sample overlays</h2>\n";
     if (rgb_dir.empty())
       return out +
              "<p>No RGB frames were found beside the masks (WoodScape layout: <code>rgb_images/</code> next to "
              "<code>semantic_annotations/gtLabels/</code>); pass <code>--rgb-dir</code> to show overlays.</p>\n";
-    const auto pairs = detail::sample_frame_pairs(result_.stats, result_.input, rgb_dir, options_.overlays);
+    const auto pairs =
+        detail::sample_frame_pairs(result_.stats, result_.input, rgb_dir, options_.overlays, options_.confine_rgb_to);
     if (pairs.empty())
       return out +
              fmt::format("<p>None of the scanned frames has an RGB frame of the same name in <code>{}</code>.</p>\n",

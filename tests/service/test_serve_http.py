@@ -1253,3 +1253,83 @@ def test_bearer_token(start_server, tmp_path, cli):
     p = run([cli, "serve", "--root", server.root, "--state-dir", tmp_path / "s2", "--listen", "127.0.0.1:0",
              "--token-file", short], check=False, timeout=60)
     assert p.returncode == 1 and b"16 characters" in p.stderr
+
+
+# ============================================================================================
+# The review's findings, each shown fixed
+# ============================================================================================
+
+def test_regex_that_would_crash_or_hang_is_refused_or_fails_the_scan(start_server):
+    server = start_server()
+    deep = "(" + "(?:" * 20000 + "a" + ")" * 20000 + ")"
+    r = server.request("POST", "/scans", {"path": "small", "options": {"group_by": deep}})
+    assert r.status == 400 and "group_by" in r.json()["error"], r
+    # Catastrophic backtracking: the scan fails with a message naming group_by, promptly.
+    scan_id = server.post_scan("small", {"group_by": "((?:.*){30}X)"})["id"]
+    record = server.wait_state(scan_id)
+    assert record["state"] == "failed" and "group_by" in record["error"], record
+    assert server.get("/health").status == 200
+
+
+def test_files_a_request_names_are_small_regular_files(start_server, datasets):
+    server = start_server()
+    fifo = datasets.root / "a-fifo"
+    if not fifo.exists():
+        os.mkfifo(fifo)
+    r = server.request("POST", "/scans", {"path": "small", "options": {"labels": "a-fifo"}})
+    assert r.status == 400 and "not a regular file" in r.json()["error"], r
+    splits = {f"s{i}": "rep/rgb/00000_FV.png" for i in range(65)}
+    r = server.request("POST", "/scans", {"path": "small", "options": {"splits": splits}})
+    assert r.status == 400 and "at most 64 splits" in r.json()["error"], r
+
+
+def test_report_overlays_use_no_rgb_frame_outside_the_root(start_server, datasets):
+    # RGB frames that are symlinks to photos outside the root are not shown.
+    rgb = datasets.root / "rep-links"
+    if not rgb.exists():
+        rgb.mkdir()
+        for photo in sorted((datasets.root / "rep" / "rgb").glob("*.png")):
+            shutil.copy(photo, datasets.outside / photo.name)
+            (rgb / photo.name).symlink_to(datasets.outside / photo.name)
+    server = start_server()
+    scan_id = server.post_scan("rep/lab", {"report": True, "rgb_dir": "rep-links"})["id"]
+    assert server.wait_state(scan_id)["state"] == "done"
+    html = server.file(scan_id, "report.html").decode()
+    assert "None of the scanned frames has an RGB frame" in html
+    files = server.get_json(f"/scans/{scan_id}/files")["files"]
+    assert not [f for f in files if f.startswith("images/overlays/")], files
+    # The same photos inside the root are shown.
+    scan_id = server.post_scan("rep/lab", {"report": True, "rgb_dir": "rep/rgb"})["id"]
+    assert server.wait_state(scan_id)["state"] == "done"
+    files = server.get_json(f"/scans/{scan_id}/files")["files"]
+    assert [f for f in files if f.startswith("images/overlays/")], files
+
+
+def test_head_gets_an_empty_405_and_the_connection_closed(shared):
+    raw = shared.raw(b"HEAD /health HTTP/1.1\r\nHost: test\r\n\r\n")
+    assert status_of(raw) == 405
+    assert body_of(raw) == b""
+    assert headers_of(raw).get("connection", "").lower() == "close"
+
+
+def test_max_queued_0_takes_a_scan_that_can_start_at_once(start_server):
+    server = start_server("--max-queued", 0, "--max-running", 1)
+    first = server.post_scan("long", SLOW)["id"]  # starts at once
+    assert server.request("POST", "/scans", {"path": "small"}).status == 429  # would wait
+    assert server.request("DELETE", f"/scans/{first}").status == 202
+    assert server.wait_state(first)["state"] == "cancelled"
+
+
+def test_last_event_id_of_another_stream_sends_every_event_again(shared, done_small):
+    _, events = read_events(shared, done_small, last_event_id=10**6)
+    assert events[0]["event"] == "state" and events[-1]["event"] == "end", events
+    assert events[-1]["data"]["state"] == "done" and "progress" in events[-1]["data"]
+
+
+def test_bearer_scheme_is_case_insensitive(start_server, tmp_path):
+    token = "0123456789abcdef0123456789abcdef"
+    (tmp_path / "token").write_text(token + "\n")
+    server = start_server("--token-file", tmp_path / "token", token=token)
+    assert server.get("/health", auth=False, headers={"Authorization": f"bearer {token}"}).status == 200
+    assert server.get("/health", auth=False, headers={"Authorization": f"BEARER {token}"}).status == 200
+    assert server.get("/health", auth=False, headers={"Authorization": f"bearer {token}x"}).status == 401
