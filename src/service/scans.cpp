@@ -1,7 +1,6 @@
 #include "service/scans.hpp"
 
 #include <algorithm>
-#include <ctime>
 #include <fstream>
 #include <sstream>
 
@@ -22,6 +21,7 @@
 #include <maskscan/text.hpp>
 
 #include "core/atomic_file.hpp"
+#include "core/utc_time.hpp"
 
 namespace maskscan::service {
 namespace fs = std::filesystem;
@@ -47,14 +47,7 @@ std::optional<scan_state> state_named(std::string_view name) {
   return std::nullopt;
 }
 
-std::string now_utc() {
-  const std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return text;
-}
+std::string now_utc() { return detail::utc_now("%Y-%m-%dT%H:%M:%SZ"); }
 
 json::object progress_json(const scan_progress& p) {
   return {{"frames_done", p.frames_done},

@@ -30,6 +30,7 @@
 
 #include "core/atomic_file.hpp"
 #include "core/thread_pool.hpp"
+#include "core/utc_time.hpp"
 #include "output/outputs.hpp"
 #include "visual/heatmap_images.hpp"
 #include "visual/html.hpp"
@@ -90,14 +91,7 @@ std::string png_img(std::span<const std::uint8_t> png, const std::string& alt, c
   return img(detail::data_uri("image/png", png), alt, cls);
 }
 
-std::string utc_now() {
-  const std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M UTC", &tm);
-  return buf;
-}
+std::string utc_now() { return detail::utc_now("%Y-%m-%d %H:%M UTC"); }
 
 /// "all 1280×966", or "1280×966: 30, 640×480: 10" (frames of each size).
 std::string sizes_text(const detail::frame_size_counts& sizes) {
