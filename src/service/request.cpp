@@ -12,19 +12,13 @@
 #include <maskscan/option_error.hpp>
 #include <maskscan/option_words.hpp>
 
+#include "core/paths.hpp"
+
 namespace maskscan::service {
 namespace fs = std::filesystem;
 namespace json = boost::json;
 
-bool inside(const fs::path& root, const fs::path& path) {
-  auto r = root.begin();
-  auto p = path.begin();
-  for (; r != root.end(); ++r, ++p) {
-    if (r->empty() && std::next(r) == root.end()) break;  // a trailing separator of the root
-    if (p == path.end() || *p != *r) return false;
-  }
-  return true;
-}
+bool inside(const fs::path& root, const fs::path& path) { return detail::path_within(root, path); }
 
 fs::path confined(const fs::path& root, const std::string& relative, const std::string& what) {
   if (relative.find('\0') != std::string::npos) throw request_error(400, fmt::format("{}: a NUL character", what));

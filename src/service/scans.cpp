@@ -248,8 +248,9 @@ void scan_registry::run(const std::shared_ptr<entry>& e) {
       // A file whose symlink resolves outside the root is not read.
       std::vector<fs::path> kept;
       std::vector<std::string> left_out;
+      const bool folder = fs::is_directory(request.input);
       for (std::size_t i = 0; i < source->size(); ++i) {
-        const fs::path file = fs::is_directory(request.input) ? request.input / source->name(i) : request.input;
+        const fs::path file = folder ? request.input / source->name(i) : request.input;
         std::error_code ec;
         if (fs::is_symlink(file, ec)) {
           const auto target = fs::canonical(file, ec);

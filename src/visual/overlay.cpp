@@ -12,6 +12,7 @@
 #include <spng.h>
 
 #include "core/pascal_voc_colour.hpp"
+#include "core/paths.hpp"
 #include "decode/png_bytes.hpp"
 #include "stats/frame_stats.hpp"
 
@@ -237,14 +238,6 @@ std::optional<fs::path> find_rgb_dir(const fs::path& mask_root) {
 std::vector<std::pair<std::string, fs::path>> sample_frame_pairs(const dataset_stats& stats, const fs::path& mask_root,
                                                                  const fs::path& rgb_dir, std::size_t count,
                                                                  const fs::path& confine_to) {
-  const auto confined = [&](const fs::path& file) {
-    if (confine_to.empty()) return true;
-    std::error_code error;
-    const auto real = fs::canonical(file, error);
-    if (error) return false;
-    const auto [end, ignored] = std::mismatch(confine_to.begin(), confine_to.end(), real.begin(), real.end());
-    return end == confine_to.end();
-  };
   std::error_code ec;
   const fs::path masks = fs::is_regular_file(mask_root, ec) ? mask_root.parent_path() : mask_root;
   struct candidate {
@@ -259,7 +252,7 @@ std::vector<std::pair<std::string, fs::path>> sample_frame_pairs(const dataset_s
     const auto normal = name.lexically_normal();
     if (normal.empty() || *normal.begin() == "..") continue;
     if (!fs::is_regular_file(masks / name, ec) || !fs::is_regular_file(rgb_dir / name, ec)) continue;
-    if (!confined(rgb_dir / name)) continue;
+    if (!confine_to.empty() && !resolves_within(confine_to, rgb_dir / name)) continue;
     eligible.push_back({&frame, static_cast<std::size_t>(std::ranges::count_if(
                                     frame.class_pixels, [](std::uint64_t p) { return p != 0; }))});
   }

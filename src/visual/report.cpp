@@ -29,6 +29,7 @@
 #include <maskscan/output.hpp>
 
 #include "core/atomic_file.hpp"
+#include "core/paths.hpp"
 #include "core/thread_pool.hpp"
 #include "core/utc_time.hpp"
 #include "output/outputs.hpp"
@@ -658,13 +659,10 @@ dl.run dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
     fs::path rgb_dir = options_.rgb_dir;
     if (rgb_dir.empty()) {
       if (const auto found = detail::find_rgb_dir(result_.input)) rgb_dir = *found;
-      std::error_code ec;
-      if (!rgb_dir.empty() && !options_.confine_rgb_to.empty()) {  // found beside the masks: inside, or not used
-        const auto real = fs::canonical(rgb_dir, ec);
-        const auto& within = options_.confine_rgb_to;
-        if (ec || std::mismatch(within.begin(), within.end(), real.begin(), real.end()).first != within.end())
-          rgb_dir.clear();
-      }
+      // Found beside the masks: used only inside the folder the frames are confined to.
+      if (!rgb_dir.empty() && !options_.confine_rgb_to.empty() &&
+          !detail::resolves_within(options_.confine_rgb_to, rgb_dir))
+        rgb_dir.clear();
     }
     std::string out = "<h2 id=\"overlays\">Sample overlays</h2>\n";
     if (rgb_dir.empty())
