@@ -64,6 +64,10 @@ class frame_source {
   /// summed into heatmaps and totals and cannot be replaced, so such a state is not resumed.
   frame_source remaining(const dataset_stats& done) const;
 
+  /// The frames at `indices` (ascending, each below size()) of this source: same store, root and
+  /// location (a sample, a shard). Throws std::invalid_argument for an index out of range or out of order.
+  frame_source subset(const std::vector<std::size_t>& indices) const;
+
   std::size_t size() const noexcept { return names_.size(); }
   /// Where the frames are, as scan_result::input reports it: the root folder of files.
   const std::string& location() const noexcept { return location_; }

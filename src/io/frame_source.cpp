@@ -167,6 +167,22 @@ frame_source frame_source::from_list(const fs::path& list, const fs::path& root)
   return from_paths(std::move(files), base);
 }
 
+frame_source frame_source::subset(const std::vector<std::size_t>& indices) const {
+  frame_source part;
+  part.root_ = root_;
+  part.location_ = location_;
+  part.store_ = store_;
+  part.of_files_ = of_files_;
+  part.names_.reserve(indices.size());
+  for (std::size_t k = 0; k < indices.size(); ++k) {
+    if (indices[k] >= names_.size() || (k > 0 && indices[k] <= indices[k - 1]))
+      throw std::invalid_argument(fmt::format(
+          "frame_source::subset: index {} is out of range or out of order ({} frames)", indices[k], names_.size()));
+    part.names_.push_back(names_[indices[k]]);
+  }
+  return part;
+}
+
 frame_source frame_source::remaining(const dataset_stats& done) const {
   std::vector<std::string_view> rows;
   rows.reserve(done.frames.size());
