@@ -4,6 +4,8 @@
 # package test are left out there: they measure or link an uninstrumented world. So is the docs
 # test (label docs): it runs the CLI commands of every recipe, which the release stage checks, and
 # under the sanitizers it only repeats scans the other tests make, slowly (CI stays under an hour).
+# So is tune's search on storage of known behaviour (label tune): it checks speed ratios, which the
+# instrumentation distorts; tune's other cases ([tune]: options, trials, memory refusals, the CLI) run.
 # Under asan the library and the CLI are built with address,undefined and the test code with address
 # only (MASKSCAN_SANITIZE_TESTS): UBSan doubled the build of the test files' Catch2 and Boost templates.
 #   scripts/sanitize.sh [asan] [tsan]      (default: both)

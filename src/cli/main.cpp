@@ -28,6 +28,7 @@
 #include <maskscan/scan.hpp>
 #include <maskscan/synth.hpp>
 #include <maskscan/text.hpp>
+#include <maskscan/tune.hpp>
 
 #include "cli/choices.hpp"
 #include "cli/class_map_flags.hpp"
@@ -38,6 +39,7 @@
 #include "cli/progress.hpp"
 #include "cli/serve_command.hpp"
 #include "cli/suggest.hpp"
+#include "cli/tune_command.hpp"
 #include "cli/usage_error.hpp"
 
 namespace {
@@ -72,6 +74,12 @@ struct scan_command {
   maskscan::scan_options options;
   maskscan::balance_options balance;
   std::string command;  // "maskscan scan ...", for the lock files
+};
+
+struct tune_command {
+  scan_command scan;  // the input and statistics flags, as scan takes them
+  maskscan::cli::tune_flags flags;
+  std::vector<std::string> arguments;  // tune's arguments, shell-quoted, for the scan line it recommends
 };
 
 struct synth_command {
@@ -146,7 +154,9 @@ void apply_class_flags(const scan_command& cmd, maskscan::scan_options& options)
   }
 }
 
-void add_scan_flags(CLI::App& app, scan_command& cmd) {
+/// The flags of a scan; with `outputs`, those of its results too (--out, --save-state, --resume,
+/// --strict, --force, --progress, the balance and report flags): tune takes the others.
+void add_scan_flags(CLI::App& app, scan_command& cmd, bool outputs = true) {
   auto& o = cmd.options;
   auto* input =
       app.add_option("input", cmd.input, "Directory of label PNGs (searched recursively for *.png) or one PNG file");
@@ -163,7 +173,9 @@ void add_scan_flags(CLI::App& app, scan_command& cmd) {
       ->needs(files_from)
       ->check(CLI::ExistingDirectory);
   auto* out =
-      app.add_option("--out", cmd.out,
+      !outputs ? nullptr
+               : app.add_option(
+                     "--out", cmd.out,
                      "Directory for summary.json, frames.csv, weights.csv, cooccurrence.csv, components.csv (with "
                      "--components), heatmaps_<W>x<H>.npy (with --heatmaps), heatmaps_grid_<W>x<H>.npy (with "
                      "--heatmap-grid) and groups/<group>/ (with --group-by or --split), created if needed; without it "
@@ -242,6 +254,11 @@ void add_scan_flags(CLI::App& app, scan_command& cmd) {
                  "saying what it needs (estimated from the file count, the groups and the first frame); a later frame "
                  "size or group whose heatmaps do not fit stops it, naming them. 0: no budget (the default)")
       ->transform(CLI::AsSizeValue(true));
+  app.add_flag("--include-results", cmd.include_results,
+               "Also scan the PNGs in --out and in every directory below the input that holds a maskscan "
+               "summary.json (the results of a scan, whose report pictures are PNGs, not masks): by default they "
+               "are left out, and stderr says which");
+  if (!outputs) return;
   app.add_option("--save-state", cmd.save_state,
                  "Also write the mergeable binary statistics to this file (see `maskscan merge`); after an "
                  "interruption it holds the frames done, for --resume. Its folder must exist; it is locked through "
@@ -257,10 +274,6 @@ void add_scan_flags(CLI::App& app, scan_command& cmd) {
   app.add_flag("--force", cmd.force,
                "Overwrite results in an existing, non-empty --out directory and an existing "
                "--save-state file");
-  app.add_flag("--include-results", cmd.include_results,
-               "Also scan the PNGs in --out and in every directory below the input that holds a maskscan "
-               "summary.json (the results of a scan, whose report pictures are PNGs, not masks): by default they "
-               "are left out, and stderr says which");
   app.add_flag("--progress,!--no-progress", cmd.progress,
                "Show a progress line on stderr (default: only when stderr is a terminal)");
   cmd.progress.reset();  // CLI11 2.1 treats std::optional<bool> as a counter and sets it to 0 (false) here
@@ -303,9 +316,11 @@ bool report_nothing_scanned(const maskscan::scan_result& result, const std::stri
   return true;
 }
 
-int run_scan(scan_command& cmd) {
+/// The options of a scan from its flags, every one checked before anything is read or written
+/// (usage_error naming the flag).
+maskscan::scan_options checked_options(const scan_command& cmd) {
   auto options = cmd.options;
-  try {  // every option is checked before anything is read or written
+  try {
     if (cmd.input.empty() == cmd.files_from.empty())
       throw std::invalid_argument("give the directory (or PNG file) to scan, or --files-from LIST");
     apply_class_flags(cmd, options);
@@ -315,30 +330,11 @@ int run_scan(scan_command& cmd) {
   } catch (const std::exception& e) {
     throw usage_error(maskscan::cli::message_of(e));
   }
+  return options;
+}
 
-  const bool show_progress = cmd.progress.value_or(::isatty(STDERR_FILENO) == 1);
-  maskscan::scan_context context;
-  if (show_progress) {
-    // A scan that stops early (interrupt, --strict after a bad file) never reports done == total:
-    // the line is ended then, so that the messages and the summary that follow start on their own.
-    context.on_progress =
-        maskscan::cli::stderr_progress([strict = options.stop_on_error](const maskscan::scan_progress& p) {
-          return maskscan::cli::interrupt_signals::interrupted() || (strict && p.frames_skipped > 0);
-        });
-  }
-  // Progress the interrupt watchdog can see: after a signal, a scan still finishing frames is let be.
-  context.on_progress = [show = std::move(context.on_progress)](const maskscan::scan_progress& p) {
-    maskscan::cli::interrupt_signals::note_progress();
-    if (show) show(p);
-  };
-
-  // Every destination is made ready (created, locked, so proven writable) before any input is read:
-  // a run that cannot write its results fails at once, not after the whole scan.
-  const maskscan::cli::output_targets targets({.out = cmd.out,
-                                               .state = cmd.save_state,
-                                               .resumed_state = cmd.resume,
-                                               .force = cmd.force,
-                                               .command = cmd.command});
+/// The frames a scan's input names; stderr says which folders of results were left out.
+maskscan::frame_source list_input(const scan_command& cmd) {
   std::vector<std::filesystem::path> left_out;
   maskscan::listing_options listing{.include_results = cmd.include_results, .left_out = &left_out};
   if (!cmd.out.empty() && !cmd.include_results) {
@@ -363,6 +359,35 @@ int run_scan(scan_command& cmd) {
   if (source.size() == 0)
     throw std::runtime_error(
         fmt::format("{}: no *.png files found (the directory is searched recursively)", cmd.input));
+  return source;
+}
+
+int run_scan(scan_command& cmd) {
+  auto options = checked_options(cmd);
+  const bool show_progress = cmd.progress.value_or(::isatty(STDERR_FILENO) == 1);
+  maskscan::scan_context context;
+  if (show_progress) {
+    // A scan that stops early (interrupt, --strict after a bad file) never reports done == total:
+    // the line is ended then, so that the messages and the summary that follow start on their own.
+    context.on_progress =
+        maskscan::cli::stderr_progress([strict = options.stop_on_error](const maskscan::scan_progress& p) {
+          return maskscan::cli::interrupt_signals::interrupted() || (strict && p.frames_skipped > 0);
+        });
+  }
+  // Progress the interrupt watchdog can see: after a signal, a scan still finishing frames is let be.
+  context.on_progress = [show = std::move(context.on_progress)](const maskscan::scan_progress& p) {
+    maskscan::cli::interrupt_signals::note_progress();
+    if (show) show(p);
+  };
+
+  // Every destination is made ready (created, locked, so proven writable) before any input is read:
+  // a run that cannot write its results fails at once, not after the whole scan.
+  const maskscan::cli::output_targets targets({.out = cmd.out,
+                                               .state = cmd.save_state,
+                                               .resumed_state = cmd.resume,
+                                               .force = cmd.force,
+                                               .command = cmd.command});
+  auto source = list_input(cmd);
   try {  // a scan that would not fit --max-memory is refused before any frame is scanned
     maskscan::check_memory(source, options);
   } catch (const std::invalid_argument& e) {
@@ -428,6 +453,36 @@ int run_scan(scan_command& cmd) {
     return exit_interrupted;
   }
   return result.stats.errors.empty() ? exit_ok : exit_some_skipped;
+}
+
+int run_tune(const tune_command& cmd, const CLI::App& app) {
+  const auto options = checked_options(cmd.scan);
+  auto tuning = cmd.flags.tuning;
+  maskscan::cli::hold_given_flags(app, tuning);
+  const auto source = list_input(cmd.scan);
+  std::size_t trials = 0;
+  if (!cmd.flags.json)
+    tuning.on_trial = [&trials](const maskscan::tune_trial& t) { maskscan::cli::print_trial(t, ++trials); };
+  maskscan::tune_result result;
+  try {
+    result = maskscan::tune(source, options, tuning);
+  } catch (const std::invalid_argument& e) {  // tuning options, or no setting fits --max-memory
+    throw usage_error(maskscan::cli::message_of(e));
+  }
+  const auto line = maskscan::cli::scan_command_line(cmd.arguments, result.best);
+  if (cmd.flags.json) {
+    fmt::print("{}\n", maskscan::cli::tune_json(result, line));
+  } else {
+    maskscan::cli::print_tune_result(result, line);
+  }
+  std::uint64_t skipped = 0;
+  for (const auto& t : result.trials) skipped = std::max(skipped, t.skipped / std::max(1u, t.passes));
+  if (skipped != 0)
+    fmt::print(stderr,
+               "maskscan: warning: {} frames of the sample could not be scanned (a scan lists each with its cause); "
+               "the trials measured the others\n",
+               skipped);
+  return exit_ok;
 }
 
 int run_synth(const synth_command& cmd) {
@@ -504,6 +559,17 @@ int main(int argc, char** argv) {
                     "Also write an RGB \"photo\" of each frame (same file name) into this directory, e.g. rgb_images/ "
                     "beside gtLabels/, for overlays");
 
+  tune_command tune_cmd;
+  auto* tune = app.add_subcommand(
+      "tune",
+      "Choose --workers, --io-depth, --queue-depth and --io for this input and machine from measured scans of a "
+      "sample (docs/tuning.md); takes scan's input and statistics flags, and prints the scan command to use");
+  add_scan_flags(*tune, tune_cmd.scan, false);
+  maskscan::cli::add_tune_flags(*tune, tune_cmd.flags);
+  tune->footer(
+      "A concurrency flag given (--workers, --io-depth, --queue-depth, --io) is held at its value; the others are "
+      "searched. Exit status: 0 tuned; 1 nothing to scan; 2 wrong command line.");
+
   merge_command merge_cmd;
   auto* merge = app.add_subcommand("merge", "Merge state files written by `scan --save-state` and write the results");
   merge
@@ -543,8 +609,9 @@ int main(int argc, char** argv) {
       "Exit status: 0 stopped by SIGINT/SIGTERM (running scans cancelled, their partial results written); 1 cannot "
       "start (a --listen address in use, an unreadable --token-file or --state-dir); 2 wrong command line.");
 
-  std::string command_line;  // for the report's "Run" section
-  std::string arguments;     // the same without the program's path, for the lock files
+  std::string command_line;         // for the report's "Run" section
+  std::string arguments;            // the same without the program's path, for the lock files
+  std::vector<std::string> quoted;  // each argument as it is in command_line
   for (int i = 0; i < argc; ++i) {
     std::string arg = argv[i];
     const bool plain =
@@ -557,10 +624,13 @@ int main(int argc, char** argv) {
       arg = quoted + "'";
     }
     command_line += (i ? " " : "") + arg;
+    quoted.push_back(arg);
     if (i) arguments += " " + arg;
   }
   scan_cmd.report_options.command_line = merge_cmd.report_options.command_line = command_line;
   scan_cmd.command = merge_cmd.command = "maskscan" + arguments;
+  if (const auto at = std::ranges::find(quoted, std::string("tune")); at != quoted.end())
+    tune_cmd.arguments.assign(at + 1, quoted.end());
 
   try {
     app.parse(argc, argv);
@@ -577,6 +647,7 @@ int main(int argc, char** argv) {
   try {
     if (scan->parsed()) return run_scan(scan_cmd);
     if (synth->parsed()) return run_synth(synth_cmd);
+    if (tune->parsed()) return run_tune(tune_cmd, *tune);
     if (merge->parsed()) return run_merge(merge_cmd);
     if (overlay->parsed()) return maskscan::cli::run_overlay(overlay_cmd);
     if (serve->parsed()) return maskscan::cli::run_serve(serve_config);
