@@ -27,7 +27,7 @@ import numpy as np
 from . import _core
 
 __all__ = [
-    "scan", "scan_async", "Result", "Progress", "FileError", "load_state", "merge", "builtin_class_maps",
+    "scan", "scan_async", "tune", "Result", "Progress", "FileError", "load_state", "merge", "builtin_class_maps",
     "WEIGHT_KINDS", "DuplicateFrame", "MaskscanWarning",
 ]
 __version__ = "0.1.0"
@@ -128,9 +128,7 @@ class _Run:
         if self.report and self.out is None:
             raise ValueError("report: needs out=DIR (report.html is written there)")
         _core.check_report_options(**self.report_options)
-        for key in ("max_memory", "max_file_bytes", "max_heatmap_bytes"):
-            if key in opts:
-                opts[key] = _bytes(key, opts[key])
+        _sizes_in_bytes(opts)
         if self.save_state is not None:
             _check_state(self.save_state, opts.get("resume"), self.force)
         if self.out is not None:
@@ -198,6 +196,13 @@ class _Run:
             error.result = self.finish()  # type: ignore[attr-defined]
         except Exception:  # the partial result is a courtesy: the interruption is what is raised
             error.result = None  # type: ignore[attr-defined]
+
+
+def _sizes_in_bytes(options: Dict[str, Any]) -> None:
+    """The size keywords ("2GiB" or an int) as ints, in place."""
+    for key in ("max_memory", "max_file_bytes", "max_heatmap_bytes"):
+        if key in options:
+            options[key] = _bytes(key, options[key])
 
 
 def _path_or_none(key: str, value: Any) -> Optional[str]:
@@ -297,6 +302,19 @@ async def scan_async(path: Union[str, os.PathLike, None] = None, **options: Any)
             e.result = None  # type: ignore[attr-defined]
         raise
     return await loop.run_in_executor(None, run.finish)
+
+
+def tune(path: Union[str, os.PathLike, None] = None, *, sample: int = 300, budget_seconds: float = 20.0,
+         min_trial_seconds: float = 0.5, repeats: int = 3, cold: bool = False, **options: Any) -> Dict[str, Any]:
+    """Choose workers, io_depth, queue_depth and io for scans of `path` with `options` (scan's keywords)
+    from measured scans of a sample, as `maskscan tune --json` does (docs/tuning.md). A concurrency
+    keyword given (workers=4, io="threads") is held at its value. Returns that JSON as a dict: "best"
+    (keywords for maskscan.scan: ``maskscan.scan(path, **options, **result["best"])``), "scan_flags",
+    "bottleneck", "evidence", "trials", ..."""
+    _sizes_in_bytes(options)
+    tuning = {"sample": sample, "budget_seconds": budget_seconds, "min_trial_seconds": min_trial_seconds,
+              "repeats": repeats, "cold": cold}
+    return json.loads(_core.tune(path, tuning, **options))
 
 
 def load_state(path: Union[str, os.PathLike]) -> "Result":

@@ -33,6 +33,7 @@
 #include <maskscan/output.hpp>
 #include <maskscan/report.hpp>
 #include <maskscan/scan.hpp>
+#include <maskscan/tune.hpp>
 
 namespace py = pybind11;
 using namespace maskscan;
@@ -637,6 +638,36 @@ PYBIND11_MODULE(_core, m) {
         return result_handle{std::make_shared<const scan_result>(std::move(r)), results.front().balance, "done"};
       },
       py::arg("results"), py::arg("prefixes") = std::vector<std::string>{});
+  m.def(
+      "tune",
+      [](const py::object& input, const py::dict& tuning_kw, py::kwargs kw) {
+        tune_options t;
+        for (const auto& [k, v] : tuning_kw) {
+          const auto key = k.cast<std::string>();
+          const char* name = key.c_str();
+          if (key == "sample")
+            t.sample = positive<std::size_t>(v, name);
+          else if (key == "budget_seconds")
+            t.budget_seconds = value_of<double>(v, name, "a number of seconds");
+          else if (key == "min_trial_seconds")
+            t.min_trial_seconds = value_of<double>(v, name, "a number of seconds");
+          else if (key == "repeats")
+            t.repeats = positive<unsigned>(v, name);
+          else if (key == "cold")
+            t.cold = value_of<bool>(v, name, "a bool");
+          else
+            throw py::value_error(fmt::format("{}: not an option of tune", key));
+        }
+        const py::dict scan_kw(kw);  // a concurrency keyword given is held at its value
+        t.search_workers = !scan_kw.contains("workers");
+        t.search_io_depth = !scan_kw.contains("io_depth");
+        t.search_queue_depth = !scan_kw.contains("queue_depth");
+        t.search_io = !scan_kw.contains("io");
+        const auto request = request_from(input, scan_kw);
+        const py::gil_scoped_release unlocked;
+        return to_json(tune(request.source, request.options, t));
+      },
+      py::arg("input"), py::arg("tuning"));
   m.def("builtin_class_maps", &builtin_class_map_names);
   m.def("check_report_options", [](py::kwargs kw) { (void)report_options_from(kw); });
 }
