@@ -6,6 +6,9 @@
 # under the sanitizers it only repeats scans the other tests make, slowly (CI stays under an hour).
 # So is tune's search on storage of known behaviour (label tune): it checks speed ratios, which the
 # instrumentation distorts; tune's other cases ([tune]: options, trials, memory refusals, the CLI) run.
+# Under tsan the HTTP suite of the service binary (label service, ~110 s there) is left to the release
+# and asan stages: the server's threads run in-process in the [service] cases, which tsan runs (CI stays
+# under an hour).
 # Under asan the library and the CLI are built with address,undefined and the test code with address
 # only (MASKSCAN_SANITIZE_TESTS): UBSan doubled the build of the test files' Catch2 and Boost templates.
 #   scripts/sanitize.sh [asan] [tsan]      (default: both)

@@ -182,6 +182,7 @@ TEST_CASE("tune refuses, without running, a setting over max_memory, and says it
   options.max_memory = lo;
   tune_options tuning;
   tuning.min_trial_seconds = 0.01;
+  tuning.budget_seconds = 8;
   tuning.repeats = 1;
   const auto r = tune(source, options, tuning);
   INFO(trials_text(r));
