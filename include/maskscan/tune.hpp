@@ -131,7 +131,7 @@ tune_trial measure_trial(const frame_source& sample, const scan_options& options
 /// refused, not run. Then the best and the runner-up are measured `repeats` times more,
 /// interleaved; the runner-up wins if its median is min_gain higher, or if it holds fewer threads
 /// and frames in flight and is less than min_gain / 2 slower. Throws
-/// std::invalid_argument for options no scan can use and for an empty source.
+/// std::invalid_argument for options no scan can use, for a serial scan and for an empty source.
 tune_result tune(const frame_source& source, const scan_options& options, const tune_options& tuning = {});
 
 /// The result as JSON (what `maskscan tune --json` prints), with `scan_flags` the flags of `best`.

@@ -399,6 +399,9 @@ tune_trial measure_trial(const frame_source& sample, const scan_options& options
 tune_result tune(const frame_source& source, const scan_options& options, const tune_options& tuning) {
   check_tuning(tuning);
   auto resolved = resolve_defaults(options);
+  if (resolved.serial)
+    throw option_error({option_error::name("serial"),
+                        option_error::text(": a serial scan has no concurrency to tune (one loop on one thread)")});
   if (source.size() == 0) throw std::invalid_argument("tune: the source holds no frames");
   return tuner(source, std::move(resolved), tuning).run();
 }

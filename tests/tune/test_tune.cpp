@@ -118,6 +118,9 @@ TEST_CASE("tune checks its options before any scan", "[tune]") {
   wrong.components = 5;
   CHECK_THROWS_AS(tune(source, wrong, {}), std::invalid_argument);
   CHECK_THROWS_AS(tune(frame_source::from_memory({}), {}, {}), std::invalid_argument);
+  scan_options serial;
+  serial.serial = true;
+  CHECK_THROWS_AS(tune(source, serial, {}), option_error);
 }
 
 TEST_CASE("tune holds the options it is told not to search", "[tune]") {
@@ -279,6 +282,9 @@ TEST_CASE("maskscan tune prints the trials, the bottleneck and a scan command th
   const auto bad = test::run_cli("tune " + test::quote(dir / "masks") + " --sample 0");
   CHECK(bad.status == 2);
   CHECK_THAT(bad.err, Catch::Contains("--sample"));
+  const auto serial = test::run_cli("tune " + test::quote(dir / "masks") + " --serial");
+  CHECK(serial.status == 2);
+  CHECK_THAT(serial.err, Catch::Contains("--serial: a serial scan has no concurrency to tune"));
   const auto no_out = test::run_cli("tune " + test::quote(dir / "masks") + " --out x");
   CHECK(no_out.status == 2);  // tune writes no results
 }
