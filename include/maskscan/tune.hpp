@@ -31,7 +31,8 @@ std::string to_flags(const concurrency& c);
 struct tune_trial {
   concurrency settings;
   /// What the trial was for: "start", "warm-up", "workers 1 -> 2 (queue-depth 32)", "io-depth 4 -> 16",
-  /// "io threads", "confirm", "repeat".
+  /// "queue-depth 32 -> 128", "io uring -> threads", "confirm" (the setting a step left),
+  /// "confirm <step>", "repeat".
   std::string step;
   double gain = 0;                   ///< frames/s over the setting it stepped from, minus 1 (steps and confirmations)
   std::uint64_t frames = 0;          ///< frames scanned (the sample, times the passes)
@@ -43,8 +44,14 @@ struct tune_trial {
   std::uint64_t peak_rss_bytes = 0;  ///< the process's peak resident memory during the trial (0: unknown)
   bool peak_rss_of_trial = false;    ///< peak_rss_bytes is the trial's own (else the process's peak so far)
   double cached_fraction = -1;       ///< of the sample's bytes in the page cache before the trial (-1: not files)
-  /// Not run: what refused it (a setting over scan_options::max_memory, with what it needs).
+  /// Refused for memory: check_memory refused the setting for the whole source before it ran (with
+  /// what it needs), or the scan ran out of its budget (not_enough_memory).
   std::string refused;
+  /// Ran and failed otherwise: what failed (e.g. a thread the system refused).
+  std::string failed;
+
+  /// Measured: neither refused nor failed.
+  bool ran() const noexcept { return refused.empty() && failed.empty(); }
 
   double frames_per_second() const noexcept {
     return wall_seconds > 0 ? static_cast<double>(frames) / wall_seconds : 0;
@@ -98,20 +105,21 @@ struct tune_result {
   /// The measurements behind the bottleneck, in words: "2 workers use 1.96 of 2 cores; io-depth 4
   /// -> 16 gained +1.2%".
   std::string evidence;
-  /// Why the search ended: "no step gains 5% or more", "the time budget (20 s) was reached".
+  /// Why the search ended: "no step gained 5% or more", "the time budget (20 s) was reached"; and
+  /// whether the repeats chose the runner-up.
   std::string stopped;
   /// The page cache: "warm: ...", "cold: ..." or "not files".
   std::string cache;
   std::size_t sample_frames = 0;  ///< frames per sample
   std::size_t source_frames = 0;  ///< frames in the source
-  unsigned hardware_threads = 0;
+  unsigned hardware_threads = 0;  ///< the CPUs this process may run on (its affinity mask)
   double elapsed_seconds = 0;
 
   static double median(std::vector<double> rates);
 };
 
 /// Frames spread evenly over `source`'s listing: `n` of them (all when it holds fewer), the k-th at
-/// index k * (size / n) + offset % (size / n). Samples of different offsets below size / n are disjoint.
+/// index k * size / n + offset % (size / n). Samples of different offsets below size / n are disjoint.
 frame_source spread_sample(const frame_source& source, std::size_t n, std::size_t offset = 0);
 
 /// One trial: scans `sample` with `options` (the real pipeline, through scan()) once, and again

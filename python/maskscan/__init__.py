@@ -309,7 +309,7 @@ def tune(path: Union[str, os.PathLike, None] = None, *, sample: int = 300, budge
     """Choose workers, io_depth, queue_depth and io for scans of `path` with `options` (scan's keywords)
     from measured scans of a sample, as `maskscan tune --json` does (docs/tuning.md). A concurrency
     keyword given (workers=4, io="threads") is held at its value. Returns that JSON as a dict: "best"
-    (keywords for maskscan.scan: ``maskscan.scan(path, **options, **result["best"])``), "scan_flags",
+    (keywords for maskscan.scan: ``maskscan.scan(path, **{**options, **result["best"]})``), "scan_flags",
     "bottleneck", "evidence", "trials", ..."""
     _sizes_in_bytes(options)
     tuning = {"sample": sample, "budget_seconds": budget_seconds, "min_trial_seconds": min_trial_seconds,

@@ -48,7 +48,7 @@ std::string scan_command_line(const std::vector<std::string>& arguments, const c
   for (std::size_t i = 0; i < arguments.size(); ++i) {
     const auto& a = arguments[i];
     const auto name = a.substr(0, a.find('='));
-    if (std::ranges::find(alone, a) != alone.end()) continue;
+    if (std::ranges::find(alone, name) != alone.end()) continue;  // --cold, --cold=true
     if (std::ranges::find(with_value, name) != with_value.end()) {
       if (name == a) ++i;  // "--workers 2": the value is the next argument
       continue;
@@ -75,9 +75,9 @@ void print_trial(const tune_trial& t, std::size_t number) {
     fmt::print("{:>5}  {:<40} {:>7} {:>8} {:>11} {:>7} {:>10} {:>9} {:>9} {:>9} {:>7}\n", "trial", "step", "workers",
                "io-depth", "queue-depth", "io", "frames/s", "CPU cores", "read MB/s", "peak RSS", "gain");
   const auto& s = t.settings;
-  if (!t.refused.empty()) {
-    fmt::print("{:>5}  {:<40} {:>7} {:>8} {:>11} {:>7}  refused: {}\n", number, t.step, s.workers, s.io_depth,
-               s.queue_depth, to_string(s.io), t.refused);
+  if (!t.ran()) {
+    fmt::print("{:>5}  {:<40} {:>7} {:>8} {:>11} {:>7}  {}: {}\n", number, t.step, s.workers, s.io_depth, s.queue_depth,
+               to_string(s.io), t.refused.empty() ? "failed" : "refused", t.refused + t.failed);
   } else {
     const bool step = t.step != "start" && t.step != "warm-up" && t.step != "repeat" && t.step != "confirm";
     fmt::print("{:>5}  {:<40} {:>7} {:>8} {:>11} {:>7} {:>10.0f} {:>9.2f} {:>9.1f} {:>9} {:>7}\n", number, t.step,

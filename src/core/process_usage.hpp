@@ -1,12 +1,25 @@
 #pragma once
 // The process's CPU time and peak resident memory, for measurements (tune's trials).
+#include <algorithm>
 #include <cstdint>
 #include <fstream>
 #include <string>
 
+#include <thread>
+
+#include <sched.h>
 #include <sys/resource.h>
 
 namespace maskscan::detail {
+
+/// The CPUs the process may run on (its affinity mask, as taskset or a cpuset sets it), at least 1.
+inline unsigned usable_cpus() noexcept {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (::sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
+    return static_cast<unsigned>(CPU_COUNT(&set));
+  return std::max(1u, std::thread::hardware_concurrency());
+}
 
 /// User + system CPU seconds of every thread of the process so far.
 inline double process_cpu_seconds() noexcept {

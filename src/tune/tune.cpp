@@ -7,6 +7,7 @@
 #include <cmath>
 #include <map>
 #include <optional>
+#include <set>
 #include <stdexcept>
 #include <thread>
 #include <tuple>
@@ -18,6 +19,7 @@
 #include <maskscan/scan.hpp>
 
 #include "core/process_usage.hpp"
+#include "io/file_reader.hpp"
 #include "io/page_cache.hpp"
 
 namespace maskscan {
@@ -59,7 +61,7 @@ class tuner {
   tune_result run() {
     result_.source_frames = source_.size();
     result_.sample_frames = std::min(tuning_.sample, source_.size());
-    result_.hardware_threads = std::max(1u, std::thread::hardware_concurrency());
+    result_.hardware_threads = detail::usable_cpus();
     const unsigned most_workers = tuning_.max_workers ? tuning_.max_workers : result_.hardware_threads;
     const bool files = source_.of_files();
 
@@ -70,8 +72,10 @@ class tuner {
     if (!files) current.io = io_backend::store;
 
     warm_up(current);
-    const auto* start = measure(current, "start", 0);
-    if (!start) throw std::invalid_argument(fmt::format("no setting fits: {}", result_.trials.back().refused));
+    const auto* start = measure(current, "start", 0, nullptr);
+    if (!start && !result_.trials.back().refused.empty())
+      throw std::invalid_argument(fmt::format("no setting fits: {}", result_.trials.back().refused));
+    if (!start) throw std::runtime_error(fmt::format("the first trial failed: {}", result_.trials.back().failed));
     current.io = start->settings.io;  // the backend automatic chose
 
     std::vector<std::string> kept;
@@ -111,39 +115,68 @@ class tuner {
         c.queue_depth = std::min(4 * current.queue_depth, tuning_.max_queue_depth);
         steps.push_back({c, fmt::format("queue-depth {} -> {}", current.queue_depth, c.queue_depth), true});
       }
-      if (tuning_.search_io && files) {
+      if (tuning_.search_io && files && detail::io_uring_available()) {  // else threads is the only backend
         auto c = current;
         c.io = current.io == io_backend::threads ? io_backend::uring : io_backend::threads;
         steps.push_back({c, fmt::format("io {} -> {}", to_string(current.io), to_string(c.io)), true});
       }
       // Workers and io-depth first: they are what moves the rate. Queue-depth (which those steps
-      // raise as they need) and the backend are tried when neither gains, as the last word.
-      const candidate* best = nullptr;
-      double best_rate = 0;
+      // raise as they need) and the backend are tried when neither gains, as the last word. A step
+      // whose small gain does not hold when measured again is dropped, and the others are weighed.
       const double base = rate(current);
+      const candidate* chosen = nullptr;
+      std::vector<const candidate*> dropped;
+      std::string not_held;
+      bool out_of_time = false;
       for (const bool secondary : {false, true}) {
-        if (secondary && best && best_rate / base - 1 >= tuning_.min_gain) break;
         for (const auto& s : steps) {
-          if (s.secondary != secondary) continue;
-          if (!measured(s.settings) && !measure(s.settings, s.step, base)) continue;  // refused
-          if (const double r = rate(s.settings); r > best_rate) best_rate = r, best = &s;
+          if (s.secondary != secondary || measured(s.settings) || not_run_.contains(key_of(s.settings))) continue;
+          if (seconds_since(t0_) >= 0.75 * tuning_.budget_seconds) {
+            out_of_time = true;
+            break;
+          }
+          measure(s.settings, s.step, base, &current);
         }
+        while (!out_of_time && !chosen) {
+          const candidate* best = nullptr;
+          for (const auto& s : steps)
+            if ((!s.secondary || secondary) && measured(s.settings) &&
+                std::ranges::find(dropped, &s) == dropped.end() && (!best || rate(s.settings) > rate(best->settings)))
+              best = &s;
+          const double gain = best ? rate(best->settings) / rate(current) - 1 : 0;
+          if (!best || gain < tuning_.min_gain) break;
+          if (gain >= 2 * tuning_.min_gain) {
+            chosen = best;
+            break;
+          }
+          // A small gain on a shared machine: both settings measured again, kept only if it holds.
+          if (seconds_since(t0_) >= 0.75 * tuning_.budget_seconds) {
+            out_of_time = true;
+            break;
+          }
+          measure(current, "confirm", 0, nullptr);
+          measure(best->settings, "confirm " + best->step, rate(current), nullptr);
+          const double again = rate(best->settings) / rate(current) - 1;
+          if (again >= tuning_.min_gain) {
+            chosen = best;
+          } else {
+            dropped.push_back(best);
+            not_held += fmt::format("{}{} measured {}, then {} over both measures", not_held.empty() ? "" : "; ",
+                                    best->step, percent(gain), percent(again));
+          }
+        }
+        if (chosen || out_of_time) break;
       }
-      const double gain = best ? best_rate / rate(current) - 1 : 0;
-      if (!best || gain < tuning_.min_gain) {
-        result_.stopped = fmt::format("no step gained {:g}% or more", tuning_.min_gain * 100);
+      if (out_of_time) {
+        result_.stopped = fmt::format("the time budget ({:g} s) was reached", tuning_.budget_seconds);
         break;
       }
-      if (gain < 2 * tuning_.min_gain) {  // a small gain on a shared machine: measure both again
-        measure(current, "confirm", 0);
-        measure(best->settings, "confirm " + best->step, rate(current));
-        const double again = rate(best->settings) / rate(current) - 1;
-        if (again < tuning_.min_gain) {
-          result_.stopped = fmt::format("no step gained {:g}% or more ({} measured {}, then {} over both measures)",
-                                        tuning_.min_gain * 100, best->step, percent(gain), percent(again));
-          break;
-        }
+      if (!chosen) {
+        result_.stopped = fmt::format("no step gained {:g}% or more{}", tuning_.min_gain * 100,
+                                      not_held.empty() ? std::string() : " (" + not_held + ")");
+        break;
       }
+      const candidate* best = chosen;
       kept.push_back(fmt::format("{} {}", best->step, percent(rate(best->settings) / rate(current) - 1)));
       current = best->settings;
     }
@@ -164,7 +197,7 @@ class tuner {
     result_.cache =
         fmt::format("warm: {:.0f}% of the sample's bytes were in the page cache before the first trial", *cached * 100);
     if (*cached < 0.999) {
-      if (const auto* t = measure(c, "warm-up", 0, true))
+      if (const auto* t = measure(c, "warm-up", 0, nullptr, true))
         result_.cache += fmt::format("; a warm-up pass read it at {:.0f} frames/s ({:.1f} MB/s) and is not compared",
                                      t->frames_per_second(), t->read_megabytes_per_second());
     }
@@ -186,8 +219,10 @@ class tuner {
     return it == rates_.end() ? 0 : tune_result::median(it->second);
   }
 
-  /// Runs one trial (or refuses it for the memory budget) and records it. Null when refused.
-  const tune_trial* measure(concurrency c, const std::string& step, double baseline, bool warm_up = false) {
+  /// Runs one trial (or refuses it for the memory budget) and records it; `from` is the setting a
+  /// step leaves. Null when it was refused or failed.
+  const tune_trial* measure(concurrency c, const std::string& step, double baseline, const concurrency* from,
+                            bool warm_up = false) {
     auto options = with_concurrency(options_, c);
     tune_trial trial;
     if (options.max_memory != 0) {
@@ -197,6 +232,8 @@ class tuner {
         trial.settings = c;
         trial.step = step;
         trial.refused = e.what();
+        refused_from_.push_back(from ? key_of(*from) : setting_key{});  // one per refused trial
+        not_run_.insert(key_of(c));
         return record(std::move(trial)), nullptr;
       }
     }
@@ -206,9 +243,16 @@ class tuner {
       trial =
           measure_trial(spread_sample(source_, tuning_.sample, offset), options, once ? 0 : tuning_.min_trial_seconds);
     } catch (const std::system_error& e) {  // a heatmap set over the budget once seen, threads refused, ...
+      trial = {};
       trial.settings = c;
       trial.step = step;
-      trial.refused = e.what();
+      if (e.code() == std::errc::not_enough_memory) {
+        trial.refused = e.what();
+        refused_from_.push_back(from ? key_of(*from) : setting_key{});  // one per refused trial
+      } else {
+        trial.failed = e.what();
+      }
+      not_run_.insert(key_of(c));
       return record(std::move(trial)), nullptr;
     }
     trial.step = step;
@@ -230,17 +274,21 @@ class tuner {
     std::optional<concurrency> runner_up;
     double runner_rate = 0;
     for (const auto& t : result_.trials)
-      if (t.refused.empty() && t.step != "warm-up" && !(t.settings == best) && rate(t.settings) > runner_rate)
+      if (t.ran() && t.step != "warm-up" && !(t.settings == best) && rate(t.settings) > runner_rate)
         runner_rate = rate(t.settings), runner_up = t.settings;
     std::vector<double> best_rates, runner_rates;
     for (unsigned r = 0; r < tuning_.repeats; ++r) {
       if (r > 0 && seconds_since(t0_) >= tuning_.budget_seconds) break;
-      best_rates.push_back(measure(best, "repeat", 0)->frames_per_second());
-      if (runner_up) runner_rates.push_back(measure(*runner_up, "repeat", 0)->frames_per_second());
+      if (const auto* t = measure(best, "repeat", 0, nullptr)) best_rates.push_back(t->frames_per_second());
+      if (!runner_up) continue;
+      if (const auto* t = measure(*runner_up, "repeat", 0, nullptr)) runner_rates.push_back(t->frames_per_second());
     }
     // The runner-up wins when the repeats put it ahead by a step's gain, or ahead at all on fewer
     // resources; within the noise, the setting that holds fewer threads and frames in flight is kept.
-    const double lead = runner_up ? tune_result::median(runner_rates) / tune_result::median(best_rates) - 1 : 0;
+    if (best_rates.empty()) best_rates.push_back(rate(best));  // every repeat failed: the search's measures
+    const double lead = runner_up && !runner_rates.empty()
+                            ? tune_result::median(runner_rates) / tune_result::median(best_rates) - 1
+                            : -1;
     if (runner_up && (lead >= tuning_.min_gain || (lead > -tuning_.min_gain / 2 && cost(*runner_up) < cost(best)))) {
       result_.stopped +=
           fmt::format("; the repeats chose the runner-up, {} ({} against {}{})", to_flags(*runner_up), percent(lead),
@@ -248,6 +296,7 @@ class tuner {
       std::swap(best, *runner_up);
       std::swap(best_rates, runner_rates);
     }
+    explain(best);
     if (!tuning_.search_io && options_.io == io_backend::automatic) best.io = io_backend::automatic;  // as given
     result_.best = best;
     result_.best_rates = std::move(best_rates);
@@ -256,7 +305,6 @@ class tuner {
       result_.runner_up = *runner_up;
       result_.runner_up_rates = std::move(runner_rates);
     }
-    explain(best);
     describe_cold();
     result_.elapsed_seconds = seconds_since(t0_);
   }
@@ -265,7 +313,7 @@ class tuner {
     // The best setting's own measures: its CPU use says whether the workers are busy.
     std::vector<double> cores, reads;
     for (const auto& t : result_.trials)
-      if (t.refused.empty() && t.step != "warm-up" && key_of(t.settings) == key_of(best)) {
+      if (t.ran() && t.step != "warm-up" && key_of(t.settings) == key_of(best)) {
         cores.push_back(t.cpu_cores());
         reads.push_back(t.read_megabytes_per_second());
       }
@@ -276,34 +324,51 @@ class tuner {
     // The io-depth step tried from the best setting, if any: what more reads in flight gave.
     std::string deeper;
     for (const auto& t : result_.trials)
-      if (t.step.starts_with("io-depth " + std::to_string(best.io_depth) + " ->") && t.refused.empty() &&
-          t.settings.workers == best.workers)
+      if (t.step.starts_with("io-depth " + std::to_string(best.io_depth) + " ->") && t.ran() &&
+          t.settings.workers == best.workers && t.settings.io == best.io)
         deeper =
             fmt::format("; io-depth {} -> {} gained {}, not kept", best.io_depth, t.settings.io_depth, percent(t.gain));
 
-    std::vector<const tune_trial*> refused;
-    for (const auto& t : result_.trials)
-      if (!t.refused.empty()) refused.push_back(&t);
-    if (!refused.empty()) {
+    // Memory-bound: a step from the best setting would not fit the budget. Refusals elsewhere in
+    // the climb are said, but do not decide.
+    std::vector<const tune_trial*> refused, refused_here;
+    std::size_t r = 0;
+    for (const auto& t : result_.trials) {
+      if (t.refused.empty()) continue;
+      refused.push_back(&t);
+      if (r < refused_from_.size() && refused_from_[r++] == key_of(best)) refused_here.push_back(&t);
+    }
+    const std::string also =
+        refused.size() > refused_here.size()
+            ? fmt::format("; {} step{} elsewhere refused for memory", refused.size() - refused_here.size(),
+                          refused.size() - refused_here.size() == 1 ? "" : "s")
+            : std::string();
+    if (!refused_here.empty()) {
       result_.bottleneck = "memory-bound";
-      result_.evidence = fmt::format("{} was not tried: {}; {}", refused.front()->step, refused.front()->refused, kept);
-      if (refused.size() > 1) result_.evidence += fmt::format(" ({} steps refused for memory)", refused.size());
+      result_.evidence =
+          fmt::format("{} was not tried: {}; {}", refused_here.front()->step, refused_here.front()->refused, kept);
+      if (refused_here.size() > 1) result_.evidence += fmt::format(" ({} steps from it refused)", refused_here.size());
     } else if (used >= 0.75 * busy) {
       result_.bottleneck = "decode-bound";
       result_.evidence =
           fmt::format("{} worker{} use {:.2f} of {} cores{}{}; {}", best.workers, best.workers == 1 ? "" : "s", used,
                       result_.hardware_threads,
-                      best.workers >= (tuning_.max_workers ? tuning_.max_workers : result_.hardware_threads)
+                      !tuning_.search_workers ? " (held)"
+                      : best.workers >= (tuning_.max_workers ? tuning_.max_workers : result_.hardware_threads)
                           ? " (the most workers tried)"
                           : "",
-                      deeper, kept);
+                      deeper, kept) +
+          also;
     } else {
       result_.bottleneck = "read-bound";
-      result_.evidence = fmt::format(
-          "{} worker{} use only {:.2f} of {} cores while reading {:.1f} MB/s with io-depth {} ({}): the workers wait "
-          "for reads; {}",
-          best.workers, best.workers == 1 ? "" : "s", used, result_.hardware_threads, tune_result::median(reads),
-          best.io_depth, best.io == io_backend::store ? "the store's reader" : to_string(best.io), kept);
+      result_.evidence =
+          fmt::format(
+              "{} worker{} use only {:.2f} of {} cores while reading {:.1f} MB/s with io-depth {} ({}): the workers "
+              "wait "
+              "for reads; {}",
+              best.workers, best.workers == 1 ? "" : "s", used, result_.hardware_threads, tune_result::median(reads),
+              best.io_depth, best.io == io_backend::store ? "the store's reader" : to_string(best.io), kept) +
+          also;
     }
   }
 
@@ -334,6 +399,8 @@ class tuner {
   clock_type::time_point t0_ = clock_type::now();
   std::map<setting_key, std::vector<double>> rates_;
   std::vector<std::string> kept_;
+  std::vector<setting_key> refused_from_;  // the settings whose step was refused for memory
+  std::set<setting_key> not_run_;          // settings refused or failed: not tried again
   std::size_t samples_used_ = 0;
   tune_result result_;
 };
@@ -368,8 +435,8 @@ frame_source spread_sample(const frame_source& source, std::size_t n, std::size_
     indices.resize(size);
     for (std::size_t i = 0; i < size; ++i) indices[i] = i;
   } else {
-    const std::size_t stride = size / n;
-    for (std::size_t k = 0; k < n; ++k) indices.push_back(k * stride + offset % stride);
+    const std::size_t stride = size / n;  // >= 1; consecutive picks are stride or stride + 1 apart
+    for (std::size_t k = 0; k < n; ++k) indices.push_back(k * size / n + offset % stride);
   }
   return source.subset(indices);
 }
@@ -422,6 +489,7 @@ std::string to_json(const tune_result& result) {
     trials.emplace_back(json::object{{"step", t.step},
                                      {"settings", setting(t.settings)},
                                      {"refused", t.refused},
+                                     {"failed", t.failed},
                                      {"gain", t.gain},
                                      {"frames", t.frames},
                                      {"skipped", t.skipped},

@@ -12,6 +12,7 @@
 
 #include <boost/json.hpp>
 
+#include "cli/tune_command.hpp"
 #include "support/run_cli.hpp"
 #include "support/slow_store.hpp"
 #include "support/test_data.hpp"
@@ -29,7 +30,7 @@ std::vector<std::string> names_of(const frame_source& s) {
 double rate_of(const tune_result& r, const concurrency& c) {
   std::vector<double> rates;
   for (const auto& t : r.trials)
-    if (t.settings == c && t.refused.empty() && t.step != "warm-up") rates.push_back(t.frames_per_second());
+    if (t.settings == c && t.ran() && t.step != "warm-up") rates.push_back(t.frames_per_second());
   return tune_result::median(rates);
 }
 
@@ -45,8 +46,9 @@ void write_masks(const std::filesystem::path& dir, std::uint64_t frames, std::ui
 std::string trials_text(const tune_result& r) {
   std::string text;
   for (const auto& t : r.trials)
-    text += fmt::format("{}: {} -> {:.0f} frames/s, {:.2f} cores{}\n", t.step, to_flags(t.settings),
-                        t.frames_per_second(), t.cpu_cores(), t.refused.empty() ? "" : " refused: " + t.refused);
+    text +=
+        fmt::format("{}: {} -> {:.0f} frames/s, {:.2f} cores{}\n", t.step, to_flags(t.settings), t.frames_per_second(),
+                    t.cpu_cores(), t.ran() ? "" : " refused/failed: " + t.refused + t.failed);
   return text + r.bottleneck + ": " + r.evidence + "\n" + r.stopped;
 }
 
@@ -57,6 +59,9 @@ TEST_CASE("spread_sample takes frames evenly over the listing, disjoint for offs
   CHECK(names_of(spread_sample(source, 3)) == std::vector<std::string>{"00000.png", "00003.png", "00006.png"});
   CHECK(names_of(spread_sample(source, 3, 1)) == std::vector<std::string>{"00001.png", "00004.png", "00007.png"});
   CHECK(names_of(spread_sample(source, 3, 3)) == names_of(spread_sample(source, 3, 0)));  // the stride is 3
+  // Fewer than twice n: still spread over the whole listing, not its first n frames.
+  CHECK(names_of(spread_sample(source, 6)) ==
+        std::vector<std::string>{"00000.png", "00001.png", "00003.png", "00005.png", "00006.png", "00008.png"});
   CHECK(spread_sample(source, 10).size() == 10);
   CHECK(spread_sample(source, 50).size() == 10);
   const auto part = spread_sample(source, 2, 1);
@@ -287,4 +292,14 @@ TEST_CASE("maskscan tune prints the trials, the bottleneck and a scan command th
   CHECK_THAT(serial.err, Catch::Contains("--serial: a serial scan has no concurrency to tune"));
   const auto no_out = test::run_cli("tune " + test::quote(dir / "masks") + " --out x");
   CHECK(no_out.status == 2);  // tune writes no results
+}
+
+TEST_CASE("the scan command tune recommends drops tune's own flags in every form and keeps the others", "[tune][cli]") {
+  const concurrency best{2, 4, 32, io_backend::uring};
+  const std::vector<std::string> arguments{"'masks with space'", "--heatmaps", "--sample=10", "--budget-seconds",
+                                           "3",   "--cold=true",   "--json",      "--workers", "1",
+                                           "--io=threads", "--group-by", "'_(FV|RV)\\.png$'"};
+  CHECK(cli::scan_command_line(arguments, best) ==
+        "maskscan scan 'masks with space' --heatmaps --group-by '_(FV|RV)\\.png$' --workers 2 --io-depth 4 "
+        "--queue-depth 32 --io uring");
 }
