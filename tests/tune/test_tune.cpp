@@ -296,10 +296,40 @@ TEST_CASE("maskscan tune prints the trials, the bottleneck and a scan command th
 
 TEST_CASE("the scan command tune recommends drops tune's own flags in every form and keeps the others", "[tune][cli]") {
   const concurrency best{2, 4, 32, io_backend::uring};
-  const std::vector<std::string> arguments{"'masks with space'", "--heatmaps", "--sample=10", "--budget-seconds",
-                                           "3",   "--cold=true",   "--json",      "--workers", "1",
-                                           "--io=threads", "--group-by", "'_(FV|RV)\\.png$'"};
+  const std::vector<std::string> arguments{"'masks with space'",
+                                           "--heatmaps",
+                                           "--sample=10",
+                                           "--budget-seconds",
+                                           "3",
+                                           "--cold=true",
+                                           "--json",
+                                           "--workers",
+                                           "1",
+                                           "--io=threads",
+                                           "--group-by",
+                                           "'_(FV|RV)\\.png$'"};
   CHECK(cli::scan_command_line(arguments, best) ==
         "maskscan scan 'masks with space' --heatmaps --group-by '_(FV|RV)\\.png$' --workers 2 --io-depth 4 "
         "--queue-depth 32 --io uring");
+}
+
+TEST_CASE("tune --cold gives each trial a disjoint sample of files, read once, and says what was cached", "[tune]") {
+  test::temp_dir dir;
+  write_masks(dir.path(), 40, 64, 48);
+  const auto source = frame_source::from_directory(dir.path());
+  tune_options tuning;
+  tuning.cold = true;
+  tuning.sample = 10;  // 4 disjoint samples in 40 frames
+  tuning.repeats = 1;
+  tuning.budget_seconds = 10;
+  const auto r = tune(source, {}, tuning);
+  INFO(trials_text(r));
+  CHECK(r.cache.starts_with("cold: each trial read a sample of its own, once"));
+  CHECK(r.trials.front().step == "start");  // no warm-up pass
+  for (const auto& t : r.trials) {
+    CHECK(t.passes == 1);
+    CHECK(t.frames == 10);
+    CHECK(t.cached_fraction >= 0);
+  }
+  if (r.trials.size() > 4) CHECK_THAT(r.cache, Catch::Contains("4 disjoint samples of 10 frames"));
 }
