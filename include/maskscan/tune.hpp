@@ -100,7 +100,9 @@ struct tune_result {
   concurrency runner_up;                ///< the second-best setting measured
   std::vector<double> runner_up_rates;  ///< its frames/s in the final repeats
   std::vector<tune_trial> trials;       ///< every trial in order, the warm-up and refused ones included
-  /// "decode-bound", "read-bound" or "memory-bound".
+  /// "decode-bound" (the workers use >= 75% of the CPUs they can have), "read-bound" (they wait), or
+  /// "memory-bound" (max_memory refused a step from the best setting, more workers than it has, or,
+  /// read-bound, more reads in flight).
   std::string bottleneck;
   /// The measurements behind the bottleneck, in words: "2 workers use 1.96 of 2 cores; io-depth 4
   /// -> 16 gained +1.2%".

@@ -329,14 +329,18 @@ class tuner {
         deeper =
             fmt::format("; io-depth {} -> {} gained {}, not kept", best.io_depth, t.settings.io_depth, percent(t.gain));
 
-    // Memory-bound: a step from the best setting would not fit the budget. Refusals elsewhere in
-    // the climb are said, but do not decide.
+    // Memory-bound: the budget refused what the best setting lacks -- a step from it, more workers
+    // than it has (the lever of a decode-bound scan), or, when the workers wait for reads, more
+    // reads in flight. Other refusals in the climb are said, but do not decide.
+    const bool waiting = used < 0.75 * busy;
     std::vector<const tune_trial*> refused, refused_here;
     std::size_t r = 0;
     for (const auto& t : result_.trials) {
       if (t.refused.empty()) continue;
       refused.push_back(&t);
-      if (r < refused_from_.size() && refused_from_[r++] == key_of(best)) refused_here.push_back(&t);
+      const bool from_best = r < refused_from_.size() && refused_from_[r++] == key_of(best);
+      if (from_best || t.settings.workers > best.workers || (waiting && t.settings.io_depth > best.io_depth))
+        refused_here.push_back(&t);
     }
     const std::string also =
         refused.size() > refused_here.size()
@@ -347,8 +351,8 @@ class tuner {
       result_.bottleneck = "memory-bound";
       result_.evidence =
           fmt::format("{} was not tried: {}; {}", refused_here.front()->step, refused_here.front()->refused, kept);
-      if (refused_here.size() > 1) result_.evidence += fmt::format(" ({} steps from it refused)", refused_here.size());
-    } else if (used >= 0.75 * busy) {
+      if (refused_here.size() > 1) result_.evidence += fmt::format(" ({} such settings refused)", refused_here.size());
+    } else if (!waiting) {
       result_.bottleneck = "decode-bound";
       result_.evidence =
           fmt::format("{} worker{} use {:.2f} of {} cores{}{}; {}", best.workers, best.workers == 1 ? "" : "s", used,
