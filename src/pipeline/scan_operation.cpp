@@ -29,6 +29,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <maskscan/grouping.hpp>
+#include "core/elapsed.hpp"
 #include "core/run_on.hpp"
 #include "core/thread_pool.hpp"
 #include "io/file_reader.hpp"
@@ -43,10 +44,6 @@ using asio::use_awaitable;
 
 namespace detail {
 namespace {
-
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
 
 /// A result describing the scan before any frame is done (the serial loop reads with threads' pread).
 scan_result new_result(const frame_source& source, const scan_options& options) {

@@ -18,6 +18,7 @@
 #include <maskscan/option_error.hpp>
 #include <maskscan/scan.hpp>
 
+#include "core/elapsed.hpp"
 #include "core/process_usage.hpp"
 #include "io/file_reader.hpp"
 #include "io/page_cache.hpp"
@@ -25,11 +26,9 @@
 namespace maskscan {
 namespace {
 
-using clock_type = std::chrono::steady_clock;
+using detail::seconds_since;
 
-double seconds_since(clock_type::time_point t0) {
-  return std::chrono::duration<double>(clock_type::now() - t0).count();
-}
+using clock_type = std::chrono::steady_clock;
 
 using setting_key = std::tuple<unsigned, unsigned, unsigned, int>;
 setting_key key_of(const concurrency& c) { return {c.workers, c.io_depth, c.queue_depth, static_cast<int>(c.io)}; }
@@ -80,7 +79,7 @@ class tuner {
 
     std::vector<std::string> kept;
     for (;;) {
-      if (seconds_since(t0_) >= 0.75 * tuning_.budget_seconds) {
+      if (search_time_over()) {
         result_.stopped = fmt::format("the time budget ({:g} s) was reached", tuning_.budget_seconds);
         break;
       }
@@ -131,7 +130,7 @@ class tuner {
       for (const bool secondary : {false, true}) {
         for (const auto& s : steps) {
           if (s.secondary != secondary || measured(s.settings) || not_run_.contains(key_of(s.settings))) continue;
-          if (seconds_since(t0_) >= 0.75 * tuning_.budget_seconds) {
+          if (search_time_over()) {
             out_of_time = true;
             break;
           }
@@ -150,7 +149,7 @@ class tuner {
             break;
           }
           // A small gain on a shared machine: both settings measured again, kept only if it holds.
-          if (seconds_since(t0_) >= 0.75 * tuning_.budget_seconds) {
+          if (search_time_over()) {
             out_of_time = true;
             break;
           }
@@ -212,6 +211,9 @@ class tuner {
   static std::uint64_t cost(const concurrency& c) {
     return std::uint64_t{c.workers} * 1'000'000 + std::uint64_t{c.queue_depth} * 1000 + c.io_depth;
   }
+
+  /// The search's share of the budget (75%) is spent: the repeats take the rest.
+  bool search_time_over() const { return seconds_since(t0_) >= 0.75 * tuning_.budget_seconds; }
 
   bool measured(const concurrency& c) const { return rates_.contains(key_of(c)); }
   double rate(const concurrency& c) const {
