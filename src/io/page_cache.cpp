@@ -48,8 +48,7 @@ std::optional<double> cached_fraction(const frame_source& source) {
   std::vector<unsigned char> vec;
   std::uint64_t bytes = 0, cached = 0;
   for (std::size_t i = 0; i < source.size(); ++i) {
-    const std::filesystem::path name(source.name(i));
-    const auto pages = pages_of(name.is_absolute() ? name : source.root() / name, vec);
+    const auto pages = pages_of(source.root() / source.name(i), vec);  // as the file store reads it
     bytes += pages.bytes;
     cached += pages.cached_bytes;
   }
