@@ -3,7 +3,8 @@
 # one after the other:
 #   1. every file in tests/fuzz-regressions/ once through each harness: any crash fails;
 #   2. each harness fuzzing for SECONDS, starting from every PNG of the test data (read-only seeds)
-#      and its own corpus in build-fuzz/corpus/<harness>/, which grows from run to run.
+#      and its own corpus in build-fuzz/corpus/<harness>/, which grows from run to run. As many
+#      harnesses fuzz at once as there are cores (each is one process on one core).
 #   scripts/fuzz.sh [SECONDS]      (default 60; the data root is ../shared/data beside the checkout,
 #                                   or $MASKSCAN_TEST_DATA)
 # A crash, leak, timeout or out-of-memory input fails the script (after the other harnesses ran),
@@ -87,29 +88,42 @@ if ((${#regression_files[@]})); then
   done
 fi
 
-for harness in "${harnesses[@]}"; do
-  corpus=$build/corpus/$harness
-  artifacts=$build/artifacts/$harness
-  log=$build/logs/$harness.log
+# One harness fuzzing; its exit status is the fuzzer's.
+fuzz_one() {  # harness
+  local harness=$1 corpus=$build/corpus/$1 artifacts=$build/artifacts/$1
   mkdir -p "$corpus" "$artifacts"
-  echo "== fuzz: $harness for ${seconds}s (log: $log)"
   # The first corpus directory is the writable one; the seeds and the regressions are read only.
-  status=0
-  dirs=("$corpus" "$seeds")
+  local dirs=("$corpus" "$seeds")
   [[ -d $regressions ]] && dirs+=("$regressions")
   "$build/fuzz/$harness" "${common[@]}" -max_total_time="$seconds" -print_final_stats=1 \
-    -dict="$repo/fuzz/png.dict" -artifact_prefix="$artifacts/" "${dirs[@]}" >"$log" 2>&1 || status=$?
-  execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
-  rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")
-  rss=$(sed -n 's/^stat::peak_rss_mb: *//p' "$log")
-  cov=$(grep -o 'cov: [0-9]*' "$log" | tail -n 1 || true)
-  if ((status == 0)); then
-    echo "   ok: ${execs:-?} inputs, ${rate:-?}/s, ${cov:-cov: ?} edges, peak RSS ${rss:-?} MB," \
-      "corpus $(find "$corpus" -type f | wc -l) files"
-  else
-    report_failure "$harness" "$log"
-    failed+=("$harness")
-  fi
+    -dict="$repo/fuzz/png.dict" -artifact_prefix="$artifacts/" "${dirs[@]}" >"$build/logs/$harness.log" 2>&1
+}
+
+jobs=$(nproc 2>/dev/null || echo 2)
+declare -A pid_of=()
+for ((first = 0; first < ${#harnesses[@]}; first += jobs)); do
+  batch=("${harnesses[@]:first:jobs}")
+  for harness in "${batch[@]}"; do
+    echo "== fuzz: $harness for ${seconds}s (log: $build/logs/$harness.log)"
+    fuzz_one "$harness" &
+    pid_of[$harness]=$!
+  done
+  for harness in "${batch[@]}"; do
+    log=$build/logs/$harness.log
+    status=0
+    wait "${pid_of[$harness]}" || status=$?
+    execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
+    rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")
+    rss=$(sed -n 's/^stat::peak_rss_mb: *//p' "$log")
+    cov=$(grep -o 'cov: [0-9]*' "$log" | tail -n 1 || true)
+    if ((status == 0)); then
+      echo "   $harness ok: ${execs:-?} inputs, ${rate:-?}/s, ${cov:-cov: ?} edges, peak RSS ${rss:-?} MB," \
+        "corpus $(find "$build/corpus/$harness" -type f | wc -l) files"
+    else
+      report_failure "$harness" "$log"
+      failed+=("$harness")
+    fi
+  done
 done
 
 if ((${#failed[@]})); then

@@ -9,6 +9,9 @@
 # Under tsan the HTTP suite of the service binary (label service, ~110 s there) is left to the release
 # and asan stages: the server's threads run in-process in the [service] cases, which tsan runs (CI stays
 # under an hour).
+# The report's cases in Chromium (label browser) run in the release stage only: the browser is not
+# instrumented and the [report] cases, which every stage runs, write the same HTML. Under tsan the
+# decoders' own one-thread cases (label decoder) are left to the release and asan stages.
 # Under asan the library and the CLI are built with address,undefined and the test code with address
 # only (MASKSCAN_SANITIZE_TESTS): UBSan doubled the build of the test files' Catch2 and Boost templates.
 #   scripts/sanitize.sh [asan] [tsan]      (default: both)
