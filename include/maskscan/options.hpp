@@ -9,6 +9,7 @@
 #include <vector>
 
 #include <maskscan/class_map.hpp>
+#include <maskscan/shard.hpp>
 #include <maskscan/stats.hpp>
 
 namespace maskscan {
@@ -138,6 +139,10 @@ struct scan_options {
   /// Stop at the first file that cannot be scanned: no further reads are issued, frames in flight
   /// are finished, and the scan completes with errc::stopped_on_error and a partial result.
   bool stop_on_error = false;
+  /// Scan only the frames of this shard (`--shard i/N`): those whose key shard_of puts in
+  /// `shard.index` of `shard.count`. The statistics record it (dataset_stats::shards) and
+  /// scan_result::frames_total counts the shard's frames. Default 0/1: every frame.
+  shard_spec shard;
 };
 
 /// Sets labels (the map's name), class_names, ignore, colours and remap from a class map.

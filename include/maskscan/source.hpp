@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include <maskscan/shard.hpp>
 #include <maskscan/stats.hpp>
 
 namespace maskscan {
@@ -67,6 +68,8 @@ class frame_source {
   /// The frames at `indices` (ascending, each below size()) of this source: same store, root and
   /// location (a sample, a shard). Throws std::invalid_argument for an index out of range or out of order.
   frame_source subset(const std::vector<std::size_t>& indices) const;
+  /// The frames of `shard` (shard_of their keys): this source itself when it is whole.
+  frame_source shard(const shard_spec& shard) const;
 
   std::size_t size() const noexcept { return names_.size(); }
   /// Where the frames are, as scan_result::input reports it: the root folder of files.

@@ -16,6 +16,7 @@
 #include <maskscan/class_map.hpp>
 #include <maskscan/errors.hpp>
 #include <maskscan/meaning.hpp>
+#include <maskscan/shard.hpp>
 
 namespace maskscan {
 
@@ -89,6 +90,10 @@ struct dataset_stats : scan_meaning {
   /// Only some of the frames the scan was given are here (it was cancelled, interrupted or stopped
   /// at a bad file). merge() keeps it: a merge of partial statistics is partial.
   bool partial = false;
+  /// The shards of a sharded scan these statistics hold (scan_options::shard); whole by default.
+  /// merge() unites them (merge_shards), refusing a shard held twice; statistics without a frame or
+  /// an error that are whole (make_stats) take the other's shards.
+  shard_set shards;
   std::vector<frame_row> frames;   ///< sorted (by path first) after normalize()/merge()
   std::vector<file_error> errors;  ///< sorted (by path first) after normalize()/merge()
   std::map<heatmap_key, heatmap_set> heatmaps;
@@ -195,7 +200,7 @@ std::string common_failure(const dataset_stats& stats);
 /// load_state throws std::runtime_error naming the file and the cause for anything malformed.
 void save_state(const dataset_stats& stats, const std::filesystem::path& file);
 dataset_stats load_state(const std::filesystem::path& file);
-inline constexpr std::uint32_t state_format_version = 3;
+inline constexpr std::uint32_t state_format_version = 4;
 
 /// The groups that occur (in frames, errors, heatmaps, grid heatmaps or component sizes), sorted.
 std::vector<std::string> group_names(const dataset_stats& stats);

@@ -131,6 +131,9 @@ scan_options resolve_defaults(scan_options options) {
   bound("workers", options.workers, max_workers);
   bound("io_depth", options.io_depth, max_io_depth);
   bound("queue_depth", options.queue_depth, max_queue_depth);
+  if (options.shard.count < 1 || options.shard.count > max_shard_count || options.shard.index >= options.shard.count)
+    throw O({O::text(fmt::format("scan_options::shard {}", to_string(options.shard))), O::mention("shard"),
+             O::text(fmt::format(": the count must be 1..{} and the index below it", max_shard_count))});
   if (options.workers == 0) options.workers = std::clamp(std::thread::hardware_concurrency(), 1u, max_workers);
   options.io_depth = std::max(1u, options.io_depth);
   options.queue_depth = std::max(1u, options.queue_depth);

@@ -183,6 +183,14 @@ frame_source frame_source::subset(const std::vector<std::size_t>& indices) const
   return part;
 }
 
+frame_source frame_source::shard(const shard_spec& shard) const {
+  if (shard.whole()) return *this;
+  std::vector<std::size_t> indices;
+  for (std::size_t i = 0; i < names_.size(); ++i)
+    if (shard_of(names_[i], shard.count) == shard.index) indices.push_back(i);
+  return subset(indices);
+}
+
 frame_source frame_source::remaining(const dataset_stats& done) const {
   std::vector<std::string_view> rows;
   rows.reserve(done.frames.size());

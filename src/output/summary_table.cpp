@@ -164,6 +164,11 @@ void print_summary(const scan_result& result, std::ostream& out, bool unicode) {
         totals.skipped, partial, result.wall_seconds,
         result.wall_seconds > 0 ? static_cast<double>(totals.frames + totals.skipped) / result.wall_seconds : 0.0,
         result.options.serial ? "serial" : to_string(result.io_used), result.options.workers);
+  if (!result.stats.shards.whole())
+    fmt::print(out,
+               "these are the statistics of {} only: `maskscan merge` of every shard's --save-state gives the "
+               "whole dataset's\n",
+               describe(result.stats.shards));
   constexpr std::size_t listed = 20;
   for (std::size_t i = 0; i < result.stats.errors.size() && i < listed; ++i)
     fmt::print(out, "skipped {}: {}\n", printable_name(result.stats.errors[i].path), result.stats.errors[i].message);

@@ -133,7 +133,8 @@ namespace maskscan {
 void check_memory(const frame_source& source, const scan_options& options) {
   if (options.max_memory == 0) return;
   const scan_options resolved = resolve_defaults(options);
-  (void)detail::plan_scan_memory(source, resolved, frame_grouper(resolved).count_groups(source));
+  const frame_source shard = source.shard(resolved.shard);
+  (void)detail::plan_scan_memory(shard, resolved, frame_grouper(resolved).count_groups(shard));
 }
 
 }  // namespace maskscan

@@ -70,6 +70,7 @@ void complete(scan_result& result, result_builder& builder, std::vector<worker_t
   result.stopped_at = builder.stopped_at();
   result.stats = builder.finish(std::move(workers));
   result.stats.partial = result.partial;
+  result.stats.shards = shard_set_of(result.options.shard);
   result.wall_seconds = seconds_since(t0);
 }
 
@@ -185,6 +186,7 @@ class scan_operation : public std::enable_shared_from_this<scan_operation> {
           [&] {
             resolved_ = resolve(std::move(options_));
             options_ = resolved_->options();
+            source_ = source_.shard(options_.shard);
             return run_serial(source_, resolved_, stop, &progress_);
           },
           use_awaitable);
@@ -273,6 +275,7 @@ class scan_operation : public std::enable_shared_from_this<scan_operation> {
   scan_result set_up() {
     resolved_ = resolve(std::move(options_));
     options_ = resolved_->options();
+    source_ = source_.shard(options_.shard);
     const std::size_t groups = resolved_->grouper().count_groups(source_);  // throws for conflicting splits
     options_.io_depth = std::min(options_.io_depth, open_file_headroom());  // each read holds a file open
     heatmaps_ = make_scan_heatmaps(source_, options_, groups);

@@ -112,7 +112,27 @@ const std::string_view* first_shared(const std::vector<std::string_view>& a, con
 }
 }  // namespace
 
-void merge(dataset_stats& into, const dataset_stats& other) {
+namespace {
+/// Statistics of nothing that claim no shard (make_stats): they merge with any shard's.
+bool empty_whole(const dataset_stats& stats) {
+  return stats.shards.whole() && stats.frames.empty() && stats.errors.empty();
+}
+
+/// `items` and `more` in one sorted vector: merged in linear time when both are sorted, as
+/// normalize() leaves them (a sort per merge made merging many states quadratic), else sorted.
+template <class T>
+void append_sorted(std::vector<T>& items, const std::vector<T>& more) {
+  const auto middle = static_cast<std::ptrdiff_t>(items.size());
+  const bool sorted = std::ranges::is_sorted(items) && std::ranges::is_sorted(more);
+  items.insert(items.end(), more.begin(), more.end());
+  if (sorted)
+    std::inplace_merge(items.begin(), items.begin() + middle, items.end());
+  else
+    std::ranges::sort(items);
+}
+
+/// merge(), the statistics then holding `shards`.
+void merge_into(dataset_stats& into, const dataset_stats& other, const shard_set& shards) {
   require_same_meaning(into, other);
   // Every check before the first change: a merge that throws leaves `into` as it was.
   // (This also refuses merge(x, x) of a non-empty x: every frame would count twice.)
@@ -137,23 +157,37 @@ void merge(dataset_stats& into, const dataset_stats& other) {
   if (into.class_names.size() > other.class_names.size()) {
     auto wide = other;
     detail::widen_classes(wide, into.class_names.size());
-    merge(into, wide);
+    merge_into(into, wide, shards);
     return;
   }
   into.partial = into.partial || other.partial;
-  into.frames.insert(into.frames.end(), other.frames.begin(), other.frames.end());
-  into.errors.insert(into.errors.end(), other.errors.begin(), other.errors.end());
+  into.shards = shards;
+  append_sorted(into.frames, other.frames);
+  append_sorted(into.errors, other.errors);
   detail::add_heatmaps(into.heatmaps, other.heatmaps);
   detail::add_grid_heatmaps(into.grid_heatmaps, other.grid_heatmaps);
   for (const auto& [group, sizes] : other.component_sizes)
     detail::add_component_sizes(into.component_sizes[group], sizes);
-  normalize(into);
+}
+}  // namespace
+
+void merge(dataset_stats& into, const dataset_stats& other) {
+  require_same_meaning(into, other);  // a different meaning is the first thing to say
+  merge_into(into, other,
+             empty_whole(other)  ? into.shards
+             : empty_whole(into) ? other.shards
+                                 : merge_shards(into.shards, other.shards));
 }
 
 dataset_stats complete_resumed(dataset_stats saved, const dataset_stats& rest) {
+  // `rest` scanned the rest of the same shard: one shard, not two holding it.
+  if (saved.shards != rest.shards && !empty_whole(rest))
+    throw std::invalid_argument(
+        fmt::format("the saved statistics hold {}, the rest {}", describe(saved.shards), describe(rest.shards)));
+  const shard_set shards = saved.shards;
   saved.errors.clear();  // retried by `rest`
   saved.partial = false;
-  merge(saved, rest);  // partial if `rest` is
+  merge_into(saved, rest, shards);  // partial if `rest` is
   return saved;
 }
 
@@ -210,6 +244,7 @@ dataset_stats empty_like(const dataset_stats& stats) {
   dataset_stats out;
   static_cast<scan_meaning&>(out) = stats;
   out.partial = stats.partial;
+  out.shards = stats.shards;
   return out;
 }
 

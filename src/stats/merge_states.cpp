@@ -5,6 +5,7 @@
 #include <system_error>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <maskscan/option_error.hpp>
 #include <maskscan/text.hpp>
@@ -13,9 +14,14 @@ namespace maskscan {
 
 resumed_scan resume_source(const frame_source& source, dataset_stats saved, const scan_options& options) {
   auto probe = make_stats(options);
-  merge(probe, saved);                       // throws if the classes, ignore values, heatmaps, ... differ
-  auto remaining = source.remaining(saved);  // throws for frames not in the source or changed since
-  return {std::move(saved), std::move(remaining), source.size()};
+  merge(probe, saved);  // throws if the classes, ignore values, heatmaps, ... differ
+  if (saved.shards != shard_set_of(options.shard))
+    throw option_error({option_error::text(fmt::format("the saved statistics hold {}, but this scan is of {}",
+                                                       describe(saved.shards), describe(shard_set_of(options.shard)))),
+                        option_error::mention("shard")});
+  const auto shard = source.shard(options.shard);
+  auto remaining = shard.remaining(saved);  // throws for frames not in the shard or changed since
+  return {std::move(saved), std::move(remaining), shard.size()};
 }
 
 scan_result complete_resume(resumed_scan resumed, scan_result rest) {
@@ -53,10 +59,26 @@ dataset_stats merge_states(const std::vector<std::filesystem::path>& states, con
     if (!prefixes.empty()) prefix_frames(stats, prefixes[i]);
     return stats;
   };
+  // Which state holds each shard: a shard given twice is named with both files (merge() alone would
+  // see a set completed by the first and then a shard of a whole source).
+  std::vector<std::size_t> holder;
+  const auto note_shards = [&](std::size_t i, const shard_set& shards) {
+    if (shards.whole()) return;
+    if (holder.empty()) holder.assign(shards.count, states.size());
+    if (holder.size() != shards.count) return;  // merge() says that the counts differ
+    for (const auto index : shards.held) {
+      if (holder[index] != states.size())
+        throw std::runtime_error(fmt::format("shard {} of {} is given twice: {} and {} both hold it", index,
+                                             shards.count, states[holder[index]].string(), states[i].string()));
+      holder[index] = i;
+    }
+  };
   auto merged = load(0);
+  note_shards(0, merged.shards);
   for (std::size_t i = 1; i < states.size(); ++i) {
     auto next = load(i);
     try {
+      note_shards(i, next.shards);
       merge(merged, next);
     } catch (const duplicate_frame& d) {
       // Which earlier state holds it: read them again (only on this error, one at a time).
@@ -76,6 +98,18 @@ dataset_stats merge_states(const std::vector<std::filesystem::path>& states, con
                                            i == 1 ? states[0].string() : std::string("the states before it"),
                                            e.what()));
     }
+  }
+  if (auto missing = missing_shards(merged.shards); !missing.empty()) {
+    constexpr std::size_t named = 10;
+    const auto all = missing.size();
+    if (all > named) missing.resize(named);
+    const auto what = all <= named ? describe(shard_set{merged.shards.count, missing})
+                                   : fmt::format("shards {}, ... ({} in all) of {}", fmt::join(missing, ", "), all,
+                                                 merged.shards.count);
+    throw std::runtime_error(
+        fmt::format("{} missing: the {} state{} given hold {}; merge every shard's state, or the "
+                    "result would look like the whole dataset's and be a part of it",
+                    what, states.size(), states.size() == 1 ? "" : "s", describe(merged.shards)));
   }
   return merged;
 }

@@ -1,7 +1,7 @@
 // The versioned binary form of dataset_stats (`--save-state`, `maskscan merge`).
 //
 // Layout, all integers little-endian:
-//   "MSKSTATE" u32 version (3)
+//   "MSKSTATE" u32 version (4; version 3 files, written before shards, are read as whole)
 //   scan_meaning, its fields in for_each_field's order (reader::field, writer::field):
 //   u8 classes_from_values
 //   u32 classes, classes x string            (string = u32 length + bytes)
@@ -11,6 +11,7 @@
 //   u32 colours, colours x {u32 rgba, u32 value}
 //   u32 remaps, remaps x {u32 from, u32 to}
 //   u32 instance_divisor, u32 components, u64 min_component_pixels, string grouping, u8 partial
+//   u32 shard count, u32 shards held, held x u32 (sorted)      (1, 1, 0: a whole source; not in version 3)
 //   u64 frames, frames x {string path, string group, u64 file size, i64 file mtime (ns),
 //                         u32 width, u32 height, classes x u64,
 //                         values (ignored), values (out of range), values (unknown colours),
@@ -22,6 +23,7 @@
 //   u32 CRC-32 of everything before it
 #include <maskscan/stats.hpp>
 
+#include <algorithm>
 #include <bit>
 #include <cstdint>
 #include <cstring>
@@ -199,6 +201,9 @@ void save_state(const dataset_stats& stats, const std::filesystem::path& file) {
         for_each_field(static_cast<const scan_meaning&>(stats),
                        [&](const char*, const auto& field) { w.field(field); });
         w.put(static_cast<std::uint8_t>(stats.partial));
+        w.put(stats.shards.count);
+        w.put(static_cast<std::uint32_t>(stats.shards.held.size()));
+        for (auto index : stats.shards.held) w.put(index);
         w.put(static_cast<std::uint64_t>(stats.frames.size()));
         for (const auto& row : stats.frames) {
           w.str(row.path);
@@ -273,13 +278,25 @@ dataset_stats load_state(const std::filesystem::path& file) {
   reader r(data, body, name);
   char header[sizeof magic];
   r.bytes(header, sizeof header);
-  if (const auto version = r.get<std::uint32_t>(); version != state_format_version)
-    throw std::runtime_error(fmt::format("{}: state format version {} is not supported (this build reads {})", name,
-                                         version, state_format_version));
+  const auto version = r.get<std::uint32_t>();
+  if (version != state_format_version && version != 3)
+    throw std::runtime_error(fmt::format("{}: state format version {} is not supported (this build reads 3 and {})",
+                                         name, version, state_format_version));
   dataset_stats stats;
   for_each_field(static_cast<scan_meaning&>(stats), [&](const char*, auto& field) { r.field(field); });
   const auto classes = stats.class_names.size();
   stats.partial = r.get<std::uint8_t>() != 0;
+  if (version >= 4) {
+    stats.shards.count = r.get<std::uint32_t>();
+    stats.shards.held.resize(r.count(r.get<std::uint32_t>(), 4));
+    for (auto& index : stats.shards.held) index = r.get<std::uint32_t>();
+    const auto& held = stats.shards.held;
+    if (stats.shards.count < 1 || stats.shards.count > max_shard_count || held.empty() ||
+        held.size() > stats.shards.count || !std::ranges::is_sorted(held) ||
+        std::ranges::adjacent_find(held) != held.end() || held.back() >= stats.shards.count ||
+        (stats.shards.count == 1) != (held.size() == stats.shards.count))
+      r.fail("an impossible set of shards");
+  }
   stats.frames.resize(r.count(r.get<std::uint64_t>(), 48 + 8 * classes));
   for (auto& row : stats.frames) {
     row.path = r.str();

@@ -106,3 +106,89 @@ TEST_CASE("resume_source: a saved half continued gives the one-pass result", "[s
   other.heatmaps = false;
   CHECK_THROWS_WITH(resume_source(source, saved, other), Catch::Contains("heatmaps"));
 }
+
+namespace {
+scan_options shard_options(std::uint32_t index, std::uint32_t count) {
+  auto o = options();
+  o.shard = {index, count};
+  return o;
+}
+}  // namespace
+
+TEST_CASE("merge_states: the states of every shard merge into the one-pass statistics and state file, byte for byte",
+          "[stats][merge][shard]") {
+  const auto source = frame_source::from_directory(dataset());
+  const auto one_pass = scan(source, options());
+  test::temp_dir dir;
+  save_state(one_pass.stats, dir.path() / "one.state");
+  for (const std::uint32_t count : {1u, 2u, 3u, 4u}) {
+    std::vector<fs::path> states;
+    std::size_t frames = 0;
+    for (std::uint32_t i = count; i-- > 0;) {  // any order
+      const auto shard = scan(source, shard_options(i, count));
+      CHECK(shard.frames_total == source.shard({i, count}).size());
+      CHECK(shard.stats.frames.size() == shard.frames_total);
+      CHECK(shard.stats.shards == shard_set_of({i, count}));
+      frames += shard.stats.frames.size();
+      states.push_back(dir.path() / ("s" + std::to_string(i) + ".state"));
+      save_state(shard.stats, states.back());
+      CHECK(load_state(states.back()) == shard.stats);  // the shard round-trips through the file
+    }
+    CHECK(frames == 10);
+    const auto merged = merge_states(states);
+    CHECK(merged == one_pass.stats);
+    CHECK(merged.shards.whole());
+    save_state(merged, dir.path() / "merged.state");
+    CHECK(test::read_file(dir.path() / "merged.state") == test::read_file(dir.path() / "one.state"));
+  }
+}
+
+TEST_CASE("merge_states: a missing shard, a shard given twice and shards of other counts are refused, naming them",
+          "[stats][merge][shard]") {
+  const auto source = frame_source::from_directory(dataset());
+  test::temp_dir dir;
+  const auto state = [&](std::uint32_t i, std::uint32_t count) {
+    const auto file = dir.path() / (std::to_string(i) + "of" + std::to_string(count) + ".state");
+    save_state(scan(source, shard_options(i, count)).stats, file);
+    return file;
+  };
+  const auto a = state(0, 4), b = state(1, 4), c = state(2, 4), d = state(3, 4), other = state(1, 3);
+  CHECK_THROWS_WITH(merge_states({a, b, d}), Catch::StartsWith("shard 2 of 4 missing: the 3 states given hold "
+                                                               "shards 0, 1 and 3 of 4"));
+  CHECK_THROWS_WITH(merge_states({c}), Catch::StartsWith("shards 0, 1 and 3 of 4 missing"));
+  CHECK_THROWS_WITH(merge_states({a, b, c, d, b}),
+                    Catch::StartsWith("shard 1 of 4 is given twice: " + b.string() + " and " + b.string()));
+  const auto b_again = dir.path() / "copy.state";
+  fs::copy_file(b, b_again);
+  CHECK_THROWS_WITH(merge_states({b, a, b_again}),
+                    Catch::StartsWith("shard 1 of 4 is given twice: " + b.string() + " and " + b_again.string()));
+  CHECK_THROWS_WITH(merge_states({a, other}), Catch::Contains("shard 0 of 4 and shard 1 of 3 do not fit together"));
+  save_state(scan(source, options()).stats, dir.path() / "whole.state");
+  CHECK_THROWS_WITH(merge_states({a, dir.path() / "whole.state"}),
+                    Catch::Contains("merge only with other shards of the same count"));
+}
+
+TEST_CASE("resume_source: a shard's saved half continued gives the shard's one-pass result, another shard is refused",
+          "[stats][merge][shard]") {
+  const auto source = frame_source::from_directory(dataset());
+  const auto shard = source.shard({1, 2});
+  REQUIRE(shard.size() >= 2);
+  const auto one_pass = scan(source, shard_options(1, 2));
+  auto saved = scan(shard.subset({0}), shard_options(1, 2)).stats;  // one frame done
+  saved.partial = true;
+  auto resumed = resume_source(source, saved, shard_options(1, 2));
+  CHECK(resumed.frames_total == shard.size());
+  CHECK(resumed.remaining.size() == shard.size() - 1);
+  auto rest = scan(resumed.remaining, shard_options(1, 2));
+  const auto result = complete_resume(std::move(resumed), std::move(rest));
+  CHECK(result.stats == one_pass.stats);
+  CHECK(result.frames_total == shard.size());
+  try {
+    (void)resume_source(source, saved, shard_options(0, 2));
+    FAIL("resumed another shard");
+  } catch (const option_error& e) {
+    CHECK(e.option() == "shard");
+    CHECK_THAT(e.what(), Catch::Contains("the saved statistics hold shard 1 of 2, but this scan is of shard 0 of 2"));
+  }
+  CHECK_THROWS_WITH(resume_source(source, saved, options()), Catch::Contains("but this scan is of the whole source"));
+}

@@ -69,7 +69,7 @@ struct encoder {
 };
 
 /// Everything up to (not including) the heatmap section.
-encoder encode_head(const dataset_stats& s, std::uint32_t version = 3) {
+encoder encode_head(const dataset_stats& s, std::uint32_t version = 4) {
   encoder e;
   e.b = "MSKSTATE";
   e.u32(version);
@@ -102,6 +102,11 @@ encoder encode_head(const dataset_stats& s, std::uint32_t version = 3) {
   e.u64(s.min_component_pixels);
   e.str(s.grouping);
   e.u8(s.partial ? 1 : 0);
+  if (version >= 4) {  // the shards held (version 3 has none: a whole scan)
+    e.u32(s.shards.count);
+    e.u32(static_cast<std::uint32_t>(s.shards.held.size()));
+    for (const auto index : s.shards.held) e.u32(index);
+  }
   e.u64(s.frames.size());
   for (const auto& row : s.frames) {
     e.str(row.path);
@@ -175,7 +180,7 @@ void encode_components(encoder& e, const dataset_stats& s) {
   }
 }
 
-std::string encode(const dataset_stats& s, std::uint32_t version = 3) {
+std::string encode(const dataset_stats& s, std::uint32_t version = 4) {
   auto e = encode_head(s, version);
   std::vector<std::pair<std::string, heatmap_set>> sets;
   for (const auto& [key, h] : s.heatmaps) sets.emplace_back(key.group, h);
@@ -290,7 +295,7 @@ TEST_CASE("save_state writes the documented little-endian layout ending in a CRC
 
   REQUIRE(bytes.size() > 16);
   CHECK(bytes.substr(0, 8) == "MSKSTATE");
-  CHECK(bytes.substr(8, 4) == std::string("\x03\x00\x00\x00", 4));
+  CHECK(bytes.substr(8, 4) == std::string("\x04\x00\x00\x00", 4));
   std::uint32_t stored = 0;
   for (int i = 0; i < 4; ++i)
     stored |= std::uint32_t{static_cast<unsigned char>(bytes[bytes.size() - 4 + static_cast<std::size_t>(i)])}
@@ -310,6 +315,22 @@ TEST_CASE("load_state reads a file written from the documented layout", "[stats]
   want.heatmaps[heatmap_key{"", 1, 2}] = heatmap_set{1, 2, 1, {0, 0, 0, 1}};
   write_bytes(file, encode(want));
   CHECK(load_state(file) == want);
+}
+
+TEST_CASE("a shard's state round-trips, and a version 3 file (before shards) reads as a whole scan", "[stats][shard]") {
+  temp_dir dir;
+  const auto file = dir.path() / "shard.bin";
+  auto stats = sample_stats(3);
+  stats.shards = shard_set{64, {5, 17, 63}};
+  save_state(stats, file);
+  CHECK(read_file(file) == encode(stats));
+  CHECK(load_state(file) == stats);
+
+  auto old = sample_stats(3);
+  write_bytes(file, encode(old, 3));
+  const auto loaded = load_state(file);
+  CHECK(loaded.shards.whole());
+  CHECK(loaded == old);
 }
 
 TEST_CASE("state files of empty and unusual statistics round-trip", "[stats]") {
@@ -409,9 +430,23 @@ TEST_CASE("load_state throws std::runtime_error naming the file for a damaged st
   }
   cases.push_back({"PNG signature instead of the magic", with_fixed_crc("\x89PNG\r\n\x1a\n" + good.substr(8)), ""});
   cases.push_back({"former version 1", encode(sample_stats(5), 1), "version"});
-  cases.push_back({"future version 4", encode(sample_stats(5), 4), "version"});
+  cases.push_back({"former version 2", encode(sample_stats(5), 2), "version"});
+  cases.push_back({"future version 5", encode(sample_stats(5), 5), "version"});
   cases.push_back({"future version 0xffffffff", encode(sample_stats(5), 0xffffffffU), "version"});
   cases.push_back({"version 0", encode(sample_stats(5), 0), "version"});
+  for (const auto& [what, shards] : std::vector<std::pair<const char*, shard_set>>{
+           {"shard count 0", shard_set{0, {0}}},
+           {"no shard held", shard_set{8, {}}},
+           {"a shard beyond the count", shard_set{8, {8}}},
+           {"shards out of order", shard_set{8, {3, 1}}},
+           {"a shard held twice", shard_set{8, {1, 1}}},
+           {"every shard held, not as a whole", shard_set{2, {0, 1}}},
+           {"a whole source holding shard 1", shard_set{1, {1}}},
+           {"a shard count over the limit", shard_set{max_shard_count + 1, {0}}}}) {
+    auto stats = sample_stats(5);
+    stats.shards = shards;
+    cases.push_back({what, encode(stats), "an impossible set of shards"});
+  }
   cases.push_back(
       {"body truncated, CRC valid", with_fixed_crc(good.substr(0, good.size() - 4 - 10) + std::string(4, '\0')), ""});
   cases.push_back({"trailing bytes, CRC valid",
