@@ -372,6 +372,11 @@ class Result:
         return self._core.partial
 
     @property
+    def shards(self) -> Optional[Dict[str, Any]]:
+        """None, or the shards these statistics hold: ``{"count": N, "held": [i, ...]}`` (``shard=``)."""
+        return self._core.shards
+
+    @property
     def frames_total(self) -> int:
         """Frames in the input (scanned, skipped and, when partial, not reached)."""
         return self._core.frames_total

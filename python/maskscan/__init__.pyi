@@ -30,6 +30,8 @@ def scan(
     *,
     heatmaps: bool = ...,
     heatmap_grid: Union[str, Tuple[int, int]] = ...,
+    shard: Union[str, Tuple[int, int]] = ...,
+    shard_count: int = ...,
     labels: str = ...,
     remap: str = ...,
     num_classes: int = ...,
@@ -91,6 +93,8 @@ class Result:
     def status(self) -> str: ...
     @property
     def partial(self) -> bool: ...
+    @property
+    def shards(self) -> Optional[Dict[str, Any]]: ...
     @property
     def frames_total(self) -> int: ...
     @property

@@ -22,10 +22,12 @@
 
 #include <maskscan/grouping.hpp>
 #include <maskscan/merge.hpp>
+#include <maskscan/option_error.hpp>
 #include <maskscan/option_words.hpp>
 #include <maskscan/output.hpp>
 #include <maskscan/report.hpp>
 #include <maskscan/scan.hpp>
+#include <maskscan/shard.hpp>
 #include <maskscan/synth.hpp>
 #include <maskscan/text.hpp>
 #include <maskscan/tune.hpp>
@@ -68,6 +70,8 @@ struct scan_command {
   maskscan::cli::class_map_flags classes;
   std::vector<std::string> splits;  // NAME=LISTFILE
   std::string heatmap_grid;         // WxH
+  std::string shard;                // INDEX/COUNT or auto
+  std::uint32_t shard_count = 0;    // with --shard auto
   std::optional<bool> progress;
   bool report = false;
   maskscan::report_options report_options;
@@ -254,6 +258,19 @@ void add_scan_flags(CLI::App& app, scan_command& cmd, bool outputs = true) {
                  "saying what it needs (estimated from the file count, the groups and the first frame); a later frame "
                  "size or group whose heatmaps do not fit stops it, naming them. 0: no budget (the default)")
       ->transform(CLI::AsSizeValue(true));
+  auto* shard =
+      app.add_option("--shard", cmd.shard,
+                     "Scan one shard of the frames: INDEX/COUNT (e.g. 3/8, counting from 0) takes the frames whose "
+                     "relative path hashes to INDEX (FNV-1a 64 modulo COUNT), so a frame keeps its shard when the "
+                     "dataset grows; auto reads INDEX and COUNT from a job array's environment (Slurm, a Kubernetes "
+                     "Indexed Job, AWS Batch) and says which. Save each shard's state (--save-state) and `maskscan "
+                     "merge` them for the whole dataset (docs/scale-out.md)")
+          ->type_name("INDEX/COUNT|auto");
+  app.add_option("--shard-count", cmd.shard_count,
+                 "With --shard auto: the number of shards, for schedulers that do not put it in the environment "
+                 "(a Kubernetes Indexed Job's completions, an AWS Batch array's size); checked against Slurm's")
+      ->needs(shard)
+      ->check(CLI::Range(1u, maskscan::max_shard_count));
   app.add_flag("--include-results", cmd.include_results,
                "Also scan the PNGs in --out and in every directory below the input that holds a maskscan "
                "summary.json (the results of a scan, whose report pictures are PNGs, not masks): by default they "
@@ -316,6 +333,23 @@ bool report_nothing_scanned(const maskscan::scan_result& result, const std::stri
   return true;
 }
 
+/// The shard --shard names (and --shard-count); with auto, stderr says where it was found.
+maskscan::shard_spec shard_flag(const scan_command& cmd) {
+  if (cmd.shard.empty()) return {};
+  if (cmd.shard == "auto") {
+    const auto found =
+        maskscan::shard_from_environment([](const char* name) { return std::getenv(name); }, cmd.shard_count);
+    fmt::print(stderr, "maskscan: --shard auto: shard {} from the {}\n", to_string(found.shard), found.source);
+    return found.shard;
+  }
+  const auto shard = maskscan::parse_shard(cmd.shard);
+  if (cmd.shard_count && cmd.shard_count != shard.count)
+    throw maskscan::option_error(
+        {maskscan::option_error::name("shard"),
+         maskscan::option_error::text(fmt::format(" {} and --shard-count {} disagree", cmd.shard, cmd.shard_count))});
+  return shard;
+}
+
 /// The options of a scan from its flags, every one checked before anything is read or written
 /// (usage_error naming the flag).
 maskscan::scan_options checked_options(const scan_command& cmd) {
@@ -325,6 +359,7 @@ maskscan::scan_options checked_options(const scan_command& cmd) {
       throw std::invalid_argument("give the directory (or PNG file) to scan, or --files-from LIST");
     apply_class_flags(cmd, options);
     if (!cmd.heatmap_grid.empty()) options.heatmap_grid = maskscan::parse_grid_size(cmd.heatmap_grid);
+    options.shard = shard_flag(cmd);
     options = maskscan::resolve_defaults(std::move(options));  // class map, group-by, splits, limits
     maskscan::validate(cmd.balance);                           // bad weight options too
   } catch (const std::exception& e) {
@@ -388,6 +423,9 @@ int run_scan(scan_command& cmd) {
                                                .force = cmd.force,
                                                .command = cmd.command});
   auto source = list_input(cmd);
+  if (!options.shard.whole())
+    fmt::print(stderr, "maskscan: shard {}: {} of the {} frames listed\n", to_string(options.shard),
+               source.shard(options.shard).size(), source.size());
   try {  // a scan that would not fit --max-memory is refused before any frame is scanned
     maskscan::check_memory(source, options);
   } catch (const std::invalid_argument& e) {

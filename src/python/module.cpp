@@ -134,6 +134,8 @@ scan_request request_from(const py::object& input, py::dict kw) {
   scan_options o;
   class_choice classes;
   std::string files_from, root, resume;
+  std::string shard_text;  // "INDEX/COUNT" or "auto"
+  std::uint32_t shard_count = 0;
   bool include_results = false;
   std::vector<std::filesystem::path> exclude;
   balance_options balance = balance_from(kw);
@@ -154,7 +156,15 @@ scan_request request_from(const py::object& input, py::dict kw) {
       o.serial = value_of<bool>(v, name, "a bool");
     else if (key == "heatmaps")
       o.heatmaps = value_of<bool>(v, name, "a bool");
-    else if (key == "heatmap_grid") {
+    else if (key == "shard") {
+      if (py::isinstance<py::str>(v)) {
+        shard_text = v.cast<std::string>();
+      } else {
+        const auto ic =
+            value_of<std::pair<std::uint32_t, std::uint32_t>>(v, name, "'INDEX/COUNT' or an (index, count) tuple");
+        o.shard = {ic.first, ic.second};  // checked by resolve_defaults
+      }
+    } else if (key == "heatmap_grid") {
       if (py::isinstance<py::str>(v)) {
         o.heatmap_grid = parse_grid_size(v.cast<std::string>());
       } else {
@@ -211,8 +221,19 @@ scan_request request_from(const py::object& input, py::dict kw) {
       exclude = value_of<std::vector<std::filesystem::path>>(v, name, "a list of paths");
     else if (key == "resume")
       resume = path_of(v, name);
+    else if (key == "shard_count")
+      shard_count = positive<std::uint32_t>(v, name);
     else
       throw py::value_error(fmt::format("unknown option '{}'", key));
+  }
+  if (shard_count && shard_text != "auto" &&
+      (shard_text.empty() ? o.shard.count : parse_shard(shard_text).count) != shard_count)
+    throw py::value_error("shard_count: only with shard=\"auto\" (or equal to the count of shard)");
+  if (shard_text == "auto") {
+    const auto found = shard_from_environment([](const char* n) { return std::getenv(n); }, shard_count);
+    o.shard = found.shard;
+  } else if (!shard_text.empty()) {
+    o.shard = parse_shard(shard_text);
   }
   const bool from_list = !files_from.empty();
   if (input.is_none() == !from_list)
@@ -489,6 +510,15 @@ PYBIND11_MODULE(_core, m) {
       .def_property_readonly("status", [](const result_handle& h) { return h.status; })
       .def_property_readonly("input", [](const result_handle& h) { return h.result->input; })
       .def_property_readonly("partial", [](const result_handle& h) { return h.stats().partial; })
+      .def_property_readonly("shards",
+                             [](const result_handle& h) -> py::object {
+                               const auto& s = h.stats().shards;
+                               if (s.whole()) return py::none();
+                               py::dict d;
+                               d["count"] = s.count;
+                               d["held"] = s.held;
+                               return d;
+                             })
       .def_property_readonly("frames_total", [](const result_handle& h) { return h.result->frames_total; })
       .def_property_readonly("wall_seconds", [](const result_handle& h) { return h.result->wall_seconds; })
       .def_property_readonly("stopped_at", [](const result_handle& h) { return h.result->stopped_at; })

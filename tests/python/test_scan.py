@@ -218,6 +218,30 @@ def test_state_files_and_merges_give_the_result_of_one_scan(camvid, tmp_path):
     assert maskscan.load_state(tmp_path / "a.state")._core.frames_csv() == a._core.frames_csv()
 
 
+def test_shards_merge_into_the_result_of_one_scan(camvid, monkeypatch):
+    common = dict(labels="camvid11", heatmaps=True)
+    whole = maskscan.scan(camvid, **common)
+    assert whole.shards is None
+    shards = [maskscan.scan(camvid, shard=f"{i}/3", **common) for i in range(3)]
+    assert [s.shards for s in shards] == [{"count": 3, "held": [i]} for i in range(3)]
+    assert sum(s.totals["frames"] for s in shards) == whole.totals["frames"]
+    part = maskscan.merge(shards[0], shards[2])
+    assert part.shards == {"count": 3, "held": [0, 2]}  # a part, and it says so
+    merged = maskscan.merge(part, shards[1])
+    assert merged.shards is None
+    assert merged._core.frames_csv() == whole._core.frames_csv()
+    np.testing.assert_array_equal(merged.heatmaps[(480, 360)], whole.heatmaps[(480, 360)])
+    with pytest.raises(ValueError, match="shard 1 of 3"):
+        maskscan.merge(shards[1], merged)  # a shard and a whole scan
+    monkeypatch.setenv("JOB_COMPLETION_INDEX", "1")
+    assert maskscan.scan(camvid, shard="auto", shard_count=3, **common)._core.frames_csv() == \
+        shards[1]._core.frames_csv()
+    with pytest.raises(ValueError, match="shard-count|shard_count"):
+        maskscan.scan(camvid, shard="auto", **common)
+    with pytest.raises(ValueError, match="shard 3/3.*the index below it"):
+        maskscan.scan(camvid, shard=(3, 3))
+
+
 def test_every_flag_of_maskscan_scan_is_a_keyword(cli, camvid, tmp_path):
     import re
     help_text = subprocess.run([cli, "scan", "--help"], capture_output=True, text=True, check=True).stdout
