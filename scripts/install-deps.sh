@@ -15,6 +15,7 @@ packages=(
   pybind11-dev python3-pybind11 python3-dev # the Python module maskscan._core (src/python)
   python3-venv python3-pip python3-setuptools python3-wheel  # pip install --no-build-isolation . (offline)
   python3-pytest python3-pandas python3-torch  # the Python tests; Result.frames; maskscan.torch
+  python3-yaml                              # the Kubernetes manifests of docs/scale-out, read by their test
   time                                     # /usr/bin/time for peak RSS in benchmarks
   clang-14 libclang-rt-14-dev llvm-14      # libFuzzer harnesses (scripts/fuzz.sh), llvm-symbolizer
   chromium fonts-dejavu-core               # browser test of report.html (headless); without a font no text renders

@@ -20,6 +20,9 @@ any other info string, or none, fails the test, so that no recipe goes unchecked
                        it must compile (errors name the .md line) and return normally
     ```json class-map  a class-map file: `maskscan scan gtFine/ --labels <the block>` must accept it
     ```text            not run: output, an error message, a formula, a diagram, a file layout
+    ```file PATH       a file of the repository shown whole (a job script, a manifest): the block must
+                       equal the file PATH, which a test of its own runs (docs/scale-out/* by
+                       tests/docs/test_scale_out_examples.py)
 Each sh, cpp and json block runs in a fresh copy of the scratch data (make_fixture), in which every
 path the recipes name exists with data of its kind: path/to/gtLabels, CamVid/valannot, gtFine/, ...
 
@@ -202,12 +205,13 @@ def commands_of(block: Block, used: set[tuple[str, str]]) -> list[Command]:
 
 def check_kinds(blocks: list[Block]) -> None:
     for b in blocks:
-        if b.info not in KINDS:
+        if b.info not in KINDS and not b.info.startswith("file "):
             said = f"info string '{b.info}'" if b.info else "no info string"
             raise RecipeFailure(
                 f"{b.where}: a code block with {said}: the docs test does not know what to do with it. Say what "
                 f"it is: ```sh or ```python (a recipe, run), ```cpp (compiled and run), ```json class-map "
-                f"(loaded by maskscan) or ```text (output, a message, a formula, a layout: not run); "
+                f"(loaded by maskscan), ```file PATH (a file of the repository, shown whole) or ```text (output, "
+                f"a message, a formula, a layout: not run); "
                 f"see tests/docs/run_recipes.py")
 
 
@@ -567,11 +571,27 @@ class Runner:
         else:
             print(f"ok   {block.where}: class map accepted by `{command}`  ({outcome.seconds:.2f} s)", flush=True)
 
+    def check_file_block(self, block: Block) -> None:
+        shown = "\n".join(block.lines) + "\n"
+        path = Path(self.args.source_dir) / block.info.removeprefix("file ").strip()
+        self.ran += 1
+        if not path.is_file():
+            self.failures.append(f"{block.where}: ```{block.info}: there is no such file")
+            print(f"FAIL {block.where}: ```{block.info}: there is no such file", flush=True)
+        elif path.read_text() != shown:
+            self.failures.append(f"{block.where}: the block differs from {path.name}: copy the file into it")
+            print(f"FAIL {block.where}: the block differs from {path}", flush=True)
+        else:
+            print(f"ok   {block.where}: the block is {path.name} as it is", flush=True)
+
     def run_all(self, blocks: list[Block], commands: dict[int, list[Command]]) -> None:
         previous: dict[str, Path] = {}  # per file: the directory of its last block
         cpp_index = 0
         for i, block in enumerate(blocks):
             if block.info == "text":
+                continue
+            if block.info.startswith("file "):
+                self.check_file_block(block)
                 continue
             if block.info == "python":
                 cwd = previous.get(block.file) or self.fresh_dir(block)
