@@ -200,6 +200,10 @@ std::string common_failure(const dataset_stats& stats);
 /// load_state throws std::runtime_error naming the file and the cause for anything malformed.
 void save_state(const dataset_stats& stats, const std::filesystem::path& file);
 dataset_stats load_state(const std::filesystem::path& file);
+/// The bytes save_state writes, in memory (to send statistics between processes: MPI ranks, Dask
+/// workers), and their inverse; `name` names the bytes in load_state's errors.
+std::vector<char> state_bytes(const dataset_stats& stats);
+dataset_stats stats_from_state_bytes(const std::vector<char>& bytes, const std::string& name);
 inline constexpr std::uint32_t state_format_version = 4;
 
 /// The groups that occur (in frames, errors, heatmaps, grid heatmaps or component sizes), sorted.

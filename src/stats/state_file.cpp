@@ -28,6 +28,7 @@
 #include <cstdint>
 #include <cstring>
 #include <fstream>
+#include <sstream>
 #include <stdexcept>
 #include <type_traits>
 
@@ -191,82 +192,73 @@ class reader {
 
 }  // namespace
 
-void save_state(const dataset_stats& stats, const std::filesystem::path& file) {
-  detail::write_file_atomically(
-      file,
-      [&](std::ostream& out) {
-        writer w(out);
-        w.bytes(magic, sizeof magic);
-        w.put(state_format_version);
-        for_each_field(static_cast<const scan_meaning&>(stats),
-                       [&](const char*, const auto& field) { w.field(field); });
-        w.put(static_cast<std::uint8_t>(stats.partial));
-        w.put(stats.shards.count);
-        w.put(static_cast<std::uint32_t>(stats.shards.held.size()));
-        for (auto index : stats.shards.held) w.put(index);
-        w.put(static_cast<std::uint64_t>(stats.frames.size()));
-        for (const auto& row : stats.frames) {
-          w.str(row.path);
-          w.str(row.group);
-          w.put(row.file_size);
-          w.put(row.file_mtime_ns);
-          w.put(row.width);
-          w.put(row.height);
-          if (row.class_pixels.size() != stats.class_names.size())
-            throw std::logic_error("frame row with a different class count");
-          for (auto p : row.class_pixels) w.put(p);
-          w.values(row.ignored);
-          w.values(row.out_of_range);
-          w.values(row.unknown_colours);
-          w.put(static_cast<std::uint32_t>(row.instances.size()));
-          for (auto n : row.instances) w.put(n);
-        }
-        w.put(static_cast<std::uint64_t>(stats.errors.size()));
-        for (const auto& e : stats.errors) {
-          w.str(e.path);
-          w.str(e.group);
-          w.put(static_cast<std::uint32_t>(e.code));
-          w.str(e.message);
-        }
-        w.put(static_cast<std::uint32_t>(stats.heatmaps.size()));
-        for (const auto& [key, heat] : stats.heatmaps) {
-          w.str(key.group);
-          w.put(heat.width);
-          w.put(heat.height);
-          w.put(heat.frames);
-          w.bytes(heat.counts.data(), heat.counts.size() * sizeof(std::uint32_t));
-        }
-        w.put(static_cast<std::uint32_t>(stats.grid_heatmaps.size()));
-        for (const auto& [group, heat] : stats.grid_heatmaps) {
-          if (heat.width != stats.heatmap_grid.width || heat.height != stats.heatmap_grid.height ||
-              heat.counts.size() != stats.class_names.size() * heat.width * heat.height)
-            throw std::logic_error("grid heatmaps of another size or class count than the statistics'");
-          w.str(group);
-          w.put(heat.frames);
-          w.bytes(heat.counts.data(), heat.counts.size() * sizeof(std::uint32_t));
-        }
-        w.put(static_cast<std::uint32_t>(stats.component_sizes.size()));
-        for (const auto& [group, sizes] : stats.component_sizes) {
-          w.str(group);
-          w.put(static_cast<std::uint32_t>(sizes.size()));
-          for (const auto& hist : sizes) {
-            w.put(static_cast<std::uint64_t>(hist.size()));
-            for (const auto& [size, count] : hist) {
-              w.put(size);
-              w.put(count);
-            }
-          }
-        }
-        w.finish();
-      },
-      detail::durability::synced);
+namespace {
+void write_state(const dataset_stats& stats, std::ostream& out) {
+  writer w(out);
+  w.bytes(magic, sizeof magic);
+  w.put(state_format_version);
+  for_each_field(static_cast<const scan_meaning&>(stats), [&](const char*, const auto& field) { w.field(field); });
+  w.put(static_cast<std::uint8_t>(stats.partial));
+  w.put(stats.shards.count);
+  w.put(static_cast<std::uint32_t>(stats.shards.held.size()));
+  for (auto index : stats.shards.held) w.put(index);
+  w.put(static_cast<std::uint64_t>(stats.frames.size()));
+  for (const auto& row : stats.frames) {
+    w.str(row.path);
+    w.str(row.group);
+    w.put(row.file_size);
+    w.put(row.file_mtime_ns);
+    w.put(row.width);
+    w.put(row.height);
+    if (row.class_pixels.size() != stats.class_names.size())
+      throw std::logic_error("frame row with a different class count");
+    for (auto p : row.class_pixels) w.put(p);
+    w.values(row.ignored);
+    w.values(row.out_of_range);
+    w.values(row.unknown_colours);
+    w.put(static_cast<std::uint32_t>(row.instances.size()));
+    for (auto n : row.instances) w.put(n);
+  }
+  w.put(static_cast<std::uint64_t>(stats.errors.size()));
+  for (const auto& e : stats.errors) {
+    w.str(e.path);
+    w.str(e.group);
+    w.put(static_cast<std::uint32_t>(e.code));
+    w.str(e.message);
+  }
+  w.put(static_cast<std::uint32_t>(stats.heatmaps.size()));
+  for (const auto& [key, heat] : stats.heatmaps) {
+    w.str(key.group);
+    w.put(heat.width);
+    w.put(heat.height);
+    w.put(heat.frames);
+    w.bytes(heat.counts.data(), heat.counts.size() * sizeof(std::uint32_t));
+  }
+  w.put(static_cast<std::uint32_t>(stats.grid_heatmaps.size()));
+  for (const auto& [group, heat] : stats.grid_heatmaps) {
+    if (heat.width != stats.heatmap_grid.width || heat.height != stats.heatmap_grid.height ||
+        heat.counts.size() != stats.class_names.size() * heat.width * heat.height)
+      throw std::logic_error("grid heatmaps of another size or class count than the statistics'");
+    w.str(group);
+    w.put(heat.frames);
+    w.bytes(heat.counts.data(), heat.counts.size() * sizeof(std::uint32_t));
+  }
+  w.put(static_cast<std::uint32_t>(stats.component_sizes.size()));
+  for (const auto& [group, sizes] : stats.component_sizes) {
+    w.str(group);
+    w.put(static_cast<std::uint32_t>(sizes.size()));
+    for (const auto& hist : sizes) {
+      w.put(static_cast<std::uint64_t>(hist.size()));
+      for (const auto& [size, count] : hist) {
+        w.put(size);
+        w.put(count);
+      }
+    }
+  }
+  w.finish();
 }
 
-dataset_stats load_state(const std::filesystem::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw std::runtime_error(fmt::format("{}: cannot open the state file", file.string()));
-  std::vector<char> data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const std::string name = file.string();
+dataset_stats read_state(const std::vector<char>& data, const std::string& name) {
   if (data.size() < sizeof magic + 8 || std::memcmp(data.data(), magic, sizeof magic) != 0)
     throw std::runtime_error(fmt::format("{}: not a maskscan state file (no MSKSTATE header)", name));
   const std::size_t body = data.size() - 4;
@@ -367,6 +359,30 @@ dataset_stats load_state(const std::filesystem::path& file) {
   if (!r.done()) r.fail("trailing bytes");
   normalize(stats);
   return stats;
+}
+}  // namespace
+
+void save_state(const dataset_stats& stats, const std::filesystem::path& file) {
+  detail::write_file_atomically(
+      file, [&](std::ostream& out) { write_state(stats, out); }, detail::durability::synced);
+}
+
+dataset_stats load_state(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw std::runtime_error(fmt::format("{}: cannot open the state file", file.string()));
+  const std::vector<char> data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return read_state(data, file.string());
+}
+
+std::vector<char> state_bytes(const dataset_stats& stats) {
+  std::ostringstream out(std::ios::binary);
+  write_state(stats, out);
+  const auto text = std::move(out).str();
+  return {text.begin(), text.end()};
+}
+
+dataset_stats stats_from_state_bytes(const std::vector<char>& bytes, const std::string& name) {
+  return read_state(bytes, name);
 }
 
 }  // namespace maskscan
