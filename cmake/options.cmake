@@ -5,6 +5,10 @@ option(MASKSCAN_BUILD_BENCH "Build the benchmark programs" ON)
 option(MASKSCAN_BUILD_PYTHON "Build the Python module maskscan._core into <build>/python (pybind11)" ON)
 set(MASKSCAN_PYTHON /usr/bin/python3 CACHE FILEPATH
   "Python 3 the Python module is built for, and that runs the tests written in Python (Debian's, with its packages)")
+# The MPI front-end (`mpirun -n K maskscan scan DIR --mpi`, src/mpi): Debian's OpenMPI (libopenmpi-dev,
+# openmpi-bin). Off by default, so that a plain build needs no MPI; the release preset, which the
+# README's commands build after scripts/install-deps.sh installed OpenMPI, turns it on.
+option(MASKSCAN_WITH_MPI "Build the MPI front-end: maskscan scan --mpi under mpirun (needs an MPI library)" OFF)
 option(MASKSCAN_FUZZ "Build the libFuzzer harnesses in fuzz/ (clang only: the fuzz preset)" OFF)
 set(MASKSCAN_SANITIZE "" CACHE STRING "Comma-separated -fsanitize= list for all targets (e.g. address,undefined)")
 # The test programs' own code (tests/) may take a shorter list: UBSan's checks make GCC ~2x slower

@@ -17,11 +17,12 @@ namespace maskscan::cli {
 namespace {
 
 std::atomic<int> signals_received{0};
+std::atomic<int> first_signal{0};
 std::atomic<int> wakeup_fd{-1};
 std::atomic<bool> scan_running{false};  // between the constructor and stop_listening()
 std::atomic<std::uint64_t> progress_ticks{0}, ticks_at_alarm{0};
 struct sigaction previous_int {
-}, previous_term{}, previous_alarm{};
+}, previous_term{}, previous_alarm{}, previous_usr1{};
 
 void write_stderr(const char* text, std::size_t size) noexcept {
   // Not if stderr would block (a pipe nobody reads): quitting must not wait for it.
@@ -42,8 +43,9 @@ void write_stderr(const char* text, std::size_t size) noexcept {
 }
 
 // Only async-signal-safe calls: atomics, poll(), write(), alarm(), unlink() (in remove_unfinished_outputs), _exit().
-extern "C" void on_signal(int) {
+extern "C" void on_signal(int signal) {
   if (signals_received.fetch_add(1) == 0) {
+    first_signal = signal;
     const std::uint64_t one = 1;
     if (const int fd = wakeup_fd.load(); fd >= 0) [[maybe_unused]]
       auto ignored = ::write(fd, &one, sizeof one);
@@ -80,7 +82,10 @@ int make_wakeup_fd() {
 
 }  // namespace
 
-interrupt_signals::interrupt_signals(boost::asio::io_context& io) : wakeup_(io, make_wakeup_fd()) {
+interrupt_signals::interrupt_signals(boost::asio::io_context& io) : interrupt_signals(io, mpi_rank{}) {}
+
+interrupt_signals::interrupt_signals(boost::asio::io_context& io, mpi_rank rank)
+    : wakeup_(io, make_wakeup_fd()), say_(rank.say), usr1_(rank.usr1), note_(std::move(rank.note)) {
   wakeup_fd = wakeup_.native_handle();
   struct sigaction action {};
   action.sa_handler = on_signal;
@@ -88,6 +93,7 @@ interrupt_signals::interrupt_signals(boost::asio::io_context& io) : wakeup_(io, 
   action.sa_flags = SA_RESTART;
   ::sigaction(SIGINT, &action, &previous_int);
   ::sigaction(SIGTERM, &action, &previous_term);
+  if (usr1_) ::sigaction(SIGUSR1, &action, &previous_usr1);
   action.sa_handler = on_watchdog;
   ::sigaction(SIGALRM, &action, &previous_alarm);
   scan_running = true;
@@ -99,6 +105,7 @@ interrupt_signals::~interrupt_signals() {
   ::alarm(0);
   ::sigaction(SIGINT, &previous_int, nullptr);
   ::sigaction(SIGTERM, &previous_term, nullptr);
+  if (usr1_) ::sigaction(SIGUSR1, &previous_usr1, nullptr);
   ::sigaction(SIGALRM, &previous_alarm, nullptr);
   wakeup_fd = -1;
 }
@@ -106,9 +113,11 @@ interrupt_signals::~interrupt_signals() {
 void interrupt_signals::listen() {
   wakeup_.async_read_some(boost::asio::buffer(buffer_), [this](boost::system::error_code ec, std::size_t) {
     if (ec) return;  // stop_listening()
-    fmt::print(stderr,
-               "\nmaskscan: interrupted: finishing the frames in flight, then writing the results so far, marked "
-               "partial (interrupt again to quit at once)\n");
+    if (say_)
+      fmt::print(stderr,
+                 "\nmaskscan: interrupted: finishing the frames in flight, then writing the results so far, marked "
+                 "partial (interrupt again to quit at once)\n{}",
+                 note_.empty() || first_signal.load() == SIGUSR1 ? "" : "maskscan: " + note_ + "\n");
     cancel_.emit(boost::asio::cancellation_type::terminal);
   });
 }

@@ -6,6 +6,8 @@
 //    being written, so no half-written file is left behind (finished outputs stay whole);
 //  - if the scan then makes no progress for stop_grace_seconds and has not completed (blocked in a
 //    system call), a watchdog (SIGALRM) quits likewise: the first signal always ends the process.
+#include <string>
+
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
@@ -20,8 +22,15 @@ inline constexpr unsigned stop_grace_seconds = 10;
 
 class interrupt_signals {
  public:
+  /// How an MPI rank differs (scan --mpi).
+  struct mpi_rank {
+    bool say = true;    ///< the first signal is said on stderr (not by the ranks rank 0 speaks for)
+    bool usr1 = false;  ///< SIGUSR1 too, which mpirun passes on to every rank
+    std::string note;   ///< said after the first signal, unless it was SIGUSR1
+  };
   /// Installs the handlers and starts listening on `io`.
   explicit interrupt_signals(boost::asio::io_context& io);
+  interrupt_signals(boost::asio::io_context& io, mpi_rank rank);
   /// Restores the previous handlers.
   ~interrupt_signals();
   interrupt_signals(const interrupt_signals&) = delete;
@@ -44,6 +53,9 @@ class interrupt_signals {
   boost::asio::posix::stream_descriptor wakeup_;
   boost::asio::cancellation_signal cancel_;
   char buffer_[8]{};
+  bool say_ = true;
+  bool usr1_ = false;
+  std::string note_;
 };
 
 }  // namespace maskscan::cli

@@ -7,9 +7,11 @@
 #include <iostream>
 #include <map>
 #include <optional>
+#include <set>
 #include <stdexcept>
 #include <system_error>
 #include <thread>
+#include <tuple>
 
 #include <csignal>
 
@@ -28,6 +30,10 @@
 #include <maskscan/report.hpp>
 #include <maskscan/scan.hpp>
 #include <maskscan/shard.hpp>
+#if MASKSCAN_WITH_MPI
+#include "core/elapsed.hpp"
+#include "mpi/rank_exchange.hpp"
+#endif
 #include <maskscan/synth.hpp>
 #include <maskscan/text.hpp>
 #include <maskscan/tune.hpp>
@@ -71,6 +77,7 @@ struct scan_command {
   std::vector<std::string> splits;  // NAME=LISTFILE
   std::string heatmap_grid;         // WxH
   std::string shard;                // INDEX/COUNT or auto
+  bool mpi = false;                 // under mpirun: the ranks are the shards
   std::uint32_t shard_count = 0;    // with --shard auto
   std::optional<bool> progress;
   bool report = false;
@@ -266,6 +273,12 @@ void add_scan_flags(CLI::App& app, scan_command& cmd, bool outputs = true) {
                      "Indexed Job, AWS Batch) and says which. Save each shard's state (--save-state) and `maskscan "
                      "merge` them for the whole dataset (docs/scale-out.md)")
           ->type_name("INDEX/COUNT|auto");
+  if (outputs)
+    app.add_flag("--mpi", cmd.mpi,
+                 "Under mpirun (mpirun -n K maskscan scan DIR --mpi ...): rank r scans shard r of K, rank 0 writes "
+                 "the outputs of all, byte for byte those of one process, and shows every rank's progress "
+                 "(needs a build with MPI, docs/scale-out.md)")
+        ->excludes(shard);
   app.add_option("--shard-count", cmd.shard_count,
                  "With --shard auto: the number of shards, for schedulers that do not put it in the environment "
                  "(a Kubernetes Indexed Job's completions, an AWS Batch array's size); checked against Slurm's")
@@ -369,7 +382,7 @@ maskscan::scan_options checked_options(const scan_command& cmd) {
 }
 
 /// The frames a scan's input names; stderr says which folders of results were left out.
-maskscan::frame_source list_input(const scan_command& cmd) {
+maskscan::frame_source list_input(const scan_command& cmd, bool say = true) {
   std::vector<std::filesystem::path> left_out;
   maskscan::listing_options listing{.include_results = cmd.include_results, .left_out = &left_out};
   if (!cmd.out.empty() && !cmd.include_results) {
@@ -378,7 +391,7 @@ maskscan::frame_source list_input(const scan_command& cmd) {
   }
   auto source = cmd.files_from.empty() ? maskscan::frame_source::from_directory(cmd.input, listing)
                                        : maskscan::frame_source::from_list(cmd.files_from, cmd.root);
-  if (!left_out.empty()) {
+  if (!left_out.empty() && say) {
     std::ranges::sort(left_out);
     std::string names;
     constexpr std::size_t shown = 5;
@@ -397,23 +410,95 @@ maskscan::frame_source list_input(const scan_command& cmd) {
   return source;
 }
 
-int run_scan(scan_command& cmd) {
-  auto options = checked_options(cmd);
-  const bool show_progress = cmd.progress.value_or(::isatty(STDERR_FILENO) == 1);
-  maskscan::scan_context context;
-  if (show_progress) {
-    // A scan that stops early (interrupt, --strict after a bad file) never reports done == total:
-    // the line is ended then, so that the messages and the summary that follow start on their own.
-    context.on_progress =
-        maskscan::cli::stderr_progress([strict = options.stop_on_error](const maskscan::scan_progress& p) {
-          return maskscan::cli::interrupt_signals::interrupted() || (strict && p.frames_skipped > 0);
-        });
+/// The end of a scan's run, in one process or at MPI rank 0: the state file, the outputs, the summary,
+/// the messages and the exit status.
+int finish_scan(const scan_command& cmd, maskscan::scan_result& result, boost::system::error_code ec) {
+  if (!cmd.save_state.empty()) maskscan::save_state(result.stats, cmd.save_state);
+  const auto report = write_results(result, cmd.out, cmd.balance, cmd.report, cmd.report_options);
+  if (!ec && report_nothing_scanned(result, cmd.out)) {
+    if (report) fmt::print("report: {}\n", report->string());
+    return exit_failure;
   }
+  maskscan::print_summary(result, std::cout);
+  std::cout.flush();
+  print_warnings(result.stats);
+  if (!cmd.out.empty()) fmt::print("results written to {}\n", cmd.out);
+  if (report) fmt::print("report: {}\n", report->string());
+  std::cout.flush();
+
+  if (ec == maskscan::errc::stopped_on_error) {
+    const auto& errors = result.stats.errors;
+    const auto bad = std::ranges::find(errors, result.stopped_at, &maskscan::file_error::path);
+    fmt::print(stderr, "maskscan: stopped at the first file that could not be scanned (--strict): {}: {}\n",
+               maskscan::printable_name(result.stopped_at), bad != errors.end() ? bad->message : "");
+    return exit_strict_stop;
+  }
+  if (ec == maskscan::errc::cancelled) {
+    fmt::print(stderr, "maskscan: interrupted after {} of {} frames; the results so far are marked partial.{}\n",
+               result.stats.frames.size() + result.stats.errors.size(), result.frames_total,
+               cmd.save_state.empty() ? " (With --save-state, a later --resume run could finish the scan.)"
+                                      : fmt::format(" To finish: rerun with --resume {}", cmd.save_state));
+    return exit_interrupted;
+  }
+  return result.stats.errors.empty() ? exit_ok : exit_some_skipped;
+}
+
+/// The progress line on stderr (--progress, or stderr a terminal), else nothing.
+std::function<void(const maskscan::scan_progress&)> progress_line(const scan_command& cmd, bool strict) {
+  if (!cmd.progress.value_or(::isatty(STDERR_FILENO) == 1)) return {};
+  // A scan that stops early (interrupt, --strict after a bad file) never reports done == total:
+  // the line is ended then, so that the messages and the summary that follow start on their own.
+  return maskscan::cli::stderr_progress([strict](const maskscan::scan_progress& p) {
+    return maskscan::cli::interrupt_signals::interrupted() || (strict && p.frames_skipped > 0);
+  });
+}
+
+/// The scan on an io_context of the caller's, which `signals` (of the same io_context) interrupt.
+/// Throws for options no scan can use and environment failures; an interrupted or stopped scan
+/// returns its partial result with the error.
+std::pair<boost::system::error_code, maskscan::scan_result> scan_until_done(boost::asio::io_context& io,
+                                                                            maskscan::cli::interrupt_signals& signals,
+                                                                            maskscan::frame_source source,
+                                                                            maskscan::scan_options options,
+                                                                            maskscan::scan_context context) {
   // Progress the interrupt watchdog can see: after a signal, a scan still finishing frames is let be.
   context.on_progress = [show = std::move(context.on_progress)](const maskscan::scan_progress& p) {
     maskscan::cli::interrupt_signals::note_progress();
     if (show) show(p);
   };
+  boost::system::error_code ec;
+  maskscan::scan_result result;
+  maskscan::async_scan(
+      io.get_executor(), std::move(source), std::move(options), std::move(context),
+      boost::asio::bind_cancellation_slot(signals.slot(), [&](boost::system::error_code e, maskscan::scan_result r) {
+        ec = e;
+        result = std::move(r);
+        signals.stop_listening();
+      }));
+  io.run();
+  if (ec == boost::system::errc::invalid_argument)  // e.g. a frame named by two --split lists
+    throw std::runtime_error(result.failure);
+  if (ec && ec != maskscan::errc::cancelled && ec != maskscan::errc::stopped_on_error)
+    throw std::runtime_error(
+        fmt::format("the scan failed: {}", result.failure.empty() ? ec.message() : result.failure));
+  return {ec, std::move(result)};
+}
+
+#if MASKSCAN_WITH_MPI
+int run_mpi_scan(scan_command& cmd);
+#endif
+
+int run_scan(scan_command& cmd) {
+  if (cmd.mpi) {
+#if MASKSCAN_WITH_MPI
+    return run_mpi_scan(cmd);
+#else
+    throw usage_error("--mpi: this maskscan was built without MPI (cmake -DMASKSCAN_WITH_MPI=ON, docs/scale-out.md)");
+#endif
+  }
+  auto options = checked_options(cmd);
+  maskscan::scan_context context;
+  context.on_progress = progress_line(cmd, options.stop_on_error);
 
   // Every destination is made ready (created, locked, so proven writable) before any input is read:
   // a run that cannot write its results fails at once, not after the whole scan.
@@ -446,52 +531,127 @@ int run_scan(scan_command& cmd) {
 
   boost::asio::io_context io;
   maskscan::cli::interrupt_signals signals(io);  // alive until the outputs are written
+  auto [ec, result] = scan_until_done(io, signals, std::move(source), std::move(options), std::move(context));
+  if (resumed) result = maskscan::complete_resume(std::move(*resumed), std::move(result));
+  return finish_scan(cmd, result, ec);
+}
+
+#if MASKSCAN_WITH_MPI
+/// `mpirun -n K maskscan scan ... --mpi`: rank r scans shard r of K; rank 0 alone locks and writes
+/// the outputs, of every rank's statistics (src/mpi). An error on any rank, before or after its
+/// scan, is said by rank 0 naming the rank, and nothing is written.
+int run_mpi_scan(scan_command& cmd) {
+  const auto t0 = std::chrono::steady_clock::now();
+  maskscan::mpi::job job;
+  // Rank 0 speaks for all: every rank meets the same refusals, the others only add what differs.
+  const auto say_failures = [&](const std::vector<std::string>& failures) {
+    std::set<std::string> said;
+    for (const auto& f : failures) {
+      const auto message = f.substr(f.find(": ") + 2);
+      if (said.insert(message).second) fmt::print(stderr, "maskscan: {}\n", f.starts_with("rank 0: ") ? message : f);
+    }
+  };
+  std::string error;
+  int status = exit_failure;
+  maskscan::scan_options options;
+  std::optional<maskscan::cli::output_targets> targets;
+  std::optional<maskscan::frame_source> source;
+  std::uint64_t shard_frames = 0;                // the frames of this rank's shard
+  std::optional<maskscan::dataset_stats> saved;  // rank 0, with --resume: the saved statistics
+  try {
+    if (!cmd.shard.empty()) throw usage_error("--shard: with --mpi the ranks are the shards; leave --shard out");
+    options = checked_options(cmd);
+    if (options.stop_on_error) throw usage_error("--strict: not with --mpi (yet): each rank would stop on its own");
+    options.shard = {static_cast<std::uint32_t>(job.rank()), static_cast<std::uint32_t>(job.size())};
+    if (job.root())
+      targets.emplace(maskscan::cli::output_targets::request{.out = cmd.out,
+                                                             .state = cmd.save_state,
+                                                             .resumed_state = cmd.resume,
+                                                             .force = cmd.force,
+                                                             .command = cmd.command});
+    source = list_input(cmd, job.root());
+    try {
+      maskscan::check_memory(*source, options);
+    } catch (const std::invalid_argument& e) {
+      throw usage_error(maskscan::cli::message_of(e));
+    }
+    shard_frames = source->shard(options.shard).size();
+    if (!cmd.resume.empty()) {
+      // Every rank continues its shard: the saved rows of its frames tell it what is left (the saved
+      // heatmaps are of all frames, so rank 0 alone adds the saved statistics at the end).
+      auto state = maskscan::load_state(cmd.resume);
+      maskscan::dataset_stats mine = maskscan::make_stats(static_cast<const maskscan::scan_meaning&>(state));
+      for (const auto& row : state.frames)
+        if (maskscan::shard_of(row.path, options.shard.count) == options.shard.index) mine.frames.push_back(row);
+      mine.shards = maskscan::shard_set_of(options.shard);
+      try {
+        auto plan = maskscan::resume_source(*source, std::move(mine), options);
+        source = std::move(plan.remaining);
+      } catch (const std::invalid_argument& e) {
+        throw std::runtime_error(fmt::format("--resume {}: cannot continue that scan: {}", cmd.resume, e.what()));
+      }
+      if (job.root()) saved = std::move(state);
+    }
+  } catch (const usage_error& e) {
+    error = e.what();
+    status = exit_usage;
+  } catch (const std::exception& e) {
+    error = maskscan::cli::message_of(e);
+  }
+  std::vector<std::string> failures;
+  if (!job.all_ok(error, &failures)) {
+    say_failures(failures);
+    return error.empty() ? exit_failure : status;
+  }
+  const auto to_scan = job.sum(cmd.resume.empty() ? shard_frames : source->size());  // at rank 0: of every rank
+  if (job.root())
+    fmt::print(stderr, "maskscan: {} rank{} scan{} {} frames, one shard each{}\n", job.size(),
+               job.size() == 1 ? "" : "s", job.size() == 1 ? "s" : "", to_scan,
+               cmd.resume.empty() ? "" : fmt::format(" (continuing {})", cmd.resume));
+
+  maskscan::scan_context context;
+  if (auto show = progress_line(cmd, false); job.root()) job.set_progress_display(std::move(show), to_scan);
+  maskscan::scan_progress last;
+  context.on_progress = [&](const maskscan::scan_progress& p) {
+    last = p;
+    job.report_progress(p);
+  };
+  boost::asio::io_context io;
+  // Ctrl-C goes to mpirun, which asks the ranks to stop (SIGTERM) a second later and kills them a second
+  // after that (odls_base_sigkill_timeout): in general too soon for the frames in flight, the exchange
+  // and the outputs. SIGUSR1, which mpirun passes on to every rank, stops them with time to finish.
+  const char* kill_after = std::getenv("OMPI_MCA_odls_base_sigkill_timeout");
+  maskscan::cli::interrupt_signals signals(
+      io, {.say = job.root(),
+           .usr1 = true,
+           .note = fmt::format("mpirun kills the ranks {} s after it asks them to stop, which may be before the "
+                               "results are written (then nothing is): to stop a run and keep its results, send "
+                               "mpirun SIGUSR1 (kill -USR1 <its pid>), which it passes on to every rank",
+                               kill_after ? kill_after : "1")});  // alive until the outputs are written
   boost::system::error_code ec;
   maskscan::scan_result result;
-  maskscan::async_scan(
-      io.get_executor(), std::move(source), std::move(options), std::move(context),
-      boost::asio::bind_cancellation_slot(signals.slot(), [&](boost::system::error_code e, maskscan::scan_result r) {
-        ec = e;
-        result = std::move(r);
-        signals.stop_listening();
-      }));
-  io.run();
-  if (ec == boost::system::errc::invalid_argument)  // e.g. a frame named by two --split lists
-    throw std::runtime_error(result.failure);
-  if (ec && ec != maskscan::errc::cancelled && ec != maskscan::errc::stopped_on_error)
-    throw std::runtime_error(
-        fmt::format("the scan failed: {}", result.failure.empty() ? ec.message() : result.failure));
-  if (resumed) result = maskscan::complete_resume(std::move(*resumed), std::move(result));
-
-  if (!cmd.save_state.empty()) maskscan::save_state(result.stats, cmd.save_state);
-  const auto report = write_results(result, cmd.out, cmd.balance, cmd.report, cmd.report_options);
-  if (!ec && report_nothing_scanned(result, cmd.out)) {
-    if (report) fmt::print("report: {}\n", report->string());
+  try {
+    std::tie(ec, result) = scan_until_done(io, signals, std::move(*source), options, std::move(context));
+  } catch (const std::exception& e) {
+    error = maskscan::cli::message_of(e);
+  }
+  job.finish_progress(last);
+  if (!job.all_ok(error, &failures)) {
+    say_failures(failures);
     return exit_failure;
   }
-  maskscan::print_summary(result, std::cout);
-  std::cout.flush();
-  print_warnings(result.stats);
-  if (!cmd.out.empty()) fmt::print("results written to {}\n", cmd.out);
-  if (report) fmt::print("report: {}\n", report->string());
-  std::cout.flush();
-
-  if (ec == maskscan::errc::stopped_on_error) {
-    const auto& errors = result.stats.errors;
-    const auto bad = std::ranges::find(errors, result.stopped_at, &maskscan::file_error::path);
-    fmt::print(stderr, "maskscan: stopped at the first file that could not be scanned (--strict): {}: {}\n",
-               maskscan::printable_name(result.stopped_at), bad != errors.end() ? bad->message : "");
-    return exit_strict_stop;
-  }
-  if (ec == maskscan::errc::cancelled) {
-    fmt::print(stderr, "maskscan: interrupted after {} of {} frames; the results so far are marked partial.{}\n",
-               result.stats.frames.size() + result.stats.errors.size(), result.frames_total,
-               cmd.save_state.empty() ? " (With --save-state, a later --resume run could finish the scan.)"
-                                      : fmt::format(" To finish: rerun with --resume {}", cmd.save_state));
-    return exit_interrupted;
-  }
-  return result.stats.errors.empty() ? exit_ok : exit_some_skipped;
+  auto stats = job.gather(std::move(result.stats));
+  const auto frames_total = job.sum(shard_frames);
+  if (!job.root()) return exit_ok;  // rank 0 says how it went
+  result.stats = saved ? maskscan::complete_resumed(std::move(*saved), stats) : std::move(stats);
+  result.frames_total = frames_total;
+  result.partial = result.stats.partial;
+  result.options.shard = {};
+  result.wall_seconds = maskscan::detail::seconds_since(t0);
+  // Interrupted on any rank: partial, as an interrupted scan of one process is.
+  return finish_scan(cmd, result, result.partial ? boost::system::error_code(maskscan::errc::cancelled) : ec);
 }
+#endif
 
 int run_tune(const tune_command& cmd, const CLI::App& app) {
   const auto options = checked_options(cmd.scan);

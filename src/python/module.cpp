@@ -221,6 +221,10 @@ scan_request request_from(const py::object& input, py::dict kw) {
       exclude = value_of<std::vector<std::filesystem::path>>(v, name, "a list of paths");
     else if (key == "resume")
       resume = path_of(v, name);
+    else if (key == "mpi")
+      throw py::value_error(
+          "mpi: a scan over MPI ranks is the CLI's (mpirun -n K maskscan scan DIR --mpi); in Python, scan each shard "
+          "(shard=\"i/N\") in a process of its own and merge the results (maskscan.merge)");
     else if (key == "shard_count")
       shard_count = positive<std::uint32_t>(v, name);
     else

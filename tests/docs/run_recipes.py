@@ -363,6 +363,9 @@ def maskscan_calls(command: str) -> list[list[str]]:
         if word in ("&&", "||", ";", "|"):
             while current and re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", current[0]):
                 current.pop(0)  # VAR=value before the program
+            if current and current[0] == "mpirun":  # mpirun [its options] maskscan ...
+                while current and Path(current[0]).name != "maskscan":
+                    current.pop(0)
             if current and Path(current[0]).name == "maskscan":
                 calls.append(current[1:])
             current = []
@@ -437,6 +440,8 @@ class Runner:
         self.env = dict(os.environ)
         self.env["PATH"] = f"{self.work / 'bin'}{os.pathsep}{self.env.get('PATH', '')}"
         self.env.pop("MASKSCAN_BAD_INPUTS_OUT", None)
+        # The mpirun recipes: OpenMPI refuses to run as root (CI does) unless told it may.
+        self.env.update(OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
         if args.pythonpath:  # the python blocks import the build's maskscan package
             self.env["PYTHONPATH"] = os.pathsep.join(
                 [str(Path(args.pythonpath).resolve())] + [p for p in [self.env.get("PYTHONPATH")] if p])
