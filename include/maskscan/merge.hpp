@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <maskscan/scan.hpp>
@@ -41,6 +42,10 @@ void check_prefixes(std::size_t states, const std::vector<std::string>& prefixes
 /// frame (unless one file is given twice: std::runtime_error); check_prefixes' exceptions first.
 dataset_stats merge_states(const std::vector<std::filesystem::path>& states,
                            const std::vector<std::string>& prefixes = {});
+
+/// Throws std::runtime_error naming the shards `merged` lacks ("shard 3 of 8 missing: <parts> hold
+/// ..."), unless it holds every shard of its count or is not of shards. `parts` names what was merged.
+void require_every_shard(const dataset_stats& merged, std::string_view parts);
 
 /// Merged statistics as a scan_result, as `maskscan merge` writes it: options set from the
 /// statistics' meaning (apply_meaning, so `labels` names the built-in map of these class names, if

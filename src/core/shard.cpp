@@ -6,6 +6,7 @@
 #include <optional>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <maskscan/option_error.hpp>
 
@@ -130,6 +131,11 @@ shard_set shard_set_of(const shard_spec& shard) {
 
 std::string describe(const shard_set& shards) {
   if (shards.whole()) return "the whole source";
+  constexpr std::size_t named = 10;  // a set of a million shards is not a message
+  if (shards.held.size() > named)
+    return fmt::format("shards {}, ... ({} in all) of {}",
+                       fmt::join(shards.held.begin(), shards.held.begin() + named, ", "), shards.held.size(),
+                       shards.count);
   return fmt::format("shard{} {} of {}", shards.held.size() == 1 ? "" : "s", listed(shards.held), shards.count);
 }
 

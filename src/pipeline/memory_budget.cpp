@@ -134,7 +134,7 @@ void check_memory(const frame_source& source, const scan_options& options) {
   if (options.max_memory == 0) return;
   const scan_options resolved = resolve_defaults(options);
   const frame_source shard = source.shard(resolved.shard);
-  (void)detail::plan_scan_memory(shard, resolved, frame_grouper(resolved).count_groups(shard));
+  (void)detail::plan_scan_memory(shard, resolved, frame_grouper(resolved).count_groups(source));
 }
 
 }  // namespace maskscan

@@ -116,12 +116,12 @@ class progress_reporter {
 };
 
 /// The serial baseline: the same decode and statistics in one plain loop on the calling thread.
-scan_result run_serial(const frame_source& source, const std::shared_ptr<const resolved_scan>& scan,
+/// `groups`: of the whole source, as set_up counts them.
+scan_result run_serial(const frame_source& source, std::size_t groups, const std::shared_ptr<const resolved_scan>& scan,
                        const std::atomic<bool>& stop, progress_reporter* progress) {
   const auto t0 = std::chrono::steady_clock::now();
   const scan_options& options = scan->options();
   scan_result result = new_result(source, options);
-  const std::size_t groups = scan->grouper().count_groups(source);
   frame_processor processor(scan, groups, make_scan_heatmaps(source, options, groups));
   result_builder builder(scan, source.size());
   std::vector<std::byte> buffer;
@@ -186,8 +186,9 @@ class scan_operation : public std::enable_shared_from_this<scan_operation> {
           [&] {
             resolved_ = resolve(std::move(options_));
             options_ = resolved_->options();
+            const std::size_t groups = resolved_->grouper().count_groups(source_);  // of every shard
             source_ = source_.shard(options_.shard);
-            return run_serial(source_, resolved_, stop, &progress_);
+            return run_serial(source_, groups, resolved_, stop, &progress_);
           },
           use_awaitable);
     }
@@ -275,8 +276,11 @@ class scan_operation : public std::enable_shared_from_this<scan_operation> {
   scan_result set_up() {
     resolved_ = resolve(std::move(options_));
     options_ = resolved_->options();
+    // The groups of the whole source (which throws for conflicting splits), before the shard is taken: a
+    // frame's heatmap limits (groups x ...) and a split conflict are then the same in every shard as in
+    // one scan of everything.
+    const std::size_t groups = resolved_->grouper().count_groups(source_);
     source_ = source_.shard(options_.shard);
-    const std::size_t groups = resolved_->grouper().count_groups(source_);  // throws for conflicting splits
     options_.io_depth = std::min(options_.io_depth, open_file_headroom());  // each read holds a file open
     heatmaps_ = make_scan_heatmaps(source_, options_, groups);
     scan_result result = new_result(source_, options_);

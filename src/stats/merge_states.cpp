@@ -51,6 +51,16 @@ void check_prefixes(std::size_t states, const std::vector<std::string>& prefixes
   }
 }
 
+void require_every_shard(const dataset_stats& merged, std::string_view parts) {
+  const auto missing = missing_shards(merged.shards);
+  if (missing.empty()) return;
+  const auto what = describe(shard_set{merged.shards.count, missing});
+  throw std::runtime_error(
+      fmt::format("{} missing: {} hold {}; merge every shard's statistics, or the result would "
+                  "look like the whole dataset's and be a part of it",
+                  what, parts, describe(merged.shards)));
+}
+
 dataset_stats merge_states(const std::vector<std::filesystem::path>& states, const std::vector<std::string>& prefixes) {
   check_prefixes(states.size(), prefixes);  // before anything is read
   if (states.empty()) throw std::invalid_argument("no state files to merge");
@@ -64,6 +74,11 @@ dataset_stats merge_states(const std::vector<std::filesystem::path>& states, con
   std::vector<std::size_t> holder;
   const auto note_shards = [&](std::size_t i, const shard_set& shards) {
     if (shards.whole()) return;
+    if (!prefixes.empty())
+      throw std::runtime_error(fmt::format(
+          "{} holds {}: with --prefix (states of different folders), merge each folder's shards first "
+          "(maskscan merge ITS-SHARDS... --save-state FOLDER.state), then the folders' states with --prefix",
+          states[i].string(), describe(shards)));
     if (holder.empty()) holder.assign(shards.count, states.size());
     if (holder.size() != shards.count) return;  // merge() says that the counts differ
     for (const auto index : shards.held) {
@@ -99,18 +114,7 @@ dataset_stats merge_states(const std::vector<std::filesystem::path>& states, con
                                            e.what()));
     }
   }
-  if (auto missing = missing_shards(merged.shards); !missing.empty()) {
-    constexpr std::size_t named = 10;
-    const auto all = missing.size();
-    if (all > named) missing.resize(named);
-    const auto what = all <= named ? describe(shard_set{merged.shards.count, missing})
-                                   : fmt::format("shards {}, ... ({} in all) of {}", fmt::join(missing, ", "), all,
-                                                 merged.shards.count);
-    throw std::runtime_error(
-        fmt::format("{} missing: the {} state{} given hold {}; merge every shard's state, or the "
-                    "result would look like the whole dataset's and be a part of it",
-                    what, states.size(), states.size() == 1 ? "" : "s", describe(merged.shards)));
-  }
+  require_every_shard(merged, fmt::format("the {} state{} given", states.size(), states.size() == 1 ? "" : "s"));
   return merged;
 }
 

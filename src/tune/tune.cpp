@@ -475,6 +475,10 @@ tune_result tune(const frame_source& source, const scan_options& options, const 
   if (resolved.serial)
     throw option_error({option_error::name("serial"),
                         option_error::text(": a serial scan has no concurrency to tune (one loop on one thread)")});
+  if (!resolved.shard.whole())
+    throw option_error({option_error::name("shard"),
+                        option_error::text(": tune measures a sample of the whole input; a shard's scan runs the "
+                                           "same pipeline, so the setting it chooses fits every shard")});
   if (source.size() == 0) throw std::invalid_argument("tune: the source holds no frames");
   return tuner(source, std::move(resolved), tuning).run();
 }

@@ -114,6 +114,9 @@ TEST_CASE("cli shards: a missing or repeated shard is refused, naming it, and no
   const auto lone_count = run_cli("scan " + quote(work / "data") + " --shard-count 4");
   CHECK(lone_count.status == 2);
   CHECK_THAT(lone_count.err, Catch::Contains("--shard-count requires --shard"));
+  const auto tuning = run_cli("tune " + quote(work / "data") + " --shard 1/3");
+  CHECK(tuning.status == 2);
+  CHECK_THAT(tuning.err, Catch::Contains("--shard: tune measures a sample of the whole input"));
 }
 
 TEST_CASE("cli shards: --shard auto takes a job array's index from its environment and says which", "[cli][shard]") {

@@ -192,3 +192,51 @@ TEST_CASE("resume_source: a shard's saved half continued gives the shard's one-p
   }
   CHECK_THROWS_WITH(resume_source(source, saved, options()), Catch::Contains("but this scan is of the whole source"));
 }
+
+TEST_CASE("shards refuse a frame by the groups of the whole source, as one scan does, and merge to its result",
+          "[stats][merge][shard]") {
+  // Split "rare" holds one frame: the whole source has two groups, a shard without that frame one.
+  // --max-heatmap-bytes between one and two groups' sets: one scan refuses every frame, and so must
+  // every shard, whether or not the rare frame is in it.
+  const auto source = frame_source::from_directory(dataset());
+  auto o = options();
+  o.heatmap_grid = {};
+  o.components = 0;
+  o.splits = {split{"rare", {source.name(0)}}};
+  const std::uint64_t one_group = 10 * 96 * 64 * 4;  // woodscape's 10 classes x 96 x 64 x 4 bytes
+  o.max_heatmap_bytes = one_group + one_group / 2;
+  o = resolve_defaults(o);
+  const auto one_pass = scan(source, o);
+  REQUIRE(one_pass.stats.frames.empty());
+  REQUIRE(one_pass.stats.errors.size() == 10);
+  test::temp_dir dir;
+  std::vector<fs::path> states;
+  bool a_shard_without_the_rare_frame = false;
+  for (std::uint32_t i = 0; i < 3; ++i) {
+    auto shard_o = o;
+    shard_o.shard = {i, 3};
+    for (const bool serial : {false, true}) {
+      shard_o.serial = serial;
+      const auto part = scan(source, shard_o);
+      CHECK(part.stats.frames.empty());
+      CHECK(part.stats.errors.size() == source.shard({i, 3}).size());
+    }
+    shard_o.serial = false;
+    a_shard_without_the_rare_frame |= shard_of(source.name(0), 3) != i && source.shard({i, 3}).size() > 0;
+    states.push_back(dir.path() / ("s" + std::to_string(i) + ".state"));
+    save_state(scan(source, shard_o).stats, states.back());
+  }
+  CHECK(a_shard_without_the_rare_frame);
+  CHECK(merge_states(states) == one_pass.stats);  // the errors' messages too
+}
+
+TEST_CASE("merge_states: shards with --prefix are refused, saying to merge each folder's shards first",
+          "[stats][merge][shard]") {
+  const auto source = frame_source::from_directory(dataset());
+  test::temp_dir dir;
+  auto o = shard_options(0, 2);
+  save_state(scan(source, o).stats, dir.path() / "a0.state");
+  save_state(scan(source, shard_options(1, 2)).stats, dir.path() / "a1.state");
+  CHECK_THROWS_WITH(merge_states({dir.path() / "a0.state", dir.path() / "a1.state"}, {"a", "b"}),
+                    Catch::Contains("with --prefix (states of different folders), merge each folder's shards first"));
+}
