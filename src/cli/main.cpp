@@ -542,6 +542,8 @@ int run_scan(scan_command& cmd) {
 /// scan, is said by rank 0 naming the rank, and nothing is written.
 int run_mpi_scan(scan_command& cmd) {
   const auto t0 = std::chrono::steady_clock::now();
+  // SIGUSR1 (from mpirun, see below) before the scan's handler is there: nothing to stop yet.
+  std::signal(SIGUSR1, SIG_IGN);
   maskscan::mpi::job job;
   // Rank 0 speaks for all: every rank meets the same refusals, the others only add what differs.
   const auto say_failures = [&](const std::vector<std::string>& failures) {
@@ -580,6 +582,9 @@ int run_mpi_scan(scan_command& cmd) {
       // Every rank continues its shard: the saved rows of its frames tell it what is left (the saved
       // heatmaps are of all frames, so rank 0 alone adds the saved statistics at the end).
       auto state = maskscan::load_state(cmd.resume);
+      if (!state.shards.whole())
+        throw std::runtime_error(fmt::format("--resume {}: it holds {}: continue it with that --shard, without --mpi",
+                                             cmd.resume, describe(state.shards)));
       maskscan::dataset_stats mine = maskscan::make_stats(static_cast<const maskscan::scan_meaning&>(state));
       for (const auto& row : state.frames)
         if (maskscan::shard_of(row.path, options.shard.count) == options.shard.index) mine.frames.push_back(row);
@@ -621,17 +626,19 @@ int run_mpi_scan(scan_command& cmd) {
   // after that (odls_base_sigkill_timeout): in general too soon for the frames in flight, the exchange
   // and the outputs. SIGUSR1, which mpirun passes on to every rank, stops them with time to finish.
   const char* kill_after = std::getenv("OMPI_MCA_odls_base_sigkill_timeout");
-  maskscan::cli::interrupt_signals signals(
-      io, {.say = job.root(),
-           .usr1 = true,
-           .note = fmt::format("mpirun kills the ranks {} s after it asks them to stop, which may be before the "
-                               "results are written (then nothing is): to stop a run and keep its results, send "
-                               "mpirun SIGUSR1 (kill -USR1 <its pid>), which it passes on to every rank",
-                               kill_after ? kill_after : "1")});  // alive until the outputs are written
+  std::optional<maskscan::cli::interrupt_signals> signals;  // alive until the outputs are written
   boost::system::error_code ec;
   maskscan::scan_result result;
   try {
-    std::tie(ec, result) = scan_until_done(io, signals, std::move(*source), options, std::move(context));
+    signals.emplace(io, maskscan::cli::interrupt_signals::mpi_rank{
+                            .say = job.root(),
+                            .usr1 = true,
+                            .note = fmt::format("mpirun kills the ranks {} s after it asks them to stop, which may be "
+                                                "before the results are written (then nothing is): to stop a run and "
+                                                "keep its results, send mpirun SIGUSR1 (kill -USR1 <its pid>), which "
+                                                "it passes on to every rank",
+                                                kill_after ? kill_after : "1")});
+    std::tie(ec, result) = scan_until_done(io, *signals, std::move(*source), options, std::move(context));
   } catch (const std::exception& e) {
     error = maskscan::cli::message_of(e);
   }
@@ -640,16 +647,24 @@ int run_mpi_scan(scan_command& cmd) {
     say_failures(failures);
     return exit_failure;
   }
-  auto stats = job.gather(std::move(result.stats));
-  const auto frames_total = job.sum(shard_frames);
-  if (!job.root()) return exit_ok;  // rank 0 says how it went
-  result.stats = saved ? maskscan::complete_resumed(std::move(*saved), stats) : std::move(stats);
-  result.frames_total = frames_total;
-  result.partial = result.stats.partial;
-  result.options.shard = {};
-  result.wall_seconds = maskscan::detail::seconds_since(t0);
-  // Interrupted on any rank: partial, as an interrupted scan of one process is.
-  return finish_scan(cmd, result, result.partial ? boost::system::error_code(maskscan::errc::cancelled) : ec);
+  // From here every rank is in the exchange: a rank that fails cannot leave the others waiting (nor
+  // MPI_Finalize, which waits for them too). It says why and ends the job.
+  try {
+    auto stats = job.gather(std::move(result.stats));
+    const auto frames_total = job.sum(shard_frames);
+    if (!job.root()) return exit_ok;  // rank 0 says how it went
+    result.stats = saved ? maskscan::complete_resumed(std::move(*saved), stats) : std::move(stats);
+    result.frames_total = frames_total;
+    result.partial = result.stats.partial;
+    result.options.shard = {};
+    result.wall_seconds = maskscan::detail::seconds_since(t0);
+    // Interrupted on any rank: partial, as an interrupted scan of one process is.
+    return finish_scan(cmd, result, result.partial ? boost::system::error_code(maskscan::errc::cancelled) : ec);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "maskscan: rank {}: {}\n", job.rank(), maskscan::cli::message_of(e));
+    job.abort(exit_failure);
+  }
+  return exit_failure;  // not reached: abort ends the process
 }
 #endif
 

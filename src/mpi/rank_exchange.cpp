@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <map>
@@ -233,6 +234,11 @@ void job::finish_progress(const scan_progress& mine) {
     if (m[3]) finished_[static_cast<std::size_t>(status.MPI_SOURCE)] = true;
     show_all();
   }
+}
+
+void job::abort(int status) {
+  MPI_Abort(MPI_COMM_WORLD, status);
+  std::_Exit(status);  // MPI_Abort does not return; should it, the process ends all the same
 }
 
 std::uint64_t job::sum(std::uint64_t value) {

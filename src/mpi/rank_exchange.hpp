@@ -46,6 +46,10 @@ class job {
   /// statistics). Classes from values are widened to the largest rank's first.
   dataset_stats gather(dataset_stats mine);
 
+  /// Ends every rank of the job at once (MPI_Abort) with `status`: for a failure on one rank while
+  /// the others wait for it in an exchange.
+  [[noreturn]] void abort(int status);
+
   /// Collective: the sum over the ranks of `value` at rank 0.
   std::uint64_t sum(std::uint64_t value);
 

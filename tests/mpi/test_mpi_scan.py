@@ -196,9 +196,16 @@ def test_ctrl_c_says_that_mpirun_may_kill_the_ranks_before_the_results_are_writt
         assert json.loads((out / "summary.json").read_text())["partial"]
 
 
-def test_refusals(masks: Path) -> None:
+def test_refusals(masks: Path, tmp_path: Path) -> None:
     both = mpirun(2, "scan", str(masks), "--mpi", "--shard", "0/2", check=False)
     assert both.returncode == 2 and "--shard excludes --mpi" in both.stderr
     strict = mpirun(2, "scan", str(masks), "--mpi", "--strict", check=False)
     assert strict.returncode == 2 and "--strict: not with --mpi" in strict.stderr
     assert strict.stderr.count("--strict: not with --mpi") == 1  # said once, by rank 0
+    # A shard's state is continued as that shard, not by ranks: refused before any rank scans.
+    scan(str(masks), "--no-progress", "--shard", "0/2", "--save-state", str(tmp_path / "shard.state"))
+    resumed = mpirun(2, "scan", str(masks), "--mpi", "--no-progress", "--resume", str(tmp_path / "shard.state"),
+                     check=False)
+    assert resumed.returncode == 1
+    assert "it holds shard 0 of 2: continue it with that --shard, without --mpi" in resumed.stderr
+    assert "scan" not in resumed.stdout
