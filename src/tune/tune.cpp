@@ -153,15 +153,18 @@ class tuner {
             out_of_time = true;
             break;
           }
-          measure(current, "confirm", 0, nullptr);
-          measure(best->settings, "confirm " + best->step, rate(current), nullptr);
-          const double again = rate(best->settings) / rate(current) - 1;
+          // The new pair alone decides: averaged with the first, a noisy first measure would count half.
+          const auto* base_again = measure(current, "confirm", 0, nullptr);
+          const auto* step_again = measure(best->settings, "confirm " + best->step, rate(current), nullptr);
+          const double again = base_again && step_again && base_again->ran() && step_again->ran()
+                                   ? step_again->frames_per_second() / base_again->frames_per_second() - 1
+                                   : -1;
           if (again >= tuning_.min_gain) {
             chosen = best;
           } else {
             dropped.push_back(best);
-            not_held += fmt::format("{}{} measured {}, then {} over both measures", not_held.empty() ? "" : "; ",
-                                    best->step, percent(gain), percent(again));
+            not_held += fmt::format("{}{} measured {}, then {} when both were measured again",
+                                    not_held.empty() ? "" : "; ", best->step, percent(gain), percent(again));
           }
         }
         if (chosen || out_of_time) break;
