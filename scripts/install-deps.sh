@@ -16,6 +16,7 @@ packages=(
   python3-venv python3-pip python3-setuptools python3-wheel  # pip install --no-build-isolation . (offline)
   python3-pytest python3-pandas python3-torch  # the Python tests; Result.frames; maskscan.torch
   python3-yaml                              # the Kubernetes manifests of docs/scale-out, read by their test
+  python3-distributed                       # maskscan.dask (a LocalCluster in its tests)
   libopenmpi-dev openmpi-bin               # the MPI front-end (scan --mpi under mpirun; MASKSCAN_WITH_MPI)
   time                                     # /usr/bin/time for peak RSS in benchmarks
   clang-14 libclang-rt-14-dev llvm-14      # libFuzzer harnesses (scripts/fuzz.sh), llvm-symbolizer

@@ -119,6 +119,13 @@ balance_options balance_from(py::dict& kw, balance_options b = {}) {
   return b;
 }
 
+/// StateMerger: the statistics merged so far, and how many parts.
+struct state_merger {
+  std::mutex mutex;  // add() runs without the GIL
+  dataset_stats merged;
+  std::size_t parts = 0;
+};
+
 /// What a scan is given: its source and options (resolved: every value checked), its balance options.
 struct scan_request {
   frame_source source;
@@ -618,6 +625,15 @@ PYBIND11_MODULE(_core, m) {
              const py::gil_scoped_release unlocked;
              save_state(h.stats(), file);
            })
+      .def("state_bytes",
+           [](const result_handle& h) {
+             std::vector<char> bytes;
+             {
+               const py::gil_scoped_release unlocked;
+               bytes = state_bytes(h.stats());
+             }
+             return py::bytes(bytes.data(), bytes.size());
+           })
       .def("write",
            [](const result_handle& h, const std::filesystem::path& dir, bool report,
               py::kwargs kw) -> std::optional<std::filesystem::path> {
@@ -642,6 +658,35 @@ PYBIND11_MODULE(_core, m) {
       .def("progress", &scan_job::progress)
       .def("left_out", &scan_job::left_out)
       .def("result", &scan_job::result);
+
+  // Statistics of many parts (a Dask scan's shards) merged as they arrive: one part in memory at a time.
+  py::class_<state_merger>(m, "StateMerger")
+      .def(py::init<>())
+      .def("add",
+           [](state_merger& m, const py::bytes& state, const std::string& name) {
+             const std::string_view view = state;
+             const std::vector<char> bytes(view.begin(), view.end());
+             const py::gil_scoped_release unlocked;
+             auto part = stats_from_state_bytes(bytes, name);
+             const std::lock_guard lock(m.mutex);
+             if (m.parts == 0)
+               m.merged = std::move(part);
+             else
+               merge(m.merged, part);  // leaves the merged statistics as they were if it throws
+             ++m.parts;
+           })
+      .def("result", [](state_merger& m, py::kwargs kw) {
+        const std::lock_guard lock(m.mutex);
+        py::dict options(kw);
+        const balance_options balance = balance_from(options);  // enet_c=, ... of the merged Result
+        if (!options.empty()) throw py::value_error("StateMerger.result takes the balancing options only");
+        if (m.parts == 0) throw py::value_error("no statistics were merged");
+        require_every_shard(m.merged, fmt::format("the {} parts merged", m.parts));
+        auto r = merged_result(std::move(m.merged), {});
+        r.input = "merged";
+        m.parts = 0;
+        return result_handle{std::make_shared<const scan_result>(std::move(r)), balance, "done"};
+      });
 
   m.def(
       "load_state",
