@@ -561,7 +561,6 @@ int run_mpi_scan(scan_command& cmd) {
   std::uint64_t shard_frames = 0;                // the frames of this rank's shard
   std::optional<maskscan::dataset_stats> saved;  // rank 0, with --resume: the saved statistics
   try {
-    if (!cmd.shard.empty()) throw usage_error("--shard: with --mpi the ranks are the shards; leave --shard out");
     options = checked_options(cmd);
     if (options.stop_on_error) throw usage_error("--strict: not with --mpi (yet): each rank would stop on its own");
     options.shard = {static_cast<std::uint32_t>(job.rank()), static_cast<std::uint32_t>(job.size())};

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <limits>
 #include <map>
+#include <memory>
 #include <set>
 #include <stdexcept>
 #include <tuple>
@@ -137,11 +138,22 @@ job::job() {
 }
 
 job::~job() {
-  for (auto* p : sends_) {
-    MPI_Wait(&p->request, MPI_STATUS_IGNORE);
-    delete p;
-  }
+  wait_for_sends();
   MPI_Finalize();
+}
+
+void job::wait_for_sends() {
+  for (auto& p : sends_) MPI_Wait(&p->request, MPI_STATUS_IGNORE);
+  sends_.clear();
+}
+
+void job::receive_progress(int source) {
+  progress_message m{};
+  MPI_Status status;
+  check(MPI_Recv(m.data(), 5, MPI_UINT64_T, source, tag_progress, MPI_COMM_WORLD, &status), "MPI_Recv");
+  const auto from = static_cast<std::size_t>(status.MPI_SOURCE);
+  progress_[from] = {m[0], m[1], m[2], static_cast<double>(m[4]) / 1000};
+  if (m[3]) finished_[from] = true;
 }
 
 bool job::all_ok(const std::string& mine, std::vector<std::string>* failures) {
@@ -183,15 +195,13 @@ void job::show_all() {
 void job::report_progress(const scan_progress& mine) {
   if (!root()) {
     // Completed sends are freed; a new one is sent without waiting for rank 0.
-    std::erase_if(sends_, [](pending* p) {
+    std::erase_if(sends_, [](const std::unique_ptr<pending>& p) {
       int done = 0;
       MPI_Test(&p->request, &done, MPI_STATUS_IGNORE);
-      if (done) delete p;
       return done != 0;
     });
-    auto* p = new pending{message_of(mine, false)};
-    sends_.push_back(p);
-    check(MPI_Isend(p->message.data(), 5, MPI_UINT64_T, 0, tag_progress, MPI_COMM_WORLD, &p->request), "MPI_Isend");
+    auto& p = *sends_.emplace_back(std::make_unique<pending>(pending{message_of(mine, false)}));
+    check(MPI_Isend(p.message.data(), 5, MPI_UINT64_T, 0, tag_progress, MPI_COMM_WORLD, &p.request), "MPI_Isend");
     return;
   }
   progress_[0] = mine;
@@ -201,12 +211,7 @@ void job::report_progress(const scan_progress& mine) {
     MPI_Status status;
     check(MPI_Iprobe(MPI_ANY_SOURCE, tag_progress, MPI_COMM_WORLD, &waiting, &status), "MPI_Iprobe");
     if (!waiting) break;
-    progress_message m{};
-    check(MPI_Recv(m.data(), 5, MPI_UINT64_T, status.MPI_SOURCE, tag_progress, MPI_COMM_WORLD, MPI_STATUS_IGNORE),
-          "MPI_Recv");
-    auto& p = progress_[static_cast<std::size_t>(status.MPI_SOURCE)];
-    p = {m[0], m[1], m[2], static_cast<double>(m[4]) / 1000};
-    if (m[3]) finished_[static_cast<std::size_t>(status.MPI_SOURCE)] = true;
+    receive_progress(status.MPI_SOURCE);
   }
   show_all();
 }
@@ -214,11 +219,7 @@ void job::report_progress(const scan_progress& mine) {
 void job::finish_progress(const scan_progress& mine) {
   if (!root()) {
     const auto last = message_of(mine, true);
-    for (auto* p : sends_) {
-      MPI_Wait(&p->request, MPI_STATUS_IGNORE);
-      delete p;
-    }
-    sends_.clear();
+    wait_for_sends();
     check(MPI_Send(last.data(), 5, MPI_UINT64_T, 0, tag_progress, MPI_COMM_WORLD), "MPI_Send");
     return;
   }
@@ -226,12 +227,7 @@ void job::finish_progress(const scan_progress& mine) {
   progress_[0] = mine;
   finished_[0] = true;
   while (std::ranges::count(finished_, false) > 0) {
-    progress_message m{};
-    MPI_Status status;
-    check(MPI_Recv(m.data(), 5, MPI_UINT64_T, MPI_ANY_SOURCE, tag_progress, MPI_COMM_WORLD, &status), "MPI_Recv");
-    auto& p = progress_[static_cast<std::size_t>(status.MPI_SOURCE)];
-    p = {m[0], m[1], m[2], static_cast<double>(m[4]) / 1000};
-    if (m[3]) finished_[static_cast<std::size_t>(status.MPI_SOURCE)] = true;
+    receive_progress(MPI_ANY_SOURCE);
     show_all();
   }
 }

@@ -7,6 +7,7 @@
 // thread that constructed the job (MPI_THREAD_FUNNELED): the scan's compute threads make none.
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -55,6 +56,10 @@ class job {
 
  private:
   void show_all();
+  /// Rank 0: one progress message from `source` (or MPI_ANY_SOURCE), noted as that rank's.
+  void receive_progress(int source);
+  /// A rank other than 0: until its progress messages in flight are sent.
+  void wait_for_sends();
   int rank_ = 0;
   int size_ = 1;
   std::function<void(const scan_progress&)> show_;
@@ -62,7 +67,7 @@ class job {
   std::vector<scan_progress> progress_;  // rank 0: each rank's latest
   std::vector<bool> finished_;           // rank 0: which ranks have finished
   struct pending;
-  std::vector<pending*> sends_;  // a rank's progress messages in flight
+  std::vector<std::unique_ptr<pending>> sends_;  // a rank's progress messages in flight
 };
 
 }  // namespace maskscan::mpi
