@@ -71,7 +71,7 @@ class tuner {
     if (!files) current.io = io_backend::store;
 
     warm_up(current);
-    const auto* start = measure(current, "start", 0, nullptr);
+    const auto start = measure(current, "start", 0, nullptr);
     if (!start && !result_.trials.back().refused.empty())
       throw std::invalid_argument(fmt::format("no setting fits: {}", result_.trials.back().refused));
     if (!start) throw std::runtime_error(fmt::format("the first trial failed: {}", result_.trials.back().failed));
@@ -154,8 +154,8 @@ class tuner {
             break;
           }
           // The new pair alone decides: averaged with the first, a noisy first measure would count half.
-          const auto* base_again = measure(current, "confirm", 0, nullptr);
-          const auto* step_again = measure(best->settings, "confirm " + best->step, rate(current), nullptr);
+          const auto base_again = measure(current, "confirm", 0, nullptr);
+          const auto step_again = measure(best->settings, "confirm " + best->step, rate(current), nullptr);
           const double again = base_again && step_again && base_again->ran() && step_again->ran()
                                    ? step_again->frames_per_second() / base_again->frames_per_second() - 1
                                    : -1;
@@ -199,7 +199,7 @@ class tuner {
     result_.cache =
         fmt::format("warm: {:.0f}% of the sample's bytes were in the page cache before the first trial", *cached * 100);
     if (*cached < 0.999) {
-      if (const auto* t = measure(c, "warm-up", 0, nullptr, true))
+      if (const auto t = measure(c, "warm-up", 0, nullptr, true))
         result_.cache += fmt::format("; a warm-up pass read it at {:.0f} frames/s ({:.1f} MB/s) and is not compared",
                                      t->frames_per_second(), t->read_megabytes_per_second());
     }
@@ -226,8 +226,9 @@ class tuner {
 
   /// Runs one trial (or refuses it for the memory budget) and records it; `from` is the setting a
   /// step leaves. Null when it was refused or failed.
-  const tune_trial* measure(concurrency c, const std::string& step, double baseline, const concurrency* from,
-                            bool warm_up = false) {
+  /// A copy of the trial recorded: a pointer into result_.trials would dangle at the next trial.
+  std::optional<tune_trial> measure(concurrency c, const std::string& step, double baseline, const concurrency* from,
+                                    bool warm_up = false) {
     auto options = with_concurrency(options_, c);
     tune_trial trial;
     if (options.max_memory != 0) {
@@ -239,7 +240,7 @@ class tuner {
         trial.refused = e.what();
         refused_from_.push_back(from ? key_of(*from) : setting_key{});  // one per refused trial
         not_run_.insert(key_of(c));
-        return record(std::move(trial)), nullptr;
+        return record(std::move(trial)), std::nullopt;
       }
     }
     const std::size_t offset = tuning_.cold ? samples_used_++ : 0;
@@ -258,14 +259,14 @@ class tuner {
         trial.failed = e.what();
       }
       not_run_.insert(key_of(c));
-      return record(std::move(trial)), nullptr;
+      return record(std::move(trial)), std::nullopt;
     }
     trial.step = step;
     if (c.io == io_backend::automatic) c.io = trial.settings.io;
     trial.settings = c;
     if (baseline > 0) trial.gain = trial.frames_per_second() / baseline - 1;
     if (!warm_up) rates_[key_of(c)].push_back(trial.frames_per_second());
-    return &record(std::move(trial));
+    return record(std::move(trial));
   }
 
   const tune_trial& record(tune_trial trial) {
@@ -284,9 +285,9 @@ class tuner {
     std::vector<double> best_rates, runner_rates;
     for (unsigned r = 0; r < tuning_.repeats; ++r) {
       if (r > 0 && seconds_since(t0_) >= tuning_.budget_seconds) break;
-      if (const auto* t = measure(best, "repeat", 0, nullptr)) best_rates.push_back(t->frames_per_second());
+      if (const auto t = measure(best, "repeat", 0, nullptr)) best_rates.push_back(t->frames_per_second());
       if (!runner_up) continue;
-      if (const auto* t = measure(*runner_up, "repeat", 0, nullptr)) runner_rates.push_back(t->frames_per_second());
+      if (const auto t = measure(*runner_up, "repeat", 0, nullptr)) runner_rates.push_back(t->frames_per_second());
     }
     // The runner-up wins when the repeats put it ahead by a step's gain, or ahead at all on fewer
     // resources; within the noise, the setting that holds fewer threads and frames in flight is kept.
