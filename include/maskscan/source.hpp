@@ -84,6 +84,9 @@ class frame_source {
   const std::shared_ptr<const frame_store>& store() const noexcept { return store_; }
 
  private:
+  /// The files `names` (reported names, relative to `root`) of a file store.
+  static frame_source from_file_names(std::vector<std::string> names, const std::filesystem::path& root);
+
   std::filesystem::path root_;
   std::string location_;
   std::vector<std::string> names_;  // only names are kept: memory per frame stays small

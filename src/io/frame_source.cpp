@@ -10,7 +10,8 @@
 #include <optional>
 #include <stdexcept>
 #include <string_view>
-#include <unordered_map>
+#include <tuple>
+#include <utility>
 
 #include <fmt/format.h>
 #include <sys/stat.h>
@@ -81,7 +82,9 @@ frame_source frame_source::from_directory(const fs::path& root, const listing_op
   if (ec || !fs::exists(status)) throw std::runtime_error(fmt::format("{}: no such file or directory", root.string()));
   if (!fs::is_directory(status)) return from_paths({root}, root.parent_path());
 
-  std::vector<fs::path> files;
+  // Names, not paths, are kept while walking: a std::filesystem::path holds its parsed components
+  // too, and a vector of every file's path was most of a large scan's peak memory (340 bytes a frame).
+  std::vector<std::string> names;
   // Directory symlinks are not followed: a link loop cannot make the walk endless.
   fs::recursive_directory_iterator it(root, fs::directory_options::none, ec);
   if (ec) throw std::runtime_error(fmt::format("{}: cannot list the directory ({})", root.string(), ec.message()));
@@ -106,15 +109,19 @@ frame_source frame_source::from_directory(const fs::path& root, const listing_op
       }
       continue;
     }
-    if (has_png_extension(it->path())) files.push_back(it->path());
+    if (has_png_extension(it->path())) names.push_back(report_name(it->path(), root));
   }
-  return from_paths(std::move(files), root);
+  return from_file_names(std::move(names), root);
 }
 
 frame_source frame_source::from_paths(std::vector<fs::path> files, const fs::path& root) {
   std::vector<std::string> names;
   names.reserve(files.size());
   for (const auto& f : files) names.push_back(report_name(f, root));
+  return from_file_names(std::move(names), root);
+}
+
+frame_source frame_source::from_file_names(std::vector<std::string> names, const fs::path& root) {
   auto source = from_store(detail::make_file_store(root), std::move(names));
   source.root_ = root;
   source.location_ = root.string();
@@ -148,23 +155,33 @@ frame_source frame_source::from_list(const fs::path& list, const fs::path& root)
                         : standard_input             ? fs::path(".")
                         : list.parent_path().empty() ? fs::path(".")
                                                      : list.parent_path();
-  std::vector<fs::path> files;
-  std::unordered_map<std::string, std::size_t> line_of;  // frame name -> the line that listed it
+  // Names and their line numbers only (no path objects, no hash map): a list can name millions of frames.
+  std::vector<std::string> names;
+  std::vector<std::size_t> lines;
   std::size_t line_number = 0;
   for (std::string line; std::getline(in, line);) {
     ++line_number;
     if (line.ends_with('\r')) line.pop_back();
     if (line.find_first_not_of(" \t") == std::string::npos) continue;
-    fs::path file_path = fs::path(line).is_absolute() ? fs::path(line) : base / line;
-    const auto [it, added] = line_of.emplace(report_name(file_path, base), line_number);
-    if (!added)
-      throw std::invalid_argument(fmt::format("{}: line {} lists '{}' again (line {}): it would be counted twice",
-                                              list_name, line_number, printable_name(line), it->second));
-    files.push_back(std::move(file_path));
+    names.push_back(report_name(fs::path(line).is_absolute() ? fs::path(line) : base / line, base));
+    lines.push_back(line_number);
   }
   if (in.bad()) throw std::runtime_error(fmt::format("{}: cannot read the file list", list_name));
-  if (files.empty()) throw std::runtime_error(fmt::format("{}: the file list names no file", list_name));
-  return from_paths(std::move(files), base);
+  if (names.empty()) throw std::runtime_error(fmt::format("{}: the file list names no file", list_name));
+  // A frame listed twice: the first line that repeats a name, and the line that named it first.
+  std::vector<std::size_t> order(names.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::ranges::sort(order, [&](std::size_t a, std::size_t b) { return std::tie(names[a], a) < std::tie(names[b], b); });
+  std::optional<std::pair<std::size_t, std::size_t>> repeat;  // (index of the repeat, of the first)
+  for (std::size_t k = 1; k < order.size(); ++k)
+    if (names[order[k]] == names[order[k - 1]] && (k == 1 || names[order[k - 2]] != names[order[k]]) &&
+        (!repeat || order[k] < repeat->first))  // the second listing of a frame
+      repeat = std::pair{order[k], order[k - 1]};
+  if (repeat)
+    throw std::invalid_argument(fmt::format("{}: line {} lists '{}' again (line {}): it would be counted twice",
+                                            list_name, lines[repeat->first], printable_name(names[repeat->first]),
+                                            lines[repeat->second]));
+  return from_file_names(std::move(names), base);
 }
 
 frame_source frame_source::subset(const std::vector<std::size_t>& indices) const {

@@ -127,7 +127,14 @@ TEST_CASE("from_list reads one path per line, relative to the root or the list's
   SECTION("a frame listed twice is refused with both lines") {
     test::write_file(dir / "masks/twice.txt", "a.png\ncam/b.png\n./a.png\n");
     CHECK_THROWS_WITH(frame_source::from_list(dir / "masks/twice.txt"),
-                      Catch::Contains("line 3") && Catch::Contains("(line 1)") && Catch::Contains("twice"));
+                      Catch::Contains("line 3 lists 'a.png' again (line 1): it would be counted twice"));
+    // Of several repeats, the first line that repeats a frame is named, with that frame's first line.
+    test::write_file(dir / "masks/many.txt", "z.png\na.png\nz.png\na.png\ncam/../z.png\nq.png\n");
+    CHECK_THROWS_WITH(frame_source::from_list(dir / "masks/many.txt"),
+                      Catch::Contains("line 3 lists 'z.png' again (line 1)"));
+    test::write_file(dir / "masks/later.txt", "b.png\nz.png\na.png\n\na.png\nz.png\n");
+    CHECK_THROWS_WITH(frame_source::from_list(dir / "masks/later.txt"),
+                      Catch::Contains("line 5 lists 'a.png' again (line 3)"));
   }
   SECTION("an empty list or a missing one is an error naming it") {
     test::write_file(dir / "empty.txt", "\n\n");
