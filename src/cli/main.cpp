@@ -831,9 +831,9 @@ int main(int argc, char** argv) {
         arg.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,+@%") ==
             std::string::npos;
     if (!plain) {  // single-quoted for a POSIX shell
-      std::string quoted = "'";
-      for (const char c : arg) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
-      arg = quoted + "'";
+      std::string single = "'";
+      for (const char c : arg) single += c == '\'' ? std::string("'\\''") : std::string(1, c);
+      arg = single + "'";
     }
     command_line += (i ? " " : "") + arg;
     quoted.push_back(arg);

@@ -663,28 +663,28 @@ PYBIND11_MODULE(_core, m) {
   py::class_<state_merger>(m, "StateMerger")
       .def(py::init<>())
       .def("add",
-           [](state_merger& m, const py::bytes& state, const std::string& name) {
+           [](state_merger& merger, const py::bytes& state, const std::string& name) {
              const std::string_view view = state;
              const std::vector<char> bytes(view.begin(), view.end());
              const py::gil_scoped_release unlocked;
              auto part = stats_from_state_bytes(bytes, name);
-             const std::lock_guard lock(m.mutex);
-             if (m.parts == 0)
-               m.merged = std::move(part);
+             const std::lock_guard lock(merger.mutex);
+             if (merger.parts == 0)
+               merger.merged = std::move(part);
              else
-               merge(m.merged, part);  // leaves the merged statistics as they were if it throws
-             ++m.parts;
+               merge(merger.merged, part);  // leaves the merged statistics as they were if it throws
+             ++merger.parts;
            })
-      .def("result", [](state_merger& m, py::kwargs kw) {
-        const std::lock_guard lock(m.mutex);
+      .def("result", [](state_merger& merger, py::kwargs kw) {
+        const std::lock_guard lock(merger.mutex);
         py::dict options(kw);
         const balance_options balance = balance_from(options);  // enet_c=, ... of the merged Result
         if (!options.empty()) throw py::value_error("StateMerger.result takes the balancing options only");
-        if (m.parts == 0) throw py::value_error("no statistics were merged");
-        require_every_shard(m.merged, fmt::format("the {} parts merged", m.parts));
-        auto r = merged_result(std::move(m.merged), {});
+        if (merger.parts == 0) throw py::value_error("no statistics were merged");
+        require_every_shard(merger.merged, fmt::format("the {} parts merged", merger.parts));
+        auto r = merged_result(std::move(merger.merged), {});
         r.input = "merged";
-        m.parts = 0;
+        merger.parts = 0;
         return result_handle{std::make_shared<const scan_result>(std::move(r)), balance, "done"};
       });
 
