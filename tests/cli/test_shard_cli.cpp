@@ -2,6 +2,8 @@
 // those of one pass, byte for byte, and a missing or repeated shard is said, not merged.
 #include <catch2/catch.hpp>
 
+#include <fmt/format.h>
+
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -95,7 +97,7 @@ TEST_CASE("cli shards: a missing or repeated shard is refused, naming it, and no
     REQUIRE(run_cli("scan " + quote(work / "data") + " --labels woodscape --no-progress --shard " + std::to_string(i) +
                     "/3 --save-state " + quote(work / (std::to_string(i) + ".state")))
                 .status == 0);
-  const auto state = [&](int i) { return " " + quote(work / (std::to_string(i) + ".state")); };
+  const auto state = [&](int i) { return fmt::format(" {}", quote(work / fmt::format("{}.state", i))); };
   const auto missing = run_cli("merge" + state(0) + state(2) + " --out " + quote(work / "m"));
   CHECK(missing.status == 1);
   CHECK_THAT(missing.err, Catch::Contains("shard 1 of 3 missing"));
