@@ -11,11 +11,13 @@ set(MASKSCAN_PYTHON /usr/bin/python3 CACHE FILEPATH
 option(MASKSCAN_WITH_MPI "Build the MPI front-end: maskscan scan --mpi under mpirun (needs an MPI library)" OFF)
 option(MASKSCAN_FUZZ "Build the libFuzzer harnesses in fuzz/ (clang only: the fuzz preset)" OFF)
 set(MASKSCAN_SANITIZE "" CACHE STRING "Comma-separated -fsanitize= list for all targets (e.g. address,undefined)")
-# The test programs' own code (tests/) may take a shorter list: UBSan's checks make GCC ~2x slower
-# on the Catch2 and Boost templates every test file instantiates, and what UBSan is for is the
-# library's code, which keeps the full list (the asan preset: the library address,undefined, the
-# tests address). Empty: the same list as MASKSCAN_SANITIZE.
-set(MASKSCAN_SANITIZE_TESTS "" CACHE STRING "The -fsanitize= list for the code in tests/ (empty: MASKSCAN_SANITIZE)")
+# The code outside the library (the front-ends: the CLI and the service; and the tests) may take a
+# shorter list: UBSan's checks make GCC about 2x slower on the Catch2, Boost.Beast/Asio and CLI11
+# templates that code instantiates, and what UBSan is for is the library's arithmetic (decoders,
+# statistics, pipeline), which keeps the full list. The asan preset: the library address,undefined,
+# the front-ends and the tests address. Empty: the same list as MASKSCAN_SANITIZE.
+set(MASKSCAN_SANITIZE_FRONT_ENDS "" CACHE STRING
+  "The -fsanitize= list for the CLI, the service and tests/ (empty: MASKSCAN_SANITIZE)")
 option(BUILD_SHARED_LIBS "Build libmaskscan as a shared library (soname libmaskscan.so.0, only maskscan::* exported)" OFF)
 # While the reader is asio::random_access_file, Asio must be built with io_uring in the library and
 # in every program that includes its headers: ON makes BOOST_ASIO_HAS_IO_URING (and liburing) part
@@ -34,3 +36,13 @@ if(MASKSCAN_SANITIZE)
   add_compile_options(-fsanitize=${MASKSCAN_SANITIZE} -fno-omit-frame-pointer)
   add_link_options(-fsanitize=${MASKSCAN_SANITIZE})
 endif()
+
+# Gives `target` (a front-end) MASKSCAN_SANITIZE_FRONT_ENDS instead of MASKSCAN_SANITIZE.
+function(maskscan_front_end_sanitizers target)
+  if(MASKSCAN_SANITIZE AND MASKSCAN_SANITIZE_FRONT_ENDS AND NOT MASKSCAN_SANITIZE_FRONT_ENDS STREQUAL MASKSCAN_SANITIZE)
+    get_target_property(options ${target} COMPILE_OPTIONS)
+    list(REMOVE_ITEM options -fsanitize=${MASKSCAN_SANITIZE})
+    list(APPEND options -fsanitize=${MASKSCAN_SANITIZE_FRONT_ENDS})
+    set_target_properties(${target} PROPERTIES COMPILE_OPTIONS "${options}")
+  endif()
+endfunction()
