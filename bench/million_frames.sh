@@ -33,13 +33,17 @@ if [[ -z $workdir ]]; then
   trap 'rm -rf "$workdir"' EXIT
 fi
 per_dir=1000
+[[ -x /usr/bin/time ]] || { echo "needs GNU time (/usr/bin/time, Debian's package time)" >&2; exit 2; }
+for n in $sizes; do
+  ((n >= per_dir && n % per_dir == 0)) || { echo "--sizes: $n is not a multiple of $per_dir" >&2; exit 2; }
+done
 
 [[ -d $workdir/masks ]] || "$maskscan" synth "$workdir/masks" --frames 16 --width "$width" --height "$height" --seed 5 >/dev/null
 mapfile -t masks < <(find "$workdir/masks" -name '*.png' | sort)
 # One directory of $per_dir copies, linked (cp -al) as the others: a file has one link per directory
 # (a filesystem allows some 65,000 links to a file: ext4's limit).
 if [[ ! -d $workdir/dir0 ]]; then
-  mkdir -p "$workdir/dir0.part"
+  rm -rf "$workdir/dir0.part" && mkdir -p "$workdir/dir0.part"
   for ((i = 0; i < per_dir; ++i)); do
     cp "${masks[i % ${#masks[@]}]}" "$workdir/dir0.part/$(printf 'f%04d.png' "$i")"
   done
@@ -48,15 +52,18 @@ fi
 make_tree() {  # $1 = frames: the tree $workdir/tree$1 of $1 / $per_dir directories, made once
   local n=$1 root=$workdir/tree$1 d
   [[ -d $root ]] && return
-  mkdir -p "$root.part"
+  rm -rf "$root.part" && mkdir -p "$root.part"  # what an interrupted run left
   for ((d = 0; d < n / per_dir; ++d)); do cp -al "$workdir/dir0" "$root.part/$(printf 'd%05d' "$d")"; done
   mv "$root.part" "$root"
 }
 
-# "wall_seconds peak_kib" of a command
+# Runs a command; sets `seconds` (wall) and `kib` (peak RSS). A failing command ends the script.
 measure() {
-  /usr/bin/time -f "%e %M" -o "$workdir/time.out" "$@" >/dev/null
-  cat "$workdir/time.out"
+  /usr/bin/time -f "%e %M" -o "$workdir/time.out" "$@" >/dev/null || {
+    echo "FAIL: $* ($(head -n1 "$workdir/time.out"))" >&2
+    exit 1
+  }
+  read -r seconds kib < <(tail -n1 "$workdir/time.out")
 }
 
 echo "| frames | scan s | scan µs/frame | scan peak RSS MiB | merge of $shards shard states s | merge µs/frame | merge peak RSS MiB |"
@@ -65,14 +72,16 @@ failed=0 first_scan="" first_merge="" last_scan="" last_merge=""
 for n in $sizes; do
   make_tree "$n"
   root=$workdir/tree$n
-  cat "$workdir"/masks/*.png >/dev/null
-  read -r scan_s scan_kb < <(measure "$maskscan" scan "$root" --no-progress --force --out "$workdir/one" "${flags[@]}")
+  cat "$workdir"/dir0/*.png >/dev/null && find "$root" >/dev/null  # the page cache and the directories warm
+  measure "$maskscan" scan "$root" --no-progress --force --out "$workdir/one" "${flags[@]}"
+  scan_s=$seconds scan_kb=$kib
   rm -rf "$workdir/states" && mkdir -p "$workdir/states"
   for ((i = 0; i < shards; ++i)); do
     "$maskscan" scan "$root" --no-progress --shard "$i/$shards" --save-state "$workdir/states/s$i.state" \
       "${flags[@]}" >/dev/null 2>"$workdir/shard.log" || { cat "$workdir/shard.log"; exit 1; }
   done
-  read -r merge_s merge_kb < <(measure "$maskscan" merge "$workdir"/states/*.state --force --out "$workdir/merged")
+  measure "$maskscan" merge "$workdir"/states/*.state --force --out "$workdir/merged"
+  merge_s=$seconds merge_kb=$kib
   cmp -s "$workdir/one/frames.csv" "$workdir/merged/frames.csv" || {
     echo "FAIL: the merged frames.csv differs from the one-pass scan's ($n frames)"
     failed=1
@@ -84,7 +93,7 @@ for n in $sizes; do
   printf '| %d | %s | %s | %d | %s | %s | %d |\n' "$n" "$scan_s" "$scan_us" "$((scan_kb / 1024))" "$merge_s" \
     "$merge_us" "$((merge_kb / 1024))"
   for kb in "$scan_kb" "$merge_kb"; do
-    ((kb * 1024 <= 200000000)) || { echo "FAIL: peak RSS $((kb / 1024)) MiB > 200 MB ($n frames)"; failed=1; }
+    ((kb * 1024 <= 200000000)) || { echo "FAIL: peak RSS $((kb * 1024 / 1000000)) MB > 200 MB ($n frames)"; failed=1; }
   done
   [[ -n $first_scan ]] || first_scan=$scan_us first_merge=$merge_us
   last_scan=$scan_us last_merge=$merge_us

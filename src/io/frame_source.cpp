@@ -157,30 +157,33 @@ frame_source frame_source::from_list(const fs::path& list, const fs::path& root)
                                                      : list.parent_path();
   // Names and their line numbers only (no path objects, no hash map): a list can name millions of frames.
   std::vector<std::string> names;
-  std::vector<std::size_t> lines;
-  std::size_t line_number = 0;
-  for (std::string line; std::getline(in, line);) {
-    ++line_number;
-    if (line.ends_with('\r')) line.pop_back();
-    if (line.find_first_not_of(" \t") == std::string::npos) continue;
-    names.push_back(report_name(fs::path(line).is_absolute() ? fs::path(line) : base / line, base));
-    lines.push_back(line_number);
+  {  // the line numbers and the order are freed before the names are sorted
+    std::vector<std::size_t> lines;
+    std::size_t line_number = 0;
+    for (std::string line; std::getline(in, line);) {
+      ++line_number;
+      if (line.ends_with('\r')) line.pop_back();
+      if (line.find_first_not_of(" \t") == std::string::npos) continue;
+      names.push_back(report_name(fs::path(line).is_absolute() ? fs::path(line) : base / line, base));
+      lines.push_back(line_number);
+    }
+    if (in.bad()) throw std::runtime_error(fmt::format("{}: cannot read the file list", list_name));
+    if (names.empty()) throw std::runtime_error(fmt::format("{}: the file list names no file", list_name));
+    // A frame listed twice: the first line that repeats a name, and the line that named it first.
+    std::vector<std::size_t> order(names.size());
+    for (std::size_t k = 0; k < order.size(); ++k) order[k] = k;
+    std::ranges::sort(order,
+                      [&](std::size_t a, std::size_t b) { return std::tie(names[a], a) < std::tie(names[b], b); });
+    std::optional<std::pair<std::size_t, std::size_t>> repeat;  // (index of the repeat, of the first)
+    for (std::size_t k = 1; k < order.size(); ++k)
+      if (names[order[k]] == names[order[k - 1]] && (k == 1 || names[order[k - 2]] != names[order[k]]) &&
+          (!repeat || order[k] < repeat->first))  // the second listing of a frame
+        repeat = std::pair{order[k], order[k - 1]};
+    if (repeat)
+      throw std::invalid_argument(fmt::format("{}: line {} lists '{}' again (line {}): it would be counted twice",
+                                              list_name, lines[repeat->first], printable_name(names[repeat->first]),
+                                              lines[repeat->second]));
   }
-  if (in.bad()) throw std::runtime_error(fmt::format("{}: cannot read the file list", list_name));
-  if (names.empty()) throw std::runtime_error(fmt::format("{}: the file list names no file", list_name));
-  // A frame listed twice: the first line that repeats a name, and the line that named it first.
-  std::vector<std::size_t> order(names.size());
-  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::ranges::sort(order, [&](std::size_t a, std::size_t b) { return std::tie(names[a], a) < std::tie(names[b], b); });
-  std::optional<std::pair<std::size_t, std::size_t>> repeat;  // (index of the repeat, of the first)
-  for (std::size_t k = 1; k < order.size(); ++k)
-    if (names[order[k]] == names[order[k - 1]] && (k == 1 || names[order[k - 2]] != names[order[k]]) &&
-        (!repeat || order[k] < repeat->first))  // the second listing of a frame
-      repeat = std::pair{order[k], order[k - 1]};
-  if (repeat)
-    throw std::invalid_argument(fmt::format("{}: line {} lists '{}' again (line {}): it would be counted twice",
-                                            list_name, lines[repeat->first], printable_name(names[repeat->first]),
-                                            lines[repeat->second]));
   return from_file_names(std::move(names), base);
 }
 

@@ -225,8 +225,8 @@ class tuner {
   }
 
   /// Runs one trial (or refuses it for the memory budget) and records it; `from` is the setting a
-  /// step leaves. Null when it was refused or failed.
-  /// A copy of the trial recorded: a pointer into result_.trials would dangle at the next trial.
+  /// step leaves. A copy of the trial recorded (a pointer into result_.trials would dangle at the
+  /// next trial); std::nullopt when it was refused or failed.
   std::optional<tune_trial> measure(concurrency c, const std::string& step, double baseline, const concurrency* from,
                                     bool warm_up = false) {
     auto options = with_concurrency(options_, c);
