@@ -170,14 +170,15 @@ frame_source frame_source::from_list(const fs::path& list, const fs::path& root)
     if (in.bad()) throw std::runtime_error(fmt::format("{}: cannot read the file list", list_name));
     if (names.empty()) throw std::runtime_error(fmt::format("{}: the file list names no file", list_name));
     // A frame listed twice: the first line that repeats a name, and the line that named it first.
+    // Sorted by (name, line), the least repeat of an adjacent equal pair is a name's second listing,
+    // so the pair's first is that name's first line.
     std::vector<std::size_t> order(names.size());
     for (std::size_t k = 0; k < order.size(); ++k) order[k] = k;
     std::ranges::sort(order,
                       [&](std::size_t a, std::size_t b) { return std::tie(names[a], a) < std::tie(names[b], b); });
     std::optional<std::pair<std::size_t, std::size_t>> repeat;  // (index of the repeat, of the first)
     for (std::size_t k = 1; k < order.size(); ++k)
-      if (names[order[k]] == names[order[k - 1]] && (k == 1 || names[order[k - 2]] != names[order[k]]) &&
-          (!repeat || order[k] < repeat->first))  // the second listing of a frame
+      if (names[order[k]] == names[order[k - 1]] && (!repeat || order[k] < repeat->first))
         repeat = std::pair{order[k], order[k - 1]};
     if (repeat)
       throw std::invalid_argument(fmt::format("{}: line {} lists '{}' again (line {}): it would be counted twice",
