@@ -65,6 +65,10 @@ std::vector<class_balance> class_weights(const dataset_stats& stats, const balan
 /// repeat_threshold. Throws as class_weights.
 std::vector<double> repeat_factors(const dataset_stats& stats, const balance_options& options = {});
 
+/// The repeat factor of one frame, given class_weights of its statistics (computed with a
+/// repeat_threshold): what repeat_factors gives for `row`.
+double repeat_factor_of(const frame_row& row, const std::vector<class_balance>& classes);
+
 /// matrix[a][b] = frames in which both class a and class b have at least one pixel (the diagonal:
 /// frames_present). classes x classes, ignore-listed ids included.
 std::vector<std::vector<std::uint64_t>> cooccurrence(const dataset_stats& stats);

@@ -40,8 +40,10 @@ void check_prefixes(std::size_t states, const std::vector<std::string>& prefixes
 /// naming the files for a state that cannot be read or whose meaning differs from those before it,
 /// and option_error (option "prefix") naming both files and the frame when two states hold one
 /// frame (unless one file is given twice: std::runtime_error); check_prefixes' exceptions first.
+/// With `spill`, the merged rows beyond its bound go to disk (frame_rows::spill_beyond): memory for
+/// one state and the bound, not for every row.
 dataset_stats merge_states(const std::vector<std::filesystem::path>& states,
-                           const std::vector<std::string>& prefixes = {});
+                           const std::vector<std::string>& prefixes = {}, const row_spill& spill = {});
 
 /// Throws std::runtime_error naming the shards `merged` lacks ("shard 3 of 8 missing: <parts> hold
 /// ..."), unless it holds every shard of its count or is not of shards. `parts` names what was merged.

@@ -15,6 +15,7 @@
 
 #include <maskscan/class_map.hpp>
 #include <maskscan/errors.hpp>
+#include <maskscan/frame_rows.hpp>
 #include <maskscan/meaning.hpp>
 #include <maskscan/shard.hpp>
 
@@ -24,35 +25,6 @@ namespace maskscan {
 /// larger ones are out of range: rows hold a count per class, so 16-bit masks of arbitrary values
 /// (instance ids, depth) must not make every row hundreds of KB.
 inline constexpr std::size_t max_value_classes = 1024;
-
-/// A pixel value and how many pixels of a frame hold it.
-struct value_pixels {
-  std::uint32_t value = 0;
-  std::uint64_t pixels = 0;
-  friend bool operator==(const value_pixels&, const value_pixels&) = default;
-  friend auto operator<=>(const value_pixels&, const value_pixels&) = default;
-};
-
-/// One scanned frame. `path` is relative to the scanned root (generic form, '/' separators).
-struct frame_row {
-  std::string path;
-  std::uint32_t width = 0;
-  std::uint32_t height = 0;
-  std::vector<std::uint64_t> class_pixels;  ///< one entry per class id
-  std::vector<value_pixels> ignored;        ///< ignore-listed values present, ascending by value
-  std::vector<value_pixels> out_of_range;   ///< other values >= class count, ascending by value
-  /// Colour masks: colours not in the colour table (value = rgba::packed()), ascending.
-  std::vector<value_pixels> unknown_colours;
-  /// With connected components: the number of components of each class (else empty).
-  std::vector<std::uint32_t> instances;
-  std::string group;  ///< with grouping: the frame's group (else empty)
-  /// The file as it was read (fstat of the open file): `--resume` refuses to keep the counts of a
-  /// frame whose file has changed since (frame_source::remaining).
-  std::uint64_t file_size = 0;
-  std::int64_t file_mtime_ns = 0;  ///< modification time, nanoseconds since the epoch
-  friend bool operator==(const frame_row&, const frame_row&) = default;
-  friend auto operator<=>(const frame_row&, const frame_row&) = default;
-};
 
 /// Per-class heatmaps of one resolution (of one group): counts[(c * height + y) * width + x] is the
 /// number of frames in which pixel (x, y) holds class c.
@@ -94,7 +66,7 @@ struct dataset_stats : scan_meaning {
   /// merge() unites them (merge_shards), refusing a shard held twice; statistics without a frame or
   /// an error that are whole (make_stats) take the other's shards.
   shard_set shards;
-  std::vector<frame_row> frames;   ///< sorted (by path first) after normalize()/merge()
+  frame_rows frames;               ///< sorted (by path first) after normalize()/merge()
   std::vector<file_error> errors;  ///< sorted (by path first) after normalize()/merge()
   std::map<heatmap_key, heatmap_set> heatmaps;
   /// With heatmap_grid: per group ("" without grouping) the grid heatmaps of its frames of every
@@ -123,7 +95,13 @@ dataset_stats make_stats(const scan_meaning& meaning);
 /// duplicate_frame if a frame (a row or a skipped file) is in both, which would count it twice
 /// (shards of different roots that hold equal relative names: prefix_frames first). A merge that
 /// throws leaves `into` as it was. Rows and errors of both must be sorted (normalize()).
+/// With rows on disk (frame_rows::spill_beyond, in either), a frame in both cannot be looked for
+/// before the rows are added: check_frames_unique() finds it afterwards (and reading two rows of
+/// one path throws duplicate_frame). `into` takes `other`'s bound if it has none.
 void merge(dataset_stats& into, const dataset_stats& other);
+
+/// Throws duplicate_frame for a frame held twice (two rows, two skipped files, or both).
+void check_frames_unique(const dataset_stats& stats);
 
 /// Completes an interrupted scan: `saved` holds what it saved (partial), `rest` the statistics of a
 /// scan of `source.remaining(saved)`, which retried the files `saved` lists as skipped. Returns them

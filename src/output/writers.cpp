@@ -354,7 +354,9 @@ void write_frames_csv(const dataset_stats& stats, const std::filesystem::path& f
 }
 
 void write_frames_csv(const dataset_stats& stats, std::ostream& out, const balance_options& balance) {
-  const auto repeat = repeat_factors(stats, balance);
+  // Per row as it is written: the rows may be read from disk one at a time (frame_rows).
+  const auto classes = class_weights(stats, balance);
+  const bool repeat = balance.repeat_threshold.has_value();
   {
     const bool colours = !stats.colours.empty(), components = stats.components != 0;
     // Every column name is unique by construction: class columns carry a prefix (a class may be
@@ -366,15 +368,14 @@ void write_frames_csv(const dataset_stats& stats, std::ostream& out, const balan
     if (colours) out << ",unknown_colours";
     if (components)
       for (const auto& name : stats.class_names) out << ',' << csv_field("instances_" + name);
-    if (!repeat.empty()) out << ",repeat_factor";  // last: only with --repeat-threshold
+    if (repeat) out << ",repeat_factor";  // last: only with --repeat-threshold
     out << '\n';
     auto sum = [](const std::vector<value_pixels>& values) {
       std::uint64_t n = 0;
       for (const auto& v : values) n += v.pixels;
       return n;
     };
-    for (std::size_t i = 0; i < stats.frames.size(); ++i) {
-      const auto& row = stats.frames[i];
+    for (const auto& row : stats.frames) {
       out << csv_field(row.path) << ',' << csv_field(row.group);
       fmt::print(out, ",{},{}", row.width, row.height);
       for (auto p : row.class_pixels) fmt::print(out, ",{}", p);
@@ -383,7 +384,7 @@ void write_frames_csv(const dataset_stats& stats, std::ostream& out, const balan
       if (components)
         for (std::size_t c = 0; c < stats.class_names.size(); ++c)
           fmt::print(out, ",{}", c < row.instances.size() ? row.instances[c] : 0);
-      if (!repeat.empty()) fmt::print(out, ",{}", repeat[i]);
+      if (repeat) fmt::print(out, ",{}", repeat_factor_of(row, classes));
       out << '\n';
     }
   }

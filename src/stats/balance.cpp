@@ -56,8 +56,9 @@ void validate(const balance_options& options) {
   using O = option_error;
   // Written as !(valid) so that NaN is refused as well.
   if (!(options.enet_c > 1))
-    throw O({O::text("ENet constant c"), O::mention("enet_c"),
-             O::text(fmt::format(" must be > 1 (the weight 1 / ln(c + p) needs ln(c + p) > 0), got {}", options.enet_c))});
+    throw O(
+        {O::text("ENet constant c"), O::mention("enet_c"),
+         O::text(fmt::format(" must be > 1 (the weight 1 / ln(c + p) needs ln(c + p) > 0), got {}", options.enet_c))});
   if (!(options.effective_beta >= 0 && options.effective_beta < 1))
     throw O({O::text("effective-number beta"), O::mention("effective_beta"),
              O::text(fmt::format(" must be in [0, 1), got {}", options.effective_beta))});
@@ -134,14 +135,16 @@ std::vector<double> repeat_factors(const dataset_stats& stats, const balance_opt
   std::vector<double> out;
   if (!options.repeat_threshold) return out;
   out.reserve(stats.frames.size());
-  for (const auto& row : stats.frames) {
-    double r = 1;
-    const std::size_t n = std::min(classes.size(), row.class_pixels.size());
-    for (std::size_t c = 0; c < n; ++c)
-      if (row.class_pixels[c] > 0 && classes[c].repeat_factor) r = std::max(r, *classes[c].repeat_factor);
-    out.push_back(r);
-  }
+  for (const auto& row : stats.frames) out.push_back(repeat_factor_of(row, classes));
   return out;
+}
+
+double repeat_factor_of(const frame_row& row, const std::vector<class_balance>& classes) {
+  double r = 1;
+  const std::size_t n = std::min(classes.size(), row.class_pixels.size());
+  for (std::size_t c = 0; c < n; ++c)
+    if (row.class_pixels[c] > 0 && classes[c].repeat_factor) r = std::max(r, *classes[c].repeat_factor);
+  return r;
 }
 
 std::vector<std::vector<std::uint64_t>> cooccurrence(const dataset_stats& stats) {

@@ -34,7 +34,7 @@ dataset_stats make_stats(const scan_meaning& meaning) {
 }
 
 void normalize(dataset_stats& stats) {
-  std::ranges::sort(stats.frames);
+  stats.frames.sort();
   std::ranges::sort(stats.errors);
 }
 
@@ -81,11 +81,13 @@ duplicate_frame::duplicate_frame(std::string path)
       path_(std::move(path)) {}
 
 namespace {
-/// The frames of `stats` (rows and skipped files) by name, sorted.
-std::vector<std::string_view> frame_names(const dataset_stats& stats) {
+/// The frames of `stats` (rows and skipped files) by name, sorted; without the rows if `with_rows` is
+/// false (rows on disk are read one at a time: a name of one would not outlive the next).
+std::vector<std::string_view> frame_names(const dataset_stats& stats, bool with_rows = true) {
   std::vector<std::string_view> names;
-  names.reserve(stats.frames.size() + stats.errors.size());
-  for (const auto& row : stats.frames) names.push_back(row.path);
+  names.reserve((with_rows ? stats.frames.size() : 0) + stats.errors.size());
+  if (with_rows)
+    for (const auto& row : stats.frames.in_memory()) names.push_back(row.path);
   const auto rows = static_cast<std::ptrdiff_t>(names.size());
   for (const auto& e : stats.errors) names.push_back(e.path);
   // Rows and errors are each sorted after normalize(): one merge of the two runs, else a sort.
@@ -120,8 +122,7 @@ bool empty_whole(const dataset_stats& stats) {
 
 /// `items` and `more` in one sorted vector: merged in linear time when both are sorted, as
 /// normalize() leaves them (a sort per merge made merging many states quadratic), else sorted.
-template <class T>
-void append_sorted(std::vector<T>& items, const std::vector<T>& more) {
+void append_sorted(std::vector<file_error>& items, const std::vector<file_error>& more) {
   const auto middle = static_cast<std::ptrdiff_t>(items.size());
   const bool sorted = std::ranges::is_sorted(items) && std::ranges::is_sorted(more);
   items.insert(items.end(), more.begin(), more.end());
@@ -136,7 +137,9 @@ void merge_into(dataset_stats& into, const dataset_stats& other, const shard_set
   require_same_meaning(into, other);
   // Every check before the first change: a merge that throws leaves `into` as it was.
   // (This also refuses merge(x, x) of a non-empty x: every frame would count twice.)
-  const auto mine = frame_names(into), theirs = frame_names(other);
+  // Rows on disk: those are checked when read (check_frames_unique).
+  const bool rows = !into.frames.spilled() && !other.frames.spilled();
+  const auto mine = frame_names(into, rows), theirs = frame_names(other, rows);
   if (const auto* shared = first_shared(mine, theirs)) throw duplicate_frame(std::string(*shared));
   for (const dataset_stats* stats : {static_cast<const dataset_stats*>(&into), &other})
     for (const auto& [key, heat] : stats->heatmaps)
@@ -162,7 +165,8 @@ void merge_into(dataset_stats& into, const dataset_stats& other, const shard_set
   }
   into.partial = into.partial || other.partial;
   into.shards = shards;
-  append_sorted(into.frames, other.frames);
+  if (!into.frames.spill().max_bytes) into.frames.spill_beyond(other.frames.spill());
+  into.frames.append(other.frames);
   append_sorted(into.errors, other.errors);
   detail::add_heatmaps(into.heatmaps, other.heatmaps);
   detail::add_grid_heatmaps(into.grid_heatmaps, other.grid_heatmaps);
@@ -189,6 +193,23 @@ dataset_stats complete_resumed(dataset_stats saved, const dataset_stats& rest) {
   saved.partial = false;
   merge_into(saved, rest, shards);  // partial if `rest` is
   return saved;
+}
+
+void check_frames_unique(const dataset_stats& stats) {
+  if (!stats.frames.spilled()) {
+    const auto names = frame_names(stats);
+    if (const auto twice = std::ranges::adjacent_find(names); twice != names.end())
+      throw duplicate_frame(std::string(*twice));
+    return;
+  }
+  const auto skipped = frame_names(stats, false);
+  if (const auto twice = std::ranges::adjacent_find(skipped); twice != skipped.end())
+    throw duplicate_frame(std::string(*twice));
+  auto e = skipped.begin();
+  for (const auto& row : stats.frames) {  // reading two rows of one path throws
+    while (e != skipped.end() && *e < row.path) ++e;
+    if (e != skipped.end() && *e == row.path) throw duplicate_frame(row.path);
+  }
 }
 
 std::string value_name(const dataset_stats& stats, std::uint32_t value) {
@@ -245,6 +266,7 @@ dataset_stats empty_like(const dataset_stats& stats) {
   static_cast<scan_meaning&>(out) = stats;
   out.partial = stats.partial;
   out.shards = stats.shards;
+  out.frames.spill_beyond(stats.frames.spill());
   return out;
 }
 
@@ -317,7 +339,7 @@ dataset_stats ungroup(const dataset_stats& stats, bool heatmaps) {
   out.grouping.clear();
   out.frames = stats.frames;
   out.errors = stats.errors;
-  for (auto& row : out.frames) row.group.clear();
+  out.frames.update([](frame_row& row) { row.group.clear(); });
   for (auto& e : out.errors) e.group.clear();
   if (heatmaps) add_heatmap_sums(out, stats);
   for (const auto& [group, sizes] : stats.component_sizes) detail::add_component_sizes(out.component_sizes[""], sizes);
@@ -339,7 +361,7 @@ void prefix_frames(dataset_stats& stats, std::string_view prefix) {
     start = end + 1;
   }
   const std::string head = std::string(prefix) + '/';
-  for (auto& row : stats.frames) row.path.insert(0, head);
+  stats.frames.update([&](frame_row& row) { row.path.insert(0, head); });
   for (auto& e : stats.errors) e.path.insert(0, head);
   normalize(stats);  // prefixing keeps each list's order, but rows sort by path first anyway
 }
@@ -391,10 +413,10 @@ std::size_t classes_needed(const dataset_stats& stats) {
 void widen_classes(dataset_stats& stats, std::size_t classes) {
   if (classes < stats.class_names.size()) throw std::logic_error("widen_classes cannot narrow");
   stats.class_names = numbered_class_names(static_cast<std::uint32_t>(classes));
-  for (auto& row : stats.frames) {
+  stats.frames.update([&](frame_row& row) {
     row.class_pixels.resize(classes, 0);
     if (stats.components) row.instances.resize(classes, 0);
-  }
+  });
   widen_heatmaps(stats.heatmaps, classes);
   widen_heatmaps(stats.grid_heatmaps, classes);
   for (auto& [group, sizes] : stats.component_sizes) sizes.resize(classes);

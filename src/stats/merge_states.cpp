@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <stdexcept>
 #include <system_error>
+#include <utility>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -34,7 +35,7 @@ scan_result complete_resume(resumed_scan resumed, scan_result rest) {
 namespace {
 /// True if `stats` holds the frame `path` (as a row or a skipped file).
 bool holds_frame(const dataset_stats& stats, const std::string& path) {
-  return std::ranges::binary_search(stats.frames, path, {}, &frame_row::path) ||
+  return std::ranges::binary_search(stats.frames.in_memory(), path, {}, &frame_row::path) ||
          std::ranges::binary_search(stats.errors, path, {}, &file_error::path);
 }
 }  // namespace
@@ -61,7 +62,8 @@ void require_every_shard(const dataset_stats& merged, std::string_view parts) {
                   what, parts, describe(merged.shards)));
 }
 
-dataset_stats merge_states(const std::vector<std::filesystem::path>& states, const std::vector<std::string>& prefixes) {
+dataset_stats merge_states(const std::vector<std::filesystem::path>& states, const std::vector<std::string>& prefixes,
+                           const row_spill& spill) {
   check_prefixes(states.size(), prefixes);  // before anything is read
   if (states.empty()) throw std::invalid_argument("no state files to merge");
   const auto load = [&](std::size_t i) {
@@ -88,7 +90,24 @@ dataset_stats merge_states(const std::vector<std::filesystem::path>& states, con
       holder[index] = i;
     }
   };
+  // A frame that state `i` and one before it hold, named with both (found on a merge, or after the
+  // last one when the rows went to disk): the states are read again to find the earlier one, only on
+  // this error, one at a time.
+  const auto refuse = [&](const duplicate_frame& d, std::size_t i) {
+    std::size_t earlier = 0;
+    while (earlier + 1 < i && !holds_frame(load(earlier), d.path())) ++earlier;
+    std::error_code same_ec;
+    const bool same_file = std::filesystem::equivalent(states[earlier], states[i], same_ec);
+    const auto both = fmt::format("{} and {} both hold frame '{}': merging them would count it twice",
+                                  states[earlier].string(), states[i].string(), printable_name(d.path()));
+    if (same_file) throw std::runtime_error(fmt::format("{} ({} is given twice)", both, states[i].string()));
+    throw option_error({option_error::text(both + ". Shards of one scan hold different frames; if these are scans "
+                                                  "of different folders whose frames share relative names, give "
+                                                  "each state a "),
+                        option_error::name("prefix")});
+  };
   auto merged = load(0);
+  merged.frames.spill_beyond(spill);
   note_shards(0, merged.shards);
   for (std::size_t i = 1; i < states.size(); ++i) {
     auto next = load(i);
@@ -96,22 +115,21 @@ dataset_stats merge_states(const std::vector<std::filesystem::path>& states, con
       note_shards(i, next.shards);
       merge(merged, next);
     } catch (const duplicate_frame& d) {
-      // Which earlier state holds it: read them again (only on this error, one at a time).
-      std::size_t earlier = 0;
-      while (earlier + 1 < i && !holds_frame(load(earlier), d.path())) ++earlier;
-      std::error_code same_ec;
-      const bool same_file = std::filesystem::equivalent(states[earlier], states[i], same_ec);
-      const auto both = fmt::format("{} and {} both hold frame '{}': merging them would count it twice",
-                                    states[earlier].string(), states[i].string(), printable_name(d.path()));
-      if (same_file) throw std::runtime_error(fmt::format("{} ({} is given twice)", both, states[i].string()));
-      throw option_error({option_error::text(both + ". Shards of one scan hold different frames; if these are scans "
-                                                    "of different folders whose frames share relative names, give "
-                                                    "each state a "),
-                          option_error::name("prefix")});
+      refuse(d, i);
     } catch (const std::invalid_argument& e) {
       throw std::runtime_error(fmt::format("cannot merge {} with {}: {}", states[i].string(),
                                            i == 1 ? states[0].string() : std::string("the states before it"),
                                            e.what()));
+    }
+  }
+  if (merged.frames.spilled()) {
+    try {
+      check_frames_unique(merged);
+    } catch (const duplicate_frame& d) {
+      std::size_t later = 0;  // the second state that holds it
+      for (bool seen = false; later + 1 < states.size(); ++later)
+        if (holds_frame(load(later), d.path()) && std::exchange(seen, true)) break;
+      refuse(d, later);
     }
   }
   require_every_shard(merged, fmt::format("the {} state{} given", states.size(), states.size() == 1 ? "" : "s"));

@@ -278,7 +278,8 @@ void check_scan(const bad_input_folder& folder, const scan_result& result) {
     CHECK(folder.bad.count(e.path) == 1);
   }
   dataset_stats good_only = result.stats;
-  std::erase_if(good_only.frames, [&](const frame_row& row) { return counted_known_issues.count(row.path) > 0; });
+  std::erase_if(good_only.frames.in_memory(),
+                [&](const frame_row& row) { return counted_known_issues.count(row.path) > 0; });
   REQUIRE(good_only.frames.size() == folder.good.size());
 
   // The good files' counts are exactly the truth, and the totals are their sums.

@@ -359,7 +359,7 @@ TEST_CASE("merge refuses statistics that share a frame, naming it, and changes n
   }));
   CAPTURE(c.what);
   auto other = make_stats({"a", "b"}, {}, false);
-  other.frames = c.frames;
+  other.frames = maskscan::frame_rows(c.frames);
   other.errors = c.errors;
   auto into = base;
   try {

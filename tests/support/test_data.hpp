@@ -86,7 +86,7 @@ inline frame_row without_stamp(frame_row row) {
 
 /// `stats` with every row's file stamp cleared (see without_stamp).
 inline dataset_stats without_stamps(dataset_stats stats) {
-  for (auto& row : stats.frames) row = without_stamp(std::move(row));
+  stats.frames.update([](frame_row& row) { row = without_stamp(std::move(row)); });
   return stats;
 }
 
