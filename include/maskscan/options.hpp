@@ -2,6 +2,7 @@
 // Every option of a scan is a field here with its documented default, mirrored 1:1 by a CLI flag
 // of the same name (`workers` <-> `--workers`, ...).
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <string>
@@ -136,6 +137,13 @@ struct scan_options {
   /// of a frame size or group that shows up later and does not fit fails the scan with
   /// not_enough_memory naming it (docs/performance.md).
   std::uint64_t max_memory = 0;
+  /// The per-frame rows held in memory, in bytes (0, the default: all of them). Beyond it they are
+  /// sorted and written to unnamed temporary files in `spill_directory`, and read back in order when
+  /// the outputs are written (frame_rows), so that millions of frames need no more memory than
+  /// this for their rows (docs/scale-out.md). The results are the same bytes either way.
+  std::uint64_t max_row_memory = 0;
+  /// Where rows beyond max_row_memory go; empty: the system's temporary directory (TMPDIR, /tmp).
+  std::filesystem::path spill_directory;
   /// Stop at the first file that cannot be scanned: no further reads are issued, frames in flight
   /// are finished, and the scan completes with errc::stopped_on_error and a partial result.
   bool stop_on_error = false;

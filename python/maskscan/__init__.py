@@ -200,7 +200,7 @@ class _Run:
 
 def _sizes_in_bytes(options: Dict[str, Any]) -> None:
     """The size keywords ("2GiB" or an int) as ints, in place."""
-    for key in ("max_memory", "max_file_bytes", "max_heatmap_bytes"):
+    for key in ("max_memory", "max_file_bytes", "max_heatmap_bytes", "row_memory"):
         if key in options:
             options[key] = _bytes(key, options[key])
 
@@ -240,7 +240,8 @@ def scan(path: Union[str, os.PathLike, None] = None, **options: Any) -> "Result"
     (an int or a list), ``instance_divisor``, ``components``, ``min_component_pixels``,
     ``group_by``, ``split`` ({name: list file}), ``workers``, ``io_depth``, ``queue_depth``, ``io``,
     ``decoder``, ``serial``, ``strict``, ``max_pixels``, ``max_file_bytes``, ``max_heatmap_bytes``,
-    ``max_memory`` (bytes, or "500MB"), ``files_from`` (instead of ``path``), ``root``,
+    ``max_memory`` (bytes, or "500MB"), ``row_memory`` (bytes; default: every row in memory),
+    ``spill_dir``, ``files_from`` (instead of ``path``), ``root``,
     ``include_results``, ``resume`` (a state file), ``enet_c``, ``effective_beta``,
     ``effective_unit``, ``repeat_threshold``; and ``out`` (write the CLI's result files there),
     ``report`` (report.html too), ``save_state``, ``force``, ``progress`` (``True``: a progress line

@@ -107,6 +107,7 @@ struct merge_command {
   bool report = false;
   maskscan::report_options report_options;
   maskscan::balance_options balance;
+  maskscan::row_spill spill;
   std::string command;  // "maskscan merge ...", for the lock files
 };
 
@@ -128,6 +129,22 @@ void add_balance_flags(CLI::App& app, maskscan::balance_options& b) {
       "frame is repeated r = max over its classes of max(1, sqrt(t / f)) times, f = the fraction of frames holding "
       "the class; a class in fewer than a fraction t of the frames is repeated. Default: none (LVIS's 0.001 is "
       "below every class of a segmentation dataset); choose t from frame_frequency in weights.csv, e.g. 0.3");
+}
+
+/// The flags of the rows' memory (scan and merge). The CLI bounds it (the library's default is no
+/// bound): a scan of a million frames then holds 64 MiB of rows, not about 350 MB.
+void add_row_memory_flags(CLI::App& app, std::uint64_t& max_bytes, std::filesystem::path& directory) {
+  max_bytes = std::uint64_t{64} << 20;
+  app.add_option("--row-memory", max_bytes,
+                 "The per-frame rows held in memory (frames.csv's rows, about 350 bytes a frame): beyond it they are "
+                 "sorted and written to unnamed temporary files in --spill-dir, and read back in order for the "
+                 "outputs; the results are the same. Bytes or with a unit (256MiB); 0: every row in memory")
+      ->transform(CLI::AsSizeValue(true))
+      ->default_str("64MiB");
+  app.add_option("--spill-dir", directory,
+                 "Directory for the rows beyond --row-memory (default: $TMPDIR, else /tmp); the files have no name "
+                 "there, so nothing is left behind")
+      ->check(CLI::ExistingDirectory);
 }
 
 /// The flags of report.html (scan and merge; only a scan knows where RGB frames are).
@@ -265,6 +282,7 @@ void add_scan_flags(CLI::App& app, scan_command& cmd, bool outputs = true) {
                  "saying what it needs (estimated from the file count, the groups and the first frame); a later frame "
                  "size or group whose heatmaps do not fit stops it, naming them. 0: no budget (the default)")
       ->transform(CLI::AsSizeValue(true));
+  add_row_memory_flags(app, o.max_row_memory, o.spill_directory);
   auto* shard =
       app.add_option("--shard", cmd.shard,
                      "Scan one shard of the frames: INDEX/COUNT (e.g. 3/8, counting from 0) takes the frames whose "
@@ -715,7 +733,7 @@ int run_merge(const merge_command& cmd) {
   const maskscan::cli::output_targets targets(
       {.out = cmd.out, .state = cmd.save_state, .force = cmd.force, .command = cmd.command});
   const std::vector<fs::path> states(cmd.states.begin(), cmd.states.end());
-  auto result = maskscan::merged_result(maskscan::merge_states(states, cmd.prefixes), states);
+  auto result = maskscan::merged_result(maskscan::merge_states(states, cmd.prefixes, cmd.spill), states);
   if (!cmd.save_state.empty()) maskscan::save_state(result.stats, cmd.save_state);
   const auto report = write_results(result, cmd.out, cmd.balance, cmd.report, cmd.report_options);
   maskscan::print_summary(result, std::cout);
@@ -804,6 +822,7 @@ int main(int argc, char** argv) {
                   "Overwrite results in an existing, non-empty --out directory and an "
                   "existing --save-state file");
   add_balance_flags(*merge, merge_cmd.balance);
+  add_row_memory_flags(*merge, merge_cmd.spill.max_bytes, merge_cmd.spill.directory);
   merge_cmd.report_options.merged = true;  // no scan timing; a state file does not say where the masks are
   add_report_flags(*merge, merge_cmd.report, merge_cmd.report_options, merge_out, false);
 

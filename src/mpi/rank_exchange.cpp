@@ -287,6 +287,7 @@ dataset_stats job::gather(dataset_stats mine) {
             "MPI_Recv");
     merge(mine, stats_from_state_bytes(bytes, fmt::format("the statistics of rank {}", r)));
   }
+  check_frames_unique(mine);  // rows on disk (--row-memory) are checked once they are all there
   mine.heatmaps = std::move(heatmaps);
   mine.grid_heatmaps = std::move(grids);
   return mine;

@@ -200,7 +200,8 @@ result_builder::result_builder(std::shared_ptr<const resolved_scan> scan, std::u
       frames_total_(frames_total),
       start_(now_seconds()) {
   // One row per frame, allocated once: a vector growing by doubling holds the old rows and twice
-  // their room at once while it moves them.
+  // their room at once while it moves them. With a bound, room for what it holds.
+  stats_.frames.spill_beyond({options_.max_row_memory, options_.spill_directory});
   naming_allocation([&] { stats_.frames.reserve(frames_total); },
                     [&] { return fmt::format("the per-frame rows of the scan ({} frames)", frames_total); });
 }

@@ -59,8 +59,11 @@ memory_plan plan_memory(const scan_options& options, std::size_t frames, std::si
   };
 
   // A row: its fixed part, a count per class, its path.
-  add(fmt::format("the per-frame rows ({} frames)", frames),
-      times(frames, sizeof(frame_row) + classes * sizeof(std::uint64_t) + 64));
+  {
+    auto rows = times(frames, sizeof(frame_row) + classes * sizeof(std::uint64_t) + 64);
+    if (options.max_row_memory) rows = std::min<std::uint64_t>(rows, options.max_row_memory);  // the rest on disk
+    add(fmt::format("the per-frame rows ({} frames)", frames), rows);
+  }
   const std::uint64_t histogram = std::uint64_t{1} << 19;  // 65536 counts of 8 bytes
   if (first) {
     const std::uint64_t pixels = times(first->width, first->height);

@@ -216,6 +216,10 @@ scan_request request_from(const py::object& input, py::dict kw) {
       o.max_heatmap_bytes = value_of<std::uint64_t>(v, name, "an int (bytes)");
     else if (key == "max_memory")
       o.max_memory = value_of<std::uint64_t>(v, name, "an int (bytes)");
+    else if (key == "row_memory")
+      o.max_row_memory = value_of<std::uint64_t>(v, name, "an int (bytes)");
+    else if (key == "spill_dir")
+      o.spill_directory = path_of(v, name);
     else if (key == "strict")
       o.stop_on_error = value_of<bool>(v, name, "a bool");
     else if (key == "files_from")
@@ -712,6 +716,7 @@ PYBIND11_MODULE(_core, m) {
             merge(merged, s);
           }
         }
+        check_frames_unique(merged);  // rows on disk (row_memory) are checked once they are all there
         auto r = merged_result(std::move(merged), {});
         r.input = "merged";
         return result_handle{std::make_shared<const scan_result>(std::move(r)), results.front().balance, "done"};

@@ -50,6 +50,12 @@ TEST_CASE("cli shards: merge of every shard's state writes what one pass writes,
                            quote(work / "one.state"));
   INFO(one.err);
   REQUIRE(one.status == 0);
+  // The shards' and the merge's rows in memory, or every row on disk in --spill-dir (which stays
+  // empty: the files there have no name).
+  fs::create_directory(work / "spill");
+  const std::string rows = GENERATE(as<std::string>(), "", " --row-memory 1 --spill-dir ");
+  const std::string row_flags = rows.empty() ? rows : rows + quote(work / "spill");
+  CAPTURE(row_flags);
 
   const int count = 3;
   std::string states;
@@ -57,7 +63,7 @@ TEST_CASE("cli shards: merge of every shard's state writes what one pass writes,
   for (int i = 0; i < count; ++i) {
     const auto shard = std::to_string(i) + "/" + std::to_string(count);
     const auto state = work / ("shard" + std::to_string(i) + ".state");
-    const auto r = run_cli("scan " + quote(work / "data") + stats + " --shard " + shard + " --save-state " +
+    const auto r = run_cli("scan " + quote(work / "data") + stats + row_flags + " --shard " + shard + " --save-state " +
                            quote(state) + " --out " + quote(work / ("s" + std::to_string(i))));
     INFO(r.err);
     REQUIRE(r.status == 0);
@@ -70,8 +76,8 @@ TEST_CASE("cli shards: merge of every shard's state writes what one pass writes,
   }
   CHECK(frames == 40);
 
-  const auto merged =
-      run_cli("merge" + states + " --out " + quote(work / "merged") + " --save-state " + quote(work / "merged.state"));
+  const auto merged = run_cli("merge" + states + row_flags + " --out " + quote(work / "merged") + " --save-state " +
+                              quote(work / "merged.state"));
   INFO(merged.err);
   REQUIRE(merged.status == 0);
   const auto files = files_below(work / "one");
@@ -87,6 +93,7 @@ TEST_CASE("cli shards: merge of every shard's state writes what one pass writes,
   }
   CHECK(test::summary_of(work / "merged").at("shards").is_null());
   CHECK(test::read_file(work / "merged.state") == test::read_file(work / "one.state"));
+  CHECK(fs::is_empty(work / "spill"));
 }
 
 TEST_CASE("cli shards: a missing or repeated shard is refused, naming it, and nothing is written",

@@ -55,9 +55,12 @@ TEST_CASE("results are byte-identical for every workers, io-depth, queue-depth, 
 
   const unsigned workers = GENERATE(1u, 2u, 4u, 8u);
   const unsigned io_depth = GENERATE(1u, 4u, 64u);
+  // Rows beyond 4 KB on disk (frame_rows) at one queue depth.
+  const std::uint64_t row_memory = GENERATE(0u, 4096u);
   const unsigned queue_depth = GENERATE(1u, 2u, 16u);
   const io_backend io = GENERATE(io_backend::threads, io_backend::uring);
   const decoder_kind decoder = GENERATE(decoder_kind::automatic, decoder_kind::spng);
+  if (row_memory && queue_depth != 16) return;
   if (io == io_backend::uring && !detail::io_uring_available()) {
     WARN("io_uring is not available here: only the threads backend is compared");
     return;
@@ -66,8 +69,9 @@ TEST_CASE("results are byte-identical for every workers, io-depth, queue-depth, 
   // Sanitized (20-60x slower here), the reference decoder is compared at io-depth 4 only: 96 of the
   // 144 settings, every workers, queue-depth and backend with each decoder. The release stage runs all.
   if (decoder == decoder_kind::spng && io_depth != 4) return;
+  if (row_memory && workers != 2) return;
 #endif
-  CAPTURE(workers, io_depth, queue_depth, to_string(io), to_string(decoder));
+  CAPTURE(workers, io_depth, queue_depth, to_string(io), to_string(decoder), row_memory);
 
   auto o = base;
   o.workers = workers;
@@ -75,6 +79,7 @@ TEST_CASE("results are byte-identical for every workers, io-depth, queue-depth, 
   o.queue_depth = queue_depth;
   o.io = io;
   o.decoder = decoder;
+  o.max_row_memory = row_memory;
   const auto result = scan(data.source(), o);
   CHECK(result.io_used == io);
   CHECK_FALSE(result.partial);
@@ -152,12 +157,17 @@ TEST_CASE("100 groups: outputs byte-identical for every workers and queue settin
 
   const unsigned workers = GENERATE(1u, 2u, 4u, 8u);
   const unsigned queue_depth = GENERATE(2u, 128u);
-  CAPTURE(workers, queue_depth);
+  // The rows in memory, or beyond a bound of one row or of a few on disk (frame_rows), which every
+  // group's outputs then read.
+  const std::uint64_t row_memory = GENERATE(0u, 1u, 3000u);
+  CAPTURE(workers, queue_depth, row_memory);
   auto o = base;
   o.workers = workers;
   o.queue_depth = queue_depth;
+  o.max_row_memory = row_memory;
   o.io_depth = std::min(queue_depth, 16u);
   const auto result = scan(source, o);
+  CHECK(result.stats.frames.spilled() == (row_memory != 0));
   REQUIRE(result.stats == reference.stats);
   CHECK(all_outputs(result) == reference_files);
 }

@@ -46,7 +46,11 @@ TEST_CASE("merge_states: two states of halves merge into the one-pass statistics
   save_state(scan(std::move(first), options()).stats, states[0]);
   save_state(scan(std::move(second), options()).stats, states[1]);
 
-  const auto merged = merge_states(states);
+  // Rows in memory, a run on disk per row, and a few rows a run.
+  const row_spill spill{GENERATE(0u, 1u, 2000u), {}};
+  CAPTURE(spill.max_bytes);
+  const auto merged = merge_states(states, {}, spill);
+  CHECK(merged.frames.spilled() == (spill.max_bytes != 0));
   CHECK(merged == one_pass.stats);
   const auto result = merged_result(merged, states);
   CHECK(result.stats == one_pass.stats);
@@ -69,8 +73,11 @@ TEST_CASE("merge_states: a frame in two states is refused naming both files and 
   save_state(a, states[0]);
   save_state(scan(std::move(second), options()).stats, states[1]);
   save_state(a, states[2]);
+  // Found before the rows are added (in memory), or once they are all on disk.
+  const row_spill spill{GENERATE(0u, 1u), {}};
+  CAPTURE(spill.max_bytes);
   try {
-    (void)merge_states(states);
+    (void)merge_states(states, {}, spill);
     FAIL("merged a frame twice");
   } catch (const option_error& e) {
     CHECK(e.option() == "prefix");
@@ -95,8 +102,11 @@ TEST_CASE("resume_source: a saved half continued gives the one-pass result", "[s
   auto resumed = resume_source(source, saved, options());
   CHECK(resumed.remaining.size() == 5);
   CHECK(resumed.frames_total == 10);
-  auto rest = scan(resumed.remaining, options());
+  auto rest_options = options();
+  rest_options.max_row_memory = GENERATE(0u, 1u);  // the rest's rows in memory, or on disk
+  auto rest = scan(resumed.remaining, rest_options);
   const auto result = complete_resume(std::move(resumed), std::move(rest));
+  CHECK(result.stats.frames.spilled() == (rest_options.max_row_memory != 0));
   CHECK(result.stats == one_pass.stats);
   CHECK(result.frames_total == 10);
   CHECK_FALSE(result.partial);
@@ -121,11 +131,15 @@ TEST_CASE("merge_states: the states of every shard merge into the one-pass stati
   const auto one_pass = scan(source, options());
   test::temp_dir dir;
   save_state(one_pass.stats, dir.path() / "one.state");
+  const std::uint64_t row_memory = GENERATE(0u, 1u);  // rows in memory, or on disk
+  CAPTURE(row_memory);
   for (const std::uint32_t count : {1u, 2u, 3u, 4u}) {
     std::vector<fs::path> states;
     std::size_t frames = 0;
     for (std::uint32_t i = count; i-- > 0;) {  // any order
-      const auto shard = scan(source, shard_options(i, count));
+      auto o = shard_options(i, count);
+      o.max_row_memory = row_memory;
+      const auto shard = scan(source, o);
       CHECK(shard.frames_total == source.shard({i, count}).size());
       CHECK(shard.stats.frames.size() == shard.frames_total);
       CHECK(shard.stats.shards == shard_set_of({i, count}));
@@ -135,7 +149,7 @@ TEST_CASE("merge_states: the states of every shard merge into the one-pass stati
       CHECK(load_state(states.back()) == shard.stats);  // the shard round-trips through the file
     }
     CHECK(frames == 10);
-    const auto merged = merge_states(states);
+    const auto merged = merge_states(states, {}, {row_memory, {}});
     CHECK(merged == one_pass.stats);
     CHECK(merged.shards.whole());
     save_state(merged, dir.path() / "merged.state");
