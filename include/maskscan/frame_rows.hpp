@@ -78,6 +78,11 @@ class frame_rows {
   frame_rows() = default;
   frame_rows(std::initializer_list<frame_row> rows) : memory_(rows) { count(); }
   explicit frame_rows(std::vector<frame_row> rows) : memory_(std::move(rows)) { count(); }
+  frame_rows(const frame_rows&) = default;
+  frame_rows& operator=(const frame_rows&) = default;
+  /// Leaves `other` empty.
+  frame_rows(frame_rows&& other) noexcept;
+  frame_rows& operator=(frame_rows&& other) noexcept;
 
   /// Sets the bound, and moves rows beyond it to disk now. Throws std::runtime_error naming the
   /// directory when a file cannot be made or written there.
@@ -162,9 +167,18 @@ class frame_rows::const_iterator {
 
 template <class F>
 void frame_rows::update(F f) {
-  if (!spilled()) {
+  if (!spilled() && !spill_.max_bytes) {
     for (auto& row : memory_) f(row);
     count();
+    return;
+  }
+  if (!spilled()) {  // row by row through push_back: rows that grow go to disk beyond the bound
+    auto rows = std::move(memory_);
+    clear();
+    for (auto& row : rows) {
+      f(row);
+      push_back(std::move(row));
+    }
     return;
   }
   frame_rows out;

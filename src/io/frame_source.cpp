@@ -133,11 +133,18 @@ frame_source frame_source::from_store(std::shared_ptr<const frame_store> store, 
   if (!store) throw std::invalid_argument("frame_source::from_store: no store");
   frame_source source;
   source.store_ = std::move(store);
-  source.names_ = std::move(keys);
-  std::ranges::sort(source.names_);
-  if (const auto twice = std::ranges::adjacent_find(source.names_); twice != source.names_.end())
+  std::ranges::sort(keys);
+  if (const auto twice = std::ranges::adjacent_find(keys); twice != keys.end())
     throw std::invalid_argument(
         fmt::format("frame '{}' is listed twice: it would be counted twice", printable_name(*twice)));
+  std::size_t chars = 0;
+  for (const auto& key : keys) chars += key.size();
+  source.name_chars_.reserve(chars);
+  source.name_ends_.reserve(keys.size());
+  for (auto& key : keys) {
+    source.add_name(key);
+    std::string().swap(key);  // freed as it is copied: the listing's peak is not both at once
+  }
   return source;
 }
 
@@ -194,12 +201,12 @@ frame_source frame_source::subset(const std::vector<std::size_t>& indices) const
   part.location_ = location_;
   part.store_ = store_;
   part.of_files_ = of_files_;
-  part.names_.reserve(indices.size());
+  part.name_ends_.reserve(indices.size());
   for (std::size_t k = 0; k < indices.size(); ++k) {
-    if (indices[k] >= names_.size() || (k > 0 && indices[k] <= indices[k - 1]))
+    if (indices[k] >= size() || (k > 0 && indices[k] <= indices[k - 1]))
       throw std::invalid_argument(fmt::format(
-          "frame_source::subset: index {} is out of range or out of order ({} frames)", indices[k], names_.size()));
-    part.names_.push_back(names_[indices[k]]);
+          "frame_source::subset: index {} is out of range or out of order ({} frames)", indices[k], size()));
+    part.add_name(name_view(indices[k]));
   }
   return part;
 }
@@ -207,21 +214,31 @@ frame_source frame_source::subset(const std::vector<std::size_t>& indices) const
 frame_source frame_source::shard(const shard_spec& shard) const {
   if (shard.whole()) return *this;
   std::vector<std::size_t> indices;
-  for (std::size_t i = 0; i < names_.size(); ++i)
-    if (shard_of(names_[i], shard.count) == shard.index) indices.push_back(i);
+  for (std::size_t i = 0; i < size(); ++i)
+    if (shard_of(name_view(i), shard.count) == shard.index) indices.push_back(i);
   return subset(indices);
 }
 
 frame_source frame_source::remaining(const dataset_stats& done) const {
-  std::vector<std::string_view> rows;
-  rows.reserve(done.frames.size());
-  for (const auto& row : done.frames) rows.push_back(row.path);
-  std::ranges::sort(rows);
+  // The saved rows' paths in order: views of rows in memory, sorted here, or rows on disk as they
+  // are read (in order; a row read is valid until the next).
+  const bool on_disk = done.frames.spilled();
+  std::vector<std::string_view> in_memory;
+  if (!on_disk) {
+    in_memory.reserve(done.frames.size());
+    for (const auto& row : done.frames) in_memory.push_back(row.path);
+    std::ranges::sort(in_memory);
+  }
+  auto read = done.frames.begin();
+  std::size_t r = 0;
+  const auto more = [&] { return on_disk ? read != done.frames.end() : r < in_memory.size(); };
+  const auto row = [&]() -> std::string_view { return on_disk ? std::string_view(read->path) : in_memory[r]; };
+  const auto next = [&] { on_disk ? void(++read) : void(++r); };
   const auto stranger = [&](std::string_view path) {
     return std::invalid_argument(
         fmt::format("the saved statistics hold frame '{}', which is not among the {} frames under {}: they were saved "
                     "from another dataset or root",
-                    printable_name(path), names_.size(), location_));
+                    printable_name(path), size(), location_));
   };
   // Both lists are sorted by name, so one merge walk keeps the frames without a row and finds any
   // row that is not a frame of this source.
@@ -230,15 +247,15 @@ frame_source frame_source::remaining(const dataset_stats& done) const {
   rest.location_ = location_;
   rest.store_ = store_;
   rest.of_files_ = of_files_;
-  std::size_t r = 0;
-  for (const auto& name : names_) {
-    if (r < rows.size() && rows[r] < name) throw stranger(rows[r]);
-    if (r < rows.size() && rows[r] == name)
-      ++r;
+  for (std::size_t i = 0; i < size(); ++i) {
+    const auto name = name_view(i);
+    if (more() && row() < name) throw stranger(row());
+    if (more() && row() == name)
+      next();
     else
-      rest.names_.push_back(name);
+      rest.add_name(name);
   }
-  if (r < rows.size()) throw stranger(rows[r]);
+  if (more()) throw stranger(row());
 
   // A frame whose file changed since it was scanned: its counts are in the sums and cannot be taken out.
   std::vector<std::string> changed;

@@ -315,14 +315,13 @@ class scan_operation : public std::enable_shared_from_this<scan_operation> {
         std::size_t readable = 0;
         for (std::size_t k = 0; k < frames.size(); ++k) {
           diagnostics diag;
+          const std::string name = source_.name(frames[k]);  // a local: it outlives the read's suspension
           co_await io_slots_->acquire();
-          const auto ec =
-              co_await reader_->read(source_.name(frames[k]), buffers[k], options_.max_file_bytes, diag, stamps[k]);
+          const auto ec = co_await reader_->read(name, buffers[k], options_.max_file_bytes, diag, stamps[k]);
           io_slots_->release();
           read_errors[k].reset();
           if (ec)
-            read_errors[k] =
-                file_error{source_.name(frames[k]), static_cast<errc>(ec.value()), std::move(diag.message)};
+            read_errors[k] = file_error{name, static_cast<errc>(ec.value()), std::move(diag.message)};
           else
             ++readable;
         }

@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <stdexcept>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -72,6 +73,7 @@ struct frame_rows::run {
   int fd;
   std::filesystem::path directory;  ///< where it is, for errors
   std::uint64_t bytes;
+  unsigned level = 0;  ///< 0: rows from memory; k + 1: runs of level k merged
 };
 
 /// The rows of a set, in canonical order: those in memory and those of each run, merged.
@@ -112,7 +114,7 @@ class frame_row_reader {
   /// At least `n` unread bytes in r's buffer (fewer only at the end of the file).
   static void fill(run_cursor& r, std::size_t n) {
     if (r.end - r.begin >= n) return;
-    std::memmove(r.buffer.data(), r.buffer.data() + r.begin, r.end - r.begin);
+    if (r.begin > 0) std::memmove(r.buffer.data(), r.buffer.data() + r.begin, r.end - r.begin);
     r.end -= r.begin;
     r.begin = 0;
     if (r.buffer.size() < std::max<std::size_t>(n, 1 << 16)) r.buffer.resize(std::max<std::size_t>(n, 1 << 16));
@@ -129,7 +131,10 @@ class frame_row_reader {
   static void read_next(run_cursor& r) {
     fill(r, 8);
     r.has_row = r.end - r.begin >= 8;
-    if (!r.has_row) return;
+    if (!r.has_row) {
+      if (r.end > r.begin) throw std::runtime_error(r.name + ": truncated");
+      return;
+    }
     std::uint32_t length, classes;
     std::memcpy(&length, r.buffer.data() + r.begin, 4);
     std::memcpy(&classes, r.buffer.data() + r.begin + 4, 4);
@@ -137,6 +142,7 @@ class frame_row_reader {
     if (r.end - r.begin < 8 + std::size_t{length}) throw std::runtime_error(r.name + ": truncated");
     detail::reader in(r.buffer.data() + r.begin + 8, length, r.name);
     detail::get_row(in, r.row, classes);
+    if (!in.done()) throw std::runtime_error(r.name + ": a row longer than it reads");
     r.begin += 8 + std::size_t{length};
   }
 
@@ -159,6 +165,33 @@ class frame_row_reader {
   std::string previous_;
 };
 
+frame_rows::frame_rows(frame_rows&& other) noexcept
+    : memory_(std::move(other.memory_)),
+      bytes_(std::exchange(other.bytes_, 0)),
+      stale_bytes_(std::exchange(other.stale_bytes_, false)),
+      sorted_(std::exchange(other.sorted_, true)),
+      runs_(std::move(other.runs_)),
+      on_disk_(std::exchange(other.on_disk_, 0)),
+      spill_(std::move(other.spill_)) {
+  other.memory_.clear();
+  other.runs_.clear();
+}
+
+frame_rows& frame_rows::operator=(frame_rows&& other) noexcept {
+  if (this != &other) {
+    memory_ = std::move(other.memory_);
+    bytes_ = std::exchange(other.bytes_, 0);
+    stale_bytes_ = std::exchange(other.stale_bytes_, false);
+    sorted_ = std::exchange(other.sorted_, true);
+    runs_ = std::move(other.runs_);
+    on_disk_ = std::exchange(other.on_disk_, 0);
+    spill_ = std::move(other.spill_);
+    other.memory_.clear();
+    other.runs_.clear();
+  }
+  return *this;
+}
+
 void frame_rows::count() {
   recount();
   sorted_ = false;
@@ -171,15 +204,18 @@ void frame_rows::recount() noexcept {
 }
 
 void frame_rows::spill_beyond(row_spill spill) {
+  // A directory that cannot hold the rows is said now, not when the bound is first reached.
+  if (spill.max_bytes && spill != spill_) ::close(unnamed_file(spill_directory(spill)));
   spill_ = std::move(spill);
   if (stale_bytes_) recount();
   if (spill_.max_bytes && bytes_ > spill_.max_bytes) spill_memory();
 }
 
 namespace {
-/// Runs merged into one when there are this many: a bounded number of open files and of rows to
-/// compare for each row read, however small the bound (a bound of one row makes a run per row).
-constexpr std::size_t max_runs = 16;
+/// Runs of one level merged into one of the next when there are this many: a few open files and
+/// rows to compare for each row read however small the bound is (a bound of one row makes a run a
+/// row), and each row rewritten about log8(rows / rows a run) times, as in a log-structured merge.
+constexpr std::size_t runs_a_level = 8;
 
 /// Writes rows to an unnamed file in `dir`, each as the file comment says.
 class run_writer {
@@ -197,7 +233,7 @@ class run_writer {
     std::memcpy(buffer_.data() + at + 4, &classes, 4);
     if (buffer_.size() >= (1 << 20)) flush();
   }
-  std::shared_ptr<const frame_rows::run> finish() {
+  std::shared_ptr<frame_rows::run> finish() {
     flush();
     return std::move(file_);
   }
@@ -223,11 +259,7 @@ void frame_rows::spill_memory() {
   if (memory_.empty()) return;
   sort();
   const auto dir = spill_directory(spill_);
-  if (runs_.size() + 1 >= max_runs) {  // this run and the others into one
-    run_writer out(dir);
-    for (const auto& row : *this) out.add(row);
-    runs_.assign(1, out.finish());
-  } else {
+  {
     run_writer out(dir);
     for (const auto& row : memory_) out.add(row);
     runs_.push_back(out.finish());
@@ -237,6 +269,23 @@ void frame_rows::spill_memory() {
   bytes_ = 0;
   stale_bytes_ = false;
   sorted_ = true;
+  // A level that is full is merged into one run of the next, which may fill that one.
+  for (unsigned level = 0;; ++level) {
+    std::vector<std::shared_ptr<const run>> full, rest;
+    for (auto& r : runs_) (r->level == level ? full : rest).push_back(std::move(r));
+    if (full.size() < runs_a_level) {
+      runs_ = std::move(rest);
+      runs_.insert(runs_.end(), full.begin(), full.end());
+      if (full.empty()) return;
+      continue;
+    }
+    run_writer out(dir);
+    for (frame_row_reader in({}, true, full); !in.done(); in.next()) out.add(in.row());
+    auto merged = out.finish();
+    merged->level = level + 1;
+    rest.push_back(std::move(merged));
+    runs_ = std::move(rest);
+  }
 }
 
 void frame_rows::push_back(frame_row row) {

@@ -90,10 +90,13 @@ dataset_stats merge_states(const std::vector<std::filesystem::path>& states, con
       holder[index] = i;
     }
   };
-  // A frame that state `i` and one before it hold, named with both (found on a merge, or after the
-  // last one when the rows went to disk): the states are read again to find the earlier one, only on
-  // this error, one at a time.
-  const auto refuse = [&](const duplicate_frame& d, std::size_t i) {
+  // A frame two states hold, named with both. It is found on a merge, or with rows on disk when
+  // they are read (on a later merge, or after the last), so the states are read again to find the
+  // first two that hold it: only on this error, one at a time.
+  const auto refuse = [&](const duplicate_frame& d) {
+    std::size_t i = 0;  // the second state that holds it
+    for (bool seen = false; i + 1 < states.size(); ++i)
+      if (holds_frame(load(i), d.path()) && std::exchange(seen, true)) break;
     std::size_t earlier = 0;
     while (earlier + 1 < i && !holds_frame(load(earlier), d.path())) ++earlier;
     std::error_code same_ec;
@@ -115,7 +118,7 @@ dataset_stats merge_states(const std::vector<std::filesystem::path>& states, con
       note_shards(i, next.shards);
       merge(merged, next);
     } catch (const duplicate_frame& d) {
-      refuse(d, i);
+      refuse(d);
     } catch (const std::invalid_argument& e) {
       throw std::runtime_error(fmt::format("cannot merge {} with {}: {}", states[i].string(),
                                            i == 1 ? states[0].string() : std::string("the states before it"),
@@ -126,10 +129,7 @@ dataset_stats merge_states(const std::vector<std::filesystem::path>& states, con
     try {
       check_frames_unique(merged);
     } catch (const duplicate_frame& d) {
-      std::size_t later = 0;  // the second state that holds it
-      for (bool seen = false; later + 1 < states.size(); ++later)
-        if (holds_frame(load(later), d.path()) && std::exchange(seen, true)) break;
-      refuse(d, later);
+      refuse(d);
     }
   }
   require_every_shard(merged, fmt::format("the {} state{} given", states.size(), states.size() == 1 ? "" : "s"));

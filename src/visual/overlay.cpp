@@ -240,31 +240,44 @@ std::vector<std::pair<std::string, fs::path>> sample_frame_pairs(const dataset_s
                                                                  const fs::path& confine_to) {
   std::error_code ec;
   const fs::path masks = fs::is_regular_file(mask_root, ec) ? mask_root.parent_path() : mask_root;
+  // Rows on disk are read one at a time (frame_rows): a first pass keeps, per eligible frame, only
+  // its position among the rows and its class count; a second copies the chosen frames' paths.
   struct candidate {
-    const frame_row* frame;
+    std::size_t row;  ///< position in stats.frames
     std::size_t classes;
   };
   if (count == 0) return {};
   std::vector<candidate> eligible;
+  std::size_t position = 0;
   for (const auto& frame : stats.frames) {
+    const std::size_t row = position++;
     const fs::path name(frame.path);
     if (name.empty() || name.is_absolute() || name.has_root_name()) continue;
     const auto normal = name.lexically_normal();
     if (normal.empty() || *normal.begin() == "..") continue;
     if (!fs::is_regular_file(masks / name, ec) || !fs::is_regular_file(rgb_dir / name, ec)) continue;
     if (!confine_to.empty() && !resolves_within(confine_to, rgb_dir / name)) continue;
-    eligible.push_back({&frame, static_cast<std::size_t>(std::ranges::count_if(
-                                    frame.class_pixels, [](std::uint64_t p) { return p != 0; }))});
+    eligible.push_back({row, static_cast<std::size_t>(std::ranges::count_if(
+                                 frame.class_pixels, [](std::uint64_t p) { return p != 0; }))});
   }
-  std::vector<std::pair<std::string, fs::path>> out;
+  std::vector<std::size_t> chosen;  // rows, ascending
   const std::size_t slices = std::min(count, eligible.size());
   for (std::size_t s = 0; s < slices; ++s) {
     const auto first = eligible.begin() + static_cast<std::ptrdiff_t>(s * eligible.size() / slices);
     const auto last = eligible.begin() + static_cast<std::ptrdiff_t>((s + 1) * eligible.size() / slices);
     // max_element returns the first of equal maxima: the earliest frame of the slice wins a tie.
-    const auto best =
-        std::max_element(first, last, [](const candidate& a, const candidate& b) { return a.classes < b.classes; });
-    out.emplace_back(best->frame->path, rgb_dir / best->frame->path);
+    chosen.push_back(
+        std::max_element(first, last, [](const candidate& a, const candidate& b) { return a.classes < b.classes; })
+            ->row);
+  }
+  std::vector<std::pair<std::string, fs::path>> out;
+  position = 0;
+  auto next = chosen.begin();
+  for (const auto& frame : stats.frames) {
+    if (next == chosen.end()) break;
+    if (position++ != *next) continue;
+    out.emplace_back(frame.path, rgb_dir / frame.path);
+    ++next;
   }
   return out;
 }

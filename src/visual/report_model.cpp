@@ -79,10 +79,12 @@ void add_groups(report_model& m) {
     report_group g;
     g.name = name;
     g.directory = directories.at(name);
-    g.stats = select_group(stats, name, false);
-    g.totals = compute_totals(g.stats);
-    g.table = class_table_of(g.stats, g.totals);
-    g.sizes = frame_sizes(g.stats);
+    {  // not kept: with many groups, each one's rows would be a copy of up to --row-memory
+      const auto group = select_group(stats, name, false);
+      g.totals = compute_totals(group);
+      g.table = class_table_of(group, g.totals);
+      g.sizes = frame_sizes(group);
+    }
     if (!many) {
       if (const auto it = stats.grid_heatmaps.find(name); it != stats.grid_heatmaps.end()) g.grid = &it->second;
       g.size_sets = most_common_sizes(stats, name);

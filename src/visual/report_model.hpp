@@ -99,11 +99,10 @@ struct report_weight_column {
   std::optional<double> uniform;
 };
 
-/// One group: its statistics, totals, table and heatmap sets (pointers into the scan's statistics).
+/// One group: its totals, table and heatmap sets (pointers into the scan's statistics).
 struct report_group {
   std::string name;
   std::string directory;  ///< as write_outputs names groups/<dir>/
-  dataset_stats stats;
   dataset_totals totals;
   report_class_table table;
   frame_size_counts sizes;

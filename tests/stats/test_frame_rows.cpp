@@ -49,7 +49,7 @@ TEST_CASE("frame_rows: rows beyond the bound go to disk and come back in order a
   const auto rows = some_rows(600);
   // One row a run (runs merged into one as they reach 16), a few rows a run, and a bound never
   // reached.
-  const std::uint64_t bound = GENERATE(1u, 3000u, 100000000u);
+  const std::uint64_t bound = GENERATE(1u, 3000u, 100000000u);  // 600 runs, ~60, none
   CAPTURE(bound);
   frame_rows spilled;
   spilled.spill_beyond({bound, {}});
@@ -137,9 +137,9 @@ TEST_CASE("frame_rows: the files on disk have no name and a directory that canno
     CHECK(std::filesystem::is_empty(dir.path()));
     CHECK(spilled.size() == 50);
   }
+  // Said when the bound is set (a scan's start), not when it is first reached.
   frame_rows nowhere;
-  nowhere.spill_beyond({1, dir.path() / "missing"});
-  CHECK_THROWS_WITH(nowhere.push_back(some_rows(1).front()),
+  CHECK_THROWS_WITH(nowhere.spill_beyond({1, dir.path() / "missing"}),
                     Catch::Contains((dir.path() / "missing").string()) && Catch::Contains("No such file"));
 }
 
@@ -165,4 +165,18 @@ TEST_CASE("frame_rows: statistics with rows on disk round-trip through a state f
   // Grouped and ungrouped views read the rows from disk as well.
   for (const auto& name : group_names(whole)) CHECK(select_group(x, name) == select_group(whole, name));
   CHECK(ungroup(x) == ungroup(whole));
+}
+
+TEST_CASE("frame_rows: rows that grow in place go to disk beyond the bound", "[stats][rows]") {
+  // Classes from values widened to 1024 (detail::widen_classes): each row grows by 8 KB.
+  const auto rows = some_rows(40);
+  frame_rows bounded;
+  bounded.spill_beyond({40000, {}});
+  for (const auto& row : rows) bounded.push_back(row);
+  REQUIRE_FALSE(bounded.spilled());
+  bounded.update([](frame_row& row) { row.class_pixels.resize(1024, 0); });
+  CHECK(bounded.spilled());
+  auto widened = sorted(rows);
+  for (auto& row : widened) row.class_pixels.resize(1024, 0);
+  CHECK(bounded.to_vector() == widened);
 }

@@ -395,4 +395,13 @@ TEST_CASE("sample_frame_pairs picks frames with both files, spread over the data
   CHECK(detail::sample_frame_pairs(stats, masks, rgb, 0).empty());
   CHECK(detail::sample_frame_pairs(stats, masks, rgb, 100).size() == 9);
   CHECK(detail::sample_frame_pairs(stats, masks, dir / "nothing", 5).empty());
+
+  // With the rows on disk (read one at a time, in path order), the same frames of the same order.
+  auto sorted = stats;
+  normalize(sorted);
+  auto spilled = sorted;
+  spilled.frames.spill_beyond({1, {}});
+  REQUIRE(spilled.frames.spilled());
+  CHECK(detail::sample_frame_pairs(spilled, masks, rgb, 3) == detail::sample_frame_pairs(sorted, masks, rgb, 3));
+  CHECK(detail::sample_frame_pairs(spilled, masks, rgb, 100) == detail::sample_frame_pairs(sorted, masks, rgb, 100));
 }
