@@ -59,6 +59,10 @@ struct row_spill {
 
 class frame_row_reader;
 
+/// Throws std::runtime_error naming the directory when `spill` has a bound and no file can be made
+/// in its directory: a scan or a merge says so when it starts, not when the bound is first reached.
+void check_spill_directory(const row_spill& spill);
+
 /// The rows of dataset_stats. Without a bound (the default) this is a vector of rows, read and
 /// changed in place, in the order they were added until sort(). With one (spill_beyond), rows past
 /// the bound are sorted and moved to temporary files, and the rows are read (begin(), end()) in
@@ -80,12 +84,12 @@ class frame_rows {
   explicit frame_rows(std::vector<frame_row> rows) : memory_(std::move(rows)) { count(); }
   frame_rows(const frame_rows&) = default;
   frame_rows& operator=(const frame_rows&) = default;
-  /// Leaves `other` empty.
+  /// Leaves `other` empty, without a bound.
   frame_rows(frame_rows&& other) noexcept;
   frame_rows& operator=(frame_rows&& other) noexcept;
 
   /// Sets the bound, and moves rows beyond it to disk now. Throws std::runtime_error naming the
-  /// directory when a file cannot be made or written there.
+  /// directory when a file cannot be made or written there (check_spill_directory says it first).
   void spill_beyond(row_spill spill);
   const row_spill& spill() const noexcept { return spill_; }
   /// Some rows are on disk.

@@ -143,7 +143,7 @@ frame_source frame_source::from_store(std::shared_ptr<const frame_store> store, 
   source.name_ends_.reserve(keys.size());
   for (auto& key : keys) {
     source.add_name(key);
-    std::string().swap(key);  // freed as it is copied: the listing's peak is not both at once
+    std::string().swap(key);  // freed as it is copied
   }
   return source;
 }

@@ -201,6 +201,7 @@ result_builder::result_builder(std::shared_ptr<const resolved_scan> scan, std::u
       start_(now_seconds()) {
   // One row per frame, allocated once: a vector growing by doubling holds the old rows and twice
   // their room at once while it moves them. With a bound, room for what it holds.
+  check_spill_directory({options_.max_row_memory, options_.spill_directory});
   stats_.frames.spill_beyond({options_.max_row_memory, options_.spill_directory});
   naming_allocation([&] { stats_.frames.reserve(frames_total); },
                     [&] { return fmt::format("the per-frame rows of the scan ({} frames)", frames_total); });

@@ -172,7 +172,7 @@ frame_rows::frame_rows(frame_rows&& other) noexcept
       sorted_(std::exchange(other.sorted_, true)),
       runs_(std::move(other.runs_)),
       on_disk_(std::exchange(other.on_disk_, 0)),
-      spill_(std::move(other.spill_)) {
+      spill_(std::exchange(other.spill_, {})) {
   other.memory_.clear();
   other.runs_.clear();
 }
@@ -185,7 +185,7 @@ frame_rows& frame_rows::operator=(frame_rows&& other) noexcept {
     sorted_ = std::exchange(other.sorted_, true);
     runs_ = std::move(other.runs_);
     on_disk_ = std::exchange(other.on_disk_, 0);
-    spill_ = std::move(other.spill_);
+    spill_ = std::exchange(other.spill_, {});
     other.memory_.clear();
     other.runs_.clear();
   }
@@ -203,9 +203,11 @@ void frame_rows::recount() noexcept {
   stale_bytes_ = false;
 }
 
+void check_spill_directory(const row_spill& spill) {
+  if (spill.max_bytes) ::close(unnamed_file(spill_directory(spill)));
+}
+
 void frame_rows::spill_beyond(row_spill spill) {
-  // A directory that cannot hold the rows is said now, not when the bound is first reached.
-  if (spill.max_bytes && spill != spill_) ::close(unnamed_file(spill_directory(spill)));
   spill_ = std::move(spill);
   if (stale_bytes_) recount();
   if (spill_.max_bytes && bytes_ > spill_.max_bytes) spill_memory();
@@ -269,16 +271,14 @@ void frame_rows::spill_memory() {
   bytes_ = 0;
   stale_bytes_ = false;
   sorted_ = true;
-  // A level that is full is merged into one run of the next, which may fill that one.
+  // A level that is full is merged into one run of the next, which may fill that one. runs_ is
+  // replaced only once the merged run is whole: a merge that throws (a frame found twice, a full
+  // disk) leaves every run as it was.
   for (unsigned level = 0;; ++level) {
     std::vector<std::shared_ptr<const run>> full, rest;
-    for (auto& r : runs_) (r->level == level ? full : rest).push_back(std::move(r));
-    if (full.size() < runs_a_level) {
-      runs_ = std::move(rest);
-      runs_.insert(runs_.end(), full.begin(), full.end());
-      if (full.empty()) return;
-      continue;
-    }
+    for (const auto& r : runs_) (r->level == level ? full : rest).push_back(r);
+    if (full.empty()) return;
+    if (full.size() < runs_a_level) continue;
     run_writer out(dir);
     for (frame_row_reader in({}, true, full); !in.done(); in.next()) out.add(in.row());
     auto merged = out.finish();

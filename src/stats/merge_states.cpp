@@ -94,11 +94,14 @@ dataset_stats merge_states(const std::vector<std::filesystem::path>& states, con
   // they are read (on a later merge, or after the last), so the states are read again to find the
   // first two that hold it: only on this error, one at a time.
   const auto refuse = [&](const duplicate_frame& d) {
-    std::size_t i = 0;  // the second state that holds it
-    for (bool seen = false; i + 1 < states.size(); ++i)
-      if (holds_frame(load(i), d.path()) && std::exchange(seen, true)) break;
-    std::size_t earlier = 0;
-    while (earlier + 1 < i && !holds_frame(load(earlier), d.path())) ++earlier;
+    std::vector<std::size_t> holders;
+    for (std::size_t k = 0; k < states.size() && holders.size() < 2; ++k)
+      if (holds_frame(load(k), d.path())) holders.push_back(k);
+    if (holders.size() < 2)  // one state holds it twice (a row and a skipped file): not one of a scan
+      throw std::runtime_error(
+          fmt::format("frame '{}' is held twice by {}: merging it would count it twice", printable_name(d.path()),
+                      holders.empty() ? std::string("the states given") : states[holders[0]].string()));
+    const auto [earlier, i] = std::pair{holders[0], holders[1]};
     std::error_code same_ec;
     const bool same_file = std::filesystem::equivalent(states[earlier], states[i], same_ec);
     const auto both = fmt::format("{} and {} both hold frame '{}': merging them would count it twice",
@@ -109,6 +112,7 @@ dataset_stats merge_states(const std::vector<std::filesystem::path>& states, con
                                                   "each state a "),
                         option_error::name("prefix")});
   };
+  check_spill_directory(spill);
   auto merged = load(0);
   merged.frames.spill_beyond(spill);
   note_shards(0, merged.shards);

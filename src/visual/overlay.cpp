@@ -257,8 +257,8 @@ std::vector<std::pair<std::string, fs::path>> sample_frame_pairs(const dataset_s
     if (normal.empty() || *normal.begin() == "..") continue;
     if (!fs::is_regular_file(masks / name, ec) || !fs::is_regular_file(rgb_dir / name, ec)) continue;
     if (!confine_to.empty() && !resolves_within(confine_to, rgb_dir / name)) continue;
-    eligible.push_back({row, static_cast<std::size_t>(std::ranges::count_if(
-                                 frame.class_pixels, [](std::uint64_t p) { return p != 0; }))});
+    eligible.push_back({row, static_cast<std::size_t>(
+                                 std::ranges::count_if(frame.class_pixels, [](std::uint64_t p) { return p != 0; }))});
   }
   std::vector<std::size_t> chosen;  // rows, ascending
   const std::size_t slices = std::min(count, eligible.size());
@@ -266,9 +266,9 @@ std::vector<std::pair<std::string, fs::path>> sample_frame_pairs(const dataset_s
     const auto first = eligible.begin() + static_cast<std::ptrdiff_t>(s * eligible.size() / slices);
     const auto last = eligible.begin() + static_cast<std::ptrdiff_t>((s + 1) * eligible.size() / slices);
     // max_element returns the first of equal maxima: the earliest frame of the slice wins a tie.
-    chosen.push_back(
-        std::max_element(first, last, [](const candidate& a, const candidate& b) { return a.classes < b.classes; })
-            ->row);
+    chosen.push_back(std::max_element(first, last, [](const candidate& a, const candidate& b) {
+                       return a.classes < b.classes;
+                     })->row);
   }
   std::vector<std::pair<std::string, fs::path>> out;
   position = 0;

@@ -47,8 +47,8 @@ std::vector<frame_row> sorted(std::vector<frame_row> rows) {
 
 TEST_CASE("frame_rows: rows beyond the bound go to disk and come back in order as sorted in memory", "[stats][rows]") {
   const auto rows = some_rows(600);
-  // One row a run (runs merged into one as they reach 16), a few rows a run, and a bound never
-  // reached.
+  // One row a run (eight runs of a level merged into one of the next), a few rows a run, and a
+  // bound never reached.
   const std::uint64_t bound = GENERATE(1u, 3000u, 100000000u);  // 600 runs, ~60, none
   CAPTURE(bound);
   frame_rows spilled;
@@ -137,10 +137,14 @@ TEST_CASE("frame_rows: the files on disk have no name and a directory that canno
     CHECK(std::filesystem::is_empty(dir.path()));
     CHECK(spilled.size() == 50);
   }
-  // Said when the bound is set (a scan's start), not when it is first reached.
-  frame_rows nowhere;
-  CHECK_THROWS_WITH(nowhere.spill_beyond({1, dir.path() / "missing"}),
+  // Said by check_spill_directory (a scan's start), else when the bound is first reached.
+  const row_spill missing{1, dir.path() / "missing"};
+  CHECK_THROWS_WITH(check_spill_directory(missing),
                     Catch::Contains((dir.path() / "missing").string()) && Catch::Contains("No such file"));
+  frame_rows nowhere;
+  nowhere.spill_beyond(missing);
+  CHECK_THROWS_WITH(nowhere.push_back(some_rows(1).front()), Catch::Contains((dir.path() / "missing").string()));
+  CHECK_NOTHROW(check_spill_directory({0, dir.path() / "missing"}));  // no bound: no files
 }
 
 TEST_CASE("frame_rows: statistics with rows on disk round-trip through a state file and merge as in memory",
@@ -179,4 +183,26 @@ TEST_CASE("frame_rows: rows that grow in place go to disk beyond the bound", "[s
   auto widened = sorted(rows);
   for (auto& row : widened) row.class_pixels.resize(1024, 0);
   CHECK(bounded.to_vector() == widened);
+}
+
+TEST_CASE("frame_rows: a merge of runs that finds a frame twice leaves every run readable", "[stats][rows]") {
+  // A row a run: the eighth run merges the first eight, which hold frame 2 twice.
+  auto rows = some_rows(7);
+  rows.insert(rows.begin() + 3, rows[2]);
+  frame_rows spilled;
+  spilled.spill_beyond({1, {}});
+  std::size_t added = 0;
+  try {
+    for (const auto& row : rows) {
+      spilled.push_back(row);
+      ++added;
+    }
+    FAIL("the merge of the runs did not find the frame held twice");
+  } catch (const duplicate_frame& d) {
+    CHECK(d.path() == rows[2].path);
+  }
+  CHECK(added == 7);  // the eighth row was written, its merge with the others threw
+  CHECK(spilled.size() == 8);
+  CHECK(spilled.spilled());
+  CHECK_THROWS_AS(spilled.to_vector(), duplicate_frame);  // still there to read, and still twice
 }
