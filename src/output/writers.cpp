@@ -354,9 +354,11 @@ void write_frames_csv(const dataset_stats& stats, const std::filesystem::path& f
 }
 
 void write_frames_csv(const dataset_stats& stats, std::ostream& out, const balance_options& balance) {
-  // Per row as it is written: the rows may be read from disk one at a time (frame_rows).
-  const auto classes = class_weights(stats, balance);
+  // Per row as it is written: the rows may be read from disk one at a time (frame_rows). The
+  // class weights (a pass over every row) only when there is a repeat factor to write.
+  validate(balance);
   const bool repeat = balance.repeat_threshold.has_value();
+  const auto classes = repeat ? class_weights(stats, balance) : std::vector<class_balance>{};
   {
     const bool colours = !stats.colours.empty(), components = stats.components != 0;
     // Every column name is unique by construction: class columns carry a prefix (a class may be

@@ -165,17 +165,7 @@ class frame_row_reader {
   std::string previous_;
 };
 
-frame_rows::frame_rows(frame_rows&& other) noexcept
-    : memory_(std::move(other.memory_)),
-      bytes_(std::exchange(other.bytes_, 0)),
-      stale_bytes_(std::exchange(other.stale_bytes_, false)),
-      sorted_(std::exchange(other.sorted_, true)),
-      runs_(std::move(other.runs_)),
-      on_disk_(std::exchange(other.on_disk_, 0)),
-      spill_(std::exchange(other.spill_, {})) {
-  other.memory_.clear();
-  other.runs_.clear();
-}
+frame_rows::frame_rows(frame_rows&& other) noexcept { *this = std::move(other); }
 
 frame_rows& frame_rows::operator=(frame_rows&& other) noexcept {
   if (this != &other) {
@@ -328,7 +318,10 @@ void frame_rows::append(const frame_rows& more) {
     else
       std::ranges::sort(items);
     sorted_ = true;
-    recount();
+    if (stale_bytes_)
+      recount();  // the rows just added with the others
+    else
+      for (const auto& row : more.memory_) bytes_ += row_bytes(row);
     if (spill_.max_bytes && bytes_ > spill_.max_bytes) spill_memory();
     return;
   }
