@@ -8,6 +8,7 @@
 #include <maskscan/balance.hpp>
 #include <maskscan/options.hpp>
 #include <maskscan/report.hpp>
+#include <maskscan/s3.hpp>
 
 namespace maskscan {
 
@@ -23,5 +24,7 @@ template <>
 const std::map<std::string, effective_unit>& option_words<effective_unit>();  ///< frames, pixels
 template <>
 const std::map<std::string, heatmap_colormap>& option_words<heatmap_colormap>();  ///< magma, viridis
+template <>
+const std::map<std::string, s3_addressing>& option_words<s3_addressing>();  ///< auto, path, virtual
 
 }  // namespace maskscan

@@ -53,8 +53,10 @@ class frame_source {
   static frame_source from_memory(std::map<std::string, std::vector<std::byte>> frames,
                                   std::string location = "memory");
   /// The frames `keys` of any store (an object store, an archive, ...). Keys are sorted; a key
-  /// given twice is refused (std::invalid_argument naming it), as from_paths does.
-  static frame_source from_store(std::shared_ptr<const frame_store> store, std::vector<std::string> keys);
+  /// given twice is refused (std::invalid_argument naming it), as from_paths does. `location` is
+  /// what scan_result::input reports (e.g. "s3://bucket/prefix/").
+  static frame_source from_store(std::shared_ptr<const frame_store> store, std::vector<std::string> keys,
+                                 std::string location = {});
 
   /// The frames still to scan to complete `done` (statistics saved by an interrupted scan of this
   /// source): every frame without a row in `done`. Files `done` lists as errors are scanned again.

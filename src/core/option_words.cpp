@@ -30,4 +30,11 @@ const std::map<std::string, heatmap_colormap>& option_words<heatmap_colormap>() 
   return words;
 }
 
+template <>
+const std::map<std::string, s3_addressing>& option_words<s3_addressing>() {
+  static const std::map<std::string, s3_addressing> words{
+      {"auto", s3_addressing::automatic}, {"path", s3_addressing::path}, {"virtual", s3_addressing::virtual_host}};
+  return words;
+}
+
 }  // namespace maskscan

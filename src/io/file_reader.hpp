@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <string_view>
 #include <system_error>
 #include <vector>
 
@@ -53,6 +54,12 @@ bool io_uring_available();
 /// the reads; automatic then falls back to threads.
 std::unique_ptr<frame_reader> make_file_reader(std::filesystem::path root, io_backend requested, unsigned io_depth,
                                                const boost::asio::any_io_executor& ex);
+
+/// True if `head`, the first summary_start_bytes of a summary.json (or all of a shorter one), is
+/// of one maskscan wrote: its first key-values (schema_version, then "tool": "maskscan") say so.
+/// A listing leaves out the folders holding one (listing_options::include_results).
+inline constexpr std::size_t summary_start_bytes = 4096;
+bool is_maskscan_summary_start(std::string_view head);
 
 /// The store of files below `root` (frame_source::from_directory, from_paths, from_list).
 std::shared_ptr<const frame_store> make_file_store(std::filesystem::path root);

@@ -43,25 +43,30 @@ std::string report_name(const fs::path& given, const fs::path& root) {
 }
 }  // namespace
 
+bool detail::is_maskscan_summary_start(std::string_view head) {
+  const auto start = head.find_first_not_of(" \t\r\n");
+  if (start == std::string_view::npos || head[start] != '{' ||
+      head.find("\"schema_version\"") == std::string_view::npos)
+    return false;
+  for (auto key = head.find("\"tool\""); key != std::string_view::npos; key = head.find("\"tool\"", key + 1)) {
+    auto i = head.find_first_not_of(" \t\r\n", key + 6);
+    if (i == std::string_view::npos || head[i] != ':') continue;
+    i = head.find_first_not_of(" \t\r\n", i + 1);
+    if (i != std::string_view::npos && head.substr(i, 10) == "\"maskscan\"") return true;
+  }
+  return false;
+}
+
 namespace {
-/// True if `file` is a summary.json that maskscan wrote: its first key-values (schema_version, then
-/// "tool": "maskscan") say so. Only the start is read: a summary of many files can be large.
+/// True if `file` is a summary.json that maskscan wrote. Only the start is read: a summary of many
+/// files can be large.
 bool is_maskscan_summary(const fs::path& file) {
   std::ifstream in(file, std::ios::binary);
   if (!in) return false;
-  std::string head(4096, '\0');
+  std::string head(detail::summary_start_bytes, '\0');
   in.read(head.data(), static_cast<std::streamsize>(head.size()));
   head.resize(static_cast<std::size_t>(in.gcount()));
-  const auto start = head.find_first_not_of(" \t\r\n");
-  if (start == std::string::npos || head[start] != '{' || head.find("\"schema_version\"") == std::string::npos)
-    return false;
-  for (auto key = head.find("\"tool\""); key != std::string::npos; key = head.find("\"tool\"", key + 1)) {
-    auto i = head.find_first_not_of(" \t\r\n", key + 6);
-    if (i == std::string::npos || head[i] != ':') continue;
-    i = head.find_first_not_of(" \t\r\n", i + 1);
-    if (i != std::string::npos && head.compare(i, 10, "\"maskscan\"") == 0) return true;
-  }
-  return false;
+  return detail::is_maskscan_summary_start(head);
 }
 
 struct file_id {
@@ -129,10 +134,12 @@ frame_source frame_source::from_file_names(std::vector<std::string> names, const
   return source;
 }
 
-frame_source frame_source::from_store(std::shared_ptr<const frame_store> store, std::vector<std::string> keys) {
+frame_source frame_source::from_store(std::shared_ptr<const frame_store> store, std::vector<std::string> keys,
+                                      std::string location) {
   if (!store) throw std::invalid_argument("frame_source::from_store: no store");
   frame_source source;
   source.store_ = std::move(store);
+  source.location_ = std::move(location);
   std::ranges::sort(keys);
   if (const auto twice = std::ranges::adjacent_find(keys); twice != keys.end())
     throw std::invalid_argument(

@@ -75,9 +75,7 @@ frame_source frame_source::from_memory(std::map<std::string, std::vector<std::by
     if (key.empty()) throw std::invalid_argument("frame_source::from_memory: a frame has an empty key");
     keys.push_back(key);
   }
-  auto source = from_store(std::make_shared<memory_store>(std::move(frames)), std::move(keys));
-  source.location_ = std::move(location);
-  return source;
+  return from_store(std::make_shared<memory_store>(std::move(frames)), std::move(keys), std::move(location));
 }
 
 }  // namespace maskscan
