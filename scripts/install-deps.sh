@@ -10,6 +10,9 @@ packages=(
   libspng-dev zlib1g-dev                   # reference PNG decoder (and its zlib)
   libdeflate-dev                           # fast inflate / crc32 / adler32
   librange-v3-dev libfmt-dev libcli11-dev
+  libcurl4-openssl-dev libssl-dev          # s3:// object storage: HTTP(S) with libcurl; SigV4's HMAC-SHA256 from OpenSSL
+  python3-botocore                         # its tests: uploads to the local S3 server, and each request's signature checked by AWS's signer
+  awscli                                   # bench/s3_throughput.sh: `aws s3 cp --recursive` as the baseline
   catch2                                   # v2.13 test framework
   python3 python3-numpy python3-pil        # test oracles (numpy.load of .npy) and Python peers
   pybind11-dev python3-pybind11 python3-dev # the Python module maskscan._core (src/python)
@@ -38,4 +41,21 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends "${missing[@]}"
 else
   echo "install-deps: all packages present" >&2
+fi
+
+# The tests' local S3-compatible server: s3rver from the npm registry, pinned by
+# tools/s3rver/package-lock.json, into tools/s3rver/node_modules (test-only, never shipped). Node.js
+# and npm from Debian unless the machine already has them (another Node.js, e.g. NodeSource's,
+# brings its own npm, which Debian's npm package would conflict with).
+if ! command -v npm >/dev/null 2>&1; then
+  echo "install-deps: installing nodejs npm" >&2
+  $sudo apt-get update
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends nodejs npm
+fi
+s3rver_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tools/s3rver"
+if [[ ! -x "$s3rver_dir/node_modules/.bin/s3rver" || "$s3rver_dir/package-lock.json" -nt "$s3rver_dir/node_modules/.package-lock.json" ]]; then
+  echo "install-deps: installing s3rver (npm ci in tools/s3rver)" >&2
+  npm ci --prefix "$s3rver_dir" --no-audit --no-fund --loglevel=error
+else
+  echo "install-deps: s3rver present" >&2
 fi

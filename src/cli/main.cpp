@@ -28,6 +28,7 @@
 #include <maskscan/option_words.hpp>
 #include <maskscan/output.hpp>
 #include <maskscan/report.hpp>
+#include <maskscan/s3.hpp>
 #include <maskscan/scan.hpp>
 #include <maskscan/shard.hpp>
 #if MASKSCAN_WITH_MPI
@@ -84,7 +85,9 @@ struct scan_command {
   maskscan::report_options report_options;
   maskscan::scan_options options;
   maskscan::balance_options balance;
-  std::string command;  // "maskscan scan ...", for the lock files
+  maskscan::s3_options s3;                  // an s3:// input's server, credentials and retries
+  std::vector<std::string> s3_flags_given;  // which of those flags the command line has
+  std::string command;                      // "maskscan scan ...", for the lock files
 };
 
 struct tune_command {
@@ -182,12 +185,68 @@ void apply_class_flags(const scan_command& cmd, maskscan::scan_options& options)
   }
 }
 
+/// The flags of an s3:// input (docs/object-storage.md); each is refused with any other input.
+void add_s3_flags(CLI::App& app, scan_command& cmd) {
+  const std::string group = "Object storage (an s3:// input)";
+  const auto note = [&cmd](const char* flag) {
+    return [&cmd, flag](const auto&) { cmd.s3_flags_given.emplace_back(flag); };
+  };
+  auto& s3 = cmd.s3;
+  app.add_option("--endpoint-url", s3.endpoint_url,
+                 "The S3-compatible server, as scheme://host[:port], e.g. http://127.0.0.1:9000 for MinIO or Ceph "
+                 "(default: $AWS_ENDPOINT_URL_S3, else $AWS_ENDPOINT_URL, else AWS); TLS certificates are verified")
+      ->group(group)
+      ->each(note("--endpoint-url"));
+  app.add_option("--region", s3.region,
+                 "The region requests are signed for (default: $AWS_REGION, else $AWS_DEFAULT_REGION, else the "
+                 "profile's region in ~/.aws/config, else us-east-1)")
+      ->group(group)
+      ->each(note("--region"));
+  app.add_option("--profile", s3.profile,
+                 "Take the keys from this profile of ~/.aws/credentials (or ~/.aws/config) (default: $AWS_PROFILE, "
+                 "else $AWS_ACCESS_KEY_ID and $AWS_SECRET_ACCESS_KEY with $AWS_SESSION_TOKEN, else the default "
+                 "profile)")
+      ->group(group)
+      ->each(note("--profile"));
+  app.add_flag_function(
+         "--no-sign-request",
+         [&cmd](std::int64_t) { cmd.s3.sign = false, cmd.s3_flags_given.emplace_back("--no-sign-request"); },
+         "Send anonymous requests, for a public bucket (no credentials are looked for)")
+      ->group(group);
+  app.add_option("--s3-addressing", s3.addressing,
+                 "How requests name the bucket: path (endpoint/bucket/key), virtual (bucket.endpoint/key), auto "
+                 "(path with --endpoint-url, as MinIO and Ceph expect; virtual on AWS)")
+      ->transform(maskscan::cli::choices(maskscan::option_words<maskscan::s3_addressing>()))
+      ->default_str("auto")
+      ->group(group)
+      ->each(note("--s3-addressing"));
+  app.add_option("--s3-retries", s3.retries,
+                 fmt::format("Attempts after the first for a request that failed on the way (HTTP 5xx, 429, 503 "
+                             "SlowDown, a timeout, a reset connection, a body cut short), each after an exponential "
+                             "backoff with jitter (0.1 s doubling, at most 10 s); 403, 404 and other client errors are "
+                             "not retried (0 to {})",
+                             maskscan::max_s3_retries))
+      ->capture_default_str()
+      ->check(CLI::Range(0u, maskscan::max_s3_retries))
+      ->group(group)
+      ->each(note("--s3-retries"));
+  app.add_option("--s3-timeout", s3.timeout_seconds,
+                 "Seconds a request may wait for a connection, or go without receiving a byte, before it is "
+                 "abandoned and retried (1 to 3600)")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 3600u))
+      ->group(group)
+      ->each(note("--s3-timeout"));
+}
+
 /// The flags of a scan; with `outputs`, those of its results too (--out, --save-state, --resume,
 /// --strict, --force, --progress, the balance and report flags): tune takes the others.
 void add_scan_flags(CLI::App& app, scan_command& cmd, bool outputs = true) {
   auto& o = cmd.options;
-  auto* input =
-      app.add_option("input", cmd.input, "Directory of label PNGs (searched recursively for *.png) or one PNG file");
+  auto* input = app.add_option("input", cmd.input,
+                               "Directory of label PNGs (searched recursively for *.png) or one PNG file; or "
+                               "s3://bucket/prefix/ for the *.png objects below a prefix of S3-compatible object "
+                               "storage (docs/object-storage.md)");
   auto* files_from =
       app.add_option(
              "--files-from", cmd.files_from,
@@ -302,6 +361,7 @@ void add_scan_flags(CLI::App& app, scan_command& cmd, bool outputs = true) {
                  "(a Kubernetes Indexed Job's completions, an AWS Batch array's size); checked against Slurm's")
       ->needs(shard)
       ->check(CLI::Range(1u, maskscan::max_shard_count));
+  add_s3_flags(app, cmd);
   app.add_flag("--include-results", cmd.include_results,
                "Also scan the PNGs in --out and in every directory below the input that holds a maskscan "
                "summary.json (the results of a scan, whose report pictures are PNGs, not masks): by default they "
@@ -388,6 +448,11 @@ maskscan::scan_options checked_options(const scan_command& cmd) {
   try {
     if (cmd.input.empty() == cmd.files_from.empty())
       throw std::invalid_argument("give the directory (or PNG file) to scan, or --files-from LIST");
+    if (!cmd.s3_flags_given.empty() && !maskscan::is_s3_url(cmd.input))
+      throw std::invalid_argument(
+          fmt::format("{}: only with an s3://bucket/prefix/ input (it names a server or "
+                      "credentials of object storage)",
+                      cmd.s3_flags_given.front()));
     apply_class_flags(cmd, options);
     if (!cmd.heatmap_grid.empty()) options.heatmap_grid = maskscan::parse_grid_size(cmd.heatmap_grid);
     options.shard = shard_flag(cmd);
@@ -407,14 +472,18 @@ maskscan::frame_source list_input(const scan_command& cmd, bool say = true) {
     listing.exclude.push_back(cmd.out);                                    // a report fills it with PNGs
     listing.exclude.push_back(std::filesystem::path(cmd.out) / "images");  // those, when --out is the input itself
   }
-  auto source = cmd.files_from.empty() ? maskscan::frame_source::from_directory(cmd.input, listing)
-                                       : maskscan::frame_source::from_list(cmd.files_from, cmd.root);
+  const bool s3 = maskscan::is_s3_url(cmd.input);
+  auto source = s3                       ? maskscan::frame_source_from_s3(cmd.input, cmd.s3, listing)
+                : cmd.files_from.empty() ? maskscan::frame_source::from_directory(cmd.input, listing)
+                                         : maskscan::frame_source::from_list(cmd.files_from, cmd.root);
   if (!left_out.empty() && say) {
     std::ranges::sort(left_out);
     std::string names;
     constexpr std::size_t shown = 5;
     for (std::size_t i = 0; i < std::min(shown, left_out.size()); ++i)
-      names += (i ? ", " : "") + maskscan::printable_name(left_out[i].lexically_relative(cmd.input).generic_string());
+      names +=
+          (i ? ", " : "") + maskscan::printable_name(s3 ? left_out[i].generic_string()
+                                                        : left_out[i].lexically_relative(cmd.input).generic_string());
     if (left_out.size() > shown) names += fmt::format(" and {} more", left_out.size() - shown);
     fmt::print(stderr,
                "maskscan: left out {} director{} below {} that hold{} maskscan results (this run's --out, or the "
@@ -424,7 +493,8 @@ maskscan::frame_source list_input(const scan_command& cmd, bool say = true) {
   }
   if (source.size() == 0)
     throw std::runtime_error(
-        fmt::format("{}: no *.png files found (the directory is searched recursively)", cmd.input));
+        s3 ? fmt::format("{}: no *.png objects found below the prefix", cmd.input)
+           : fmt::format("{}: no *.png files found (the directory is searched recursively)", cmd.input));
   return source;
 }
 

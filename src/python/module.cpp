@@ -145,10 +145,15 @@ scan_request request_from(const py::object& input, py::dict kw) {
   std::uint32_t shard_count = 0;
   bool include_results = false;
   std::vector<std::filesystem::path> exclude;
+  s3_options s3;
+  std::string s3_given;  // an object storage keyword given (refused without an s3:// input)
   balance_options balance = balance_from(kw);
   for (const auto& [k, v] : kw) {
     const auto key = k.cast<std::string>();
     const char* name = key.c_str();
+    if (key == "endpoint_url" || key == "region" || key == "profile" || key == "no_sign_request" ||
+        key.starts_with("s3_"))
+      s3_given = key;
     if (key == "workers")
       o.workers = value_of<unsigned>(v, name, "an int");
     else if (key == "io_depth")
@@ -238,6 +243,20 @@ scan_request request_from(const py::object& input, py::dict kw) {
           "(shard=\"i/N\") in a process of its own and merge the results (maskscan.merge)");
     else if (key == "shard_count")
       shard_count = positive<std::uint32_t>(v, name);
+    else if (key == "endpoint_url")
+      s3.endpoint_url = value_of<std::string>(v, name, "a URL (http://host:port)");
+    else if (key == "region")
+      s3.region = value_of<std::string>(v, name, "a string");
+    else if (key == "profile")
+      s3.profile = value_of<std::string>(v, name, "a string");
+    else if (key == "no_sign_request")
+      s3.sign = !value_of<bool>(v, name, "a bool");
+    else if (key == "s3_addressing")
+      s3.addressing = choice_of<s3_addressing>(v, name);
+    else if (key == "s3_retries")
+      s3.retries = value_of<unsigned>(v, name, "an int");
+    else if (key == "s3_timeout")
+      s3.timeout_seconds = positive<unsigned>(v, name);
     else
       throw py::value_error(fmt::format("unknown option '{}'", key));
   }
@@ -254,7 +273,14 @@ scan_request request_from(const py::object& input, py::dict kw) {
   if (input.is_none() == !from_list)
     throw py::value_error("give the directory (or PNG file) to scan, or files_from=LIST");
   if (!root.empty() && !from_list) throw py::value_error("root: only with files_from");
-  const std::filesystem::path path = from_list ? std::string() : path_of(input, "path");
+  const bool from_s3 = py::isinstance<py::str>(input) && is_s3_url(input.cast<std::string>());
+  const std::string url = from_s3 ? input.cast<std::string>() : std::string();
+  if (!s3_given.empty() && !from_s3)
+    throw py::value_error(
+        fmt::format("{}: only with an 's3://bucket/prefix/' path (it names a server or "
+                    "credentials of object storage)",
+                    s3_given));
+  const std::filesystem::path path = from_list || from_s3 ? std::string() : path_of(input, "path");
   // The rest reads the disk (a listing, a class-map file, the first frame's header, a state
   // file): without the GIL, so that other threads and an event loop run meanwhile.
   const py::gil_scoped_release unlocked;
@@ -264,6 +290,9 @@ scan_request request_from(const py::object& input, py::dict kw) {
   std::vector<std::filesystem::path> left_out;
   if (from_list) {
     source = frame_source::from_list(files_from, root);
+  } else if (from_s3) {
+    source = frame_source_from_s3(url, s3, {.include_results = include_results, .left_out = &left_out});
+    if (source->size() == 0) throw std::invalid_argument(fmt::format("{}: no *.png objects found", url));
   } else {
     std::error_code ec;
     if (!std::filesystem::exists(path, ec))
@@ -277,7 +306,7 @@ scan_request request_from(const py::object& input, py::dict kw) {
   check_memory(*source, o);
   scan_request r{std::move(*source), std::move(o), balance, std::nullopt, {}};
   for (const auto& dir : left_out)
-    r.left_out.push_back(from_list ? dir.string() : dir.lexically_relative(path).generic_string());
+    r.left_out.push_back(from_list || from_s3 ? dir.generic_string() : dir.lexically_relative(path).generic_string());
   std::ranges::sort(r.left_out);
   if (!resume.empty()) {
     r.resumed = resume_source(r.source, load_state(resume), r.options);
