@@ -20,14 +20,16 @@ enum class s3_addressing {
 /// Where the objects are and how to reach them. Empty strings take the AWS CLI's defaults.
 struct s3_options {
   /// The server, e.g. http://127.0.0.1:9000 for MinIO. Empty: $AWS_ENDPOINT_URL_S3, else
-  /// $AWS_ENDPOINT_URL, else AWS (https://s3.<region>.amazonaws.com).
+  /// $AWS_ENDPOINT_URL, else AWS (https://s3.<region>.amazonaws.com). With automatic addressing,
+  /// a bucket name that is not a DNS label (dots, '_', capitals) is addressed path-style.
   std::string endpoint_url;
   /// Empty: $AWS_REGION, else $AWS_DEFAULT_REGION, else the profile's region in ~/.aws/config,
   /// else us-east-1.
   std::string region;
-  /// The profile of ~/.aws/credentials (and ~/.aws/config) to take keys from. Empty: $AWS_PROFILE,
-  /// else the keys in $AWS_ACCESS_KEY_ID / $AWS_SECRET_ACCESS_KEY ($AWS_SESSION_TOKEN), else the
-  /// "default" profile. Named here, a profile is used even when those variables are set.
+  /// The profile of ~/.aws/credentials (and ~/.aws/config) to take keys from, even when keys are in
+  /// the environment. Empty: the keys in $AWS_ACCESS_KEY_ID / $AWS_SECRET_ACCESS_KEY
+  /// ($AWS_SESSION_TOKEN), else the profile $AWS_PROFILE, else "default" (as botocore reads them).
+  /// Instance roles, SSO and credential_process are not read.
   std::string profile;
   s3_addressing addressing = s3_addressing::automatic;
   /// False: anonymous requests, for public buckets (the AWS CLI's --no-sign-request).

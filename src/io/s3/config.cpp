@@ -105,8 +105,10 @@ connection resolve(const s3_options& options, const environment& env) {
   c.retries = options.retries;
   c.timeout_seconds = options.timeout_seconds;
 
+  // As botocore: keys in the environment win over AWS_PROFILE; a profile the command names wins over both.
   std::string profile = options.profile.empty() ? value_of(env, "AWS_PROFILE") : options.profile;
   const bool profile_named = !profile.empty();
+  const bool profile_given = !options.profile.empty();
   if (profile.empty()) profile = "default";
   const auto credentials_file = aws_file(env, "AWS_SHARED_CREDENTIALS_FILE", "credentials");
   const auto config_file = aws_file(env, "AWS_CONFIG_FILE", "config");
@@ -146,12 +148,15 @@ connection resolve(const s3_options& options, const environment& env) {
     throw std::invalid_argument(
         fmt::format("endpoint URL {}: give the server only, as scheme://host[:port] (no path, query or user)",
                     printable_name(endpoint)));
+  // A default port is not part of the Host header curl sends, so it is not signed either.
+  if (c.scheme == "https" && c.authority.ends_with(":443")) c.authority.resize(c.authority.size() - 4);
+  if (c.scheme == "http" && c.authority.ends_with(":80")) c.authority.resize(c.authority.size() - 3);
   c.path_style =
       options.addressing == s3_addressing::path || (options.addressing == s3_addressing::automatic && custom_endpoint);
 
   if (!options.sign) return c;
   const ini creds = credentials_file.empty() ? ini{} : read_ini(credentials_file);
-  if (!profile_named) {
+  if (!profile_given) {
     const auto id = value_of(env, "AWS_ACCESS_KEY_ID");
     const auto secret = value_of(env, "AWS_SECRET_ACCESS_KEY");
     if (!id.empty() || !secret.empty()) {
@@ -181,7 +186,8 @@ connection resolve(const s3_options& options, const environment& env) {
                     profile, credentials_file.string(), config_file.string()));
   throw std::runtime_error(fmt::format(
       "S3 credentials: none found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE (or --profile) "
-      "naming a profile of {}; for a public bucket, --no-sign-request",
+      "naming a profile of {}; for a public bucket, --no-sign-request (keys of instance roles, SSO and "
+      "credential_process are not read: export them, e.g. eval \"$(aws configure export-credentials --format env)\")",
       credentials_file.empty() ? std::string("~/.aws/credentials") : credentials_file.string()));
 }
 

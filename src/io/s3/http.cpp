@@ -6,6 +6,8 @@
 #include <limits>
 #include <stdexcept>
 #include <unordered_map>
+#include <unordered_set>
+#include <utility>
 
 #include <curl/curl.h>
 #include <fmt/format.h>
@@ -59,6 +61,8 @@ struct transfer {
     curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, error);
     curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+    // The path as signed: a key may hold "/./" or "/../", which curl would otherwise fold.
+    curl_easy_setopt(easy, CURLOPT_PATH_AS_IS, 1L);
     curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT, static_cast<long>(request.timeout_seconds));
     // No byte for timeout_seconds: abandoned (CURLE_OPERATION_TIMEDOUT), so retried.
     curl_easy_setopt(easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
@@ -185,7 +189,7 @@ struct http_client::state : std::enable_shared_from_this<state> {
     if (w.descriptor.is_open()) w.descriptor.release();  // deregistered, its waits aborted; not closed
   }
 
-  static int on_socket(CURL*, curl_socket_t s, int what, void* user, void*) {
+  static int on_socket(CURL* easy, curl_socket_t s, int what, void* user, void*) {
     auto* self = static_cast<state*>(user);
     if (what == CURL_POLL_REMOVE) {
       if (const auto it = self->sockets.find(s); it != self->sockets.end()) {
@@ -199,9 +203,10 @@ struct http_client::state : std::enable_shared_from_this<state> {
       w = std::make_shared<watch>(self->ex);
       boost::system::error_code ec;
       w->descriptor.assign(s, ec);
-      if (ec) {
+      if (ec) {  // the socket cannot be watched: its transfer fails, once curl_multi_socket_action returns
         self->sockets.erase(s);
-        return -1;  // curl fails the transfer
+        self->unwatchable.push_back(easy);
+        return 0;  // -1 would fail every transfer of the multi handle
       }
     }
     w->wanted = what;
@@ -246,21 +251,34 @@ struct http_client::state : std::enable_shared_from_this<state> {
     int running = 0;
     curl_multi_socket_action(multi, s, select, &running);
     int left = 0;
-    while (CURLMsg* message = curl_multi_info_read(multi, &left)) {
-      if (message->msg != CURLMSG_DONE) continue;
-      transfer* t = nullptr;
-      curl_easy_getinfo(message->easy_handle, CURLINFO_PRIVATE, &t);
-      const CURLcode code = message->data.result;
-      curl_multi_remove_handle(multi, message->easy_handle);
-      t->finish(code);
-      if (t->on_done) t->on_done();
-    }
+    while (CURLMsg* message = curl_multi_info_read(multi, &left))
+      if (message->msg == CURLMSG_DONE) complete(message->easy_handle, message->data.result);
+    for (CURL* easy : std::exchange(unwatchable, {})) complete(easy, CURLE_COULDNT_CONNECT);
+  }
+
+  /// Ends the transfer of `easy` with `code` (if it is still in the multi handle).
+  void complete(CURL* easy, CURLcode code) {
+    transfer* t = nullptr;
+    curl_easy_getinfo(easy, CURLINFO_PRIVATE, &t);
+    if (!t || t->done) return;
+    curl_multi_remove_handle(multi, easy);
+    active.erase(t);
+    t->finish(code);
+    if (t->on_done) t->on_done();
+  }
+
+  /// Ends every transfer in flight (CURLE_ABORTED_BY_CALLBACK): the scan stops.
+  void abort_all() {
+    for (transfer* t : std::vector<transfer*>(active.begin(), active.end()))
+      complete(t->easy, CURLE_ABORTED_BY_CALLBACK);
   }
 
   asio::any_io_executor ex;
   CURLM* multi = nullptr;
   asio::steady_timer timer;
   std::unordered_map<curl_socket_t, std::shared_ptr<watch>> sockets;
+  std::vector<CURL*> unwatchable;        // transfers whose socket Asio could not watch
+  std::unordered_set<transfer*> active;  // in the multi handle
 };
 
 http_client::http_client(const asio::any_io_executor& ex) : state_(std::make_shared<state>(ex)) {}
@@ -277,16 +295,21 @@ asio::awaitable<http_response> http_client::perform(const http_request& request,
   t.on_done = [&wake] { wake.cancel(); };
   if (const CURLMcode code = curl_multi_add_handle(state_->multi, t.easy); code != CURLM_OK)
     throw std::runtime_error(fmt::format("libcurl could not start a request: {}", curl_multi_strerror(code)));
-  struct remove_if_abandoned {  // the coroutine destroyed while the request is in flight
-    CURLM* multi;
+  struct remove_if_abandoned {    // the coroutine destroyed while the request is in flight
+    std::shared_ptr<state> keep;  // the multi handle outlives this request
     transfer& t;
     ~remove_if_abandoned() {
-      if (!t.done) curl_multi_remove_handle(multi, t.easy);
+      keep->active.erase(&t);
+      if (!t.done) curl_multi_remove_handle(keep->multi, t.easy);
     }
-  } guard{state_->multi, t};
-  const auto keep = state_;  // the multi handle outlives this request
+  } guard{state_, t};
+  state_->active.insert(&t);
   while (!t.done) co_await wake.async_wait(asio::as_tuple(asio::use_awaitable));
   co_return std::move(t.response);
 }
 
+}  // namespace maskscan::detail::s3
+
+namespace maskscan::detail::s3 {
+void http_client::abort_all() { state_->abort_all(); }
 }  // namespace maskscan::detail::s3

@@ -58,6 +58,8 @@ class http_client {
   http_client& operator=(const http_client&) = delete;
   /// Completes when the response is whole (or failed). `request` and `body` must outlive it.
   boost::asio::awaitable<http_response> perform(const http_request& request, std::vector<std::byte>& body);
+  /// Ends every perform() in flight now, with curl_code CURLE_ABORTED_BY_CALLBACK (from the executor).
+  void abort_all();
 
   struct state;
 

@@ -11,6 +11,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <thread>
+#include <unordered_set>
 
 #include <fmt/format.h>
 #include <boost/asio/as_tuple.hpp>
@@ -172,6 +173,13 @@ struct bucket_access {
 
 namespace {
 
+/// An ETag without W/ and quotes: servers differ in how they quote it in a listing and a header.
+std::string_view bare_etag(std::string_view etag) {
+  if (etag.starts_with("W/")) etag.remove_prefix(2);
+  if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"') etag = etag.substr(1, etag.size() - 2);
+  return etag;
+}
+
 /// What one attempt at a frame's GET came to.
 struct verdict {
   enum kind { done, again, failed } what = done;
@@ -189,7 +197,7 @@ verdict judge(const bucket_access& access, const object_index::entry& e, const h
   if (r.status == 412)
     return changed("412 Precondition Failed: its ETag is no longer " + std::string(access.index.etag(e)));
   if (r.ok()) {
-    if (!r.etag.empty() && e.etag_size && r.etag != access.index.etag(e))
+    if (!r.etag.empty() && e.etag_size && bare_etag(r.etag) != bare_etag(access.index.etag(e)))
       return changed(fmt::format("ETag {} now, {} when listed", r.etag, access.index.etag(e)));
     if (body.size() != e.size)
       return {verdict::again, fmt::format("the body ended after {} of the {} bytes listed", body.size(), e.size)};
@@ -202,10 +210,24 @@ verdict judge(const bucket_access& access, const object_index::entry& e, const h
   return {verdict::failed, describe(r)};
 }
 
-std::error_code refuse_large(const object_index::entry& e, std::uint64_t max_bytes, diagnostics& diag) {
-  diag.message =
-      fmt::format("the object has {} bytes (listed), more than the limit of {} (--max-file-bytes)", e.size, max_bytes);
-  return make_error_code(errc::file_too_large);
+/// The listing's entry of frame `key`, with `version` set and `buffer` sized for it; or none, and
+/// the error that refuses the frame before any GET (not listed, over --max-file-bytes).
+std::pair<const object_index::entry*, std::error_code> listed(const bucket_access& access, const std::string& key,
+                                                              std::uint64_t max_bytes, std::vector<std::byte>& buffer,
+                                                              diagnostics& diag, frame_version& version) {
+  const auto* e = access.index.find(key);
+  if (!e) {
+    diag.message = "the object is not in the listing";
+    return {nullptr, make_error_code(errc::io_error)};
+  }
+  version = {e->size, e->mtime_ns};
+  if (e->size > max_bytes) {
+    diag.message = fmt::format("the object has {} bytes (listed), more than the limit of {} (--max-file-bytes)",
+                               e->size, max_bytes);
+    return {nullptr, make_error_code(errc::file_too_large)};
+  }
+  buffer.reserve(e->size);
+  return {e, {}};
 }
 
 std::error_code give_up(const verdict& v, unsigned attempts, diagnostics& diag) {
@@ -219,6 +241,38 @@ std::minstd_rand seeded_random() {
   return std::minstd_rand(static_cast<std::minstd_rand::result_type>(std::random_device{}()));
 }
 
+/// A request on this thread, made (and signed) again for each attempt by `make`, retried as the GETs are.
+template <typename Make>
+http_response perform_retried(const bucket_access& access, Make make, std::vector<std::byte>& body) {
+  auto random = seeded_random();
+  for (unsigned attempt = 0;; ++attempt) {
+    auto r = perform_blocking(make(), body);
+    if (r.ok() || !retryable(r) || attempt == access.conn.retries) return r;
+    std::this_thread::sleep_for(backoff(attempt, random));
+  }
+}
+
+/// %XX decoded (a listing's keys with encoding-type=url).
+std::string percent_decoded(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  const auto digit = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && digit(s[i + 1]) >= 0 && digit(s[i + 2]) >= 0) {
+      out += static_cast<char>(digit(s[i + 1]) * 16 + digit(s[i + 2]));
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
 /// The listing of the frames below `access.prefix`, every page, into access.index; retried as the
 /// GETs are. Throws std::runtime_error naming the bucket and the cause.
 /// With `summaries`, it receives the keys (relative) of the summary.json files below the prefix,
@@ -226,19 +280,16 @@ std::minstd_rand seeded_random() {
 void list_objects(bucket_access& access, std::string_view exact_key, std::vector<std::string>* summaries = nullptr) {
   std::string token;
   std::vector<std::byte> page;
-  auto random = seeded_random();
   const std::string list_prefix = exact_key.empty() ? access.prefix : std::string(exact_key);
   do {
-    std::vector<std::pair<std::string, std::string>> query = {{"list-type", "2"}, {"prefix", list_prefix}};
+    // encoding-type=url: keys come percent-encoded, so that one holding a character XML 1.0 cannot
+    // carry does not break the page (as the AWS CLI asks).
+    std::vector<std::pair<std::string, std::string>> query = {
+        {"list-type", "2"}, {"prefix", list_prefix}, {"encoding-type", "url"}};
     if (!token.empty()) query.emplace_back("continuation-token", token);
-    http_response r;
-    for (unsigned attempt = 0;; ++attempt) {
-      const auto request = access.request("", query, max_page_bytes);
-      // A bucket is listed at its root: the path of a path-style request is /bucket/, of a virtual one /.
-      r = perform_blocking(request, page);
-      if (r.ok() || !retryable(r) || attempt == access.conn.retries) break;
-      std::this_thread::sleep_for(backoff(attempt, random));
-    }
+    // A bucket is listed at its root: the path of a path-style request is /bucket/, of a virtual one /.
+    const auto r = perform_retried(
+        access, [&] { return access.request("", query, max_page_bytes); }, page);
     if (!r.ok()) {
       std::string hint;
       if (r.status == 403)
@@ -262,9 +313,10 @@ void list_objects(bucket_access& access, std::string_view exact_key, std::vector
     if (!result)
       throw std::runtime_error(
           fmt::format("{}: the listing is not the XML of ListObjectsV2 (no ListBucketResult)", access.where()));
+    const bool encoded = result->get<std::string>("EncodingType", "") == "url";
     for (const auto& [tag, item] : *result) {
       if (tag != "Contents") continue;
-      const auto key = item.get<std::string>("Key", "");
+      const auto key = encoded ? percent_decoded(item.get<std::string>("Key", "")) : item.get<std::string>("Key", "");
       if (!key.starts_with(access.prefix)) continue;
       const std::string_view name = std::string_view(key).substr(access.prefix.size());
       if (summaries && name.ends_with("/summary.json")) summaries->emplace_back(name);
@@ -286,35 +338,46 @@ void list_objects(bucket_access& access, std::string_view exact_key, std::vector
 class s3_reader final : public frame_reader {
  public:
   s3_reader(std::shared_ptr<const bucket_access> access, const asio::any_io_executor& ex)
-      : access_(std::move(access)), client_(ex), timer_(ex), random_(seeded_random()) {}
+      : access_(std::move(access)), client_(ex), executor_(ex), random_(seeded_random()) {}
 
   asio::awaitable<std::error_code> read(const std::string& key, std::vector<std::byte>& buffer, std::uint64_t max_bytes,
                                         diagnostics& diag, frame_version& version) override {
-    const auto* e = access_->index.find(key);
-    if (!e) {
-      diag.message = "the object is not in the listing";
-      co_return make_error_code(errc::io_error);
-    }
-    version = {e->size, e->mtime_ns};
-    if (e->size > max_bytes) co_return refuse_large(*e, max_bytes, diag);
-    buffer.reserve(e->size);
+    const auto [e, refused] = listed(*access_, key, max_bytes, buffer, diag, version);
+    if (!e) co_return refused;
     for (unsigned attempt = 0;; ++attempt) {
+      if (stopping_) co_return interrupted(diag);
       const auto request = access_->object_request(*e);
       const auto response = co_await client_.perform(request, buffer);
       const auto v = judge(*access_, *e, response, buffer);
       if (v.what == verdict::done) co_return std::error_code{};
+      if (stopping_) co_return interrupted(diag);
       if (v.what == verdict::failed || attempt == access_->conn.retries) co_return give_up(v, attempt + 1, diag);
-      asio::steady_timer wait(timer_.get_executor(), backoff(attempt, random_));
+      asio::steady_timer wait(executor_, backoff(attempt, random_));
+      waits_.insert(&wait);
       co_await wait.async_wait(asio::as_tuple(asio::use_awaitable));
+      waits_.erase(&wait);
     }
   }
   io_backend backend() const noexcept override { return io_backend::store; }
+  /// The scan stops: the GETs in flight and the waits before retries end now, as not read.
+  void stop() noexcept override {
+    stopping_ = true;
+    client_.abort_all();
+    for (auto* wait : waits_) wait->cancel();
+  }
 
  private:
+  static std::error_code interrupted(diagnostics& diag) {
+    diag.message = "the scan was interrupted before the object was read (--resume reads it)";
+    return make_error_code(errc::cancelled);
+  }
+
   std::shared_ptr<const bucket_access> access_;
   http_client client_;
-  asio::steady_timer timer_;
+  asio::any_io_executor executor_;
   std::minstd_rand random_;
+  bool stopping_ = false;                          // on the strand only
+  std::unordered_set<asio::steady_timer*> waits_;  // the backoffs under way
 };
 
 class s3_store final : public frame_store {
@@ -325,14 +388,8 @@ class s3_store final : public frame_store {
   }
   std::error_code read_blocking(const std::string& key, std::vector<std::byte>& buffer, std::uint64_t max_bytes,
                                 diagnostics& diag, frame_version& version) const override {
-    const auto* e = access_->index.find(key);
-    if (!e) {
-      diag.message = "the object is not in the listing";
-      return make_error_code(errc::io_error);
-    }
-    version = {e->size, e->mtime_ns};
-    if (e->size > max_bytes) return refuse_large(*e, max_bytes, diag);
-    buffer.reserve(e->size);
+    const auto [e, refused] = listed(*access_, key, max_bytes, buffer, diag, version);
+    if (!e) return refused;
     auto random = seeded_random();
     for (unsigned attempt = 0;; ++attempt) {
       const auto v = judge(*access_, *e, perform_blocking(access_->object_request(*e), buffer), buffer);
@@ -364,6 +421,11 @@ frame_source frame_source_from_s3(std::string_view url, const s3_options& option
   auto access = std::make_shared<s3::bucket_access>();
   access->conn = s3::resolve(options, [](const char* name) { return std::getenv(name); });
   access->bucket = where.bucket;
+  // A bucket name that is not one DNS label of lower case (dots, '_', capitals) is not a host name
+  // the server's certificate covers: path-style, as the AWS CLI does.
+  const bool dns_label = std::ranges::all_of(
+      where.bucket, [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'; });
+  if (options.addressing == s3_addressing::automatic && !dns_label) access->conn.path_style = true;
   // A prefix is a folder: "a" lists a/..., not ab/...; a prefix naming a PNG object is that frame.
   std::string single;
   if (!where.prefix.empty() && !where.prefix.ends_with('/') && s3::png_key(where.prefix)) {
@@ -380,10 +442,15 @@ frame_source frame_source_from_s3(std::string_view url, const s3_options& option
     // out, as from_directory leaves them out. The start of each summary.json says whose it is.
     std::vector<std::string> results;
     for (const auto& summary : summaries) {
-      auto request = access->request(access->prefix + summary, {}, detail::summary_start_bytes);
-      request.headers.push_back(fmt::format("Range: bytes=0-{}", detail::summary_start_bytes - 1));
       std::vector<std::byte> head;
-      const auto r = s3::perform_blocking(request, head);
+      const auto r = s3::perform_retried(
+          *access,
+          [&] {
+            auto request = access->request(access->prefix + summary, {}, detail::summary_start_bytes);
+            request.headers.push_back(fmt::format("Range: bytes=0-{}", detail::summary_start_bytes - 1));
+            return request;
+          },
+          head);
       if (r.curl_code == 0 && (r.status == 200 || r.status == 206) &&
           detail::is_maskscan_summary_start({reinterpret_cast<const char*>(head.data()), head.size()}))
         results.push_back(summary.substr(0, summary.size() - std::string_view("summary.json").size()));
