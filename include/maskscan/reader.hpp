@@ -41,6 +41,11 @@ class frame_reader {
                                                        frame_version& version) = 0;
   /// What does the reads (scan_result::io_used).
   virtual io_backend backend() const noexcept = 0;
+  /// The scan is stopping (cancelled): called on the scan's strand, between reads' suspensions. A
+  /// reader whose reads can take long (a network's retries and timeouts) may then end those in
+  /// flight, and any it is asked for later, with errc::cancelled: such a frame is reported as not
+  /// read, and --resume reads it. The default does nothing: reads in flight finish.
+  virtual void stop() noexcept {}
 };
 
 /// Where the bytes of frame keys live.

@@ -69,6 +69,9 @@ void complete(scan_result& result, result_builder& builder, std::vector<worker_t
   result.partial = builder.frames_done() < result.frames_total;
   result.stopped_at = builder.stopped_at();
   result.stats = builder.finish(std::move(workers));
+  // A frame whose read the stop ended (frame_reader::stop) was not read: the scan is partial.
+  result.partial = result.partial || std::ranges::any_of(result.stats.errors,
+                                                         [](const file_error& e) { return e.code == errc::cancelled; });
   result.stats.partial = result.partial;
   result.stats.shards = shard_set_of(result.options.shard);
   result.wall_seconds = seconds_since(t0);
@@ -174,6 +177,12 @@ class scan_operation : public std::enable_shared_from_this<scan_operation> {
 
   std::atomic<bool> stop{false};
   const asio::strand<asio::any_io_executor>& strand() const noexcept { return strand_; }
+  /// The scan stops: on the strand, the reader is told (its reads in flight may end early, frame_reader::stop).
+  void stop_reads() {
+    asio::post(strand_, [self = shared_from_this()] {
+      if (self->reading_) self->reading_->stop();
+    });
+  }
   /// Where the last progress and then the handler are posted, in that order.
   const asio::strand<asio::any_io_executor>& completion_strand() const noexcept { return progress_.strand(); }
 
@@ -195,6 +204,7 @@ class scan_operation : public std::enable_shared_from_this<scan_operation> {
 
     scan_result result = co_await async_run_on(
         compute_.executor, [&] { return set_up(); }, use_awaitable);
+    reading_ = reader_.get();
     result_builder builder(resolved_, source_.size());
 
     // Each lane ends by sending an empty message, so the coordinator knows when all are done
@@ -220,6 +230,7 @@ class scan_operation : public std::enable_shared_from_this<scan_operation> {
       progress_.frame_done(builder.progress());
       if (!builder.stopped_at().empty()) stop = true;  // stop_on_error: no further reads
     }
+    reading_ = nullptr;
     if (lane_failure_) std::rethrow_exception(lane_failure_);
 
     // Every frame is done, so the workers are idle: their totals are added up on the pool.
@@ -360,6 +371,7 @@ class scan_operation : public std::enable_shared_from_this<scan_operation> {
   std::shared_ptr<const resolved_scan> resolved_;  // one grouper and meaning for every worker
   compute_threads compute_;  // declared before workers_ and reader_: their strands and readers die first
   std::unique_ptr<frame_reader> reader_;
+  frame_reader* reading_ = nullptr;          // reader_ while the lanes read: set and read on the strand only
   std::shared_ptr<heatmap_store> heatmaps_;  // the workers' heatmaps, one set per group and frame size
   std::vector<std::unique_ptr<worker>> workers_;
   std::optional<async_semaphore> io_slots_;
@@ -418,7 +430,10 @@ void launch_scan(asio::any_io_executor ex, frame_source source, scan_options opt
       if ((type & (asio::cancellation_type::terminal | asio::cancellation_type::partial)) ==
           asio::cancellation_type::none)
         return;
-      if (auto alive = weak.lock()) alive->stop = true;
+      if (auto alive = weak.lock()) {
+        alive->stop = true;
+        alive->stop_reads();
+      }
     });
   asio::co_spawn(op->strand(), op->run(),
                  [op, handler_ex, handler = std::move(handler)](std::exception_ptr e, scan_result result) mutable {
