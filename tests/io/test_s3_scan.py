@@ -353,3 +353,29 @@ def test_interrupted_and_resumed_by_key(proxy, local, tmp_path):
              tmp_path, check_status=(0,))
     assert f"{done} frames done, {101 - done} to scan" in r.stderr
     assert_same_results(one, out)
+
+
+def test_ctrl_c_ends_gets_that_hang(proxy, local, tmp_path):
+    """A server that stops answering: Ctrl-C ends the GETs in flight at once (not after --s3-timeout and
+    its retries, nor by the CLI's watchdog), writes the results so far, and --resume reads the rest."""
+    url = f"s3://{BUCKET}/{PREFIX}ade20k/"
+    proxy.rules = [s3_server.Rule(lambda k: k.endswith(".png"), "stall", seconds=120)]
+    out, state = tmp_path / "out", tmp_path / "scan.state"
+    p = subprocess.Popen([CLI, "scan", url, "--endpoint-url", proxy.endpoint, "--out", str(out), "--save-state",
+                          str(state), "--no-progress"], env=env(tmp_path), stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while proxy.count(f"/{BUCKET}/{PREFIX}ade20k/") < 4 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    t0 = time.monotonic()
+    p.send_signal(signal.SIGINT)
+    _, err = p.communicate(timeout=60)
+    assert p.returncode == 130, err
+    assert time.monotonic() - t0 < 8  # well within the watchdog's 10 s
+    s = json.loads((out / "summary.json").read_text())
+    assert s["partial"] and s["frames_scanned"] == 0
+    assert [e["error"] for e in s["errors"]] == ["cancelled"] * 4
+    proxy.rules = []
+    r = scan([url, "--endpoint-url", proxy.endpoint, "--out", out, "--resume", state, "--force"], tmp_path,
+             check_status=(0,))
+    assert "0 frames done, 4 to scan" in r.stderr

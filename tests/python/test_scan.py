@@ -245,7 +245,7 @@ def test_shards_merge_into_the_result_of_one_scan(camvid, monkeypatch):
 def test_every_flag_of_maskscan_scan_is_a_keyword(cli, camvid, tmp_path):
     import re
     help_text = subprocess.run([cli, "scan", "--help"], capture_output=True, text=True, check=True).stdout
-    flags = sorted(set(re.findall(r"^\s+(?:-\w,)?--([a-z-]+)", help_text, re.M)) - {"help"})
+    flags = sorted(set(re.findall(r"^\s+(?:-\w,)?--([a-z0-9-]+)", help_text, re.M)) - {"help"})
     assert len(flags) > 35
     for flag in flags:
         keyword = flag.replace("-", "_")
