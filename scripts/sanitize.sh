@@ -12,6 +12,10 @@
 # The report's cases in Chromium (label browser) run in the release stage only: the browser is not
 # instrumented and the [report] cases, which every stage runs, write the same HTML. Under tsan the
 # decoders' own one-thread cases (label decoder) are left to the release and asan stages.
+# The scans of a real S3 server (label s3, tests/io/test_s3_scan.py: s3rver, a proxy, botocore) run in
+# the release stage only: the [s3] cases run the same reader, HTTP client and retries in-process
+# against tests/support/fake_s3.hpp in every stage, and the sanitized CLI under that Python suite
+# would add minutes for no code they do not reach.
 # Under asan the library is built with address,undefined, and the front-ends (CLI, service) and the
 # test code with address only (MASKSCAN_SANITIZE_FRONT_ENDS): UBSan doubled the build of their Catch2,
 # Beast and CLI11 templates (the service's server.cpp alone took 8 minutes), and what it checks is the

@@ -232,7 +232,8 @@ def _check_out(out: str, force: bool) -> None:
 
 
 def scan(path: Union[str, os.PathLike, None] = None, **options: Any) -> "Result":
-    """Scans every ``*.png`` below ``path`` (a directory, searched recursively, or one PNG file).
+    """Scans every ``*.png`` below ``path`` (a directory, searched recursively, or one PNG file; or
+    the ``*.png`` objects below ``"s3://bucket/prefix/"``).
 
     Every option of ``maskscan scan`` is a keyword of the same name and meaning (``--io-depth N``:
     ``io_depth=N``; flags take ``True``): ``heatmaps``, ``heatmap_grid`` ("64x48" or (64, 48)),
@@ -241,7 +242,9 @@ def scan(path: Union[str, os.PathLike, None] = None, **options: Any) -> "Result"
     ``group_by``, ``split`` ({name: list file}), ``workers``, ``io_depth``, ``queue_depth``, ``io``,
     ``decoder``, ``serial``, ``strict``, ``max_pixels``, ``max_file_bytes``, ``max_heatmap_bytes``,
     ``max_memory`` (bytes, or "500MB"), ``row_memory`` (bytes; default: every row in memory),
-    ``spill_dir``, ``files_from`` (instead of ``path``), ``root``,
+    ``spill_dir``, ``files_from`` (instead of ``path``), ``root``, ``endpoint_url``, ``region``,
+    ``profile``, ``no_sign_request``, ``s3_addressing``, ``s3_retries``, ``s3_timeout`` (with a path
+    ``"s3://bucket/prefix/"``: objects of S3-compatible storage, docs/object-storage.md),
     ``include_results``, ``resume`` (a state file), ``enet_c``, ``effective_beta``,
     ``effective_unit``, ``repeat_threshold``; and ``out`` (write the CLI's result files there),
     ``report`` (report.html too), ``save_state``, ``force``, ``progress`` (``True``: a progress line

@@ -499,7 +499,10 @@ class Runner:
 
     def run_session(self, block: Block, cwd: Path) -> None:
         script = cwd / f"{block.file.replace('/', '_')}-L{block.line}.sh"
-        script.write_text("set -e -o pipefail\n" + "\n".join(block.lines) + "\n")
+        # A session runs in the scratch copy, not the checkout: the repository's tools it names (the
+        # local S3 server) are given by their absolute path, and run by Debian's python3.
+        lines = [line.replace("python3 tests/io/", f"/usr/bin/python3 {REPO}/tests/io/") for line in block.lines]
+        script.write_text("set -e -o pipefail\n" + "\n".join(lines) + "\n")
         start = time.monotonic()
         log = cwd / (script.name + ".out")  # a file, not a pipe: a background server keeps a pipe open
         with open(log, "wb") as out:
@@ -530,6 +533,10 @@ class Runner:
         text = outcome.output
         if status != 0:
             self.fail(block.where, f"sh session block: exit {status}, expected 0 (run in {cwd})", outcome)
+        elif "maskscan scan s3://" in "\n".join(block.lines) and not any(
+                json.loads(f.read_text()).get("input", "").startswith("s3://") and
+                json.loads(f.read_text())["frames_scanned"] > 0 for f in cwd.glob("*/summary.json")):
+            self.fail(block.where, "the scan of the bucket wrote no summary.json of frames read from s3://", outcome)
         elif "maskscan serve" in "\n".join(block.lines) and not (
                 "event: end" in text and '"state":"done"' in text and list(cwd.glob("*/scans/*/results/summary.json"))):
             self.fail(block.where, "the service's scan did not end done with its results written", outcome)

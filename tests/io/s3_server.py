@@ -9,7 +9,8 @@ that checks every request's SigV4 signature and injects faults.
   error, drop the connection, cut the body short or stall, a given number of times, and count the
   requests per key.
 
-Run alone, it starts both and prints the endpoints (bench/s3_throughput.sh uses this).
+Run alone (python3 tests/io/s3_server.py [--port N] [BUCKET ...]), it starts s3rver and prints its
+endpoint until SIGINT or SIGTERM: docs/object-storage.md and bench/s3_throughput.sh use it.
 """
 import http.client
 import http.server
@@ -43,9 +44,9 @@ def s3rver_available() -> bool:
 class S3Server:
     """s3rver on 127.0.0.1 with the buckets `buckets`; stop() ends it and removes its data."""
 
-    def __init__(self, buckets=("masks",)):
+    def __init__(self, buckets=("masks",), port: int = 0):
         self.dir = pathlib.Path(tempfile.mkdtemp(prefix="maskscan-s3rver-"))
-        args = [str(S3RVER), "-d", str(self.dir / "data"), "-a", "127.0.0.1", "-p", "0", "--no-vhost-buckets"]
+        args = [str(S3RVER), "-d", str(self.dir / "data"), "-a", "127.0.0.1", "-p", str(port), "--no-vhost-buckets"]
         for b in buckets:
             args += ["--configure-bucket", b]
         # s3rver's continuation tokens are DES-encrypted, a cipher Node.js 17+ (OpenSSL 3) has only
@@ -251,11 +252,26 @@ class S3Proxy:
             h.wfile.write(body)
 
 
-if __name__ == "__main__":
-    import sys
-    server = S3Server(buckets=sys.argv[1:] or ("masks",))
-    print(f"s3rver {server.endpoint} data {server.dir}", flush=True)
+def main():
+    import argparse
+    parser = argparse.ArgumentParser(description="s3rver on 127.0.0.1 with the given buckets, until SIGINT/SIGTERM "
+                                                 "(its data is removed then). Key S3RVER, secret S3RVER.")
+    parser.add_argument("buckets", nargs="*", default=["masks"])
+    parser.add_argument("--port", type=int, default=0, help="default: a free port, printed")
+    args = parser.parse_args()
+    stop = threading.Event()
+    for s in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(s, lambda *_: stop.set())
+    server = S3Server(buckets=args.buckets, port=args.port)
+    print(f"s3rver {server.endpoint} buckets {' '.join(args.buckets)} (key {ACCESS_KEY}, secret {SECRET_KEY})",
+          flush=True)
     try:
-        signal.sigwait({signal.SIGINT, signal.SIGTERM})
+        while not stop.wait(0.5):
+            if server.process.poll() is not None:
+                raise SystemExit("s3rver ended")
     finally:
         server.stop()
+
+
+if __name__ == "__main__":
+    main()
